@@ -1,0 +1,3 @@
+from deelwijs.cli import main
+
+main()

@@ -1,0 +1,248 @@
+"""The `deelwijs` command line. `deelwijs decide` is the one stable interface to the engine."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deelwijs import __version__
+
+app = typer.Typer(
+    name="deelwijs",
+    help="Deelwijs: het privacyconvenant onderwijs–gemeenten–jeugdhulp als code. "
+    "Beslist of gegevens over een jongere gedeeld mogen worden, met de artikelen erbij.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="Rulesets: controleren, tonen, vergelijken en testen.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(rules_app, name="rules")
+
+RulesetOpt = Annotated[
+    str | None,
+    typer.Option("--ruleset", "-r", help="Ruleset: een ingebouwd id (model-convenant, "
+                 "voorbeeldregio) of het pad van een YAML-bestand. Standaard het modelconvenant."),
+]
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _load_ruleset(name: str | None):
+    from deelwijs.rules.loader import RulesetError, resolve
+
+    try:
+        return resolve(name)
+    except RulesetError as exc:
+        for p in exc.problems:
+            _err(str(p))
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def decide(
+    ruleset: RulesetOpt = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Voeg per gegevenscategorie het volledige spoor toe: elke "
+        "geraadpleegde regel, in volgorde, met zijn oordeel.")] = False,
+    file: Annotated[Path | None, typer.Option(
+        "--file", "-f", help="Lees het verzoek uit dit bestand in plaats van stdin.")] = None,
+) -> None:
+    """Beslis over één verzoek (JSON-object) of een lijst verzoeken (JSON-array).
+
+    Leest JSON van stdin (of --file) en schrijft het besluit als JSON naar stdout.
+    Exit 0: alles beslist (toestaan of weigeren). Exit 2: ongeldige invoer; dan staat er
+    niets op stdout en op stderr één regel per probleem met het JSON-pad.
+    """
+    from deelwijs.domain.errors import RequestError
+    from deelwijs.services.decisions import decide_payload
+
+    try:
+        text = file.read_text(encoding="utf-8") if file else sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"request: kan de invoer niet lezen: {exc}")
+        raise typer.Exit(2) from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _err(f"request: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): {exc.msg}")
+        raise typer.Exit(2) from None
+    rs = _load_ruleset(ruleset)
+    try:
+        answer = decide_payload(payload, rs, explain)
+    except RequestError as exc:
+        for p in exc.problems:
+            _err(str(p))
+        raise typer.Exit(2) from None
+    print(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def start() -> None:
+    """Start Deelwijs. Nu: toont het ingebouwde modelconvenant en een voorbeeldbesluit."""
+    from deelwijs.domain.render import to_json
+    from deelwijs.domain.request import parse_request
+    from deelwijs.domain.engine import decide as run
+    from deelwijs.rules import loader, show
+
+    rs = loader.model()
+    print(show.render(rs))
+    example = {
+        "discloser": {"party": "jeugdhulp"}, "recipient": {"party": "school"},
+        "subject": {"age": 14}, "purpose": "oza", "data": ["hulpverlening", "verzuim"],
+        "consent": {"parents": "given", "youth": "refused"},
+    }
+    print("\nVoorbeeld: een jeugdhulpverlener in een OZA, jongere van 14 weigert toestemming")
+    print("  deelwijs decide <<< '" + json.dumps(example, ensure_ascii=False) + "'\n")
+    answer = to_json(run(parse_request(example, rs), rs))
+    print(json.dumps(answer, ensure_ascii=False, indent=2))
+    print("\nMeer: deelwijs --help, deelwijs rules --help, docs/rules.md")
+
+
+@app.command()
+def version() -> None:
+    """Toon de versie van Deelwijs en van de ingebouwde rulesets."""
+    from deelwijs.rules import loader
+
+    print(f"deelwijs {__version__}")
+    for rid in loader.builtin_ids():
+        rs = loader.resolve(rid)
+        print(f"{rs.id} {rs.version} {rs.digest}")
+
+
+@rules_app.command("check")
+def rules_check(
+    paths: Annotated[list[Path], typer.Argument(help="Een of meer ruleset-bestanden (YAML).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Problemen als JSON.")] = False,
+) -> None:
+    """Controleer rulesets. Meldt elk probleem met bestand, regel en regel-id; exit 2 bij fouten.
+
+    Een regionale ruleset (extends: model-convenant) mag het model alleen beperken; een
+    verruiming van een wettelijke grens wordt geweigerd.
+    """
+    from deelwijs.rules.loader import RulesetError, load_file
+
+    failed = False
+    report = []
+    for path in paths:
+        try:
+            rs = load_file(path)
+        except RulesetError as exc:
+            failed = True
+            report.extend(p.as_dict() for p in exc.problems)
+            if not as_json:
+                for p in exc.problems:
+                    _err(str(p))
+            continue
+        if not as_json:
+            print(f"{path}: in orde ({rs.id} {rs.version}, {rs.digest})")
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    if failed:
+        raise typer.Exit(2)
+
+
+@rules_app.command("show")
+def rules_show(
+    ruleset: RulesetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Als JSON in plaats van tabellen.")]
+    = False,
+) -> None:
+    """Toon een ruleset als leesbare tabellen: doel × categorie, partijen,
+    toestemmingsleeftijden, bewaartermijnen, regionale overleggen en voorwaarden."""
+    from deelwijs.rules import show
+
+    rs = _load_ruleset(ruleset)
+    if as_json:
+        print(json.dumps(show.as_json(rs), ensure_ascii=False, indent=2))
+    else:
+        print(show.render(rs))
+
+
+@rules_app.command("diff")
+def rules_diff(
+    a: Annotated[str, typer.Argument(help="De basis, meestal model-convenant.")],
+    b: Annotated[str, typer.Argument(help="De regionale ruleset (id of pad).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Als JSON.")] = False,
+) -> None:
+    """Wat ruleset B verandert ten opzichte van A: voor de FG die de regionale versie tekent."""
+    from deelwijs.rules import show
+
+    ra, rb = _load_ruleset(a), _load_ruleset(b)
+    changes = show.diff(ra, rb)
+    if as_json:
+        print(json.dumps({"from": ra.ref(), "to": rb.ref(), "changes": changes},
+                         ensure_ascii=False, indent=2))
+        return
+    print(f"Van {ra.id} {ra.version} ({ra.digest})")
+    print(f"naar {rb.id} {rb.version} ({rb.digest})\n")
+    if not changes:
+        print("Geen verschillen in de regels.")
+    for c in changes:
+        print(f"- {c['text']}")
+
+
+@rules_app.command("test")
+def rules_test(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Scenariobestanden of mappen. Standaard: de ingebouwde scenario's.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Toon ook geslaagde scenario's.")] = False,
+) -> None:
+    """Draai scenario's (YAML) door de engine. Exit 1 als er een faalt, 2 bij een onleesbaar
+    bestand. Zie docs/rules.md voor het formaat."""
+    from deelwijs.rules import scenario
+    from deelwijs.rules.loader import RulesetError
+
+    files: list[Path] = []
+    for p in paths or scenario.builtin_files():
+        files.extend(sorted(p.glob("**/*.yaml")) if p.is_dir() else [p])
+    passed = failed = 0
+    for f in files:
+        try:
+            scenarios = scenario.load(f)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            _err(f"{f}: geen geldig scenariobestand: {exc}")
+            raise typer.Exit(2) from None
+        for sc in scenarios:
+            try:
+                problems, _ = scenario.check(sc)
+            except RulesetError as exc:
+                problems = [str(p) for p in exc.problems]
+            if problems:
+                failed += 1
+                print(f"FAIL {f.name}:{sc.line} {sc.name}")
+                for p in problems:
+                    print(f"     {p}")
+            else:
+                passed += 1
+                if verbose:
+                    print(f"ok   {f.name}:{sc.line} {sc.name}")
+    print(f"{passed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: never a traceback for the user."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("afgebroken")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug of ours: say so plainly, without a traceback
+        _err(f"interne fout in deelwijs ({type(exc).__name__}: {exc}). Meld dit als issue.")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

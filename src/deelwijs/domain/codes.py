@@ -1,0 +1,67 @@
+"""The closed code lists of the decision contract (shared/spec/decisions.md)."""
+
+from __future__ import annotations
+
+KINDS = ("disclosure", "absence_report", "consent_required", "retention")
+
+PARTIES = (
+    "school", "swv", "leerplicht", "gemeente", "jeugdhulp", "jgz", "huisarts",
+    "veilig_thuis", "gi", "raad", "kinderopvang", "derde",
+)
+HATS = ("toeleiding", "hulpverlening", "coordinatie")
+PURPOSES = (
+    "signalering", "thuiszitters", "een_plan", "oza",
+    "verzuimmelding", "overdracht", "eigen_taak", "toeleiding", "gecoordineerde_aanpak",
+    "meldcode", "ots", "raadsonderzoek",
+)
+COVENANT_PURPOSES = ("signalering", "thuiszitters", "een_plan", "oza")
+MUNICIPAL_PURPOSES = ("toeleiding", "gecoordineerde_aanpak")
+CATEGORIES = (
+    "identificatie", "onderwijspositie", "verzuim", "betrokkenheid",
+    "ondersteuningsbehoefte", "leerresultaten", "gedrag", "thuissituatie",
+    "hulpverlening", "gezondheid", "veiligheid", "justitie",
+)
+OUTSIDE = ("identificatie", "onderwijspositie", "verzuim", "betrokkenheid")
+DOMAINS = ("onderwijs", "jeugd", "wmo", "participatie", "schulden", "wonen", "zorg")
+TASKS = ("own", "both", "recipient")
+CONSENT_ANSWERS = ("given", "refused", "none")
+REASONS = (
+    "NOT_A_PARTY", "PURPOSE_MISMATCH", "CONSENT_MISSING", "CONSENT_NOT_A_GROUND",
+    "PROFESSIONAL_SECRECY", "SITUATION_C", "OUT_OF_SCOPE", "SPECIAL_CATEGORY", "BULK_REQUEST",
+)
+GROUNDS = (
+    "PUBLIC_TASK", "LEGAL_OBLIGATION", "CONSENT", "VITAL_INTEREST", "CONFLICT_OF_DUTIES",
+    "MELDRECHT", "COMPATIBLE_PURPOSE", "ANONYMOUS",
+)
+OBLIGATIONS = ("LOG_PROCESSING", "DOCUMENT_WEIGHING", "INFORM_DATA_SUBJECT", "RECORD_CONSENT")
+ABSENCE_TYPES = ("ongeoorloofd", "luxe", "langdurig_relatief", "ziekte", "vermoeden_ongeoorloofd")
+RECORDS = (
+    "leerlingdossier", "verzuimregistratie", "verwijzing_so", "jeugdhulpdossier",
+    "casusoverleg_verslag",
+)
+PARTY_KINDS = ("public_body", "secrecy", "private")
+COVENANT_MEMBERSHIP = ("always", "mandate", "acceded", "never")
+ROUTES = ("covenant", "municipal", "own_task", "legal")
+
+# Dutch words for the codes, for explanations.
+REASON_NL = {
+    "NOT_A_PARTY": "geen partij",
+    "PURPOSE_MISMATCH": "niet nodig voor het doel",
+    "CONSENT_MISSING": "geen geldige toestemming",
+    "CONSENT_NOT_A_GROUND": "toestemming is hier geen grondslag",
+    "PROFESSIONAL_SECRECY": "beroepsgeheim",
+    "SITUATION_C": "alleen voor de taak van de ontvanger (situatie C)",
+    "OUT_OF_SCOPE": "buiten de hulpvraag",
+    "SPECIAL_CATEGORY": "bijzonder persoonsgegeven zonder uitzonderingsgrond",
+    "BULK_REQUEST": "bulkverzoek",
+}
+GROUND_NL = {
+    "PUBLIC_TASK": "publieke taak (art. 6 lid 1 sub e AVG)",
+    "LEGAL_OBLIGATION": "wettelijke plicht (art. 6 lid 1 sub c AVG)",
+    "CONSENT": "toestemming (art. 6 lid 1 sub a AVG)",
+    "VITAL_INTEREST": "vitaal belang (art. 6 lid 1 sub d AVG)",
+    "CONFLICT_OF_DUTIES": "conflict van plichten",
+    "MELDRECHT": "meldrecht (meldcode)",
+    "COMPATIBLE_PURPOSE": "verenigbaar doel (art. 6 lid 4 AVG)",
+    "ANONYMOUS": "anoniem: geen persoonsgegevens",
+}

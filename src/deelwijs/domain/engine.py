@@ -1,0 +1,473 @@
+"""The decision procedure: a pure function of a request and a ruleset.
+
+Each data item of a disclosure is decided on its own, by the checks of
+shared/spec/decisions.md in their order; the first check that decides, wins. The tables the
+checks read (parties, matrix, routes, consent ages, ...) come from the ruleset; the order of
+the checks is the law's procedure and lives here.
+
+Item decisions are memoised per ruleset on everything they depend on (the category, the
+request's facts, and whether consent is valid): the same facts always give the same item, so
+the memo changes speed, never answers. `explain=True` bypasses it and records a trace of
+every rule consulted, in order, with its verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from deelwijs.domain import codes
+from deelwijs.domain.request import (
+    AbsenceReport,
+    ConsentRequired,
+    Disclosure,
+    Request,
+    RetentionQuestion,
+)
+from deelwijs.domain.ruleset import Ruleset
+
+_MEMO_LIMIT = 200_000
+_VITAL_CATEGORIES = frozenset({"veiligheid", "gezondheid"})
+_WEIGHING_GROUNDS = frozenset({"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE"})
+_NARROWABLE_GROUNDS = frozenset({"PUBLIC_TASK", "COMPATIBLE_PURPOSE"})
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One rule consulted while deciding an item (for --explain)."""
+
+    rule: str
+    verdict: str  # not_applicable | pass | allow | deny
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        out = {"rule": self.rule, "verdict": self.verdict}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    data: str
+    outcome: str  # allow | deny
+    grounds: tuple[str, ...]
+    reasons: tuple[str, ...]
+    rules: tuple[str, ...]
+    obligations: tuple[str, ...]
+    trace: tuple[Step, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosureDecision:
+    request: Disclosure
+    outcome: str
+    items: tuple[Item, ...]
+    obligations: tuple[str, ...]
+    ruleset: Ruleset
+    kind: str = "disclosure"
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceDecision:
+    request: AbsenceReport
+    duty: str  # mandatory | optional | none
+    deadline_working_days: int | None
+    grounds: tuple[str, ...]
+    rule: str
+    status: str  # leerplicht | kwalificatieplicht | rmc | none
+    ruleset: Ruleset
+    kind: str = "absence_report"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentDecision:
+    request: ConsentRequired
+    required: tuple[str, ...]
+    rule: str
+    ruleset: Ruleset
+    kind: str = "consent_required"
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionDecision:
+    request: RetentionQuestion
+    keep_until: dt.date
+    years: int
+    term: str
+    rule: str
+    ruleset: Ruleset
+    kind: str = "retention"
+
+
+Decision = DisclosureDecision | AbsenceDecision | ConsentDecision | RetentionDecision
+
+
+def decide(request: Request, ruleset: Ruleset, explain: bool = False) -> Decision:
+    """Decide one parsed request under one ruleset."""
+    if request.kind == "disclosure":
+        return decide_disclosure(request, ruleset, explain)
+    if request.kind == "absence_report":
+        return decide_absence(request, ruleset)
+    if request.kind == "consent_required":
+        return decide_consent_required(request, ruleset)
+    return decide_retention(request, ruleset)
+
+
+# --- consent -------------------------------------------------------------------------------
+
+
+def consent_rule_for(age: int, ruleset: Ruleset) -> str:
+    c = ruleset.consent
+    if age >= c.youth_alone_from:
+        return "consent.from_16"
+    if age >= c.youth_and_parents_from:
+        return "consent.age_12_15"
+    return "consent.under_12"
+
+
+def required_consenters(age: int, ruleset: Ruleset) -> tuple[str, ...]:
+    c = ruleset.consent
+    if age >= c.youth_alone_from:
+        return ("youth",)
+    if age >= c.youth_and_parents_from:
+        return ("parents", "youth")
+    return ("parents",)
+
+
+def consent_is_valid(req: Disclosure, ruleset: Ruleset) -> bool:
+    """Valid consent: given by whoever the age requires, in writing, beforehand, not withdrawn."""
+    if req.withdrawn:
+        return False
+    c = ruleset.consent
+    if (c.written and not req.written) or (c.prior and not req.prior):
+        return False
+    age = req.age
+    if age >= c.youth_alone_from:
+        return req.youth == "given"
+    if age >= c.youth_and_parents_from:
+        return req.parents == "given" and req.youth == "given"
+    return req.parents == "given"
+
+
+# --- disclosure ----------------------------------------------------------------------------
+
+
+def decide_disclosure(req: Disclosure, ruleset: Ruleset, explain: bool = False):
+    valid = consent_is_valid(req, ruleset)
+    crule = consent_rule_for(req.age, ruleset)
+    if explain:
+        items = tuple(_decide_item(req, ruleset, cat, valid, crule, []) for cat in req.data)
+    else:
+        memo = ruleset.memo
+        base = (req.discloser, req.hat, req.recipient, req.acceded, req.mandate,
+                req.recipient_domain, req.anonymous, req.purpose, req.task,
+                req.help_request_domains, req.bulk, req.wams_in_force, req.vital_interest,
+                req.conflict_documented, req.legal_duty, req.compatible_purpose, valid, crule)
+        out = []
+        for cat in req.data:
+            key = (base, cat)
+            item = memo.get(key)
+            if item is None:
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()
+                item = memo[key] = _decide_item(req, ruleset, cat, valid, crule, None)
+            out.append(item)
+        items = tuple(out)
+    allowed = sum(1 for i in items if i.outcome == "allow")
+    outcome = "allow" if allowed == len(items) else ("deny" if allowed == 0 else "partial")
+    obligations: set[str] = set()
+    for i in items:
+        obligations.update(i.obligations)
+    ordered = tuple(o for o in codes.OBLIGATIONS if o in obligations)
+    return DisclosureDecision(req, outcome, items, ordered, ruleset)
+
+
+class _Trace:
+    """Collects the steps of one item's decision; a no-op when not explaining."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, steps: list | None):
+        self.steps = steps
+
+    def __call__(self, rule: str, verdict: str, note: str = "") -> None:
+        if self.steps is not None:
+            self.steps.append(Step(rule, verdict, note))
+
+
+def _obligations(grounds: tuple[str, ...], extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    found = {"LOG_PROCESSING", *extra}
+    if "CONSENT" in grounds:
+        found.add("RECORD_CONSENT")
+    if _WEIGHING_GROUNDS.intersection(grounds):
+        found.add("DOCUMENT_WEIGHING")
+    if "CONSENT" not in grounds and "ANONYMOUS" not in grounds:
+        found.add("INFORM_DATA_SUBJECT")
+    return tuple(o for o in codes.OBLIGATIONS if o in found)
+
+
+def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str,
+                 steps: list | None) -> Item:
+    step = _Trace(steps)
+
+    def allow(grounds, rules, extra=()) -> Item:
+        grounds = tuple(grounds)
+        step(rules[0], "allow", ", ".join(grounds))
+        return _conditions(req, rs, cat, valid, crule, step, steps,
+                           Item(cat, "allow", grounds, (), tuple(rules),
+                                _obligations(grounds, tuple(extra))))
+
+    def deny(reason, rules) -> Item:
+        step(rules[0], "deny", reason)
+        return Item(cat, "deny", (), (reason,), tuple(rules), (),
+                    tuple(steps) if steps is not None else None)
+
+    def by_consent(rule) -> Item:
+        if valid:
+            return allow(("CONSENT",), (rule, crule))
+        return deny("CONSENT_MISSING", (rule, crule))
+
+    # 1. Bulk.
+    if req.bulk:
+        return deny("BULK_REQUEST", ("bulk.no_bulk",))
+    step("bulk.no_bulk", "pass")
+    # 2. Anonymous.
+    if req.anonymous:
+        return allow(("ANONYMOUS",), ("anonymous.no_personal_data",))
+    step("anonymous.no_personal_data", "pass")
+
+    purpose = rs.purposes[req.purpose]
+    route = purpose.route
+    # 3. Legal routes.
+    if route == "legal":
+        for r in rs.routes[req.purpose]:
+            if (r.from_ is not None and req.discloser not in r.from_) or (
+                r.to is not None and req.recipient not in r.to
+            ):
+                step(r.rule, "not_applicable")
+                continue
+            if r.deny:
+                return deny(r.deny, (r.rule,))
+            if r.categories is None or cat in r.categories:
+                if r.grant == "consent":
+                    return by_consent(r.rule)
+                return allow((r.grant,), (r.rule,), r.obligations)
+            rule = r.otherwise_rule or r.rule
+            if r.otherwise == "consent":
+                return by_consent(rule)
+            return deny(r.otherwise, (rule, r.rule))
+        return deny("NOT_A_PARTY", (f"route.{req.purpose}",))  # unreachable: loader checks
+
+    # 4. Effective discloser (pettenvraagstuk).
+    eff = rs.hats[req.hat] if req.hat else req.discloser
+    step("hat.effective_discloser", "pass", eff if req.hat else "")
+    parties = rs.parties
+
+    # 5. Parties (covenant purposes only).
+    if route == "covenant":
+        d = parties[eff]
+        r = parties[req.recipient]
+        if (
+            d.covenant == "never"
+            or r.covenant == "never"
+            or (r.covenant == "acceded" and not req.acceded)
+            or (r.covenant == "mandate" and not req.mandate)
+        ):
+            return deny("NOT_A_PARTY", ("party.covenant_parties",))
+        step("party.covenant_parties", "pass")
+
+    # 6. Purpose binding and minimisation.
+    if cat not in purpose.categories:
+        return deny("PURPOSE_MISMATCH", ("purpose.matrix",))
+    step("purpose.matrix", "pass")
+
+    # 7. Whose task (ABC).
+    c_ground = c_rule = None
+    if req.task == "recipient":
+        if req.compatible_purpose:
+            c_ground, c_rule = "COMPATIBLE_PURPOSE", "exception.compatible_purpose"
+        elif req.legal_duty:
+            c_ground, c_rule = "LEGAL_OBLIGATION", "exception.legal_duty"
+        elif req.vital_interest:
+            c_ground, c_rule = "VITAL_INTEREST", "exception.vital_interest"
+        else:
+            return deny("SITUATION_C", ("task.situation_c",))
+        step("task.situation_c", "pass", c_ground)
+    else:
+        step("task.situation_c", "not_applicable")
+
+    # 8. Municipal scope.
+    municipal = route == "municipal"
+    if municipal:
+        domains = req.help_request_domains
+        if domains is None:
+            domains = purpose.default_help_request_domains
+        domain = req.recipient_domain or parties[req.recipient].default_domain
+        if domain is None or domain not in domains:
+            return deny("OUT_OF_SCOPE", ("scope.help_request",))
+        step("scope.help_request", "pass", domain)
+    gemeente_task = municipal and req.recipient == "gemeente"
+
+    kind = parties[eff].kind
+    grounds: list[str] = []
+    rules: list[str] = []
+
+    def add(ground: str, rule: str) -> None:
+        if ground not in grounds:
+            grounds.append(ground)
+            rules.append(rule)
+
+    # 9. Professional secrecy.
+    if kind == "secrecy":
+        if req.legal_duty:
+            add("LEGAL_OBLIGATION", "exception.legal_duty")
+        if (req.wams_in_force and req.purpose == "gecoordineerde_aanpak"
+                and req.recipient == "gemeente"):
+            add("LEGAL_OBLIGATION", "exception.wams_request")
+        if valid:
+            add("CONSENT", crule)
+        if req.conflict_documented:
+            add("CONFLICT_OF_DUTIES", "exception.conflict_of_duties")
+        if req.vital_interest and cat in _VITAL_CATEGORIES:
+            add("VITAL_INTEREST", "exception.vital_interest")
+        if not grounds:
+            return deny("PROFESSIONAL_SECRECY", ("secrecy.professional", crule))
+        if grounds == ["CONSENT"] and gemeente_task:
+            return deny("CONSENT_NOT_A_GROUND",
+                        ("scope.consent_not_a_ground", "secrecy.professional"))
+        return allow(grounds, ("secrecy.professional", *rules))
+
+    # 10. Public bodies.
+    if kind == "public_body":
+        if cat in _outside(rs):
+            if c_ground:
+                return allow((c_ground,), ("public.outside_information", c_rule))
+            return allow(("PUBLIC_TASK",), ("public.outside_information",))
+        if req.legal_duty:
+            add("LEGAL_OBLIGATION", "exception.legal_duty")
+        if municipal:
+            add("PUBLIC_TASK", "public.inside_information")
+        elif valid:
+            add("CONSENT", crule)
+        if req.vital_interest and cat in _VITAL_CATEGORIES:
+            add("VITAL_INTEREST", "exception.vital_interest")
+        if not grounds:
+            reason = "SPECIAL_CATEGORY" if rs.categories[cat].special else "CONSENT_MISSING"
+            return deny(reason, ("public.inside_information", crule))
+        if grounds == ["CONSENT"] and gemeente_task:
+            return deny("CONSENT_NOT_A_GROUND",
+                        ("scope.consent_not_a_ground", "public.inside_information"))
+        return allow(grounds, ("public.inside_information", *rules))
+
+    # Private disclosers (kinderopvang, derde) outside the legal routes: FG judgement.
+    if req.legal_duty:
+        add("LEGAL_OBLIGATION", "exception.legal_duty")
+    if valid:
+        add("CONSENT", crule)
+    if req.conflict_documented:
+        add("CONFLICT_OF_DUTIES", "exception.conflict_of_duties")
+    if req.vital_interest and cat in _VITAL_CATEGORIES:
+        add("VITAL_INTEREST", "exception.vital_interest")
+    if not grounds:
+        reason = "SPECIAL_CATEGORY" if rs.categories[cat].special else "CONSENT_MISSING"
+        return deny(reason, ("private.other_disclosers", crule))
+    if grounds == ["CONSENT"] and gemeente_task:
+        return deny("CONSENT_NOT_A_GROUND",
+                    ("scope.consent_not_a_ground", "private.other_disclosers"))
+    return allow(grounds, ("private.other_disclosers", *rules))
+
+
+def _outside(rs: Ruleset) -> frozenset[str]:
+    cached = rs.memo.get("__outside__")
+    if cached is None:
+        cached = rs.memo["__outside__"] = frozenset(
+            c.code for c in rs.categories.values() if c.outside
+        )
+    return cached
+
+
+def _conditions(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str,
+                step: _Trace, steps: list | None, item: Item) -> Item:
+    """Apply a regional ruleset's extra conditions to an allowed item (they only narrow)."""
+    for cond in rs.conditions:
+        if req.purpose not in cond.purposes or (
+            cond.categories is not None and cat not in cond.categories
+        ):
+            step(cond.id, "not_applicable")
+            continue
+        if "CONSENT" in item.grounds or not set(item.grounds) <= _NARROWABLE_GROUNDS:
+            step(cond.id, "pass", "toestemming of wettelijke grond aanwezig")
+            continue
+        if not valid:
+            step(cond.id, "deny", "CONSENT_MISSING")
+            return Item(cat, "deny", (), ("CONSENT_MISSING",), (cond.id, crule), (),
+                        tuple(steps) if steps is not None else None)
+        grounds = (*item.grounds, "CONSENT")
+        item = Item(cat, "allow", grounds, (), (*item.rules, cond.id, crule),
+                    _obligations(grounds))
+        step(cond.id, "pass", "geldige toestemming")
+    if steps is not None:
+        return Item(item.data, item.outcome, item.grounds, item.reasons, item.rules,
+                    item.obligations, tuple(steps))
+    return item
+
+
+# --- absence reports -----------------------------------------------------------------------
+
+
+def decide_absence(req: AbsenceReport, rs: Ruleset) -> AbsenceDecision:
+    a = rs.absence
+
+    def result(duty, rule, status):
+        grounds = {"mandatory": ("LEGAL_OBLIGATION",), "optional": ("PUBLIC_TASK",)}
+        return AbsenceDecision(
+            req, duty, a.deadline_working_days if duty == "mandatory" else None,
+            grounds.get(duty, ()), rule, status, rs,
+        )
+
+    if req.startkwalificatie or req.age < a.leerplicht_from:
+        return result("none", "absence.no_duty", "none")
+    if req.age >= a.kwalificatieplicht_until:
+        if req.type == "ziekte":
+            return result("none", "absence.illness", "rmc")
+        return result("optional", "absence.adult_rmc", "rmc")
+    status = "leerplicht" if req.age < a.leerplicht_until else "kwalificatieplicht"
+    if req.type == "ziekte":
+        return result("none", "absence.illness", status)
+    if req.type == "luxe":
+        return result("mandatory", "absence.luxe", status)
+    if req.type == "langdurig_relatief":
+        return result("mandatory", "absence.langdurig_relatief", status)
+    if req.type == "vermoeden_ongeoorloofd":
+        return result("optional", "absence.suspected", status)
+    if req.unauthorised_hours >= a.threshold_hours and req.school_weeks <= a.threshold_weeks:
+        return result("mandatory", "absence.threshold", status)
+    return result("optional", "absence.below_threshold", status)
+
+
+# --- consent required ----------------------------------------------------------------------
+
+
+def decide_consent_required(req: ConsentRequired, rs: Ruleset) -> ConsentDecision:
+    return ConsentDecision(req, required_consenters(req.age, rs), consent_rule_for(req.age, rs),
+                           rs)
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day and month `years` later; 28 February where that day does not exist."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a year that is not a leap year
+        return day.replace(year=day.year + years, day=28)
+
+
+def decide_retention(req: RetentionQuestion, rs: Ruleset) -> RetentionDecision:
+    r = rs.retention[req.record]
+    years, rule = r.years, r.rule
+    if r.before_date and req.ended_on < dt.date.fromisoformat(r.before_date):
+        years, rule = r.before_years, r.before_rule
+    return RetentionDecision(req, add_years(req.ended_on, years), years, r.term, rule, rs)

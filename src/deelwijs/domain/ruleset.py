@@ -1,0 +1,142 @@
+"""The ruleset as the engine reads it: plain, frozen tables compiled from the rule data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Citations:
+    avg: str | None = None
+    sector: str | None = None
+    convenant: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("avg", self.avg), ("sector", self.sector),
+                                  ("convenant", self.convenant)) if v}
+
+    def text(self) -> str:
+        return "; ".join(self.as_dict().values())
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    citations: Citations
+    explanation: str
+    fg_judgement: bool = False
+    origin: str = "model-convenant"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    code: str
+    label: str
+    kind: str  # public_body | secrecy | private
+    covenant: str  # always | mandate | acceded | never
+    default_domain: str | None
+    article: str = "de"
+
+    @property
+    def named(self) -> str:
+        """The label with its article: 'het schoolbestuur', 'Veilig Thuis'."""
+        return f"{self.article} {self.label}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    code: str
+    label: str
+    outside: bool
+    special: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    code: str
+    label: str
+    route: str  # covenant | municipal | own_task | legal
+    categories: frozenset[str]
+    default_help_request_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One entry of a legal route: who may give what to whom, on which ground."""
+
+    rule: str
+    from_: frozenset[str] | None  # None = any discloser
+    to: frozenset[str] | None  # None = any recipient
+    categories: frozenset[str] | None  # None = every category
+    grant: str | None  # a ground code, or "consent"
+    otherwise: str | None  # a reason code, or "consent"
+    otherwise_rule: str | None
+    deny: str | None  # a reason code: the route refuses outright
+    obligations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRule:
+    youth_and_parents_from: int
+    youth_alone_from: int
+    written: bool = True
+    prior: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceRule:
+    leerplicht_from: int
+    leerplicht_until: int
+    kwalificatieplicht_until: int
+    threshold_hours: float
+    threshold_weeks: int
+    deadline_working_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    record: str
+    years: int
+    term: str  # minimum | maximum
+    rule: str
+    before_date: str | None = None  # ISO date; help ended before it → before_years
+    before_years: int | None = None
+    before_rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A regional extra condition: narrows, never widens."""
+
+    id: str
+    purposes: frozenset[str]
+    categories: frozenset[str] | None
+    require: str  # "consent"
+
+
+@dataclass(frozen=True, slots=True)
+class Ruleset:
+    id: str
+    version: str
+    title: str
+    digest: str
+    parties: dict[str, Party]
+    hats: dict[str, str]
+    domains: dict[str, str]
+    categories: dict[str, Category]
+    purposes: dict[str, Purpose]
+    routes: dict[str, tuple[Route, ...]]
+    consent: ConsentRule
+    absence: AbsenceRule
+    retention: dict[str, Retention]
+    rules: dict[str, Rule]
+    conditions: tuple[Condition, ...] = ()
+    overleg_types: dict[str, str] = field(default_factory=dict)
+    extends: str | None = None
+    signatories: tuple[dict, ...] = ()
+    # Per-ruleset memo of item decisions (a pure function of its key; see engine).
+    memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def ref(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "digest": self.digest}
