@@ -87,9 +87,9 @@ def decide(
 @app.command()
 def start() -> None:
     """Start Deelwijs. Nu: toont het ingebouwde modelconvenant en een voorbeeldbesluit."""
+    from deelwijs.domain.engine import decide as run
     from deelwijs.domain.render import to_json
     from deelwijs.domain.request import parse_request
-    from deelwijs.domain.engine import decide as run
     from deelwijs.rules import loader, show
 
     rs = loader.model()

@@ -58,7 +58,7 @@ class Item:
     trace: tuple[Step, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once per request (see request.Disclosure)
 class DisclosureDecision:
     request: Disclosure
     outcome: str
@@ -160,27 +160,72 @@ def decide_disclosure(req: Disclosure, ruleset: Ruleset, explain: bool = False):
         items = tuple(_decide_item(req, ruleset, cat, valid, crule, []) for cat in req.data)
     else:
         memo = ruleset.memo
-        base = (req.discloser, req.hat, req.recipient, req.acceded, req.mandate,
-                req.recipient_domain, req.anonymous, req.purpose, req.task,
-                req.help_request_domains, req.bulk, req.wams_in_force, req.vital_interest,
-                req.conflict_documented, req.legal_duty, req.compatible_purpose, valid, crule)
+        key = situation_key(req, ruleset, valid, crule)
+        known = memo.get(key)
+        if known is None:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            known = memo[key] = {}
         out = []
         for cat in req.data:
-            key = (base, cat)
-            item = memo.get(key)
+            item = known.get(cat)
             if item is None:
-                if len(memo) >= _MEMO_LIMIT:
-                    memo.clear()
-                item = memo[key] = _decide_item(req, ruleset, cat, valid, crule, None)
+                item = known[cat] = _decide_item(req, ruleset, cat, valid, crule, None)
             out.append(item)
         items = tuple(out)
-    allowed = sum(1 for i in items if i.outcome == "allow")
-    outcome = "allow" if allowed == len(items) else ("deny" if allowed == 0 else "partial")
+    allowed = 0
     obligations: set[str] = set()
     for i in items:
-        obligations.update(i.obligations)
+        if i.outcome == "allow":
+            allowed += 1
+            obligations.update(i.obligations)
+    outcome = "allow" if allowed == len(items) else ("deny" if allowed == 0 else "partial")
     ordered = tuple(o for o in codes.OBLIGATIONS if o in obligations)
     return DisclosureDecision(req, outcome, items, ordered, ruleset)
+
+
+def situation_key(req: Disclosure, rs: Ruleset, valid: bool, crule: str) -> tuple:
+    """Everything an item decision depends on besides its category, and nothing more.
+
+    Two requests with the same key get the same item for every category: that is what lets
+    the memo serve most requests. It mirrors `_decide_item`; a property test checks that the
+    memoised answer always equals the traced one.
+    """
+    if req.bulk:
+        return ("bulk",)
+    if req.anonymous:
+        return ("anonymous",)
+    purpose = rs.purposes[req.purpose]
+    route = purpose.route
+    if route == "legal":
+        return ("legal", req.purpose, req.discloser, req.recipient, valid, crule)
+    eff = rs.hats[req.hat] if req.hat else req.discloser
+    parties = rs.parties
+    if route == "covenant":
+        d, r = parties[eff].covenant, parties[req.recipient].covenant
+        if (d == "never" or r == "never" or (r == "acceded" and not req.acceded)
+                or (r == "mandate" and not req.mandate)):
+            return ("not_a_party", req.purpose)
+    task = None
+    if req.task == "recipient":
+        task = ("COMPATIBLE_PURPOSE" if req.compatible_purpose else
+                "LEGAL_OBLIGATION" if req.legal_duty else
+                "VITAL_INTEREST" if req.vital_interest else "C")
+        if task == "C":
+            return ("situation_c", req.purpose)
+    municipal = route == "municipal"
+    if municipal:
+        domains = req.help_request_domains
+        if domains is None:
+            domains = purpose.default_help_request_domains
+        domain = req.recipient_domain or parties[req.recipient].default_domain
+        if domain is None or domain not in domains:
+            return ("out_of_scope", req.purpose)
+    wams = (req.wams_in_force and req.purpose == "gecoordineerde_aanpak"
+            and req.recipient == "gemeente")
+    return ("decide", req.purpose, parties[eff].kind, municipal and req.recipient == "gemeente",
+            task, req.legal_duty, wams, valid, crule, req.conflict_documented,
+            req.vital_interest)
 
 
 class _Trace:

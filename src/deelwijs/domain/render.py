@@ -6,6 +6,8 @@ them into text for the professional who asked. Text is made only when asked for.
 
 from __future__ import annotations
 
+import contextlib
+
 from deelwijs.domain import codes
 from deelwijs.domain.engine import (
     AbsenceDecision,
@@ -50,10 +52,8 @@ def rule_text(rs: Ruleset, rule_id: str, params: dict[str, str] | None = None,
     rule = rs.rules[rule_id]
     text = rule.explanation
     if params:
-        try:
+        with contextlib.suppress(KeyError, IndexError, ValueError):
             text = text.format(**params)
-        except (KeyError, IndexError, ValueError):
-            pass
     citations = rule.citations.text()
     return f"{text} ({citations})" if cite and citations else text
 

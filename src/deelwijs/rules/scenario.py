@@ -9,7 +9,7 @@ A scenario file is YAML: either a list of scenarios, or a mapping with an option
       expect:
         outcome: allow                                 # optional
         items:
-          gedrag: [allow, CONSENT]                     # outcome, then codes of which one must be named
+          gedrag: [allow, CONSENT]                     # outcome, then codes (one must be named)
           verzuim: deny                                # outcome only
           thuissituatie: {outcome: deny, reasons: [OUT_OF_SCOPE], rules: [scope.help_request]}
         obligations: [LOG_PROCESSING]                  # optional, must all be present
