@@ -230,6 +230,15 @@ def rules_test(
         raise typer.Exit(1)
 
 
+def _register() -> None:
+    from deelwijs.cli_store import register
+
+    register(app)
+
+
+_register()
+
+
 def main() -> None:
     """Entry point: never a traceback for the user."""
     try:

@@ -135,6 +135,8 @@ class Ruleset:
     overleg_types: dict[str, str] = field(default_factory=dict)
     extends: str | None = None
     signatories: tuple[dict, ...] = ()
+    # The effective ruleset document (a region merged onto the model) the digest is of.
+    document: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
     # Per-ruleset memo of item decisions (a pure function of its key; see engine).
     memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 

@@ -228,14 +228,15 @@ class _Check:
 # --- compiling -----------------------------------------------------------------------------
 
 
-def _compile(doc: dict, ck: _Check, origin_of: dict[str, str] | None = None) -> Ruleset:
+def _compile(doc: dict, ck: _Check) -> Ruleset:
     """Check a complete (model or merged) ruleset document and build the Ruleset."""
+    origin_of = doc.get("rule_origins") or {}
     top = ck.mapping(
         doc, (),
         required=("format", "id", "version", "title", "parties", "hats", "categories",
                   "purposes", "legal_routes", "consent", "absence", "retention", "rules"),
         optional=("source", "domains", "extends", "overleg_types", "conditions",
-                  "signatories", "model_version"),
+                  "signatories", "model_version", "rule_origins"),
     )
     if top.get("format") != FORMAT:
         ck.fail("format_version", ("format",), f"alleen format {FORMAT} wordt ondersteund")
@@ -255,7 +256,7 @@ def _compile(doc: dict, ck: _Check, origin_of: dict[str, str] | None = None) -> 
             citations=Citations(**{k: str(v) for k, v in cit.items()}),
             explanation=ck.text(b.get("explanation"), (*p, "explanation")),
             fg_judgement=bool(b.get("fg_judgement", False)),
-            origin=(origin_of or {}).get(rid, MODEL_ID),
+            origin=origin_of.get(rid, MODEL_ID),
         )
 
     def known_rule(rid, path):
@@ -422,6 +423,7 @@ def _compile(doc: dict, ck: _Check, origin_of: dict[str, str] | None = None) -> 
         absence=absence, retention=retention, rules=rules, conditions=tuple(conditions),
         overleg_types=overleg, extends=top.get("extends"),
         signatories=tuple(top.get("signatories") or ()),
+        document=doc,
     )
 
 
@@ -432,7 +434,7 @@ REGION_OPTIONAL = ("source", "overleg_types", "purposes", "parties", "conditions
                    "retention", "rules", "signatories", *LEGAL_SECTIONS)
 
 
-def _merge_region(region: dict, model: dict, ck: _Check) -> tuple[dict, dict[str, str]]:
+def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
     """Check that a regional ruleset only narrows the model; return the merged document."""
     ck.mapping(region, (), required=REGION_FIELDS, optional=REGION_OPTIONAL)
     if region.get("format") != FORMAT:
@@ -564,7 +566,8 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> tuple[dict, dict[str
     merged["conditions"] = kept
     if "signatories" in region:
         merged["signatories"] = region["signatories"]
-    return merged, origin
+    merged["rule_origins"] = origin
+    return merged
 
 
 def _same_as_model(value, model_value, path: tuple, ck: _Check) -> None:
@@ -621,10 +624,15 @@ def load_text(text: str, file: str) -> Ruleset:
                     f"een regionale ruleset breidt '{MODEL_ID}' uit, niet '{base_id}'")
             ck.raise_if_any()
         model, _ = _model_document()
-        merged, origin = _merge_region(data, model, ck)
+        merged = _merge_region(data, model, ck)
         ck.raise_if_any()
-        return _compile(merged, ck, origin)
+        return _compile(merged, ck)
     return _compile(data, ck)
+
+
+def from_document(document: dict, label: str = "(opgeslagen ruleset)") -> Ruleset:
+    """Compile an effective ruleset document as stored with decisions (Ruleset.document)."""
+    return _compile(copy.deepcopy(document), _Check(label, _Lines()))
 
 
 def load_file(path: str | Path) -> Ruleset:

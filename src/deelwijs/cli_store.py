@@ -1,0 +1,361 @@
+"""Commands over the database: migrate, demo data, and the casusoverleg from the command line.
+
+Every command opens the database of DEELWIJS_DATABASE_URL (default: the embedded SQLite file
+under var/, migrated automatically). Errors print `field: message` in Dutch and exit 2;
+nothing is written then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+
+db_app = typer.Typer(help="Database: bijwerken en controleren.", no_args_is_help=True,
+                     rich_markup_mode=None)
+org_app = typer.Typer(help="Organisaties (convenantpartijen).", no_args_is_help=True,
+                      rich_markup_mode=None)
+youth_app = typer.Typer(help="Jongeren, hun ouders en hun toestemmingen.", no_args_is_help=True,
+                        rich_markup_mode=None)
+case_app = typer.Typer(help="Casussen en overleggen.", no_args_is_help=True,
+                       rich_markup_mode=None)
+disclosure_app = typer.Typer(help="Verstrekkingen: vastleggen, tonen, per jongere.",
+                             no_args_is_help=True, rich_markup_mode=None)
+consent_app = typer.Typer(help="Toestemming vastleggen, wijzigen of intrekken.",
+                          no_args_is_help=True, rich_markup_mode=None)
+
+RegionOpt = Annotated[str, typer.Option("--region", help="Regiocode.")]
+DateOpt = Annotated[str | None, typer.Option("--on", help="Datum JJJJ-MM-DD (standaard: vandaag).")]
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    print(msg, file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _day(value: str | None, field: str = "--on") -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{field}: '{value}' is geen datum in de vorm JJJJ-MM-DD")
+
+
+def _print(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def _app(migrate: bool | None = None):
+    from deelwijs.settings import SettingsError
+    from deelwijs.storage.db import NotMigrated
+
+    try:
+        from deelwijs.services.app import open_app
+
+        yield open_app(migrate=migrate)
+    except (NotMigrated, SettingsError) as exc:
+        _fail(str(exc))
+
+
+@contextmanager
+def _session():
+    from sqlalchemy.exc import OperationalError
+
+    from deelwijs.services.errors import ServiceError
+
+    with _app() as app:
+        try:
+            with app.transaction() as s:
+                yield app, s
+        except ServiceError as exc:
+            _fail(str(exc))
+        except OperationalError as exc:
+            _fail(f"database niet bereikbaar: {exc.orig}", 1)
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Werk de database bij naar het nieuwste schema (nodig voor PostgreSQL)."""
+    from deelwijs.storage.db import current_revision, head_revision
+
+    with _app(migrate=True) as app:
+        print(f"database op schema {current_revision(app.engine)} (nieuwste: {head_revision()})")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Controleer of de database op het nieuwste schema staat (exit 1 als dat niet zo is)."""
+    from deelwijs.settings import load
+    from deelwijs.storage.db import current_revision, head_revision, make_engine
+
+    engine = make_engine(load().database_url)
+    current, head = current_revision(engine), head_revision()
+    print(f"schema {current or '(leeg)'}; nieuwste {head}")
+    if current != head:
+        _fail("niet bijgewerkt: voer uit deelwijs db upgrade", 1)
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+def run_demo(youths: int = 200) -> dict:
+    from tqdm import tqdm
+
+    from deelwijs.services import demo
+
+    with _app() as app:
+        if demo.exists(app):
+            return {"created": False}
+        with tqdm(total=youths + 2, desc="demoregio", unit="stap") as bar:
+            return demo.build(app, dt.date.today(), youths_n=youths, progress=bar.update)
+
+
+def demo_command(
+    youths: Annotated[int, typer.Option(help="Aantal jongeren.", min=1, max=10000)] = 200,
+) -> None:
+    """Vul een nieuwe database met een synthetische demoregio (idempotent): organisaties van
+    elk type, jongeren met ouders, toestemming in elke stand, casussen van elk doel,
+    overleggen en toegestane en geweigerde verstrekkingen."""
+    counts = run_demo(youths)
+    if not counts.get("created"):
+        print("De demoregio bestaat al; er is niets veranderd.")
+        return
+    print("Demoregio aangemaakt: " + ", ".join(f"{v} {k}" for k, v in counts.items()
+                                               if k != "created"))
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+@org_app.command("list")
+def org_list(region: RegionOpt = "demo") -> None:
+    """Alle organisaties van een regio, per partijsoort."""
+    from deelwijs.services import registry
+
+    with _session() as (_, s):
+        rows = registry.list_organisations(s, registry.region_by_code(s, region))
+    for o in rows:
+        print(f"{o['id']:>5}  {o['party']:<13} {o['name']}")
+
+
+@org_app.command("show")
+def org_show(org_id: int) -> None:
+    """Eén organisatie met ondertekeningen, machtigingen en ondertekenaars (JSON)."""
+    from deelwijs.services import registry
+
+    with _session() as (_, s):
+        _print(registry.organisation_view(s, registry.organisation(s, org_id)))
+
+
+# --- youths --------------------------------------------------------------------------------
+
+
+@youth_app.command("list")
+def youth_list(region: RegionOpt = "demo", limit: int = 50, offset: int = 0) -> None:
+    """Jongeren van een regio (BSN gemaskeerd)."""
+    from deelwijs.services import registry, youths
+
+    with _session() as (app, s):
+        rows = youths.list_youths(s, app.keys, registry.region_by_code(s, region),
+                                  dt.date.today(), limit, offset)
+    for y in rows:
+        print(f"{y['id']:>5}  {y['age']:>2} jr  {y['name']}")
+
+
+@youth_app.command("show")
+def youth_show(youth_id: int) -> None:
+    """Eén jongere: ouders (met of zonder gezag), toestemmingen met geschiedenis en
+    verstrekkingen (JSON)."""
+    from deelwijs.services import consent, disclosures, youths
+
+    with _session() as (app, s):
+        y = youths.get_youth(s, youth_id)
+        view = youths.youth_view(app.keys, y, dt.date.today())
+        view["consent"] = consent.history(s, y.id)
+        view["disclosures"] = disclosures.list_for_youth(s, y.id)
+    _print(view)
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+@case_app.command("list")
+def case_list(region: RegionOpt = "demo", limit: int = 50) -> None:
+    """Casussen van een regio."""
+    from sqlalchemy import select
+
+    from deelwijs.services import registry
+    from deelwijs.storage import orm
+
+    with _session() as (_, s):
+        r = registry.region_by_code(s, region)
+        rows = s.scalars(select(orm.Case).where(orm.Case.region_id == r.id)
+                         .order_by(orm.Case.id).limit(limit)).all()
+        for c in rows:
+            who = "anoniem" if c.anonymous else f"jongere {c.youth_id}"
+            print(f"{c.id:>5}  {c.purpose:<22} {c.overleg or '':<18} {who:<14} {c.title}")
+
+
+@case_app.command("show")
+def case_show(case_id: int) -> None:
+    """Eén casus met deelnemers, overleggen, agenda, acties en verstrekkingen (JSON)."""
+    from sqlalchemy import select
+
+    from deelwijs.services import cases, disclosures
+    from deelwijs.storage import orm
+
+    with _session() as (_, s):
+        c = cases.get_case(s, case_id)
+        meetings = s.scalars(select(orm.Meeting).where(orm.Meeting.case_id == c.id)).all()
+        out = {"id": c.id, "title": c.title, "purpose": c.purpose, "overleg": c.overleg,
+               "anonymous": c.anonymous, "youth_id": c.youth_id,
+               "opened_on": c.opened_on, "version": c.version,
+               "participants": [{"id": o.id, "party": o.party, "name": o.name}
+                                for o in cases.participants(s, c)],
+               "meetings": [{"id": m.id, "held_on": m.held_on, "version": m.version,
+                             "agenda": m.agenda.splitlines(),
+                             "actions": [{"description": a.description, "owner": a.owner_id,
+                                          "due_on": a.due_on, "evaluate_on": a.evaluate_on}
+                                         for a in s.scalars(select(orm.Action).where(
+                                             orm.Action.meeting_id == m.id))]}
+                            for m in meetings],
+               "disclosures": [disclosures.view(s, d) for d in s.scalars(
+                   select(orm.Disclosure).where(orm.Disclosure.case_id == c.id))]}
+    _print(out)
+
+
+# --- disclosures ---------------------------------------------------------------------------
+
+
+@disclosure_app.command("list")
+def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere.")]) -> None:
+    """Elke verstrekking over één jongere, nieuwste eerst."""
+    from deelwijs.services import disclosures
+
+    with _session() as (_, s):
+        rows = disclosures.list_for_youth(s, youth)
+    for d in rows:
+        cats = ", ".join(f"{i['data']}:{i['outcome']}" for i in d["items"])
+        print(f"{d['id']:>6}  {d['on']}  {d['outcome']:<7} {d['from_org']}→{d['to_org']}  "
+              f"{d['purpose']}  [{cats}]")
+
+
+@disclosure_app.command("show")
+def disclosure_show(disclosure_id: int) -> None:
+    """Eén verstrekking met het volledige besluit (JSON)."""
+    from deelwijs.services import disclosures
+    from deelwijs.services.errors import NotFound
+    from deelwijs.storage import orm
+
+    with _session() as (_, s):
+        row = s.get(orm.Disclosure, disclosure_id)
+        if row is None:
+            raise NotFound("not_found", f"onbekende verstrekking ({disclosure_id})",
+                           "disclosure")
+        out = disclosures.view(s, row, with_content=True)
+        out["decision"] = row.decision
+    _print(out)
+
+
+@disclosure_app.command("record")
+def disclosure_record(
+    professional: Annotated[int, typer.Option(help="Id van de professional die deelt.")],
+    to: Annotated[int, typer.Option("--to", help="Id van de ontvangende organisatie.")],
+    data: Annotated[list[str], typer.Option(
+        "--data", help="categorie=inhoud, herhaalbaar (bv. --data verzuim='3 dagen').")],
+    case: Annotated[int | None, typer.Option(help="Id van de casus.")] = None,
+    youth: Annotated[int | None, typer.Option(help="Id van de jongere (zonder casus).")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Doel (zonder casus).")] = None,
+    hat: Annotated[str | None, typer.Option(help="Pet: toeleiding, hulpverlening, "
+                                            "coordinatie.")] = None,
+    task: Annotated[str, typer.Option(help="own, both of recipient (ABC).")] = "both",
+    meeting: Annotated[int | None, typer.Option(help="Id van het overleg.")] = None,
+    kind: Annotated[str, typer.Option(help="minute, document of answer.")] = "answer",
+    on: DateOpt = None,
+) -> None:
+    """Leg een verstrekking vast: de engine beslist uit de opgeslagen feiten. Wat niet mag,
+    wordt niet opgeslagen; het besluit zegt waarom. Exit 0 ook als (een deel) geweigerd is."""
+    from deelwijs.services import disclosures
+
+    contents = {}
+    for i, pair in enumerate(data):
+        cat, sep, text = pair.partition("=")
+        if not sep or not cat:
+            _fail(f"--data[{i}]: gebruik categorie=inhoud")
+        if cat in contents:
+            _fail(f"--data[{i}]: categorie '{cat}' staat er twee keer")
+        contents[cat] = text
+    day = _day(on)
+    with _session() as (app, s):
+        row = disclosures.record(s, app, professional_id=professional, to_org_id=to,
+                                 contents=contents, day=day, kind=kind, case_id=case,
+                                 youth_id=youth, purpose=purpose, hat=hat, task=task,
+                                 meeting_id=meeting)
+        out = disclosures.view(s, row)
+    _print(out)
+
+
+# --- consent -------------------------------------------------------------------------------
+
+
+@consent_app.command("record")
+def consent_record(
+    youth: Annotated[int, typer.Option(help="Id van de jongere.")],
+    role: Annotated[str, typer.Option(help="parent (ouder met gezag) of youth.")],
+    answer: Annotated[str, typer.Option(help="given of refused.")],
+    purpose: Annotated[list[str], typer.Option(help="Doel, herhaalbaar.")],
+    data: Annotated[list[str], typer.Option(help="Gegevenscategorie, herhaalbaar.")],
+    guardian: Annotated[int | None, typer.Option(help="Id van de ouder (bij parent).")] = None,
+    recipient: Annotated[list[int] | None, typer.Option(
+        help="Id van een ontvangende organisatie, herhaalbaar (leeg: alle partijen).")] = None,
+    document: Annotated[str | None, typer.Option(help="Verwijzing naar het formulier.")] = None,
+    not_written: Annotated[bool, typer.Option("--not-written",
+                                              help="Mondeling gegeven.")] = False,
+    prior_to: Annotated[int | None, typer.Option(help="Id van het overleg waarvóór de "
+                                                 "toestemming is gegeven.")] = None,
+    on: DateOpt = None,
+) -> None:
+    """Leg toestemming of weigering vast (versie 1 van een nieuwe reeks)."""
+    from deelwijs.services import consent, youths
+
+    with _session() as (_, s):
+        row = consent.record(s, youths.get_youth(s, youth), role, answer, purpose, data,
+                             _day(on), dt.date.today(), written=not not_written,
+                             recipient_ids=recipient or [], guardian_id=guardian,
+                             document_ref=document, prior_to_meeting_id=prior_to)
+        _print({"series": row.series, "version": row.version, "answer": row.answer})
+
+
+@consent_app.command("change")
+def consent_change(
+    series: str,
+    version: Annotated[int, typer.Option(help="De versie die u zag (optimistische "
+                                         "vergrendeling).")],
+    answer: Annotated[str, typer.Option(help="withdrawn, given of refused.")] = "withdrawn",
+    on: DateOpt = None,
+) -> None:
+    """Wijzig of trek toestemming in: een nieuwe versie; de oude blijft bewaard."""
+    from deelwijs.services import consent
+
+    with _session() as (_, s):
+        row = consent.change(s, series, version, answer, _day(on), dt.date.today())
+        _print({"series": row.series, "version": row.version, "answer": row.answer})
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.command("demo")(demo_command)
+    app.add_typer(org_app, name="org")
+    app.add_typer(youth_app, name="youth")
+    app.add_typer(case_app, name="case")
+    app.add_typer(disclosure_app, name="disclosure")
+    app.add_typer(consent_app, name="consent")

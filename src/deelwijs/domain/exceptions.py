@@ -1,0 +1,51 @@
+"""Documented exceptions: the written weighing behind a breach of secrecy or purpose.
+
+Only a complete record makes the engine's fact true. The conflict-of-duties step plan
+follows the commonly used KNMG-style questions (domain brief §1.8, marked UNCERTAIN there: the
+questions are data here so a region can replace them).
+"""
+
+from __future__ import annotations
+
+KINDS = ("conflict_of_duties", "vital_interest", "compatible_purpose", "legal_duty")
+
+QUESTIONS = {
+    "conflict_of_duties": (
+        ("consent_sought", "Is alles gedaan om toestemming te krijgen?", "yes"),
+        ("serious_harm", "Levert zwijgen ernstige schade op voor de cliënt of een ander?", "yes"),
+        ("conscience", "Verkeert u in gewetensnood door het zwijgen?", "yes"),
+        ("no_other_way", "Is er geen andere weg om de schade te voorkomen?", "yes"),
+        ("effective", "Is het (vrijwel) zeker dat doorbreken de schade voorkomt of beperkt?",
+         "yes"),
+        ("minimum", "Deelt u alleen wat strikt nodig is?", "yes"),
+    ),
+    "vital_interest": (
+        ("acute_danger", "Is het leven of de gezondheid van de jongere acuut in gevaar?", "yes"),
+        ("no_consent_possible", "Kan toestemming nu niet (tijdig) worden gevraagd?", "yes"),
+        ("minimum", "Deelt u alleen wat nodig is om het gevaar af te wenden?", "yes"),
+    ),
+    "compatible_purpose": (
+        ("link", "Welk verband is er tussen het oorspronkelijke en het nieuwe doel?", "text"),
+        ("context", "In welke context zijn de gegevens verzameld?", "text"),
+        ("nature", "Gaat het om bijzondere of strafrechtelijke gegevens?", "text"),
+        ("consequences", "Wat zijn de gevolgen voor de jongere en de ouders?", "text"),
+        ("safeguards", "Welke waarborgen zijn er (pseudonimisering, beperkte toegang)?", "text"),
+    ),
+    "legal_duty": (
+        ("article", "Welk wetsartikel verplicht tot verstrekken?", "text"),
+        ("request", "Wat vraagt de ontvanger precies, en waarom?", "text"),
+    ),
+}
+
+
+def check_answers(kind: str, answers: dict[str, str]) -> tuple[bool, list[str]]:
+    """(complete, problems). Complete: every question answered, every yes/no question 'yes'
+    (any 'no' means the exception does not apply: R22)."""
+    problems = []
+    for key, question, form in QUESTIONS[kind]:
+        value = str(answers.get(key, "")).strip()
+        if not value:
+            problems.append(f"onbeantwoord: {question}")
+        elif form == "yes" and value.lower() not in ("ja", "yes"):
+            problems.append(f"'{value}' op: {question} — dan geldt de uitzondering niet")
+    return not problems, problems

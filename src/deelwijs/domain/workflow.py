@@ -1,0 +1,95 @@
+"""The municipal stepwise workflow (VNG work process, webinar 8 December 2021, slide 33).
+
+intake → assessment (single or multiple problems) → investigation with the resident, who
+sets the scope (the domains of the request for help) → proposal of a coordinated approach →
+decision → coordinator appointed (licht or zwaar); or the resident declines / coordinates
+personally. No step can be skipped. Pure: the service records each step with date and who.
+"""
+
+from __future__ import annotations
+
+from deelwijs.domain import codes
+
+STEPS = ("intake", "assessment", "investigation", "proposal", "decision", "coordinator")
+
+# state → the steps that may follow it
+NEXT = {
+    "new": ("intake",),
+    "intake": ("assessment",),
+    "assessment": ("investigation",),  # only for multiple problems; single ends the workflow
+    "investigation": ("proposal",),
+    "proposal": ("decision",),
+    "decision": ("coordinator",),  # only when the resident accepts
+    "single": (),
+    "declined": (),
+    "self_coordinated": (),
+    "coordinator": (),
+}
+FINAL = ("single", "declined", "self_coordinated", "coordinator")
+STATE_NL = {
+    "new": "nieuw",
+    "intake": "intake gehouden",
+    "assessment": "problematiek beoordeeld",
+    "investigation": "onderzoek met de inwoner (reikwijdte bepaald)",
+    "proposal": "voorstel gecoördineerde aanpak gedaan",
+    "decision": "besluit genomen",
+    "coordinator": "coördinator aangewezen",
+    "single": "enkelvoudige problematiek: afgerond",
+    "declined": "inwoner ziet af van het voorstel",
+    "self_coordinated": "inwoner neemt de afstemming zelf op zich",
+}
+
+
+class WorkflowError(ValueError):
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
+def advance(state: str, step: str, details: dict) -> tuple[str, dict]:
+    """Check one step against the state; return the new state and the checked details."""
+    if step not in STEPS:
+        raise WorkflowError("unknown_step", f"onbekende stap '{step}'")
+    if step not in NEXT.get(state, ()):
+        expected = NEXT.get(state, ())
+        if not expected:
+            raise WorkflowError("workflow_closed",
+                                f"het werkproces is afgerond ({STATE_NL[state]})")
+        raise WorkflowError("step_out_of_order",
+                            f"stap '{step}' kan nu niet; eerst: {', '.join(expected)} "
+                            f"(huidige stand: {STATE_NL[state]})")
+    if step == "assessment":
+        problems = details.get("problems")
+        if problems not in ("single", "multiple"):
+            raise WorkflowError("invalid_details",
+                                "geef aan of er sprake is van enkelvoudige (single) of "
+                                "meervoudige (multiple) problematiek")
+        return ("single" if problems == "single" else "assessment"), {"problems": problems}
+    if step == "investigation":
+        scope = details.get("scope")
+        if not isinstance(scope, list) or not scope:
+            raise WorkflowError("invalid_details",
+                                "de inwoner bepaalt de reikwijdte: noem ten minste één domein "
+                                "van de hulpvraag")
+        unknown = [d for d in scope if d not in codes.DOMAINS]
+        if unknown:
+            raise WorkflowError("invalid_details",
+                                f"onbekend domein: {', '.join(map(str, unknown))} "
+                                f"(kies uit {', '.join(codes.DOMAINS)})")
+        if not details.get("with_resident"):
+            raise WorkflowError("invalid_details",
+                                "het onderzoek gebeurt samen met de inwoner (with_resident)")
+        return "investigation", {"scope": list(scope), "with_resident": True}
+    if step == "decision":
+        outcome = details.get("outcome")
+        if outcome not in ("accepted", "declined", "self_coordinated"):
+            raise WorkflowError("invalid_details",
+                                "besluit: accepted, declined of self_coordinated")
+        return ("decision" if outcome == "accepted" else outcome), {"outcome": outcome}
+    if step == "coordinator":
+        weight = details.get("coordination")
+        if weight not in ("licht", "zwaar") or not details.get("coordinator_id"):
+            raise WorkflowError("invalid_details",
+                                "wijs een coördinator aan (coordinator_id) en kies licht of zwaar")
+        return "coordinator", {"coordination": weight, "coordinator_id": details["coordinator_id"]}
+    return step, {k: v for k, v in details.items() if k in ("note",)}

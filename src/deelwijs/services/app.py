@@ -1,0 +1,66 @@
+"""The application context the CLI, the web app and the API share.
+
+It holds no state another instance would need: everything lives in the database; what is
+cached here (compiled rulesets by digest) is derived from it and the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from deelwijs import settings as settings_mod
+from deelwijs.crypto import Keyring, keyring_for
+from deelwijs.domain.ruleset import Ruleset
+from deelwijs.rules import loader
+from deelwijs.services.errors import NotFound
+from deelwijs.storage import db, orm
+
+
+@dataclass
+class App:
+    settings: settings_mod.Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keys: Keyring
+    _rulesets: dict[str, Ruleset] = field(default_factory=dict)
+
+    def transaction(self):
+        return db.transaction(self.sessions)
+
+    def ruleset(self, version: orm.RulesetVersion) -> Ruleset:
+        hit = self._rulesets.get(version.digest)
+        if hit is None:
+            hit = loader.from_document(json.loads(version.source), f"ruleset {version.digest}")
+            self._rulesets[version.digest] = hit
+        return hit
+
+    def active_ruleset(self, session: Session, region_id: int,
+                       on: dt.date | None = None) -> tuple[orm.RulesetVersion, Ruleset]:
+        """The region's ruleset in force on a day (the newest activation on or before it)."""
+        q = (select(orm.RulesetActivation).where(orm.RulesetActivation.region_id == region_id)
+             .order_by(orm.RulesetActivation.activated_on.desc(),
+                       orm.RulesetActivation.id.desc()))
+        if on is not None:
+            q = q.where(orm.RulesetActivation.activated_on <= on)
+        act = session.scalars(q.limit(1)).first()
+        if act is None:
+            raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
+        version = session.get(orm.RulesetVersion, act.ruleset_version_id)
+        return version, self.ruleset(version)
+
+
+def open_app(config: settings_mod.Settings | None = None, migrate: bool | None = None) -> App:
+    """Connect; migrate the embedded database, refuse an un-migrated production one."""
+    config = config or settings_mod.load()
+    engine = db.make_engine(config.database_url)
+    if migrate is None:
+        db.ensure_ready(engine, config.embedded)
+    elif migrate:
+        db.upgrade(engine)
+    return App(config, engine, db.session_factory(engine), keyring_for(config))

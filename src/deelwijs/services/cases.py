@@ -1,0 +1,241 @@
+"""Cases (casus), meetings (overleggen), minutes, actions, documented exceptions and the
+municipal stepwise workflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from deelwijs.domain import exceptions as exc_domain
+from deelwijs.domain import workflow as wf
+from deelwijs.domain.ruleset import Ruleset
+from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
+from deelwijs.storage import orm
+
+
+def _get(session: Session, model, ident, what: str, field: str):
+    row = session.get(model, ident) if ident is not None else None
+    if row is None:
+        raise NotFound("not_found", f"onbekende {what} ({ident})", field)
+    return row
+
+
+def get_case(session: Session, case_id: int) -> orm.Case:
+    return _get(session, orm.Case, case_id, "casus", "case")
+
+
+def resolve_purpose(ruleset: Ruleset, purpose: str) -> tuple[str, str | None]:
+    """A model purpose or a regional overleg name → (model purpose, overleg name)."""
+    if purpose in ruleset.overleg_types:
+        return ruleset.overleg_types[purpose], purpose
+    if purpose in ruleset.purposes and ruleset.purposes[purpose].route != "legal":
+        return purpose, None
+    names = ", ".join([*ruleset.overleg_types, *(p for p, v in ruleset.purposes.items()
+                                                  if v.route != "legal")])
+    raise Invalid("unknown_code", f"onbekend overleg of doel '{purpose}' (kies uit {names})",
+                  "purpose")
+
+
+def open_case(session: Session, ruleset: Ruleset, region: orm.Region, title: str,
+              purpose: str, participants: list[int], created_by: orm.Professional,
+              opened_on: dt.date, youth: orm.Youth | None = None) -> orm.Case:
+    """A case about a youth, or an anonymous case (no youth: nothing identifying is stored)."""
+    model_purpose, overleg = resolve_purpose(ruleset, purpose)
+    if not title or not title.strip():
+        raise Invalid("missing_field", "een casus heeft een titel", "title")
+    orgs = []
+    for i, org_id in enumerate(dict.fromkeys([created_by.organisation_id, *participants])):
+        org = session.get(orm.Organisation, org_id)
+        if org is None or org.region_id != region.id:
+            raise NotFound("not_found", f"onbekende organisatie ({org_id})",
+                           f"participants[{i}]")
+        orgs.append(org)
+    case = orm.Case(region_id=region.id, youth_id=youth.id if youth else None,
+                    anonymous=youth is None, purpose=model_purpose, overleg=overleg,
+                    title=title.strip(), opened_on=opened_on, created_by_id=created_by.id)
+    session.add(case)
+    session.flush()
+    for org in orgs:
+        session.add(orm.CaseParticipant(case_id=case.id, organisation_id=org.id))
+    session.flush()
+    return case
+
+
+def participants(session: Session, case: orm.Case) -> list[orm.Organisation]:
+    ids = session.scalars(select(orm.CaseParticipant.organisation_id)
+                          .where(orm.CaseParticipant.case_id == case.id)).all()
+    return [session.get(orm.Organisation, i) for i in ids]
+
+
+def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda: list[str],
+                     professional_ids: list[int]) -> orm.Meeting:
+    if case.closed_on is not None:
+        raise Refused("case_closed", "deze casus is gesloten", "case")
+    meeting = orm.Meeting(case_id=case.id, held_on=held_on, agenda="\n".join(agenda))
+    session.add(meeting)
+    session.flush()
+    allowed = {o.id for o in participants(session, case)}
+    for i, pid in enumerate(dict.fromkeys(professional_ids)):
+        pro = _get(session, orm.Professional, pid, "professional", f"participants[{i}]")
+        if pro.organisation_id not in allowed:
+            raise Invalid("not_a_participant", f"{pro.name} werkt niet bij een deelnemende "
+                          "organisatie van deze casus", f"participants[{i}]")
+        session.add(orm.MeetingParticipant(meeting_id=meeting.id, professional_id=pid))
+    for pos, title in enumerate(agenda, 1):
+        session.add(orm.AgendaItem(meeting_id=meeting.id, position=pos, title=title))
+    session.flush()
+    return meeting
+
+
+def _save(session: Session, what: str) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("conflict", f"{what} is intussen door iemand anders gewijzigd; niets "
+                       "van uw wijziging is opgeslagen. Laad opnieuw en probeer het nog eens.",
+                       "expected_version") from None
+
+
+def update_meeting(session: Session, meeting_id: int, expected_version: int,
+                   held_on: dt.date | None = None, agenda: str | None = None) -> orm.Meeting:
+    meeting = _get(session, orm.Meeting, meeting_id, "overleg", "meeting")
+    if meeting.version != expected_version:
+        raise Conflict("conflict", f"het overleg is intussen gewijzigd (versie "
+                       f"{meeting.version}, u zag {expected_version}); laad opnieuw",
+                       "expected_version")
+    if held_on is not None:
+        meeting.held_on = held_on
+    if agenda is not None:
+        meeting.agenda = agenda
+    _save(session, "het overleg")
+    return meeting
+
+
+def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Professional,
+                 minute_id: int | None = None, expected_version: int | None = None
+                 ) -> orm.Minute:
+    """A new minute for an agenda item, or a change to one (with the version you saw)."""
+    if not text or not text.strip():
+        raise Invalid("missing_field", "een verslag heeft tekst", "text")
+    if minute_id is None:
+        item = _get(session, orm.AgendaItem, agenda_item_id, "agendapunt", "agenda_item")
+        minute = orm.Minute(agenda_item_id=item.id, text=text, updated_by_id=by.id)
+        session.add(minute)
+        session.flush()
+        return minute
+    minute = _get(session, orm.Minute, minute_id, "verslag", "minute")
+    if expected_version is None or minute.version != expected_version:
+        raise Conflict("conflict", f"het verslag is intussen gewijzigd (versie "
+                       f"{minute.version}, u zag {expected_version}); laad opnieuw",
+                       "expected_version")
+    minute.text = text
+    minute.updated_by_id = by.id
+    _save(session, "het verslag")
+    return minute
+
+
+def add_action(session: Session, meeting: orm.Meeting, owner: orm.Professional,
+               description: str, due_on: dt.date, evaluate_on: dt.date | None = None
+               ) -> orm.Action:
+    if not description:
+        raise Invalid("missing_field", "een actie heeft een omschrijving", "description")
+    if due_on < meeting.held_on:
+        raise Invalid("invalid_date", "de deadline ligt vóór het overleg", "due_on")
+    if evaluate_on is not None and evaluate_on < meeting.held_on:
+        raise Invalid("invalid_date", "de evaluatiedatum ligt vóór het overleg", "evaluate_on")
+    action = orm.Action(meeting_id=meeting.id, owner_id=owner.id, description=description,
+                        due_on=due_on, evaluate_on=evaluate_on)
+    session.add(action)
+    session.flush()
+    return action
+
+
+def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[str, str],
+                     by: orm.Professional, at: dt.datetime) -> orm.ExceptionRecord:
+    """The written weighing (each question answered, by whom, when)."""
+    if kind not in exc_domain.KINDS:
+        raise Invalid("unknown_code", f"onbekende uitzondering '{kind}' (kies uit "
+                      f"{', '.join(exc_domain.KINDS)})", "kind")
+    complete, _problems = exc_domain.check_answers(kind, answers)
+    questions = {k: q for k, q, _ in exc_domain.QUESTIONS[kind]}
+    unknown = [k for k in answers if k not in questions]
+    if unknown:
+        raise Invalid("unknown_field", f"onbekende vraag: {', '.join(unknown)}", "answers")
+    row = orm.ExceptionRecord(
+        case_id=case.id, kind=kind, complete=complete, recorded_by_id=by.id, recorded_at=at,
+        answers=[{"question": questions[k], "key": k, "answer": v, "by": by.id,
+                  "at": at.isoformat()} for k, v in answers.items()])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def documented_exceptions(session: Session, case_id: int | None) -> set[str]:
+    if case_id is None:
+        return set()
+    rows = session.scalars(select(orm.ExceptionRecord.kind).where(
+        orm.ExceptionRecord.case_id == case_id, orm.ExceptionRecord.complete.is_(True)))
+    return set(rows)
+
+
+# --- the municipal workflow ----------------------------------------------------------------
+
+
+def open_workflow(session: Session, region: orm.Region, youth: orm.Youth,
+                  by: orm.Professional) -> orm.Workflow:
+    row = orm.Workflow(region_id=region.id, youth_id=youth.id, state="new", scope=[],
+                       opened_by_id=by.id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def take_step(session: Session, workflow_id: int, expected_version: int, step: str,
+              details: dict, by: orm.Professional, on: dt.date) -> orm.Workflow:
+    flow = _get(session, orm.Workflow, workflow_id, "werkproces", "workflow")
+    if flow.version != expected_version:
+        raise Conflict("conflict", f"het werkproces is intussen gewijzigd (versie "
+                       f"{flow.version}, u zag {expected_version}); laad opnieuw",
+                       "expected_version")
+    try:
+        state, checked = wf.advance(flow.state, step, details)
+    except wf.WorkflowError as e:
+        raise Refused(e.code, str(e), "step") from None
+    if step == "coordinator":
+        coordinator = _get(session, orm.Professional, checked["coordinator_id"], "professional",
+                           "details.coordinator_id")
+        checked["coordinator"] = coordinator.name
+        flow.coordination = checked["coordination"]
+    if step == "investigation":
+        flow.scope = checked["scope"]
+    flow.state = state
+    session.add(orm.WorkflowStep(workflow_id=flow.id, step=step, details=checked, taken_on=on,
+                                 professional_id=by.id))
+    _save(session, "het werkproces")
+    return flow
+
+
+def help_request_domains(session: Session, youth_id: int | None) -> list[str] | None:
+    """The scope the resident set in the newest workflow that got that far, if any."""
+    if youth_id is None:
+        return None
+    flows = session.scalars(select(orm.Workflow).where(orm.Workflow.youth_id == youth_id)
+                            .order_by(orm.Workflow.id.desc())).all()
+    for flow in flows:
+        if flow.state not in ("new", "intake", "assessment", "single"):
+            return list(flow.scope)
+    return None
+
+
+def workflow_view(session: Session, flow: orm.Workflow) -> dict:
+    steps = session.scalars(select(orm.WorkflowStep).where(
+        orm.WorkflowStep.workflow_id == flow.id).order_by(orm.WorkflowStep.id)).all()
+    return {"id": flow.id, "youth_id": flow.youth_id, "state": flow.state,
+            "state_nl": wf.STATE_NL[flow.state], "scope": flow.scope,
+            "coordination": flow.coordination, "version": flow.version,
+            "next": list(wf.NEXT[flow.state]),
+            "steps": [{"step": s.step, "details": s.details, "on": s.taken_on.isoformat(),
+                       "by": s.professional_id} for s in steps]}

@@ -1,0 +1,150 @@
+"""Consent records: append-only and versioned. A change or withdrawal is a new version; the
+old one stays. The engine's consent facts are derived from these for each disclosure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from deelwijs.domain import codes
+from deelwijs.domain.consent import ConsentVersion
+from deelwijs.services.errors import Conflict, Invalid, NotFound
+from deelwijs.storage import orm
+
+
+def _check_scope(purposes, categories, recipient_ids) -> None:
+    if not purposes:
+        raise Invalid("missing_field", "toestemming geldt voor ten minste één doel", "purposes")
+    for p in purposes:
+        if p not in codes.PURPOSES:
+            raise Invalid("unknown_code", f"onbekend doel '{p}'", "purposes")
+    if not categories:
+        raise Invalid("missing_field", "toestemming geldt voor ten minste één "
+                      "gegevenscategorie", "categories")
+    for c in categories:
+        if c not in codes.CATEGORIES:
+            raise Invalid("unknown_code", f"onbekende gegevenscategorie '{c}'", "categories")
+    if any(not isinstance(r, int) for r in recipient_ids):
+        raise Invalid("wrong_type", "ontvangers zijn organisatie-id's", "recipient_ids")
+
+
+def record(session: Session, youth: orm.Youth, role: str, answer: str, purposes: list[str],
+           categories: list[str], given_on: dt.date, today: dt.date, written: bool = True,
+           recipient_ids: list[int] | None = None, guardian_id: int | None = None,
+           document_ref: str | None = None, prior_to_meeting_id: int | None = None,
+           recorded_by: orm.Professional | None = None) -> orm.ConsentRecord:
+    """Record a new consent or refusal (version 1 of a new series)."""
+    if role not in ("parent", "youth"):
+        raise Invalid("unknown_code", "rol is 'parent' (ouder met gezag) of 'youth'", "role")
+    if answer not in ("given", "refused"):
+        raise Invalid("unknown_code", "antwoord is 'given' of 'refused'", "answer")
+    if given_on > today:
+        raise Invalid("date_in_future", "de datum van toestemming ligt in de toekomst",
+                      "given_on")
+    recipient_ids = list(recipient_ids or [])
+    _check_scope(purposes, categories, recipient_ids)
+    for rid in recipient_ids:
+        if session.get(orm.Organisation, rid) is None:
+            raise NotFound("not_found", f"onbekende organisatie ({rid})", "recipient_ids")
+    if role == "parent":
+        guardian = session.get(orm.Guardian, guardian_id) if guardian_id else None
+        if guardian is None or guardian.youth_id != youth.id:
+            raise Invalid("unknown_guardian", "kies een ouder of voogd van deze jongere",
+                          "guardian_id")
+        if not guardian.has_gezag:
+            raise Invalid("no_gezag", "deze ouder heeft geen gezag; alleen ouders met gezag "
+                          "geven toestemming", "guardian_id")
+    elif guardian_id is not None:
+        raise Invalid("unexpected_guardian", "toestemming van de jongere zelf heeft geen ouder",
+                      "guardian_id")
+    if written and not document_ref:
+        raise Invalid("missing_field", "schriftelijke toestemming heeft een "
+                      "documentverwijzing", "document_ref")
+    if prior_to_meeting_id is not None:
+        meeting = session.get(orm.Meeting, prior_to_meeting_id)
+        if meeting is None:
+            raise NotFound("not_found", "onbekend overleg", "prior_to_meeting_id")
+        if given_on >= meeting.held_on:
+            raise Invalid("not_prior", "deze toestemming is niet vóór het overleg gegeven",
+                          "given_on")
+    row = orm.ConsentRecord(
+        youth_id=youth.id, series=str(uuid.uuid4()), version=1, role=role,
+        guardian_id=guardian_id, answer=answer, purposes=list(purposes),
+        categories=list(categories), recipient_ids=recipient_ids, written=written,
+        document_ref=document_ref, given_on=given_on, prior_to_meeting_id=prior_to_meeting_id,
+        recorded_by_id=recorded_by.id if recorded_by else None)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest(session: Session, series: str) -> orm.ConsentRecord:
+    row = session.scalars(select(orm.ConsentRecord).where(orm.ConsentRecord.series == series)
+                          .order_by(orm.ConsentRecord.version.desc()).limit(1)).first()
+    if row is None:
+        raise NotFound("not_found", f"onbekende toestemming ({series})", "series")
+    return row
+
+
+def change(session: Session, series: str, expected_version: int, answer: str,
+           on: dt.date, today: dt.date, recorded_by: orm.Professional | None = None,
+           document_ref: str | None = None) -> orm.ConsentRecord:
+    """A new version of a consent: `withdrawn`, or a new `given`/`refused`. Works from `on`.
+
+    `expected_version` is the version the professional saw; if someone changed it since, the
+    change is refused with a conflict and nothing is written.
+    """
+    if answer not in ("given", "refused", "withdrawn"):
+        raise Invalid("unknown_code", "antwoord is given, refused of withdrawn", "answer")
+    if on > today:
+        raise Invalid("date_in_future", "de datum ligt in de toekomst", "on")
+    current = latest(session, series)
+    if current.version != expected_version:
+        raise Conflict("conflict", f"deze toestemming is intussen gewijzigd (versie "
+                       f"{current.version}, u zag versie {expected_version}); laad opnieuw",
+                       "expected_version")
+    if on < current.given_on:
+        raise Invalid("invalid_date", "een wijziging kan niet eerder ingaan dan de vorige "
+                      "versie", "on")
+    row = orm.ConsentRecord(
+        youth_id=current.youth_id, series=series, version=current.version + 1,
+        role=current.role, guardian_id=current.guardian_id, answer=answer,
+        purposes=current.purposes, categories=current.categories,
+        recipient_ids=current.recipient_ids, written=current.written,
+        document_ref=document_ref or current.document_ref, given_on=on,
+        prior_to_meeting_id=None, recorded_by_id=recorded_by.id if recorded_by else None)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("conflict", "deze toestemming is tegelijk door iemand anders "
+                       "gewijzigd; laad opnieuw", "expected_version") from None
+    return row
+
+
+def versions_for(session: Session, youth_id: int) -> list[ConsentVersion]:
+    rows = session.scalars(select(orm.ConsentRecord)
+                           .where(orm.ConsentRecord.youth_id == youth_id))
+    return [ConsentVersion(r.series, r.version, r.role, r.guardian_id, r.answer,
+                           frozenset(r.purposes), frozenset(r.categories),
+                           frozenset(r.recipient_ids), r.written, r.given_on) for r in rows]
+
+
+def history(session: Session, youth_id: int) -> list[dict]:
+    rows = session.scalars(select(orm.ConsentRecord)
+                           .where(orm.ConsentRecord.youth_id == youth_id)
+                           .order_by(orm.ConsentRecord.series, orm.ConsentRecord.version))
+    return [{"series": r.series, "version": r.version, "role": r.role,
+             "guardian_id": r.guardian_id, "answer": r.answer, "purposes": r.purposes,
+             "categories": r.categories, "recipient_ids": r.recipient_ids,
+             "written": r.written, "document_ref": r.document_ref,
+             "given_on": r.given_on.isoformat(), "recorded_at": r.recorded_at.isoformat()}
+            for r in rows]
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(orm.ConsentRecord)) or 0

@@ -1,0 +1,188 @@
+"""A synthetic demo region: generated names, BSNs that pass the 11-proef but start with 9999
+(a range not issued to people), consent in every state, cases of every purpose.
+
+Idempotent: running it twice leaves one demo region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from deelwijs.domain import codes
+from deelwijs.services import cases, consent, disclosures, registry, youths
+from deelwijs.services.app import App
+from deelwijs.storage import orm
+
+REGION = "demo"
+FIRST = ("Sem", "Noah", "Liam", "Lucas", "Finn", "Daan", "Levi", "Milan", "Emma", "Julia",
+         "Mila", "Tess", "Sophie", "Zoë", "Sara", "Nora", "Yara", "Fenna", "Ayoub", "Mohammed",
+         "Fatima", "Lina", "Jesse", "Bram", "Saar", "Evi", "Luuk", "Noor", "Ravi", "Ilse")
+LAST = ("de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer",
+        "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker",
+        "Brouwer", "de Wit", "Dijkstra", "Smits", "El Amrani", "Yilmaz", "Öztürk", "Kramer")
+PLACES = ("De Linde", "Het Baken", "De Regenboog", "Het Anker", "De Wilgen", "Zonnewijzer",
+          "De Horizon", "Het Palet", "De Vlinder", "Kompas", "De Bron", "Het Kofschip",
+          "De Sterrenwacht", "De Fontein", "Duinzicht", "Het Veen", "De Esch", "Maasoever",
+          "Rietland", "Polderweide")
+PARTY_NAMES = {
+    "school": "Stichting Onderwijs {p}",
+    "swv": "Samenwerkingsverband Passend Onderwijs {p}",
+    "leerplicht": "Leerplicht {p}",
+    "gemeente": "Gemeente {p}",
+    "jeugdhulp": "Jeugdhulp {p}",
+    "jgz": "JGZ {p}",
+    "huisarts": "Huisartsenpraktijk {p}",
+    "veilig_thuis": "Veilig Thuis {p}",
+    "gi": "Jeugdbescherming {p}",
+    "raad": "Raad voor de Kinderbescherming, locatie {p}",
+    "kinderopvang": "Kinderopvang {p}",
+    "derde": "Sportvereniging {p}",
+}
+GEMEENTE_DOMAINS = ("jeugd", "wmo", "participatie", "schulden", "wonen", "jeugd", "onderwijs")
+
+
+def synthetic_bsn(rnd: random.Random) -> str:
+    """A nine-digit number that passes the 11-proef and starts with 9999."""
+    while True:
+        digits = [9, 9, 9, 9, *(rnd.randint(0, 9) for _ in range(4))]
+        total = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True))
+        last = total % 11
+        if last < 10:
+            return "".join(map(str, [*digits, last]))
+
+
+def exists(app: App) -> bool:
+    with app.transaction() as s:
+        return s.scalars(select(orm.Region).where(orm.Region.code == REGION)).first() is not None
+
+
+def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, seed: int = 7,
+          progress: Callable[[int], None] | None = None) -> dict:
+    """Fill the database with the demo region. Returns counts. Does nothing if it exists."""
+    if exists(app):
+        return {"created": False}
+    rnd = random.Random(seed)
+    tick = progress or (lambda n: None)
+    start = today - dt.timedelta(days=400)
+    with app.transaction() as s:
+        region = registry.create_region(s, REGION, "Demoregio (synthetisch)")
+        version = registry.activate_ruleset(s, region, "voorbeeldregio", start)
+        orgs: dict[str, list[orm.Organisation]] = {}
+        for party in codes.PARTIES:
+            for i in range(per_type):
+                place = PLACES[i % len(PLACES)]
+                org = registry.create_organisation(
+                    s, region, party, PARTY_NAMES[party].format(p=place),
+                    kvk=f"{rnd.randint(10000000, 99999999)}",
+                    domain=GEMEENTE_DOMAINS[i % len(GEMEENTE_DOMAINS)]
+                    if party == "gemeente" else None)
+                orgs.setdefault(party, []).append(org)
+        tick(1)
+        pros: dict[int, list[orm.Professional]] = {}
+        functions = {"school": ("intern begeleider", []), "swv": ("consulent", []),
+                     "leerplicht": ("leerplichtambtenaar", []),
+                     "gemeente": ("consulent sociaal domein", ["toeleiding", "coordinatie"]),
+                     "jeugdhulp": ("wijkteamer", ["toeleiding", "hulpverlening"]),
+                     "jgz": ("jeugdverpleegkundige", [])}
+        for party, group in orgs.items():
+            function, hats = functions.get(party, ("medewerker", []))
+            for org in group:
+                sig = registry.add_signatory(s, org, _name(rnd), "bestuurder")
+                pros[org.id] = [registry.create_professional(s, org, _name(rnd), function, hats)
+                                for _ in range(2)]
+                if party in ("swv", "gemeente", "leerplicht"):
+                    registry.sign_covenant(s, org, version, start, sig)
+        for i, school in enumerate(orgs["school"]):
+            swv = orgs["swv"][i % len(orgs["swv"])]
+            mandate = registry.grant_mandate(s, school, swv, start, f"MACHT-{school.id:04d}")
+            if i % 10 == 9:  # a few boards revoked their mandate
+                registry.revoke_mandate(s, mandate.id, start + dt.timedelta(days=200))
+            else:
+                registry.sign_covenant(s, swv, version, start + dt.timedelta(days=1),
+                                       on_behalf_of=school)
+        tick(1)
+    counts = {"youths": 0, "cases": 0, "disclosures": 0, "consents": 0}
+    for n in range(youths_n):
+        with app.transaction() as s:
+            _youth(app, s, rnd, n, orgs, pros, today, counts)
+        tick(1)
+    counts["created"] = True
+    counts["organisations"] = sum(len(v) for v in orgs.values())
+    return counts
+
+
+def _name(rnd: random.Random) -> str:
+    return f"{rnd.choice(FIRST)} {rnd.choice(LAST)}"
+
+
+def _youth(app: App, s, rnd, n, orgs, pros, today, counts) -> None:
+    region = s.scalars(select(orm.Region).where(orm.Region.code == REGION)).one()
+    age = rnd.randint(3, 19)
+    birth = today - dt.timedelta(days=age * 365 + rnd.randint(0, 364))
+    family = rnd.choice(LAST)
+    school = rnd.choice(orgs["school"])
+    parents = [{"name": f"{rnd.choice(FIRST)} {family}", "relation": "moeder", "gezag": True}]
+    if rnd.random() < 0.8:
+        parents.append({"name": f"{rnd.choice(FIRST)} {family}", "relation": "vader",
+                        "gezag": rnd.random() < 0.85})
+    youth = youths.create_youth(s, app.keys, region, f"{rnd.choice(FIRST)} {family}", birth,
+                                today, bsn=synthetic_bsn(rnd), school=school, guardians=parents)
+    counts["youths"] += 1
+    purposes = ("signalering", "thuiszitters", "een_plan", "oza", "toeleiding",
+                "gecoordineerde_aanpak", "eigen_taak")
+    purpose = purposes[n % len(purposes)]
+    opened = today - dt.timedelta(days=rnd.randint(30, 300))
+    partners = [rnd.choice(orgs["jeugdhulp"]), rnd.choice(orgs["jgz"]),
+                rnd.choice(orgs["gemeente"]), rnd.choice(orgs["leerplicht"])]
+    creator = pros[school.id][0]
+    state = n % 6  # consent in every state
+    meeting_day = opened + dt.timedelta(days=14)
+    consent_day = opened + dt.timedelta(days=3 if state != 4 else 20)
+    for role, who in [("parent", g) for g in youth.guardians if g.has_gezag] + [("youth", None)]:
+        if state == 5:
+            break  # no consent recorded at all
+        answer = "refused" if state == 1 and role == "youth" else "given"
+        rec = consent.record(s, youth, role, answer, [purpose, "eigen_taak"],
+                             list(codes.CATEGORIES[:11]), consent_day, today,
+                             written=state != 3, document_ref=f"TOEST-{youth.id}-{role}"
+                             if state != 3 else None,
+                             guardian_id=who.id if who else None, recorded_by=creator)
+        counts["consents"] += 1
+        if state == 2:
+            consent.change(s, rec.series, 1, "withdrawn",
+                           min(meeting_day + dt.timedelta(days=30), today),
+                           today, recorded_by=creator)
+    case = cases.open_case(s, app.ruleset(
+        app.active_ruleset(s, region.id)[0]), region, f"Casus {n + 1}", purpose,
+        [p.id for p in partners], creator, opened, youth=youth if n % 25 else None)
+    counts["cases"] += 1
+    for org in partners:
+        if org.party == "jeugdhulp":
+            registry.record_accession(s, org, case, opened, f"TOETR-{case.id}",
+                                      notified_on=opened + dt.timedelta(days=2)
+                                      if n % 4 else None)
+    meeting = cases.schedule_meeting(s, case, meeting_day, ["Opening", "Bespreking",
+                                                            "Afspraken"],
+                                     [creator.id, pros[partners[0].id][0].id])
+    cases.add_action(s, meeting, creator, "Gesprek met ouders plannen",
+                     meeting_day + dt.timedelta(days=14), meeting_day + dt.timedelta(days=42))
+    if purpose in ("toeleiding", "gecoordineerde_aanpak") and case.youth_id:
+        flow = cases.open_workflow(s, region, youth, pros[partners[2].id][0])
+        steps = [("intake", {}), ("assessment", {"problems": "multiple"}),
+                 ("investigation", {"scope": ["jeugd", "onderwijs"], "with_resident": True})]
+        for step, details in steps:
+            cases.take_step(s, flow.id, flow.version, step, details,
+                            pros[partners[2].id][0], opened + dt.timedelta(days=5))
+    later = meeting_day + dt.timedelta(days=rnd.randint(0, 60))
+    for to_org in partners[:2]:
+        cats = rnd.sample(disclosures.offered_categories(
+            app.ruleset(app.active_ruleset(s, region.id)[0]), case.purpose), 2)
+        disclosures.record(s, app, professional_id=creator.id, to_org_id=to_org.id,
+                           contents={c: f"Synthetische inhoud over {c}" for c in cats},
+                           day=min(later, today), kind="minute", case_id=case.id,
+                           meeting_id=meeting.id)
+        counts["disclosures"] += 1

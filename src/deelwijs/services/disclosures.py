@@ -1,0 +1,222 @@
+"""Disclosures: every time data about a youth goes from one organisation to another, the
+engine decides from the stored facts, and the full decision is recorded.
+
+The facts never come from what a user types: `acceded` from accession forms, `mandate` from
+signatures and mandates, the age from the date of birth on the day, consent from the consent
+records, exceptions from complete written weighings, the scope from the municipal workflow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from deelwijs.domain import codes
+from deelwijs.domain.consent import age_on, consent_facts
+from deelwijs.domain.engine import decide, required_consenters
+from deelwijs.domain.errors import RequestError
+from deelwijs.domain.render import to_json
+from deelwijs.domain.request import parse_request
+from deelwijs.domain.ruleset import Ruleset
+from deelwijs.services import cases as case_svc
+from deelwijs.services import consent as consent_svc
+from deelwijs.services import registry, youths
+from deelwijs.services.app import App
+from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.storage import orm
+
+KINDS = ("minute", "document", "answer")
+
+
+def offered_categories(ruleset: Ruleset, purpose: str) -> list[str]:
+    """The categories a form offers for a purpose: what the purpose does not allow is not even
+    offered. Legal routes offer what their first route names (or every category)."""
+    p = ruleset.purposes[purpose]
+    if p.route != "legal":
+        return [c for c in ruleset.categories if c in p.categories]
+    cats = ruleset.routes[purpose][0].categories
+    return [c for c in ruleset.categories if cats is None or c in cats]
+
+
+def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Professional,
+           hat: str | None, to_org: orm.Organisation, purpose: str, categories: list[str],
+           task: str, day: dt.date, case: orm.Case | None, youth: orm.Youth | None,
+           meeting: orm.Meeting | None, region: orm.Region) -> list[dict]:
+    """The engine requests for this disclosure: one per group of categories that share the
+    same consent facts (consent is recorded per category and recipient)."""
+    from_org = session.get(orm.Organisation, professional.organisation_id)
+    if hat is not None and hat not in professional.hats:
+        raise Invalid("hat_not_allowed", f"{professional.name} mag de pet '{hat}' niet "
+                      f"dragen (wel: {', '.join(professional.hats) or 'geen'})", "hat")
+    anonymous = case is not None and case.anonymous
+    if youth is None and not anonymous:
+        raise Invalid("missing_field", "een verstrekking gaat over een jongere, of over een "
+                      "anonieme casus", "youth")
+    age = age_on(youths.birth_of(app.keys, youth), day) if youth is not None else 0
+    recipient = {"party": to_org.party}
+    if to_org.party in ("jeugdhulp", "jgz", "huisarts"):
+        recipient["acceded"] = registry.has_acceded(session, to_org,
+                                                    case.id if case else None, day)
+    if to_org.party == "school":
+        recipient["mandate"] = registry.school_is_party(session, to_org, day)
+    if to_org.domain:
+        recipient["domain"] = to_org.domain
+    documented = case_svc.documented_exceptions(session, case.id if case else None)
+    context: dict = {"bulk": False, "wams_in_force": bool(region.wams_in_force)}
+    scope = case_svc.help_request_domains(session, youth.id if youth else None)
+    if scope is not None:
+        context["help_request_domains"] = scope
+    base = {
+        "kind": "disclosure",
+        "discloser": {"party": from_org.party, **({"hat": hat} if hat else {})},
+        "recipient": recipient,
+        "subject": {"age": age, "anonymous": anonymous},
+        "purpose": purpose,
+        "task": task,
+        "exceptions": {
+            "vital_interest": "vital_interest" in documented,
+            "conflict_of_duties": {"documented": "conflict_of_duties" in documented},
+            "legal_duty": "legal_duty" in documented,
+            "compatible_purpose": "compatible_purpose" in documented,
+        },
+        "context": context,
+    }
+    if anonymous:
+        return [{**base, "data": list(categories)}]
+    records = consent_svc.versions_for(session, youth.id)
+    gezag = [g.id for g in youth.guardians if g.has_gezag]
+    required = required_consenters(age, ruleset)
+    model_purpose = ruleset.overleg_types.get(purpose, purpose)
+    groups: dict[tuple, list[str]] = {}
+    for cat in categories:
+        facts = consent_facts(records, gezag, required, model_purpose, cat, to_org.id, day,
+                              meeting.held_on if meeting else None)
+        groups.setdefault(tuple(sorted(facts.items())), []).append(cat)
+    return [{**base, "consent": dict(key), "data": cats} for key, cats in groups.items()]
+
+
+def _merge(ruleset: Ruleset, answers: list[dict], order: list[str]) -> dict:
+    if len(answers) == 1:
+        return answers[0]
+    items = {i["data"]: i for a in answers for i in a["items"]}
+    ordered = [items[c] for c in order]
+    allowed = sum(1 for i in ordered if i["outcome"] == "allow")
+    outcome = "allow" if allowed == len(ordered) else ("deny" if not allowed else "partial")
+    obligations = {o for a in answers for o in a["obligations"]}
+    rules = {}
+    for a in answers:
+        rules.update(a["rules"])
+    return {**answers[0], "outcome": outcome, "items": ordered,
+            "obligations": [o for o in codes.OBLIGATIONS if o in obligations],
+            "explanation": " ".join(a["explanation"] for a in answers),
+            "rules": rules}
+
+
+def decide_stored(session: Session, app: App, *, professional_id: int, to_org_id: int,
+                  categories: list[str], day: dt.date, case_id: int | None = None,
+                  youth_id: int | None = None, purpose: str | None = None,
+                  hat: str | None = None, task: str = "both", meeting_id: int | None = None
+                  ) -> tuple[orm.RulesetVersion, dict, dict]:
+    """Ask the engine about a disclosure from the stored facts. Returns (ruleset version,
+    decision as the contract's JSON, the facts used)."""
+    pro = registry.professional(session, professional_id)
+    to_org = registry.organisation(session, to_org_id, "to_org")
+    region = session.get(orm.Region, session.get(orm.Organisation,
+                                                 pro.organisation_id).region_id)
+    if to_org.region_id != region.id:
+        raise Invalid("other_region", "de ontvanger hoort niet bij deze regio", "to_org")
+    case = case_svc.get_case(session, case_id) if case_id is not None else None
+    meeting = session.get(orm.Meeting, meeting_id) if meeting_id is not None else None
+    if meeting_id is not None and (meeting is None or case is None
+                                   or meeting.case_id != case.id):
+        raise NotFound("not_found", "onbekend overleg bij deze casus", "meeting")
+    if case is not None:
+        if purpose is not None and purpose not in (case.purpose, case.overleg):
+            raise Invalid("purpose_mismatch", "een verstrekking in een casus dient het doel "
+                          "van die casus", "purpose")
+        purpose = case.purpose
+        if youth_id is not None and youth_id != case.youth_id:
+            raise Invalid("wrong_youth", "deze casus gaat over een andere jongere", "youth")
+        youth_id = case.youth_id
+    if purpose is None:
+        raise Invalid("missing_field", "noem het doel (of de casus)", "purpose")
+    youth = youths.get_youth(session, youth_id) if youth_id is not None else None
+    if youth is not None and youth.key_wrapped is None:
+        raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
+    version, ruleset = app.active_ruleset(session, region.id, day)
+    if not categories:
+        raise Invalid("missing_field", "kies ten minste één gegevenscategorie", "categories")
+    requests = _facts(session, app, ruleset, professional=pro, hat=hat, to_org=to_org,
+                      purpose=purpose, categories=categories, task=task, day=day, case=case,
+                      youth=youth, meeting=meeting, region=region)
+    answers = []
+    for i, req in enumerate(requests):
+        try:
+            parsed = parse_request(req, ruleset, f"request[{i}]")
+        except RequestError as exc:
+            p = exc.problems[0]
+            raise Invalid(p.code, p.message, p.path) from None
+        answers.append(to_json(decide(parsed, ruleset), False))
+    return version, _merge(ruleset, answers, list(categories)), {"requests": requests}
+
+
+def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
+           contents: dict[str, str], day: dt.date, kind: str = "answer",
+           case_id: int | None = None, youth_id: int | None = None,
+           purpose: str | None = None, hat: str | None = None, task: str = "both",
+           meeting_id: int | None = None) -> orm.Disclosure:
+    """Decide and record a disclosure. Content is kept only for allowed items: a denied item
+    stores nothing of the data, only the decision that says why."""
+    if kind not in KINDS:
+        raise Invalid("unknown_code", f"soort verstrekking is {', '.join(KINDS)}", "kind")
+    version, decision, _ = decide_stored(
+        session, app, professional_id=professional_id, to_org_id=to_org_id,
+        categories=list(contents), day=day, case_id=case_id, youth_id=youth_id,
+        purpose=purpose, hat=hat, task=task, meeting_id=meeting_id)
+    pro = session.get(orm.Professional, professional_id)
+    case = session.get(orm.Case, case_id) if case_id is not None else None
+    row = orm.Disclosure(
+        region_id=session.get(orm.Organisation, pro.organisation_id).region_id,
+        youth_id=case.youth_id if case else youth_id, case_id=case_id,
+        meeting_id=meeting_id, from_org_id=pro.organisation_id, to_org_id=to_org_id,
+        professional_id=pro.id, hat=hat, purpose=decision.get("purpose", purpose or ""),
+        kind=kind, outcome=decision["outcome"], decision=decision,
+        ruleset_version_id=version.id, ruleset_digest=version.digest, disclosed_on=day)
+    session.add(row)
+    session.flush()
+    for item in decision["items"]:
+        allowed = item["outcome"] == "allow"
+        session.add(orm.DisclosureItem(
+            disclosure_id=row.id, category=item["data"], outcome=item["outcome"],
+            codes=item["grounds"] if allowed else item["reasons"], rules=item["rules"],
+            content=contents[item["data"]] if allowed else None))
+    session.flush()
+    return row
+
+
+def view(session: Session, row: orm.Disclosure, with_content: bool = False) -> dict:
+    items = session.scalars(select(orm.DisclosureItem).where(
+        orm.DisclosureItem.disclosure_id == row.id).order_by(orm.DisclosureItem.id)).all()
+    return {
+        "id": row.id, "youth_id": row.youth_id, "case_id": row.case_id,
+        "from_org": row.from_org_id, "to_org": row.to_org_id,
+        "professional": row.professional_id, "hat": row.hat, "purpose": row.purpose,
+        "kind": row.kind, "outcome": row.outcome, "on": row.disclosed_on.isoformat(),
+        "ruleset_digest": row.ruleset_digest,
+        "items": [{"data": i.category, "outcome": i.outcome, "codes": i.codes,
+                   "rules": i.rules, **({"content": i.content} if with_content else {})}
+                  for i in items],
+        "explanation": row.decision.get("explanation", ""),
+    }
+
+
+def list_for_youth(session: Session, youth_id: int, limit: int = 1000) -> list[dict]:
+    rows = session.scalars(select(orm.Disclosure).where(orm.Disclosure.youth_id == youth_id)
+                           .order_by(orm.Disclosure.id.desc()).limit(limit)).all()
+    return [view(session, r) for r in rows]
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(orm.Disclosure)) or 0

@@ -1,0 +1,121 @@
+"""Youths and their parents/guardians. Identifying data is encrypted per youth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stdnum.exceptions import ValidationError
+from stdnum.nl import bsn as stdnum_bsn
+
+from deelwijs.crypto import Keyring
+from deelwijs.domain.consent import age_on
+from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.storage import orm
+
+RELATIONS = ("moeder", "vader", "ouder", "voogd", "pleegouder")
+
+
+def validate_bsn(bsn: str, field: str = "bsn") -> str:
+    try:
+        return stdnum_bsn.validate(bsn)
+    except ValidationError:
+        raise Invalid("invalid_bsn", f"'{bsn}' is geen geldig BSN (9 cijfers, elfproef)",
+                      field) from None
+
+
+def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
+                 birth: dt.date, today: dt.date, bsn: str | None = None,
+                 school: orm.Organisation | None = None,
+                 guardians: list[dict] | None = None) -> orm.Youth:
+    """guardians: [{"name": ..., "relation": "moeder", "gezag": true}, ...]"""
+    if not name or not name.strip():
+        raise Invalid("missing_field", "de jongere heeft een naam", "name")
+    if birth > today:
+        raise Invalid("birth_in_future", f"geboortedatum {birth.isoformat()} ligt in de toekomst",
+                      "birth")
+    if age_on(birth, today) > 30:
+        raise Invalid("too_old", "Deelwijs gaat over jongeren tot en met 30 jaar", "birth")
+    if school is not None and school.party != "school":
+        raise Invalid("not_a_school", f"{school.name} is geen schoolbestuur", "school")
+    bsn_hash = None
+    if bsn:
+        bsn = validate_bsn(bsn)
+        bsn_hash = keys.bsn_hash(bsn)
+        exists = session.scalars(select(orm.Youth.id).where(
+            orm.Youth.region_id == region.id, orm.Youth.bsn_hash == bsn_hash)).first()
+        if exists:
+            raise Invalid("duplicate", "er staat al een jongere met dit BSN in deze regio", "bsn")
+    checked = []
+    for i, g in enumerate(guardians or []):
+        field = f"guardians[{i}]"
+        if not isinstance(g, dict) or not str(g.get("name", "")).strip():
+            raise Invalid("missing_field", "een ouder of voogd heeft een naam", f"{field}.name")
+        if g.get("relation", "ouder") not in RELATIONS:
+            raise Invalid("unknown_code", f"onbekende relatie '{g.get('relation')}' (kies uit "
+                          f"{', '.join(RELATIONS)})", f"{field}.relation")
+        if not isinstance(g.get("gezag"), bool):
+            raise Invalid("missing_field", "geef aan of deze ouder gezag heeft (true/false)",
+                          f"{field}.gezag")
+        checked.append(g)
+    key = keys.new_key()
+    youth = orm.Youth(region_id=region.id, school_id=school.id if school else None,
+                      key_wrapped=keys.wrap(key), name_enc=keys.encrypt(key, name.strip()),
+                      birth_enc=keys.encrypt(key, birth.isoformat()),
+                      bsn_enc=keys.encrypt(key, bsn) if bsn else None, bsn_hash=bsn_hash)
+    session.add(youth)
+    session.flush()
+    for g in checked:
+        youth.guardians.append(orm.Guardian(name_enc=keys.encrypt(key, g["name"]),
+                                            relation=g.get("relation", "ouder"),
+                                            has_gezag=g["gezag"]))
+    session.flush()
+    return youth
+
+
+def get_youth(session: Session, youth_id: int, field: str = "youth") -> orm.Youth:
+    youth = session.get(orm.Youth, youth_id) if youth_id is not None else None
+    if youth is None:
+        raise NotFound("not_found", f"onbekende jongere ({youth_id})", field)
+    return youth
+
+
+def find_by_bsn(session: Session, keys: Keyring, region: orm.Region, bsn: str) -> orm.Youth:
+    bsn = validate_bsn(bsn)
+    row = session.scalars(select(orm.Youth).where(
+        orm.Youth.region_id == region.id, orm.Youth.bsn_hash == keys.bsn_hash(bsn))).first()
+    if row is None:
+        raise NotFound("not_found", "geen jongere met dit BSN in deze regio", "bsn")
+    return row
+
+
+def birth_of(keys: Keyring, youth: orm.Youth) -> dt.date:
+    key = keys.unwrap(youth.key_wrapped)
+    return dt.date.fromisoformat(keys.decrypt(key, youth.birth_enc))
+
+
+def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date) -> dict:
+    if youth.key_wrapped is None:
+        return {"id": youth.id, "shredded": True}
+    key = keys.unwrap(youth.key_wrapped)
+    birth = dt.date.fromisoformat(keys.decrypt(key, youth.birth_enc))
+    bsn = keys.decrypt(key, youth.bsn_enc) if youth.bsn_enc else None
+    return {
+        "id": youth.id,
+        "name": keys.decrypt(key, youth.name_enc),
+        "birth": birth.isoformat(),
+        "age": age_on(birth, today),
+        "bsn": f"*****{bsn[-4:]}" if bsn else None,
+        "school_id": youth.school_id,
+        "guardians": [{"id": g.id, "name": keys.decrypt(key, g.name_enc),
+                       "relation": g.relation, "gezag": g.has_gezag}
+                      for g in youth.guardians],
+    }
+
+
+def list_youths(session: Session, keys: Keyring, region: orm.Region, today: dt.date,
+                limit: int = 100, offset: int = 0) -> list[dict]:
+    rows = session.scalars(select(orm.Youth).where(orm.Youth.region_id == region.id)
+                           .order_by(orm.Youth.id).limit(limit).offset(offset))
+    return [youth_view(keys, y, today) for y in rows]

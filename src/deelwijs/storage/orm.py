@@ -1,0 +1,349 @@
+"""The casusoverleg's tables (SQLAlchemy 2). Never imported by deelwijs.domain.
+
+Personal data of a youth (names, date of birth, BSN, the names of parents) is stored
+encrypted with that youth's own data key, which is stored wrapped by the master key; the BSN
+is also stored as a keyed hash for look-up. Destroying a youth's key makes every copy of
+that data unreadable (crypto-shredding, used by the retention run of a later issue).
+
+Rows that must never lose a concurrent update (meetings, minutes, consent series, cases,
+workflows) carry a `version` column used for optimistic locking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Region(Base):
+    __tablename__ = "region"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    wams_in_force: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RulesetVersion(Base):
+    """A ruleset exactly as it was used: its text is kept, so old decisions stay traceable."""
+
+    __tablename__ = "ruleset_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ruleset_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    digest: Mapped[str] = mapped_column(String(80), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class RulesetActivation(Base):
+    """A region switching to a ruleset version. The newest activation is the active one; a new
+    version never rewrites the decisions made under an older one."""
+
+    __tablename__ = "ruleset_activation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    ruleset_version_id: Mapped[int] = mapped_column(ForeignKey("ruleset_version.id"))
+    activated_on: Mapped[dt.date] = mapped_column(Date)
+    activated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    party: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    kvk: Mapped[str | None] = mapped_column(String(8))
+    oin: Mapped[str | None] = mapped_column(String(20))
+    domain: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    signatories: Mapped[list[Signatory]] = relationship(back_populates="organisation")
+    __table_args__ = (UniqueConstraint("region_id", "name"),)
+
+
+class Signatory(Base):
+    __tablename__ = "signatory"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    function: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[Organisation] = relationship(back_populates="signatories")
+
+
+class CovenantSignature(Base):
+    __tablename__ = "covenant_signature"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    ruleset_version_id: Mapped[int] = mapped_column(ForeignKey("ruleset_version.id"))
+    signatory_id: Mapped[int | None] = mapped_column(ForeignKey("signatory.id"))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+
+
+class Mandate(Base):
+    """A school board's written mandate (machtiging) to the SWV's director to sign for it."""
+
+    __tablename__ = "mandate"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    swv_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    granted_on: Mapped[dt.date] = mapped_column(Date)
+    document_ref: Mapped[str] = mapped_column(String(200))
+    revoked_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class AccessionForm(Base):
+    """Toetredingsformulier aangesloten partij (Bijlage 1), per casusoverleg."""
+
+    __tablename__ = "accession_form"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    document_ref: Mapped[str] = mapped_column(String(200))
+
+
+class Professional(Base):
+    __tablename__ = "professional"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    function: Mapped[str] = mapped_column(String(200))
+    hats: Mapped[list] = mapped_column(JSON, default=list)
+    pseudonym: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Youth(Base):
+    __tablename__ = "youth"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    birth_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    bsn_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bsn_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    shredded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    guardians: Mapped[list[Guardian]] = relationship(back_populates="youth",
+                                                     order_by="Guardian.id")
+    __table_args__ = (UniqueConstraint("region_id", "bsn_hash"),)
+
+
+class Guardian(Base):
+    """A parent or guardian, with or without parental authority (gezag)."""
+
+    __tablename__ = "guardian"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), index=True)
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    relation: Mapped[str] = mapped_column(String(32))
+    has_gezag: Mapped[bool] = mapped_column(Boolean)
+    youth: Mapped[Youth] = relationship(back_populates="guardians")
+
+
+class ConsentRecord(Base):
+    """One version of one consent (or refusal) by one person. Append-only.
+
+    A series is one person's answer about one scope; a withdrawal or change is a new version
+    in the same series. Nothing is ever updated or deleted.
+    """
+
+    __tablename__ = "consent_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), index=True)
+    series: Mapped[str] = mapped_column(String(36), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))  # parent | youth
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardian.id"))
+    answer: Mapped[str] = mapped_column(String(16))  # given | refused | withdrawn
+    purposes: Mapped[list] = mapped_column(JSON)
+    categories: Mapped[list] = mapped_column(JSON)
+    recipient_ids: Mapped[list] = mapped_column(JSON)  # organisation ids; [] = every party
+    written: Mapped[bool] = mapped_column(Boolean)
+    document_ref: Mapped[str | None] = mapped_column(String(200))
+    given_on: Mapped[dt.date] = mapped_column(Date)
+    prior_to_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("professional.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    __table_args__ = (UniqueConstraint("series", "version"),)
+
+
+class Case(Base):
+    __tablename__ = "casus"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    youth_id: Mapped[int | None] = mapped_column(ForeignKey("youth.id"), index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    purpose: Mapped[str] = mapped_column(String(32))
+    overleg: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseParticipant(Base):
+    __tablename__ = "case_participant"
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"),
+                                                 primary_key=True)
+
+
+class Meeting(Base):
+    __tablename__ = "meeting"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class MeetingParticipant(Base):
+    __tablename__ = "meeting_participant"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"),
+                                                 primary_key=True)
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+
+
+class Minute(Base):
+    __tablename__ = "minute"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Action(Base):
+    __tablename__ = "action"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    evaluate_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ExceptionRecord(Base):
+    """A documented weighing: conflict of duties, vital interest, compatible purpose or a legal
+    duty. Only a complete record (every question answered) makes the engine's fact true."""
+
+    __tablename__ = "exception_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[list] = mapped_column(JSON)  # [{question, answer, by, at}]
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class Disclosure(Base):
+    """Data about a youth going from one organisation to another, with the full decision."""
+
+    __tablename__ = "disclosure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    youth_id: Mapped[int | None] = mapped_column(ForeignKey("youth.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("casus.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"))
+    from_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    to_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    hat: Mapped[str | None] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # minute | document | answer
+    outcome: Mapped[str] = mapped_column(String(8))
+    decision: Mapped[dict] = mapped_column(JSON)
+    ruleset_version_id: Mapped[int] = mapped_column(ForeignKey("ruleset_version.id"))
+    ruleset_digest: Mapped[str] = mapped_column(String(80))
+    disclosed_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    items: Mapped[list[DisclosureItem]] = relationship(back_populates="disclosure",
+                                                       order_by="DisclosureItem.id")
+
+
+class DisclosureItem(Base):
+    """One category of a disclosure. Content is kept only where the item was allowed."""
+
+    __tablename__ = "disclosure_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosure.id"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(8))
+    codes: Mapped[list] = mapped_column(JSON)
+    rules: Mapped[list] = mapped_column(JSON)
+    content: Mapped[str | None] = mapped_column(Text)
+    disclosure: Mapped[Disclosure] = relationship(back_populates="items")
+
+
+class Workflow(Base):
+    """The municipal stepwise workflow (Wams-style): the resident's request sets the scope."""
+
+    __tablename__ = "workflow"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[list] = mapped_column(JSON, default=list)
+    coordination: Mapped[str | None] = mapped_column(String(8))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class WorkflowStep(Base):
+    __tablename__ = "workflow_step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    taken_on: Mapped[dt.date] = mapped_column(Date)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
