@@ -27,7 +27,8 @@ app.add_typer(rules_app, name="rules")
 RulesetOpt = Annotated[
     str | None,
     typer.Option("--ruleset", "-r", help="Ruleset: een ingebouwd id (model-convenant, "
-                 "voorbeeldregio) of het pad van een YAML-bestand. Standaard het modelconvenant."),
+                 "voorbeeldregio), het pad van een YAML-bestand, of het id of de digest "
+                 "(sha256:…) van een ruleset in de database. Standaard het modelconvenant."),
 ]
 
 
@@ -41,9 +42,44 @@ def _load_ruleset(name: str | None):
     try:
         return resolve(name)
     except RulesetError as exc:
+        stored = _stored_ruleset(name, exc) if exc.problems[0].code == "not_found" else None
+        if stored is not None:
+            return stored
         for p in exc.problems:
             _err(str(p))
         raise typer.Exit(2) from None
+
+
+def _stored_ruleset(name: str | None, exc):
+    """A ruleset stored in the database, by digest (sha256:…) or id (newest stored version).
+
+    Only looked up when a database is configured or the embedded one exists."""
+    import os
+
+    from deelwijs.settings import DEFAULT_URL, VAR, load
+
+    if not name or (not os.environ.get("DEELWIJS_DATABASE_URL")
+                    and not (VAR / "deelwijs.sqlite3").exists()):
+        return None
+    from sqlalchemy import or_, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from deelwijs.rules.loader import from_document
+    from deelwijs.storage import db, orm
+
+    try:
+        engine = db.make_engine(load().database_url or DEFAULT_URL)
+        with engine.connect() as conn:
+            row = conn.execute(select(orm.RulesetVersion.source).where(
+                or_(orm.RulesetVersion.digest == name, orm.RulesetVersion.ruleset_id == name))
+                .order_by(orm.RulesetVersion.id.desc()).limit(1)).first()
+    except SQLAlchemyError:
+        return None
+    if row is None:
+        return None
+    import json
+
+    return from_document(json.loads(row[0]), f"database:{name}")
 
 
 @app.command()
