@@ -32,6 +32,18 @@ RulesetOpt = Annotated[
 ]
 
 
+_JSON_NL = {
+    "Expecting value": "waarde verwacht",
+    "Expecting ',' delimiter": "komma verwacht",
+    "Expecting ':' delimiter": "dubbele punt verwacht",
+    "Expecting property name enclosed in double quotes": "veldnaam tussen dubbele aanhalingstekens "
+    "verwacht",
+    "Unterminated string starting at": "tekst zonder afsluitend aanhalingsteken",
+    "Extra data": "extra tekens na het JSON-object",
+    "Invalid control character at": "ongeldig stuurteken",
+}
+
+
 def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
@@ -108,7 +120,8 @@ def decide(
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        _err(f"request: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): {exc.msg}")
+        _err(f"request: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
+             f"{_JSON_NL.get(exc.msg, exc.msg)}")
         raise typer.Exit(2) from None
     rs = _load_ruleset(ruleset)
     try:
@@ -234,6 +247,8 @@ def rules_test(
 ) -> None:
     """Draai scenario's (YAML) door de engine. Exit 1 als er een faalt, 2 bij een onleesbaar
     bestand. Zie docs/rules.md voor het formaat."""
+    import yaml
+
     from deelwijs.rules import scenario
     from deelwijs.rules.loader import RulesetError
 
@@ -244,7 +259,8 @@ def rules_test(
     for f in files:
         try:
             scenarios = scenario.load(f)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+                yaml.YAMLError) as exc:
             _err(f"{f}: geen geldig scenariobestand: {exc}")
             raise typer.Exit(2) from None
         for sc in scenarios:

@@ -56,12 +56,12 @@ REASON_NL = {
     "BULK_REQUEST": "bulkverzoek",
 }
 GROUND_NL = {
-    "PUBLIC_TASK": "publieke taak (art. 6 lid 1 sub e AVG)",
-    "LEGAL_OBLIGATION": "wettelijke plicht (art. 6 lid 1 sub c AVG)",
+    "PUBLIC_TASK": "de publieke taak (art. 6 lid 1 sub e AVG)",
+    "LEGAL_OBLIGATION": "een wettelijke plicht of bevoegdheid (art. 6 lid 1 sub c AVG)",
     "CONSENT": "toestemming (art. 6 lid 1 sub a AVG)",
-    "VITAL_INTEREST": "vitaal belang (art. 6 lid 1 sub d AVG)",
-    "CONFLICT_OF_DUTIES": "conflict van plichten",
-    "MELDRECHT": "meldrecht (meldcode)",
-    "COMPATIBLE_PURPOSE": "verenigbaar doel (art. 6 lid 4 AVG)",
-    "ANONYMOUS": "anoniem: geen persoonsgegevens",
+    "VITAL_INTEREST": "een vitaal belang (art. 6 lid 1 sub d AVG)",
+    "CONFLICT_OF_DUTIES": "een conflict van plichten",
+    "MELDRECHT": "het meldrecht (meldcode)",
+    "COMPATIBLE_PURPOSE": "een verenigbaar doel (art. 6 lid 4 AVG)",
+    "ANONYMOUS": "anonimiteit: er gaan geen persoonsgegevens over",
 }

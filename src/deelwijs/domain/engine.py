@@ -220,12 +220,13 @@ def situation_key(req: Disclosure, rs: Ruleset, valid: bool, crule: str) -> tupl
             domains = purpose.default_help_request_domains
         domain = req.recipient_domain or parties[req.recipient].default_domain
         if domain is None or domain not in domains:
-            return ("out_of_scope", req.purpose)
+            return ("out_of_scope", req.purpose, domain is None)
     wams = (req.wams_in_force and req.purpose == "gecoordineerde_aanpak"
             and req.recipient == "gemeente")
+    private_recipient = route == "own_task" and parties[req.recipient].kind == "private"
     return ("decide", req.purpose, parties[eff].kind, municipal and req.recipient == "gemeente",
-            task, req.legal_duty, wams, valid, crule, req.conflict_documented,
-            req.vital_interest)
+            private_recipient, task, req.legal_duty, wams, valid, crule,
+            req.conflict_documented, req.vital_interest)
 
 
 class _Trace:
@@ -260,7 +261,7 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
         grounds = tuple(grounds)
         step(rules[0], "allow", ", ".join(grounds))
         return _conditions(req, rs, cat, valid, crule, step, steps,
-                           Item(cat, "allow", grounds, (), tuple(rules),
+                           Item(cat, "allow", grounds, (), tuple(dict.fromkeys(rules)),
                                 _obligations(grounds, tuple(extra))))
 
     def deny(reason, rules) -> Item:
@@ -349,10 +350,22 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
         if domains is None:
             domains = purpose.default_help_request_domains
         domain = req.recipient_domain or parties[req.recipient].default_domain
-        if domain is None or domain not in domains:
+        if domain is None:
+            return deny("OUT_OF_SCOPE", ("scope.domain_unknown",))
+        if domain not in domains:
             return deny("OUT_OF_SCOPE", ("scope.help_request",))
         step("scope.help_request", "pass", domain)
     gemeente_task = municipal and req.recipient == "gemeente"
+
+    # Own task towards a private recipient (a sports club, childcare): FG judgement.
+    if route == "own_task" and parties[req.recipient].kind == "private":
+        if valid:
+            return allow(("CONSENT",), ("own_task.private_recipient", crule))
+        if req.vital_interest and cat in _VITAL_CATEGORIES:
+            return allow(("VITAL_INTEREST",), ("own_task.private_recipient",
+                                               "exception.vital_interest"))
+        return deny("CONSENT_MISSING", ("own_task.private_recipient", crule))
+    step("own_task.private_recipient", "not_applicable")
 
     kind = parties[eff].kind
     grounds: list[str] = []
@@ -389,8 +402,6 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
             if c_ground:
                 return allow((c_ground,), ("public.outside_information", c_rule))
             return allow(("PUBLIC_TASK",), ("public.outside_information",))
-        if req.legal_duty:
-            add("LEGAL_OBLIGATION", "exception.legal_duty")
         if municipal:
             add("PUBLIC_TASK", "public.inside_information")
         elif valid:

@@ -63,8 +63,8 @@ def _params(d: DisclosureDecision, cat: str) -> dict[str, str]:
     domain = req.recipient_domain or rs.parties[req.recipient].default_domain or "onbekend"
     discloser, recipient = rs.parties[req.discloser].named, rs.parties[req.recipient].named
     return {
-        "categorie": rs.categories[cat].label.capitalize(),
-        "doel": rs.purposes[req.purpose].label,
+        "categorie": rs.categories[cat].label,
+        "doel": rs.purposes[req.purpose].named,
         "verstrekker": discloser,
         "Verstrekker": discloser[:1].upper() + discloser[1:],
         "ontvanger": recipient,
@@ -83,9 +83,12 @@ def item_explanation(d: DisclosureDecision, item: Item) -> str:
     return " ".join(rule_text(d.ruleset, r, params) for r in seen)
 
 
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
+
+
 def _label_list(rs: Ruleset, cats: list[str]) -> str:
-    labels = [rs.categories[c].label for c in cats]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " en " + labels[-1]
+    return _and([rs.categories[c].label for c in cats])
 
 
 def disclosure_summary(d: DisclosureDecision) -> str:
@@ -93,10 +96,10 @@ def disclosure_summary(d: DisclosureDecision) -> str:
     req = d.request
     allowed = [i for i in d.items if i.outcome == "allow"]
     denied = [i for i in d.items if i.outcome == "deny"]
-    overleg = f" ({req.overleg})" if req.overleg else ""
+    overleg = f", in de regio '{req.overleg}'" if req.overleg else ""
     head = (f"Vraag: mag {rs.parties[req.discloser].named} gegevens over een jongere van "
-            f"{req.age} jaar delen met {rs.parties[req.recipient].named} voor het "
-            f"{rs.purposes[req.purpose].label}{overleg}?")
+            f"{req.age} jaar delen met {rs.parties[req.recipient].named} voor "
+            f"{rs.purposes[req.purpose].named}{overleg}?")
     parts = [head]
     if allowed:
         grounds = []
@@ -106,7 +109,7 @@ def disclosure_summary(d: DisclosureDecision) -> str:
                     grounds.append(g)
         what = "Ja" if not denied else "Deels. U mag delen"
         parts.append(f"{what}: {_label_list(rs, [i.data for i in allowed])}, "
-                     f"op grond van {', '.join(codes.GROUND_NL[g] for g in grounds)}.")
+                     f"op grond van {_and([codes.GROUND_NL[g] for g in grounds])}.")
     if denied:
         reasons = []
         for i in denied:
@@ -202,13 +205,12 @@ def _absence(d: AbsenceDecision) -> dict:
 def _consent(d: ConsentDecision) -> dict:
     rs = d.ruleset
     who = " en ".join(WHO_NL[w] for w in d.required)
-    text = (f"Voor een jongere van {d.request.age} jaar geeft {who} toestemming"
-            if len(d.required) == 1 else
-            f"Voor een jongere van {d.request.age} jaar geven {who} toestemming")
+    verb = "geeft" if d.required == ("youth",) else "geven"  # 'de ouders' is plural
+    text = f"Voor een jongere van {d.request.age} jaar {verb} {who} toestemming"
     return {
         "kind": "consent_required",
         "required": list(d.required),
-        "rules": [d.rule],
+        "rules": ["consent_required.who", d.rule],
         "explanation": f"{text}. {rule_text(rs, d.rule)}",
         "ruleset": rs.ref(),
     }
@@ -229,6 +231,6 @@ def _retention(d: RetentionDecision) -> dict:
         "rule": d.rule,
         "explanation": (f"{TERM_NL[d.term].capitalize()} {dutch_date(d.keep_until)} "
                         f"({d.years} jaar na {dutch_date(d.request.ended_on)}). "
-                        f"{rule_text(rs, d.rule)}"),
+                        f"{rule_text(rs, d.rule, {'jaren': str(d.years)})}"),
         "ruleset": rs.ref(),
     }

@@ -94,17 +94,16 @@ _SUBJECT = {
     "consent_required": {"age"},
 }
 _WHAT = {
-    "party": "partijcode",
-    "hat": "pet",
-    "domain": "domein",
-    "purpose": "doel",
-    "task": "taaksituatie",
-    "data": "gegevenscategorie",
-    "consent": "toestemmingswaarde",
-    "kind": "soort vraag",
-    "type": "verzuimsoort",
-    "record": "soort dossier",
-    "field": "veld",
+    "party": "onbekende partijcode",
+    "hat": "onbekende pet",
+    "domain": "onbekend domein",
+    "purpose": "onbekend doel",
+    "task": "onbekende taaksituatie",
+    "data": "onbekende gegevenscategorie",
+    "consent": "onbekende toestemmingswaarde",
+    "kind": "onbekende soort vraag",
+    "type": "onbekende verzuimsoort",
+    "record": "onbekende soort dossier",
 }
 
 
@@ -174,7 +173,7 @@ class _Checker:
             return default
         if value not in options and value not in extra:
             self.add(f"{path}.{key}", "unknown_code",
-                     f"onbekende {_WHAT[what]} '{value}'{_suggest(value, [*options, *extra])}")
+                     f"{_WHAT[what]} '{value}'{_suggest(value, [*options, *extra])}")
             return default
         return value
 
@@ -199,7 +198,7 @@ class _Checker:
                 self.add(p, "wrong_type", f"moet een tekst zijn, niet {_type_nl(item)}")
             elif item not in options:
                 self.add(p, "unknown_code",
-                         f"onbekende {_WHAT[what]} '{item}'{_suggest(item, options)}")
+                         f"{_WHAT[what]} '{item}'{_suggest(item, options)}")
             elif item in out:
                 self.add(p, "duplicate", f"'{item}' staat al eerder in de lijst")
             else:
@@ -252,7 +251,7 @@ _HATS = frozenset(codes.HATS)
 _TASKS = frozenset(codes.TASKS)
 _ANSWERS = frozenset(codes.CONSENT_ANSWERS)
 _DOMAINS = frozenset(codes.DOMAINS)
-_BOOLS = (True, False)
+_MISSING = object()
 
 
 def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
@@ -271,15 +270,16 @@ def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
             and c.keys() <= _CONSENT and e.keys() <= _EXCEPTIONS and x.keys() <= _CONTEXT):
         return None
     parties = rs.parties
-    d_party, r_party, hat = d.get("party"), r.get("party"), d.get("hat")
+    d_party, r_party, hat = d.get("party"), r.get("party"), d.get("hat", _MISSING)
     purpose, task = obj.get("purpose"), obj.get("task", "both")
-    r_domain, age, data = r.get("domain"), s.get("age"), obj.get("data")
+    r_domain, age, data = r.get("domain", _MISSING), s.get("age"), obj.get("data")
     parents, youth = c.get("parents", "none"), c.get("youth", "none")
     if (type(d_party) is not str or d_party not in parties
             or type(r_party) is not str or r_party not in parties
-            or (hat is not None and (type(hat) is not str or hat not in _HATS))
+            or (hat is not _MISSING and (type(hat) is not str or hat not in _HATS))
             or type(purpose) is not str or type(task) is not str or task not in _TASKS
-            or (r_domain is not None and (type(r_domain) is not str or r_domain not in _DOMAINS))
+            or (r_domain is not _MISSING
+                and (type(r_domain) is not str or r_domain not in _DOMAINS))
             or type(age) is not int or not 0 <= age <= MAX_AGE
             or type(data) is not list or not data
             or type(parents) is not str or parents not in _ANSWERS
@@ -297,8 +297,10 @@ def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
     cod = e.get("conflict_of_duties", _EMPTY)
     if type(cod) is not dict or not cod.keys() <= {"documented"}:
         return None
-    domains = x.get("help_request_domains")
-    if domains is not None:
+    domains = x.get("help_request_domains", _MISSING)
+    if domains is _MISSING:
+        domains = None
+    else:
         if type(domains) is not list:
             return None
         for dom in domains:
@@ -315,7 +317,8 @@ def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
     for flag in flags:
         if flag is not True and flag is not False:
             return None
-    return Disclosure(d_party, hat, r_party, flags[0], flags[1], r_domain, age, flags[2],
+    return Disclosure(d_party, None if hat is _MISSING else hat, r_party, flags[0], flags[1],
+                      None if r_domain is _MISSING else r_domain, age, flags[2],
                       model_purpose, task, tuple(data), parents, youth, flags[3], flags[4],
                       flags[5], flags[6], flags[7], flags[8], flags[9], domains, flags[10],
                       flags[11], purpose if model_purpose != purpose else None)
@@ -335,7 +338,7 @@ def parse_request(obj, ruleset: Ruleset, path: str = "request") -> Request:
                                     f"moet een object zijn, niet {_type_nl(obj)}")])
     c = _Checker()
     kind = c.code(obj, "kind", path, codes.KINDS, "kind", required=False, default="disclosure")
-    if kind is None:
+    if c.problems:  # an unknown kind: nothing else can be checked against it
         raise RequestError(c.problems)
     c.unknown_fields(obj, _FIELDS[kind], path)
     if kind == "disclosure":

@@ -59,6 +59,11 @@ class Purpose:
     route: str  # covenant | municipal | own_task | legal
     categories: frozenset[str]
     default_help_request_domains: tuple[str, ...] = ()
+    article: str = "het"
+
+    @property
+    def named(self) -> str:
+        return f"{self.article} {self.label}".strip()
 
 
 @dataclass(frozen=True, slots=True)

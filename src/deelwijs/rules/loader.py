@@ -42,8 +42,10 @@ DATA = resources.files("deelwijs.rules") / "data"
 PROCEDURE_RULES = (
     "bulk.no_bulk", "anonymous.no_personal_data", "hat.effective_discloser",
     "party.covenant_parties", "purpose.matrix", "task.situation_c", "scope.help_request",
-    "scope.consent_not_a_ground", "secrecy.professional", "private.other_disclosers",
+    "scope.domain_unknown", "scope.consent_not_a_ground", "secrecy.professional",
+    "private.other_disclosers",
     "public.outside_information", "public.inside_information",
+    "own_task.private_recipient",
     "consent.under_12", "consent.age_12_15", "consent.from_16",
     "exception.vital_interest", "exception.conflict_of_duties", "exception.legal_duty",
     "exception.wams_request", "exception.compatible_purpose",
@@ -155,6 +157,14 @@ def _path_text(path: tuple) -> str:
     return out or "(bestand)"
 
 
+_NEUTER = ("doel", "domein", "veld", "convenantlidmaatschap")
+
+
+def _unknown(what: str) -> str:
+    """'onbekend doel', 'onbekende partijcode': Dutch adjectives follow the noun's gender."""
+    return f"onbekend {what}" if what.split(" ")[0] in _NEUTER else f"onbekende {what}"
+
+
 class _Check:
     def __init__(self, file: str, lines: _Lines):
         self.file = file
@@ -183,14 +193,14 @@ class _Check:
 
     def codes_list(self, value, path: tuple, options, what: str, rule: str | None = None):
         if not isinstance(value, list):
-            self.fail("wrong_type", path, f"moet een lijst van {what} zijn", rule)
+            self.fail("wrong_type", path, f"moet een lijst zijn ({what})", rule)
             return []
         out = []
         for i, item in enumerate(value):
             if item not in options:
                 hint = difflib.get_close_matches(str(item), list(options), n=1)
                 extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
-                self.fail("unknown_code", (*path, i), f"onbekende {what} '{item}'{extra}", rule)
+                self.fail("unknown_code", (*path, i), f"{_unknown(what)} '{item}'{extra}", rule)
             elif item in out:
                 self.fail("duplicate", (*path, i), f"'{item}' staat er twee keer in", rule)
             else:
@@ -204,7 +214,7 @@ class _Check:
         if value not in options:
             hint = difflib.get_close_matches(str(value), list(options), n=1)
             extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
-            self.fail("unknown_code", path, f"onbekende {what} '{value}'{extra}", rule)
+            self.fail("unknown_code", path, f"{_unknown(what)} '{value}'{extra}", rule)
             return None
         return value
 
@@ -222,7 +232,7 @@ class _Check:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise RulesetError(self.problems)
+            raise RulesetError(sorted(self.problems, key=lambda p: (p.file, p.line or 0)))
 
 
 # --- compiling -----------------------------------------------------------------------------
@@ -253,7 +263,8 @@ def _compile(doc: dict, ck: _Check) -> Ruleset:
                     "een regel noemt ten minste één bron (avg, sector of convenant)", rid)
         rules[rid] = Rule(
             id=str(rid), title=ck.text(b.get("title"), (*p, "title")),
-            citations=Citations(**{k: str(v) for k, v in cit.items()}),
+            citations=Citations(**{k: str(v) for k, v in cit.items()
+                                   if k in ("avg", "sector", "convenant")}),
             explanation=ck.text(b.get("explanation"), (*p, "explanation")),
             fg_judgement=bool(b.get("fg_judgement", False)),
             origin=origin_of.get(rid, MODEL_ID),
@@ -305,7 +316,7 @@ def _compile(doc: dict, ck: _Check) -> Ruleset:
     for code_, body in pudoc.items():
         p = ("purposes", code_)
         b = ck.mapping(body, p, required=("label", "route"),
-                       optional=("categories", "default_help_request_domains"))
+                       optional=("categories", "default_help_request_domains", "article"))
         route = ck.code(b.get("route"), (*p, "route"), codes.ROUTES, "route")
         expected = ("covenant" if code_ in codes.COVENANT_PURPOSES else
                     "municipal" if code_ in codes.MUNICIPAL_PURPOSES else
@@ -320,7 +331,7 @@ def _compile(doc: dict, ck: _Check) -> Ruleset:
         doms = ck.codes_list(b.get("default_help_request_domains", []),
                              (*p, "default_help_request_domains"), codes.DOMAINS, "domein")
         purposes[code_] = Purpose(code_, ck.text(b.get("label"), (*p, "label")), route or "",
-                                  frozenset(cats), tuple(doms))
+                                  frozenset(cats), tuple(doms), str(b.get("article", "het")))
     routes = {}
     rdoc = ck.mapping(top.get("legal_routes", {}), ("legal_routes",),
                       required=[c for c, pu in purposes.items() if pu.route == "legal"])
@@ -460,7 +471,7 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
             ck.code(purpose, p, list(model["purposes"]), "doel")
             continue
         base = model["purposes"][purpose]
-        b = ck.mapping(body, p, optional=("label", "categories"))
+        b = ck.mapping(body, p, optional=("label", "categories", "article"))
         if base["route"] == "legal" and "categories" in b:
             ck.fail("legal_limit_changed", (*p, "categories"),
                     f"'{purpose}' is een wettelijke route; een regio kan die niet aanpassen",
@@ -468,6 +479,8 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
             continue
         if "label" in b:
             merged["purposes"][purpose]["label"] = ck.text(b["label"], (*p, "label"))
+        if "article" in b:
+            merged["purposes"][purpose]["article"] = str(b["article"])
         if "categories" in b:
             cats = ck.codes_list(b["categories"], (*p, "categories"), codes.CATEGORIES,
                                  "gegevenscategorie", "purpose.matrix")
@@ -491,12 +504,16 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
         if "label" in b:
             merged["parties"][party]["label"] = ck.text(b["label"], (*p, "label"))
         if "covenant" in b and b["covenant"] not in (base["covenant"], "never"):
-            what = {"acceded": "het toetredingsformulier", "mandate": "de machtiging",
-                    "never": "het niet-partij zijn"}.get(base["covenant"], "de voorwaarde")
-            ck.fail("widens_party", (*p, "covenant"),
-                    f"'{party}' is in het model '{base['covenant']}'; een regio kan "
-                    f"{what} niet laten vallen (alleen 'never' of '{base['covenant']}')",
-                    "party.covenant_parties")
+            if base["covenant"] == "never":
+                message = (f"'{party}' is in het model geen convenantpartij; een regio kan "
+                           "geen partij toevoegen")
+            else:
+                what = {"acceded": "het toetredingsformulier", "mandate": "de machtiging"}.get(
+                    base["covenant"], "de voorwaarde")
+                message = (f"'{party}' is in het model '{base['covenant']}'; een regio kan "
+                           f"{what} niet laten vallen (alleen 'never' of "
+                           f"'{base['covenant']}')")
+            ck.fail("widens_party", (*p, "covenant"), message, "party.covenant_parties")
         elif "covenant" in b:
             merged["parties"][party]["covenant"] = b["covenant"]
 
@@ -521,8 +538,13 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
         p = ("overleg_types", name)
         if name in model["purposes"]:
             ck.fail("name_clash", p, f"'{name}' is al een doelcode van het model")
-        ck.code(purpose, p, [c for c, b in model["purposes"].items() if b["route"] != "legal"],
-                "doel (een regionaal overleg hoort bij een convenant- of gemeentelijk doel)")
+        allowed = [c for c, b in model["purposes"].items()
+                   if b["route"] in ("covenant", "municipal")]
+        if purpose not in allowed:
+            ck.fail("unknown_code", p,
+                    f"onbekend doel '{purpose}': een regionaal overleg hoort bij een "
+                    f"convenantdoel of een gemeentelijk doel ({', '.join(allowed)})",
+                    "purpose.matrix")
     merged["overleg_types"] = dict(names)
 
     # Extra rules and conditions: new ids only.
@@ -545,12 +567,25 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
         b = ck.mapping(cond, p, required=("id", "purposes", "require", "title", "citations",
                                           "explanation"), optional=("categories",))
         cid = str(b.get("id", f"conditions[{i}]"))
+        ck.text(b.get("title"), (*p, "title"))
+        ck.text(b.get("explanation"), (*p, "explanation"))
+        cit = ck.mapping(b.get("citations", {}), (*p, "citations"),
+                         optional=("avg", "sector", "convenant"))
+        if isinstance(cit, dict) and not any(cit.get(k) for k in ("avg", "sector", "convenant")):
+            ck.fail("missing_citation", (*p, "citations"),
+                    "een voorwaarde noemt ten minste één bron (avg, sector of convenant)", cid)
         if cid in merged["rules"]:
             ck.fail("duplicate_rule_id", (*p, "id"), f"id '{cid}' bestaat al", cid)
         purposes = ck.codes_list(b.get("purposes", []), (*p, "purposes"),
                                  [c for c, v in model["purposes"].items()
                                   if v["route"] != "legal"],
                                  "doel (geen wettelijke route)", cid)
+        for j, purpose in enumerate(purposes):
+            if model["purposes"][purpose]["route"] == "municipal":
+                ck.fail("consent_not_a_ground", (*p, "purposes", j),
+                        f"'{purpose}' is een taak van het college: toestemming is daar geen "
+                        "grondslag en dus ook geen extra voorwaarde (AP 2016)",
+                        "scope.consent_not_a_ground")
         cats = None
         if "categories" in b:
             cats = ck.codes_list(b["categories"], (*p, "categories"), codes.CATEGORIES,
@@ -565,9 +600,34 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
                      "require": "consent"})
     merged["conditions"] = kept
     if "signatories" in region:
-        merged["signatories"] = region["signatories"]
+        merged["signatories"] = _signatories(region["signatories"], model, ck)
     merged["rule_origins"] = origin
     return merged
+
+
+def _signatories(value, model: dict, ck: _Check) -> list:
+    """Who signed the regional covenant: party code, name, date (JJJJ-MM-DD)."""
+    if not isinstance(value, list):
+        ck.fail("wrong_type", ("signatories",), "moet een lijst van ondertekenaars zijn")
+        return []
+    for i, entry in enumerate(value):
+        p = ("signatories", i)
+        b = ck.mapping(entry, p, required=("party", "name", "signed_on"))
+        party = b.get("party")
+        if (party is not None
+                and ck.code(party, (*p, "party"), list(model["parties"]), "partijcode")
+                and model["parties"][party]["covenant"] == "never"):
+            ck.fail("not_a_party", (*p, "party"),
+                    f"'{party}' is geen convenantpartij en kan het convenant niet tekenen",
+                    "party.covenant_parties")
+        if "name" in b:
+            ck.text(b["name"], (*p, "name"))
+        if "signed_on" in b:
+            try:
+                dt.date.fromisoformat(str(b["signed_on"]))
+            except ValueError:
+                ck.fail("bad_date", (*p, "signed_on"), "moet een datum JJJJ-MM-DD zijn")
+    return value
 
 
 def _same_as_model(value, model_value, path: tuple, ck: _Check) -> None:

@@ -14,7 +14,7 @@ A scenario file is YAML: either a list of scenarios, or a mapping with an option
           thuissituatie: {outcome: deny, reasons: [OUT_OF_SCOPE], rules: [scope.help_request]}
         obligations: [LOG_PROCESSING]                  # optional, must all be present
         duty: mandatory                                # other kinds: any top-level field
-        error: [request.data[0]]                       # bad input: these paths must be named
+        error: ["request.data[0]"]                     # bad input: these paths must be named
 
 `deelwijs rules test` and the pytest plugin both run scenarios through `check()`.
 """

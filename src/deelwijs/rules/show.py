@@ -130,7 +130,10 @@ def diff(a: Ruleset, b: Ruleset) -> list[dict]:
                 f"'{MEMBERSHIP_NL[pb.covenant]}'", party=code, before=pa.covenant,
                 after=pb.covenant)
     if a.consent != b.consent:
-        add("consent", f"toestemmingsleeftijden {a.consent} → {b.consent}")
+        add("consent", "toestemming: ouders en jongere samen vanaf "
+            f"{a.consent.youth_and_parents_from} → {b.consent.youth_and_parents_from} jaar, "
+            f"jongere alleen vanaf {a.consent.youth_alone_from} → "
+            f"{b.consent.youth_alone_from} jaar")
     if a.absence != b.absence:
         add("absence", "verzuimregels gewijzigd")
     for rec, ra in a.retention.items():
