@@ -67,6 +67,7 @@ def _app(migrate: bool | None = None):
 def _session():
     from sqlalchemy.exc import OperationalError
 
+    from deelwijs.rules.loader import RulesetError
     from deelwijs.services.errors import ServiceError
 
     with _app() as app:
@@ -74,6 +75,8 @@ def _session():
             with app.transaction() as s:
                 yield app, s
         except ServiceError as exc:
+            _fail(str(exc))
+        except RulesetError as exc:
             _fail(str(exc))
         except OperationalError as exc:
             _fail(f"database niet bereikbaar: {exc.orig}", 1)
@@ -231,6 +234,22 @@ def case_show(case_id: int) -> None:
                "disclosures": [disclosures.view(s, d) for d in s.scalars(
                    select(orm.Disclosure).where(orm.Disclosure.case_id == c.id))]}
     _print(out)
+
+
+@case_app.command("identify")
+def case_identify(
+    case_id: int,
+    youth: Annotated[int, typer.Option(help="Id van de jongere.")],
+    professional: Annotated[int, typer.Option(help="Id van de professional.")],
+    on: DateOpt = None,
+) -> None:
+    """Zet een anonieme casus op naam, alleen als identificerende gegevens naar elke
+    deelnemer mogen (met de toestemming die dat vraagt). Anders verandert er niets."""
+    from deelwijs.services import identification
+
+    with _session() as (app, s):
+        identification.identify_case(s, app, case_id, youth, professional, _day(on))
+    print(f"Casus {case_id} staat nu op naam van jongere {youth}.")
 
 
 # --- disclosures ---------------------------------------------------------------------------

@@ -238,7 +238,7 @@ class _Check:
 # --- compiling -----------------------------------------------------------------------------
 
 
-def _compile(doc: dict, ck: _Check) -> Ruleset:
+def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
     """Check a complete (model or merged) ruleset document and build the Ruleset."""
     origin_of = doc.get("rule_origins") or {}
     top = ck.mapping(
@@ -429,7 +429,7 @@ def _compile(doc: dict, ck: _Check) -> Ruleset:
     ck.raise_if_any()
     return Ruleset(
         id=str(top["id"]), version=str(top["version"]), title=str(top["title"]),
-        digest=digest_of(doc), parties=parties, hats=hats, domains=domains,
+        digest=digest or digest_of(doc), parties=parties, hats=hats, domains=domains,
         categories=categories, purposes=purposes, routes=routes, consent=consent,
         absence=absence, retention=retention, rules=rules, conditions=tuple(conditions),
         overleg_types=overleg, extends=top.get("extends"),
@@ -691,8 +691,23 @@ def load_text(text: str, file: str) -> Ruleset:
 
 
 def from_document(document: dict, label: str = "(opgeslagen ruleset)") -> Ruleset:
-    """Compile an effective ruleset document as stored with decisions (Ruleset.document)."""
-    return _compile(copy.deepcopy(document), _Check(label, _Lines()))
+    """Compile an effective ruleset document as stored with decisions (Ruleset.document).
+
+    The digest stays that of the stored document. A document stored by an older Deelwijs may
+    lack the text of a rule the procedure has since learnt to name: that text is taken from
+    the built-in model (its origin then says so), so old versions stay usable."""
+    doc = copy.deepcopy(document)
+    digest = digest_of(doc)
+    rules = doc.setdefault("rules", {})
+    missing = [r for r in PROCEDURE_RULES if r not in rules]
+    if missing:
+        model_rules = _model_document()[0]["rules"]
+        origins = doc.setdefault("rule_origins", {})
+        for rid in missing:
+            if rid in model_rules:
+                rules[rid] = model_rules[rid]
+                origins[rid] = f"{MODEL_ID} (aangevuld)"
+    return _compile(doc, _Check(label, _Lines()), digest)
 
 
 def load_file(path: str | Path) -> Ruleset:
