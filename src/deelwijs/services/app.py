@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from deelwijs import settings as settings_mod
 from deelwijs.crypto import Keyring, keyring_for
@@ -42,16 +42,22 @@ class App:
 
     def active_ruleset(self, session: Session, region_id: int,
                        on: dt.date | None = None) -> tuple[orm.RulesetVersion, Ruleset]:
-        """The region's ruleset in force on a day (the newest activation on or before it)."""
-        q = (select(orm.RulesetActivation).where(orm.RulesetActivation.region_id == region_id)
+        """The region's ruleset in force on a day (the newest activation on or before it).
+
+        One query; the version's source text (the whole ruleset document) is loaded only when
+        the compiled ruleset is not cached yet."""
+        q = (select(orm.RulesetVersion)
+             .join(orm.RulesetActivation,
+                   orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
+             .where(orm.RulesetActivation.region_id == region_id)
              .order_by(orm.RulesetActivation.activated_on.desc(),
-                       orm.RulesetActivation.id.desc()))
+                       orm.RulesetActivation.id.desc())
+             .options(defer(orm.RulesetVersion.source)))
         if on is not None:
             q = q.where(orm.RulesetActivation.activated_on <= on)
-        act = session.scalars(q.limit(1)).first()
-        if act is None:
+        version = session.scalars(q.limit(1)).first()
+        if version is None:
             raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
-        version = session.get(orm.RulesetVersion, act.ruleset_version_id)
         return version, self.ruleset(version)
 
 

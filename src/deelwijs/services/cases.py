@@ -47,11 +47,12 @@ def open_case(session: Session, ruleset: Ruleset, region: orm.Region, title: str
     if not title or not title.strip():
         raise Invalid("missing_field", "een casus heeft een titel", "title")
     orgs = []
-    for i, org_id in enumerate(dict.fromkeys([created_by.organisation_id, *participants])):
+    for org_id in dict.fromkeys([created_by.organisation_id, *participants]):
         org = session.get(orm.Organisation, org_id)
         if org is None or org.region_id != region.id:
-            raise NotFound("not_found", f"onbekende organisatie ({org_id})",
-                           f"participants[{i}]")
+            where = (f"participants[{participants.index(org_id)}]" if org_id in participants
+                     else "created_by")
+            raise NotFound("not_found", f"onbekende organisatie ({org_id})", where)
         orgs.append(org)
     case = orm.Case(region_id=region.id, youth_id=youth.id if youth else None,
                     anonymous=youth is None, purpose=model_purpose, overleg=overleg,
@@ -78,7 +79,8 @@ def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda:
     session.add(meeting)
     session.flush()
     allowed = {o.id for o in participants(session, case)}
-    for i, pid in enumerate(dict.fromkeys(professional_ids)):
+    for pid in dict.fromkeys(professional_ids):
+        i = professional_ids.index(pid)  # where it is in the input, duplicates included
         pro = _get(session, orm.Professional, pid, "professional", f"participants[{i}]")
         if pro.organisation_id not in allowed:
             raise Invalid("not_a_participant", f"{pro.name} werkt niet bij een deelnemende "

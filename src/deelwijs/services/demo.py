@@ -15,6 +15,7 @@ from sqlalchemy import select
 from deelwijs.domain import codes
 from deelwijs.services import cases, consent, disclosures, registry, youths
 from deelwijs.services.app import App
+from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
 
 REGION = "demo"
@@ -43,6 +44,7 @@ PARTY_NAMES = {
     "derde": "Sportvereniging {p}",
 }
 GEMEENTE_DOMAINS = ("jeugd", "wmo", "participatie", "schulden", "wonen", "jeugd", "onderwijs")
+SYNTHETIC_BSNS = 9091  # how many numbers pass the 11-proef and start with 9999
 
 
 def synthetic_bsn(rnd: random.Random) -> str:
@@ -65,6 +67,9 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
     """Fill the database with the demo region. Returns counts. Does nothing if it exists."""
     if exists(app):
         return {"created": False}
+    if youths_n > SYNTHETIC_BSNS:
+        raise Invalid("too_many", f"de demo heeft BSN's voor ten hoogste {SYNTHETIC_BSNS} "
+                      "jongeren", "youths")
     rnd = random.Random(seed)
     tick = progress or (lambda n: None)
     start = today - dt.timedelta(days=400)
@@ -106,9 +111,10 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
                                        on_behalf_of=school)
         tick(1)
     counts = {"youths": 0, "cases": 0, "disclosures": 0, "consents": 0}
+    used: set[str] = set()  # BSNs given out: a region holds each BSN once
     for n in range(youths_n):
         with app.transaction() as s:
-            _youth(app, s, rnd, n, orgs, pros, today, counts)
+            _youth(app, s, rnd, n, orgs, pros, today, counts, used)
         tick(1)
     counts["created"] = True
     counts["organisations"] = sum(len(v) for v in orgs.values())
@@ -119,7 +125,7 @@ def _name(rnd: random.Random) -> str:
     return f"{rnd.choice(FIRST)} {rnd.choice(LAST)}"
 
 
-def _youth(app: App, s, rnd, n, orgs, pros, today, counts) -> None:
+def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> None:
     region = s.scalars(select(orm.Region).where(orm.Region.code == REGION)).one()
     age = rnd.randint(3, 19)
     birth = today - dt.timedelta(days=age * 365 + rnd.randint(0, 364))
@@ -129,8 +135,12 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts) -> None:
     if rnd.random() < 0.8:
         parents.append({"name": f"{rnd.choice(FIRST)} {family}", "relation": "vader",
                         "gezag": rnd.random() < 0.85})
+    bsn = synthetic_bsn(rnd)
+    while bsn in used:  # only ~9,000 such numbers: 200 random draws would often repeat one
+        bsn = synthetic_bsn(rnd)
+    used.add(bsn)
     youth = youths.create_youth(s, app.keys, region, f"{rnd.choice(FIRST)} {family}", birth,
-                                today, bsn=synthetic_bsn(rnd), school=school, guardians=parents)
+                                today, bsn=bsn, school=school, guardians=parents)
     counts["youths"] += 1
     purposes = ("signalering", "thuiszitters", "een_plan", "oza", "toeleiding",
                 "gecoordineerde_aanpak", "eigen_taak")

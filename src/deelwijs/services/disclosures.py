@@ -32,21 +32,22 @@ KINDS = ("minute", "document", "answer")
 
 def offered_categories(ruleset: Ruleset, purpose: str) -> list[str]:
     """The categories a form offers for a purpose: what the purpose does not allow is not even
-    offered. Legal routes offer what their first route names (or every category)."""
+    offered. Legal routes offer what their first route names (or every category). In the
+    contract's order (a ruleset restored from the database has its keys sorted)."""
     p = ruleset.purposes[purpose]
     if p.route != "legal":
-        return [c for c in ruleset.categories if c in p.categories]
+        return [c for c in codes.CATEGORIES if c in p.categories]
     cats = ruleset.routes[purpose][0].categories
-    return [c for c in ruleset.categories if cats is None or c in cats]
+    return [c for c in codes.CATEGORIES if cats is None or c in cats]
 
 
 def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Professional,
            hat: str | None, to_org: orm.Organisation, purpose: str, categories: list[str],
            task: str, day: dt.date, case: orm.Case | None, youth: orm.Youth | None,
-           meeting: orm.Meeting | None, region: orm.Region) -> list[dict]:
+           meeting: orm.Meeting | None, region: orm.Region,
+           from_org: orm.Organisation) -> list[dict]:
     """The engine requests for this disclosure: one per group of categories that share the
     same consent facts (consent is recorded per category and recipient)."""
-    from_org = session.get(orm.Organisation, professional.organisation_id)
     if hat is not None and hat not in professional.hats:
         raise Invalid("hat_not_allowed", f"{professional.name} mag de pet '{hat}' niet "
                       f"dragen (wel: {', '.join(professional.hats) or 'geen'})", "hat")
@@ -121,10 +122,26 @@ def decide_stored(session: Session, app: App, *, professional_id: int, to_org_id
                   ) -> tuple[orm.RulesetVersion, dict, dict]:
     """Ask the engine about a disclosure from the stored facts. Returns (ruleset version,
     decision as the contract's JSON, the facts used)."""
+    version, decision, facts, _ = _decide_stored(
+        session, app, professional_id=professional_id, to_org_id=to_org_id,
+        categories=categories, day=day, case_id=case_id, youth_id=youth_id, purpose=purpose,
+        hat=hat, task=task, meeting_id=meeting_id)
+    return version, decision, facts
+
+
+def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_id: int,
+                   categories: list[str], day: dt.date, case_id: int | None,
+                   youth_id: int | None, purpose: str | None, hat: str | None, task: str,
+                   meeting_id: int | None
+                   ) -> tuple[orm.RulesetVersion, dict, dict,
+                              tuple[orm.Professional, orm.Organisation, orm.Case | None]]:
+    """decide_stored, also returning the rows it loaded (professional, discloser, case), so
+    that record() does not load them again. (The session's identity map holds rows only
+    weakly: a row nobody references is loaded anew by the next session.get.)"""
     pro = registry.professional(session, professional_id)
     to_org = registry.organisation(session, to_org_id, "to_org")
-    region = session.get(orm.Region, session.get(orm.Organisation,
-                                                 pro.organisation_id).region_id)
+    from_org = session.get(orm.Organisation, pro.organisation_id)
+    region = session.get(orm.Region, from_org.region_id)
     if to_org.region_id != region.id:
         raise Invalid("other_region", "de ontvanger hoort niet bij deze regio", "to_org")
     case = case_svc.get_case(session, case_id) if case_id is not None else None
@@ -150,7 +167,7 @@ def decide_stored(session: Session, app: App, *, professional_id: int, to_org_id
         raise Invalid("missing_field", "kies ten minste één gegevenscategorie", "categories")
     requests = _facts(session, app, ruleset, professional=pro, hat=hat, to_org=to_org,
                       purpose=purpose, categories=categories, task=task, day=day, case=case,
-                      youth=youth, meeting=meeting, region=region)
+                      youth=youth, meeting=meeting, region=region, from_org=from_org)
     answers = []
     for i, req in enumerate(requests):
         try:
@@ -159,7 +176,8 @@ def decide_stored(session: Session, app: App, *, professional_id: int, to_org_id
             p = exc.problems[0]
             raise Invalid(p.code, p.message, p.path) from None
         answers.append(to_json(decide(parsed, ruleset), False))
-    return version, _merge(ruleset, answers, list(categories)), {"requests": requests}
+    return (version, _merge(ruleset, answers, list(categories)), {"requests": requests},
+            (pro, from_org, case))
 
 
 def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
@@ -171,14 +189,12 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
     stores nothing of the data, only the decision that says why."""
     if kind not in KINDS:
         raise Invalid("unknown_code", f"soort verstrekking is {', '.join(KINDS)}", "kind")
-    version, decision, _ = decide_stored(
+    version, decision, _, (pro, from_org, case) = _decide_stored(
         session, app, professional_id=professional_id, to_org_id=to_org_id,
         categories=list(contents), day=day, case_id=case_id, youth_id=youth_id,
         purpose=purpose, hat=hat, task=task, meeting_id=meeting_id)
-    pro = session.get(orm.Professional, professional_id)
-    case = session.get(orm.Case, case_id) if case_id is not None else None
     row = orm.Disclosure(
-        region_id=session.get(orm.Organisation, pro.organisation_id).region_id,
+        region_id=from_org.region_id,
         youth_id=case.youth_id if case else youth_id, case_id=case_id,
         meeting_id=meeting_id, from_org_id=pro.organisation_id, to_org_id=to_org_id,
         professional_id=pro.id, hat=hat, purpose=decision.get("purpose", purpose or ""),
@@ -199,6 +215,10 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
 def view(session: Session, row: orm.Disclosure, with_content: bool = False) -> dict:
     items = session.scalars(select(orm.DisclosureItem).where(
         orm.DisclosureItem.disclosure_id == row.id).order_by(orm.DisclosureItem.id)).all()
+    return _view(row, items, with_content)
+
+
+def _view(row: orm.Disclosure, items: list[orm.DisclosureItem], with_content: bool) -> dict:
     return {
         "id": row.id, "youth_id": row.youth_id, "case_id": row.case_id,
         "from_org": row.from_org_id, "to_org": row.to_org_id,
@@ -215,7 +235,14 @@ def view(session: Session, row: orm.Disclosure, with_content: bool = False) -> d
 def list_for_youth(session: Session, youth_id: int, limit: int = 1000) -> list[dict]:
     rows = session.scalars(select(orm.Disclosure).where(orm.Disclosure.youth_id == youth_id)
                            .order_by(orm.Disclosure.id.desc()).limit(limit)).all()
-    return [view(session, r) for r in rows]
+    # every row's items in one query, not one query per disclosure
+    items: dict[int, list[orm.DisclosureItem]] = {r.id: [] for r in rows}
+    if rows:
+        for item in session.scalars(select(orm.DisclosureItem).where(
+                orm.DisclosureItem.disclosure_id.in_(list(items)))
+                .order_by(orm.DisclosureItem.id)):
+            items[item.disclosure_id].append(item)
+    return [_view(r, items[r.id], False) for r in rows]
 
 
 def count(session: Session) -> int:

@@ -1,0 +1,895 @@
+"""Benchmark: recording and listing disclosures on PostgreSQL.
+
+    .venv/bin/python bench/disclosures.py [--url postgresql://postgres@127.0.0.1:5432/deelwijs_bench]
+        [--fresh] [--youths 100000] [--disclosures 1000000] [--clients 8] [--measure 20000]
+        [--listings 1000] [--seed 1] [--profile FILE]
+
+Acceptance item: with 100,000 youths and 1,000,000 stored disclosures on PostgreSQL, report
+disclosures recorded per second (engine decision + write, one transaction each, 8 concurrent
+clients) and the time to list every disclosure about one youth. Targets: >= 1,000
+disclosures/s; <= 20 ms per youth listing. Printed next to the raw PostgreSQL INSERT rate of the
+same rows, measured in the same run, as the ratio to that limit.
+
+Setup (timed, but not a headline figure; skipped when the database already holds the bench
+region at the requested size; --fresh drops and recreates the database):
+  * migrate with deelwijs.storage.db.upgrade;
+  * region, 240 organisations, 480 professionals, signatures, mandates and the active ruleset
+    ("voorbeeldregio") through the real services (registry.*), as services/demo.py does;
+  * youths with their parents: every youth gets its own data key and encrypted name, date of
+    birth, BSN and parents' names, exactly as services.youths.create_youth makes them (the
+    same Keyring calls), bulk-inserted with COPY; one case per youth with participants, an
+    accession form, a meeting, consent records in every state (as demo.py) and, for the
+    municipal purposes, a workflow whose resident set the scope;
+  * real engine decisions: services.disclosures.decide_stored on sample youths of every
+    purpose x consent state x recipient; the preloaded disclosures (about 10 per youth,
+    Poisson, interleaved over a year in the order they would have arrived) copy the decision
+    JSON and items of a real decision for a youth of the same purpose, consent state and
+    recipient. FK triggers are off for that COPY only (session_replication_role=replica);
+    the rows are consistent by construction.
+
+Timed phases:
+  A. --clients processes, each with its own App (engine, pool, ruleset cache), record
+     --measure disclosures through services.disclosures.record, one app.transaction() each,
+     for random youths/cases/recipients/categories (after a small untimed warm-up).
+  B. The same rows A wrote (the disclosure row and its items, the same columns and values),
+     inserted by --clients processes with plain psycopg INSERTs, one transaction each. This
+     is the ceiling the database sets on this machine; B's rows are deleted afterwards.
+  C. services.disclosures.list_for_youth for --listings random youths, one transaction each,
+     one client; the plans of the statements it sends are checked with EXPLAIN ANALYZE.
+
+Every figure is measured in this run; nothing is estimated or carried over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import cProfile
+import datetime as dt
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import platform
+import pstats
+import queue
+import random
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from sqlalchemy import event, func, select
+from tqdm import tqdm
+
+from deelwijs import settings as settings_mod
+from deelwijs.domain import codes
+from deelwijs.domain import workflow as wf
+from deelwijs.rules import loader
+from deelwijs.services import demo, disclosures, registry
+from deelwijs.services.app import App, open_app
+from deelwijs.storage import db, orm
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/deelwijs_bench"
+REGION = "bench"
+RULESET = "voorbeeldregio"
+TARGET_RATE = 1_000  # disclosures/s recorded, 8 clients (the acceptance item)
+TARGET_LIST_MS = 20.0  # ms per youth listing (the acceptance item)
+# Synthetic data only: a fixed master key so that a reused database stays readable.
+MASTER_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"deelwijs bench master key").digest())
+PURPOSES = ("signalering", "thuiszitters", "een_plan", "oza", "toeleiding",
+            "gecoordineerde_aanpak", "eigen_taak")  # as demo.py, cycled per youth
+STATES = 6  # consent states of demo.py: n % 6
+COMBOS = len(PURPOSES) * STATES  # coprime: youth n has combo n % 42
+PARTNERS = ("jeugdhulp", "jgz", "gemeente", "leerplicht")
+WARMUP = 25  # untimed records per client before phase A starts
+FILLER = ("besproken in het overleg; afspraken over begeleiding, contact met ouders en de "
+          "eerstvolgende evaluatie zijn vastgelegd in het dossier.")
+
+DISCLOSURE_COLS = ("region_id", "youth_id", "case_id", "meeting_id", "from_org_id", "to_org_id",
+                   "professional_id", "hat", "purpose", "kind", "outcome", "decision",
+                   "ruleset_version_id", "ruleset_digest", "disclosed_on", "created_at")
+ITEM_COLS = ("category", "outcome", "codes", "rules", "content")
+
+
+def content_for(category: str) -> str:
+    return f"Synthetische inhoud over {category}: {FILLER}"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# --- database and app -----------------------------------------------------------------------
+
+
+def admin_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def ensure_database(url: str, fresh: bool) -> bool:
+    """Create the database if missing (drop it first with --fresh). True if it was created."""
+    admin, name = admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and fresh:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            return True
+    return False
+
+
+def bench_app(url: str) -> App:
+    config = settings_mod.Settings(database_url=url, master_key=MASTER_KEY, wams_in_force=False)
+    return open_app(config)  # refuses an un-migrated database, like the real app
+
+
+# --- setup ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Registry:
+    region_id: int
+    version_id: int
+    digest: str
+    schools: list[int]
+    partners: dict[str, list[int]]  # party -> organisation ids
+    creator: dict[int, int]  # school id -> professional id
+    gemeente_pro: dict[int, int]  # gemeente id -> professional id
+
+
+@dataclass
+class Youth:
+    """What setup made for youth n (the bulk rows are derived from it)."""
+
+    id: int
+    case_id: int
+    meeting_id: int
+    school_id: int
+    creator_id: int
+    purpose: str
+    combo: int
+    partners: tuple[int, ...]  # organisation ids, one per PARTNERS party
+
+
+@dataclass
+class Timings:
+    steps: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        t0 = time.perf_counter()
+        yield
+        self.steps[name] = time.perf_counter() - t0
+
+
+def build_registry(app: App, today: dt.date, rnd: random.Random) -> Registry:
+    """Region, organisations, professionals, signatures, mandates, ruleset: real services."""
+    start = today - dt.timedelta(days=400)
+    per_type = 20
+    with app.transaction() as s:
+        region = registry.create_region(s, REGION, "Benchmarkregio (synthetisch)")
+        version = registry.activate_ruleset(s, region, RULESET, start)
+        orgs: dict[str, list[orm.Organisation]] = {}
+        for party in codes.PARTIES:
+            for i in range(per_type):
+                place = f"{demo.PLACES[i % len(demo.PLACES)]} {i // len(demo.PLACES) + 1}"
+                org = registry.create_organisation(
+                    s, region, party, demo.PARTY_NAMES[party].format(p=place),
+                    kvk=f"{rnd.randint(10000000, 99999999)}",
+                    domain=demo.GEMEENTE_DOMAINS[i % len(demo.GEMEENTE_DOMAINS)]
+                    if party == "gemeente" else None)
+                orgs.setdefault(party, []).append(org)
+        functions = {"school": ("intern begeleider", []), "swv": ("consulent", []),
+                     "leerplicht": ("leerplichtambtenaar", []),
+                     "gemeente": ("consulent sociaal domein", ["toeleiding", "coordinatie"]),
+                     "jeugdhulp": ("wijkteamer", ["toeleiding", "hulpverlening"]),
+                     "jgz": ("jeugdverpleegkundige", [])}
+        pros: dict[int, list[int]] = {}
+        for party, group in orgs.items():
+            function, hats = functions.get(party, ("medewerker", []))
+            for org in group:
+                sig = registry.add_signatory(s, org, demo._name(rnd), "bestuurder")
+                pros[org.id] = [registry.create_professional(
+                    s, org, demo._name(rnd), function, hats).id for _ in range(2)]
+                if party in ("swv", "gemeente", "leerplicht"):
+                    registry.sign_covenant(s, org, version, start, sig)
+        for i, school in enumerate(orgs["school"]):
+            swv = orgs["swv"][i % len(orgs["swv"])]
+            mandate = registry.grant_mandate(s, school, swv, start, f"MACHT-{school.id:04d}")
+            if i % 10 == 9:  # a few boards revoked their mandate
+                registry.revoke_mandate(s, mandate.id, start + dt.timedelta(days=200))
+            else:
+                registry.sign_covenant(s, swv, version, start + dt.timedelta(days=1),
+                                       on_behalf_of=school)
+        return Registry(
+            region_id=region.id, version_id=version.id, digest=version.digest,
+            schools=[o.id for o in orgs["school"]],
+            partners={p: [o.id for o in orgs[p]] for p in PARTNERS},
+            creator={o.id: pros[o.id][0] for o in orgs["school"]},
+            gemeente_pro={o.id: pros[o.id][0] for o in orgs["gemeente"]})
+
+
+def synthetic_bsns(rnd: random.Random, n: int) -> list[str]:
+    """n distinct nine-digit numbers that pass the 11-proef, all starting with 99 (demo.py's
+    9999 range holds too few for 100,000 youths)."""
+    out = []
+    for tail in rnd.sample(range(10**6), min(10**6, n * 12 // 10 + 100)):
+        digits = [9, 9, *map(int, f"{tail:06d}")]
+        last = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True)) % 11
+        if last < 10:
+            out.append("".join(map(str, [*digits, last])))
+            if len(out) == n:
+                return out
+    raise SystemExit(f"cannot make {n:,} distinct synthetic BSNs")
+
+
+def reserve_ids(cur, table: str, n: int) -> int:
+    """Take n ids from the table's sequence; return the first."""
+    first = cur.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))").fetchone()[0]
+    if n > 1:
+        cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)",
+                    (first + n - 1,))
+    return first
+
+
+def copy_rows(cur, table: str, cols: tuple[str, ...], rows, bar: tqdm | None = None) -> int:
+    n = 0
+    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
+        for row in rows:
+            cp.write_row(row)
+            n += 1
+            if bar is not None and n % 1000 == 0:
+                bar.update(1000)
+    if bar is not None:
+        bar.update(n % 1000)
+    return n
+
+
+def build_youths(app: App, url: str, reg: Registry, n_youths: int, today: dt.date,
+                 rnd: random.Random) -> list[Youth]:
+    """Youths, parents, cases, participants, accession forms, meetings, consent and workflows,
+    bulk-inserted with COPY. The identifying data is encrypted as youths.create_youth does."""
+    keys = app.keys
+    ruleset = loader.resolve(RULESET)
+    bsns = synthetic_bsns(rnd, n_youths)
+    state, steps = "new", []
+    for step, details in [("intake", {}), ("assessment", {"problems": "multiple"}),
+                          ("investigation", {"scope": ["jeugd", "onderwijs"],
+                                             "with_resident": True})]:
+        state, checked = wf.advance(state, step, details)
+        steps.append((step, json.dumps(checked)))
+    wf_state, wf_scope = state, json.dumps(["jeugd", "onderwijs"])
+
+    youth_rows, guardian_rows, case_rows, part_rows = [], [], [], []
+    form_rows, meeting_rows, consent_rows, flow_rows, step_rows = [], [], [], [], []
+    out: list[Youth] = []
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        y0 = reserve_ids(cur, "youth", n_youths)
+        c0 = reserve_ids(cur, "casus", n_youths)
+        m0 = reserve_ids(cur, "meeting", n_youths)
+        g_next = reserve_ids(cur, "guardian", 2 * n_youths)
+        a_next = reserve_ids(cur, "accession_form", n_youths)
+        r_next = reserve_ids(cur, "consent_record", 5 * n_youths)
+        w_next = reserve_ids(cur, "workflow", n_youths)
+        s_next = reserve_ids(cur, "workflow_step", 3 * n_youths)
+        conn.commit()
+        created = now()
+        for n in tqdm(range(n_youths), desc="youths (encrypt)", unit="youth", mininterval=1):
+            yid, cid, mid = y0 + n, c0 + n, m0 + n
+            age = rnd.randint(3, 19)
+            birth = today - dt.timedelta(days=age * 365 + rnd.randint(0, 364))
+            family = rnd.choice(demo.LAST)
+            school = rnd.choice(reg.schools)
+            parents = [(f"{rnd.choice(demo.FIRST)} {family}", "moeder", True)]
+            if rnd.random() < 0.8:
+                parents.append((f"{rnd.choice(demo.FIRST)} {family}", "vader",
+                                rnd.random() < 0.85))
+            name, bsn = f"{rnd.choice(demo.FIRST)} {family}", bsns[n]
+            # exactly as youths.create_youth: a new key per youth, wrapped by the master key
+            key = keys.new_key()
+            youth_rows.append((yid, reg.region_id, school, keys.wrap(key),
+                               keys.encrypt(key, name), keys.encrypt(key, birth.isoformat()),
+                               keys.encrypt(key, bsn), keys.bsn_hash(bsn), created))
+            gezag = []
+            for gname, relation, has_gezag in parents:
+                guardian_rows.append((g_next, yid, keys.encrypt(key, gname), relation,
+                                      has_gezag))
+                if has_gezag:
+                    gezag.append(g_next)
+                g_next += 1
+            purpose = PURPOSES[n % len(PURPOSES)]
+            opened = today - dt.timedelta(days=rnd.randint(30, 300))
+            partners = tuple(rnd.choice(reg.partners[p]) for p in PARTNERS)
+            creator = reg.creator[school]
+            model_purpose, overleg = ruleset.overleg_types.get(purpose, purpose), (
+                purpose if purpose in ruleset.overleg_types else None)
+            case_rows.append((cid, reg.region_id, yid, False, model_purpose, overleg,
+                              f"Casus {n + 1}", opened, None, creator, 1))
+            for org in dict.fromkeys((school, *partners)):
+                part_rows.append((cid, org))
+            form_rows.append((a_next, partners[0], cid, opened, opened + dt.timedelta(days=2)
+                              if n % 4 else None, f"TOETR-{cid}"))
+            a_next += 1
+            meeting_day = opened + dt.timedelta(days=14)
+            meeting_rows.append((mid, cid, meeting_day, "Opening\nBespreking\nAfspraken", 1))
+            cstate = n % STATES  # consent in every state, as demo.py
+            consent_day = opened + dt.timedelta(days=3 if cstate != 4 else 20)
+            if cstate != 5:  # 5: no consent recorded at all
+                for role, gid in [("parent", g) for g in gezag] + [("youth", None)]:
+                    answer = "refused" if cstate == 1 and role == "youth" else "given"
+                    written = cstate != 3
+                    ref = f"TOEST-{yid}-{role}" if written else None
+                    series = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
+                    base = (yid, series)
+                    rest = (role, gid)
+                    scope = (json.dumps([purpose, "eigen_taak"]),
+                             json.dumps(list(codes.CATEGORIES[:11])), "[]", written, ref)
+                    consent_rows.append((r_next, *base, 1, *rest, answer, *scope, consent_day,
+                                         None, creator, created))
+                    r_next += 1
+                    if cstate == 2:
+                        on = min(meeting_day + dt.timedelta(days=30), today)
+                        consent_rows.append((r_next, *base, 2, *rest, "withdrawn", *scope, on,
+                                             None, creator, created))
+                        r_next += 1
+            if purpose in codes.MUNICIPAL_PURPOSES:
+                gpro = reg.gemeente_pro[partners[2]]
+                flow_rows.append((w_next, reg.region_id, yid, wf_state, wf_scope, None, gpro, 4))
+                for step, details in steps:
+                    step_rows.append((s_next, w_next, step, details,
+                                      opened + dt.timedelta(days=5), gpro, created))
+                    s_next += 1
+                w_next += 1
+            out.append(Youth(yid, cid, mid, school, creator, model_purpose,
+                             n % COMBOS, partners))
+        tables = [
+            ("youth", ("id", "region_id", "school_id", "key_wrapped", "name_enc", "birth_enc",
+                       "bsn_enc", "bsn_hash", "created_at"), youth_rows),
+            ("guardian", ("id", "youth_id", "name_enc", "relation", "has_gezag"),
+             guardian_rows),
+            ("casus", ("id", "region_id", "youth_id", "anonymous", "purpose", "overleg", "title",
+                       "opened_on", "closed_on", "created_by_id", "version"), case_rows),
+            ("case_participant", ("case_id", "organisation_id"), part_rows),
+            ("accession_form", ("id", "organisation_id", "case_id", "signed_on", "notified_on",
+                                "document_ref"), form_rows),
+            ("meeting", ("id", "case_id", "held_on", "agenda", "version"), meeting_rows),
+            ("consent_record", ("id", "youth_id", "series", "version", "role", "guardian_id",
+                                "answer", "purposes", "categories", "recipient_ids", "written",
+                                "document_ref", "given_on", "prior_to_meeting_id",
+                                "recorded_by_id", "recorded_at"), consent_rows),
+            ("workflow", ("id", "region_id", "youth_id", "state", "scope", "coordination",
+                          "opened_by_id", "version"), flow_rows),
+            ("workflow_step", ("id", "workflow_id", "step", "details", "taken_on",
+                               "professional_id", "recorded_at"), step_rows),
+        ]
+        total = sum(len(rows) for _, _, rows in tables)
+        with tqdm(total=total, desc="youths (COPY)", unit="row", mininterval=1) as bar:
+            for table, cols, rows in tables:
+                copy_rows(cur, table, cols, rows, bar)
+        conn.commit()
+    return out
+
+
+def make_templates(app: App, youths: list[Youth], today: dt.date, rnd: random.Random,
+                   per_combo: int = 8) -> dict[tuple[int, int], list[tuple]]:
+    """Real engine decisions (decide_stored on the stored facts) for sample youths of every
+    purpose x consent state, for every recipient slot: (combo, slot) -> [(decision JSON text,
+    outcome, purpose, items)]."""
+    ruleset = loader.resolve(RULESET)
+    samples = youths[: COMBOS * per_combo]
+    out: dict[tuple[int, int], list[tuple]] = {}
+    with app.transaction() as s:
+        for y in tqdm(samples, desc="real decisions", unit="youth", mininterval=1):
+            offered = disclosures.offered_categories(ruleset, y.purpose)
+            for slot, to_org in enumerate(y.partners):
+                cats = rnd.sample(offered, rnd.randint(1, min(3, len(offered))))
+                day = today - dt.timedelta(days=rnd.randint(0, 30))
+                _, decision, _ = disclosures.decide_stored(
+                    s, app, professional_id=y.creator_id, to_org_id=to_org, categories=cats,
+                    day=day, case_id=y.case_id, meeting_id=y.meeting_id)
+                items = []
+                for item in decision["items"]:
+                    allowed = item["outcome"] == "allow"
+                    items.append((item["data"], item["outcome"],
+                                  json.dumps(item["grounds"] if allowed else item["reasons"]),
+                                  json.dumps(item["rules"]),
+                                  content_for(item["data"]) if allowed else None))
+                out.setdefault((y.combo, slot), []).append(
+                    (json.dumps(decision), decision["outcome"], decision["purpose"], items))
+        s.rollback()  # nothing to keep; decide_stored writes nothing anyway
+    return out
+
+
+def preload(url: str, reg: Registry, youths: list[Youth], templates, n_disclosures: int,
+            today: dt.date, rnd: random.Random, chunk: int = 100_000) -> int:
+    """~n/youths disclosures per youth (Poisson), interleaved over the last year, with items,
+    copied from real decisions. Two connections stream disclosures and items side by side."""
+    owners = [rnd.randrange(len(youths)) for _ in range(n_disclosures)]
+    days = sorted(rnd.randrange(365) for _ in range(n_disclosures))
+    n_items = 0
+    with psycopg.connect(url) as c1, psycopg.connect(url) as c2, \
+            c1.cursor() as cur1, c2.cursor() as cur2:
+        for cur in (cur1, cur2):
+            try:  # FK checks off for this bulk load only; rows are consistent by construction
+                cur.execute("SET session_replication_role = replica")
+            except psycopg.Error:
+                cur.connection.rollback()
+        d_next = reserve_ids(cur1, "disclosure", n_disclosures)
+        i_next = reserve_ids(cur1, "disclosure_item", 4 * n_disclosures)
+        c1.commit()
+        created = now()
+        with tqdm(total=n_disclosures, desc="disclosures (COPY)", unit="row",
+                  mininterval=1) as bar:
+            for lo in range(0, n_disclosures, chunk):
+                hi = min(lo + chunk, n_disclosures)
+                with cur1.copy(f"COPY disclosure (id, {', '.join(DISCLOSURE_COLS)}) "
+                               "FROM STDIN") as cp1, \
+                        cur2.copy(f"COPY disclosure_item (id, disclosure_id, "
+                                  f"{', '.join(ITEM_COLS)}) FROM STDIN") as cp2:
+                    for k in range(lo, hi):
+                        y = youths[owners[k]]
+                        slot = rnd.randrange(len(PARTNERS))
+                        decision, outcome, purpose, items = rnd.choice(templates[y.combo, slot])
+                        cp1.write_row((d_next, reg.region_id, y.id, y.case_id, y.meeting_id,
+                                       y.school_id, y.partners[slot], y.creator_id, None,
+                                       purpose, "minute", outcome, decision, reg.version_id,
+                                       reg.digest, today - dt.timedelta(days=365 - days[k]),
+                                       created))
+                        for item in items:
+                            cp2.write_row((i_next, d_next, *item))
+                            i_next += 1
+                            n_items += 1
+                        d_next += 1
+                        if k % 1000 == 999:
+                            bar.update(1000)
+                c1.commit()
+                c2.commit()
+            bar.update(n_disclosures - bar.n)
+    return n_items
+
+
+def setup(args, today: dt.date) -> dict:
+    timings = Timings()
+    with timings.step("create database"):
+        created = ensure_database(args.url, args.fresh)
+    engine = db.make_engine(args.url)
+    with timings.step("migrate"):
+        db.upgrade(engine)
+    engine.dispose()
+    app = bench_app(args.url)
+    with app.transaction() as s:
+        region = s.scalars(select(orm.Region).where(orm.Region.code == REGION)).first()
+        if region is not None:
+            have_youths = s.scalar(select(func.count()).select_from(orm.Youth)
+                                   .where(orm.Youth.region_id == region.id))
+            have = disclosures.count(s)
+    if region is not None:
+        if have_youths != args.youths or have < args.disclosures:
+            raise SystemExit(f"{args.url} holds {have_youths:,} youths and {have:,} "
+                             f"disclosures, not {args.youths:,} / >= {args.disclosures:,}: "
+                             "run with --fresh")
+        app.engine.dispose()
+        return {"reused": True, "created_db": created, "steps": timings.steps}
+    rnd = random.Random(args.seed)
+    with timings.step("registry (services)"):
+        reg = build_registry(app, today, rnd)
+    with timings.step("youths, cases, consent (encrypt + COPY)"):
+        youths = build_youths(app, args.url, reg, args.youths, today, rnd)
+    with timings.step("real decisions (decide_stored)"):
+        templates = make_templates(app, youths, today, rnd)
+    with timings.step("preload disclosures + items (COPY)"):
+        n_items = preload(args.url, reg, youths, templates, args.disclosures, today, rnd)
+    with timings.step("VACUUM ANALYZE"), psycopg.connect(args.url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    app.engine.dispose()
+    return {"reused": False, "created_db": created, "steps": timings.steps,
+            "templates": sum(len(v) for v in templates.values()), "preload_items": n_items}
+
+
+# --- work -----------------------------------------------------------------------------------
+
+
+def load_cases(url: str, region_code: str) -> list[tuple]:
+    """(case id, meeting id, creator id, model purpose, recipients) per case about a youth."""
+    sql = """
+        SELECT c.id, min(m.id), c.created_by_id, c.purpose,
+               array_agg(DISTINCT p.organisation_id) FILTER (WHERE p.organisation_id <> pr.organisation_id)
+        FROM casus c
+        JOIN region r ON r.id = c.region_id AND r.code = %s
+        JOIN professional pr ON pr.id = c.created_by_id
+        JOIN meeting m ON m.case_id = c.id
+        JOIN case_participant p ON p.case_id = c.id
+        WHERE c.youth_id IS NOT NULL
+        GROUP BY c.id
+        ORDER BY c.id"""  # noqa: E501
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, (region_code,)).fetchall()
+
+
+def make_work(cases: list[tuple], n: int, rnd: random.Random, today: dt.date) -> list[dict]:
+    ruleset = loader.resolve(RULESET)
+    offered = {}
+    work = []
+    for _ in range(n):
+        case_id, meeting_id, creator, purpose, recipients = rnd.choice(cases)
+        if purpose not in offered:
+            offered[purpose] = disclosures.offered_categories(ruleset, purpose)
+        cats = rnd.sample(offered[purpose], rnd.randint(1, min(3, len(offered[purpose]))))
+        work.append({"professional_id": creator, "to_org_id": rnd.choice(recipients),
+                     "contents": {c: content_for(c) for c in cats}, "day": today,
+                     "kind": "minute", "case_id": case_id, "meeting_id": meeting_id})
+    return work
+
+
+# --- phase A: the service -------------------------------------------------------------------
+
+
+def service_client(url: str, warmup: list[dict], work: list[dict], profile: str | None,
+                   barrier, results) -> None:
+    try:
+        app = bench_app(url)  # its own engine, pool and ruleset cache
+        for w in warmup:
+            with app.transaction() as s:
+                disclosures.record(s, app, **w)
+    except BaseException as exc:
+        barrier.abort()
+        results.put({"fatal": f"{type(exc).__name__}: {exc}"})
+        raise
+    barrier.wait()
+    errors: list[str] = []
+    prof = cProfile.Profile() if profile else None
+    lat, ids = [], []
+    if prof:
+        prof.enable()
+    t0, c0 = time.monotonic(), time.process_time()
+    for w in work:
+        t = time.perf_counter()
+        try:
+            with app.transaction() as s:
+                row = disclosures.record(s, app, **w)
+            ids.append(row.id)
+        except Exception as exc:  # counted and reported, never hidden
+            errors.append(f"{type(exc).__name__}: {exc}")
+        lat.append(time.perf_counter() - t)
+    t1, c1 = time.monotonic(), time.process_time()
+    if prof:
+        prof.disable()
+        prof.dump_stats(profile)
+    app.engine.dispose()
+    results.put({"t0": t0, "t1": t1, "cpu": c1 - c0, "lat": lat, "ids": ids,
+                 "errors": errors})
+
+
+# --- phase B: plain INSERTs -----------------------------------------------------------------
+
+
+INSERT_DISCLOSURE = (f"INSERT INTO disclosure ({', '.join(DISCLOSURE_COLS)}) VALUES "
+                     f"({', '.join(['%s'] * len(DISCLOSURE_COLS))}) RETURNING id")
+
+
+def raw_client(url: str, rows: list[tuple], barrier, results) -> None:
+    """rows: (disclosure values, [item values]); one transaction per disclosure."""
+    errors: list[str] = []
+    lat, ids = [], []
+    try:
+        conn = psycopg.connect(url)
+    except BaseException as exc:
+        barrier.abort()
+        results.put({"fatal": f"{type(exc).__name__}: {exc}"})
+        raise
+    with conn, conn.cursor() as cur:
+        barrier.wait()
+        t0, c0 = time.monotonic(), time.process_time()
+        for values, items in rows:
+            t = time.perf_counter()
+            try:
+                did = cur.execute(INSERT_DISCLOSURE, values).fetchone()[0]
+                if items:
+                    ph = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(items))
+                    cur.execute(f"INSERT INTO disclosure_item (disclosure_id, "
+                                f"{', '.join(ITEM_COLS)}) VALUES {ph}",
+                                [v for item in items for v in (did, *item)])
+                conn.commit()
+                ids.append(did)
+            except psycopg.Error as exc:
+                conn.rollback()
+                errors.append(f"{type(exc).__name__}: {exc}")
+            lat.append(time.perf_counter() - t)
+        t1, c1 = time.monotonic(), time.process_time()
+    results.put({"t0": t0, "t1": t1, "cpu": c1 - c0, "lat": lat, "ids": ids,
+                 "errors": errors})
+
+
+def read_rows(url: str, ids: list[int]) -> list[tuple]:
+    """The rows phase A wrote: every column but the id, and the items in their order."""
+    cols = ", ".join("decision::text" if c == "decision" else c for c in DISCLOSURE_COLS)
+    icols = ", ".join(f"{c}::text" if c in ("codes", "rules") else c for c in ITEM_COLS)
+    with psycopg.connect(url) as conn:
+        rows = {r[0]: r[1:] for r in conn.execute(
+            f"SELECT id, {cols} FROM disclosure WHERE id = ANY(%s)", (ids,))}
+        items: dict[int, list[tuple]] = {}
+        for r in conn.execute(f"SELECT disclosure_id, {icols} FROM disclosure_item "
+                              "WHERE disclosure_id = ANY(%s) ORDER BY id", (ids,)):
+            items.setdefault(r[0], []).append(r[1:])
+    return [(rows[i], items.get(i, [])) for i in ids]
+
+
+def delete_rows(url: str, ids: list[int]) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM disclosure_item WHERE disclosure_id = ANY(%s)", (ids,))
+        conn.execute("DELETE FROM disclosure WHERE id = ANY(%s)", (ids,))
+
+
+# --- running clients ------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    label: str
+    n: int
+    seconds: float
+    lat: list[float]
+    ids: list[int]
+    errors: list[str]
+    cpu: float  # seconds of CPU the client processes used in the timed loop
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        return percentile(self.lat, q) * 1000
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def run_clients(label: str, target, per_client: list[tuple]) -> Run:
+    ctx = mp.get_context("spawn")  # a fresh interpreter per client: nothing shared
+    barrier = ctx.Barrier(len(per_client) + 1)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args, barrier, results), daemon=True)
+             for args in per_client]
+    for p in procs:
+        p.start()
+    try:
+        barrier.wait(timeout=900)
+    except Exception:
+        fatal = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                fatal.append(results.get(timeout=5).get("fatal"))
+        fatal = [f for f in fatal if f]
+        for p in procs:
+            p.kill()
+        raise SystemExit(f"{label}: a client failed before the start: "
+                         f"{fatal[0] if fatal else 'see above'}") from None
+    got = []
+    with tqdm(total=len(procs), desc=label, unit="client", mininterval=1) as bar:
+        for _ in procs:
+            got.append(results.get(timeout=3600))
+            bar.update(1)
+    for p in procs:
+        p.join()
+    t0, t1 = min(r["t0"] for r in got), max(r["t1"] for r in got)
+    lat = [x for r in got for x in r["lat"]]
+    ids = [x for r in got for x in r["ids"]]
+    errors = [x for r in got for x in r["errors"]]
+    return Run(label, len(ids), t1 - t0, lat, ids, errors, sum(r["cpu"] for r in got))
+
+
+def service_args(url, warmup, work, clients, profile) -> list[tuple]:
+    return [(url, warmup[i::clients], work[i::clients],
+             profile if (profile and i == 0) else None) for i in range(clients)]
+
+
+# --- phase C: listing -----------------------------------------------------------------------
+
+
+def statements(app: App, fn) -> list[tuple[str, object]]:
+    """The SQL statements (with parameters) fn sends through the app's engine."""
+    seen: list[tuple[str, object]] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(app.engine, "before_cursor_execute", listen)
+    try:
+        fn()
+    finally:
+        event.remove(app.engine, "before_cursor_execute", listen)
+    return seen
+
+
+def explain(app: App, stmt: str, params) -> list[str]:
+    with app.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {stmt}", params).all()
+    return [r[0] for r in rows]
+
+
+def listing(url: str, youth_ids: list[int]) -> tuple[list[float], list[int]]:
+    app = bench_app(url)
+    for yid in youth_ids[:10]:  # warm the pool and the compiled-statement cache
+        with app.transaction() as s:
+            disclosures.list_for_youth(s, yid)
+    lat, counts = [], []
+    for yid in youth_ids:
+        t = time.perf_counter()
+        with app.transaction() as s:
+            rows = disclosures.list_for_youth(s, yid)
+        lat.append(time.perf_counter() - t)
+        counts.append(len(rows))
+    app.engine.dispose()
+    return lat, counts
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def met(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
+
+
+def plan_summary(lines: list[str]) -> list[str]:
+    keep = [ln.strip() for ln in lines
+            if any(k in ln for k in ("Scan", "Sort", "Limit", "Execution Time"))]
+    return keep or [ln.strip() for ln in lines[:3]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--url", default=DEFAULT_URL, help=f"PostgreSQL URL (default {DEFAULT_URL})")
+    ap.add_argument("--fresh", action="store_true", help="drop and recreate the database")
+    ap.add_argument("--youths", type=int, default=100_000)
+    ap.add_argument("--disclosures", type=int, default=1_000_000,
+                    help="disclosures preloaded before the timed phases")
+    ap.add_argument("--clients", type=int, default=8, help="concurrent client processes")
+    ap.add_argument("--measure", type=int, default=20_000,
+                    help="disclosures recorded through the service in phase A")
+    ap.add_argument("--listings", type=int, default=1_000, help="youth listings in phase C")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", metavar="FILE",
+                    help="cProfile client 0 of phase A into FILE and print its top functions")
+    args = ap.parse_args(argv)
+    if not args.url.startswith("postgresql://"):
+        ap.error("--url must be a postgresql:// URL")
+    today = dt.date.today()
+    started = time.perf_counter()
+
+    setup_info = setup(args, today)
+    setup_s = sum(setup_info["steps"].values())
+
+    rnd = random.Random(f"work {args.seed}")  # --seed picks other youths and categories
+    cases = load_cases(args.url, REGION)
+    if not cases:
+        raise SystemExit("no cases about youths in the bench region")
+    warmup = make_work(cases, WARMUP * args.clients, rnd, today)
+    work = make_work(cases, args.measure, rnd, today)
+
+    # SQL statements one record sends (not timed): a diagnostic for the report
+    app = bench_app(args.url)
+    probe = make_work(cases, 1, rnd, today)[0]
+
+    def one_record():
+        with app.transaction() as s:
+            disclosures.record(s, app, **probe)
+
+    one_record()  # warm caches so the count is that of a steady-state record
+    record_sql = statements(app, one_record)
+
+    load_before = os.getloadavg()
+    # phase A
+    run_a = run_clients("A service", service_client,
+                        service_args(args.url, warmup, work, args.clients, args.profile))
+
+    # phase B: the same rows, plain INSERTs
+    rows = read_rows(args.url, run_a.ids)
+    n_items_a = sum(len(items) for _, items in rows)
+    run_b = run_clients("B raw INSERT", raw_client,
+                        [(args.url, rows[i::args.clients]) for i in range(args.clients)])
+    delete_rows(args.url, run_b.ids)
+
+    # phase C
+    with app.transaction() as s:
+        region_id = s.scalar(select(orm.Region.id).where(orm.Region.code == REGION))
+        youth_ids = s.scalars(select(orm.Youth.id).where(orm.Youth.region_id == region_id)).all()
+        n_disc = disclosures.count(s)
+        n_items = s.scalar(select(func.count()).select_from(orm.DisclosureItem))
+    sample = [rnd.choice(youth_ids) for _ in range(args.listings)]
+    list_lat, list_counts = listing(args.url, sample)
+    probe_youth = sample[0]
+
+    def one_listing():
+        with app.transaction() as s:
+            disclosures.list_for_youth(s, probe_youth)
+
+    list_sql = statements(app, one_listing)
+    plans = []
+    distinct = {}
+    for stmt, params in list_sql:
+        distinct.setdefault(stmt, params)
+    for stmt, params in distinct.items():
+        if stmt.lstrip().upper().startswith("SELECT") and "FROM disclosure" in stmt:
+            plans.append((stmt, explain(app, stmt, params)))
+    with app.engine.connect() as conn:
+        server = conn.exec_driver_sql("SHOW server_version").scalar()
+        sync = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+    app.engine.dispose()
+    load_after = os.getloadavg()
+
+    # report
+    list_ms = [x * 1000 for x in list_lat]
+    p50_list, p99_list = percentile(list_ms, 50), percentile(list_ms, 99)
+    ratio = run_a.rate / run_b.rate if run_b.rate else float("nan")
+    print()
+    print(f"Deelwijs disclosures benchmark, {dt.datetime.now().isoformat(timespec='seconds')}")
+    print(f"  PostgreSQL {server} (synchronous_commit={sync}), Python "
+          f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    print(f"  data: {args.youths:,} youths, {n_disc:,} disclosures ({n_items:,} items) stored "
+          f"after the run; size asked: --youths {args.youths:,} --disclosures "
+          f"{args.disclosures:,}")
+    if setup_info["reused"]:
+        print(f"  setup: reused the existing bench database ({setup_s:.1f}s to check/migrate)")
+    else:
+        print(f"  setup (not a headline figure): {setup_s:.1f}s; "
+              f"{setup_info['templates']:,} real decisions as templates, "
+              f"{setup_info['preload_items']:,} preloaded items")
+        for name, sec in setup_info["steps"].items():
+            print(f"    {name:<44} {sec:8.1f}s")
+    print(f"  load average before the timed phases {load_before[0]:.2f} (1 min), after "
+          f"{load_after[0]:.2f}: other work on this machine competes for the CPUs if it is "
+          "well above what this run itself adds")
+    print(f"  one record sends {len(record_sql)} SQL statements through SQLAlchemy "
+          "(not counting BEGIN/COMMIT and the pool's pre-ping)")
+    print()
+    print(f"  A record via services.disclosures.record, {args.clients} processes, one "
+          f"transaction each ({run_a.n:,} disclosures, {n_items_a:,} items):")
+    print(f"    {run_a.rate:10,.0f} disclosures/s   p50 {run_a.pct(50):6.1f} ms   "
+          f"p99 {run_a.pct(99):6.1f} ms   target >= {TARGET_RATE:,}/s: "
+          f"{met(run_a.rate >= TARGET_RATE)}")
+    print(f"    client CPU {run_a.cpu / max(run_a.n, 1) * 1000:.2f} ms per disclosure (Python, "
+          "summed over the client processes; PostgreSQL's own CPU not included)")
+    print(f"  B raw PostgreSQL INSERT of the same rows, {args.clients} processes, plain "
+          "psycopg, one transaction each:")
+    print(f"    {run_b.rate:10,.0f} disclosures/s   p50 {run_b.pct(50):6.1f} ms   "
+          f"p99 {run_b.pct(99):6.1f} ms   client CPU "
+          f"{run_b.cpu / max(run_b.n, 1) * 1000:.2f} ms per disclosure")
+    print(f"    service / raw INSERT = {ratio:.3f} ({ratio:.1%} of the limit the database "
+          "sets here)")
+    print(f"  C list_for_youth, one client, {len(list_ms):,} random youths "
+          f"(mean {statistics.fmean(list_counts):.1f} disclosures, max {max(list_counts)}):")
+    print(f"    p50 {p50_list:6.2f} ms   p99 {p99_list:6.2f} ms   max {max(list_ms):6.2f} ms   "
+          f"target <= {TARGET_LIST_MS:.0f} ms: {met(p99_list <= TARGET_LIST_MS)} (p99)")
+    print(f"    one listing sends {len(list_sql)} SQL statements "
+          f"({len(distinct)} distinct) for a youth with {list_counts[0]} disclosures")
+    for stmt, lines in plans:
+        head = " ".join(stmt.split())[:90]
+        print(f"    EXPLAIN {head}...")
+        for ln in plan_summary(lines):
+            print(f"      {ln}")
+    errors = run_a.errors + run_b.errors
+    if errors:
+        print(f"  ERRORS: {len(run_a.errors)} in A, {len(run_b.errors)} in B; first: {errors[0]}")
+    if args.profile:
+        print()
+        print(f"  cProfile of phase A client 0 ({args.profile}), top 25 by cumulative time:")
+        pstats.Stats(args.profile, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+    print(f"  total wall time {time.perf_counter() - started:.0f}s")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
