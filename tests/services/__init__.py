@@ -1,0 +1,1 @@
+"""Service-level tests: every flow of the casusoverleg on SQLite and on PostgreSQL."""

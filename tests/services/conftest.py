@@ -1,0 +1,318 @@
+"""Fixtures for the service-level tests: every test gets a database migrated by Alembic.
+
+By default each test gets its own SQLite file under its tmp_path (a copy of one file migrated
+once per session with `db.upgrade`, never `create_all`). When DEELWIJS_TEST_DATABASE_URL names
+a PostgreSQL server (`postgresql://postgres@127.0.0.1:5432/postgres`), one fresh, uniquely
+named database is created on that server for the session, migrated with Alembic, emptied
+before every test and dropped at the end. If that server cannot be reached, every test FAILS
+with the reason: CI must never pass by skipping the PostgreSQL run.
+
+The `world` fixture builds a small region on top: the voorbeeldregio ruleset active, one
+organisation of each party, and the personas
+
+    alice  intern begeleider (IB'er) at a school board
+    bob    wijkteamer at a youth-care provider, hats toeleiding + hulpverlening
+    carol  leerplichtambtenaar
+    dave   consulent sociaal domein at the municipality
+    erin   jeugdverpleegkundige at the JGZ
+
+`build` (a `Builder`) adds youths, cases, meetings, consent and disclosures in one call each,
+every call in its own transaction, and hands back ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from deelwijs.services import cases, consent, disclosures, registry, youths
+from deelwijs.services.app import App, open_app
+from deelwijs.settings import Settings
+from deelwijs.storage import db, orm
+
+from .helpers import (
+    BIRTH,
+    START,
+    TEST_DB_ENV,
+    TODAY,
+    TWO_PARENTS,
+    clean_tables,
+    row_counts,
+)
+
+
+@pytest.fixture(scope="session")
+def master_key() -> bytes:
+    """One fixed master key for the whole session."""
+    return Fernet.generate_key()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """The session's own PostgreSQL database (created, migrated, finally dropped), or None
+    when DEELWIJS_TEST_DATABASE_URL is not set."""
+    server = os.environ.get(TEST_DB_ENV, "").strip()
+    if not server:
+        yield None
+        return
+    if not server.startswith("postgresql"):
+        pytest.fail(f"{TEST_DB_ENV}={server!r}: verwacht een PostgreSQL-URL, bijvoorbeeld "
+                    "postgresql://postgres@127.0.0.1:5432/postgres", pytrace=False)
+    admin = db.make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"deelwijs_test_{os.getpid()}_{secrets.token_hex(4)}"
+    unreachable = None
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        unreachable = str(exc.orig or exc).strip()
+    if unreachable is not None:  # fail (never skip), outside the except: no chained trace
+        admin.dispose()
+        pytest.fail(f"{TEST_DB_ENV} is gezet maar PostgreSQL is niet bereikbaar "
+                    f"({make_url(server).render_as_string(hide_password=True)}): "
+                    f"{unreachable}", pytrace=False)
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                         {"name": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated by Alembic once; every test gets a copy."""
+    path = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(request, postgres_url, tmp_path) -> str:
+    """A migrated, empty database for this test."""
+    if postgres_url:
+        engine = db.make_engine(postgres_url)
+        try:
+            clean_tables(engine)
+        finally:
+            engine.dispose()
+        return postgres_url
+    template = request.getfixturevalue("sqlite_template")
+    target = tmp_path / "deelwijs.sqlite3"
+    for suffix in ("", "-wal"):
+        if Path(f"{template}{suffix}").exists():
+            shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def settings(database_url, master_key) -> Settings:
+    return Settings(database_url=database_url, master_key=master_key, wams_in_force=False)
+
+
+@pytest.fixture
+def app(settings) -> Iterator[App]:
+    """The application on this test's database, opened as production code opens it."""
+    application = open_app(settings)
+    yield application
+    application.engine.dispose()
+
+
+# --- the region, its parties and the personas ----------------------------------------------
+
+
+@dataclass
+class World:
+    region_id: int
+    version_id: int
+    digest: str
+    orgs: dict[str, int] = field(default_factory=dict)
+    pros: dict[str, int] = field(default_factory=dict)
+    mandate_id: int | None = None
+
+
+ORGS = {
+    # key: (party, name, domain)
+    "school": ("school", "Stichting Onderwijs De Linde", None),
+    "swv": ("swv", "Samenwerkingsverband Passend Onderwijs Voorbeeldregio", None),
+    "leerplicht": ("leerplicht", "Leerplicht Voorbeeldstad", None),
+    "gemeente": ("gemeente", "Gemeente Voorbeeldstad, team Jeugd", "jeugd"),
+    "gemeente_schulden": ("gemeente", "Gemeente Voorbeeldstad, Schuldhulpverlening",
+                          "schulden"),
+    "jeugdhulp": ("jeugdhulp", "Wijkteam Centrum", None),
+    "jgz": ("jgz", "JGZ Voorbeeldregio", None),
+    "huisarts": ("huisarts", "Huisartsenpraktijk Het Anker", None),
+    "kinderopvang": ("kinderopvang", "Kinderopvang De Vlinder", None),
+}
+PERSONAS = {
+    # key: (organisation, name, function, hats)
+    "alice": ("school", "Alice Bakker", "intern begeleider", []),
+    "bob": ("jeugdhulp", "Bob Jansen", "wijkteamer", ["toeleiding", "hulpverlening"]),
+    "carol": ("leerplicht", "Carol Visser", "leerplichtambtenaar", []),
+    "dave": ("gemeente", "Dave Mulder", "consulent sociaal domein", []),
+    "erin": ("jgz", "Erin Smit", "jeugdverpleegkundige", []),
+}
+
+
+@pytest.fixture
+def world(app) -> World:
+    """A region on the voorbeeldregio ruleset with every party the tests need.
+
+    The SWV, leerplicht and the municipality signed the covenant; the school board is a party
+    through its written mandate to the SWV, which signed on its behalf. Youth-care providers,
+    the JGZ and the GP join a case by accession form (see `Builder.accede`)."""
+    with app.transaction() as s:
+        region = registry.create_region(s, "testregio", "Testregio")
+        version = registry.activate_ruleset(s, region, "voorbeeldregio", START)
+        w = World(region.id, version.id, version.digest)
+        orgs = {}
+        for key, (party, name, domain) in ORGS.items():
+            orgs[key] = registry.create_organisation(s, region, party, name, domain=domain)
+            w.orgs[key] = orgs[key].id
+        for key in ("swv", "leerplicht", "gemeente", "gemeente_schulden"):
+            sig = registry.add_signatory(s, orgs[key], "W. Bestuurder", "bestuurder")
+            registry.sign_covenant(s, orgs[key], version, START, sig)
+        mandate = registry.grant_mandate(s, orgs["school"], orgs["swv"], START, "MACHT-001")
+        registry.sign_covenant(s, orgs["swv"], version, START, on_behalf_of=orgs["school"])
+        w.mandate_id = mandate.id
+        for key, (org, name, function, hats) in PERSONAS.items():
+            w.pros[key] = registry.create_professional(s, orgs[org], name, function, hats).id
+    return w
+
+
+class Builder:
+    """Short calls for the tests' set-up; each runs in its own transaction and returns ids."""
+
+    def __init__(self, app: App, world: World):
+        self.app = app
+        self.w = world
+
+    def org(self, key: str) -> int:
+        return self.w.orgs[key]
+
+    def pro(self, key: str) -> int:
+        return self.w.pros[key]
+
+    def youth(self, birth: dt.date = BIRTH, today: dt.date = TODAY, bsn: str | None = None,
+              guardians=TWO_PARENTS, name: str = "Sem de Vries") -> int:
+        with self.app.transaction() as s:
+            region = s.get(orm.Region, self.w.region_id)
+            school = s.get(orm.Organisation, self.w.orgs["school"])
+            return youths.create_youth(s, self.app.keys, region, name, birth, today, bsn=bsn,
+                                       school=school, guardians=list(guardians)).id
+
+    def guardians(self, youth_id: int) -> list[int]:
+        """The ids of the youth's parents/guardians, in the order they were given."""
+        with self.app.transaction() as s:
+            return [g.id for g in youths.get_youth(s, youth_id).guardians]
+
+    def case(self, purpose: str, participants=("leerplicht", "swv"), creator: str = "alice",
+             opened_on: dt.date = START, youth_id: int | None = None,
+             title: str = "Zorgen over aanwezigheid") -> int:
+        with self.app.transaction() as s:
+            region = s.get(orm.Region, self.w.region_id)
+            _, ruleset = self.app.active_ruleset(s, region.id, opened_on)
+            youth = youths.get_youth(s, youth_id) if youth_id is not None else None
+            return cases.open_case(s, ruleset, region, title, purpose,
+                                   [self.w.orgs[p] for p in participants],
+                                   s.get(orm.Professional, self.w.pros[creator]), opened_on,
+                                   youth=youth).id
+
+    def meeting(self, case_id: int, held_on: dt.date, agenda=("Opening", "Bespreking"),
+                participants=("alice",)) -> int:
+        with self.app.transaction() as s:
+            return cases.schedule_meeting(s, cases.get_case(s, case_id), held_on, list(agenda),
+                                          [self.w.pros[p] for p in participants]).id
+
+    def accede(self, org: str, case_id: int, signed_on: dt.date = START,
+               notified_on: dt.date | None = START) -> int:
+        with self.app.transaction() as s:
+            return registry.record_accession(s, s.get(orm.Organisation, self.w.orgs[org]),
+                                             cases.get_case(s, case_id), signed_on,
+                                             f"TOETR-{org}-{case_id}", notified_on).id
+
+    def consent(self, youth_id: int, role: str, answer: str = "given", *,
+                purposes=("oza",), categories=("gedrag",), given_on: dt.date,
+                today: dt.date | None = None, guardian_id: int | None = None,
+                written: bool = True, recipients=(), prior_to_meeting_id: int | None = None
+                ) -> str:
+        """Record a consent (or refusal); returns its series."""
+        with self.app.transaction() as s:
+            return consent.record(
+                s, youths.get_youth(s, youth_id), role, answer, list(purposes),
+                list(categories), given_on, today or given_on, written=written,
+                recipient_ids=[self.w.orgs[r] for r in recipients], guardian_id=guardian_id,
+                document_ref=f"TOEST-{role}-{guardian_id}" if written else None,
+                prior_to_meeting_id=prior_to_meeting_id,
+                recorded_by=s.get(orm.Professional, self.w.pros["alice"])).series
+
+    def parents_consent(self, youth_id: int, answer: str = "given", **kwargs) -> list[str]:
+        """Every parent with gezag gives (or refuses) the same consent."""
+        with self.app.transaction() as s:
+            ids = [g.id for g in youths.get_youth(s, youth_id).guardians if g.has_gezag]
+        return [self.consent(youth_id, "parent", answer, guardian_id=g, **kwargs) for g in ids]
+
+    def change_consent(self, series: str, expected_version: int, answer: str, on: dt.date,
+                       today: dt.date | None = None) -> int:
+        with self.app.transaction() as s:
+            return consent.change(s, series, expected_version, answer, on, today or on).version
+
+    def decide(self, who: str, to: str, categories, day: dt.date, **kwargs) -> dict:
+        """The engine's decision from the stored facts (nothing is recorded)."""
+        with self.app.transaction() as s:
+            _, decision, _ = disclosures.decide_stored(
+                s, self.app, professional_id=self.w.pros[who], to_org_id=self.w.orgs[to],
+                categories=list(categories), day=day, **kwargs)
+        return decision
+
+    def facts(self, who: str, to: str, categories, day: dt.date, **kwargs) -> list[dict]:
+        """The engine requests the service built from the stored facts."""
+        with self.app.transaction() as s:
+            _, _, facts = disclosures.decide_stored(
+                s, self.app, professional_id=self.w.pros[who], to_org_id=self.w.orgs[to],
+                categories=list(categories), day=day, **kwargs)
+        return facts["requests"]
+
+    def disclose(self, who: str, to: str, contents: dict[str, str], day: dt.date,
+                 **kwargs) -> int:
+        """Record a disclosure; returns its id."""
+        with self.app.transaction() as s:
+            return disclosures.record(s, self.app, professional_id=self.w.pros[who],
+                                      to_org_id=self.w.orgs[to], contents=dict(contents),
+                                      day=day, **kwargs).id
+
+    def disclosure_view(self, disclosure_id: int, with_content: bool = True) -> dict:
+        with self.app.transaction() as s:
+            row = s.get(orm.Disclosure, disclosure_id)
+            out = disclosures.view(s, row, with_content=with_content)
+            out["decision"] = row.decision
+            out["ruleset_version_id"] = row.ruleset_version_id
+        return out
+
+    def counts(self) -> dict[str, int]:
+        return row_counts(self.app.engine)
+
+
+@pytest.fixture
+def build(app, world) -> Builder:
+    return Builder(app, world)

@@ -1,0 +1,60 @@
+"""A case discussed anonymously: no identifying data is stored with it, and what is shared
+about it carries the ground ANONYMOUS (no personal data flows, no consent is needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from deelwijs.services.errors import Invalid
+
+from .helpers import outcomes
+
+
+def test_an_anonymous_case_stores_no_youth_and_its_disclosures_are_allowed_as_anonymous(
+        app, build):
+    case = build.case("Zorg Advies Team", participants=("leerplicht", "jeugdhulp"),
+                      title="Leerling groep 7, zorgen thuis")
+    meeting = build.meeting(case, dt.date(2024, 3, 1), participants=("alice", "carol", "bob"))
+    contents = {"thuissituatie": "Vader is vertrokken", "gedrag": "Teruggetrokken in de klas"}
+    disclosure = build.disclose("alice", "jeugdhulp", contents, dt.date(2024, 3, 1),
+                                case_id=case, meeting_id=meeting, kind="minute")
+
+    with app.engine.connect() as conn:
+        row = conn.execute(text("SELECT youth_id, anonymous, purpose, overleg FROM casus "
+                                "WHERE id = :id"), {"id": case}).one()
+        stored = conn.execute(text("SELECT youth_id FROM disclosure WHERE id = :id"),
+                              {"id": disclosure}).scalar_one()
+    assert tuple(row) == (None, True, "signalering", "Zorg Advies Team")
+    assert stored is None
+    counts = build.counts()
+    assert (counts["youth"], counts["guardian"], counts["consent_record"]) == (0, 0, 0)
+
+    view = build.disclosure_view(disclosure)
+    assert view["outcome"] == "allow"
+    assert {i["data"]: (i["codes"], i["content"]) for i in view["items"]} == {
+        "thuissituatie": (["ANONYMOUS"], "Vader is vertrokken"),
+        "gedrag": (["ANONYMOUS"], "Teruggetrokken in de klas")}
+    facts = build.facts("alice", "jeugdhulp", ["gedrag"], dt.date(2024, 3, 1), case_id=case)
+    assert facts[0]["subject"]["anonymous"] is True
+    assert "consent" not in facts[0]
+
+
+def test_even_a_provider_without_an_accession_form_may_hear_an_anonymous_case(build):
+    case = build.case("oza", participants=("jgz",), creator="carol")
+    assert outcomes(build.decide("carol", "jgz", ["gezondheid", "veiligheid"],
+                                 dt.date(2024, 3, 1), case_id=case)) == {
+        "gezondheid": ("allow", ["ANONYMOUS"]), "veiligheid": ("allow", ["ANONYMOUS"])}
+
+
+def test_a_disclosure_naming_a_youth_in_an_anonymous_case_is_refused(build):
+    case = build.case("oza", participants=("leerplicht",))
+    youth = build.youth()
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        build.disclose("alice", "leerplicht", {"gedrag": "x"}, dt.date(2024, 3, 1),
+                       case_id=case, youth_id=youth)
+    assert (refused.value.code, refused.value.field) == ("wrong_youth", "youth")
+    assert build.counts() == before

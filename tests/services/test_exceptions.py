@@ -1,0 +1,101 @@
+"""Documented exceptions: only a complete written weighing makes the engine's fact true."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from deelwijs.domain.exceptions import QUESTIONS
+from deelwijs.services import cases
+from deelwijs.services.errors import Invalid
+from deelwijs.storage import orm
+
+from .helpers import outcomes
+
+DAY = dt.date(2024, 3, 1)
+ALL_YES = {key: "ja" for key, _question, _form in QUESTIONS["conflict_of_duties"]}
+
+
+def _weigh(app, build, case: int, answers: dict, kind: str = "conflict_of_duties"
+           ) -> orm.ExceptionRecord:
+    with app.transaction() as s:
+        return cases.record_exception(s, cases.get_case(s, case), kind, answers,
+                                      s.get(orm.Professional, build.pro("erin")),
+                                      dt.datetime(2024, 2, 28, 14, 30))
+
+
+@pytest.fixture
+def jgz_case(build) -> int:
+    """A case in which the JGZ nurse (erin) has a safety signal and no consent."""
+    return build.case("oza", participants=("jgz", "leerplicht"), creator="erin",
+                      youth_id=build.youth())
+
+
+def test_without_a_weighing_the_jgz_keeps_its_professional_secrecy(build, jgz_case):
+    assert outcomes(build.decide("erin", "leerplicht", ["veiligheid"], DAY,
+                                 case_id=jgz_case)) == {
+        "veiligheid": ("deny", ["PROFESSIONAL_SECRECY"])}
+
+
+@pytest.mark.parametrize("answers", [
+    {k: v for k, v in ALL_YES.items() if k != "no_other_way"},
+    {**ALL_YES, "effective": "nee"},
+    {**ALL_YES, "minimum": " "},
+], ids=["one question unanswered", "one answer no", "one answer blank"])
+def test_an_incomplete_conflict_of_duties_weighing_does_not_count(app, build, jgz_case,
+                                                                  answers):
+    record = _weigh(app, build, jgz_case, answers)
+    assert record.complete is False
+    facts = build.facts("erin", "leerplicht", ["veiligheid"], DAY, case_id=jgz_case)
+    assert facts[0]["exceptions"]["conflict_of_duties"] == {"documented": False}
+    assert outcomes(build.decide("erin", "leerplicht", ["veiligheid"], DAY,
+                                 case_id=jgz_case)) == {
+        "veiligheid": ("deny", ["PROFESSIONAL_SECRECY"])}
+
+
+def test_a_complete_conflict_of_duties_weighing_allows_the_jgz_to_share_a_safety_signal(
+        app, build, jgz_case):
+    record = _weigh(app, build, jgz_case, ALL_YES)
+    assert record.complete is True
+    decision = build.decide("erin", "leerplicht", ["veiligheid"], DAY, case_id=jgz_case)
+    assert outcomes(decision) == {"veiligheid": ("allow", ["CONFLICT_OF_DUTIES"])}
+    assert "DOCUMENT_WEIGHING" in decision["obligations"]
+    assert "exception.conflict_of_duties" in decision["items"][0]["rules"]
+
+    disclosure = build.disclose("erin", "leerplicht", {"veiligheid": "Suïcideplan genoemd"},
+                                DAY, case_id=jgz_case)
+    view = build.disclosure_view(disclosure)
+    assert view["items"][0]["codes"] == ["CONFLICT_OF_DUTIES"]
+    assert view["items"][0]["content"] == "Suïcideplan genoemd"
+    with app.transaction() as s:
+        stored = s.scalars(select(orm.ExceptionRecord)).one()
+    # the weighing is kept question by question, with who and when
+    assert [a["key"] for a in stored.answers] == list(ALL_YES)
+    assert {(a["answer"], a["by"], a["at"]) for a in stored.answers} == {
+        ("ja", build.pro("erin"), "2024-02-28T14:30:00")}
+    assert stored.answers[0]["question"] == "Is alles gedaan om toestemming te krijgen?"
+
+
+def test_a_weighing_counts_only_in_its_own_case(app, build, jgz_case):
+    _weigh(app, build, jgz_case, ALL_YES)
+    with app.transaction() as s:
+        youth_id = cases.get_case(s, jgz_case).youth_id
+    other = build.case("oza", participants=("jgz", "leerplicht"), creator="erin",
+                       youth_id=youth_id, title="Andere casus")
+    assert outcomes(build.decide("erin", "leerplicht", ["veiligheid"], DAY,
+                                 case_id=other)) == {
+        "veiligheid": ("deny", ["PROFESSIONAL_SECRECY"])}
+
+
+def test_a_weighing_of_an_unknown_kind_or_with_an_unknown_question_is_refused(
+        app, build, jgz_case):
+    before = build.counts()
+    with pytest.raises(Invalid) as kind:
+        _weigh(app, build, jgz_case, ALL_YES, kind="gevoel")
+    assert (kind.value.code, kind.value.field) == ("unknown_code", "kind")
+    with pytest.raises(Invalid) as question:
+        _weigh(app, build, jgz_case, {**ALL_YES, "mening": "ja"})
+    assert (question.value.code, question.value.field) == ("unknown_field", "answers")
+    assert build.counts() == before
