@@ -115,15 +115,20 @@ def run_demo(youths: int = 200) -> dict:
 
     from deelwijs.services import demo
 
+    from deelwijs.services.errors import ServiceError
+
     with _app() as app:
         if demo.exists(app):
             return {"created": False}
-        with tqdm(total=youths + 2, desc="demoregio", unit="stap") as bar:
-            return demo.build(app, dt.date.today(), youths_n=youths, progress=bar.update)
+        try:
+            with tqdm(total=youths + 2, desc="demoregio", unit="stap") as bar:
+                return demo.build(app, dt.date.today(), youths_n=youths, progress=bar.update)
+        except ServiceError as exc:
+            _fail(str(exc))
 
 
 def demo_command(
-    youths: Annotated[int, typer.Option(help="Aantal jongeren.", min=1, max=10000)] = 200,
+    youths: Annotated[int, typer.Option(help="Aantal jongeren.", min=1, max=9000)] = 200,
 ) -> None:
     """Vul een nieuwe database met een synthetische demoregio (idempotent): organisaties van
     elk type, jongeren met ouders, toestemming in elke stand, casussen van elk doel,

@@ -64,7 +64,10 @@ def exists(app: App) -> bool:
 
 def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, seed: int = 7,
           progress: Callable[[int], None] | None = None) -> dict:
-    """Fill the database with the demo region. Returns counts. Does nothing if it exists."""
+    """Fill the database with the demo region. Returns counts. Does nothing if it exists.
+
+    One transaction: an interrupted build leaves nothing behind, so the next run starts over
+    instead of finding half a region."""
     if exists(app):
         return {"created": False}
     if youths_n > SYNTHETIC_BSNS:
@@ -110,12 +113,11 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
                 registry.sign_covenant(s, swv, version, start + dt.timedelta(days=1),
                                        on_behalf_of=school)
         tick(1)
-    counts = {"youths": 0, "cases": 0, "disclosures": 0, "consents": 0}
-    used: set[str] = set()  # BSNs given out: a region holds each BSN once
-    for n in range(youths_n):
-        with app.transaction() as s:
+        counts = {"youths": 0, "cases": 0, "disclosures": 0, "consents": 0}
+        used: set[str] = set()  # BSNs given out: a region holds each BSN once
+        for n in range(youths_n):
             _youth(app, s, rnd, n, orgs, pros, today, counts, used)
-        tick(1)
+            tick(1)
     counts["created"] = True
     counts["organisations"] = sum(len(v) for v in orgs.values())
     return counts
