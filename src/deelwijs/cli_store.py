@@ -114,7 +114,6 @@ def run_demo(youths: int = 200) -> dict:
     from tqdm import tqdm
 
     from deelwijs.services import demo
-
     from deelwijs.services.errors import ServiceError
 
     with _app() as app:
