@@ -44,6 +44,10 @@ _JSON_NL = {
 }
 
 
+def _not_json(token: str):
+    raise ValueError(f"{token} is geen JSON-getal (RFC 8259)")
+
+
 def _err(line: str) -> None:
     print(line, file=sys.stderr)
 
@@ -118,10 +122,16 @@ def decide(
         _err(f"request: kan de invoer niet lezen: {exc}")
         raise typer.Exit(2) from None
     try:
-        payload = json.loads(text)
+        payload = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         _err(f"request: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
              f"{_JSON_NL.get(exc.msg, exc.msg)}")
+        raise typer.Exit(2) from None
+    except RecursionError:
+        _err("request: geen bruikbare JSON: te diep genest")
+        raise typer.Exit(2) from None
+    except ValueError as exc:  # NaN/Infinity (see _not_json), or a number too long to read
+        _err(f"request: geen geldige JSON: {exc}")
         raise typer.Exit(2) from None
     rs = _load_ruleset(ruleset)
     try:

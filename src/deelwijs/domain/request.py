@@ -15,6 +15,7 @@ from deelwijs.domain.errors import Problem, RequestError
 from deelwijs.domain.ruleset import Ruleset
 
 MAX_AGE = 30
+MAX_YEAR = 9000  # a retention term must still end in a year Python can represent
 
 
 # Requests are plain slotted dataclasses, not frozen ones: a frozen dataclass's __init__ costs
@@ -482,4 +483,8 @@ def _retention(obj: dict, path: str, c: _Checker) -> RetentionQuestion:
             except ValueError:
                 c.add(f"{path}.ended_on", "bad_date",
                       f"'{value}' is geen datum in de vorm JJJJ-MM-DD")
+            else:
+                if ended.year > MAX_YEAR:
+                    c.add(f"{path}.ended_on", "out_of_range",
+                          f"'{value}' ligt te ver in de toekomst (uiterlijk {MAX_YEAR})")
     return RetentionQuestion(record=record or "leerlingdossier", ended_on=ended)
