@@ -145,12 +145,19 @@ def decide(
 
 @app.command()
 def start() -> None:
-    """Start Deelwijs. Nu: toont het ingebouwde modelconvenant en een voorbeeldbesluit."""
+    """Start Deelwijs: de ingebouwde database (bijgewerkt), met de demoregio als die er nog
+    niet is, en een overzicht van de regels en een voorbeeldbesluit."""
+    from deelwijs.cli_store import run_demo
     from deelwijs.domain.engine import decide as run
     from deelwijs.domain.render import to_json
     from deelwijs.domain.request import parse_request
     from deelwijs.rules import loader, show
+    from deelwijs.settings import load
 
+    counts = run_demo()
+    print(f"Database: {load().database_url}")
+    print("Demoregio: " + ("aangemaakt" if counts.get("created") else "al aanwezig")
+          + " (deelwijs org list, youth list, case list, disclosure list --youth ID)\n")
     rs = loader.model()
     print(show.render(rs))
     example = {

@@ -136,8 +136,9 @@ def demo_command(
     if not counts.get("created"):
         print("De demoregio bestaat al; er is niets veranderd.")
         return
-    print("Demoregio aangemaakt: " + ", ".join(f"{v} {k}" for k, v in counts.items()
-                                               if k != "created"))
+    labels = {"organisations": "organisaties", "youths": "jongeren", "cases": "casussen",
+              "consents": "toestemmingen", "disclosures": "verstrekkingen"}
+    print("Demoregio aangemaakt: " + ", ".join(f"{counts[k]} {v}" for k, v in labels.items()))
 
 
 # --- organisations -------------------------------------------------------------------------
@@ -305,8 +306,9 @@ def disclosure_record(
     kind: Annotated[str, typer.Option(help="minute, document of answer.")] = "answer",
     on: DateOpt = None,
 ) -> None:
-    """Leg een verstrekking vast: de engine beslist uit de opgeslagen feiten. Wat niet mag,
-    wordt niet opgeslagen; het besluit zegt waarom. Exit 0 ook als (een deel) geweigerd is."""
+    """Leg een verstrekking vast: de engine beslist uit de opgeslagen feiten. Ook een
+    geweigerde poging wordt vastgelegd, met het besluit dat zegt waarom, maar zonder de inhoud
+    van wat niet mocht. Exit 0 ook als (een deel) geweigerd is."""
     from deelwijs.services import disclosures
 
     contents = {}
@@ -374,7 +376,19 @@ def consent_change(
         _print({"series": row.series, "version": row.version, "answer": row.answer})
 
 
+key_app = typer.Typer(help="Sleutels.", no_args_is_help=True, rich_markup_mode=None)
+
+
+@key_app.command("new")
+def key_new() -> None:
+    """Maak een nieuwe hoofdsleutel voor DEELWIJS_MASTER_KEY (bewaar hem als geheim)."""
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode())
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(key_app, name="key")
     app.add_typer(db_app, name="db")
     app.command("demo")(demo_command)
     app.add_typer(org_app, name="org")

@@ -24,7 +24,7 @@ class Keyring:
             self._master = Fernet(master_key)
         except (ValueError, TypeError):
             raise SettingsError("DEELWIJS_MASTER_KEY moet 32 bytes urlsafe-base64 zijn "
-                                "(maak er een met: deelwijs keys new)") from None
+                                "(maak er een met: deelwijs key new)") from None
         raw = base64.urlsafe_b64decode(master_key)
         self._hash_key = hmac.new(raw, b"deelwijs bsn lookup v1", hashlib.sha256).digest()
 

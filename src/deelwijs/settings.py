@@ -5,7 +5,6 @@
 | DEELWIJS_DATABASE_URL | sqlite:///var/deelwijs.sqlite3 | the database; PostgreSQL in production |
 | DEELWIJS_MASTER_KEY | generated into var/master.key (embedded only) | wraps youth keys |
 | DEELWIJS_MASTER_KEY_FILE | | a file holding that key (for secrets mounted as files) |
-| DEELWIJS_WAMS_IN_FORCE | false | whether the Wams is law (it was a bill when this was written) |
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ def env_bool(name: str, default: bool) -> bool:
 class Settings:
     database_url: str
     master_key: bytes | None
-    wams_in_force: bool
 
     @property
     def embedded(self) -> bool:
@@ -58,5 +56,4 @@ def load() -> Settings:
     return Settings(
         database_url=os.environ.get("DEELWIJS_DATABASE_URL") or DEFAULT_URL,
         master_key=key.encode() if key else None,
-        wams_in_force=env_bool("DEELWIJS_WAMS_IN_FORCE", False),
     )

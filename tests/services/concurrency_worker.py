@@ -31,7 +31,7 @@ def run(url: str, master_key: bytes, ids: dict, worker: int, rounds: int, barrie
            "minute_saved": [], "minute_conflicts": 0, "consent_saved": [],
            "consent_conflicts": 0, "disclosures": [], "errors": []}
     try:
-        app = open_app(Settings(database_url=url, master_key=master_key, wams_in_force=False))
+        app = open_app(Settings(database_url=url, master_key=master_key))
         barrier.wait(timeout=120)
         for i in range(rounds):
             token = f"w{worker}-r{i}"

@@ -127,7 +127,7 @@ def database_url(request, postgres_url, tmp_path) -> str:
 
 @pytest.fixture
 def settings(database_url, master_key) -> Settings:
-    return Settings(database_url=database_url, master_key=master_key, wams_in_force=False)
+    return Settings(database_url=database_url, master_key=master_key)
 
 
 @pytest.fixture

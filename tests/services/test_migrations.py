@@ -48,7 +48,7 @@ def test_an_unmigrated_sqlite_database_outside_embedded_mode_is_refused(tmp_path
 
 def test_the_embedded_sqlite_database_is_migrated_automatically_on_start(tmp_path, master_key):
     url = f"sqlite:///{tmp_path / 'var' / 'deelwijs.sqlite3'}"
-    app = open_app(Settings(database_url=url, master_key=master_key, wams_in_force=False))
+    app = open_app(Settings(database_url=url, master_key=master_key))
     try:
         assert app.settings.embedded
         assert db.current_revision(app.engine) == db.head_revision()
@@ -81,7 +81,7 @@ def test_the_app_refuses_to_start_on_an_unmigrated_postgresql_database(postgres_
     if not postgres_url:
         pytest.skip(f"alleen met {TEST_DB_ENV} (PostgreSQL)")
     with empty_postgres_database() as url:
-        settings = Settings(database_url=url, master_key=master_key, wams_in_force=False)
+        settings = Settings(database_url=url, master_key=master_key)
         assert not settings.embedded
         engine = db.make_engine(url)
         try:

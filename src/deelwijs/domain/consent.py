@@ -54,7 +54,14 @@ def consent_facts(records: list[ConsentVersion], gezag_ids: list[int], required:
     relevant = [r for r in current_versions(records, day)
                 if r.covers(purpose, category, recipient_id)]
     withdrawn = False
-    counted: list[ConsentVersion] = []
+    limit = meeting_on or day
+    # Per person whose consent the age requires: was there a written one, and one in time?
+    # (A person may have several records; one written, timely "given" is enough.)
+    written_ok: list[bool] = []
+    prior_ok: list[bool] = []
+
+    def in_time(v: ConsentVersion) -> bool:
+        return v.given_on < limit if meeting_on else v.given_on <= limit
 
     def answer_of(versions: list[ConsentVersion], role: str) -> str:
         nonlocal withdrawn
@@ -66,7 +73,9 @@ def consent_facts(records: list[ConsentVersion], gezag_ids: list[int], required:
                 withdrawn = True
             return "none"
         if given:
-            counted.extend(given)
+            if role in required:
+                written_ok.append(any(v.written for v in given))
+                prior_ok.append(any(in_time(v) for v in given))
             return "given"
         return "none"
 
@@ -82,13 +91,11 @@ def consent_facts(records: list[ConsentVersion], gezag_ids: list[int], required:
     else:
         parents = "none"  # gezag unknown: consent stays pending until it is verified
     youth = answer_of([r for r in relevant if r.role == "youth"], "youth")
-    limit = meeting_on or day
     return {
         "parents": parents,
         "youth": youth,
-        "written": all(v.written for v in counted) if counted else True,
-        "prior": all(v.given_on < limit if meeting_on else v.given_on <= limit
-                     for v in counted) if counted else True,
+        "written": all(written_ok),
+        "prior": all(prior_ok),
         "withdrawn": withdrawn,
     }
 

@@ -96,7 +96,7 @@ def disclosure_summary(d: DisclosureDecision) -> str:
     req = d.request
     allowed = [i for i in d.items if i.outcome == "allow"]
     denied = [i for i in d.items if i.outcome == "deny"]
-    overleg = f", in de regio '{req.overleg}'" if req.overleg else ""
+    overleg = f" (regionaal overleg '{req.overleg}')" if req.overleg else ""
     head = (f"Vraag: mag {rs.parties[req.discloser].named} gegevens over een jongere van "
             f"{req.age} jaar delen met {rs.parties[req.recipient].named} voor "
             f"{rs.purposes[req.purpose].named}{overleg}?")

@@ -129,7 +129,7 @@ def _name(rnd: random.Random) -> str:
 
 def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> None:
     region = s.scalars(select(orm.Region).where(orm.Region.code == REGION)).one()
-    age = rnd.randint(3, 19)
+    age = rnd.randint(4, 19)
     birth = today - dt.timedelta(days=age * 365 + rnd.randint(0, 364))
     family = rnd.choice(LAST)
     school = rnd.choice(orgs["school"])
