@@ -128,7 +128,7 @@ def ensure_database(url: str, fresh: bool) -> bool:
 
 
 def bench_app(url: str) -> App:
-    config = settings_mod.Settings(database_url=url, master_key=MASTER_KEY, wams_in_force=False)
+    config = settings_mod.Settings(database_url=url, master_key=MASTER_KEY)
     return open_app(config)  # refuses an un-migrated database, like the real app
 
 

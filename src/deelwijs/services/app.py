@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -20,6 +20,20 @@ from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader
 from deelwijs.services.errors import NotFound
 from deelwijs.storage import db, orm
+
+# The newest activation's version, without the source text; built once, with bound
+# parameters (this runs for every decision, and building a statement costs more Python than
+# running the cached one).
+_ACTIVE_VERSION = (
+    select(orm.RulesetVersion)
+    .join(orm.RulesetActivation,
+          orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
+    .where(orm.RulesetActivation.region_id == bindparam("region_id"))
+    .order_by(orm.RulesetActivation.activated_on.desc(), orm.RulesetActivation.id.desc())
+    .options(defer(orm.RulesetVersion.source))
+    .limit(1))
+# ... in force on a day: the newest activation on or before it
+_ACTIVE_VERSION_ON = _ACTIVE_VERSION.where(orm.RulesetActivation.activated_on <= bindparam("on"))
 
 
 @dataclass
@@ -46,16 +60,11 @@ class App:
 
         One query; the version's source text (the whole ruleset document) is loaded only when
         the compiled ruleset is not cached yet."""
-        q = (select(orm.RulesetVersion)
-             .join(orm.RulesetActivation,
-                   orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
-             .where(orm.RulesetActivation.region_id == region_id)
-             .order_by(orm.RulesetActivation.activated_on.desc(),
-                       orm.RulesetActivation.id.desc())
-             .options(defer(orm.RulesetVersion.source)))
-        if on is not None:
-            q = q.where(orm.RulesetActivation.activated_on <= on)
-        version = session.scalars(q.limit(1)).first()
+        if on is None:
+            version = session.scalars(_ACTIVE_VERSION, {"region_id": region_id}).first()
+        else:
+            version = session.scalars(_ACTIVE_VERSION_ON, {"region_id": region_id, "on": on}
+                                      ).first()
         if version is None:
             raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
         return version, self.ruleset(version)

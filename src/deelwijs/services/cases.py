@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -175,6 +175,14 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     return row
 
 
+def exception_documented(case_id: int, kind: str) -> ColumnElement[bool]:
+    """SQL: the case has a complete written weighing of this kind. An expression, so that a
+    disclosure can ask for all its facts in one query."""
+    return exists().where(orm.ExceptionRecord.case_id == case_id,
+                          orm.ExceptionRecord.kind == kind,
+                          orm.ExceptionRecord.complete.is_(True))
+
+
 def documented_exceptions(session: Session, case_id: int | None) -> set[str]:
     if case_id is None:
         return set()
@@ -220,16 +228,24 @@ def take_step(session: Session, workflow_id: int, expected_version: int, step: s
     return flow
 
 
+# the states in which the resident has not set the scope (yet)
+_NO_SCOPE = ("new", "intake", "assessment", "single")
+
+
+def help_request_scope(youth_id: int) -> ScalarSelect:
+    """SQL: the scope of the newest workflow about the youth that got that far, or NULL. A
+    scalar subquery, so that a disclosure can ask for all its facts in one query."""
+    return (select(orm.Workflow.scope)
+            .where(orm.Workflow.youth_id == youth_id, orm.Workflow.state.not_in(_NO_SCOPE))
+            .order_by(orm.Workflow.id.desc()).limit(1).scalar_subquery())
+
+
 def help_request_domains(session: Session, youth_id: int | None) -> list[str] | None:
     """The scope the resident set in the newest workflow that got that far, if any."""
     if youth_id is None:
         return None
-    flows = session.scalars(select(orm.Workflow).where(orm.Workflow.youth_id == youth_id)
-                            .order_by(orm.Workflow.id.desc())).all()
-    for flow in flows:
-        if flow.state not in ("new", "intake", "assessment", "single"):
-            return list(flow.scope)
-    return None
+    scope = session.scalar(select(help_request_scope(youth_id)))
+    return None if scope is None else list(scope)
 
 
 def workflow_view(session: Session, flow: orm.Workflow) -> dict:

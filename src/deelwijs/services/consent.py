@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,12 +126,19 @@ def change(session: Session, series: str, expected_version: int, answer: str,
     return row
 
 
+# only the columns the consent facts use, as plain rows (no ORM objects to build), and the
+# statement built once: this runs for every disclosure
+_r = orm.ConsentRecord
+_VERSIONS = select(_r.series, _r.version, _r.role, _r.guardian_id, _r.answer, _r.purposes,
+                   _r.categories, _r.recipient_ids, _r.written, _r.given_on
+                   ).where(_r.youth_id == bindparam("youth_id"))
+
+
 def versions_for(session: Session, youth_id: int) -> list[ConsentVersion]:
-    rows = session.scalars(select(orm.ConsentRecord)
-                           .where(orm.ConsentRecord.youth_id == youth_id))
-    return [ConsentVersion(r.series, r.version, r.role, r.guardian_id, r.answer,
-                           frozenset(r.purposes), frozenset(r.categories),
-                           frozenset(r.recipient_ids), r.written, r.given_on) for r in rows]
+    rows = session.execute(_VERSIONS, {"youth_id": youth_id})
+    return [ConsentVersion(x.series, x.version, x.role, x.guardian_id, x.answer,
+                           frozenset(x.purposes), frozenset(x.categories),
+                           frozenset(x.recipient_ids), x.written, x.given_on) for x in rows]
 
 
 def history(session: Session, youth_id: int) -> list[dict]:

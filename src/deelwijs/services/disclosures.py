@@ -9,11 +9,13 @@ records, exceptions from complete written weighings, the scope from the municipa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.orm import Session, aliased
 
 from deelwijs.domain import codes
+from deelwijs.domain import exceptions as exc_domain
 from deelwijs.domain.consent import age_on, consent_facts
 from deelwijs.domain.engine import decide, required_consenters
 from deelwijs.domain.errors import RequestError
@@ -41,6 +43,46 @@ def offered_categories(ruleset: Ruleset, purpose: str) -> list[str]:
     return [c for c in codes.CATEGORIES if cats is None or c in cats]
 
 
+# The queries a recorded disclosure sends are built once, with bound parameters: building a
+# statement object costs more Python than running the compiled (cached) one.
+
+_ACCESSION_PARTIES = ("jeugdhulp", "jgz", "huisarts")
+
+
+@functools.cache
+def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, scope: bool):
+    """One SELECT of subqueries (one round trip instead of one query per fact), with the same
+    conditions as registry.has_acceded, registry.school_is_party,
+    cases.documented_exceptions and cases.help_request_domains."""
+    org, case, youth, day = (bindparam("org_id"), bindparam("case_id"), bindparam("youth_id"),
+                             bindparam("day"))
+    facts = []
+    if acceded:
+        facts.append(registry.acceded_fact(org, case, day).label("acceded"))
+    if exceptions:
+        facts += [case_svc.exception_documented(case, k).label(k) for k in exc_domain.KINDS]
+    if school:
+        facts.append(registry.school_party_fact(org, day).label("mandate"))
+    if scope:
+        facts.append(case_svc.help_request_scope(youth).label("scope"))
+    return select(*facts)
+
+
+def _stored_facts(session: Session, to_org: orm.Organisation, case: orm.Case | None,
+                  youth: orm.Youth | None, day: dt.date) -> dict:
+    """The recipient's accession or mandate, the case's complete exceptions and the scope of
+    the youth's workflow: {"acceded", "mandate", kind of exception: bool, "scope": list|None},
+    only the keys that apply."""
+    shape = (case is not None and to_org.party in _ACCESSION_PARTIES, case is not None,
+             to_org.party == "school", youth is not None)
+    if not any(shape):
+        return {}
+    row = session.execute(_stored_facts_query(*shape), {
+        "org_id": to_org.id, "case_id": case.id if case else None,
+        "youth_id": youth.id if youth else None, "day": day}).one()
+    return {k: v if k == "scope" else bool(v) for k, v in row._mapping.items()}
+
+
 def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Professional,
            hat: str | None, to_org: orm.Organisation, purpose: str, categories: list[str],
            task: str, day: dt.date, case: orm.Case | None, youth: orm.Youth | None,
@@ -56,19 +98,19 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Pr
         raise Invalid("missing_field", "een verstrekking gaat over een jongere, of over een "
                       "anonieme casus", "youth")
     age = age_on(youths.birth_of(app.keys, youth), day) if youth is not None else 0
+    stored = _stored_facts(session, to_org, case, youth, day)
     recipient = {"party": to_org.party}
-    if to_org.party in ("jeugdhulp", "jgz", "huisarts"):
-        recipient["acceded"] = registry.has_acceded(session, to_org,
-                                                    case.id if case else None, day)
+    if to_org.party in _ACCESSION_PARTIES:
+        recipient["acceded"] = stored.get("acceded", False)
     if to_org.party == "school":
-        recipient["mandate"] = registry.school_is_party(session, to_org, day)
+        recipient["mandate"] = stored["mandate"]
     if to_org.domain:
         recipient["domain"] = to_org.domain
-    documented = case_svc.documented_exceptions(session, case.id if case else None)
+    documented = {k for k in exc_domain.KINDS if stored.get(k)}
     context: dict = {"bulk": False, "wams_in_force": bool(region.wams_in_force)}
-    scope = case_svc.help_request_domains(session, youth.id if youth else None)
+    scope = stored.get("scope")
     if scope is not None:
-        context["help_request_domains"] = scope
+        context["help_request_domains"] = list(scope)
     base = {
         "kind": "disclosure",
         "discloser": {"party": from_org.party, **({"hat": hat} if hat else {})},
@@ -87,7 +129,7 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Pr
     if anonymous:
         return [{**base, "data": list(categories)}]
     records = consent_svc.versions_for(session, youth.id)
-    gezag = [g.id for g in youth.guardians if g.has_gezag]
+    gezag = youths.gezag_ids(session, youth.id)
     required = required_consenters(age, ruleset)
     model_purpose = ruleset.overleg_types.get(purpose, purpose)
     groups: dict[tuple, list[str]] = {}
@@ -129,6 +171,51 @@ def decide_stored(session: Session, app: App, *, professional_id: int, to_org_id
     return version, decision, facts
 
 
+_TO_ORG = aliased(orm.Organisation)
+# the professional, their organisation and its region, and the recipient (outer-joined, so
+# that a missing one is reported as such): one query instead of four look-ups
+_PARTIES = (select(orm.Professional, orm.Organisation, orm.Region, _TO_ORG)
+            .select_from(orm.Professional)
+            .join(orm.Organisation, orm.Organisation.id == orm.Professional.organisation_id)
+            .join(orm.Region, orm.Region.id == orm.Organisation.region_id)
+            .outerjoin(_TO_ORG, _TO_ORG.id == bindparam("to_org_id"))
+            .where(orm.Professional.id == bindparam("professional_id")))
+# the case, the asked meeting (whichever case it belongs to; the caller checks) and the case's
+# youth: one query instead of three look-ups
+_CASE = (select(orm.Case, orm.Meeting, orm.Youth).select_from(orm.Case)
+         .outerjoin(orm.Meeting, orm.Meeting.id == bindparam("meeting_id"))
+         .outerjoin(orm.Youth, orm.Youth.id == orm.Case.youth_id)
+         .where(orm.Case.id == bindparam("case_id")))
+# the disclosure with RETURNING (the ORM object comes back), then all its items in one
+# statement, in the decision's order: no unit of work, no flush
+_INSERT_DISCLOSURE = insert(orm.Disclosure).returning(orm.Disclosure)
+_INSERT_ITEMS = insert(orm.DisclosureItem).returning(orm.DisclosureItem.id,
+                                                     sort_by_parameter_order=True)
+# None is written as NULL, so that items with and without content are not split into
+# separate INSERTs (the ORM leaves None values out of a bulk INSERT otherwise)
+_RENDER_NULLS = {"render_nulls": True}
+
+
+def _parties(session: Session, professional_id: int, to_org_id: int
+             ) -> tuple[orm.Professional, orm.Organisation, orm.Region, orm.Organisation]:
+    row = session.execute(_PARTIES, {"professional_id": professional_id,
+                                     "to_org_id": to_org_id}).first()
+    if row is None:
+        raise NotFound("not_found", f"onbekende professional ({professional_id})",
+                       "professional")
+    if row[3] is None:
+        raise NotFound("not_found", f"onbekende organisatie ({to_org_id})", "to_org")
+    return tuple(row)
+
+
+def _case(session: Session, case_id: int, meeting_id: int | None
+          ) -> tuple[orm.Case, orm.Meeting | None, orm.Youth | None]:
+    row = session.execute(_CASE, {"case_id": case_id, "meeting_id": meeting_id}).first()
+    if row is None:
+        raise NotFound("not_found", f"onbekende casus ({case_id})", "case")
+    return tuple(row)
+
+
 def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_id: int,
                    categories: list[str], day: dt.date, case_id: int | None,
                    youth_id: int | None, purpose: str | None, hat: str | None, task: str,
@@ -138,14 +225,12 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
     """decide_stored, also returning the rows it loaded (professional, discloser, case), so
     that record() does not load them again. (The session's identity map holds rows only
     weakly: a row nobody references is loaded anew by the next session.get.)"""
-    pro = registry.professional(session, professional_id)
-    to_org = registry.organisation(session, to_org_id, "to_org")
-    from_org = session.get(orm.Organisation, pro.organisation_id)
-    region = session.get(orm.Region, from_org.region_id)
+    pro, from_org, region, to_org = _parties(session, professional_id, to_org_id)
     if to_org.region_id != region.id:
         raise Invalid("other_region", "de ontvanger hoort niet bij deze regio", "to_org")
-    case = case_svc.get_case(session, case_id) if case_id is not None else None
-    meeting = session.get(orm.Meeting, meeting_id) if meeting_id is not None else None
+    case = meeting = youth = None
+    if case_id is not None:
+        case, meeting, youth = _case(session, case_id, meeting_id)
     if meeting_id is not None and (meeting is None or case is None
                                    or meeting.case_id != case.id):
         raise NotFound("not_found", "onbekend overleg bij deze casus", "meeting")
@@ -159,7 +244,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
         youth_id = case.youth_id
     if purpose is None:
         raise Invalid("missing_field", "noem het doel (of de casus)", "purpose")
-    youth = youths.get_youth(session, youth_id) if youth_id is not None else None
+    if case is None and youth_id is not None:
+        youth = youths.get_youth(session, youth_id)
     if youth is not None and youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
     version, ruleset = app.active_ruleset(session, region.id, day)
@@ -193,22 +279,22 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
         session, app, professional_id=professional_id, to_org_id=to_org_id,
         categories=list(contents), day=day, case_id=case_id, youth_id=youth_id,
         purpose=purpose, hat=hat, task=task, meeting_id=meeting_id)
-    row = orm.Disclosure(
+    row = session.scalars(_INSERT_DISCLOSURE, [dict(
         region_id=from_org.region_id,
         youth_id=case.youth_id if case else youth_id, case_id=case_id,
         meeting_id=meeting_id, from_org_id=pro.organisation_id, to_org_id=to_org_id,
         professional_id=pro.id, hat=hat, purpose=decision.get("purpose", purpose or ""),
         kind=kind, outcome=decision["outcome"], decision=decision,
-        ruleset_version_id=version.id, ruleset_digest=version.digest, disclosed_on=day)
-    session.add(row)
-    session.flush()
+        ruleset_version_id=version.id, ruleset_digest=version.digest, disclosed_on=day)],
+        execution_options=_RENDER_NULLS).one()
+    items = []
     for item in decision["items"]:
         allowed = item["outcome"] == "allow"
-        session.add(orm.DisclosureItem(
+        items.append(dict(
             disclosure_id=row.id, category=item["data"], outcome=item["outcome"],
             codes=item["grounds"] if allowed else item["reasons"], rules=item["rules"],
             content=contents[item["data"]] if allowed else None))
-    session.flush()
+    session.execute(_INSERT_ITEMS, items, execution_options=_RENDER_NULLS)
     return row
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from deelwijs.domain import codes
@@ -157,22 +157,34 @@ def revoke_mandate(session: Session, mandate_id: int, revoked_on: dt.date) -> or
     return row
 
 
+def mandate_in_force(school_id: int, day: dt.date, swv_id: int | None = None
+                     ) -> ColumnElement[bool]:
+    """SQL: the school board has a written mandate in force on the day (to this SWV, if
+    given). An expression, so that a disclosure can ask for all its facts in one query."""
+    q = exists().where(orm.Mandate.school_id == school_id, orm.Mandate.granted_on <= day,
+                       or_(orm.Mandate.revoked_on.is_(None), orm.Mandate.revoked_on > day))
+    if swv_id is not None:
+        q = q.where(orm.Mandate.swv_id == swv_id)
+    return q
+
+
 def has_mandate(session: Session, school: orm.Organisation, day: dt.date,
                 swv: orm.Organisation | None = None) -> bool:
-    q = select(orm.Mandate).where(orm.Mandate.school_id == school.id,
-                                  orm.Mandate.granted_on <= day)
-    if swv is not None:
-        q = q.where(orm.Mandate.swv_id == swv.id)
-    return any(m.revoked_on is None or m.revoked_on > day for m in session.scalars(q))
+    return bool(session.scalar(select(mandate_in_force(school.id, day,
+                                                       swv.id if swv else None))))
+
+
+def school_party_fact(school_id: int, day: dt.date) -> ColumnElement[bool]:
+    """SQL for the engine's `mandate` fact: the board signed itself, or its mandate to the SWV
+    is in force on the day."""
+    signed = exists().where(orm.CovenantSignature.organisation_id == school_id,
+                            orm.CovenantSignature.signed_on <= day)
+    return or_(signed, mandate_in_force(school_id, day))
 
 
 def school_is_party(session: Session, school: orm.Organisation, day: dt.date) -> bool:
-    """The engine's `mandate` fact: the board signed itself, or its mandate to the SWV is in
-    force on the day."""
-    signed = session.scalars(select(orm.CovenantSignature).where(
-        orm.CovenantSignature.organisation_id == school.id,
-        orm.CovenantSignature.signed_on <= day)).first()
-    return signed is not None or has_mandate(session, school, day)
+    """The engine's `mandate` fact (see school_party_fact)."""
+    return bool(session.scalar(select(school_party_fact(school.id, day))))
 
 
 def record_accession(session: Session, org: orm.Organisation, case: orm.Case,
@@ -199,16 +211,21 @@ def notify_accession(session: Session, form_id: int, notified_on: dt.date) -> or
     return form
 
 
+def acceded_fact(org_id: int, case_id: int, day: dt.date) -> ColumnElement[bool]:
+    """SQL for the engine's `acceded` fact: the form is signed AND made known to the
+    participants of this casusoverleg, both on or before the day."""
+    return exists().where(orm.AccessionForm.organisation_id == org_id,
+                          orm.AccessionForm.case_id == case_id,
+                          orm.AccessionForm.signed_on <= day,
+                          orm.AccessionForm.notified_on <= day)  # NULL: not made known
+
+
 def has_acceded(session: Session, org: orm.Organisation, case_id: int | None,
                 day: dt.date) -> bool:
-    """The engine's `acceded` fact: the form is signed AND made known to the participants of
-    this casusoverleg, both on or before the day."""
+    """The engine's `acceded` fact (see acceded_fact); never without a case."""
     if case_id is None:
         return False
-    forms = session.scalars(select(orm.AccessionForm).where(
-        orm.AccessionForm.organisation_id == org.id, orm.AccessionForm.case_id == case_id))
-    return any(f.signed_on <= day and f.notified_on is not None and f.notified_on <= day
-               for f in forms)
+    return bool(session.scalar(select(acceded_fact(org.id, case_id, day))))
 
 
 def create_professional(session: Session, org: orm.Organisation, name: str, function: str,

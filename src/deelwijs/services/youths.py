@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from stdnum.exceptions import ValidationError
 from stdnum.nl import bsn as stdnum_bsn
@@ -79,6 +79,17 @@ def get_youth(session: Session, youth_id: int, field: str = "youth") -> orm.Yout
     if youth is None:
         raise NotFound("not_found", f"onbekende jongere ({youth_id})", field)
     return youth
+
+
+# ids only, built once: cheaper than loading the youth's guardians as ORM objects
+_GEZAG = (select(orm.Guardian.id)
+          .where(orm.Guardian.youth_id == bindparam("youth_id"), orm.Guardian.has_gezag.is_(True))
+          .order_by(orm.Guardian.id))
+
+
+def gezag_ids(session: Session, youth_id: int) -> list[int]:
+    """The ids of the youth's parents or guardians with parental authority (gezag)."""
+    return list(session.scalars(_GEZAG, {"youth_id": youth_id}))
 
 
 def find_by_bsn(session: Session, keys: Keyring, region: orm.Region, bsn: str) -> orm.Youth:
