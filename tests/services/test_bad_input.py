@@ -69,7 +69,7 @@ BAD = {
         (lambda s, b: _disclose(s, b, case_id=UNKNOWN), NotFound, "not_found", "case"),
     "a disclosure of an unknown data category":
         (lambda s, b: _disclose(s, b, contents={"gedrag": "x", "gezondhied": "y"}), Invalid,
-         "unknown_code", "request[0].data[1]"),
+         "unknown_code", "categories"),
     "a disclosure of no data at all":
         (lambda s, b: _disclose(s, b, contents={}), Invalid, "missing_field", "categories"),
     "a disclosure of an unknown kind":

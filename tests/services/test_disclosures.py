@@ -199,3 +199,14 @@ def test_a_meeting_of_another_case_is_not_found(build, oza_case):
         build.disclose("alice", "leerplicht", {"gedrag": "x"}, DAY, case_id=case,
                        meeting_id=meeting)
     assert missing.value.field == "meeting"
+
+
+def test_inside_a_case_data_goes_only_between_its_participating_organisations(build):
+    youth = build.youth()
+    case = build.case("oza", participants=("leerplicht",), youth_id=youth)
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        build.disclose("alice", "swv", {"verzuim": "3 dagen"}, dt.date(2024, 3, 1),
+                       case_id=case)
+    assert (refused.value.code, refused.value.field) == ("not_a_participant", "to_org")
+    assert build.counts() == before

@@ -135,7 +135,7 @@ def test_a_step_taken_on_a_stale_version_is_a_conflict(app, build, flow):
 def test_the_residents_scope_becomes_the_help_request_domains_and_bounds_disclosure(
         app, build, flow, youth):
     case = build.case("gecoordineerde_aanpak", creator="dave", youth_id=youth,
-                      participants=("gemeente", "gemeente_schulden", "jeugdhulp"))
+                      participants=("school", "gemeente", "gemeente_schulden", "jeugdhulp"))
     cats = ["identificatie", "thuissituatie"]
 
     # before the resident set the scope: no domains, so nothing is in scope
@@ -181,7 +181,7 @@ def test_inside_the_scope_only_the_right_discloser_shares_with_the_municipality(
 
 def test_without_a_workflow_toeleiding_is_scoped_to_youth_care(build, youth):
     case = build.case("toeleiding", creator="dave", youth_id=youth,
-                      participants=("gemeente", "gemeente_schulden"))
+                      participants=("school", "gemeente", "gemeente_schulden"))
     assert outcomes(build.decide("alice", "gemeente", ["identificatie"], DAY,
                                  case_id=case)) == {"identificatie": ("allow", ["PUBLIC_TASK"])}
     assert outcomes(build.decide("alice", "gemeente_schulden", ["identificatie"], DAY,

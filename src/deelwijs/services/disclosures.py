@@ -242,6 +242,14 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
         if youth_id is not None and youth_id != case.youth_id:
             raise Invalid("wrong_youth", "deze casus gaat over een andere jongere", "youth")
         youth_id = case.youth_id
+        # Need to know: inside a case, data goes only between its participating organisations.
+        taking_part = set(session.scalars(select(orm.CaseParticipant.organisation_id).where(
+            orm.CaseParticipant.case_id == case.id,
+            orm.CaseParticipant.organisation_id.in_((from_org.id, to_org.id)))))
+        for org, field in ((from_org, "professional"), (to_org, "to_org")):
+            if org.id not in taking_part:
+                raise Invalid("not_a_participant", f"{org.name} neemt geen deel aan deze casus",
+                              field)
     if purpose is None:
         raise Invalid("missing_field", "noem het doel (of de casus)", "purpose")
     if case is None and youth_id is not None:
@@ -260,7 +268,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
             parsed = parse_request(req, ruleset, f"request[{i}]")
         except RequestError as exc:
             p = exc.problems[0]
-            raise Invalid(p.code, p.message, p.path) from None
+            field = "categories" if ".data" in p.path else p.path
+            raise Invalid(p.code, p.message, field) from None
         answers.append(to_json(decide(parsed, ruleset), False))
     return (version, _merge(ruleset, answers, list(categories)), {"requests": requests},
             (pro, from_org, case))
