@@ -215,10 +215,7 @@ def situation_key(req: Disclosure, rs: Ruleset, valid: bool, crule: str) -> tupl
             return ("situation_c", req.purpose)
     municipal = route == "municipal"
     if municipal:
-        domains = req.help_request_domains
-        if domains is None:
-            domains = purpose.default_help_request_domains
-        domain = req.recipient_domain or parties[req.recipient].default_domain
+        domain, domains = _scope(req, rs)
         if domain is None or domain not in domains:
             return ("out_of_scope", req.purpose, domain is None)
     wams = (req.wams_in_force and req.purpose == "gecoordineerde_aanpak"
@@ -346,10 +343,7 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
     # 8. Municipal scope.
     municipal = route == "municipal"
     if municipal:
-        domains = req.help_request_domains
-        if domains is None:
-            domains = purpose.default_help_request_domains
-        domain = req.recipient_domain or parties[req.recipient].default_domain
+        domain, domains = _scope(req, rs)
         if domain is None:
             return deny("OUT_OF_SCOPE", ("scope.domain_unknown",))
         if domain not in domains:
@@ -368,6 +362,7 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
     step("own_task.private_recipient", "not_applicable")
 
     kind = parties[eff].kind
+    missing = "SPECIAL_CATEGORY" if rs.categories[cat].special else "CONSENT_MISSING"
     grounds: list[str] = []
     rules: list[str] = []
 
@@ -375,6 +370,15 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
         if ground not in grounds:
             grounds.append(ground)
             rules.append(rule)
+
+    def settle(lead: str, reason: str) -> Item:
+        """No ground: deny with `reason`. Only consent, for a college task: consent is no
+        ground there. Else allow on every ground found."""
+        if not grounds:
+            return deny(reason, (lead, crule))
+        if grounds == ["CONSENT"] and gemeente_task:
+            return deny("CONSENT_NOT_A_GROUND", ("scope.consent_not_a_ground", lead))
+        return allow(grounds, (lead, *rules))
 
     # 9. Professional secrecy.
     if kind == "secrecy":
@@ -389,16 +393,11 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
             add("CONFLICT_OF_DUTIES", "exception.conflict_of_duties")
         if req.vital_interest and cat in _VITAL_CATEGORIES:
             add("VITAL_INTEREST", "exception.vital_interest")
-        if not grounds:
-            return deny("PROFESSIONAL_SECRECY", ("secrecy.professional", crule))
-        if grounds == ["CONSENT"] and gemeente_task:
-            return deny("CONSENT_NOT_A_GROUND",
-                        ("scope.consent_not_a_ground", "secrecy.professional"))
-        return allow(grounds, ("secrecy.professional", *rules))
+        return settle("secrecy.professional", "PROFESSIONAL_SECRECY")
 
     # 10. Public bodies.
     if kind == "public_body":
-        if cat in _outside(rs):
+        if rs.categories[cat].outside:
             if c_ground:
                 return allow((c_ground,), ("public.outside_information", c_rule))
             return allow(("PUBLIC_TASK",), ("public.outside_information",))
@@ -408,13 +407,7 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
             add("CONSENT", crule)
         if req.vital_interest and cat in _VITAL_CATEGORIES:
             add("VITAL_INTEREST", "exception.vital_interest")
-        if not grounds:
-            reason = "SPECIAL_CATEGORY" if rs.categories[cat].special else "CONSENT_MISSING"
-            return deny(reason, ("public.inside_information", crule))
-        if grounds == ["CONSENT"] and gemeente_task:
-            return deny("CONSENT_NOT_A_GROUND",
-                        ("scope.consent_not_a_ground", "public.inside_information"))
-        return allow(grounds, ("public.inside_information", *rules))
+        return settle("public.inside_information", missing)
 
     # Private disclosers (kinderopvang, derde) outside the legal routes: FG judgement.
     if req.legal_duty:
@@ -425,22 +418,16 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
         add("CONFLICT_OF_DUTIES", "exception.conflict_of_duties")
     if req.vital_interest and cat in _VITAL_CATEGORIES:
         add("VITAL_INTEREST", "exception.vital_interest")
-    if not grounds:
-        reason = "SPECIAL_CATEGORY" if rs.categories[cat].special else "CONSENT_MISSING"
-        return deny(reason, ("private.other_disclosers", crule))
-    if grounds == ["CONSENT"] and gemeente_task:
-        return deny("CONSENT_NOT_A_GROUND",
-                    ("scope.consent_not_a_ground", "private.other_disclosers"))
-    return allow(grounds, ("private.other_disclosers", *rules))
+    return settle("private.other_disclosers", missing)
 
 
-def _outside(rs: Ruleset) -> frozenset[str]:
-    cached = rs.memo.get("__outside__")
-    if cached is None:
-        cached = rs.memo["__outside__"] = frozenset(
-            c.code for c in rs.categories.values() if c.outside
-        )
-    return cached
+def _scope(req: Disclosure, rs: Ruleset) -> tuple[str | None, tuple[str, ...]]:
+    """The recipient's domain (given, else its party's) and the domains of the request for
+    help (given, else the purpose's default): check 8 compares the two."""
+    domains = req.help_request_domains
+    if domains is None:
+        domains = rs.purposes[req.purpose].default_help_request_domains
+    return req.recipient_domain or rs.parties[req.recipient].default_domain, domains
 
 
 def _conditions(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str,
