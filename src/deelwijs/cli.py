@@ -300,9 +300,10 @@ def rules_test(
 
 
 def _register() -> None:
-    from deelwijs.cli_store import register
+    from deelwijs import cli_audit, cli_manage, cli_register, cli_rights, cli_store
 
-    register(app)
+    for module in (cli_store, cli_manage, cli_register, cli_audit, cli_rights):
+        module.register(app)
 
 
 _register()
