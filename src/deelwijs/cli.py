@@ -300,9 +300,16 @@ def rules_test(
 
 
 def _register() -> None:
-    from deelwijs import cli_audit, cli_manage, cli_register, cli_rights, cli_store
+    from deelwijs import (
+        cli_audit,
+        cli_manage,
+        cli_register,
+        cli_retention,
+        cli_rights,
+        cli_store,
+    )
 
-    for module in (cli_store, cli_manage, cli_register, cli_audit, cli_rights):
+    for module in (cli_store, cli_manage, cli_register, cli_audit, cli_rights, cli_retention):
         module.register(app)
 
 

@@ -14,6 +14,9 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from deelwijs.settings import VAR, Settings, SettingsError
 
@@ -27,6 +30,30 @@ class Keyring:
                                 "(maak er een met: deelwijs key new)") from None
         raw = base64.urlsafe_b64decode(master_key)
         self._hash_key = hmac.new(raw, b"deelwijs bsn lookup v1", hashlib.sha256).digest()
+        self._subject_key = _derive(raw, b"deelwijs log subject v1")
+        self._mac_key = _derive(raw, b"deelwijs log entry mac v1")
+        self._signing_key = Ed25519PrivateKey.from_private_bytes(
+            _derive(raw, b"deelwijs log checkpoint ed25519 v1"))
+
+    # --- the processing log: pseudonyms, entry MACs and the checkpoint key ----------------
+
+    def subject(self, youth_id: int) -> str:
+        """The youth's pseudonym in the processing log (a keyed hash, never a BSN)."""
+        return hmac.new(self._subject_key, b"youth:%d" % youth_id, hashlib.sha256).hexdigest()
+
+    def entry_mac(self, seq: int, leaf_hash: bytes) -> bytes:
+        """A keyed MAC over a leaf and its position: an entry inserted, moved or re-hashed
+        directly in the database (without the key) does not carry a valid one."""
+        return hmac.new(self._mac_key, b"%d:" % seq + leaf_hash, hashlib.sha256).digest()[:16]
+
+    @property
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The key that signs checkpoints, derived from the master key."""
+        return self._signing_key
+
+    @property
+    def verify_key(self) -> Ed25519PublicKey:
+        return self._signing_key.public_key()
 
     @staticmethod
     def new_key() -> bytes:
@@ -51,6 +78,10 @@ class Keyring:
             return Fernet(youth_key).decrypt(token).decode("utf-8")
         except InvalidToken:
             return "[onleesbaar]"
+
+
+def _derive(raw: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(raw)
 
 
 def keyring_for(settings: Settings) -> Keyring:

@@ -64,7 +64,7 @@ def _meeting(app, ids, token, out) -> None:
 def _minute(app, ids, token, out) -> None:
     with app.transaction() as s:
         seen = s.get(orm.Minute, ids["minute"])
-        version, text = seen.version, seen.text
+        version, text = seen.version, cases.minute_text(s, seen)
     try:
         with app.transaction() as s:
             cases.write_minute(s, ids["agenda_item"], f"{text} {token}",

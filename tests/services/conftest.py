@@ -304,7 +304,7 @@ class Builder:
     def disclosure_view(self, disclosure_id: int, with_content: bool = True) -> dict:
         with self.app.transaction() as s:
             row = s.get(orm.Disclosure, disclosure_id)
-            out = disclosures.view(s, row, with_content=with_content)
+            out = disclosures.view(s, row, with_content=with_content, app=self.app)
             out["decision"] = row.decision
             out["ruleset_version_id"] = row.ruleset_version_id
         return out

@@ -18,12 +18,15 @@ DAY = dt.date(2024, 3, 1)
 ALL_YES = {key: "ja" for key, _question, _form in QUESTIONS["conflict_of_duties"]}
 
 
-def _weigh(app, build, case: int, answers: dict, kind: str = "conflict_of_duties"
+def _weigh(app, build, case: int, answers: dict, kind: str = "conflict_of_duties", *,
+           to=("leerplicht",), categories=("veiligheid",), valid_until=None
            ) -> orm.ExceptionRecord:
     with app.transaction() as s:
         return cases.record_exception(s, cases.get_case(s, case), kind, answers,
                                       s.get(orm.Professional, build.pro("erin")),
-                                      dt.datetime(2024, 2, 28, 14, 30))
+                                      dt.datetime(2024, 2, 28, 14, 30),
+                                      to_org_ids=[build.org(o) for o in to],
+                                      categories=list(categories), valid_until=valid_until)
 
 
 @pytest.fixture
@@ -98,4 +101,51 @@ def test_a_weighing_of_an_unknown_kind_or_with_an_unknown_question_is_refused(
     with pytest.raises(Invalid) as question:
         _weigh(app, build, jgz_case, {**ALL_YES, "mening": "ja"})
     assert (question.value.code, question.value.field) == ("unknown_field", "answers")
+    assert build.counts() == before
+
+
+@pytest.fixture
+def wide_jgz_case(build) -> int:
+    return build.case("oza", participants=("jgz", "leerplicht", "gemeente"), creator="erin",
+                      youth_id=build.youth())
+
+
+def test_a_weighing_counts_only_for_the_recipient_and_the_data_it_weighed(
+        app, build, wide_jgz_case):
+    _weigh(app, build, wide_jgz_case, ALL_YES)  # veiligheid, to leerplicht
+    assert outcomes(build.decide("erin", "leerplicht", ["veiligheid"], DAY,
+                                 case_id=wide_jgz_case)) == {
+        "veiligheid": ("allow", ["CONFLICT_OF_DUTIES"])}
+    # not for another participant
+    assert build.decide("erin", "gemeente", ["veiligheid"], DAY,
+                        case_id=wide_jgz_case)["outcome"] == "deny"
+    # not for more data than was weighed
+    assert build.facts("erin", "leerplicht", ["veiligheid", "gezondheid"], DAY,
+                       case_id=wide_jgz_case)[0]["exceptions"]["conflict_of_duties"] == {
+        "documented": False}
+
+
+def test_a_weighing_holds_from_the_day_it_was_made_until_its_end(app, build, wide_jgz_case):
+    _weigh(app, build, wide_jgz_case, ALL_YES, valid_until=dt.date(2024, 3, 10))
+    def allowed(day):
+        return build.decide("erin", "leerplicht", ["veiligheid"], day,
+                            case_id=wide_jgz_case)["outcome"] == "allow"
+    assert not allowed(dt.date(2024, 2, 27))  # before it was weighed
+    assert allowed(dt.date(2024, 2, 28)) and allowed(dt.date(2024, 3, 10))
+    assert not allowed(dt.date(2024, 3, 11))  # after its end
+
+
+@pytest.mark.parametrize(("kwargs", "field"), [
+    ({"to": ()}, "to_org_ids"),
+    ({"categories": ()}, "categories"),
+    ({"to": ("huisarts",)}, "to_org_ids"),
+    ({"categories": ("geloof",)}, "categories"),
+    ({"valid_until": dt.date(2024, 1, 1)}, "valid_until"),
+], ids=["no recipient", "no data", "recipient outside the case", "unknown category",
+        "ends before it was made"])
+def test_a_breach_of_secrecy_names_what_it_weighed(app, build, wide_jgz_case, kwargs, field):
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        _weigh(app, build, wide_jgz_case, ALL_YES, **kwargs)
+    assert refused.value.field == field
     assert build.counts() == before

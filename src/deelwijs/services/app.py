@@ -45,6 +45,9 @@ class App:
     _rulesets: dict[str, Ruleset] = field(default_factory=dict)
 
     def transaction(self):
+        """One unit of work. Its session carries the keyring (as every session of this app
+        does), so that every service writes the processing log entry of what it does in this
+        same transaction."""
         return db.transaction(self.sessions)
 
     def ruleset(self, version: orm.RulesetVersion) -> Ruleset:
@@ -78,4 +81,5 @@ def open_app(config: settings_mod.Settings | None = None, migrate: bool | None =
         db.ensure_ready(engine, config.embedded)
     elif migrate:
         db.upgrade(engine)
-    return App(config, engine, db.session_factory(engine), keyring_for(config))
+    keys = keyring_for(config)
+    return App(config, engine, db.session_factory(engine, {"deelwijs_keys": keys}), keys)

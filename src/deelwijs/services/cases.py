@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ScalarSelect, exists, select
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from deelwijs.domain import codes
 from deelwijs.domain import exceptions as exc_domain
 from deelwijs.domain import workflow as wf
 from deelwijs.domain.ruleset import Ruleset
+from deelwijs.services import audit
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.storage import orm
 
@@ -116,6 +118,50 @@ def update_meeting(session: Session, meeting_id: int, expected_version: int,
     return meeting
 
 
+def _minute_case(session: Session, agenda_item_id: int) -> orm.Case:
+    return session.scalars(select(orm.Case).join(orm.Meeting, orm.Meeting.case_id == orm.Case.id)
+                           .join(orm.AgendaItem, orm.AgendaItem.meeting_id == orm.Meeting.id)
+                           .where(orm.AgendaItem.id == agenda_item_id)).one()
+
+
+def _set_minute_text(session: Session, minute: orm.Minute, case: orm.Case, text: str
+                     ) -> orm.Youth | None:
+    """About an identifiable youth the text is encrypted with the youth's key; in an anonymous
+    case it is kept as is. Returns the youth (the caller logs the writing once it is saved)."""
+    youth = session.get(orm.Youth, case.youth_id) if case.youth_id is not None else None
+    if youth is None:
+        minute.text, minute.text_enc = text, None
+        return None
+    if youth.key_wrapped is None:
+        raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "text")
+    keys = audit.keys_of(session)
+    minute.text, minute.text_enc = "", keys.encrypt(keys.unwrap(youth.key_wrapped), text)
+    return youth
+
+
+def _log_minute(session: Session, case: orm.Case, youth: orm.Youth | None,
+                by: orm.Professional) -> None:
+    if youth is None:
+        return
+    audit.log_system(session, region_id=case.region_id, name=case.purpose, actie="minute",
+                     youth_id=youth.id, categories=[], professional=by,
+                     uitvoerder=session.get(orm.Organisation, by.organisation_id),
+                     verwerking=f"Casusoverleg {case.purpose}",
+                     verwerking_id=f"deelwijs:casus:{case.id}")
+
+
+def minute_text(session: Session, minute: orm.Minute) -> str:
+    """The text of a minute ('[vernietigd]' once the youth's key was destroyed)."""
+    if minute.text_enc is None:
+        return minute.text
+    case = _minute_case(session, minute.agenda_item_id)
+    youth = session.get(orm.Youth, case.youth_id)
+    if youth is None or youth.key_wrapped is None:
+        return "[vernietigd]"
+    keys = audit.keys_of(session)
+    return keys.decrypt(keys.unwrap(youth.key_wrapped), minute.text_enc)
+
+
 def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Professional,
                  minute_id: int | None = None, expected_version: int | None = None
                  ) -> orm.Minute:
@@ -124,18 +170,23 @@ def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Profe
         raise Invalid("missing_field", "een verslag heeft tekst", "text")
     if minute_id is None:
         item = _get(session, orm.AgendaItem, agenda_item_id, "agendapunt", "agenda_item")
-        minute = orm.Minute(agenda_item_id=item.id, text=text, updated_by_id=by.id)
+        minute = orm.Minute(agenda_item_id=item.id, text="", updated_by_id=by.id)
+        case = _minute_case(session, item.id)
+        youth = _set_minute_text(session, minute, case, text)
         session.add(minute)
         session.flush()
+        _log_minute(session, case, youth, by)
         return minute
     minute = _get(session, orm.Minute, minute_id, "verslag", "minute")
     if expected_version is None or minute.version != expected_version:
         raise Conflict("conflict", f"het verslag is intussen gewijzigd (versie "
                        f"{minute.version}, u zag {expected_version}); laad opnieuw",
                        "expected_version")
-    minute.text = text
+    case = _minute_case(session, minute.agenda_item_id)
+    youth = _set_minute_text(session, minute, case, text)
     minute.updated_by_id = by.id
     _save(session, "het verslag")
+    _log_minute(session, case, youth, by)
     return minute
 
 
@@ -155,9 +206,17 @@ def add_action(session: Session, meeting: orm.Meeting, owner: orm.Professional,
     return action
 
 
+SCOPED_KINDS = ("conflict_of_duties", "vital_interest")
+
+
 def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[str, str],
-                     by: orm.Professional, at: dt.datetime) -> orm.ExceptionRecord:
-    """The written weighing (each question answered, by whom, when)."""
+                     by: orm.Professional, at: dt.datetime, *,
+                     to_org_ids: list[int] | None = None, categories: list[str] | None = None,
+                     valid_until: dt.date | None = None) -> orm.ExceptionRecord:
+    """The written weighing (each question answered, by whom, when) and what it is about: the
+    recipients and categories weighed, and until when it holds. A breach of secrecy (conflict
+    of duties) or an emergency (vital interest) is weighed for a particular disclosure, so those
+    must name both; for a compatible purpose or a legal duty empty means the whole case."""
     if kind not in exc_domain.KINDS:
         raise Invalid("unknown_code", f"onbekende uitzondering '{kind}' (kies uit "
                       f"{', '.join(exc_domain.KINDS)})", "kind")
@@ -166,13 +225,56 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     unknown = [k for k in answers if k not in questions]
     if unknown:
         raise Invalid("unknown_field", f"onbekende vraag: {', '.join(unknown)}", "answers")
+    to_org_ids, categories = list(to_org_ids or []), list(categories or [])
+    if kind in SCOPED_KINDS and not to_org_ids:
+        raise Invalid("missing_field", "een afweging bij deze uitzondering noemt aan wie u "
+                      "verstrekt", "to_org_ids")
+    if kind in SCOPED_KINDS and not categories:
+        raise Invalid("missing_field", "een afweging bij deze uitzondering noemt welke "
+                      "gegevens u verstrekt", "categories")
+    taking_part = {o.id for o in participants(session, case)}
+    for org_id in to_org_ids:
+        if org_id not in taking_part:
+            raise Invalid("not_a_participant", f"organisatie {org_id} neemt geen deel aan "
+                          "deze casus", "to_org_ids")
+    for c in categories:
+        if c not in codes.CATEGORIES:
+            raise Invalid("unknown_code", f"onbekende gegevenscategorie '{c}'", "categories")
+    if valid_until is not None and valid_until < at.date():
+        raise Invalid("invalid_date", "een afweging kan niet aflopen vóór ze is gemaakt",
+                      "valid_until")
     row = orm.ExceptionRecord(
         case_id=case.id, kind=kind, complete=complete, recorded_by_id=by.id, recorded_at=at,
         answers=[{"question": questions[k], "key": k, "answer": v, "by": by.id,
-                  "at": at.isoformat()} for k, v in answers.items()])
+                  "at": at.isoformat()} for k, v in answers.items()],
+        to_org_ids=to_org_ids, categories=categories, valid_until=valid_until)
     session.add(row)
     session.flush()
     return row
+
+
+def weighing_covers(row, to_org_id: int, categories: list[str], day: dt.date) -> bool:
+    """A complete weighing counts for a disclosure to `to_org_id` of `categories` on `day`
+    only when it named that recipient and every one of those categories (or left them open)
+    and holds on that day."""
+    return (row.complete and (not row.to_org_ids or to_org_id in row.to_org_ids)
+            and (not row.categories or set(categories) <= set(row.categories))
+            and row.recorded_at.date() <= day
+            and (row.valid_until is None or day <= row.valid_until))
+
+
+_WEIGHINGS = (select(orm.ExceptionRecord.kind, orm.ExceptionRecord.complete,
+                     orm.ExceptionRecord.to_org_ids, orm.ExceptionRecord.categories,
+                     orm.ExceptionRecord.recorded_at, orm.ExceptionRecord.valid_until)
+              .where(orm.ExceptionRecord.case_id == bindparam("case_id"),
+                     orm.ExceptionRecord.complete.is_(True)))
+
+
+def documented_for(session: Session, case_id: int, to_org_id: int, categories: list[str],
+                   day: dt.date) -> set[str]:
+    """The kinds of exception a complete weighing in this case documents for this disclosure."""
+    return {r.kind for r in session.execute(_WEIGHINGS, {"case_id": case_id})
+            if weighing_covers(r, to_org_id, categories, day)}
 
 
 def exception_documented(case_id: int, kind: str) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from deelwijs.domain import codes
 from deelwijs.domain.consent import ConsentVersion
+from deelwijs.services import audit
 from deelwijs.services.errors import Conflict, Invalid, NotFound
 from deelwijs.storage import orm
 
@@ -79,7 +80,20 @@ def record(session: Session, youth: orm.Youth, role: str, answer: str, purposes:
         recorded_by_id=recorded_by.id if recorded_by else None)
     session.add(row)
     session.flush()
+    _log(session, youth, row, recorded_by)
     return row
+
+
+def _log(session: Session, youth: orm.Youth, row: orm.ConsentRecord,
+         by: orm.Professional | None) -> None:
+    audit.log_system(
+        session, region_id=youth.region_id, name="registratie", actie="consent",
+        youth_id=youth.id, categories=list(row.categories), professional=by,
+        handeling="Vastleggen toestemming" if row.version == 1 else "Wijzigen toestemming",
+        uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+        extra={"toestemming": {"reeks": row.series, "versie": row.version,
+                               "antwoord": row.answer, "rol": row.role,
+                               "doelen": list(row.purposes)}})
 
 
 def latest(session: Session, series: str) -> orm.ConsentRecord:
@@ -123,6 +137,7 @@ def change(session: Session, series: str, expected_version: int, answer: str,
     except IntegrityError:
         raise Conflict("conflict", "deze toestemming is tegelijk door iemand anders "
                        "gewijzigd; laad opnieuw", "expected_version") from None
+    _log(session, session.get(orm.Youth, row.youth_id), row, recorded_by)
     return row
 
 

@@ -22,9 +22,9 @@ from deelwijs.domain.errors import RequestError
 from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
+from deelwijs.services import audit, registry, youths
 from deelwijs.services import cases as case_svc
 from deelwijs.services import consent as consent_svc
-from deelwijs.services import registry, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import orm
@@ -106,7 +106,9 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Pr
         recipient["mandate"] = stored["mandate"]
     if to_org.domain:
         recipient["domain"] = to_org.domain
-    documented = {k for k in exc_domain.KINDS if stored.get(k)}
+    documented = set()
+    if any(stored.get(k) for k in exc_domain.KINDS):  # weighed in this case: but for this?
+        documented = case_svc.documented_for(session, case.id, to_org.id, categories, day)
     context: dict = {"bulk": False, "wams_in_force": bool(region.wams_in_force)}
     scope = stored.get("scope")
     if scope is not None:
@@ -221,7 +223,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
                    youth_id: int | None, purpose: str | None, hat: str | None, task: str,
                    meeting_id: int | None
                    ) -> tuple[orm.RulesetVersion, dict, dict,
-                              tuple[orm.Professional, orm.Organisation, orm.Case | None]]:
+                              tuple[orm.Professional, orm.Organisation, orm.Case | None,
+                                    orm.Organisation, orm.Youth | None]]:
     """decide_stored, also returning the rows it loaded (professional, discloser, case), so
     that record() does not load them again. (The session's identity map holds rows only
     weakly: a row nobody references is loaded anew by the next session.get.)"""
@@ -272,7 +275,7 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
             raise Invalid(p.code, p.message, field) from None
         answers.append(to_json(decide(parsed, ruleset), False))
     return (version, _merge(ruleset, answers, list(categories)), {"requests": requests},
-            (pro, from_org, case))
+            (pro, from_org, case, to_org, youth))
 
 
 def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
@@ -281,39 +284,80 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
            purpose: str | None = None, hat: str | None = None, task: str = "both",
            meeting_id: int | None = None) -> orm.Disclosure:
     """Decide and record a disclosure. Content is kept only for allowed items: a denied item
-    stores nothing of the data, only the decision that says why."""
+    stores nothing of the data, only the decision that says why. About an identifiable youth
+    the content is encrypted with the youth's own key. The processing log gets one entry (a
+    disclosure, or a refused attempt), in the same transaction."""
+    started = audit.now()
     if kind not in KINDS:
         raise Invalid("unknown_code", f"soort verstrekking is {', '.join(KINDS)}", "kind")
-    version, decision, _, (pro, from_org, case) = _decide_stored(
+    version, decision, _, (pro, from_org, case, to_org, youth) = _decide_stored(
         session, app, professional_id=professional_id, to_org_id=to_org_id,
         categories=list(contents), day=day, case_id=case_id, youth_id=youth_id,
         purpose=purpose, hat=hat, task=task, meeting_id=meeting_id)
+    youth_id = case.youth_id if case else youth_id
     row = session.scalars(_INSERT_DISCLOSURE, [dict(
         region_id=from_org.region_id,
-        youth_id=case.youth_id if case else youth_id, case_id=case_id,
+        youth_id=youth_id, case_id=case_id,
         meeting_id=meeting_id, from_org_id=pro.organisation_id, to_org_id=to_org_id,
         professional_id=pro.id, hat=hat, purpose=decision.get("purpose", purpose or ""),
         kind=kind, outcome=decision["outcome"], decision=decision,
         ruleset_version_id=version.id, ruleset_digest=version.digest, disclosed_on=day)],
         execution_options=_RENDER_NULLS).one()
+    key = app.keys.unwrap(youth.key_wrapped) if youth is not None else None
     items = []
     for item in decision["items"]:
         allowed = item["outcome"] == "allow"
+        text = contents[item["data"]] if allowed else None
         items.append(dict(
             disclosure_id=row.id, category=item["data"], outcome=item["outcome"],
             codes=item["grounds"] if allowed else item["reasons"], rules=item["rules"],
-            content=contents[item["data"]] if allowed else None))
+            content=text if key is None else None,
+            content_enc=app.keys.encrypt(key, text) if key is not None and text is not None
+            else None))
     session.execute(_INSERT_ITEMS, items, execution_options=_RENDER_NULLS)
+    allowed_cats = [i["data"] for i in decision["items"] if i["outcome"] == "allow"]
+    audit.log(
+        session, app.keys, region_id=from_org.region_id,
+        actie="deny" if decision["outcome"] == "deny" else "disclose",
+        activity=audit.activity(version.ruleset_id, row.purpose),
+        activity_version=audit.version_label(version.version, version.digest),
+        youth_id=youth_id,
+        categories=allowed_cats or [i["data"] for i in decision["items"]],
+        handeling=f"Verstrekking ({kind})", verwerking=f"Casusoverleg {row.purpose}",
+        verwerking_id=f"deelwijs:casus:{case_id}" if case_id else f"deelwijs:verstrekking:{row.id}",
+        professional=pro, uitvoerder=from_org, afnemer=to_org, hat=hat, tijdstip=started,
+        decision=audit.decision_summary(decision, version.digest),
+        extra={"verstrekking": row.id})
     return row
 
 
-def view(session: Session, row: orm.Disclosure, with_content: bool = False) -> dict:
+def content_of(app: App, youth: orm.Youth | None, item: orm.DisclosureItem) -> str | None:
+    """The content of an allowed item (decrypted with the youth's key; '[vernietigd]' when
+    that key was destroyed)."""
+    if item.content_enc is None:
+        return item.content
+    if youth is None or youth.key_wrapped is None:
+        return "[vernietigd]"
+    return app.keys.decrypt(app.keys.unwrap(youth.key_wrapped), item.content_enc)
+
+
+def view(session: Session, row: orm.Disclosure, with_content: bool = False,
+         app: App | None = None) -> dict:
+    """A disclosure as JSON; with the content of its allowed items when asked (decrypted: pass
+    the app; the caller logs that read)."""
     items = session.scalars(select(orm.DisclosureItem).where(
         orm.DisclosureItem.disclosure_id == row.id).order_by(orm.DisclosureItem.id)).all()
-    return _view(row, items, with_content)
+    content = None
+    if with_content:
+        if app is None:
+            raise ValueError("reading content needs the app's keys")
+        youth = session.get(orm.Youth, row.youth_id) if row.youth_id is not None else None
+        content = {i.id: content_of(app, youth, i) for i in items}
+    return _view(row, items, content)
 
 
-def _view(row: orm.Disclosure, items: list[orm.DisclosureItem], with_content: bool) -> dict:
+def _view(row: orm.Disclosure, items: list[orm.DisclosureItem],
+          content: dict[int, str | None] | None) -> dict:
     return {
         "id": row.id, "youth_id": row.youth_id, "case_id": row.case_id,
         "from_org": row.from_org_id, "to_org": row.to_org_id,
@@ -321,7 +365,7 @@ def _view(row: orm.Disclosure, items: list[orm.DisclosureItem], with_content: bo
         "kind": row.kind, "outcome": row.outcome, "on": row.disclosed_on.isoformat(),
         "ruleset_digest": row.ruleset_digest,
         "items": [{"data": i.category, "outcome": i.outcome, "codes": i.codes,
-                   "rules": i.rules, **({"content": i.content} if with_content else {})}
+                   "rules": i.rules, **({"content": content[i.id]} if content is not None else {})}
                   for i in items],
         "explanation": row.decision.get("explanation", ""),
     }
@@ -337,7 +381,7 @@ def list_for_youth(session: Session, youth_id: int, limit: int = 1000) -> list[d
                 orm.DisclosureItem.disclosure_id.in_(list(items)))
                 .order_by(orm.DisclosureItem.id)):
             items[item.disclosure_id].append(item)
-    return [_view(r, items[r.id], False) for r in rows]
+    return [_view(r, items[r.id], None) for r in rows]
 
 
 def count(session: Session) -> int:

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from deelwijs.services import cases, disclosures, youths
+from deelwijs.services import audit, cases, disclosures, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, Refused
 from deelwijs.storage import orm
@@ -50,4 +50,12 @@ def identify_case(session: Session, app: App, case_id: int, youth_id: int,
                       f"de casus kan niet op naam: identificerende gegevens mogen niet naar "
                       f"{names}. {first['items'][0]['explanation']}", "youth")
     session.flush()
+    audit.log_system(
+        session, region_id=case.region_id, name=case.purpose, actie="identify",
+        youth_id=youth.id, categories=["identificatie"], professional=pro,
+        uitvoerder=session.get(orm.Organisation, pro.organisation_id),
+        verwerking=f"Casusoverleg {case.purpose}", verwerking_id=f"deelwijs:casus:{case.id}",
+        decision={"uitkomst": "allow", "ontvangers": sorted(decisions),
+                  "ruleset_digest": next(iter(decisions.values()))["ruleset"]["digest"]
+                  if decisions else None})
     return decisions

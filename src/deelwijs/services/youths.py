@@ -11,6 +11,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from deelwijs.crypto import Keyring
 from deelwijs.domain.consent import age_on
+from deelwijs.services import audit
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import orm
 
@@ -28,8 +29,10 @@ def validate_bsn(bsn: str, field: str = "bsn") -> str:
 def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
                  birth: dt.date, today: dt.date, bsn: str | None = None,
                  school: orm.Organisation | None = None,
-                 guardians: list[dict] | None = None) -> orm.Youth:
-    """guardians: [{"name": ..., "relation": "moeder", "gezag": true}, ...]"""
+                 guardians: list[dict] | None = None,
+                 by: orm.Professional | None = None) -> orm.Youth:
+    """guardians: [{"name": ..., "relation": "moeder", "gezag": true}, ...]. Logged as a
+    registration (by the professional `by`, or by the administrator)."""
     if not name or not name.strip():
         raise Invalid("missing_field", "de jongere heeft een naam", "name")
     if birth > today:
@@ -71,6 +74,11 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
                                             relation=g.get("relation", "ouder"),
                                             has_gezag=g["gezag"]))
     session.flush()
+    audit.log_system(session, region_id=region.id, name="registratie", actie="create",
+                     youth_id=youth.id, professional=by,
+                     categories=["identificatie", *(["bsn"] if bsn else [])],
+                     handeling="Registreren jongere en ouders",
+                     uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None)
     return youth
 
 
@@ -123,6 +131,18 @@ def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date) -> dict:
                        "relation": g.relation, "gezag": g.has_gezag}
                       for g in youth.guardians],
     }
+
+
+def read_youth(session: Session, keys: Keyring, youth_id: int, today: dt.date,
+               by: orm.Professional | None = None) -> dict:
+    """A youth's record, decrypted, for someone to read: the read is logged."""
+    youth = get_youth(session, youth_id)
+    view = youth_view(keys, youth, today)
+    audit.log_system(session, region_id=youth.region_id, name="registratie", actie="read",
+                     youth_id=youth.id, professional=by, categories=["identificatie"],
+                     handeling="Inzien gegevens jongere", keys=keys,
+                     uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None)
+    return view
 
 
 def list_youths(session: Session, keys: Keyring, region: orm.Region, today: dt.date,

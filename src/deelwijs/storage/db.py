@@ -79,8 +79,8 @@ def ensure_ready(engine: Engine, embedded: bool) -> None:
     )
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, info: dict | None = None) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, info=info or {})
 
 
 @contextmanager

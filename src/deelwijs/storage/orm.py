@@ -15,6 +15,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -253,7 +254,9 @@ class Minute(Base):
     __tablename__ = "minute"
     id: Mapped[int] = mapped_column(primary_key=True)
     agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # "" when encrypted
+    # about an identifiable youth: encrypted with the youth's key (shredded with it)
+    text_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
@@ -272,7 +275,10 @@ class Action(Base):
 
 class ExceptionRecord(Base):
     """A documented weighing: conflict of duties, vital interest, compatible purpose or a legal
-    duty. Only a complete record (every question answered) makes the engine's fact true."""
+    duty. Only a complete record (every question answered) makes the engine's fact true, and
+    only for what was weighed: the recipients and categories named (empty: every participant
+    or category, allowed only for compatible purpose and legal duty), from the day it was
+    recorded until `valid_until` (if set)."""
 
     __tablename__ = "exception_record"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -282,6 +288,9 @@ class ExceptionRecord(Base):
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    to_org_ids: Mapped[list] = mapped_column(JSON, default=list)
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Disclosure(Base):
@@ -319,7 +328,9 @@ class DisclosureItem(Base):
     outcome: Mapped[str] = mapped_column(String(8))
     codes: Mapped[list] = mapped_column(JSON)
     rules: Mapped[list] = mapped_column(JSON)
-    content: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)  # anonymous cases only
+    # identifiable youth: encrypted with the youth's key (shredded with it)
+    content_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     disclosure: Mapped[Disclosure] = relationship(back_populates="items")
 
 
@@ -347,3 +358,126 @@ class WorkflowStep(Base):
     taken_on: Mapped[dt.date] = mapped_column(Date)
     professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+# --- the processing log (verwerkingenlogging) ------------------------------------------------
+
+# a 64-bit key on PostgreSQL, SQLite's rowid there (BIGINT is not a rowid alias in SQLite)
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class LogHead(Base):
+    """One per region: the size of the region's log and the Merkle frontier (the roots of the
+    perfect subtrees). Every writer updates this row first, so the database, not a process,
+    orders the leaves: the row lock serialises appends across processes and machines."""
+
+    __tablename__ = "log_head"
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class LogEntry(Base):
+    """One processing of personal data (a VNG verwerkingsactie / Logboek Dataverwerkingen
+    line), one per data subject. Append-only: on PostgreSQL a trigger refuses UPDATE and
+    DELETE, except the retention run's removal of a body past its term (the leaf hash stays).
+
+    `body` is the canonical JSON of the entry; the leaf is SHA-256(0x00 || header || body) with
+    the header built from the indexed columns, so an edit of any of them changes the leaf."""
+
+    __tablename__ = "log_entry"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    actie_id: Mapped[str] = mapped_column(String(36), unique=True)
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    activity_id: Mapped[str] = mapped_column(String(120))
+    registered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    body: Mapped[str | None] = mapped_column(Text)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    mac: Mapped[bytes] = mapped_column(LargeBinary)
+    pruned_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("region_id", "seq", name="uq_log_entry_region_seq"),)
+
+
+class LogCheckpoint(Base):
+    """A signed tree head: size and root of a region's log, as a C2SP signed note (Ed25519)."""
+
+    __tablename__ = "log_checkpoint"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    __table_args__ = (UniqueConstraint("region_id", "size", name="uq_log_checkpoint_region_size"),)
+
+
+# --- rights of the data subject, retention, breaches ------------------------------------------
+
+
+class RightsRequest(Base):
+    """A request under AVG art. 15–18 or 21 (inzage, rectificatie, wissing, beperking,
+    bezwaar), who asked it, and what was decided. An honoured restriction or objection stays in
+    force (from `decided_on` until `ends_on`) and is read by every later disclosure."""
+
+    __tablename__ = "rights_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    requester: Mapped[str] = mapped_column(String(16))  # youth | parent
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardian.id"))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    scope: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16))  # toegewezen | afgewezen | deels
+    motivation: Mapped[str] = mapped_column(Text, default="")
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("professional.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class YouthCorrection(Base):
+    """Rectification history: the old and new value, encrypted with the youth's key."""
+
+    __tablename__ = "youth_correction"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("rights_request.id"))
+    field: Mapped[str] = mapped_column(String(32))
+    old_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    new_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    corrected_on: Mapped[dt.date] = mapped_column(Date)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("professional.id"))
+
+
+class Breach(Base):
+    """A personal-data breach (AVG art. 33/34): the 72-hour deadline to the Autoriteit
+    Persoonsgegevens, the affected youths and whether they must be informed."""
+
+    __tablename__ = "breach"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    discovered_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ap_deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+    description: Mapped[str] = mapped_column(Text)
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    risk: Mapped[str] = mapped_column(String(16))  # onwaarschijnlijk | risico | hoog
+    measures: Mapped[str] = mapped_column(Text, default="")
+    ap_notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ap_reference: Mapped[str | None] = mapped_column(String(100))
+    no_notification_reason: Mapped[str | None] = mapped_column(Text)
+    partners_notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BreachSubject(Base):
+    __tablename__ = "breach_subject"
+    breach_id: Mapped[int] = mapped_column(ForeignKey("breach.id"), primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), primary_key=True)
+    must_inform: Mapped[bool] = mapped_column(Boolean)
+    informed_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -1,0 +1,372 @@
+"""The processing log (verwerkingenlogging): every processing of personal data writes an entry
+in the same transaction as the action; if the entry cannot be written, the action fails.
+
+An entry carries the fields of the VNG Verwerkingenlogging API 0.9 `verwerkingsactie` and the
+Logboek Dataverwerkingen trace and span ids; the data subject is a keyed pseudonym. Each entry
+is a leaf of the region's Merkle tree (RFC 6962). The order of leaves is assigned by the
+database: a writer first increments the region's `log_head` row, whose lock serialises
+appends across processes and machines until the transaction ends, so write the entry as late
+in the transaction as possible. Signed checkpoints (C2SP signed notes, Ed25519) are written
+every CHECKPOINT_EVERY entries and on demand.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import json
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from deelwijs import __version__
+from deelwijs.crypto import Keyring
+from deelwijs.domain import checkpoint as cp
+from deelwijs.domain import merkle
+from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.storage import orm
+
+SYSTEEM = f"Deelwijs {__version__}"
+GEGEVENSBRON = "deelwijs"
+CHECKPOINT_EVERY = int(os.environ.get("DEELWIJS_CHECKPOINT_EVERY", "1000"))
+# the log's retention (bewaartermijn of the entries themselves, not of the data): the longest
+# term of the data it is about (a youth-care file, 20 years) plus a margin for audits
+LOG_RETENTION = "P25Y"
+
+# what the VNG spec calls actieNaam (infinitive verb + noun), per kind of processing
+ACTIONS = {
+    "create": "Registreren persoonsgegevens",
+    "read": "Raadplegen persoonsgegevens",
+    "disclose": "Verstrekken persoonsgegevens",
+    "deny": "Weigeren verstrekking",
+    "export": "Exporteren persoonsgegevens",
+    "correct": "Corrigeren persoonsgegevens",
+    "erase": "Vernietigen persoonsgegevens",
+    "restrict": "Beperken verwerking",
+    "object": "Vastleggen bezwaar",
+    "consent": "Vastleggen toestemming",
+    "inzage": "Verstrekken inzage",
+    "minute": "Vastleggen verslag",
+    "identify": "Identificeren casus",
+    "breach": "Registreren datalek",
+}
+
+
+# --- trace context (W3C traceparent, Logboek Dataverwerkingen trace_id / span_id) -----------
+
+@dataclass(frozen=True)
+class Trace:
+    trace_id: str  # 32 hex
+    parent_span_id: str | None  # 16 hex, the caller's span
+    foreign: bool = False  # came in from another system (traceparent header)
+
+    def traceparent(self, span_id: str) -> str:
+        """The header to pass on to the next system."""
+        return f"00-{self.trace_id}-{span_id}-01"
+
+
+_TRACE: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("deelwijs_trace",
+                                                                     default=None)
+
+
+def parse_traceparent(header: str | None) -> Trace | None:
+    """A W3C traceparent ('00-<32 hex>-<16 hex>-<2 hex>'), or None when absent or invalid
+    (an invalid header starts a new trace, as the W3C spec says)."""
+    if not header:
+        return None
+    parts = header.strip().lower().split("-")
+    if len(parts) != 4 or len(parts[1]) != 32 or len(parts[2]) != 16 or parts[0] == "ff":
+        return None
+    try:
+        int(parts[1], 16), int(parts[2], 16)
+    except ValueError:
+        return None
+    if set(parts[1]) == {"0"} or set(parts[2]) == {"0"}:
+        return None
+    return Trace(parts[1], parts[2], foreign=True)
+
+
+@contextmanager
+def trace(traceparent: str | None = None) -> Iterator[Trace]:
+    """Run a unit of work (a CLI command, later an HTTP request) under one trace: continue the
+    caller's trace when a valid traceparent came in, else start a new one."""
+    current = parse_traceparent(traceparent) or Trace(secrets.token_hex(16), None)
+    token = _TRACE.set(current)
+    try:
+        yield current
+    finally:
+        _TRACE.reset(token)
+
+
+def current_trace() -> Trace:
+    found = _TRACE.get()
+    if found is None:
+        found = Trace(secrets.token_hex(16), None)
+        _TRACE.set(found)
+    return found
+
+
+# --- writing -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Written:
+    seq: int
+    actie_id: str
+    span_id: str
+    leaf_hash: bytes
+
+
+def canonical(obj) -> str:
+    """The canonical JSON of an entry body: sorted keys, no whitespace, UTF-8 text."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+
+
+def leaf_data(region_id: int, seq: int, actie_id: str, subject: str | None, activity_id: str,
+              registered_at: dt.datetime, body: str) -> bytes:
+    """The bytes of a leaf: a header of the indexed columns, then the canonical body."""
+    return (f"{region_id}\n{seq}\n{actie_id}\n{subject or ''}\n{activity_id}\n"
+            f"{registered_at.isoformat()}\n{body}").encode()
+
+
+_BUMP = (update(orm.LogHead).where(orm.LogHead.region_id == bindparam("r"))
+         .values(size=orm.LogHead.size + 1)
+         .returning(orm.LogHead.size, orm.LogHead.frontier))
+_SET_FRONTIER = (update(orm.LogHead).where(orm.LogHead.region_id == bindparam("r"))
+                 .values(frontier=bindparam("f")))
+_INSERT_ENTRY = insert(orm.LogEntry)
+
+
+def _ensure_head(session: Session, region_id: int) -> None:
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orm.LogHead)
+    session.execute(ins.values(region_id=region_id, size=0, frontier=b"")
+                    .on_conflict_do_nothing(index_elements=["region_id"]))
+
+
+def now() -> dt.datetime:
+    """The application's clock for `tijdstip` (taken when an action starts, UTC)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+_now = now
+
+
+def activity(ruleset_id: str, purpose: str) -> str:
+    """The processing activity (art. 30 register) an entry references."""
+    return f"{ruleset_id}/{purpose}"
+
+
+def decision_summary(decision: dict, digest: str) -> dict:
+    """What allowed or refused a disclosure, for its log entry: outcome, per category the
+    grounds or reasons and the rule ids, and the ruleset digest."""
+    return {"uitkomst": decision["outcome"], "ruleset_digest": digest,
+            "items": [{"gegeven": i["data"], "uitkomst": i["outcome"],
+                       ("gronden" if i["outcome"] == "allow" else "redenen"):
+                       i["grounds"] if i["outcome"] == "allow" else i["reasons"],
+                       "regels": i["rules"]} for i in decision["items"]]}
+
+
+def keys_of(session: Session) -> Keyring:
+    """The keyring of the app that opened this session (App.transaction puts it there)."""
+    keys = session.info.get("deelwijs_keys")
+    if keys is None:
+        raise RuntimeError("this session was not opened by App.transaction(): no keys to log "
+                           "with, and no processing goes unlogged")
+    return keys
+
+
+_ACTIVE = (select(orm.RulesetVersion.ruleset_id, orm.RulesetVersion.version,
+                  orm.RulesetVersion.digest)
+           .join(orm.RulesetActivation,
+                 orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
+           .where(orm.RulesetActivation.region_id == bindparam("r"))
+           .order_by(orm.RulesetActivation.activated_on.desc(), orm.RulesetActivation.id.desc())
+           .limit(1))
+
+
+def version_label(version: str, digest: str) -> str:
+    """An activity's version as the register states it (register.version)."""
+    return f"{version}@{digest}"
+
+
+def region_activity(session: Session, region_id: int, name: str) -> tuple[str, str]:
+    """(activity id, version) of one of the region's activities under its newest ruleset:
+    a purpose, or one of the register's own activities (registratie, rechten, …). A region
+    without an active ruleset works under the model covenant's register."""
+    row = session.execute(_ACTIVE, {"r": region_id}).first()
+    if row is None:
+        from deelwijs.rules import loader
+        model = loader.resolve("model-convenant")
+        return activity(model.id, name), version_label(model.version, model.digest)
+    return activity(row.ruleset_id, name), version_label(row.version, row.digest)
+
+
+def log_system(session: Session, *, region_id: int, name: str, **kw) -> Written:
+    """log() under one of the region's activities, looked up by name."""
+    act, version = region_activity(session, region_id, name)
+    return log(session, region_id=region_id, activity=act, activity_version=version, **kw)
+
+
+def log(session: Session, keys: Keyring | None = None, *, region_id: int, actie: str,
+        activity: str, activity_version: str, youth_id: int | None = None,
+        categories: list[str] = (),
+        handeling: str | None = None, verwerking: str | None = None,
+        verwerking_id: str | None = None, professional: orm.Professional | None = None,
+        uitvoerder: orm.Organisation | None = None, afnemer: orm.Organisation | None = None,
+        decision: dict | None = None, hat: str | None = None, tijdstip: dt.datetime | None = None,
+        vertrouwelijkheid: str = "vertrouwelijk", status: int = 1,
+        betrokkenheid: str = "jeugdige", extra: dict | None = None) -> Written:
+    """Write one entry (in the caller's transaction). `decision` is what allowed or refused the
+    processing: {"uitkomst", "gronden"|"redenen", "regels", "ruleset_digest"}."""
+    if actie not in ACTIONS:
+        raise ValueError(f"unknown log action {actie!r}")
+    keys = keys or keys_of(session)
+    trace_ = current_trace()
+    span_id = secrets.token_hex(8)
+    actie_id = str(uuid.uuid4())
+    subject = keys.subject(youth_id) if youth_id is not None else None
+    registered_at = _now()
+    body = {
+        "actieNaam": ACTIONS[actie],
+        "actie": actie,
+        "handelingNaam": handeling or ACTIONS[actie],
+        "verwerkingNaam": verwerking,
+        "verwerkingId": verwerking_id,
+        "verwerkingsactiviteitId": activity,
+        "verwerkingsactiviteitVersie": activity_version,
+        "vertrouwelijkheid": vertrouwelijkheid,
+        "bewaartermijn": LOG_RETENTION,
+        "uitvoerder": (uitvoerder.oin or f"deelwijs:org:{uitvoerder.id}") if uitvoerder else None,
+        "systeem": SYSTEEM,
+        "gebruiker": professional.pseudonym if professional is not None else "beheer",
+        "gegevensbron": GEGEVENSBRON,
+        "soortAfnemerId": ("OIN" if afnemer.oin else "deelwijs") if afnemer else None,
+        "afnemerId": (afnemer.oin or f"deelwijs:org:{afnemer.id}") if afnemer else None,
+        "tijdstip": (tijdstip or registered_at).isoformat(),
+        "verwerkteObjecten": [] if subject is None else [{
+            "objecttype": "persoon", "soortObjectId": "deelwijs-pseudoniem",
+            "objectId": subject, "betrokkenheid": betrokkenheid,
+            "verwerkteSoortenGegevens": [{"soortGegeven": c} for c in categories]}],
+        "trace_id": trace_.trace_id,
+        "span_id": span_id,
+        "parent_span_id": trace_.parent_span_id,
+        "foreign_operation": ({"trace_id": trace_.trace_id, "span_id": trace_.parent_span_id}
+                              if trace_.foreign else None),
+        "status_code": status,
+        "besluit": ({**decision, **({"pet": hat} if hat else {})} if decision is not None
+                    else None),
+        **(extra or {}),
+    }
+    text = canonical(body)
+    row = session.execute(_BUMP, {"r": region_id}).first()
+    if row is None:
+        _ensure_head(session, region_id)
+        row = session.execute(_BUMP, {"r": region_id}).first()
+    size, blob = row
+    seq = size - 1
+    leaf = merkle.leaf_hash(leaf_data(region_id, seq, actie_id, subject, activity,
+                                      registered_at, text))
+    frontier = merkle.Frontier.from_bytes(seq, blob)
+    frontier.append(leaf)
+    session.execute(_INSERT_ENTRY, [dict(
+        region_id=region_id, seq=seq, actie_id=actie_id, subject=subject,
+        activity_id=activity, registered_at=registered_at, body=text, leaf_hash=leaf,
+        mac=keys.entry_mac(seq, leaf), pruned_at=None)])
+    session.execute(_SET_FRONTIER, {"r": region_id, "f": frontier.to_bytes()})
+    if size % CHECKPOINT_EVERY == 0:
+        _sign(session, keys, region_id, size, frontier.root())
+    return Written(seq, actie_id, span_id, leaf)
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+def origin(session: Session, region_id: int) -> str:
+    code = session.scalar(select(orm.Region.code).where(orm.Region.id == region_id))
+    return f"deelwijs/{code}/verwerkingslog"
+
+
+KEY_NAME = "deelwijs"
+
+
+def _sign(session: Session, keys: Keyring, region_id: int, size: int, root: bytes
+          ) -> orm.LogCheckpoint:
+    note = cp.sign(keys.signing_key, KEY_NAME, origin(session, region_id), size, root)
+    row = orm.LogCheckpoint(region_id=region_id, size=size, root=root, note=note)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def checkpoint(session: Session, keys: Keyring, region_id: int) -> orm.LogCheckpoint:
+    """Sign the region's log as it stands now (on demand). Locks the head, so the size and
+    root are those of a committed prefix; an existing checkpoint of that size is returned."""
+    row = session.execute(
+        select(orm.LogHead.size, orm.LogHead.frontier)
+        .where(orm.LogHead.region_id == region_id).with_for_update()).first()
+    if row is None:
+        _ensure_head(session, region_id)
+        row = (0, b"")
+    size, blob = row
+    existing = session.scalars(select(orm.LogCheckpoint).where(
+        orm.LogCheckpoint.region_id == region_id, orm.LogCheckpoint.size == size)).first()
+    if existing is not None:
+        return existing
+    return _sign(session, keys, region_id, size, merkle.Frontier.from_bytes(size, blob).root())
+
+
+def checkpoints(session: Session, region_id: int) -> list[orm.LogCheckpoint]:
+    return list(session.scalars(select(orm.LogCheckpoint).where(
+        orm.LogCheckpoint.region_id == region_id).order_by(orm.LogCheckpoint.size)))
+
+
+def verifier_key(keys: Keyring) -> str:
+    """The one line a supervisor needs to check checkpoints (C2SP vkey)."""
+    return cp.verifier_key(KEY_NAME, keys.verify_key)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
+    """An entry as VNG-style JSON. For the data subject (inzage), `gebruiker`, `systeem` and
+    `gegevensbron` are withheld, as the VNG inzage API does."""
+    body = json.loads(row.body) if row.body is not None else None
+    out = {"actieId": row.actie_id, "seq": row.seq, "verwerkingsactiviteitId": row.activity_id,
+           "tijdstipRegistratie": row.registered_at.isoformat()}
+    if body is None:
+        return {**out, "opgeschoond": row.pruned_at.isoformat() if row.pruned_at else True}
+    if for_subject:
+        for k in ("gebruiker", "systeem", "gegevensbron"):
+            body.pop(k, None)
+    return {**out, **body}
+
+
+def entries_for_youth(session: Session, keys: Keyring, youth_id: int,
+                      limit: int | None = None) -> list[orm.LogEntry]:
+    stmt = (select(orm.LogEntry).where(orm.LogEntry.subject == keys.subject(youth_id))
+            .order_by(orm.LogEntry.region_id, orm.LogEntry.seq))
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def entry(session: Session, ref: str, region_id: int | None = None) -> orm.LogEntry:
+    """An entry by its actieId, or by its position (seq) in a region's log."""
+    stmt = select(orm.LogEntry)
+    if ref.isdigit():
+        if region_id is None:
+            raise Invalid("missing_field", "noem de regio bij een volgnummer", "region")
+        stmt = stmt.where(orm.LogEntry.region_id == region_id, orm.LogEntry.seq == int(ref))
+    else:
+        stmt = stmt.where(orm.LogEntry.actie_id == ref)
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise NotFound("not_found", f"geen logregel '{ref}'", "entry")
+    return row

@@ -1,0 +1,272 @@
+"""Checking the processing log: everything is recomputed from the stored entries and the
+signed checkpoints; every entry that was altered, removed, moved or inserted is named.
+
+What is checked, per region:
+- every entry's leaf is recomputed from its columns and body and compared with its stored
+  leaf hash (`altered`); a body removed by the retention run keeps its leaf hash;
+- every entry's MAC (keyed with a key derived from the master key, which the database does
+  not hold) over its position and leaf: an entry inserted or re-hashed directly in the
+  database does not carry a valid one (`forged`); an entry whose leaf fits another position
+  was moved (`reordered`);
+- positions run 0, 1, 2, … without gaps (`missing`), and the log head agrees with them;
+- every checkpoint's Ed25519 signature, and its root against the root recomputed from the
+  leaves (`checkpoint`); each checkpoint is consistent with the next (RFC 6962 consistency
+  proof, `consistency`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deelwijs.crypto import Keyring
+from deelwijs.domain import checkpoint as cp
+from deelwijs.domain import merkle
+from deelwijs.services import audit
+from deelwijs.storage import orm
+
+KINDS = {
+    "altered": "gewijzigd",
+    "forged": "vervalst of ingevoegd",
+    "reordered": "verplaatst",
+    "missing": "verwijderd",
+    "checkpoint": "checkpoint klopt niet",
+    "consistency": "checkpoints onderling inconsistent",
+    "head": "logkop klopt niet",
+}
+
+BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    region: str
+    seq: int | None
+    entry_id: int | None
+    actie_id: str | None
+    message: str
+
+    def line(self) -> str:
+        where = f"regel {self.seq}" if self.seq is not None else "log"
+        ident = f" (id {self.entry_id}, actieId {self.actie_id})" if self.entry_id else ""
+        return f"{self.region}: {where}{ident}: {KINDS[self.kind]}: {self.message}"
+
+    def as_json(self) -> dict:
+        return {"soort": self.kind, "omschrijving": KINDS[self.kind], "regio": self.region,
+                "seq": self.seq, "id": self.entry_id, "actieId": self.actie_id,
+                "melding": self.message}
+
+
+@dataclass
+class Report:
+    regions: dict[str, dict] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict:
+        return {"ok": self.ok, "regio's": self.regions,
+                "problemen": [p.as_json() for p in self.problems]}
+
+
+_ROWS = (select(orm.LogEntry.id, orm.LogEntry.seq, orm.LogEntry.actie_id, orm.LogEntry.subject,
+                orm.LogEntry.activity_id, orm.LogEntry.registered_at, orm.LogEntry.body,
+                orm.LogEntry.leaf_hash, orm.LogEntry.mac, orm.LogEntry.pruned_at)
+         .order_by(orm.LogEntry.seq))
+
+
+def verify(session: Session, keys: Keyring, region_code: str | None = None,
+           public_key: Ed25519PublicKey | None = None,
+           progress: Callable[[int], None] | None = None) -> Report:
+    """Check every region's log (or one). `progress(n)` is called with entries done."""
+    report = Report()
+    regions = session.execute(select(orm.Region.id, orm.Region.code).order_by(orm.Region.id)
+                              ).all()
+    if region_code is not None:
+        regions = [r for r in regions if r.code == region_code]
+    for region_id, code in regions:
+        _verify_region(session, keys, region_id, code, public_key or keys.verify_key,
+                       report, progress)
+    return report
+
+
+def total_entries(session: Session) -> int:
+    from sqlalchemy import func
+    return session.scalar(select(func.count()).select_from(orm.LogEntry)) or 0
+
+
+def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
+                   public_key: Ed25519PublicKey, report: Report,
+                   progress: Callable[[int], None] | None) -> None:
+    problems = report.problems
+    start = len(problems)
+    leaf_hash, leaf_data, entry_mac = merkle.leaf_hash, audit.leaf_data, keys.entry_mac
+    leaves: list[bytes] = []  # the leaves in position order, as recomputed
+    suspects: list[tuple] = []  # rows whose leaf does not fit their position
+    expected = 0
+    done = 0
+    result = session.execute(_ROWS.where(orm.LogEntry.region_id == region_id),
+                             execution_options={"yield_per": BATCH})
+    for part in result.partitions():
+        for (eid, seq, actie_id, subject, activity, registered_at, body, stored, mac,
+             pruned_at) in part:
+            if seq != expected:
+                if seq > expected:
+                    problems.append(Problem(
+                        "missing", code, expected, None, None,
+                        f"regel {expected}" + (f" t/m {seq - 1}" if seq - 1 > expected else "")
+                        + " ontbreekt"))
+                    leaves.extend([b""] * (seq - expected))  # placeholders: roots will differ
+                expected = seq
+            if body is None:
+                leaf = bytes(stored)
+                if pruned_at is None:
+                    problems.append(Problem("altered", code, seq, eid, actie_id,
+                                            "de inhoud is weg zonder opschoning"))
+            else:
+                leaf = leaf_hash(leaf_data(region_id, seq, actie_id, subject, activity,
+                                           registered_at, body))
+                if leaf != stored:
+                    suspects.append((eid, seq, actie_id, subject, activity, registered_at,
+                                     body, bytes(stored)))
+            if entry_mac(seq, leaf) != mac and leaf == stored:
+                problems.append(Problem(
+                    "forged", code, seq, eid, actie_id,
+                    "de regel is niet door Deelwijs geschreven (sleutelcontrole faalt)"))
+            leaves.append(leaf)
+            expected = seq + 1
+        done += len(part)
+        if progress is not None:
+            progress(len(part))
+    _classify(suspects, region_id, code, keys, problems)
+    size = len(leaves)
+    head = session.execute(select(orm.LogHead.size, orm.LogHead.frontier).where(
+        orm.LogHead.region_id == region_id)).first()
+    checks = audit.checkpoints(session, region_id)
+    roots = merkle.roots_at(leaves, [c.size for c in checks] + [size])
+    if head is not None and head.size != size:
+        if head.size > size:
+            problems.append(Problem("missing", code, size, None, None,
+                                    f"het log telt {head.size} regels, er staan er {size}: "
+                                    f"regel {size} t/m {head.size - 1} ontbreken"))
+        else:
+            problems.append(Problem("head", code, None, None, None,
+                                    f"het log telt {head.size} regels, er staan er {size}"))
+    elif head is not None and _head_root(head.size, head.frontier) != roots.get(size):
+        problems.append(Problem("head", code, None, None, None,
+                                "de wortel in de logkop past niet bij de regels"))
+    origin = audit.origin(session, region_id)
+    previous = None
+    for c in checks:
+        try:
+            note_origin, note_size, note_root = cp.open_note(c.note, public_key, audit.KEY_NAME)
+        except cp.CheckpointError as exc:
+            problems.append(Problem("checkpoint", code, None, None, None,
+                                    f"checkpoint {c.size}: {exc}"))
+            continue
+        if note_origin != origin or note_size != c.size or note_root != bytes(c.root):
+            problems.append(Problem("checkpoint", code, None, None, None,
+                                    f"checkpoint {c.size}: de kolommen wijken af van de "
+                                    "ondertekende notitie"))
+        if note_size > size:
+            problems.append(Problem("missing", code, size, None, None,
+                                    f"checkpoint {note_size} is ondertekend, maar er staan "
+                                    f"maar {size} regels: het einde van het log is weg"))
+        elif roots.get(note_size) != note_root:
+            problems.append(Problem("checkpoint", code, None, None, None,
+                                    f"checkpoint {note_size}: de wortel over de eerste "
+                                    f"{note_size} regels klopt niet met de ondertekende"))
+        if previous is not None and note_size <= size:
+            m, root_m = previous
+            if m > note_size or not merkle.verify_consistency(
+                    m, note_size, root_m, note_root,
+                    merkle.consistency_proof(leaves, m, note_size)):
+                problems.append(Problem("consistency", code, None, None, None,
+                                        f"checkpoint {m} is geen begin van checkpoint "
+                                        f"{note_size}"))
+        previous = (note_size, note_root)
+    report.regions[code] = {"regels": size, "checkpoints": len(checks),
+                            "wortel": roots.get(size, merkle.EMPTY_ROOT).hex(),
+                            "problemen": len(problems) - start}
+
+
+def _head_root(size: int, frontier: bytes) -> bytes | None:
+    try:
+        return merkle.Frontier.from_bytes(size, frontier).root()
+    except ValueError:
+        return None
+
+
+def _classify(suspects: list[tuple], region_id: int, code: str, keys: Keyring,
+              problems: list[Problem]) -> None:
+    """A row whose recomputed leaf differs from its stored leaf hash was altered, unless its
+    stored (and MAC-valid) leaf fits another suspect's position: then it was moved."""
+    positions = {s[1] for s in suspects}
+    for eid, seq, actie_id, subject, activity, registered_at, body, stored in suspects:
+        moved_from = None
+        for other in positions - {seq}:
+            if stored == merkle.leaf_hash(audit.leaf_data(
+                    region_id, other, actie_id, subject, activity, registered_at, body)):
+                moved_from = other
+                break
+        if moved_from is not None:
+            problems.append(Problem("reordered", code, seq, eid, actie_id,
+                                    f"deze regel hoort op plaats {moved_from}"))
+        else:
+            problems.append(Problem("altered", code, seq, eid, actie_id,
+                                    "de inhoud past niet bij de opgeslagen hash"))
+
+
+# --- proofs --------------------------------------------------------------------------------
+
+def _leaves(session: Session, region_id: int, size: int) -> list[bytes]:
+    return [bytes(h) for h in session.scalars(
+        select(orm.LogEntry.leaf_hash).where(orm.LogEntry.region_id == region_id,
+                                             orm.LogEntry.seq < size)
+        .order_by(orm.LogEntry.seq))]
+
+
+def prove(session: Session, keys: Keyring, ref: str, region_code: str | None = None) -> dict:
+    """An inclusion proof of one entry against the newest checkpoint that covers it (one is
+    signed now when none does yet), checked before it is returned."""
+    from deelwijs.services import registry
+    region_id = registry.region_by_code(session, region_code).id if region_code else None
+    row = audit.entry(session, ref, region_id)
+    region_id = row.region_id
+    check = session.scalars(select(orm.LogCheckpoint).where(
+        orm.LogCheckpoint.region_id == region_id, orm.LogCheckpoint.size > row.seq)
+        .order_by(orm.LogCheckpoint.size.desc())).first()
+    if check is None:
+        check = audit.checkpoint(session, keys, region_id)
+    leaves = _leaves(session, region_id, check.size)
+    path = merkle.inclusion_proof(leaves, row.seq, check.size)
+    leaf = bytes(row.leaf_hash)
+    ok = merkle.verify_inclusion(leaf, row.seq, check.size, path, bytes(check.root))
+    return {"actieId": row.actie_id, "index": row.seq, "boomgrootte": check.size,
+            "blad": leaf.hex(), "pad": [h.hex() for h in path], "wortel": bytes(check.root).hex(),
+            "checkpoint": check.note, "sleutel": audit.verifier_key(keys), "klopt": ok}
+
+
+def prove_consistency(session: Session, keys: Keyring, region_code: str, m: int, n: int
+                      ) -> dict:
+    """A consistency proof between the checkpoints of sizes m and n, checked."""
+    from deelwijs.services import registry
+    region = registry.region_by_code(session, region_code)
+    found = {c.size: c for c in audit.checkpoints(session, region.id)}
+    for size in (m, n):
+        if size not in found:
+            from deelwijs.services.errors import NotFound
+            raise NotFound("not_found", f"geen checkpoint van {size} regels in {region_code} "
+                           f"(wel: {', '.join(map(str, sorted(found))) or 'geen'})", "size")
+    leaves = _leaves(session, region.id, n)
+    proof = merkle.consistency_proof(leaves, m, n)
+    ok = merkle.verify_consistency(m, n, bytes(found[m].root), bytes(found[n].root), proof)
+    return {"van": m, "tot": n, "bewijs": [h.hex() for h in proof],
+            "checkpoint_van": found[m].note, "checkpoint_tot": found[n].note, "klopt": ok}
