@@ -1,9 +1,268 @@
-"""Placeholder: filled in by its own change."""
+"""`deelwijs rights`: the rights of the youth and the parents (AVG art. 15–18 and 21).
+
+Every command records the request and its decision and logs it. Bad input prints one Dutch
+line `field: message` on stderr and exits 2, with nothing on stdout and nothing written. A
+refused erasure is a decision, not bad input: it is recorded, its reason goes to stderr and
+the exit code is 1.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+rights_app = typer.Typer(
+    help="Rechten van jongeren en ouders: inzage, verbeteren, wissen, beperken, bezwaar.",
+    no_args_is_help=True, rich_markup_mode=None)
+
+AsOpt = Annotated[str, typer.Option(
+    "--as", help="Wie vraagt: youth (de jongere zelf) of parent (een ouder of voogd).")]
+GuardianOpt = Annotated[int | None, typer.Option(
+    "--guardian", help="Id van de ouder of voogd die vraagt (bij --as parent).")]
+AgreesOpt = Annotated[bool, typer.Option(
+    "--youth-agrees", help="De jongere (16 jaar of ouder) stemt in met het verzoek van de "
+    "ouder.")]
+ByOpt = Annotated[int | None, typer.Option("--by", help="Id van de professional die het "
+                                                        "verzoek behandelt.")]
+DateOpt = Annotated[str | None, typer.Option("--on", help="Datum van het verzoek JJJJ-MM-DD "
+                                                          "(standaard: vandaag).")]
+PurposeOpt = Annotated[list[str] | None, typer.Option(
+    "--purpose", help="Doel (of regionale naam van het overleg), herhaalbaar; leeg: alle "
+    "doelen.")]
+DataOpt = Annotated[list[str] | None, typer.Option(
+    "--data", help="Gegevenscategorie, herhaalbaar; leeg: alle categorieën.")]
+RecipientOpt = Annotated[list[int] | None, typer.Option(
+    "--recipient", help="Id van een ontvangende organisatie, herhaalbaar; leeg: iedereen.")]
+
+
+def _opt_day(value: str | None, field: str):
+    from deelwijs.cli_store import _day
+
+    return None if value is None else _day(value, field)
+
+
+def _pdf_target(path: Path | None) -> Path | None:
+    """Check before anything is read or written that the PDF can be written there."""
+    from deelwijs.cli_store import _fail
+
+    if path is None:
+        return None
+    if path.is_dir():
+        _fail(f"--pdf: {path} is een map; geef een bestandsnaam")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        _fail(f"--pdf: de map {folder} bestaat niet")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        _fail(f"--pdf: kan niet schrijven naar {path}")
+    return path
+
+
+@rights_app.command("inzage")
+def inzage_command(
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    as_: AsOpt,
+    guardian: GuardianOpt = None,
+    youth_agrees: AgreesOpt = False,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Schrijf het overzicht ook als "
+                                                           "PDF naar dit bestand.")] = None,
+    period_from: Annotated[str | None, typer.Option("--from", help="Begin van de periode "
+                                                                   "JJJJ-MM-DD.")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="Einde van de periode "
+                                                               "JJJJ-MM-DD.")] = None,
+    by: ByOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Inzage: alles wat over de jongere is vastgelegd, als JSON (artikel 15 AVG).
+
+    Met --pdf ook als PDF voor de ouder of jongere. Het verzoek wordt vastgelegd en gelogd."""
+    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.services import inzage_pdf, rights
+
+    target = _pdf_target(pdf)
+    start, end, day = (_opt_day(period_from, "--from"), _opt_day(period_to, "--to"),
+                       _day(on))
+    with _session() as (app, s):
+        out = rights.inzage(s, app, youth, requester=as_, guardian_id=guardian, today=day,
+                            period_from=start, period_to=end, youth_agrees=youth_agrees, by=by)
+        document = inzage_pdf.render(out) if target is not None else None
+    if target is not None:
+        target.write_bytes(document)
+    _print(out)
+
+
+@rights_app.command("rectify")
+def rectify_command(
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    field: Annotated[str, typer.Option("--field", help="name, birth, school of "
+                                                       "guardian_name.")],
+    value: Annotated[str, typer.Option("--value", help="De juiste waarde (een datum als "
+                                       "JJJJ-MM-DD, een school als id).")],
+    by: Annotated[int, typer.Option("--by", help="Id van de professional die verbetert.")],
+    as_: AsOpt,
+    guardian: GuardianOpt = None,
+    youth_agrees: AgreesOpt = False,
+    of_guardian: Annotated[int | None, typer.Option(
+        "--of-guardian", help="Id van de ouder van wie de naam verbeterd wordt "
+        "(bij guardian_name).")] = None,
+    on: DateOpt = None,
+) -> None:
+    """Verbeter een gegeven; de oude en de nieuwe waarde worden bewaard (artikel 16 AVG)."""
+    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.services import rights
+
+    day = _day(on)
+    with _session() as (app, s):
+        out = rights.rectify(s, app, youth, field, value, requester=as_, by=by, today=day,
+                             guardian_id=guardian, youth_agrees=youth_agrees,
+                             target_guardian_id=of_guardian)
+    _print(out)
+
+
+@rights_app.command("history")
+def history_command(
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    by: ByOpt = None,
+) -> None:
+    """De geschiedenis van verbeteringen: oude en nieuwe waarden (JSON)."""
+    from deelwijs.cli_store import _print, _session
+    from deelwijs.services import rights
+
+    with _session() as (app, s):
+        out = rights.corrections(s, app, youth, by=by)
+    _print(out)
+
+
+@rights_app.command("erase")
+def erase_command(
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    as_: AsOpt,
+    guardian: GuardianOpt = None,
+    youth_agrees: AgreesOpt = False,
+    by: ByOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Wis de gegevens door de sleutel van de jongere te vernietigen (artikel 17 AVG).
+
+    Dat kan niet zolang iets nog bewaard moet blijven. Een weigering wordt vastgelegd; de
+    reden staat op stderr (exit 1)."""
+    from deelwijs.cli_store import _day, _fail, _print, _session
+    from deelwijs.services import rights
+
+    day = _day(on)
+    refused = out = None
+    with _session() as (app, s):
+        try:
+            out = rights.erase(s, app, youth, requester=as_, today=day, guardian_id=guardian,
+                               youth_agrees=youth_agrees, by=by)
+        except rights.ErasureRefused as exc:
+            refused = exc
+    if refused is not None:
+        _fail(f"{refused.field}: {refused.message} (afwijzing vastgelegd als verzoek "
+              f"{refused.request_id})", 1)
+    _print(out)
+
+
+@rights_app.command("restrict")
+def restrict_command(
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    as_: AsOpt,
+    reason: Annotated[str, typer.Option("--reason", help="juistheid, onrechtmatig, "
+                                        "rechtsvordering of bezwaar (art. 18 lid 1 AVG).")],
+    purpose: PurposeOpt = None,
+    data: DataOpt = None,
+    recipient: RecipientOpt = None,
+    until: Annotated[str | None, typer.Option("--until", help="Vanaf deze dag geldt de "
+                                              "beperking niet meer: JJJJ-MM-DD.")] = None,
+    guardian: GuardianOpt = None,
+    youth_agrees: AgreesOpt = False,
+    by: ByOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Beperk het gebruik voor doelen, gegevens en ontvangers (artikel 18 AVG).
+
+    Verstrekkingen in die reikwijdte worden daarna geweigerd. Wettelijke routes gaan door."""
+    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.services import rights
+
+    day, ends = _day(on), _opt_day(until, "--until")
+    with _session() as (app, s):
+        out = rights.restrict(s, app, youth, requester=as_, reason=reason, today=day,
+                              guardian_id=guardian, youth_agrees=youth_agrees,
+                              purposes=purpose or [], categories=data or [],
+                              recipient_ids=recipient or [], ends_on=ends, by=by)
+    _print(out)
+
+
+@rights_app.command("object")
+def object_command(
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    as_: AsOpt,
+    purpose: PurposeOpt = None,
+    data: DataOpt = None,
+    recipient: RecipientOpt = None,
+    refuse: Annotated[str | None, typer.Option(
+        "--refuse", help="Wijs het bezwaar af met deze motivering (dwingende gerechtvaardigde "
+        "gronden, art. 21 lid 1 AVG).")] = None,
+    guardian: GuardianOpt = None,
+    youth_agrees: AgreesOpt = False,
+    by: ByOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Leg bezwaar vast tegen het gebruik voor doelen, gegevens en ontvangers (artikel 21 AVG).
+
+    Toegewezen: in die reikwijdte telt de toestemming als geweigerd. Tegen een wettelijke
+    plicht kan geen bezwaar worden gemaakt."""
+    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.services import rights
+
+    day = _day(on)
+    with _session() as (app, s):
+        out = rights.object_to(s, app, youth, requester=as_, today=day, guardian_id=guardian,
+                               youth_agrees=youth_agrees, purposes=purpose or [],
+                               categories=data or [], recipient_ids=recipient or [],
+                               refusal=refuse, by=by)
+    _print(out)
+
+
+@rights_app.command("lift")
+def lift_command(
+    request: Annotated[int, typer.Argument(help="Id van de beperking (of het bezwaar).")],
+    reason: Annotated[str, typer.Option("--reason", help="Waarom de beperking wordt "
+                                        "opgeheven (de jongere of ouder hoort dit).")],
+    by: ByOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """Hef een beperking op (of trek een bezwaar in), vanaf de gegeven dag."""
+    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.services import rights
+
+    day = _day(on)
+    with _session() as (app, s):
+        out = rights.lift_restriction(s, app, request, motivation=reason, today=day, by=by)
+    _print(out)
+
+
+@rights_app.command("list")
+def list_command(
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    on: DateOpt = None,
+) -> None:
+    """Alle verzoeken over een jongere, en de beperkingen en bezwaren die op die dag gelden
+    (JSON)."""
+    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.services import rights
+
+    day = _day(on)
+    with _session() as (_, s):
+        out = {"requests": rights.list_requests(s, youth),
+               "active_restrictions": rights.active_restrictions(s, youth, day),
+               "active_objections": rights.active_objections(s, youth, day)}
+    _print(out)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the deelwijs command."""
+    app.add_typer(rights_app, name="rights")

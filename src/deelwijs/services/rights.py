@@ -1,0 +1,1138 @@
+"""The rights of the data subject (AVG art. 15–18 and 21; covenant art. 13): inzage,
+rectification, erasure, restriction and objection, for a youth, asked by the youth or by a
+parent with gezag.
+
+Who may ask depends on the youth's age on the day (brief §1.7): under 12 a parent or guardian
+with gezag; from 12 up to and including 15 the youth or a parent with gezag; from 16 the youth
+alone (a parent only when the youth agrees). A parent without gezag may not ask at all.
+
+Every request is recorded as a `RightsRequest` with its decision, and every processing it
+causes is logged (audit) in the same transaction. Bad input raises a ServiceError with a Dutch
+message and a field, before anything is written. The one exception is a refused erasure: the
+refusal is itself a decision that must be kept, so it is committed in a transaction of its own
+before `ErasureRefused` is raised (and the caller's transaction rolls back as usual).
+
+`active_restrictions` and `active_objections` give, for a day, the scopes that later
+disclosures must respect (see docs/rights.md).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from deelwijs.domain import codes
+from deelwijs.domain import register as register_mod
+from deelwijs.domain import workflow as wf
+from deelwijs.domain.consent import age_on
+from deelwijs.domain.engine import decide
+from deelwijs.domain.render import dutch_date, to_json
+from deelwijs.domain.request import parse_request
+from deelwijs.domain.ruleset import Ruleset
+from deelwijs.services import audit, cases, disclosures, youths
+from deelwijs.services import consent as consent_svc
+from deelwijs.services.app import App
+from deelwijs.services.errors import Invalid, NotFound, Refused
+from deelwijs.storage import orm
+
+REQUESTERS = ("youth", "parent")
+KINDS = ("inzage", "rectificatie", "wissing", "beperking", "bezwaar")
+HONOURED = ("toegewezen", "deels")
+FIELDS = ("name", "birth", "school", "guardian_name")
+# AVG art. 18 lid 1 sub a–d: when a restriction can be asked
+RESTRICTION_REASONS = {
+    "juistheid": "de jongere of ouder betwist of de gegevens kloppen (art. 18 lid 1 sub a AVG)",
+    "onrechtmatig": "het gebruik van de gegevens is niet volgens de wet, maar wissen is niet "
+                    "gewenst (art. 18 lid 1 sub b AVG)",
+    "rechtsvordering": "de gegevens zijn niet meer nodig, maar de jongere of ouder heeft ze "
+                       "nodig voor een rechtszaak (art. 18 lid 1 sub c AVG)",
+    "bezwaar": "er loopt een bezwaar tegen het gebruik (art. 18 lid 1 sub d AVG)",
+}
+RETENTION_RECORD = "casusoverleg_verslag"
+
+KIND_NL = {"inzage": "inzage", "rectificatie": "verbeteren van gegevens (rectificatie)",
+           "wissing": "wissen van gegevens", "beperking": "beperken van het gebruik",
+           "bezwaar": "bezwaar tegen het gebruik"}
+STATUS_NL = {"toegewezen": "toegewezen", "afgewezen": "afgewezen", "deels": "deels toegewezen"}
+FIELD_NL = {"name": "naam", "birth": "geboortedatum", "school": "school",
+            "guardian_name": "naam van een ouder of voogd"}
+ANSWER_NL = {"given": "gegeven", "refused": "geweigerd", "withdrawn": "ingetrokken"}
+# what happened, in a parent's words, per log action (audit.ACTIONS)
+LOG_ACTION_NL = {
+    "create": "gegevens vastgelegd", "read": "gegevens bekeken", "disclose": "gegevens gedeeld",
+    "deny": "iemand wilde gegevens delen, maar dat mocht niet; er is niets gedeeld",
+    "export": "gegevens uitgevoerd naar een bestand", "correct": "gegevens verbeterd",
+    "erase": "gegevens gewist", "restrict": "gebruik beperkt", "object": "bezwaar vastgelegd",
+    "consent": "toestemming vastgelegd", "inzage": "inzage gegeven",
+    "minute": "verslag van een overleg geschreven", "identify": "casus op naam gezet",
+    "breach": "datalek vastgelegd",
+}
+# ... and where the handeling says more than the action
+LOG_HANDELING_NL = {
+    "Wijzigen toestemming": "toestemming gewijzigd of ingetrokken",
+    "Weigeren wissing (bewaartermijn)": "verzoek om wissen afgewezen (de gegevens moeten nog "
+                                        "bewaard blijven)",
+    "Opheffen beperking": "beperking opgeheven", "Intrekken bezwaar": "bezwaar ingetrokken",
+    "Inzien correctiegeschiedenis": "geschiedenis van verbeteringen bekeken",
+}
+KIND_OF_DISCLOSURE_NL = {"minute": "in een verslag van een overleg", "document": "in een document",
+                         "answer": "als antwoord op een vraag"}
+
+
+class ErasureRefused(Refused):
+    """Erasure is refused (a retention term, an open case or workflow). The refusal was
+    recorded as RightsRequest `request_id` and logged, in a transaction of its own."""
+
+    def __init__(self, message: str, request_id: int, blockers: list[dict]):
+        super().__init__("retention_term", message, "youth")
+        self.request_id = request_id
+        self.blockers = blockers
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int = 1) -> dt.date:
+    """The same day `months` later; the last day of the month where that day does not exist
+    (31 January + 1 month = 28 or 29 February)."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return day.replace(year=year, month=month,
+                       day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def due_date(received_on: dt.date) -> dt.date:
+    """An answer is due within one month of receipt (AVG art. 12 lid 3)."""
+    return add_months(received_on, 1)
+
+
+# --- who may ask ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Who asks, and on which basis (for the request record and the log)."""
+
+    requester: str  # youth | parent
+    guardian: orm.Guardian | None
+    age: int
+    youth_agrees: bool
+    basis: str  # Dutch
+
+
+def who_may_ask(youth: orm.Youth, age: int, requester: str, guardian: orm.Guardian | None,
+                youth_agrees: bool = False) -> Standing:
+    """May this person exercise the youth's rights? Raises Invalid (bad input) or Refused (not
+    this person, at this age), with a Dutch message; returns the standing otherwise.
+
+    Under 12: a parent or guardian with gezag. 12 to 15: the youth, or a parent with gezag.
+    16 and older: the youth alone; a parent only when the youth agrees (`youth_agrees`)."""
+    if requester not in REQUESTERS:
+        raise Invalid("unknown_code", "de verzoeker is 'youth' (de jongere zelf) of 'parent' "
+                      "(een ouder of voogd)", "requester")
+    if requester == "youth":
+        if guardian is not None:
+            raise Invalid("unexpected_guardian", "een verzoek van de jongere zelf noemt geen "
+                          "ouder", "guardian_id")
+        if age < 12:
+            raise Refused("too_young", f"De jongere is {age} jaar. Voor een kind jonger dan 12 "
+                          "jaar vragen de ouders of voogden met gezag dit aan, niet het kind "
+                          "zelf.", "requester")
+        return Standing("youth", None, age, False, f"de jongere zelf ({age} jaar)")
+    if guardian is None:
+        raise Invalid("missing_field", "noem de ouder of voogd die het verzoek doet",
+                      "guardian_id")
+    if guardian.youth_id != youth.id:
+        raise Invalid("unknown_guardian", "kies een ouder of voogd van deze jongere",
+                      "guardian_id")
+    if not guardian.has_gezag:
+        raise Refused("no_gezag", "Deze ouder heeft geen gezag over de jongere. Alleen een "
+                      "ouder of voogd met gezag kan deze rechten namens de jongere gebruiken.",
+                      "guardian_id")
+    if age >= 16 and not youth_agrees:
+        raise Refused("youth_decides", f"De jongere is {age} jaar. Vanaf 16 jaar beslist de "
+                      "jongere zelf over zijn of haar gegevens. Een ouder kan dit alleen vragen "
+                      "als de jongere daarmee instemt.", "requester")
+    basis = f"een {guardian.relation} met gezag"
+    if age >= 16:
+        basis += f", met instemming van de jongere ({age} jaar)"
+    return Standing("parent", guardian, age, age >= 16 and youth_agrees, basis)
+
+
+def _live_youth(session: Session, youth_id: int) -> orm.Youth:
+    youth = youths.get_youth(session, youth_id)
+    if youth.key_wrapped is None:
+        raise Refused("shredded", "de gegevens van deze jongere zijn vernietigd; er is niets "
+                      "meer in te zien, te verbeteren of te beperken", "youth")
+    return youth
+
+
+def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
+              guardian_id: int | None, today: dt.date, youth_agrees: bool) -> Standing:
+    if not isinstance(today, dt.date):
+        raise Invalid("wrong_type", "de datum van het verzoek ontbreekt", "today")
+    guardian = None
+    if guardian_id is not None:
+        guardian = session.get(orm.Guardian, guardian_id)
+        if guardian is None:
+            raise Invalid("unknown_guardian", "kies een ouder of voogd van deze jongere",
+                          "guardian_id")
+    age = age_on(youths.birth_of(app.keys, youth), today)
+    return who_may_ask(youth, age, requester, guardian, youth_agrees)
+
+
+def _professional(session: Session, youth: orm.Youth, pro_id: int | None, field: str = "by",
+                  required: bool = False) -> orm.Professional | None:
+    if pro_id is None:
+        if required:
+            raise Invalid("missing_field", "noem de professional die het verzoek behandelt",
+                          field)
+        return None
+    pro = session.get(orm.Professional, pro_id)
+    if pro is None:
+        raise NotFound("not_found", f"onbekende professional ({pro_id})", field)
+    org = session.get(orm.Organisation, pro.organisation_id)
+    if org.region_id != youth.region_id:
+        raise Invalid("other_region", f"{pro.name} werkt niet in de regio van deze jongere",
+                      field)
+    return pro
+
+
+# --- recording and logging -----------------------------------------------------------------
+
+
+def _record(session: Session, youth: orm.Youth, kind: str, standing: Standing, today: dt.date,
+            status: str, motivation: str, scope: dict, by: orm.Professional | None,
+            ends_on: dt.date | None = None) -> orm.RightsRequest:
+    row = orm.RightsRequest(
+        youth_id=youth.id, kind=kind, requester=standing.requester,
+        guardian_id=standing.guardian.id if standing.guardian is not None else None,
+        received_on=today, due_on=due_date(today),
+        scope={**scope, "youth_agrees": standing.youth_agrees}, status=status,
+        motivation=motivation, decided_on=today, ends_on=ends_on,
+        handled_by_id=by.id if by is not None else None)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _log(session: Session, youth: orm.Youth, actie: str, handeling: str,
+         categories: list[str], by: orm.Professional | None, request: orm.RightsRequest | None,
+         extra: dict | None = None) -> None:
+    verzoek = None
+    if request is not None:
+        verzoek = {"id": request.id, "soort": request.kind, "verzoeker": request.requester,
+                   "status": request.status}
+    audit.log_system(
+        session, region_id=youth.region_id, name="rechten", actie=actie, youth_id=youth.id,
+        categories=list(dict.fromkeys(categories)), handeling=handeling, professional=by,
+        uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+        verwerking="Verzoek van betrokkene",
+        verwerking_id=f"deelwijs:verzoek:{request.id}" if request is not None else None,
+        extra={**({"verzoek": verzoek} if verzoek else {}), **(extra or {})})
+
+
+def request_view(row: orm.RightsRequest) -> dict:
+    return {"id": row.id, "youth_id": row.youth_id, "kind": row.kind,
+            "requester": row.requester, "guardian_id": row.guardian_id,
+            "received_on": row.received_on.isoformat(), "due_on": row.due_on.isoformat(),
+            "scope": row.scope, "status": row.status, "motivation": row.motivation,
+            "decided_on": row.decided_on.isoformat() if row.decided_on else None,
+            "ends_on": row.ends_on.isoformat() if row.ends_on else None,
+            "handled_by": row.handled_by_id}
+
+
+def list_requests(session: Session, youth_id: int) -> list[dict]:
+    """Every rights request about a youth, oldest first."""
+    youths.get_youth(session, youth_id)
+    rows = session.scalars(select(orm.RightsRequest).where(
+        orm.RightsRequest.youth_id == youth_id).order_by(orm.RightsRequest.id))
+    return [request_view(r) for r in rows]
+
+
+def get_request(session: Session, request_id: int, field: str = "request") -> orm.RightsRequest:
+    row = session.get(orm.RightsRequest, request_id) if request_id is not None else None
+    if row is None:
+        raise NotFound("not_found", f"onbekend verzoek ({request_id})", field)
+    return row
+
+
+def _recipients(session: Session, youth_id: int) -> list[dict]:
+    """The organisations that received data about the youth (an allowed or partly allowed
+    disclosure): they are told of a rectification, erasure or restriction (AVG art. 19)."""
+    ids = session.scalars(select(orm.Disclosure.to_org_id).where(
+        orm.Disclosure.youth_id == youth_id, orm.Disclosure.outcome != "deny").distinct())
+    orgs = [session.get(orm.Organisation, i) for i in sorted(set(ids))]
+    return [{"id": o.id, "name": o.name} for o in orgs]
+
+
+# --- inzage (art. 15) ----------------------------------------------------------------------
+
+
+def inzage(session: Session, app: App, youth_id: int, *, requester: str,
+           guardian_id: int | None = None, today: dt.date,
+           period_from: dt.date | None = None, period_to: dt.date | None = None,
+           youth_agrees: bool = False, by: int | None = None) -> dict:
+    """Everything Deelwijs holds about a youth, for the youth or a parent (AVG art. 15), with
+    Dutch labels. The request is recorded (kind "inzage", answered today) and logged.
+
+    A period (`period_from`, `period_to`, both inclusive) narrows the disclosures, meetings and
+    log entries shown; personal data, consent, requests and corrections are always complete."""
+    youth = _live_youth(session, youth_id)
+    standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
+    if period_from is not None and period_to is not None and period_from > period_to:
+        raise Invalid("invalid_period", "het begin van de periode ligt na het einde",
+                      "period_from")
+    pro = _professional(session, youth, by)
+    _, ruleset = app.active_ruleset(session, youth.region_id, today)
+    period = {"van": period_from.isoformat() if period_from else None,
+              "tot": period_to.isoformat() if period_to else None}
+    request = _record(session, youth, "inzage", standing, today, "toegewezen",
+                      "Inzage gegeven: een overzicht van alle gegevens over de jongere.",
+                      {"period": period}, pro)
+    out = _Inzage(session, app, youth, ruleset, today, period_from, period_to).build(
+        standing, request, period)
+    categories = ["identificatie", *(["bsn"] if youth.bsn_enc else []),
+                  *(g["code"] for d in out["verstrekkingen"] for g in d["gegevens"])]
+    _log(session, youth, "inzage", "Verstrekken inzage aan betrokkene", categories, pro,
+         request)
+    return out
+
+
+def _in_period(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
+class _Inzage:
+    """Builds the inzage overview; reads only."""
+
+    def __init__(self, session: Session, app: App, youth: orm.Youth, ruleset: Ruleset,
+                 today: dt.date, start: dt.date | None, end: dt.date | None):
+        self.s, self.app, self.youth, self.rs = session, app, youth, ruleset
+        self.today, self.start, self.end = today, start, end
+        self.key = app.keys.unwrap(youth.key_wrapped)
+        self._orgs: dict[int, orm.Organisation] = {}
+        self._rulesets: dict[int, Ruleset] = {}
+
+    # small look-ups
+    def org(self, org_id: int) -> orm.Organisation:
+        if org_id not in self._orgs:
+            self._orgs[org_id] = self.s.get(orm.Organisation, org_id)
+        return self._orgs[org_id]
+
+    def org_view(self, org_id: int) -> dict:
+        o = self.org(org_id)
+        party = self.rs.parties.get(o.party)
+        return {"id": o.id, "naam": o.name, "soort": party.label if party else o.party}
+
+    def ruleset_of(self, version_id: int) -> Ruleset:
+        if version_id not in self._rulesets:
+            self._rulesets[version_id] = self.app.ruleset(
+                self.s.get(orm.RulesetVersion, version_id))
+        return self._rulesets[version_id]
+
+    def purpose_label(self, code: str, rs: Ruleset | None = None) -> str:
+        p = (rs or self.rs).purposes.get(code)
+        return p.label if p else code
+
+    def category_label(self, code: str, rs: Ruleset | None = None) -> str:
+        c = (rs or self.rs).categories.get(code)
+        return c.label if c else {"bsn": "BSN"}.get(code, code)
+
+    def decrypt(self, token: bytes | None) -> str | None:
+        return self.app.keys.decrypt(self.key, token) if token is not None else None
+
+    # the parts
+    def build(self, standing: Standing, request: orm.RightsRequest, period: dict) -> dict:
+        person = self.person()
+        by_whom = "de jongere zelf"
+        if standing.guardian is not None:
+            g = standing.guardian
+            by_whom = f"{self.decrypt(g.name_enc)} ({g.relation}, met gezag)"
+            if standing.youth_agrees:
+                by_whom += ", met instemming van de jongere"
+        purposes: list[str] = []
+        out = {
+            "titel": "Inzage in uw gegevens",
+            "gemaakt_op": self.today.isoformat(),
+            "verzoek": {"id": request.id, "soort": "inzage",
+                        "ontvangen_op": request.received_on.isoformat(),
+                        "uiterlijk_beantwoord_op": request.due_on.isoformat(),
+                        "gevraagd_door": by_whom, "verzoeker": standing.requester,
+                        "periode": period if period["van"] or period["tot"] else None},
+            "jongere": person,
+            "verstrekkingen": self.disclosures(purposes),
+            "toestemmingen": self.consents(purposes),
+            "casussen": self.cases(purposes),
+            "werkprocessen": self.workflows(),
+            "verzoeken": self.requests(),
+            "correcties": correction_views(self.s, self.app, self.youth),
+            "verwerkingslog": self.log(),
+        }
+        out["doelen"] = self.purposes(purposes)
+        out["bewaartermijnen"] = self.retention()
+        out["uw_rechten"] = your_rights()
+        return out
+
+    def person(self) -> dict:
+        view = youths.youth_view(self.app.keys, self.youth, self.today)
+        school = self.org_view(self.youth.school_id) if self.youth.school_id else None
+        return {
+            "id": self.youth.id, "naam": view["name"], "geboortedatum": view["birth"],
+            "leeftijd": view["age"], "bsn": view["bsn"],
+            "bsn_uitleg": "Alleen de laatste vier cijfers van het BSN staan in dit overzicht."
+            if view["bsn"] else "Er is geen BSN vastgelegd.",
+            "school": school,
+            "ouders": [{"id": g["id"], "naam": g["name"], "relatie": g["relation"],
+                        "gezag": g["gezag"],
+                        "uitleg": "heeft gezag" if g["gezag"] else "heeft geen gezag"}
+                       for g in view["guardians"]],
+        }
+
+    def disclosures(self, purposes: list[str]) -> list[dict]:
+        rows = [r for r in self.s.scalars(select(orm.Disclosure).where(
+            orm.Disclosure.youth_id == self.youth.id).order_by(orm.Disclosure.disclosed_on,
+                                                               orm.Disclosure.id))
+                if _in_period(r.disclosed_on, self.start, self.end)]
+        items: dict[int, list[orm.DisclosureItem]] = {r.id: [] for r in rows}
+        if rows:
+            for item in self.s.scalars(select(orm.DisclosureItem).where(
+                    orm.DisclosureItem.disclosure_id.in_(list(items)))
+                    .order_by(orm.DisclosureItem.id)):
+                items[item.disclosure_id].append(item)
+        out = []
+        for r in rows:
+            rs = self.ruleset_of(r.ruleset_version_id)
+            purposes.append(r.purpose)
+            data = [self.item(rs, i) for i in items[r.id]]
+            van, aan = self.org_view(r.from_org_id), self.org_view(r.to_org_id)
+            out.append({
+                "id": r.id, "datum": r.disclosed_on.isoformat(), "van": van, "aan": aan,
+                "doel": self.purpose_label(r.purpose, rs), "doel_code": r.purpose,
+                "casus_id": r.case_id, "hoe": KIND_OF_DISCLOSURE_NL.get(r.kind, r.kind),
+                "uitkomst": {"allow": "gedeeld", "partial": "deels gedeeld",
+                             "deny": "niet gedeeld"}.get(r.outcome, r.outcome),
+                "samenvatting": _disclosure_sentence(r, van, aan, self.purpose_label(
+                    r.purpose, rs), data),
+                "gegevens": data,
+                "uitleg_voor_de_professional": r.decision.get("explanation", ""),
+                "regels_versie": {"naam": rs.title, "versie": rs.version,
+                                  "digest": r.ruleset_digest},
+            })
+        return out
+
+    def item(self, rs: Ruleset, item: orm.DisclosureItem) -> dict:
+        shared = item.outcome == "allow"
+        if shared:
+            why = [codes.GROUND_NL.get(c, c) for c in item.codes]
+            reason = "Dit mocht op grond van " + _and(why) + "." if why else "Dit mocht."
+        else:
+            why = [codes.REASON_NL.get(c, c) for c in item.codes]
+            reason = "Dit mocht niet: " + _and(why) + ". Er is niets gedeeld."
+        rules = []
+        for rid in dict.fromkeys(item.rules):
+            rule = rs.rules.get(rid)
+            rules.append({"id": rid, "titel": rule.title if rule else rid,
+                          "wetsartikelen": rule.citations.text() if rule else ""})
+        return {"code": item.category, "categorie": self.category_label(item.category, rs),
+                "gedeeld": shared, "waarom": reason,
+                ("gronden" if shared else "redenen"): list(item.codes), "regels": rules,
+                "inhoud": disclosures.content_of(self.app, self.youth, item) if shared
+                else None}
+
+    def consents(self, purposes: list[str]) -> list[dict]:
+        series: dict[str, list[dict]] = {}
+        for h in consent_svc.history(self.s, self.youth.id):
+            series.setdefault(h["series"], []).append(h)
+        guardians = {g.id: g for g in self.youth.guardians}
+        out = []
+        for name, versions in series.items():
+            first, last = versions[0], versions[-1]
+            purposes.extend(first["purposes"])
+            if first["role"] == "youth":
+                who = "de jongere zelf"
+            else:
+                g = guardians.get(first["guardian_id"])
+                who = f"{self.decrypt(g.name_enc)} ({g.relation})" if g else "een ouder"
+            recipients = ([self.org(i).name for i in first["recipient_ids"]]
+                          or ["alle partijen in de casus"])
+            out.append({
+                "reeks": name, "wie": who,
+                "doelen": [self.purpose_label(p) for p in first["purposes"]],
+                "gegevens": [self.category_label(c) for c in first["categories"]],
+                "ontvangers": recipients,
+                "stand": ANSWER_NL.get(last["answer"], last["answer"]),
+                "sinds": last["given_on"],
+                "geschiedenis": [{"versie": v["version"],
+                                  "antwoord": ANSWER_NL.get(v["answer"], v["answer"]),
+                                  "datum": v["given_on"],
+                                  "schriftelijk": v["written"],
+                                  "document": v["document_ref"],
+                                  "vastgelegd_op": v["recorded_at"][:10]} for v in versions],
+            })
+        return out
+
+    def cases(self, purposes: list[str]) -> list[dict]:
+        rows = self.s.scalars(select(orm.Case).where(orm.Case.youth_id == self.youth.id)
+                              .order_by(orm.Case.opened_on, orm.Case.id)).all()
+        out = []
+        for c in rows:
+            purposes.append(c.purpose)
+            members = [self.org(o).name for o in self.s.scalars(
+                select(orm.CaseParticipant.organisation_id).where(
+                    orm.CaseParticipant.case_id == c.id))]
+            meetings = []
+            for m in self.s.scalars(select(orm.Meeting).where(orm.Meeting.case_id == c.id)
+                                    .order_by(orm.Meeting.held_on, orm.Meeting.id)):
+                if not _in_period(m.held_on, self.start, self.end):
+                    continue
+                agenda = self.s.scalars(select(orm.AgendaItem).where(
+                    orm.AgendaItem.meeting_id == m.id).order_by(orm.AgendaItem.position)).all()
+                minutes = []
+                for a in agenda:
+                    for mn in self.s.scalars(select(orm.Minute).where(
+                            orm.Minute.agenda_item_id == a.id).order_by(orm.Minute.id)):
+                        minutes.append({"agendapunt": a.title,
+                                        "tekst": cases.minute_text(self.s, mn)})
+                actions = [{"omschrijving": a.description, "deadline": a.due_on.isoformat(),
+                            "klaar_op": a.done_on.isoformat() if a.done_on else None}
+                           for a in self.s.scalars(select(orm.Action).where(
+                               orm.Action.meeting_id == m.id).order_by(orm.Action.id))]
+                meetings.append({"id": m.id, "datum": m.held_on.isoformat(),
+                                 "agenda": [a.title for a in agenda], "verslagen": minutes,
+                                 "afspraken": actions})
+            out.append({"id": c.id, "titel": c.title, "doel": self.purpose_label(c.purpose),
+                        "doel_code": c.purpose, "overleg": c.overleg,
+                        "geopend_op": c.opened_on.isoformat(),
+                        "gesloten_op": c.closed_on.isoformat() if c.closed_on else None,
+                        "deelnemers": members, "overleggen": meetings})
+        return out
+
+    def workflows(self) -> list[dict]:
+        out = []
+        for f in self.s.scalars(select(orm.Workflow).where(
+                orm.Workflow.youth_id == self.youth.id).order_by(orm.Workflow.id)):
+            steps = self.s.scalars(select(orm.WorkflowStep).where(
+                orm.WorkflowStep.workflow_id == f.id).order_by(orm.WorkflowStep.id)).all()
+            out.append({"id": f.id, "stand": wf.STATE_NL.get(f.state, f.state),
+                        "hulpvraag_over": [self.rs.domains.get(d, d) for d in f.scope or []],
+                        "stappen": [{"stap": s.step, "datum": s.taken_on.isoformat()}
+                                    for s in steps]})
+        return out
+
+    def requests(self) -> list[dict]:
+        rows = self.s.scalars(select(orm.RightsRequest).where(
+            orm.RightsRequest.youth_id == self.youth.id).order_by(orm.RightsRequest.id))
+        return [{"id": r.id, "soort": KIND_NL.get(r.kind, r.kind),
+                 "ontvangen_op": r.received_on.isoformat(),
+                 "besluit": STATUS_NL.get(r.status, r.status), "toelichting": r.motivation,
+                 "besloten_op": r.decided_on.isoformat() if r.decided_on else None,
+                 "geldt_tot": r.ends_on.isoformat() if r.ends_on else None} for r in rows]
+
+    def log(self) -> list[dict]:
+        out = []
+        for row in audit.entries_for_youth(self.s, self.app.keys, self.youth.id):
+            if not _in_period(row.registered_at.date(), self.start, self.end):
+                continue
+            view = audit.entry_view(row, for_subject=True)
+            view["omschrijving"] = self.log_sentence(view)
+            out.append(view)
+        return out
+
+    def log_sentence(self, view: dict) -> str:
+        when = dutch_date(dt.date.fromisoformat(view["tijdstipRegistratie"][:10]))
+        if "actieNaam" not in view:
+            return f"{when}: deze regel is na de bewaartermijn opgeschoond."
+        what = (LOG_HANDELING_NL.get(view.get("handelingNaam"))
+                or LOG_ACTION_NL.get(view.get("actie")) or view["actieNaam"])
+        text = f"{when}: {what}"
+        cats = [c["soortGegeven"] for o in view.get("verwerkteObjecten") or []
+                for c in o.get("verwerkteSoortenGegevens", [])]
+        if cats:
+            text += " (" + ", ".join(self.category_label(c) for c in dict.fromkeys(cats)) + ")"
+        afnemer = view.get("afnemerId") or ""
+        if afnemer.startswith("deelwijs:org:"):
+            org = self.s.get(orm.Organisation, int(afnemer.rsplit(":", 1)[1]))
+            if org is not None:
+                text += f", ontvanger: {org.name}"
+        return text + "."
+
+    def purposes(self, used: list[str]) -> list[dict]:
+        out = []
+        for code in [*dict.fromkeys(used), "registratie", "rechten", "verwerkingslog"]:
+            try:
+                act = register_mod.activity_for(self.rs, code)
+            except register_mod.UnknownActivity:
+                continue
+            out.append({"code": code, "naam": act["naam"], "doel": act["doel"],
+                        "grondslag": [f"{g['naam']} ({g['avg']})"
+                                      + (f": {g['voorwaarde']}" if g.get("voorwaarde") else "")
+                                      for g in act["grondslag"]],
+                        "bewaartermijn": act["bewaartermijn"]["tekst"]})
+        return out
+
+    def retention(self) -> list[dict]:
+        out = []
+        for c in self.s.scalars(select(orm.Case).where(orm.Case.youth_id == self.youth.id)
+                                .order_by(orm.Case.id)):
+            if c.closed_on is None:
+                term = self.rs.retention.get(RETENTION_RECORD)
+                years = f"{term.years} jaar" if term else "de bewaartermijn"
+                out.append({"wat": f"verslag van de casus '{c.title}'", "tot": None,
+                            "uitleg": f"De casus loopt nog. Als de casus is afgesloten, wordt "
+                                      f"het verslag nog {years} bewaard en daarna vernietigd."})
+                continue
+            decision = retention_of_case(self.rs, c)
+            out.append({"wat": f"verslag van de casus '{c.title}'",
+                        "tot": decision["keep_until"], "uitleg": decision["explanation"]})
+        years = audit.LOG_RETENTION.removeprefix("P").removesuffix("Y")
+        out.append({"wat": "verwerkingslog (wie wanneer iets met de gegevens deed)", "tot": None,
+                    "uitleg": f"Elke regel in het verwerkingslog wordt {years} jaar bewaard, zodat "
+                              "later nog te controleren is wat er met de gegevens is gebeurd. "
+                              "Er staat geen naam of BSN in, alleen een code."})
+        return out
+
+
+def cap(text: str) -> str:
+    """The first letter as a capital, the rest unchanged (str.capitalize lowers the rest)."""
+    return text[:1].upper() + text[1:]
+
+
+def _and(words: list[str]) -> str:
+    words = list(dict.fromkeys(words))
+    if not words:
+        return ""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " en " + words[-1]
+
+
+def _disclosure_sentence(row: orm.Disclosure, van: dict, aan: dict, purpose: str,
+                         data: list[dict]) -> str:
+    when = dutch_date(row.disclosed_on)
+    shared = [d["categorie"] for d in data if d["gedeeld"]]
+    refused = [d["categorie"] for d in data if not d["gedeeld"]]
+    head = f"Op {when} wilde {van['naam']} ({van['soort']}) gegevens delen met {aan['naam']} " \
+           f"({aan['soort']}) voor {purpose}."
+    parts = [head]
+    if shared:
+        parts.append(f"Gedeeld: {_and(shared)}.")
+    if refused:
+        parts.append(f"Niet gedeeld, omdat het niet mocht: {_and(refused)}.")
+    return " ".join(parts)
+
+
+def your_rights() -> list[dict]:
+    """The further rights, in plain Dutch (B1)."""
+    return [
+        {"recht": "Verbeteren (rectificatie)",
+         "uitleg": "Klopt er iets niet, bijvoorbeeld een naam of geboortedatum? Vraag ons dan om "
+                   "het te verbeteren. We bewaren wat er eerst stond en wat het nu is "
+                   "(art. 16 AVG)."},
+        {"recht": "Wissen (vergetelheid)",
+         "uitleg": "U kunt vragen om de gegevens te wissen. Soms moeten we gegevens nog een tijd "
+                   "bewaren, bijvoorbeeld het verslag van een overleg. Dan leggen we uit tot "
+                   "wanneer (art. 17 AVG)."},
+        {"recht": "Beperken",
+         "uitleg": "U kunt vragen om de gegevens tijdelijk niet te gebruiken of niet te delen, "
+                   "bijvoorbeeld terwijl we nakijken of ze kloppen (art. 18 AVG)."},
+        {"recht": "Bezwaar",
+         "uitleg": "U kunt bezwaar maken tegen het gebruik van de gegevens voor een bepaald doel. "
+                   "Tegen iets wat de wet verplicht, zoals de melding van schoolverzuim aan "
+                   "leerplicht, kunt u geen bezwaar maken (art. 21 AVG)."},
+        {"recht": "Toestemming intrekken",
+         "uitleg": "Heeft u toestemming gegeven? Dan kunt u die altijd weer intrekken. Vanaf dat "
+                   "moment delen we niets meer op grond van die toestemming (art. 7 AVG)."},
+        {"recht": "Klacht",
+         "uitleg": "Bent u het niet eens met hoe wij met de gegevens omgaan? Zeg het ons eerst. "
+                   "U kunt ook een klacht indienen bij de Autoriteit Persoonsgegevens, "
+                   "www.autoriteitpersoonsgegevens.nl (art. 77 AVG)."},
+        {"recht": "Termijn",
+         "uitleg": "We beantwoorden elk verzoek binnen een maand (art. 12 AVG)."},
+    ]
+
+
+# --- rectification (art. 16) ---------------------------------------------------------------
+
+
+def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
+            requester: str, by: int, today: dt.date, guardian_id: int | None = None,
+            youth_agrees: bool = False, target_guardian_id: int | None = None) -> dict:
+    """Correct the youth's name, date of birth or school, or a parent's name (AVG art. 16).
+    The old and the new value are kept, encrypted with the youth's key (YouthCorrection), so
+    the history stays readable until the youth's data is shredded. Logged as "correct".
+
+    `target_guardian_id` names the parent whose name is corrected (field "guardian_name")."""
+    youth = _live_youth(session, youth_id)
+    standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
+    pro = _professional(session, youth, by, required=True)
+    if field not in FIELDS:
+        raise Invalid("unknown_code", "kies wat verbeterd wordt: name (naam), birth "
+                      "(geboortedatum), school of guardian_name (naam van een ouder)", "field")
+    value = str(new_value).strip() if new_value is not None else ""
+    if not value:
+        raise Invalid("missing_field", "geef de juiste waarde", "value")
+    keys, key = app.keys, app.keys.unwrap(youth.key_wrapped)
+    target = None
+    category = "identificatie"
+    if field == "name":
+        old = keys.decrypt(key, youth.name_enc)
+    elif field == "birth":
+        try:
+            birth = dt.date.fromisoformat(value)
+        except ValueError:
+            raise Invalid("invalid_date", f"'{value}' is geen datum in de vorm JJJJ-MM-DD",
+                          "value") from None
+        if birth > today:
+            raise Invalid("birth_in_future", f"geboortedatum {birth.isoformat()} ligt in de "
+                          "toekomst", "value")
+        if age_on(birth, today) > 30:
+            raise Invalid("too_old", "Deelwijs gaat over jongeren tot en met 30 jaar", "value")
+        value = birth.isoformat()
+        old = keys.decrypt(key, youth.birth_enc)
+    elif field == "school":
+        category = "onderwijspositie"
+        try:
+            school_id = int(value)
+        except ValueError:
+            raise Invalid("wrong_type", "geef het nummer (id) van het schoolbestuur",
+                          "value") from None
+        school = session.get(orm.Organisation, school_id)
+        if school is None:
+            raise NotFound("not_found", f"onbekende organisatie ({school_id})", "value")
+        if school.region_id != youth.region_id:
+            raise Invalid("other_region", f"{school.name} hoort niet bij deze regio", "value")
+        if school.party != "school":
+            raise Invalid("not_a_school", f"{school.name} is geen schoolbestuur", "value")
+        value = str(school.id)
+        old = str(youth.school_id) if youth.school_id is not None else ""
+    else:
+        if target_guardian_id is None:
+            raise Invalid("missing_field", "noem de ouder of voogd van wie de naam verbeterd "
+                          "wordt", "target_guardian_id")
+        target = session.get(orm.Guardian, target_guardian_id)
+        if target is None or target.youth_id != youth.id:
+            raise Invalid("unknown_guardian", "kies een ouder of voogd van deze jongere",
+                          "target_guardian_id")
+        old = keys.decrypt(key, target.name_enc)
+    if field != "guardian_name" and target_guardian_id is not None:
+        raise Invalid("unexpected_guardian", "alleen bij guardian_name hoort een ouder",
+                      "target_guardian_id")
+    if value == old:
+        raise Invalid("no_change", "de nieuwe waarde is gelijk aan de huidige", "value")
+
+    request = _record(session, youth, "rectificatie", standing, today, "toegewezen",
+                      f"{cap(FIELD_NL[field])} verbeterd.",
+                      {"field": field, "target_guardian_id": target_guardian_id}, pro)
+    if field == "name":
+        youth.name_enc = keys.encrypt(key, value)
+    elif field == "birth":
+        youth.birth_enc = keys.encrypt(key, value)
+    elif field == "school":
+        youth.school_id = int(value)
+    else:
+        target.name_enc = keys.encrypt(key, value)
+    correction = orm.YouthCorrection(
+        youth_id=youth.id, request_id=request.id, field=field,
+        old_enc=keys.encrypt(key, old) if old else None, new_enc=keys.encrypt(key, value),
+        corrected_on=today, by_id=pro.id)
+    session.add(correction)
+    session.flush()
+    _log(session, youth, "correct", f"Corrigeren {FIELD_NL[field]}", [category], pro, request,
+         {"correctie": {"id": correction.id, "gegeven": field}})
+    return {"request": request_view(request),
+            "correction": _correction_view(keys, key, correction, request),
+            "notify": _recipients(session, youth.id)}
+
+
+def _correction_view(keys, key: bytes | None, row: orm.YouthCorrection,
+                     request: orm.RightsRequest | None) -> dict:
+    def text(token):
+        if token is None:
+            return None
+        return keys.decrypt(key, token) if key is not None else "[vernietigd]"
+
+    target = (request.scope or {}).get("target_guardian_id") if request is not None else None
+    return {"id": row.id, "field": row.field, "label": FIELD_NL.get(row.field, row.field),
+            "guardian_id": target, "old": text(row.old_enc), "new": text(row.new_enc),
+            "corrected_on": row.corrected_on.isoformat(), "by": row.by_id,
+            "request_id": row.request_id}
+
+
+def correction_views(session: Session, app: App, youth: orm.Youth) -> list[dict]:
+    key = app.keys.unwrap(youth.key_wrapped) if youth.key_wrapped is not None else None
+    rows = session.scalars(select(orm.YouthCorrection).where(
+        orm.YouthCorrection.youth_id == youth.id).order_by(orm.YouthCorrection.id)).all()
+    return [_correction_view(app.keys, key, r,
+                             session.get(orm.RightsRequest, r.request_id) if r.request_id
+                             else None) for r in rows]
+
+
+def corrections(session: Session, app: App, youth_id: int, *, by: int | None = None) -> list[dict]:
+    """The rectification history of a youth, decrypted (oldest first). Reading it is logged."""
+    youth = youths.get_youth(session, youth_id)
+    pro = _professional(session, youth, by)
+    out = correction_views(session, app, youth)
+    if youth.key_wrapped is not None and out:
+        _log(session, youth, "read", "Inzien correctiegeschiedenis", ["identificatie"], pro,
+             None)
+    return out
+
+
+# --- erasure (art. 17) ---------------------------------------------------------------------
+
+
+def retention_of_case(ruleset: Ruleset, case: orm.Case) -> dict:
+    """The engine's retention answer for the minutes of a closed case (contract §4)."""
+    request = parse_request({"kind": "retention", "record": RETENTION_RECORD,
+                             "ended_on": case.closed_on.isoformat()}, ruleset, "request")
+    return to_json(decide(request, ruleset))
+
+
+def erasure_blockers(session: Session, app: App, youth: orm.Youth, today: dt.date
+                     ) -> list[dict]:
+    """What still keeps the youth's data from being erased on `today`: an open case, an open
+    municipal workflow, or a closed case whose minutes are still within their retention term
+    (asked of the engine under the region's ruleset of the day). Each with a Dutch message."""
+    _, ruleset = app.active_ruleset(session, youth.region_id, today)
+    out = []
+    for c in session.scalars(select(orm.Case).where(orm.Case.youth_id == youth.id)
+                             .order_by(orm.Case.id)):
+        if c.closed_on is None:
+            out.append({"kind": "open_case", "case_id": c.id, "until": None,
+                        "message": f"de casus '{c.title}' (nummer {c.id}) loopt nog; pas als "
+                                   "die is afgesloten, begint de bewaartermijn van het verslag"})
+            continue
+        answer = retention_of_case(ruleset, c)
+        until = dt.date.fromisoformat(answer["keep_until"])
+        if until > today:
+            rule = ruleset.rules.get(answer["rule"])
+            cite = f"; {rule.citations.text()}" if rule and rule.citations.text() else ""
+            out.append({
+                "kind": "retention", "case_id": c.id, "until": until.isoformat(),
+                "rule": answer["rule"], "years": answer["years"],
+                "message": f"het verslag van de casus '{c.title}' (nummer {c.id}) moet volgens "
+                           f"de bewaartermijn voor verslagen van het casusoverleg "
+                           f"({answer['years']} jaar na afsluiting op "
+                           f"{dutch_date(c.closed_on)}{cite}) bewaard blijven tot "
+                           f"{dutch_date(until)}"})
+    for f in session.scalars(select(orm.Workflow).where(orm.Workflow.youth_id == youth.id)
+                             .order_by(orm.Workflow.id)):
+        if f.state not in wf.FINAL:
+            out.append({"kind": "open_workflow", "workflow_id": f.id, "until": None,
+                        "message": f"het werkproces van de gemeente (nummer {f.id}) loopt nog "
+                                   f"({wf.STATE_NL.get(f.state, f.state)})"})
+    return out
+
+
+def _refusal_text(blockers: list[dict]) -> str:
+    text = "Wissen kan nu niet: " + "; ".join(b["message"] for b in blockers) + "."
+    if all(b["until"] for b in blockers):
+        last = max(dt.date.fromisoformat(b["until"]) for b in blockers)
+        text += f" Vanaf {dutch_date(last)} kunt u opnieuw vragen om de gegevens te wissen."
+    else:
+        text += (" Als de casus of het werkproces is afgesloten en de bewaartermijn voorbij is, "
+                 "kunt u opnieuw vragen om de gegevens te wissen.")
+    return text
+
+
+def shred_youth(session: Session, youth: orm.Youth, reason: str, *,
+                by: orm.Professional | None = None, activity: str = "registratie",
+                extra: dict | None = None) -> bool:
+    """Crypto-shred a youth: destroy the wrapped data key, the BSN hash and the encrypted BSN,
+    and record when. Name, date of birth, the parents' names, encrypted minutes, disclosure
+    contents and corrections stay as ciphertext nobody can read any more. Writes the "erase"
+    log entry (`reason` is its handeling, in Dutch), in the caller's transaction; the caller
+    does not log it again. Returns False (and does nothing) when already shredded.
+
+    Called by erase() on request and by the retention run."""
+    if youth.key_wrapped is None:
+        return False
+    youth.key_wrapped = None
+    youth.bsn_hash = None
+    youth.bsn_enc = None
+    youth.shredded_at = audit.now()
+    session.flush()
+    audit.log_system(
+        session, region_id=youth.region_id, name=activity, actie="erase", youth_id=youth.id,
+        categories=["identificatie", "bsn"], handeling=reason, professional=by,
+        uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+        extra={"vernietigd": {"sleutel": True, "bsn": True}, **(extra or {})})
+    return True
+
+
+def _record_refusal(session: Session, youth: orm.Youth, standing: Standing,
+                    pro: orm.Professional | None, today: dt.date, message: str,
+                    blockers: list[dict]) -> int:
+    row = _record(session, youth, "wissing", standing, today, "afgewezen", message,
+                  {"blockers": blockers}, pro)
+    _log(session, youth, "erase", "Weigeren wissing (bewaartermijn)", ["identificatie"], pro,
+         row, {"besluit": "afgewezen"})
+    return row.id
+
+
+def _has_written(session: Session) -> bool:
+    """Whether the session's transaction has written (or locked) anything yet."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    conn = session.connection()
+    name = conn.dialect.name
+    if name == "sqlite":  # pysqlite begins a transaction only before the first write
+        return bool(conn.connection.dbapi_connection.in_transaction)
+    if name == "postgresql":  # an xid is assigned at the first write or row lock
+        return bool(conn.exec_driver_sql(
+            "SELECT pg_current_xact_id_if_assigned() IS NOT NULL").scalar())
+    return True
+
+
+def erase(session: Session, app: App, youth_id: int, *, requester: str, today: dt.date,
+          guardian_id: int | None = None, youth_agrees: bool = False,
+          by: int | None = None) -> dict:
+    """Erase the youth's data on request (AVG art. 17) by crypto-shredding, unless something
+    must still be kept (erasure_blockers; art. 17 lid 3 sub b). A refusal is recorded and
+    logged in its own transaction, then ErasureRefused is raised with a Dutch message that
+    names the term and the date until which the data must be kept. (When the caller's
+    transaction already wrote something, the refusal is recorded in it instead, to avoid
+    waiting on its locks: catch ErasureRefused inside that transaction to keep it.)"""
+    youth = _live_youth(session, youth_id)
+    standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
+    pro = _professional(session, youth, by)
+    blockers = erasure_blockers(session, app, youth, today)
+    if blockers:
+        message = _refusal_text(blockers)
+        if _has_written(session):
+            # A second transaction could wait forever on this one's locks (the log head):
+            # record in the caller's, which keeps it only if it catches ErasureRefused.
+            request_id = _record_refusal(session, youth, standing, pro, today, message,
+                                         blockers)
+        else:
+            with app.transaction() as own:
+                g = own.get(orm.Guardian, standing.guardian.id) if standing.guardian else None
+                request_id = _record_refusal(
+                    own, own.get(orm.Youth, youth.id),
+                    Standing(standing.requester, g, standing.age, standing.youth_agrees,
+                             standing.basis),
+                    own.get(orm.Professional, pro.id) if pro else None, today, message,
+                    blockers)
+        raise ErasureRefused(message, request_id, blockers)
+    notify = _recipients(session, youth.id)
+    request = _record(session, youth, "wissing", standing, today, "toegewezen",
+                      "De gegevens zijn vernietigd: de sleutel waarmee ze versleuteld waren, "
+                      "is gewist. Niemand kan ze nog lezen.", {"notify": notify}, pro)
+    shred_youth(session, youth, "Wissen op verzoek van betrokkene (art. 17 AVG)", by=pro,
+                activity="rechten",
+                extra={"verzoek": {"id": request.id, "soort": "wissing",
+                                   "verzoeker": request.requester, "status": request.status}})
+    return {"request": request_view(request), "notify": notify,
+            "shredded_at": youth.shredded_at.isoformat()}
+
+
+# --- restriction (art. 18) and objection (art. 21) -----------------------------------------
+
+
+def _scope(session: Session, app: App, youth: orm.Youth, today: dt.date, purposes,
+           categories, recipient_ids) -> tuple[Ruleset, list[str], list[str], list[int]]:
+    _, ruleset = app.active_ruleset(session, youth.region_id, today)
+    model: list[str] = []
+    for p in purposes or ():
+        code = ruleset.overleg_types.get(p, p) if isinstance(p, str) else p
+        if code not in ruleset.purposes:
+            names = ", ".join([*ruleset.purposes, *ruleset.overleg_types])
+            raise Invalid("unknown_code", f"onbekend doel '{p}' (kies uit {names})", "purposes")
+        model.append(code)
+    cats: list[str] = []
+    for c in categories or ():
+        if c not in codes.CATEGORIES:
+            raise Invalid("unknown_code", f"onbekende gegevenscategorie '{c}'", "categories")
+        cats.append(c)
+    orgs: list[int] = []
+    for r in recipient_ids or ():
+        if not isinstance(r, int) or isinstance(r, bool):
+            raise Invalid("wrong_type", "ontvangers zijn organisatie-id's", "recipient_ids")
+        org = session.get(orm.Organisation, r)
+        if org is None:
+            raise NotFound("not_found", f"onbekende organisatie ({r})", "recipient_ids")
+        if org.region_id != youth.region_id:
+            raise Invalid("other_region", f"{org.name} hoort niet bij deze regio",
+                          "recipient_ids")
+        orgs.append(r)
+    return (ruleset, list(dict.fromkeys(model)), list(dict.fromkeys(cats)),
+            list(dict.fromkeys(orgs)))
+
+
+def _legal_split(ruleset: Ruleset, purposes: list[str]) -> tuple[list[str], list[str], bool]:
+    """(purposes that can be honoured, legal routes that cannot, whether every purpose was
+    meant). An empty list means every purpose: then every purpose but the legal routes."""
+    everything = not purposes
+    asked = purposes or [p for p in codes.PURPOSES if p in ruleset.purposes]
+    legal = [p for p in asked if ruleset.purposes[p].route == "legal"]
+    return [p for p in asked if p not in legal], legal, everything
+
+
+def _labels(ruleset: Ruleset, purposes: list[str]) -> str:
+    return _and([ruleset.purposes[p].label for p in purposes])
+
+
+def restrict(session: Session, app: App, youth_id: int, *, requester: str, reason: str,
+             today: dt.date, guardian_id: int | None = None, youth_agrees: bool = False,
+             purposes=(), categories=(), recipient_ids=(), ends_on: dt.date | None = None,
+             by: int | None = None) -> dict:
+    """Restrict the processing of the youth's data (AVG art. 18) for a scope: purposes, data
+    categories, recipients (an empty list means all). From today until `ends_on` (or until
+    lifted), disclosures in that scope are refused. Legal routes (the absence report to
+    leerplicht, the meldcode, child protection, the transfer to the next school) go on
+    (art. 18 lid 2 AVG): a restriction that names only those is refused, one that names them
+    among others is partly honoured."""
+    youth = _live_youth(session, youth_id)
+    standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
+    if reason not in RESTRICTION_REASONS:
+        raise Invalid("unknown_code", "kies waarom het gebruik beperkt wordt: "
+                      + ", ".join(RESTRICTION_REASONS), "reason")
+    if ends_on is not None and ends_on <= today:
+        raise Invalid("invalid_date", "de einddatum van de beperking ligt niet na vandaag",
+                      "ends_on")
+    pro = _professional(session, youth, by)
+    ruleset, model, cats, orgs = _scope(session, app, youth, today, purposes, categories,
+                                        recipient_ids)
+    honoured, legal, everything = _legal_split(ruleset, model)
+    why = RESTRICTION_REASONS[reason]
+    if not honoured:
+        status = "afgewezen"
+        route = "is een wettelijke route" if len(legal) == 1 else "zijn wettelijke routes"
+        motivation = (f"Beperking afgewezen. {cap(_labels(ruleset, legal))} {route}"
+                      ": wat de wet verplicht of toestaat om een kind te beschermen, gaat door, "
+                      "ook als het gebruik beperkt is (art. 18 lid 2 AVG).")
+    else:
+        status = "toegewezen" if everything or not legal else "deels"
+        motivation = f"Beperking toegewezen, omdat {why}."
+        if legal:
+            motivation += (" Wettelijke routes gaan wel door (art. 18 lid 2 AVG): "
+                           f"{_labels(ruleset, legal)}.")
+        if ends_on is not None:
+            motivation += f" De beperking geldt tot {dutch_date(ends_on)}."
+    scope = {"reason": reason,
+             "asked": {"purposes": model, "categories": cats, "recipient_ids": orgs},
+             "honoured": ({"purposes": honoured, "categories": cats, "recipient_ids": orgs}
+                          if honoured else None)}
+    request = _record(session, youth, "beperking", standing, today, status, motivation, scope,
+                      pro, ends_on=ends_on if honoured else None)
+    _log(session, youth, "restrict", "Vastleggen beperking", cats or ["identificatie"], pro,
+         request, {"beperking": {"doelen": honoured, "gegevens": cats, "ontvangers": orgs}})
+    return {"request": request_view(request), "status": status, "motivation": motivation,
+            "notify": _recipients(session, youth.id) if honoured else []}
+
+
+def object_to(session: Session, app: App, youth_id: int, *, requester: str, today: dt.date,
+              guardian_id: int | None = None, youth_agrees: bool = False, purposes=(),
+              categories=(), recipient_ids=(), refusal: str | None = None,
+              by: int | None = None) -> dict:
+    """Object to the processing of the youth's data (AVG art. 21) for a scope (an empty list
+    means all). An honoured objection turns the consent for that scope into a refusal in every
+    later disclosure. An objection against a legal duty (the legal routes: the absence report
+    to leerplicht, the meldcode, child protection, the transfer to the next school) cannot be
+    honoured. `refusal`: the handler's motivation to refuse anyway (compelling legitimate
+    grounds, art. 21 lid 1 AVG)."""
+    youth = _live_youth(session, youth_id)
+    standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
+    if refusal is not None and not str(refusal).strip():
+        raise Invalid("missing_field", "een afwijzing heeft een motivering", "refusal")
+    pro = _professional(session, youth, by)
+    ruleset, model, cats, orgs = _scope(session, app, youth, today, purposes, categories,
+                                        recipient_ids)
+    honoured, legal, everything = _legal_split(ruleset, model)
+    legal_text = ""
+    if legal:
+        legal_text = (f"Tegen een wettelijke plicht kunt u geen bezwaar maken: "
+                      f"{_labels(ruleset, legal)} gaat door, omdat de wet dat verplicht of "
+                      "toestaat (bijvoorbeeld de melding van schoolverzuim aan leerplicht). "
+                      "Bezwaar kan alleen tegen gebruik voor een publieke taak of een "
+                      "gerechtvaardigd belang (art. 21 lid 1 AVG).")
+    if refusal is not None:
+        honoured = []
+        status = "afgewezen"
+        motivation = f"Bezwaar afgewezen: {str(refusal).strip()}"
+    elif not honoured:
+        status = "afgewezen"
+        motivation = "Bezwaar afgewezen. " + legal_text
+    else:
+        status = "toegewezen" if everything or not legal else "deels"
+        motivation = (f"Bezwaar toegewezen: de gegevens worden niet meer gebruikt voor "
+                      f"{_labels(ruleset, honoured)}.")
+        if legal:
+            motivation += " " + (legal_text if not everything else
+                                 f"Wettelijke routes gaan wel door: {_labels(ruleset, legal)}.")
+    scope = {"asked": {"purposes": model, "categories": cats, "recipient_ids": orgs},
+             "honoured": ({"purposes": honoured, "categories": cats, "recipient_ids": orgs}
+                          if honoured else None)}
+    request = _record(session, youth, "bezwaar", standing, today, status, motivation.strip(),
+                      scope, pro)
+    _log(session, youth, "object", "Vastleggen bezwaar", cats or ["identificatie"], pro,
+         request, {"bezwaar": {"doelen": honoured, "gegevens": cats, "ontvangers": orgs}})
+    return {"request": request_view(request), "status": status,
+            "motivation": request.motivation}
+
+
+def lift_restriction(session: Session, app: App, request_id: int, *, motivation: str,
+                     today: dt.date, by: int | None = None) -> dict:
+    """End an honoured restriction (or withdraw an honoured objection) from today. The youth
+    or parent is told before a restriction is lifted (art. 18 lid 3 AVG): `motivation` says
+    why, in Dutch."""
+    row = get_request(session, request_id)
+    if row.kind not in ("beperking", "bezwaar"):
+        raise Invalid("wrong_kind", f"verzoek {row.id} is geen beperking of bezwaar "
+                      f"({KIND_NL.get(row.kind, row.kind)})", "request")
+    if not isinstance(today, dt.date):
+        raise Invalid("wrong_type", "de datum ontbreekt", "today")
+    if row.status not in HONOURED:
+        raise Refused("not_in_force", "dit verzoek is afgewezen; er is niets op te heffen",
+                      "request")
+    if row.ends_on is not None and row.ends_on <= today:
+        raise Refused("already_ended", f"deze {KIND_NL[row.kind]} geldt al niet meer (sinds "
+                      f"{dutch_date(row.ends_on)})", "request")
+    if row.decided_on is not None and today < row.decided_on:
+        raise Invalid("invalid_date", "opheffen kan niet vóór de dag van het besluit", "today")
+    if not motivation or not str(motivation).strip():
+        raise Invalid("missing_field", "zeg waarom de beperking wordt opgeheven (de jongere of "
+                      "ouder krijgt dit te horen)", "motivation")
+    youth = youths.get_youth(session, row.youth_id)
+    pro = _professional(session, youth, by)
+    row.ends_on = today
+    row.scope = {**(row.scope or {}),
+                 "lifted": {"on": today.isoformat(), "by": pro.id if pro else None,
+                            "motivation": str(motivation).strip()}}
+    session.flush()
+    actie = "restrict" if row.kind == "beperking" else "object"
+    _log(session, youth, actie, "Opheffen beperking" if actie == "restrict"
+         else "Intrekken bezwaar", ["identificatie"], pro, row, {"opgeheven": today.isoformat()})
+    return request_view(row)
+
+
+def _active(session: Session, youth_id: int, day: dt.date, kind: str) -> list[dict]:
+    rows = session.scalars(select(orm.RightsRequest).where(
+        orm.RightsRequest.youth_id == youth_id, orm.RightsRequest.kind == kind,
+        orm.RightsRequest.status.in_(HONOURED), orm.RightsRequest.decided_on <= day)
+        .order_by(orm.RightsRequest.id))
+    out = []
+    for r in rows:
+        if r.ends_on is not None and r.ends_on <= day:
+            continue
+        honoured = (r.scope or {}).get("honoured") or {}
+        out.append({"id": r.id, "purposes": list(honoured.get("purposes", [])),
+                    "categories": list(honoured.get("categories", [])),
+                    "recipient_ids": list(honoured.get("recipient_ids", []))})
+    return out
+
+
+def active_restrictions(session: Session, youth_id: int, day: dt.date) -> list[dict]:
+    """The restrictions in force on `day`: [{"id", "purposes", "categories", "recipient_ids"}],
+    model purpose codes, category codes, organisation ids; an empty list means all. A
+    disclosure in the scope of one of them is refused."""
+    return _active(session, youth_id, day, "beperking")
+
+
+def active_objections(session: Session, youth_id: int, day: dt.date) -> list[dict]:
+    """The honoured objections in force on `day`, shaped as active_restrictions. In their scope
+    the consent facts count as refused."""
+    return _active(session, youth_id, day, "bezwaar")

@@ -1,0 +1,154 @@
+"""`deelwijs rights` as a user runs it: the real console script on a small demo region.
+
+The demo region is built once per module and copied for every test. Bad input exits 2 with
+one Dutch line on stderr, nothing on stdout, and nothing written; a refused erasure is a
+recorded decision and exits 1.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+YOUTH = "2"
+COUNTED = ("rights_request", "youth_correction", "log_entry", "youth")
+
+
+@pytest.fixture(scope="module")
+def demo_var(deelwijs_script, tmp_path_factory):
+    """A var/ folder with a demo region of four youths (database and master key)."""
+    root = tmp_path_factory.mktemp("rights_demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
+    env["DEELWIJS_VAR"] = str(root / "var")
+    proc = subprocess.run([str(deelwijs_script), "demo", "--youths", "4"], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return root / "var"
+
+
+@pytest.fixture
+def run(deelwijs, demo_var, tmp_path):
+    """`deelwijs` on this test's own copy of the demo region."""
+    shutil.copytree(demo_var, tmp_path / "var")
+    return deelwijs
+
+
+def _db(tmp_path) -> sqlite3.Connection:
+    return sqlite3.connect(tmp_path / "var" / "deelwijs.sqlite3")
+
+
+def _counts(tmp_path) -> dict[str, int]:
+    with _db(tmp_path) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED}
+
+
+def _ok(proc) -> dict | list:
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    return json.loads(proc.stdout)
+
+
+def _asker(run, youth: str = YOUTH) -> list[str]:
+    """Who may ask for this youth: a parent with gezag under 16, the youth from 16."""
+    view = _ok(run("youth", "show", youth))
+    if view["age"] >= 16:
+        return ["--as", "youth"]
+    parent = next(g for g in view["guardians"] if g["gezag"])
+    return ["--as", "parent", "--guardian", str(parent["id"])]
+
+
+def test_inzage_prints_json_and_writes_a_pdf(run, tmp_path):
+    view = _ok(run("youth", "show", YOUTH))
+    out = _ok(run("rights", "inzage", YOUTH, *_asker(run), "--pdf", "inzage.pdf"))
+    assert out["titel"] == "Inzage in uw gegevens"
+    assert out["jongere"]["naam"] == view["name"]
+    assert out["verstrekkingen"] and out["toestemmingen"] and out["casussen"]
+    for entry in out["verwerkingslog"]:
+        assert "gebruiker" not in entry and "systeem" not in entry
+    reader = PdfReader(io.BytesIO((tmp_path / "inzage.pdf").read_bytes()))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    for expected in (view["name"], "Inzage in uw gegevens", "Wie kreeg welke gegevens",
+                     "Toestemmingen", "Uw rechten", "Autoriteit Persoonsgegevens"):
+        assert expected in text, expected
+    listed = _ok(run("rights", "list", YOUTH))
+    assert [(r["kind"], r["status"]) for r in listed["requests"]] == [("inzage", "toegewezen")]
+
+
+def test_bad_input_exits_2_with_one_dutch_line_and_writes_nothing(run, tmp_path):
+    asker = _asker(run)
+    before = _counts(tmp_path)
+    bad = {
+        ("rights", "inzage", YOUTH, "--as", "ouder"): "requester:",
+        ("rights", "inzage", YOUTH, "--as", "parent", "--guardian", "99999"): "guardian_id:",
+        ("rights", "inzage", YOUTH, *asker, "--on", "2026-02-30"): "--on:",
+        ("rights", "inzage", YOUTH, *asker, "--pdf", str(tmp_path / "geen" / "x.pdf")):
+            "--pdf:",
+        ("rights", "inzage", "99999", "--as", "youth"): "youth:",
+        ("rights", "rectify", YOUTH, "--field", "bsn", "--value", "1", "--by", "23", *asker):
+            "field:",
+        ("rights", "restrict", YOUTH, *asker, "--reason", "zomaar"): "reason:",
+        ("rights", "object", YOUTH, *asker, "--purpose", "tuiszitters"): "purposes:",
+        ("rights", "lift", "99999", "--reason", "klopt"): "request:",
+    }
+    for args, field in bad.items():
+        proc = run(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert proc.stdout == "", args
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(field), (args, proc.stderr)
+    assert _counts(tmp_path) == before
+    assert not (tmp_path / "geen").exists()
+
+
+def test_rectify_history_restrict_lift_and_object(run):
+    asker = _asker(run)
+    name = _ok(run("youth", "show", YOUTH))["name"]
+    out = _ok(run("rights", "rectify", YOUTH, "--field", "name", "--value", "Bram Verbeterd",
+                  "--by", "23", *asker))
+    assert (out["correction"]["old"], out["correction"]["new"]) == (name, "Bram Verbeterd")
+    history = _ok(run("rights", "history", YOUTH))
+    assert [(h["field"], h["old"], h["new"]) for h in history] == [
+        ("name", name, "Bram Verbeterd")]
+    assert _ok(run("youth", "show", YOUTH))["name"] == "Bram Verbeterd"
+
+    restricted = _ok(run("rights", "restrict", YOUTH, *asker, "--reason", "juistheid",
+                         "--purpose", "Thuiszittertafel", "--data", "gedrag"))
+    assert restricted["status"] == "toegewezen"
+    rid = restricted["request"]["id"]
+    listed = _ok(run("rights", "list", YOUTH))
+    assert listed["active_restrictions"] == [
+        {"id": rid, "purposes": ["thuiszitters"], "categories": ["gedrag"],
+         "recipient_ids": []}]
+    lifted = _ok(run("rights", "lift", str(rid), "--reason", "Nagekeken: het klopt."))
+    assert lifted["ends_on"] is not None
+    assert _ok(run("rights", "list", YOUTH))["active_restrictions"] == []
+
+    objected = _ok(run("rights", "object", YOUTH, *asker, "--purpose", "verzuimmelding"))
+    assert objected["status"] == "afgewezen"
+    assert "wettelijke plicht" in objected["motivation"]
+
+
+def test_erasure_is_refused_while_the_case_runs_and_shreds_once_it_may(run, tmp_path):
+    asker = _asker(run)
+    refused = run("rights", "erase", YOUTH, *asker)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "loopt nog" in refused.stderr and "vastgelegd als verzoek" in refused.stderr
+    assert [(r["kind"], r["status"]) for r in _ok(run("rights", "list", YOUTH))["requests"]] \
+        == [("wissing", "afgewezen")]
+
+    with _db(tmp_path) as conn:  # the case closed long ago, the workflow ended
+        conn.execute("UPDATE casus SET closed_on = '2000-01-03' WHERE youth_id = ?", (YOUTH,))
+        conn.execute("UPDATE workflow SET state = 'declined' WHERE youth_id = ?", (YOUTH,))
+    erased = _ok(run("rights", "erase", YOUTH, *asker))
+    assert erased["request"]["status"] == "toegewezen"
+    shown = _ok(run("youth", "show", YOUTH))
+    assert shown["shredded"] is True and "name" not in shown
+    after = run("rights", "inzage", YOUTH, "--as", "youth")
+    assert after.returncode == 2 and after.stdout == ""
+    assert "vernietigd" in after.stderr
