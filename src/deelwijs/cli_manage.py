@@ -1,9 +1,642 @@
-"""Placeholder: filled in by its own change."""
+"""Commands with which a region runs its covenant: regions and their rulesets, organisations
+with signatories, signatures and mandates, professionals, youths, cases with meetings,
+minutes, actions, accession forms and weighings, and the municipal workflow.
+
+Every write command is one transaction and prints the record it wrote as JSON (with its
+`version` where two people may edit it). Bad input prints one Dutch line `field: message` on
+stderr and exits 2, with nothing on stdout and nothing written; so does a conflict with
+someone who saved first (optimistic locking: name the `--version` you saw).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated
+
 import typer
+
+from deelwijs.cli_store import (
+    DateOpt,
+    _day,
+    _fail,
+    _print,
+    _session,
+    case_app,
+    org_app,
+    youth_app,
+)
+from deelwijs.domain import exceptions as exc_domain
+
+region_app = typer.Typer(help="Regio's en hun rulesets.", no_args_is_help=True,
+                         rich_markup_mode=None)
+ruleset_app = typer.Typer(help="De rulesets van een regio: activeren en tonen.",
+                          no_args_is_help=True, rich_markup_mode=None)
+region_app.add_typer(ruleset_app, name="ruleset")
+signatory_app = typer.Typer(help="Ondertekenaars van een organisatie.", no_args_is_help=True,
+                            rich_markup_mode=None)
+org_app.add_typer(signatory_app, name="signatory")
+mandate_app = typer.Typer(help="Schriftelijke machtigingen van een schoolbestuur aan een "
+                          "samenwerkingsverband.", no_args_is_help=True, rich_markup_mode=None)
+org_app.add_typer(mandate_app, name="mandate")
+professional_app = typer.Typer(help="Professionals van een organisatie.", no_args_is_help=True,
+                               rich_markup_mode=None)
+meeting_app = typer.Typer(help="Overleggen van een casus: plannen en wijzigen.",
+                          no_args_is_help=True, rich_markup_mode=None)
+case_app.add_typer(meeting_app, name="meeting")
+minute_app = typer.Typer(help="Verslagen per agendapunt.", no_args_is_help=True,
+                         rich_markup_mode=None)
+case_app.add_typer(minute_app, name="minute")
+action_app = typer.Typer(help="Acties (afspraken) uit een overleg.", no_args_is_help=True,
+                         rich_markup_mode=None)
+case_app.add_typer(action_app, name="action")
+accession_app = typer.Typer(help="Toetredingsformulieren (Bijlage 1) per casusoverleg.",
+                            no_args_is_help=True, rich_markup_mode=None)
+case_app.add_typer(accession_app, name="accession")
+weighing_app = typer.Typer(help="Schriftelijke afwegingen (uitzonderingen) in een casus.",
+                           no_args_is_help=True, rich_markup_mode=None)
+case_app.add_typer(weighing_app, name="weighing")
+workflow_app = typer.Typer(help="Het gemeentelijk werkproces: intake → beoordeling → onderzoek "
+                           "met de inwoner → voorstel → besluit → coördinator.",
+                           no_args_is_help=True, rich_markup_mode=None)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Als JSON in plaats van regels.")]
+VersionOpt = Annotated[int, typer.Option("--version", help="De versie die u zag "
+                                         "(optimistische vergrendeling).")]
+ByOpt = Annotated[int, typer.Option("--by", help="Id van de professional die het doet.")]
+
+
+def _text(value: str, field: str, limit: int = 200) -> str:
+    """A text option: stripped, not empty, and not longer than its column."""
+    value = (value or "").strip()
+    if not value:
+        _fail(f"{field}: mag niet leeg zijn")
+    if len(value) > limit:
+        _fail(f"{field}: te lang ({len(value)} tekens; ten hoogste {limit})")
+    return value
+
+
+# --- regions and rulesets ------------------------------------------------------------------
+
+
+@region_app.command("create")
+def region_create(
+    code: Annotated[str, typer.Argument(help="Korte code, bv. utrecht-west.")],
+    name: Annotated[str, typer.Argument(help="Naam van de regio.")],
+    wams: Annotated[bool, typer.Option("--wams", help="De Wams geldt in deze regio.")] = False,
+) -> None:
+    """Maak een regio aan. Activeer daarna een ruleset (region ruleset activate)."""
+    from deelwijs.services import manage, registry
+
+    code = _text(code, "region.code", 64)
+    name = _text(name, "region.name")
+    with _session() as (_, s):
+        _print(manage.region_view(registry.create_region(s, code, name, wams)))
+
+
+@region_app.command("list")
+def region_list(as_json: JsonOpt = False) -> None:
+    """Alle regio's: id, code, naam (en of de Wams er geldt)."""
+    from deelwijs.services import manage
+
+    with _session() as (_, s):
+        rows = manage.list_regions(s)
+    if as_json:
+        _print(rows)
+        return
+    for r in rows:
+        wams = "  (Wams)" if r["wams_in_force"] else ""
+        print(f"{r['id']:>5}  {r['code']:<20} {r['name']}{wams}")
+
+
+@ruleset_app.command("activate")
+def ruleset_activate(
+    ruleset: Annotated[str, typer.Argument(help="Een ingebouwd id (model-convenant, "
+                                           "voorbeeldregio), het pad van een YAML-bestand, of "
+                                           "de digest (sha256:…) van een opgeslagen versie.")],
+    region: Annotated[str, typer.Option("--region", help="Regiocode.")],
+    on: DateOpt = None,
+) -> None:
+    """Maak een ruleset de actieve van de regio vanaf een datum. De versie wordt opgeslagen;
+    eerdere besluiten blijven de versie noemen waaronder ze zijn genomen. Een regionaal
+    bestand dat het model verruimt, wordt geweigerd (zie deelwijs rules check)."""
+    from deelwijs.services import manage, registry
+
+    day = _day(on)
+    with _session() as (_, s):
+        row = manage.activate_ruleset(s, registry.region_by_code(s, region), ruleset, day)
+        _print(manage.activation_view(s, row))
+
+
+@ruleset_app.command("list")
+def ruleset_list(
+    region: Annotated[str, typer.Option("--region", help="Regiocode.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """De activeringen van een regio, nieuwste eerst, met digest; 'actief' is die van
+    vandaag."""
+    from deelwijs.services import manage, registry
+
+    with _session() as (_, s):
+        rows = manage.activations(s, registry.region_by_code(s, region), dt.date.today())
+    if as_json:
+        _print(rows)
+        return
+    for r in rows:
+        mark = "  actief" if r["active"] else ""
+        print(f"{r['id']:>5}  {r['activated_on']}  {r['ruleset_id']} {r['version']}  "
+              f"{r['digest']}{mark}")
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+@org_app.command("create")
+def org_create(
+    region: Annotated[str, typer.Option("--region", help="Regiocode.")],
+    party: Annotated[str, typer.Option(help="Partijsoort: school, swv, leerplicht, gemeente, "
+                                       "jeugdhulp, jgz, huisarts, veilig_thuis, gi, raad, "
+                                       "kinderopvang of derde.")],
+    name: Annotated[str, typer.Option(help="Naam van de organisatie.")],
+    kvk: Annotated[str | None, typer.Option(help="KvK-nummer (8 cijfers).")] = None,
+    oin: Annotated[str | None, typer.Option(help="OIN (20 cijfers).")] = None,
+    domain: Annotated[str | None, typer.Option(help="Domein (gemeente): onderwijs, jeugd, wmo, "
+                                               "participatie, schulden, wonen of zorg.")] = None,
+) -> None:
+    """Voeg een organisatie (convenantpartij) toe aan een regio."""
+    from deelwijs.services import registry
+
+    name = _text(name, "name")
+    with _session() as (_, s):
+        org = registry.create_organisation(s, registry.region_by_code(s, region), party, name,
+                                           kvk=kvk, oin=oin, domain=domain)
+        _print(registry.organisation_view(s, org))
+
+
+@signatory_app.command("add")
+def signatory_add(
+    org_id: Annotated[int, typer.Argument(metavar="ORG", help="Id van de organisatie.")],
+    name: Annotated[str, typer.Option(help="Naam van de ondertekenaar.")],
+    function: Annotated[str, typer.Option(help="Functie, bv. bestuurder.")],
+) -> None:
+    """Voeg een ondertekenaar toe (wie namens de organisatie tekent)."""
+    from deelwijs.services import manage, registry
+
+    name, function = _text(name, "name"), _text(function, "function")
+    with _session() as (_, s):
+        row = registry.add_signatory(s, registry.organisation(s, org_id), name, function)
+        _print(manage.signatory_view(row))
+
+
+@org_app.command("sign")
+def org_sign(
+    org_id: Annotated[int, typer.Argument(metavar="ORG", help="Id van de organisatie die "
+                                          "tekent.")],
+    on: DateOpt = None,
+    signatory: Annotated[int | None, typer.Option(help="Id van de ondertekenaar (van deze "
+                                                  "organisatie).")] = None,
+    on_behalf_of: Annotated[int | None, typer.Option(
+        "--on-behalf-of", help="Id van het schoolbestuur waarvoor een samenwerkingsverband "
+        "tekent (alleen met een machtiging die op die dag geldt).")] = None,
+) -> None:
+    """Teken het convenant: de rulesetversie die de regio op die dag actief heeft."""
+    from deelwijs.services import manage, registry
+
+    day = _day(on)
+    with _session() as (app, s):
+        row = manage.sign(s, app, registry.organisation(s, org_id), day, signatory,
+                          on_behalf_of)
+        _print(manage.signature_view(s, row))
+
+
+@mandate_app.command("grant")
+def mandate_grant(
+    school: Annotated[int, typer.Argument(metavar="SCHOOL", help="Id van het schoolbestuur.")],
+    swv: Annotated[int, typer.Option(help="Id van het samenwerkingsverband.")],
+    document: Annotated[str, typer.Option(help="Verwijzing naar de schriftelijke "
+                                          "machtiging.")],
+    on: DateOpt = None,
+) -> None:
+    """Leg de schriftelijke machtiging van een schoolbestuur aan een samenwerkingsverband
+    vast: daarmee is het bestuur partij zolang de machtiging geldt."""
+    from deelwijs.services import manage, registry
+
+    document = _text(document, "document_ref")
+    day = _day(on)
+    with _session() as (_, s):
+        row = manage.grant_mandate(s, registry.organisation(s, school, "school"),
+                                   registry.organisation(s, swv, "swv"), day, document)
+        _print(manage.mandate_view(row))
+
+
+@mandate_app.command("revoke")
+def mandate_revoke(
+    mandate_id: Annotated[int, typer.Argument(metavar="MANDATE", help="Id van de "
+                                              "machtiging.")],
+    on: DateOpt = None,
+) -> None:
+    """Trek een machtiging in vanaf een datum (de machtiging blijft bewaard)."""
+    from deelwijs.services import manage, registry
+
+    day = _day(on)
+    with _session() as (_, s):
+        _print(manage.mandate_view(registry.revoke_mandate(s, mandate_id, day)))
+
+
+# --- professionals -------------------------------------------------------------------------
+
+
+@professional_app.command("create")
+def professional_create(
+    org: Annotated[int, typer.Option(help="Id van de organisatie.")],
+    name: Annotated[str, typer.Option(help="Naam.")],
+    function: Annotated[str, typer.Option(help="Functie, bv. intern begeleider.")],
+    hat: Annotated[list[str] | None, typer.Option(
+        help="Pet die deze professional mag dragen, herhaalbaar: toeleiding, hulpverlening, "
+        "coordinatie.")] = None,
+) -> None:
+    """Voeg een professional toe aan een organisatie."""
+    from deelwijs.services import manage, registry
+
+    name, function = _text(name, "name"), _text(function, "function")
+    with _session() as (_, s):
+        row = registry.create_professional(s, registry.organisation(s, org), name, function,
+                                           hat or [])
+        _print(manage.professional_view(row))
+
+
+@professional_app.command("list")
+def professional_list(
+    org: Annotated[int, typer.Option(help="Id van de organisatie.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """De professionals van een organisatie, met hun petten."""
+    from deelwijs.services import manage, registry
+
+    with _session() as (_, s):
+        rows = manage.list_professionals(s, registry.organisation(s, org))
+    if as_json:
+        _print(rows)
+        return
+    for p in rows:
+        hats = f"  [{', '.join(p['hats'])}]" if p["hats"] else ""
+        print(f"{p['id']:>5}  {p['name']:<28} {p['function']}{hats}")
+
+
+# --- youths --------------------------------------------------------------------------------
+
+_GEZAG = {"gezag": True, "geen-gezag": False}
+
+
+def _guardians(values: list[str]) -> list[dict]:
+    out = []
+    for i, value in enumerate(values):
+        parts = value.rsplit(":", 2)
+        if len(parts) != 3 or not parts[0].strip():
+            _fail(f"--guardian[{i}]: gebruik 'naam:relatie:gezag' of "
+                  "'naam:relatie:geen-gezag'")
+        name, relation, gezag = (p.strip() for p in parts)
+        if gezag not in _GEZAG:
+            _fail(f"--guardian[{i}]: '{gezag}' moet gezag of geen-gezag zijn")
+        out.append({"name": _text(name, f"--guardian[{i}]"), "relation": relation,
+                    "gezag": _GEZAG[gezag]})
+    return out
+
+
+@youth_app.command("create")
+def youth_create(
+    region: Annotated[str, typer.Option("--region", help="Regiocode.")],
+    name: Annotated[str, typer.Option(help="Naam van de jongere.")],
+    birth: Annotated[str, typer.Option(help="Geboortedatum JJJJ-MM-DD.")],
+    bsn: Annotated[str | None, typer.Option(help="BSN (9 cijfers, elfproef).")] = None,
+    school: Annotated[int | None, typer.Option(help="Id van het schoolbestuur.")] = None,
+    guardian: Annotated[list[str] | None, typer.Option(
+        help="Ouder of voogd, herhaalbaar: 'naam:relatie:gezag' of 'naam:relatie:geen-gezag'; "
+        "relatie is moeder, vader, ouder, voogd of pleegouder. Bv. --guardian "
+        "'Fatima de Vries:moeder:gezag'.")] = None,
+    by: Annotated[int | None, typer.Option(
+        "--by", help="Id van de professional die registreert (voor het verwerkingslog; "
+        "zonder: de beheerder).")] = None,
+) -> None:
+    """Voeg een jongere toe, met ouders of voogden (met of zonder gezag). Naam,
+    geboortedatum, BSN en de namen van de ouders worden versleuteld opgeslagen; de uitvoer
+    toont het BSN gemaskeerd."""
+    from deelwijs.services import manage, registry, youths
+
+    name = _text(name, "name")
+    born = _day(birth, "birth")
+    guardians = _guardians(guardian or [])
+    today = dt.date.today()
+    with _session() as (app, s):
+        row = manage.create_youth(s, app, registry.region_by_code(s, region), name, born,
+                                  today, bsn, school, guardians,
+                                  registry.professional(s, by, "by") if by is not None else None)
+        _print(youths.youth_view(app.keys, row, today))
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+@case_app.command("open")
+def case_open(
+    region: Annotated[str, typer.Option("--region", help="Regiocode.")],
+    purpose: Annotated[str, typer.Option(help="Doel (bv. oza, signalering) of de regionale "
+                                         "naam van het overleg (bv. TOM-tafel).")],
+    title: Annotated[str, typer.Option(help="Titel van de casus.")],
+    by: ByOpt,
+    participant: Annotated[list[int] | None, typer.Option(
+        help="Id van een deelnemende organisatie, herhaalbaar (de organisatie van --by doet "
+        "altijd mee).")] = None,
+    youth: Annotated[int | None, typer.Option(help="Id van de jongere.")] = None,
+    anonymous: Annotated[bool, typer.Option("--anonymous", help="Een anonieme casus: er "
+                                            "wordt niets identificerends opgeslagen.")] = False,
+    on: DateOpt = None,
+) -> None:
+    """Open een casus over een jongere (--youth) of een anonieme casus (--anonymous)."""
+    from deelwijs.services import manage, registry
+
+    if (youth is None) == (not anonymous):
+        _fail("youth: kies --youth ID of --anonymous (precies één van de twee)")
+    title = _text(title, "title")
+    day = _day(on)
+    with _session() as (app, s):
+        row = manage.open_case(s, app, registry.region_by_code(s, region), title, purpose,
+                               participant or [], registry.professional(s, by, "by"), day,
+                               youth)
+        _print(manage.case_view(s, row))
+
+
+@meeting_app.command("schedule")
+def meeting_schedule(
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    agenda: Annotated[list[str] | None, typer.Option(help="Agendapunt, herhaalbaar, in "
+                                                     "volgorde.")] = None,
+    participant: Annotated[list[int] | None, typer.Option(
+        help="Id van een deelnemende professional, herhaalbaar.")] = None,
+    on: DateOpt = None,
+) -> None:
+    """Plan een overleg in een casus, met agenda en deelnemers. De uitvoer noemt de id's
+    van de agendapunten (voor case minute write)."""
+    from deelwijs.services import cases, manage
+
+    items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda or [])]
+    day = _day(on)
+    with _session() as (_, s):
+        row = cases.schedule_meeting(s, cases.get_case(s, case_id), day, items,
+                                     participant or [])
+        _print(manage.meeting_view(s, row))
+
+
+@meeting_app.command("update")
+def meeting_update(
+    meeting_id: Annotated[int, typer.Argument(metavar="MEETING", help="Id van het overleg.")],
+    version: VersionOpt,
+    on: Annotated[str | None, typer.Option("--on", help="Nieuwe datum JJJJ-MM-DD.")] = None,
+    agenda: Annotated[list[str] | None, typer.Option(
+        help="De nieuwe agenda, herhaalbaar, in volgorde. Een punt met dezelfde titel houdt "
+        "zijn id en verslag; een punt met een verslag kan niet van de agenda.")] = None,
+) -> None:
+    """Wijzig de datum of de agenda van een overleg. Noem de versie die u zag; heeft iemand
+    anders het overleg intussen gewijzigd, dan wordt niets opgeslagen (exit 2)."""
+    from deelwijs.services import manage
+
+    if on is None and not agenda:
+        _fail("meeting: niets te wijzigen; geef --on en/of --agenda")
+    day = _day(on, "--on") if on is not None else None
+    items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda)] if agenda else None
+    with _session() as (_, s):
+        row = manage.update_meeting(s, meeting_id, version, day, items)
+        _print(manage.meeting_view(s, row))
+
+
+@minute_app.command("write")
+def minute_write(
+    agenda_item: Annotated[int, typer.Argument(metavar="AGENDA_ITEM", help="Id van het "
+                                               "agendapunt.")],
+    by: ByOpt,
+    text: Annotated[str, typer.Option(help="De tekst van het verslag.")],
+    version: Annotated[int | None, typer.Option(
+        "--version", help="Wijzig het bestaande verslag: de versie die u zag. Zonder: een "
+        "nieuw verslag.")] = None,
+    minute: Annotated[int | None, typer.Option(help="Id van het verslag (standaard het "
+                                               "nieuwste van dit agendapunt).")] = None,
+) -> None:
+    """Schrijf het verslag van een agendapunt, of wijzig het (met --version)."""
+    from deelwijs.services import manage, registry
+
+    text = _text(text, "text", 100_000)
+    with _session() as (_, s):
+        row = manage.write_minute(s, agenda_item, text, registry.professional(s, by, "by"),
+                                  version, minute)
+        _print(manage.minute_view(s, row))
+
+
+@action_app.command("add")
+def action_add(
+    meeting_id: Annotated[int, typer.Argument(metavar="MEETING", help="Id van het overleg.")],
+    owner: Annotated[int, typer.Option(help="Id van de professional die de actie uitvoert.")],
+    description: Annotated[str, typer.Option(help="Wat er gebeurt.")],
+    due: Annotated[str, typer.Option(help="Deadline JJJJ-MM-DD.")],
+    evaluate: Annotated[str | None, typer.Option(help="Evaluatiedatum JJJJ-MM-DD.")] = None,
+) -> None:
+    """Leg een actie uit een overleg vast, met eigenaar, deadline en evaluatiedatum."""
+    from deelwijs.services import manage, registry
+
+    description = _text(description, "description", 100_000)
+    due_on = _day(due, "due_on")
+    evaluate_on = _day(evaluate, "evaluate_on") if evaluate is not None else None
+    with _session() as (_, s):
+        row = manage.add_action(s, meeting_id, registry.professional(s, owner, "owner"),
+                                description, due_on, evaluate_on)
+        _print(manage.action_view(row))
+
+
+@accession_app.command("record")
+def accession_record(
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    org: Annotated[int, typer.Option(help="Id van de toetredende organisatie (jeugdhulp, JGZ "
+                                     "of huisarts) die aan de casus deelneemt.")],
+    signed: Annotated[str, typer.Option(help="Datum van ondertekening JJJJ-MM-DD.")],
+    document: Annotated[str, typer.Option(help="Verwijzing naar het formulier.")],
+    notified: Annotated[str | None, typer.Option(
+        help="Datum waarop het aan de deelnemers bekend is gemaakt (anders later met "
+        "case accession notify).")] = None,
+) -> None:
+    """Leg een toetredingsformulier vast. De organisatie geldt als partij in deze casus
+    vanaf de dag dat het formulier getekend én bekendgemaakt is."""
+    from deelwijs.services import cases, manage, registry
+
+    document = _text(document, "document_ref")
+    signed_on = _day(signed, "signed_on")
+    notified_on = _day(notified, "notified_on") if notified is not None else None
+    with _session() as (_, s):
+        row = manage.record_accession(s, cases.get_case(s, case_id),
+                                      registry.organisation(s, org), signed_on, document,
+                                      notified_on)
+        _print(manage.accession_view(row))
+
+
+@accession_app.command("notify")
+def accession_notify(
+    form_id: Annotated[int, typer.Argument(metavar="FORM", help="Id van het "
+                                           "toetredingsformulier.")],
+    on: DateOpt = None,
+) -> None:
+    """Leg vast dat een toetredingsformulier aan de deelnemers bekend is gemaakt."""
+    from deelwijs.services import manage, registry
+
+    day = _day(on)
+    with _session() as (_, s):
+        _print(manage.accession_view(registry.notify_accession(s, form_id, day)))
+
+
+def _questions_help() -> str:
+    lines = []
+    for kind, questions in exc_domain.QUESTIONS.items():
+        keys = ", ".join(f"{k} ({'ja/nee' if form == 'yes' else 'tekst'})"
+                         for k, _, form in questions)
+        lines.append(f"{kind}: {keys}.")
+    return " ".join(lines)
+
+
+@weighing_app.command("record", help=(
+    "Leg een schriftelijke afweging vast: elke vraag beantwoord, door wie, wanneer. Alleen "
+    "een volledige afweging (elke vraag beantwoord, elke ja/nee-vraag met ja) telt voor de "
+    "engine; de uitvoer noemt wat nog ontbreekt. Soorten en vragen: " + _questions_help()))
+def weighing_record(
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    kind: Annotated[str, typer.Option(help="conflict_of_duties, vital_interest, "
+                                      "compatible_purpose of legal_duty.")],
+    by: ByOpt,
+    answer: Annotated[list[str] | None, typer.Option(
+        help="vraag=antwoord, herhaalbaar (bv. --answer consent_sought=ja).")] = None,
+    to: Annotated[list[int] | None, typer.Option(
+        "--to", help="Id van een ontvangende organisatie waarvoor is afgewogen, herhaalbaar "
+        "(verplicht bij conflict_of_duties en vital_interest; anders: de hele casus).")] = None,
+    data: Annotated[list[str] | None, typer.Option(
+        "--data", help="Gegevenscategorie die is afgewogen, herhaalbaar (verplicht bij "
+        "conflict_of_duties en vital_interest).")] = None,
+    until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
+) -> None:
+    from deelwijs.services import cases, manage, registry
+
+    answers: dict[str, str] = {}
+    for i, pair in enumerate(answer or []):
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            _fail(f"--answer[{i}]: gebruik vraag=antwoord")
+        if key in answers:
+            _fail(f"--answer[{i}]: vraag '{key}' staat er twee keer")
+        answers[key] = value.strip()
+    valid_until = _day(until, "valid_until") if until is not None else None
+    at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    with _session() as (_, s):
+        out = manage.record_weighing(s, cases.get_case(s, case_id), kind, answers,
+                                     registry.professional(s, by, "by"), at, to or [],
+                                     data or [], valid_until)
+    _print(out)
+
+
+# --- the municipal workflow ----------------------------------------------------------------
+
+
+@workflow_app.command("open")
+def workflow_open(
+    youth: Annotated[int, typer.Option(help="Id van de jongere.")],
+    by: ByOpt,
+) -> None:
+    """Open het werkproces voor een jongere (stand: nieuw; eerste stap: intake)."""
+    from deelwijs.services import cases, manage, registry
+
+    with _session() as (_, s):
+        row = manage.open_workflow(s, youth, registry.professional(s, by, "by"))
+        _print(cases.workflow_view(s, row))
+
+
+# the options each step reads; any other is refused, so nothing typed is silently dropped
+_STEP_OPTIONS = {
+    "intake": {"note"},
+    "assessment": {"problems"},
+    "investigation": {"domain", "with-resident"},
+    "proposal": {"note"},
+    "decision": {"outcome"},
+    "coordinator": {"coordinator", "coordination"},
+}
+
+
+@workflow_app.command("step")
+def workflow_step(
+    workflow_id: Annotated[int, typer.Argument(metavar="WORKFLOW", help="Id van het "
+                                               "werkproces.")],
+    version: VersionOpt,
+    step: Annotated[str, typer.Option(help="intake, assessment, investigation, proposal, "
+                                      "decision of coordinator (in die volgorde).")],
+    by: ByOpt,
+    problems: Annotated[str | None, typer.Option(
+        help="assessment: single (enkelvoudig; het werkproces eindigt) of multiple.")] = None,
+    domain: Annotated[list[str] | None, typer.Option(
+        help="investigation: domein van de hulpvraag, herhaalbaar (de reikwijdte die de "
+        "inwoner bepaalt): onderwijs, jeugd, wmo, participatie, schulden, wonen, zorg.")] = None,
+    with_resident: Annotated[bool, typer.Option(
+        "--with-resident", help="investigation: het onderzoek gebeurde samen met de "
+        "inwoner (verplicht).")] = False,
+    outcome: Annotated[str | None, typer.Option(
+        help="decision: accepted, declined of self_coordinated.")] = None,
+    coordinator: Annotated[int | None, typer.Option(
+        help="coordinator: id van de professional die coördineert.")] = None,
+    coordination: Annotated[str | None, typer.Option(
+        help="coordinator: licht of zwaar.")] = None,
+    note: Annotated[str | None, typer.Option(help="intake, proposal: een notitie.")] = None,
+    on: DateOpt = None,
+) -> None:
+    """Zet de volgende stap in het werkproces. Geen stap kan worden overgeslagen of
+    herhaald; noem de versie die u zag."""
+    from deelwijs.services import cases, manage, registry
+
+    given = {"problems": problems, "domain": domain or None,
+             "with-resident": with_resident or None, "outcome": outcome,
+             "coordinator": coordinator, "coordination": coordination, "note": note}
+    if step in _STEP_OPTIONS:
+        for opt, value in given.items():
+            if value is not None and opt not in _STEP_OPTIONS[step]:
+                _fail(f"--{opt}: hoort niet bij stap '{step}'")
+    details: dict = {}
+    if problems is not None:
+        details["problems"] = problems
+    if domain:
+        details["scope"] = list(domain)
+    if with_resident:
+        details["with_resident"] = True
+    if outcome is not None:
+        details["outcome"] = outcome
+    if coordinator is not None:
+        details["coordinator_id"] = coordinator
+    if coordination is not None:
+        details["coordination"] = coordination
+    if note is not None:
+        details["note"] = _text(note, "note", 100_000)
+    day = _day(on)
+    with _session() as (_, s):
+        row = manage.take_step(s, workflow_id, version, step, details,
+                               registry.professional(s, by, "by"), day)
+        _print(cases.workflow_view(s, row))
+
+
+@workflow_app.command("show")
+def workflow_show(
+    workflow_id: Annotated[int, typer.Argument(metavar="WORKFLOW", help="Id van het "
+                                               "werkproces.")],
+) -> None:
+    """Eén werkproces: stand, reikwijdte, versie, mogelijke volgende stap en elke gezette
+    stap met datum en wie (JSON)."""
+    from deelwijs.services import cases, manage
+
+    with _session() as (_, s):
+        _print(cases.workflow_view(s, manage.get_workflow(s, workflow_id)))
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the deelwijs command."""
+    app.add_typer(region_app, name="region")
+    app.add_typer(professional_app, name="professional")
+    app.add_typer(workflow_app, name="workflow")
