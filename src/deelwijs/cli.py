@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -318,8 +319,12 @@ _register()
 
 def main() -> None:
     """Entry point: never a traceback for the user."""
+    from deelwijs.tracing import trace
+
     try:
-        app()
+        # one trace per command; a caller passes its own on as TRACEPARENT (W3C format)
+        with trace(os.environ.get("TRACEPARENT")):
+            app()
     except KeyboardInterrupt:
         _err("afgebroken")
         sys.exit(130)

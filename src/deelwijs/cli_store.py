@@ -46,27 +46,68 @@ def _day(value: str | None, field: str = "--on") -> dt.date:
         _fail(f"{field}: '{value}' is geen datum in de vorm JJJJ-MM-DD")
 
 
+ByOpt = Annotated[int | None, typer.Option(
+    "--by", help="Id van de professional die dit inziet (voor het verwerkingslog; zonder: "
+    "beheer).")]
+
+
+def _reader(session, pro_id: int | None):
+    """The professional who reads (for the processing log), or None for the administrator."""
+    if pro_id is None:
+        return None
+    from deelwijs.services import registry
+    return registry.professional(session, pro_id, "by")
+
+
 def _print(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
 @contextmanager
-def _app(migrate: bool | None = None):
+def _app(migrate: bool | None = None, keys: bool = True):
+    """The application on DEELWIJS_DATABASE_URL; with keys=False only its engine (migrating
+    needs no master key). Every way opening or using the database can fail ends here as one
+    Dutch line: a setting (exit 2), a master key that does not fit the data (exit 2), a
+    database that cannot be reached (exit 1)."""
+    from cryptography.fernet import InvalidToken
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
     from deelwijs.settings import SettingsError
     from deelwijs.storage.db import NotMigrated
 
+    engine = None
     try:
-        from deelwijs.services.app import open_app
+        if keys:
+            from deelwijs.services.app import open_app
 
-        yield open_app(migrate=migrate)
+            app = open_app(migrate=migrate)
+            engine = app.engine
+            yield app
+        else:
+            from deelwijs.settings import load
+            from deelwijs.storage import db
+
+            engine = db.make_engine(load().database_url)
+            if migrate:
+                db.upgrade(engine)
+            yield engine
     except (NotMigrated, SettingsError) as exc:
         _fail(str(exc))
+    except InvalidToken:
+        _fail("DEELWIJS_MASTER_KEY: de hoofdsleutel past niet bij de gegevens in deze "
+              "database (een andere sleutel dan waarmee ze zijn versleuteld). Zet de juiste "
+              "sleutel in DEELWIJS_MASTER_KEY of DEELWIJS_MASTER_KEY_FILE.")
+    except OperationalError as exc:
+        _fail("database niet bereikbaar: " + " ".join(str(exc.orig or exc).split()), 1)
+    except ArgumentError as exc:
+        _fail(f"DEELWIJS_DATABASE_URL: geen bruikbare database-URL ({exc})")
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 @contextmanager
 def _session():
-    from sqlalchemy.exc import OperationalError
-
     from deelwijs.rules.loader import RulesetError
     from deelwijs.services.errors import ServiceError
 
@@ -78,8 +119,6 @@ def _session():
             _fail(str(exc))
         except RulesetError as exc:
             _fail(str(exc))
-        except OperationalError as exc:
-            _fail(f"database niet bereikbaar: {exc.orig}", 1)
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -87,21 +126,21 @@ def _session():
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Werk de database bij naar het nieuwste schema (nodig voor PostgreSQL)."""
+    """Werk de database bij naar het nieuwste schema (nodig voor PostgreSQL). Daarvoor is
+    geen hoofdsleutel nodig."""
     from deelwijs.storage.db import current_revision, head_revision
 
-    with _app(migrate=True) as app:
-        print(f"database op schema {current_revision(app.engine)} (nieuwste: {head_revision()})")
+    with _app(migrate=True, keys=False) as engine:
+        print(f"database op schema {current_revision(engine)} (nieuwste: {head_revision()})")
 
 
 @db_app.command("check")
 def db_check() -> None:
     """Controleer of de database op het nieuwste schema staat (exit 1 als dat niet zo is)."""
-    from deelwijs.settings import load
-    from deelwijs.storage.db import current_revision, head_revision, make_engine
+    from deelwijs.storage.db import current_revision, head_revision
 
-    engine = make_engine(load().database_url)
-    current, head = current_revision(engine), head_revision()
+    with _app(migrate=False, keys=False) as engine:
+        current, head = current_revision(engine), head_revision()
     print(f"schema {current or '(leeg)'}; nieuwste {head}")
     if current != head:
         _fail("niet bijgewerkt: voer uit deelwijs db upgrade", 1)
@@ -168,26 +207,28 @@ def org_show(org_id: int) -> None:
 
 
 @youth_app.command("list")
-def youth_list(region: RegionOpt = "demo", limit: int = 50, offset: int = 0) -> None:
-    """Jongeren van een regio (BSN gemaskeerd)."""
+def youth_list(region: RegionOpt = "demo", limit: int = 50, offset: int = 0,
+               by: ByOpt = None) -> None:
+    """Jongeren van een regio (BSN gemaskeerd). Elke getoonde jongere komt in het
+    verwerkingslog."""
     from deelwijs.services import registry, youths
 
     with _session() as (app, s):
         rows = youths.list_youths(s, app.keys, registry.region_by_code(s, region),
-                                  dt.date.today(), limit, offset)
+                                  dt.date.today(), limit, offset, by=_reader(s, by))
     for y in rows:
         print(f"{y['id']:>5}  {y['age']:>2} jr  {y['name']}")
 
 
 @youth_app.command("show")
-def youth_show(youth_id: int) -> None:
+def youth_show(youth_id: int, by: ByOpt = None) -> None:
     """Eén jongere: ouders (met of zonder gezag), toestemmingen met geschiedenis en
-    verstrekkingen (JSON)."""
+    verstrekkingen (JSON). Het inzien komt in het verwerkingslog."""
     from deelwijs.services import consent, disclosures, youths
 
     with _session() as (app, s):
         y = youths.get_youth(s, youth_id)
-        view = youths.youth_view(app.keys, y, dt.date.today())
+        view = youths.read_youth(s, app.keys, y.id, dt.date.today(), by=_reader(s, by))
         view["consent"] = consent.history(s, y.id)
         view["disclosures"] = disclosures.list_for_youth(s, y.id)
     _print(view)
@@ -274,18 +315,19 @@ def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere."
 
 
 @disclosure_app.command("show")
-def disclosure_show(disclosure_id: int) -> None:
-    """Eén verstrekking met het volledige besluit (JSON)."""
+def disclosure_show(disclosure_id: int, by: ByOpt = None) -> None:
+    """Eén verstrekking met het volledige besluit en de inhoud (JSON). Het inzien van de
+    inhoud komt in het verwerkingslog."""
     from deelwijs.services import disclosures
     from deelwijs.services.errors import NotFound
     from deelwijs.storage import orm
 
-    with _session() as (_, s):
+    with _session() as (app, s):
         row = s.get(orm.Disclosure, disclosure_id)
         if row is None:
             raise NotFound("not_found", f"onbekende verstrekking ({disclosure_id})",
                            "disclosure")
-        out = disclosures.view(s, row, with_content=True)
+        out = disclosures.read(s, app, row, by=_reader(s, by))
         out["decision"] = row.decision
     _print(out)
 

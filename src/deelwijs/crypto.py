@@ -1,8 +1,10 @@
 """Keys: every youth's personal data is encrypted with the youth's own data key, which is
 stored wrapped by the master key. A BSN is also kept as a keyed hash for look-up.
 
-Destroying a youth's wrapped key makes all of that youth's encrypted data unreadable in every
-copy, backups included (crypto-shredding).
+Destroying a youth's wrapped key makes all of that youth's encrypted data unreadable
+(crypto-shredding) wherever the key is gone: in the database and in every backup made after
+it. A backup made before holds the wrapped key too and stays readable with the master key
+until that backup expires; see docs/retention.md for what an operator must do.
 """
 
 from __future__ import annotations

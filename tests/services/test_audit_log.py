@@ -257,3 +257,14 @@ def test_a_caller_trace_is_carried_into_the_entry(build, app):
     assert youth
     assert audit.parse_traceparent("garbage") is None
     assert audit.parse_traceparent("00-" + "0" * 32 + "-00f067aa0ba902b7-01") is None
+
+
+def test_every_entry_references_an_activity_of_the_register_and_its_version(logged, app, build):
+    from deelwijs.domain import register
+
+    with app.transaction() as s:
+        _, ruleset = app.active_ruleset(s, build.w.region_id)
+    known = {a["id"] for a in register.activities(ruleset)}
+    for row in entries(app):
+        assert row.activity_id in known, row.activity_id
+        assert json.loads(row.body)["verwerkingsactiviteitVersie"] == register.version(ruleset)

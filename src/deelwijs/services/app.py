@@ -34,6 +34,7 @@ _ACTIVE_VERSION = (
     .limit(1))
 # ... in force on a day: the newest activation on or before it
 _ACTIVE_VERSION_ON = _ACTIVE_VERSION.where(orm.RulesetActivation.activated_on <= bindparam("on"))
+_SOURCE = select(orm.RulesetVersion.source).where(orm.RulesetVersion.id == bindparam("id"))
 
 
 @dataclass
@@ -55,6 +56,17 @@ class App:
         if hit is None:
             hit = loader.from_document(json.loads(version.source), f"ruleset {version.digest}")
             self._rulesets[version.digest] = hit
+        return hit
+
+    def ruleset_of(self, session: Session, version_id: int, digest: str) -> Ruleset:
+        """The compiled ruleset of a stored version known by id and digest (as a query that
+        already joined the version returns them): its source text is read only when the
+        compiled ruleset is not cached yet."""
+        hit = self._rulesets.get(digest)
+        if hit is None:
+            source = session.scalar(_SOURCE, {"id": version_id})
+            hit = loader.from_document(json.loads(source), f"ruleset {digest}")
+            self._rulesets[digest] = hit
         return hit
 
     def active_ruleset(self, session: Session, region_id: int,

@@ -12,14 +12,11 @@ every CHECKPOINT_EVERY entries and on demand.
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import json
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
@@ -32,6 +29,9 @@ from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import merkle
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import orm
+from deelwijs.tracing import Trace, current_trace, parse_traceparent, trace
+
+__all__ = ["Trace", "current_trace", "log", "log_system", "parse_traceparent", "trace"]
 
 SYSTEEM = f"Deelwijs {__version__}"
 GEGEVENSBRON = "deelwijs"
@@ -59,60 +59,6 @@ ACTIONS = {
 }
 
 
-# --- trace context (W3C traceparent, Logboek Dataverwerkingen trace_id / span_id) -----------
-
-@dataclass(frozen=True)
-class Trace:
-    trace_id: str  # 32 hex
-    parent_span_id: str | None  # 16 hex, the caller's span
-    foreign: bool = False  # came in from another system (traceparent header)
-
-    def traceparent(self, span_id: str) -> str:
-        """The header to pass on to the next system."""
-        return f"00-{self.trace_id}-{span_id}-01"
-
-
-_TRACE: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("deelwijs_trace",
-                                                                     default=None)
-
-
-def parse_traceparent(header: str | None) -> Trace | None:
-    """A W3C traceparent ('00-<32 hex>-<16 hex>-<2 hex>'), or None when absent or invalid
-    (an invalid header starts a new trace, as the W3C spec says)."""
-    if not header:
-        return None
-    parts = header.strip().lower().split("-")
-    if len(parts) != 4 or len(parts[1]) != 32 or len(parts[2]) != 16 or parts[0] == "ff":
-        return None
-    try:
-        int(parts[1], 16), int(parts[2], 16)
-    except ValueError:
-        return None
-    if set(parts[1]) == {"0"} or set(parts[2]) == {"0"}:
-        return None
-    return Trace(parts[1], parts[2], foreign=True)
-
-
-@contextmanager
-def trace(traceparent: str | None = None) -> Iterator[Trace]:
-    """Run a unit of work (a CLI command, later an HTTP request) under one trace: continue the
-    caller's trace when a valid traceparent came in, else start a new one."""
-    current = parse_traceparent(traceparent) or Trace(secrets.token_hex(16), None)
-    token = _TRACE.set(current)
-    try:
-        yield current
-    finally:
-        _TRACE.reset(token)
-
-
-def current_trace() -> Trace:
-    found = _TRACE.get()
-    if found is None:
-        found = Trace(secrets.token_hex(16), None)
-        _TRACE.set(found)
-    return found
-
-
 # --- writing -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -136,12 +82,21 @@ def leaf_data(region_id: int, seq: int, actie_id: str, subject: str | None, acti
             f"{registered_at.isoformat()}\n{body}").encode()
 
 
-_BUMP = (update(orm.LogHead).where(orm.LogHead.region_id == bindparam("r"))
-         .values(size=orm.LogHead.size + 1)
-         .returning(orm.LogHead.size, orm.LogHead.frontier))
-_SET_FRONTIER = (update(orm.LogHead).where(orm.LogHead.region_id == bindparam("r"))
+# The write path's statements, built once from table columns (plain Core: no ORM bulk step).
+_HEAD = orm.LogHead.__table__
+_ENTRY = orm.LogEntry.__table__
+_BUMP = (update(_HEAD).where(_HEAD.c.region_id == bindparam("r"))
+         .values(size=_HEAD.c.size + 1)
+         .returning(_HEAD.c.size, _HEAD.c.frontier))
+_SET_FRONTIER = (update(_HEAD).where(_HEAD.c.region_id == bindparam("r"))
                  .values(frontier=bindparam("f")))
-_INSERT_ENTRY = insert(orm.LogEntry)
+_ENTRY_COLUMNS = ("region_id", "seq", "actie_id", "subject", "activity_id", "registered_at",
+                  "body", "leaf_hash", "mac", "pruned_at")
+_INSERT_ENTRY = insert(_ENTRY).values({c: bindparam(f"e_{c}", type_=_ENTRY.c[c].type)
+                                       for c in _ENTRY_COLUMNS})
+# On PostgreSQL the entry and the new frontier go in one statement (the INSERT as a
+# data-modifying CTE of the UPDATE): one round trip fewer while the head row is locked.
+_ENTRY_AND_FRONTIER = _SET_FRONTIER.add_cte(_INSERT_ENTRY.cte("entry"))
 
 
 def _ensure_head(session: Session, region_id: int) -> None:
@@ -266,21 +221,32 @@ def log(session: Session, keys: Keyring | None = None, *, region_id: int, actie:
         **(extra or {}),
     }
     text = canonical(body)
-    row = session.execute(_BUMP, {"r": region_id}).first()
+    if session.autoflush:  # the caller's pending rows first, before the head is locked
+        session.flush()
+    conn = session.connection()
+    one_statement = conn.dialect.name == "postgresql"
+    # from here on the region's log head is locked until the transaction ends: only the
+    # position-dependent work (leaf hash, MAC, frontier) and the writes follow
+    row = conn.execute(_BUMP, {"r": region_id}).first()
     if row is None:
         _ensure_head(session, region_id)
-        row = session.execute(_BUMP, {"r": region_id}).first()
+        row = conn.execute(_BUMP, {"r": region_id}).first()
     size, blob = row
     seq = size - 1
     leaf = merkle.leaf_hash(leaf_data(region_id, seq, actie_id, subject, activity,
                                       registered_at, text))
     frontier = merkle.Frontier.from_bytes(seq, blob)
     frontier.append(leaf)
-    session.execute(_INSERT_ENTRY, [dict(
-        region_id=region_id, seq=seq, actie_id=actie_id, subject=subject,
-        activity_id=activity, registered_at=registered_at, body=text, leaf_hash=leaf,
-        mac=keys.entry_mac(seq, leaf), pruned_at=None)])
-    session.execute(_SET_FRONTIER, {"r": region_id, "f": frontier.to_bytes()})
+    entry = {"e_region_id": region_id, "e_seq": seq, "e_actie_id": actie_id,
+             "e_subject": subject, "e_activity_id": activity, "e_registered_at": registered_at,
+             "e_body": text, "e_leaf_hash": leaf, "e_mac": keys.entry_mac(seq, leaf),
+             "e_pruned_at": None}
+    head = {"r": region_id, "f": frontier.to_bytes()}
+    if one_statement:
+        conn.execute(_ENTRY_AND_FRONTIER, {**entry, **head})
+    else:
+        conn.execute(_INSERT_ENTRY, entry)
+        conn.execute(_SET_FRONTIER, head)
     if size % CHECKPOINT_EVERY == 0:
         _sign(session, keys, region_id, size, frontier.root())
     return Written(seq, actie_id, span_id, leaf)

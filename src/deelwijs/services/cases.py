@@ -15,14 +15,33 @@ from deelwijs.domain import workflow as wf
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.services import audit
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
+from deelwijs.services.registry import (
+    LONG_TEXT_MAX,
+    checked_text,
+    limit_of,
+    region_of,
+)
 from deelwijs.storage import orm
+
+# nouns with "het": onbekend overleg, not onbekende overleg
+_HET = frozenset({"overleg", "agendapunt", "verslag", "werkproces"})
 
 
 def _get(session: Session, model, ident, what: str, field: str):
     row = session.get(model, ident) if ident is not None else None
     if row is None:
-        raise NotFound("not_found", f"onbekende {what} ({ident})", field)
+        raise NotFound("not_found", f"onbekend{'' if what in _HET else 'e'} {what} ({ident})",
+                       field)
     return row
+
+
+def _in_case(session: Session, case_id: int, pro: orm.Professional, field: str) -> None:
+    """Need to know: only someone of a participating organisation works in a case."""
+    taking_part = exists().where(orm.CaseParticipant.case_id == case_id,
+                                 orm.CaseParticipant.organisation_id == pro.organisation_id)
+    if not session.scalar(select(taking_part)):
+        raise Invalid("not_a_participant", f"{pro.name} werkt niet bij een deelnemende "
+                      "organisatie van deze casus", field)
 
 
 def get_case(session: Session, case_id: int) -> orm.Case:
@@ -44,10 +63,16 @@ def resolve_purpose(ruleset: Ruleset, purpose: str) -> tuple[str, str | None]:
 def open_case(session: Session, ruleset: Ruleset, region: orm.Region, title: str,
               purpose: str, participants: list[int], created_by: orm.Professional,
               opened_on: dt.date, youth: orm.Youth | None = None) -> orm.Case:
-    """A case about a youth, or an anonymous case (no youth: nothing identifying is stored)."""
+    """A case about a youth, or an anonymous case (no youth: nothing identifying is stored).
+    The youth is of the region and their data were not destroyed."""
     model_purpose, overleg = resolve_purpose(ruleset, purpose)
-    if not title or not title.strip():
-        raise Invalid("missing_field", "een casus heeft een titel", "title")
+    title = checked_text(title, "title", "de titel", limit_of(orm.Case.title),
+                         missing="een casus heeft een titel")
+    if youth is not None:
+        if youth.region_id != region.id:
+            raise Invalid("other_region", "de jongere hoort niet bij deze regio", "youth")
+        if youth.key_wrapped is None:
+            raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
     orgs = []
     for org_id in dict.fromkeys([created_by.organisation_id, *participants]):
         org = session.get(orm.Organisation, org_id)
@@ -58,7 +83,7 @@ def open_case(session: Session, ruleset: Ruleset, region: orm.Region, title: str
         orgs.append(org)
     case = orm.Case(region_id=region.id, youth_id=youth.id if youth else None,
                     anonymous=youth is None, purpose=model_purpose, overleg=overleg,
-                    title=title.strip(), opened_on=opened_on, created_by_id=created_by.id)
+                    title=title, opened_on=opened_on, created_by_id=created_by.id)
     session.add(case)
     session.flush()
     for org in orgs:
@@ -73,10 +98,30 @@ def participants(session: Session, case: orm.Case) -> list[orm.Organisation]:
     return [session.get(orm.Organisation, i) for i in ids]
 
 
+def _agenda(agenda: list[str] | str) -> list[str]:
+    """The agenda's item titles: a list (one per item), or a text with one item per line
+    (blank lines skipped). Each title is one line of at most the column's length."""
+    if isinstance(agenda, str):
+        agenda = [line for line in agenda.splitlines() if line.strip()]
+    if not isinstance(agenda, list | tuple):
+        raise Invalid("wrong_type", "de agenda is een lijst van agendapunten", "agenda")
+    return [checked_text(title, f"agenda[{i}]", "het agendapunt",
+                         limit_of(orm.AgendaItem.title), missing="een agendapunt heeft een titel")
+            for i, title in enumerate(agenda)]
+
+
+def _meeting_day(case: orm.Case, held_on: dt.date) -> None:
+    if held_on < case.opened_on:
+        raise Invalid("invalid_date", f"het overleg ligt vóór de opening van de casus "
+                      f"({case.opened_on.isoformat()})", "held_on")
+
+
 def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda: list[str],
                      professional_ids: list[int]) -> orm.Meeting:
     if case.closed_on is not None:
         raise Refused("case_closed", "deze casus is gesloten", "case")
+    _meeting_day(case, held_on)
+    agenda = _agenda(agenda)
     meeting = orm.Meeting(case_id=case.id, held_on=held_on, agenda="\n".join(agenda))
     session.add(meeting)
     session.flush()
@@ -104,18 +149,61 @@ def _save(session: Session, what: str) -> None:
 
 
 def update_meeting(session: Session, meeting_id: int, expected_version: int,
-                   held_on: dt.date | None = None, agenda: str | None = None) -> orm.Meeting:
+                   held_on: dt.date | None = None, agenda: list[str] | str | None = None
+                   ) -> orm.Meeting:
+    """A new date and/or a new agenda (a list of titles, or a text with one per line). The
+    agenda items, on which the minutes hang, follow the new agenda: an item whose title stays
+    keeps its id (and its minutes) and moves to its new place, a new title becomes a new item,
+    and an item that is left out goes, unless it has a minute (then nothing is saved)."""
     meeting = _get(session, orm.Meeting, meeting_id, "overleg", "meeting")
     if meeting.version != expected_version:
         raise Conflict("conflict", f"het overleg is intussen gewijzigd (versie "
                        f"{meeting.version}, u zag {expected_version}); laad opnieuw",
                        "expected_version")
+    # every check and read first: a query would flush a change to the meeting early, and its
+    # version conflict would surface outside _save
+    titles = _agenda(agenda) if agenda is not None else None
+    if held_on is not None:
+        _meeting_day(session.get(orm.Case, meeting.case_id), held_on)
+    follow = _follow_agenda(session, meeting, titles) if titles is not None else None
     if held_on is not None:
         meeting.held_on = held_on
-    if agenda is not None:
-        meeting.agenda = agenda
+    if follow is not None:
+        follow()
+        meeting.agenda = "\n".join(titles)
     _save(session, "het overleg")
     return meeting
+
+
+def _follow_agenda(session: Session, meeting: orm.Meeting, titles: list[str]):
+    """Check that the items can follow the new titles; returns what makes them do so."""
+    items = session.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting.id)
+                            .order_by(orm.AgendaItem.position, orm.AgendaItem.id)).all()
+    by_title: dict[str, list[orm.AgendaItem]] = {}
+    for item in items:
+        by_title.setdefault(item.title, []).append(item)
+    placed: list[tuple[int, orm.AgendaItem | None, str]] = []
+    for pos, title in enumerate(titles, 1):
+        same = by_title.get(title)
+        placed.append((pos, same.pop(0) if same else None, title))
+    left = [i for group in by_title.values() for i in group]
+    if left:  # checked before anything changes
+        with_minute = session.scalars(select(orm.Minute.agenda_item_id).where(
+            orm.Minute.agenda_item_id.in_([i.id for i in left]))).first()
+        if with_minute is not None:
+            kept = next(i.title for i in left if i.id == with_minute)
+            raise Invalid("has_minute", f"agendapunt '{kept}' heeft een verslag en kan "
+                          "niet van de agenda", "agenda")
+
+    def apply() -> None:
+        for pos, item, title in placed:
+            if item is None:
+                session.add(orm.AgendaItem(meeting_id=meeting.id, position=pos, title=title))
+            elif item.position != pos:
+                item.position = pos
+        for item in left:
+            session.delete(item)
+    return apply
 
 
 def _minute_case(session: Session, agenda_item_id: int) -> orm.Case:
@@ -165,24 +253,30 @@ def minute_text(session: Session, minute: orm.Minute) -> str:
 def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Professional,
                  minute_id: int | None = None, expected_version: int | None = None
                  ) -> orm.Minute:
-    """A new minute for an agenda item, or a change to one (with the version you saw)."""
-    if not text or not text.strip():
-        raise Invalid("missing_field", "een verslag heeft tekst", "text")
+    """A new minute for an agenda item, or a change to one (with the version you saw). The
+    writer works for an organisation taking part in the case."""
+    text = checked_text(text, "text", "het verslag", LONG_TEXT_MAX,
+                        missing="een verslag heeft tekst", multiline=True)
     if minute_id is None:
         item = _get(session, orm.AgendaItem, agenda_item_id, "agendapunt", "agenda_item")
-        minute = orm.Minute(agenda_item_id=item.id, text="", updated_by_id=by.id)
         case = _minute_case(session, item.id)
+        _in_case(session, case.id, by, "by")
+        minute = orm.Minute(agenda_item_id=item.id, text="", updated_by_id=by.id)
         youth = _set_minute_text(session, minute, case, text)
         session.add(minute)
         session.flush()
         _log_minute(session, case, youth, by)
         return minute
     minute = _get(session, orm.Minute, minute_id, "verslag", "minute")
+    if minute.agenda_item_id != agenda_item_id:
+        raise NotFound("not_found", f"onbekend verslag bij dit agendapunt ({minute_id})",
+                       "minute")
+    case = _minute_case(session, minute.agenda_item_id)
+    _in_case(session, case.id, by, "by")
     if expected_version is None or minute.version != expected_version:
         raise Conflict("conflict", f"het verslag is intussen gewijzigd (versie "
                        f"{minute.version}, u zag {expected_version}); laad opnieuw",
                        "expected_version")
-    case = _minute_case(session, minute.agenda_item_id)
     youth = _set_minute_text(session, minute, case, text)
     minute.updated_by_id = by.id
     _save(session, "het verslag")
@@ -193,8 +287,11 @@ def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Profe
 def add_action(session: Session, meeting: orm.Meeting, owner: orm.Professional,
                description: str, due_on: dt.date, evaluate_on: dt.date | None = None
                ) -> orm.Action:
-    if not description:
-        raise Invalid("missing_field", "een actie heeft een omschrijving", "description")
+    """An action from a meeting; its owner works for an organisation taking part in the
+    case."""
+    description = checked_text(description, "description", "de omschrijving", LONG_TEXT_MAX,
+                               missing="een actie heeft een omschrijving", multiline=True)
+    _in_case(session, meeting.case_id, owner, "owner")
     if due_on < meeting.held_on:
         raise Invalid("invalid_date", "de deadline ligt vóór het overleg", "due_on")
     if evaluate_on is not None and evaluate_on < meeting.held_on:
@@ -220,6 +317,7 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     if kind not in exc_domain.KINDS:
         raise Invalid("unknown_code", f"onbekende uitzondering '{kind}' (kies uit "
                       f"{', '.join(exc_domain.KINDS)})", "kind")
+    _in_case(session, case.id, by, "by")
     complete, _problems = exc_domain.check_answers(kind, answers)
     questions = {k: q for k, q, _ in exc_domain.QUESTIONS[kind]}
     unknown = [k for k in answers if k not in questions]
@@ -298,6 +396,13 @@ def documented_exceptions(session: Session, case_id: int | None) -> set[str]:
 
 def open_workflow(session: Session, region: orm.Region, youth: orm.Youth,
                   by: orm.Professional) -> orm.Workflow:
+    """The workflow about a youth of the region, opened by a professional working there."""
+    if youth.region_id != region.id:
+        raise Invalid("other_region", "de jongere hoort niet bij deze regio", "youth")
+    if youth.key_wrapped is None:
+        raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
+    if region_of(session, by) != region.id:
+        raise Invalid("other_region", f"{by.name} werkt niet in de regio van deze jongere", "by")
     row = orm.Workflow(region_id=region.id, youth_id=youth.id, state="new", scope=[],
                        opened_by_id=by.id)
     session.add(row)
@@ -306,12 +411,27 @@ def open_workflow(session: Session, region: orm.Region, youth: orm.Youth,
 
 
 def take_step(session: Session, workflow_id: int, expected_version: int, step: str,
-              details: dict, by: orm.Professional, on: dt.date) -> orm.Workflow:
+              details: dict, by: orm.Professional, on: dt.date, *,
+              today: dt.date | None = None) -> orm.Workflow:
+    """The next step, by (and to) professionals of the workflow's region, on a day not before
+    the previous step and, when `today` is given, not after it."""
     flow = _get(session, orm.Workflow, workflow_id, "werkproces", "workflow")
+    if region_of(session, by) != flow.region_id:
+        raise Invalid("other_region", f"{by.name} werkt niet in de regio van dit werkproces",
+                      "by")
     if flow.version != expected_version:
         raise Conflict("conflict", f"het werkproces is intussen gewijzigd (versie "
                        f"{flow.version}, u zag {expected_version}); laad opnieuw",
                        "expected_version")
+    if today is not None and on > today:
+        raise Invalid("date_in_future", f"de datum van de stap ({on.isoformat()}) ligt in de "
+                      "toekomst", "on")
+    previous = session.scalar(select(orm.WorkflowStep.taken_on)
+                              .where(orm.WorkflowStep.workflow_id == flow.id)
+                              .order_by(orm.WorkflowStep.id.desc()).limit(1))
+    if previous is not None and on < previous:
+        raise Invalid("invalid_date", f"een stap kan niet vóór de vorige stap "
+                      f"({previous.isoformat()}) liggen", "on")
     try:
         state, checked = wf.advance(flow.state, step, details)
     except wf.WorkflowError as e:
@@ -319,6 +439,9 @@ def take_step(session: Session, workflow_id: int, expected_version: int, step: s
     if step == "coordinator":
         coordinator = _get(session, orm.Professional, checked["coordinator_id"], "professional",
                            "details.coordinator_id")
+        if region_of(session, coordinator) != flow.region_id:
+            raise Invalid("other_region", f"{coordinator.name} werkt niet in de regio van dit "
+                          "werkproces", "details.coordinator_id")
         checked["coordinator"] = coordinator.name
         flow.coordination = checked["coordination"]
     if step == "investigation":

@@ -14,6 +14,7 @@ from deelwijs.domain import codes
 from deelwijs.domain.consent import ConsentVersion
 from deelwijs.services import audit
 from deelwijs.services.errors import Conflict, Invalid, NotFound
+from deelwijs.services.registry import checked_text, limit_of
 from deelwijs.storage import orm
 
 
@@ -49,8 +50,12 @@ def record(session: Session, youth: orm.Youth, role: str, answer: str, purposes:
     recipient_ids = list(recipient_ids or [])
     _check_scope(purposes, categories, recipient_ids)
     for rid in recipient_ids:
-        if session.get(orm.Organisation, rid) is None:
+        recipient = session.get(orm.Organisation, rid)
+        if recipient is None:
             raise NotFound("not_found", f"onbekende organisatie ({rid})", "recipient_ids")
+        if recipient.region_id != youth.region_id:
+            raise Invalid("other_region", f"{recipient.name} hoort niet bij de regio van deze "
+                          "jongere", "recipient_ids")
     if role == "parent":
         guardian = session.get(orm.Guardian, guardian_id) if guardian_id else None
         if guardian is None or guardian.youth_id != youth.id:
@@ -62,9 +67,9 @@ def record(session: Session, youth: orm.Youth, role: str, answer: str, purposes:
     elif guardian_id is not None:
         raise Invalid("unexpected_guardian", "toestemming van de jongere zelf heeft geen ouder",
                       "guardian_id")
-    if written and not document_ref:
-        raise Invalid("missing_field", "schriftelijke toestemming heeft een "
-                      "documentverwijzing", "document_ref")
+    missing = "schriftelijke toestemming heeft een documentverwijzing" if written else None
+    document_ref = checked_text(document_ref, "document_ref", "de documentverwijzing",
+                                limit_of(orm.ConsentRecord.document_ref), missing=missing)
     if prior_to_meeting_id is not None:
         meeting = session.get(orm.Meeting, prior_to_meeting_id)
         if meeting is None:
@@ -116,6 +121,8 @@ def change(session: Session, series: str, expected_version: int, answer: str,
         raise Invalid("unknown_code", "antwoord is given, refused of withdrawn", "answer")
     if on > today:
         raise Invalid("date_in_future", "de datum ligt in de toekomst", "on")
+    document_ref = checked_text(document_ref, "document_ref", "de documentverwijzing",
+                                limit_of(orm.ConsentRecord.document_ref))
     current = latest(session, series)
     if current.version != expected_version:
         raise Conflict("conflict", f"deze toestemming is intussen gewijzigd (versie "
@@ -142,18 +149,23 @@ def change(session: Session, series: str, expected_version: int, answer: str,
 
 
 # only the columns the consent facts use, as plain rows (no ORM objects to build), and the
-# statement built once: this runs for every disclosure
-_r = orm.ConsentRecord
-_VERSIONS = select(_r.series, _r.version, _r.role, _r.guardian_id, _r.answer, _r.purposes,
-                   _r.categories, _r.recipient_ids, _r.written, _r.given_on
-                   ).where(_r.youth_id == bindparam("youth_id"))
+# statement built once (table columns: plain Core, no ORM step): this runs for every
+# disclosure. services.disclosures selects the same columns in its facts query.
+_r = orm.ConsentRecord.__table__.c
+VERSION_COLUMNS = (_r.series, _r.version, _r.role, _r.guardian_id, _r.answer, _r.purposes,
+                   _r.categories, _r.recipient_ids, _r.written, _r.given_on)
+_VERSIONS = select(*VERSION_COLUMNS).where(_r.youth_id == bindparam("youth_id"))
+
+
+def version_of(x) -> ConsentVersion:
+    """A row of VERSION_COLUMNS as the consent facts take it."""
+    return ConsentVersion(x.series, x.version, x.role, x.guardian_id, x.answer,
+                          frozenset(x.purposes), frozenset(x.categories),
+                          frozenset(x.recipient_ids), x.written, x.given_on)
 
 
 def versions_for(session: Session, youth_id: int) -> list[ConsentVersion]:
-    rows = session.execute(_VERSIONS, {"youth_id": youth_id})
-    return [ConsentVersion(x.series, x.version, x.role, x.guardian_id, x.answer,
-                           frozenset(x.purposes), frozenset(x.categories),
-                           frozenset(x.recipient_ids), x.written, x.given_on) for x in rows]
+    return [version_of(x) for x in session.execute(_VERSIONS, {"youth_id": youth_id})]
 
 
 def history(session: Session, youth_id: int) -> list[dict]:

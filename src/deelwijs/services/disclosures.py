@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import String, bindparam, cast, exists, func, insert, select, text
+from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from deelwijs.domain import codes
 from deelwijs.domain import exceptions as exc_domain
@@ -22,7 +23,7 @@ from deelwijs.domain.errors import RequestError
 from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
-from deelwijs.services import audit, registry, youths
+from deelwijs.services import audit, registry, rights, youths
 from deelwijs.services import cases as case_svc
 from deelwijs.services import consent as consent_svc
 from deelwijs.services.app import App
@@ -43,17 +44,142 @@ def offered_categories(ruleset: Ruleset, purpose: str) -> list[str]:
     return [c for c in codes.CATEGORIES if cats is None or c in cats]
 
 
-# The queries a recorded disclosure sends are built once, with bound parameters: building a
-# statement object costs more Python than running the compiled (cached) one.
+# The queries a recorded disclosure sends are built once, with bound parameters, from table
+# columns (plain Core: no ORM step, no ORM objects to build): building a statement object costs
+# more Python than running the compiled (cached) one. A disclosure reads its facts in two
+# queries (_context_query, _stored_facts_query) and writes in two (the disclosure, its items),
+# then the processing log's entry (services.audit.log) as the last statements.
 
 _ACCESSION_PARTIES = ("jeugdhulp", "jgz", "huisarts")
+
+_PRO = orm.Professional.__table__
+_ORG = orm.Organisation.__table__
+_TO_ORG = _ORG.alias("to_org")
+_REGION = orm.Region.__table__
+_VERSION = orm.RulesetVersion.__table__
+_ACTIVATION = orm.RulesetActivation.__table__
+_CASE = orm.Case.__table__
+_MEETING = orm.Meeting.__table__
+_YOUTH = orm.Youth.__table__
+_PARTICIPANT = orm.CaseParticipant.__table__
+_GUARDIAN = orm.Guardian.__table__
+_CONSENT = orm.ConsentRecord.__table__
+_DISCLOSURE = orm.Disclosure.__table__
+_ITEM = orm.DisclosureItem.__table__
+
+
+# What a disclosure needs of the rows it reads, as plain values (the field names are the
+# columns' and the ORM attributes', so the code below reads them either way).
+
+class _Professional(NamedTuple):
+    id: int
+    organisation_id: int
+    name: str
+    hats: list
+    pseudonym: str
+
+
+class _Organisation(NamedTuple):
+    id: int
+    region_id: int
+    party: str
+    name: str
+    oin: str | None
+    domain: str | None
+
+
+class _Region(NamedTuple):
+    id: int
+    wams_in_force: bool
+
+
+class _Version(NamedTuple):
+    id: int
+    ruleset_id: str
+    version: str
+    digest: str
+
+
+class _Case(NamedTuple):
+    id: int
+    anonymous: bool
+    purpose: str
+    overleg: str | None
+    youth_id: int | None
+
+
+class _Meeting(NamedTuple):
+    id: int
+    case_id: int
+    held_on: dt.date
+
+
+class _Youth(NamedTuple):
+    id: int
+    key_wrapped: bytes | None
+    birth_enc: bytes
+
+
+_PARTS = ((_PRO, _Professional), (_ORG, _Organisation), (_REGION, _Region),
+          (_TO_ORG, _Organisation), (_VERSION, _Version))
+_CASE_PARTS = ((_CASE, _Case), (_MEETING, _Meeting), (_YOUTH, _Youth))
+
+
+@functools.cache
+def _context_query(with_case: bool):
+    """One query instead of seven look-ups: the professional, their organisation and its
+    region, the recipient (outer-joined, so that a missing one is reported as such) and the
+    region's ruleset version in force on the day (as App.active_ruleset finds it); with a
+    case, also the case, the asked meeting (whichever case it belongs to; the caller checks),
+    the case's youth and whether the professional's organisation and the recipient take part
+    in the case."""
+    to_org_id = bindparam("to_org_id")
+    in_force = (select(_ACTIVATION.c.ruleset_version_id)
+                .where(_ACTIVATION.c.region_id == _ORG.c.region_id,
+                       _ACTIVATION.c.activated_on <= bindparam("day"))
+                .order_by(_ACTIVATION.c.activated_on.desc(), _ACTIVATION.c.id.desc())
+                .limit(1).scalar_subquery())
+    joined = (_PRO.join(_ORG, _ORG.c.id == _PRO.c.organisation_id)
+              .join(_REGION, _REGION.c.id == _ORG.c.region_id)
+              .outerjoin(_TO_ORG, _TO_ORG.c.id == to_org_id)
+              .outerjoin(_VERSION, _VERSION.c.id == in_force))
+    parts, extra = _PARTS, []
+    if with_case:
+        case_id = bindparam("case_id")
+        joined = (joined.outerjoin(_CASE, _CASE.c.id == case_id)
+                  .outerjoin(_MEETING, _MEETING.c.id == bindparam("meeting_id"))
+                  .outerjoin(_YOUTH, _YOUTH.c.id == _CASE.c.youth_id))
+        parts = _PARTS + _CASE_PARTS
+        extra = [exists().where(_PARTICIPANT.c.case_id == case_id,
+                                _PARTICIPANT.c.organisation_id == _PRO.c.organisation_id),
+                 exists().where(_PARTICIPANT.c.case_id == case_id,
+                                _PARTICIPANT.c.organisation_id == to_org_id)]
+    cols = [table.c[name] for table, kind in parts for name in kind._fields]
+    return (select(*cols, *extra).select_from(joined)
+            .where(_PRO.c.id == bindparam("professional_id")))
+
+
+def _split(row, with_case: bool) -> list:
+    """The row of _context_query as one value per part (None for a part outer-joined to
+    nothing), then the two participation flags."""
+    out, i = [], 0
+    for _, kind in (_PARTS + _CASE_PARTS) if with_case else _PARTS:
+        n = len(kind._fields)
+        values = row[i:i + n]
+        out.append(None if values[0] is None else kind._make(values))
+        i += n
+    return out + list(row[i:])
 
 
 @functools.cache
 def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, scope: bool):
     """One SELECT of subqueries (one round trip instead of one query per fact), with the same
     conditions as registry.has_acceded, registry.school_is_party,
-    cases.documented_exceptions and cases.help_request_domains."""
+    cases.documented_exceptions and cases.help_request_domains. About a youth (`scope`) it also
+    says whether the youth has honoured restrictions or objections, and carries the ids of the
+    guardians with gezag (as youths.gezag_ids) and, one per row, the youth's consent versions
+    (the columns of consent.versions_for; no row of those when there are none). Returns
+    (statement, names of the facts)."""
     org, case, youth, day = (bindparam("org_id"), bindparam("case_id"), bindparam("youth_id"),
                              bindparam("day"))
     facts = []
@@ -63,33 +189,70 @@ def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, scope: bo
         facts += [case_svc.exception_documented(case, k).label(k) for k in exc_domain.KINDS]
     if school:
         facts.append(registry.school_party_fact(org, day).label("mandate"))
-    if scope:
-        facts.append(case_svc.help_request_scope(youth).label("scope"))
-    return select(*facts)
+    if not scope:
+        return select(*facts), tuple(f.name for f in facts)
+    facts.append(case_svc.help_request_scope(youth).label("scope"))
+    facts.append(exists().where(
+        orm.RightsRequest.youth_id == youth,
+        orm.RightsRequest.kind.in_(("beperking", "bezwaar")),
+        orm.RightsRequest.status.in_(rights.HONOURED)).label("rights"))
+    gezag = (select(func.aggregate_strings(cast(_GUARDIAN.c.id, String), ","))
+             .where(_GUARDIAN.c.youth_id == youth, _GUARDIAN.c.has_gezag.is_(True))
+             .scalar_subquery().label("gezag"))
+    one = select(*facts, gezag).subquery("facts")
+    stmt = (select(one, *consent_svc.VERSION_COLUMNS)
+            .select_from(one.outerjoin(_CONSENT, _CONSENT.c.youth_id == youth)))
+    return stmt, tuple(f.name for f in facts)
 
 
-def _stored_facts(session: Session, to_org: orm.Organisation, case: orm.Case | None,
-                  youth: orm.Youth | None, day: dt.date) -> dict:
+def _stored_facts(session: Session, to_org, case, youth, day: dt.date) -> dict:
     """The recipient's accession or mandate, the case's complete exceptions and the scope of
     the youth's workflow: {"acceded", "mandate", kind of exception: bool, "scope": list|None},
-    only the keys that apply."""
+    only the keys that apply; about a youth also "rights" (bool), "gezag" (the ids of the
+    guardians with gezag, ascending) and "consent" (the youth's consent versions)."""
     shape = (case is not None and to_org.party in _ACCESSION_PARTIES, case is not None,
              to_org.party == "school", youth is not None)
     if not any(shape):
         return {}
-    row = session.execute(_stored_facts_query(*shape), {
+    stmt, names = _stored_facts_query(*shape)
+    # on the session's connection: a Core result (the ORM's result step is not needed here)
+    rows = session.connection().execute(stmt, {
         "org_id": to_org.id, "case_id": case.id if case else None,
-        "youth_id": youth.id if youth else None, "day": day}).one()
-    return {k: v if k == "scope" else bool(v) for k, v in row._mapping.items()}
+        "youth_id": youth.id if youth else None, "day": day}).all()
+    first = rows[0]
+    out = {k: v if k == "scope" else bool(v) for k, v in zip(names, first, strict=False)}
+    if youth is not None:
+        gezag = first.gezag
+        out["gezag"] = sorted(int(g) for g in gezag.split(",")) if gezag else []
+        out["consent"] = [consent_svc.version_of(r) for r in rows if r.series is not None]
+    return out
 
 
-def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Professional,
-           hat: str | None, to_org: orm.Organisation, purpose: str, categories: list[str],
-           task: str, day: dt.date, case: orm.Case | None, youth: orm.Youth | None,
-           meeting: orm.Meeting | None, region: orm.Region,
-           from_org: orm.Organisation) -> list[dict]:
+def _in_scope(scope: dict, purpose: str, category: str, to_org_id: int) -> bool:
+    """Whether a restriction's or objection's scope covers this (empty lists: everything)."""
+    return ((not scope["purposes"] or purpose in scope["purposes"])
+            and (not scope["categories"] or category in scope["categories"])
+            and (not scope["recipient_ids"] or to_org_id in scope["recipient_ids"]))
+
+
+def restricted_item(category: str, restriction: dict) -> dict:
+    """A category under a restriction of processing (AVG art. 18) is refused before the engine
+    is asked: the restriction is a stored fact of the data subject's, not a covenant rule."""
+    return {"data": category, "outcome": "deny", "grounds": [], "reasons": ["RESTRICTED"],
+            "rules": ["avg.art18.beperking"],
+            "explanation": f"De verwerking van deze gegevens is beperkt op verzoek van de "
+                           f"betrokkene (AVG art. 18, verzoek {restriction['id']}): ze worden "
+                           "niet verstrekt zolang de beperking geldt."}
+
+
+def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Professional,
+           hat: str | None, to_org: _Organisation, purpose: str, categories: list[str],
+           task: str, day: dt.date, case: _Case | None, youth: _Youth | orm.Youth | None,
+           meeting: _Meeting | None, region: _Region, from_org: _Organisation,
+           stored: dict) -> tuple[list[dict], bytes | None]:
     """The engine requests for this disclosure: one per group of categories that share the
-    same consent facts (consent is recorded per category and recipient)."""
+    same consent facts (consent is recorded per category and recipient). Also returns the
+    youth's data key, unwrapped for the age (record() encrypts the content with it)."""
     if hat is not None and hat not in professional.hats:
         raise Invalid("hat_not_allowed", f"{professional.name} mag de pet '{hat}' niet "
                       f"dragen (wel: {', '.join(professional.hats) or 'geen'})", "hat")
@@ -97,8 +260,8 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Pr
     if youth is None and not anonymous:
         raise Invalid("missing_field", "een verstrekking gaat over een jongere, of over een "
                       "anonieme casus", "youth")
-    age = age_on(youths.birth_of(app.keys, youth), day) if youth is not None else 0
-    stored = _stored_facts(session, to_org, case, youth, day)
+    key = app.keys.unwrap(youth.key_wrapped) if youth is not None else None
+    age = age_on(youths.birth_of(app.keys, youth, key), day) if youth is not None else 0
     recipient = {"party": to_org.party}
     if to_org.party in _ACCESSION_PARTIES:
         recipient["acceded"] = stored.get("acceded", False)
@@ -129,17 +292,32 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: orm.Pr
         "context": context,
     }
     if anonymous:
-        return [{**base, "data": list(categories)}]
-    records = consent_svc.versions_for(session, youth.id)
-    gezag = youths.gezag_ids(session, youth.id)
+        return [{**base, "data": list(categories)}], key
+    records = stored["consent"]  # as consent.versions_for
+    gezag = stored["gezag"]  # as youths.gezag_ids
     required = required_consenters(age, ruleset)
     model_purpose = ruleset.overleg_types.get(purpose, purpose)
     groups: dict[tuple, list[str]] = {}
+    objections = (rights.active_objections(session, youth.id, day) if stored.get("rights")
+                  else [])
     for cat in categories:
         facts = consent_facts(records, gezag, required, model_purpose, cat, to_org.id, day,
                               meeting.held_on if meeting else None)
+        if any(_in_scope(o, model_purpose, cat, to_org.id) for o in objections):
+            # an honoured objection (AVG art. 21): in its scope nobody's consent counts
+            facts = {**facts, "parents": "refused", "youth": "refused"}
         groups.setdefault(tuple(sorted(facts.items())), []).append(cat)
-    return [{**base, "consent": dict(key), "data": cats} for key, cats in groups.items()]
+    return [{**base, "consent": dict(key_), "data": cats} for key_, cats in groups.items()], key
+
+
+def _restricted_answer(ruleset: Ruleset, purpose: str, restricted: dict[str, dict]) -> dict:
+    items = [restricted_item(c, r) for c, r in restricted.items()]
+    return {"kind": "disclosure", "outcome": "deny", "purpose": purpose, "items": items,
+            "obligations": [], "explanation": " ".join(i["explanation"] for i in items),
+            "rules": {"avg.art18.beperking": {
+                "title": "Beperking van de verwerking op verzoek van de betrokkene",
+                "citations": {"avg": "art. 18 AVG"}}},
+            "ruleset": ruleset.ref()}
 
 
 def _merge(ruleset: Ruleset, answers: list[dict], order: list[str]) -> dict:
@@ -170,70 +348,44 @@ def decide_stored(session: Session, app: App, *, professional_id: int, to_org_id
         session, app, professional_id=professional_id, to_org_id=to_org_id,
         categories=categories, day=day, case_id=case_id, youth_id=youth_id, purpose=purpose,
         hat=hat, task=task, meeting_id=meeting_id)
-    return version, decision, facts
+    # the version as App.active_ruleset returns it (an ORM object, its source text deferred)
+    return (session.get(orm.RulesetVersion, version.id, options=[_NO_SOURCE]), decision,
+            facts)
 
 
-_TO_ORG = aliased(orm.Organisation)
-# the professional, their organisation and its region, and the recipient (outer-joined, so
-# that a missing one is reported as such): one query instead of four look-ups
-_PARTIES = (select(orm.Professional, orm.Organisation, orm.Region, _TO_ORG)
-            .select_from(orm.Professional)
-            .join(orm.Organisation, orm.Organisation.id == orm.Professional.organisation_id)
-            .join(orm.Region, orm.Region.id == orm.Organisation.region_id)
-            .outerjoin(_TO_ORG, _TO_ORG.id == bindparam("to_org_id"))
-            .where(orm.Professional.id == bindparam("professional_id")))
-# the case, the asked meeting (whichever case it belongs to; the caller checks) and the case's
-# youth: one query instead of three look-ups
-_CASE = (select(orm.Case, orm.Meeting, orm.Youth).select_from(orm.Case)
-         .outerjoin(orm.Meeting, orm.Meeting.id == bindparam("meeting_id"))
-         .outerjoin(orm.Youth, orm.Youth.id == orm.Case.youth_id)
-         .where(orm.Case.id == bindparam("case_id")))
-# the disclosure with RETURNING (the ORM object comes back), then all its items in one
-# statement, in the decision's order: no unit of work, no flush
-_INSERT_DISCLOSURE = insert(orm.Disclosure).returning(orm.Disclosure)
-_INSERT_ITEMS = insert(orm.DisclosureItem).returning(orm.DisclosureItem.id,
-                                                     sort_by_parameter_order=True)
-# None is written as NULL, so that items with and without content are not split into
-# separate INSERTs (the ORM leaves None values out of a bulk INSERT otherwise)
-_RENDER_NULLS = {"render_nulls": True}
-
-
-def _parties(session: Session, professional_id: int, to_org_id: int
-             ) -> tuple[orm.Professional, orm.Organisation, orm.Region, orm.Organisation]:
-    row = session.execute(_PARTIES, {"professional_id": professional_id,
-                                     "to_org_id": to_org_id}).first()
-    if row is None:
-        raise NotFound("not_found", f"onbekende professional ({professional_id})",
-                       "professional")
-    if row[3] is None:
-        raise NotFound("not_found", f"onbekende organisatie ({to_org_id})", "to_org")
-    return tuple(row)
-
-
-def _case(session: Session, case_id: int, meeting_id: int | None
-          ) -> tuple[orm.Case, orm.Meeting | None, orm.Youth | None]:
-    row = session.execute(_CASE, {"case_id": case_id, "meeting_id": meeting_id}).first()
-    if row is None:
-        raise NotFound("not_found", f"onbekende casus ({case_id})", "case")
-    return tuple(row)
+_NO_SOURCE = defer(orm.RulesetVersion.source)
 
 
 def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_id: int,
                    categories: list[str], day: dt.date, case_id: int | None,
                    youth_id: int | None, purpose: str | None, hat: str | None, task: str,
                    meeting_id: int | None
-                   ) -> tuple[orm.RulesetVersion, dict, dict,
-                              tuple[orm.Professional, orm.Organisation, orm.Case | None,
-                                    orm.Organisation, orm.Youth | None]]:
-    """decide_stored, also returning the rows it loaded (professional, discloser, case), so
-    that record() does not load them again. (The session's identity map holds rows only
-    weakly: a row nobody references is loaded anew by the next session.get.)"""
-    pro, from_org, region, to_org = _parties(session, professional_id, to_org_id)
+                   ) -> tuple[_Version, dict, dict,
+                              tuple[_Professional, _Organisation, _Case | None,
+                                    _Organisation, _Youth | orm.Youth | None, bytes | None]]:
+    """decide_stored, also returning what it read that record() needs (professional,
+    discloser, case, recipient, youth and the youth's unwrapped key, if it was unwrapped), so
+    that record() reads nothing again. The version and the rows are plain values."""
+    if session.autoflush:  # as the ORM queries this replaced: what is pending counts as stored
+        session.flush()
+    with_case = case_id is not None
+    params = {"professional_id": professional_id, "to_org_id": to_org_id, "day": day}
+    if with_case:
+        params.update(case_id=case_id, meeting_id=meeting_id)
+    row = session.connection().execute(_context_query(with_case), params).first()
+    if row is None:
+        raise NotFound("not_found", f"onbekende professional ({professional_id})",
+                       "professional")
+    pro, from_org, region, to_org, version, *rest = _split(row, with_case)
+    if to_org is None:
+        raise NotFound("not_found", f"onbekende organisatie ({to_org_id})", "to_org")
     if to_org.region_id != region.id:
         raise Invalid("other_region", "de ontvanger hoort niet bij deze regio", "to_org")
     case = meeting = youth = None
-    if case_id is not None:
-        case, meeting, youth = _case(session, case_id, meeting_id)
+    if with_case:
+        case, meeting, youth, from_takes_part, to_takes_part = rest
+        if case is None:
+            raise NotFound("not_found", f"onbekende casus ({case_id})", "case")
     if meeting_id is not None and (meeting is None or case is None
                                    or meeting.case_id != case.id):
         raise NotFound("not_found", "onbekend overleg bij deze casus", "meeting")
@@ -246,11 +398,9 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
             raise Invalid("wrong_youth", "deze casus gaat over een andere jongere", "youth")
         youth_id = case.youth_id
         # Need to know: inside a case, data goes only between its participating organisations.
-        taking_part = set(session.scalars(select(orm.CaseParticipant.organisation_id).where(
-            orm.CaseParticipant.case_id == case.id,
-            orm.CaseParticipant.organisation_id.in_((from_org.id, to_org.id)))))
-        for org, field in ((from_org, "professional"), (to_org, "to_org")):
-            if org.id not in taking_part:
+        for org, field, taking_part in ((from_org, "professional", from_takes_part),
+                                        (to_org, "to_org", to_takes_part)):
+            if not taking_part:
                 raise Invalid("not_a_participant", f"{org.name} neemt geen deel aan deze casus",
                               field)
     if purpose is None:
@@ -259,12 +409,24 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
         youth = youths.get_youth(session, youth_id)
     if youth is not None and youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
-    version, ruleset = app.active_ruleset(session, region.id, day)
+    if version is None:  # as App.active_ruleset
+        raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
+    ruleset = app.ruleset_of(session, version.id, version.digest)
     if not categories:
         raise Invalid("missing_field", "kies ten minste één gegevenscategorie", "categories")
-    requests = _facts(session, app, ruleset, professional=pro, hat=hat, to_org=to_org,
-                      purpose=purpose, categories=categories, task=task, day=day, case=case,
-                      youth=youth, meeting=meeting, region=region, from_org=from_org)
+    stored = _stored_facts(session, to_org, case, youth, day)
+    restricted: dict[str, dict] = {}
+    if youth is not None and stored.get("rights"):  # none in force without an honoured one
+        model_purpose = ruleset.overleg_types.get(purpose, purpose)
+        for r in rights.active_restrictions(session, youth.id, day):
+            for cat in categories:
+                if cat not in restricted and _in_scope(r, model_purpose, cat, to_org.id):
+                    restricted[cat] = r
+    free = [c for c in categories if c not in restricted]
+    requests, key = _facts(session, app, ruleset, professional=pro, hat=hat, to_org=to_org,
+                           purpose=purpose, categories=free, task=task, day=day, case=case,
+                           youth=youth, meeting=meeting, region=region, from_org=from_org,
+                           stored=stored) if free else ([], None)
     answers = []
     for i, req in enumerate(requests):
         try:
@@ -274,8 +436,29 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
             field = "categories" if ".data" in p.path else p.path
             raise Invalid(p.code, p.message, field) from None
         answers.append(to_json(decide(parsed, ruleset), False))
+    if restricted:
+        answers.append(_restricted_answer(ruleset, purpose, restricted))
     return (version, _merge(ruleset, answers, list(categories)), {"requests": requests},
-            (pro, from_org, case, to_org, youth))
+            (pro, from_org, case, to_org, youth, key))
+
+
+_INSERT_DISCLOSURE = insert(_DISCLOSURE).returning(_DISCLOSURE.c.id)
+_ITEM_COLUMNS = ("disclosure_id", "category", "outcome", "codes", "rules", "content",
+                 "content_enc")
+
+
+@functools.cache
+def _insert_items(n: int):
+    """One INSERT of n items (multi-row VALUES, no RETURNING): the rows get their ids in the
+    order given, the decision's order, which is the order they are listed in. A textual
+    statement with typed parameters, because SQLAlchemy does not cache the compiled form of a
+    multi-row insert() (it would compile it for every disclosure). Returns the statement and
+    the parameter names per row."""
+    names = [tuple(f"{c}_{i}" for c in _ITEM_COLUMNS) for i in range(n)]
+    rows = ", ".join("(" + ", ".join(f":{k}" for k in keys) + ")" for keys in names)
+    stmt = text(f"INSERT INTO {_ITEM.name} ({', '.join(_ITEM_COLUMNS)}) VALUES {rows}")
+    return stmt.bindparams(*(bindparam(k, type_=_ITEM.c[c].type) for keys in names
+                             for c, k in zip(_ITEM_COLUMNS, keys, strict=True))), names
 
 
 def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
@@ -286,48 +469,59 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
     """Decide and record a disclosure. Content is kept only for allowed items: a denied item
     stores nothing of the data, only the decision that says why. About an identifiable youth
     the content is encrypted with the youth's own key. The processing log gets one entry (a
-    disclosure, or a refused attempt), in the same transaction."""
+    disclosure, or a refused attempt), in the same transaction, as the last statements."""
     started = audit.now()
     if kind not in KINDS:
         raise Invalid("unknown_code", f"soort verstrekking is {', '.join(KINDS)}", "kind")
-    version, decision, _, (pro, from_org, case, to_org, youth) = _decide_stored(
+    version, decision, _, (pro, from_org, case, to_org, youth, key) = _decide_stored(
         session, app, professional_id=professional_id, to_org_id=to_org_id,
         categories=list(contents), day=day, case_id=case_id, youth_id=youth_id,
         purpose=purpose, hat=hat, task=task, meeting_id=meeting_id)
     youth_id = case.youth_id if case else youth_id
-    row = session.scalars(_INSERT_DISCLOSURE, [dict(
+    values = dict(
         region_id=from_org.region_id,
         youth_id=youth_id, case_id=case_id,
         meeting_id=meeting_id, from_org_id=pro.organisation_id, to_org_id=to_org_id,
         professional_id=pro.id, hat=hat, purpose=decision.get("purpose", purpose or ""),
         kind=kind, outcome=decision["outcome"], decision=decision,
-        ruleset_version_id=version.id, ruleset_digest=version.digest, disclosed_on=day)],
-        execution_options=_RENDER_NULLS).one()
-    key = app.keys.unwrap(youth.key_wrapped) if youth is not None else None
-    items = []
-    for item in decision["items"]:
+        ruleset_version_id=version.id, ruleset_digest=version.digest, disclosed_on=day,
+        created_at=audit.now())  # the column's default, given here so the row need not be read
+    conn = session.connection()
+    disclosure_id = conn.execute(_INSERT_DISCLOSURE, values).scalar_one()
+    # the ORM object of the row just written, as it would be loaded (no SQL: no flush)
+    row = orm.Disclosure(id=disclosure_id, **values)
+    make_transient_to_detached(row)
+    session.add(row)
+    if youth is not None and key is None:
+        key = app.keys.unwrap(youth.key_wrapped)
+    items = decision["items"]
+    stmt, names = _insert_items(len(items))
+    params = {}
+    for item, keys in zip(items, names, strict=True):
         allowed = item["outcome"] == "allow"
         text = contents[item["data"]] if allowed else None
-        items.append(dict(
-            disclosure_id=row.id, category=item["data"], outcome=item["outcome"],
-            codes=item["grounds"] if allowed else item["reasons"], rules=item["rules"],
-            content=text if key is None else None,
-            content_enc=app.keys.encrypt(key, text) if key is not None and text is not None
-            else None))
-    session.execute(_INSERT_ITEMS, items, execution_options=_RENDER_NULLS)
-    allowed_cats = [i["data"] for i in decision["items"] if i["outcome"] == "allow"]
+        params.update(zip(keys, (
+            disclosure_id, item["data"], item["outcome"],
+            item["grounds"] if allowed else item["reasons"], item["rules"],
+            text if key is None else None,
+            app.keys.encrypt(key, text) if key is not None and text is not None else None),
+            strict=True))
+    conn.execute(stmt, params)
+    allowed_cats = [i["data"] for i in items if i["outcome"] == "allow"]
+    # the log entry last: it locks the region's log head until the transaction ends
     audit.log(
         session, app.keys, region_id=from_org.region_id,
         actie="deny" if decision["outcome"] == "deny" else "disclose",
         activity=audit.activity(version.ruleset_id, row.purpose),
         activity_version=audit.version_label(version.version, version.digest),
         youth_id=youth_id,
-        categories=allowed_cats or [i["data"] for i in decision["items"]],
+        categories=allowed_cats or [i["data"] for i in items],
         handeling=f"Verstrekking ({kind})", verwerking=f"Casusoverleg {row.purpose}",
-        verwerking_id=f"deelwijs:casus:{case_id}" if case_id else f"deelwijs:verstrekking:{row.id}",
+        verwerking_id=(f"deelwijs:casus:{case_id}" if case_id
+                       else f"deelwijs:verstrekking:{disclosure_id}"),
         professional=pro, uitvoerder=from_org, afnemer=to_org, hat=hat, tijdstip=started,
         decision=audit.decision_summary(decision, version.digest),
-        extra={"verstrekking": row.id})
+        extra={"verstrekking": disclosure_id})
     return row
 
 
@@ -354,6 +548,28 @@ def view(session: Session, row: orm.Disclosure, with_content: bool = False,
         youth = session.get(orm.Youth, row.youth_id) if row.youth_id is not None else None
         content = {i.id: content_of(app, youth, i) for i in items}
     return _view(row, items, content)
+
+
+def read(session: Session, app: App, row: orm.Disclosure,
+         by: orm.Professional | None = None) -> dict:
+    """A disclosure with its decision and the content of its allowed items, for someone to
+    read: about an identifiable youth, the read is logged."""
+    out = view(session, row, with_content=True, app=app)
+    out["decision"] = row.decision
+    youth = session.get(orm.Youth, row.youth_id) if row.youth_id is not None else None
+    if youth is not None and youth.key_wrapped is not None:
+        # under the activity and register version the disclosure was decided by
+        version = session.get(orm.RulesetVersion, row.ruleset_version_id)
+        audit.log(session, app.keys, region_id=row.region_id, actie="read",
+                  activity=audit.activity(version.ruleset_id, row.purpose),
+                  activity_version=audit.version_label(version.version, version.digest),
+                  youth_id=youth.id,
+                  categories=[i["data"] for i in out["items"] if i["outcome"] == "allow"],
+                  handeling="Inzien verstrekking", professional=by,
+                  uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+                  verwerking=f"Casusoverleg {row.purpose}",
+                  verwerking_id=f"deelwijs:verstrekking:{row.id}")
+    return out
 
 
 def _view(row: orm.Disclosure, items: list[orm.DisclosureItem],

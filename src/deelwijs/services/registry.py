@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
+import unicodedata
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
@@ -15,6 +17,54 @@ from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import orm
+
+# --- free text -------------------------------------------------------------------------------
+
+NAME_MAX = 200  # names kept encrypted (no column limit): the same cap as a name column
+LONG_TEXT_MAX = 100_000  # minutes, action descriptions: Text columns, capped for sanity
+_LINE_BREAKS = frozenset("\n\r\t")
+_KVK = re.compile(r"[0-9]{8}")
+_OIN = re.compile(r"[0-9]{20}")
+
+
+def limit_of(column) -> int:
+    """The length of a String column of the model (one source for every limit)."""
+    return column.type.length
+
+
+def checked_text(value, field: str, label: str, limit: int, *, missing: str | None = None,
+                 multiline: bool = False) -> str | None:
+    """Free text from a user, stripped, checked before it reaches the database: not empty
+    (unless `missing` is None: then blank means absent and None comes back), not longer than
+    its column (PostgreSQL would refuse it with an internal error), and without control
+    characters (a name is one line; PostgreSQL text cannot hold a NUL at all)."""
+    if value is not None and not isinstance(value, str):
+        raise Invalid("wrong_type", f"{label} moet tekst zijn", field)
+    value = (value or "").strip()
+    if not value:
+        if missing is None:
+            return None
+        raise Invalid("missing_field", missing, field)
+    if len(value) > limit:
+        raise Invalid("too_long", f"{label} is te lang ({len(value)} tekens; ten hoogste "
+                      f"{limit})", field)
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" and not (multiline and ch in _LINE_BREAKS):
+            where = "een regeleinde" if ch in _LINE_BREAKS else f"teken U+{ord(ch):04X}"
+            raise Invalid("invalid_character", f"{label} bevat {where}; dat kan hier niet",
+                          field)
+    return value
+
+
+def same_region(region_id: int, org: orm.Organisation, field: str) -> None:
+    """An organisation named by id belongs to the region at hand."""
+    if org.region_id != region_id:
+        raise Invalid("other_region", f"{org.name} hoort niet bij deze regio", field)
+
+
+def region_of(session: Session, pro: orm.Professional) -> int:
+    """The region a professional works in (that of their organisation)."""
+    return session.get(orm.Organisation, pro.organisation_id).region_id
 
 
 def _get(session: Session, model, ident, what: str, field: str | None = None):
@@ -41,8 +91,10 @@ def region_by_code(session: Session, code: str) -> orm.Region:
 
 def create_region(session: Session, code: str, name: str, wams_in_force: bool = False
                   ) -> orm.Region:
-    if not code or not name:
-        raise Invalid("missing_field", "een regio heeft een code en een naam", "region")
+    code = checked_text(code, "region.code", "de regiocode", limit_of(orm.Region.code),
+                        missing="een regio heeft een code")
+    name = checked_text(name, "region.name", "de naam van de regio", limit_of(orm.Region.name),
+                        missing="een regio heeft een naam")
     if session.scalars(select(orm.Region).where(orm.Region.code == code)).first():
         raise Invalid("duplicate", f"regio '{code}' bestaat al", "region.code")
     region = orm.Region(code=code, name=name, wams_in_force=wams_in_force)
@@ -56,6 +108,13 @@ def store_ruleset(session: Session, ruleset: Ruleset) -> orm.RulesetVersion:
     row = session.scalars(select(orm.RulesetVersion)
                           .where(orm.RulesetVersion.digest == ruleset.digest)).first()
     if row is None:
+        for value, column, label in ((ruleset.id, orm.RulesetVersion.ruleset_id, "het id"),
+                                     (ruleset.version, orm.RulesetVersion.version,
+                                      "de versie")):
+            if len(str(value)) > limit_of(column):
+                raise Invalid("too_long", f"{label} van de ruleset is te lang "
+                              f"({len(str(value))} tekens; ten hoogste {limit_of(column)})",
+                              "ruleset")
         row = orm.RulesetVersion(
             ruleset_id=ruleset.id, version=ruleset.version, digest=ruleset.digest,
             source=json.dumps(ruleset.document, sort_keys=True, ensure_ascii=False,
@@ -82,19 +141,23 @@ def create_organisation(session: Session, region: orm.Region, party: str, name: 
                         domain: str | None = None) -> orm.Organisation:
     if party not in codes.PARTIES:
         raise Invalid("unknown_code", f"onbekende partijcode '{party}'", "party")
-    if not name or not name.strip():
-        raise Invalid("missing_field", "een organisatie heeft een naam", "name")
-    if kvk is not None and not (kvk.isdigit() and len(kvk) == 8):
+    name = checked_text(name, "name", "de naam", limit_of(orm.Organisation.name),
+                        missing="een organisatie heeft een naam")
+    # KvK: 8 digits (no check digit since 2016); OIN: 20 digits. python-stdnum knows neither.
+    # Blank means none (an empty form field); ASCII digits only (str.isdigit takes '²').
+    kvk = checked_text(kvk, "kvk", "het KvK-nummer", 100)
+    if kvk is not None and not _KVK.fullmatch(kvk):
         raise Invalid("invalid_kvk", f"KvK-nummer '{kvk}' moet uit 8 cijfers bestaan", "kvk")
-    if oin is not None and not (oin.isdigit() and len(oin) == 20):
+    oin = checked_text(oin, "oin", "het OIN", 100)
+    if oin is not None and not _OIN.fullmatch(oin):
         raise Invalid("invalid_oin", f"OIN '{oin}' moet uit 20 cijfers bestaan", "oin")
     if domain is not None and domain not in codes.DOMAINS:
         raise Invalid("unknown_code", f"onbekend domein '{domain}'", "domain")
     exists = session.scalars(select(orm.Organisation).where(
-        orm.Organisation.region_id == region.id, orm.Organisation.name == name.strip())).first()
+        orm.Organisation.region_id == region.id, orm.Organisation.name == name)).first()
     if exists:
         raise Invalid("duplicate", f"organisatie '{name}' bestaat al in deze regio", "name")
-    org = orm.Organisation(region_id=region.id, party=party, name=name.strip(), kvk=kvk,
+    org = orm.Organisation(region_id=region.id, party=party, name=name, kvk=kvk,
                            oin=oin, domain=domain)
     session.add(org)
     session.flush()
@@ -103,6 +166,10 @@ def create_organisation(session: Session, region: orm.Region, party: str, name: 
 
 def add_signatory(session: Session, org: orm.Organisation, name: str, function: str
                   ) -> orm.Signatory:
+    name = checked_text(name, "name", "de naam", limit_of(orm.Signatory.name),
+                        missing="een ondertekenaar heeft een naam")
+    function = checked_text(function, "function", "de functie", limit_of(orm.Signatory.function),
+                            missing="een ondertekenaar heeft een functie")
     row = orm.Signatory(organisation_id=org.id, name=name, function=function)
     session.add(row)
     session.flush()
@@ -113,8 +180,13 @@ def sign_covenant(session: Session, org: orm.Organisation, version: orm.RulesetV
                   signed_on: dt.date, signatory: orm.Signatory | None = None,
                   on_behalf_of: orm.Organisation | None = None) -> orm.CovenantSignature:
     """A signature of the covenant. An SWV signs on behalf of a school board only under a
-    written mandate that is in force on the day."""
+    written mandate that is in force on the day. The signatory signs for this organisation;
+    the board signed for is of the same region."""
+    if signatory is not None and signatory.organisation_id != org.id:
+        raise Invalid("other_organisation", f"{signatory.name} tekent niet voor {org.name}",
+                      "signatory")
     if on_behalf_of is not None:
+        same_region(org.region_id, on_behalf_of, "on_behalf_of")
         if on_behalf_of.party != "school" or org.party != "swv":
             raise Invalid("invalid_mandate", "alleen een samenwerkingsverband tekent namens "
                           "een schoolbestuur", "on_behalf_of")
@@ -132,12 +204,15 @@ def sign_covenant(session: Session, org: orm.Organisation, version: orm.RulesetV
 
 def grant_mandate(session: Session, school: orm.Organisation, swv: orm.Organisation,
                   granted_on: dt.date, document_ref: str) -> orm.Mandate:
+    """A school board's written mandate to an SWV of its own region."""
     if school.party != "school" or swv.party != "swv":
         raise Invalid("invalid_mandate", "een machtiging gaat van een schoolbestuur naar een "
                       "samenwerkingsverband", "mandate")
-    if not document_ref:
-        raise Invalid("missing_field", "een schriftelijke machtiging heeft een "
-                      "documentverwijzing", "document_ref")
+    same_region(school.region_id, swv, "swv")
+    document_ref = checked_text(document_ref, "document_ref", "de documentverwijzing",
+                                limit_of(orm.Mandate.document_ref),
+                                missing="een schriftelijke machtiging heeft een "
+                                "documentverwijzing")
     row = orm.Mandate(school_id=school.id, swv_id=swv.id, granted_on=granted_on,
                       document_ref=document_ref)
     session.add(row)
@@ -190,9 +265,18 @@ def school_is_party(session: Session, school: orm.Organisation, day: dt.date) ->
 def record_accession(session: Session, org: orm.Organisation, case: orm.Case,
                      signed_on: dt.date, document_ref: str,
                      notified_on: dt.date | None = None) -> orm.AccessionForm:
+    """An accession form for the casusoverleg, by one of its participating organisations."""
     if org.party not in ("jeugdhulp", "jgz", "huisarts"):
         raise Invalid("not_accession_party", "een toetredingsformulier is voor zorgaanbieders, "
                       "JGZ en huisartsen", "organisation")
+    taking_part = exists().where(orm.CaseParticipant.case_id == case.id,
+                                 orm.CaseParticipant.organisation_id == org.id)
+    if not session.scalar(select(taking_part)):
+        raise Invalid("not_a_participant", f"{org.name} neemt geen deel aan deze casus",
+                      "organisation")
+    document_ref = checked_text(document_ref, "document_ref", "de documentverwijzing",
+                                limit_of(orm.AccessionForm.document_ref),
+                                missing="een toetredingsformulier heeft een documentverwijzing")
     if notified_on is not None and notified_on < signed_on:
         raise Invalid("invalid_date", "bekendmaken kan niet vóór ondertekenen", "notified_on")
     row = orm.AccessionForm(organisation_id=org.id, case_id=case.id, signed_on=signed_on,
@@ -235,8 +319,11 @@ def create_professional(session: Session, org: orm.Organisation, name: str, func
         if h not in codes.HATS:
             raise Invalid("unknown_code", f"onbekende pet '{h}' (kies uit "
                           f"{', '.join(codes.HATS)})", "hats")
-    if not name:
-        raise Invalid("missing_field", "een professional heeft een naam", "name")
+    name = checked_text(name, "name", "de naam", limit_of(orm.Professional.name),
+                        missing="een professional heeft een naam")
+    function = checked_text(function, "function", "de functie",
+                            limit_of(orm.Professional.function),
+                            missing="een professional heeft een functie")
     row = orm.Professional(organisation_id=org.id, name=name, function=function,
                            hats=list(hats), pseudonym=secrets.token_hex(16))
     session.add(row)

@@ -13,6 +13,7 @@ from deelwijs.crypto import Keyring
 from deelwijs.domain.consent import age_on
 from deelwijs.services import audit
 from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.services.registry import NAME_MAX, checked_text, region_of, same_region
 from deelwijs.storage import orm
 
 RELATIONS = ("moeder", "vader", "ouder", "voogd", "pleegouder")
@@ -32,9 +33,9 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
                  guardians: list[dict] | None = None,
                  by: orm.Professional | None = None) -> orm.Youth:
     """guardians: [{"name": ..., "relation": "moeder", "gezag": true}, ...]. Logged as a
-    registration (by the professional `by`, or by the administrator)."""
-    if not name or not name.strip():
-        raise Invalid("missing_field", "de jongere heeft een naam", "name")
+    registration (by the professional `by`, or by the administrator). The school board and
+    the professional are of the youth's region."""
+    name = checked_text(name, "name", "de naam", NAME_MAX, missing="de jongere heeft een naam")
     if birth > today:
         raise Invalid("birth_in_future", f"geboortedatum {birth.isoformat()} ligt in de toekomst",
                       "birth")
@@ -42,6 +43,10 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
         raise Invalid("too_old", "Deelwijs gaat over jongeren tot en met 30 jaar", "birth")
     if school is not None and school.party != "school":
         raise Invalid("not_a_school", f"{school.name} is geen schoolbestuur", "school")
+    if school is not None:
+        same_region(region.id, school, "school")
+    if by is not None and region_of(session, by) != region.id:
+        raise Invalid("other_region", f"{by.name} werkt niet in deze regio", "by")
     bsn_hash = None
     if bsn:
         bsn = validate_bsn(bsn)
@@ -53,8 +58,11 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
     checked = []
     for i, g in enumerate(guardians or []):
         field = f"guardians[{i}]"
-        if not isinstance(g, dict) or not str(g.get("name", "")).strip():
-            raise Invalid("missing_field", "een ouder of voogd heeft een naam", f"{field}.name")
+        if not isinstance(g, dict):
+            raise Invalid("wrong_type", "een ouder of voogd is een object met naam, relatie "
+                          "en gezag", field)
+        g = {**g, "name": checked_text(g.get("name"), f"{field}.name", "de naam", NAME_MAX,
+                                       missing="een ouder of voogd heeft een naam")}
         if g.get("relation", "ouder") not in RELATIONS:
             raise Invalid("unknown_code", f"onbekende relatie '{g.get('relation')}' (kies uit "
                           f"{', '.join(RELATIONS)})", f"{field}.relation")
@@ -64,7 +72,7 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
         checked.append(g)
     key = keys.new_key()
     youth = orm.Youth(region_id=region.id, school_id=school.id if school else None,
-                      key_wrapped=keys.wrap(key), name_enc=keys.encrypt(key, name.strip()),
+                      key_wrapped=keys.wrap(key), name_enc=keys.encrypt(key, name),
                       birth_enc=keys.encrypt(key, birth.isoformat()),
                       bsn_enc=keys.encrypt(key, bsn) if bsn else None, bsn_hash=bsn_hash)
     session.add(youth)
@@ -109,8 +117,11 @@ def find_by_bsn(session: Session, keys: Keyring, region: orm.Region, bsn: str) -
     return row
 
 
-def birth_of(keys: Keyring, youth: orm.Youth) -> dt.date:
-    key = keys.unwrap(youth.key_wrapped)
+def birth_of(keys: Keyring, youth: orm.Youth, key: bytes | None = None) -> dt.date:
+    """The youth's date of birth; `key`: the youth's key if the caller unwrapped it already
+    (services.disclosures unwraps it once per disclosure, for the age and the content)."""
+    if key is None:
+        key = keys.unwrap(youth.key_wrapped)
     return dt.date.fromisoformat(keys.decrypt(key, youth.birth_enc))
 
 
@@ -135,9 +146,12 @@ def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date) -> dict:
 
 def read_youth(session: Session, keys: Keyring, youth_id: int, today: dt.date,
                by: orm.Professional | None = None) -> dict:
-    """A youth's record, decrypted, for someone to read: the read is logged."""
+    """A youth's record, decrypted, for someone to read: the read is logged (a shredded
+    youth's record holds nothing to read, and is not)."""
     youth = get_youth(session, youth_id)
     view = youth_view(keys, youth, today)
+    if youth.key_wrapped is None:
+        return view
     audit.log_system(session, region_id=youth.region_id, name="registratie", actie="read",
                      youth_id=youth.id, professional=by, categories=["identificatie"],
                      handeling="Inzien gegevens jongere", keys=keys,
@@ -146,7 +160,16 @@ def read_youth(session: Session, keys: Keyring, youth_id: int, today: dt.date,
 
 
 def list_youths(session: Session, keys: Keyring, region: orm.Region, today: dt.date,
-                limit: int = 100, offset: int = 0) -> list[dict]:
-    rows = session.scalars(select(orm.Youth).where(orm.Youth.region_id == region.id)
-                           .order_by(orm.Youth.id).limit(limit).offset(offset))
-    return [youth_view(keys, y, today) for y in rows]
+                limit: int = 100, offset: int = 0, by: orm.Professional | None = None
+                ) -> list[dict]:
+    """A page of the region's youths, decrypted: one read logged per youth shown."""
+    rows = list(session.scalars(select(orm.Youth).where(orm.Youth.region_id == region.id)
+                                .order_by(orm.Youth.id).limit(limit).offset(offset)))
+    views = [youth_view(keys, y, today) for y in rows]
+    org = session.get(orm.Organisation, by.organisation_id) if by else None
+    for y in rows:
+        if y.key_wrapped is not None:
+            audit.log_system(session, region_id=region.id, name="registratie", actie="read",
+                             youth_id=y.id, professional=by, categories=["identificatie"],
+                             handeling="Raadplegen lijst jongeren", keys=keys, uitvoerder=org)
+    return views
