@@ -365,6 +365,24 @@ def case_open(
         _print(manage.case_view(s, row))
 
 
+@case_app.command("close")
+def case_close(
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    version: VersionOpt,
+    by: ByOpt,
+    on: DateOpt = None,
+) -> None:
+    """Sluit een casus. Vanaf de sluitdatum loopt de bewaartermijn van het verslag (zie
+    deelwijs retention plan). Noem de versie die u zag."""
+    from deelwijs.services import cases, manage, registry
+
+    day = _day(on)
+    with _session() as (_, s):
+        row = cases.close_case(s, case_id, version, day, dt.date.today(),
+                               registry.professional(s, by, "by"))
+        _print(manage.case_view(s, row))
+
+
 @meeting_app.command("schedule")
 def meeting_schedule(
     case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],

@@ -172,3 +172,27 @@ def test_an_unknown_meeting_is_not_found(app):
     with pytest.raises(NotFound) as missing, app.transaction() as s:
         cases.update_meeting(s, 424242, 1, agenda="x")
     assert missing.value.field == "meeting"
+
+
+def test_closing_a_case_names_the_version_and_starts_its_retention_term(app, build):
+    case = build.case("oza", participants=("school", "swv"), youth_id=build.youth())
+    with app.transaction() as s:
+        alice = s.get(orm.Professional, build.pro("alice"))
+        row = cases.close_case(s, case, 1, dt.date(2026, 6, 1), dt.date(2026, 6, 2), alice)
+        assert (row.closed_on, row.version) == (dt.date(2026, 6, 1), 2)
+    other = build.case("oza", participants=("school", "swv"), opened_on=dt.date(2026, 1, 5))
+    before = build.counts()
+    with app.transaction() as s:
+        alice = s.get(orm.Professional, build.pro("alice"))
+        with pytest.raises(Conflict, match="al gesloten"):
+            cases.close_case(s, case, 2, dt.date(2026, 6, 3), dt.date(2026, 6, 3), alice)
+    for version, closed, by, field in (
+            (7, dt.date(2026, 2, 1), "alice", "expected_version"),
+            (1, dt.date(2030, 1, 1), "alice", "closed_on"),
+            (1, dt.date(2025, 1, 1), "alice", "closed_on"),
+            (1, dt.date(2026, 2, 1), "erin", "by")):
+        with pytest.raises((Invalid, Conflict)) as refused, app.transaction() as s:
+            cases.close_case(s, other, version, closed, dt.date(2026, 6, 3),
+                             s.get(orm.Professional, build.pro(by)))
+        assert refused.value.field == field
+    assert build.counts() == before

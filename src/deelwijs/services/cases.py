@@ -139,6 +139,30 @@ def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda:
     return meeting
 
 
+def close_case(session: Session, case_id: int, expected_version: int, closed_on: dt.date,
+               today: dt.date, by: orm.Professional) -> orm.Case:
+    """Close a case: from `closed_on` its retention term runs (casusoverleg_verslag). Name the
+    version you saw; a case closed or changed since is a conflict."""
+    case = get_case(session, case_id)
+    if by.organisation_id not in {o.id for o in participants(session, case)}:
+        raise Invalid("not_a_participant", f"{by.name} werkt niet bij een deelnemer van deze "
+                      "casus", "by")
+    if case.closed_on is not None:
+        raise Conflict("conflict", f"deze casus is al gesloten op {case.closed_on.isoformat()}",
+                       "case")
+    if case.version != expected_version:
+        raise Conflict("conflict", f"de casus is intussen gewijzigd (versie {case.version}, u "
+                       f"zag {expected_version}); laad opnieuw", "expected_version")
+    if closed_on > today:
+        raise Invalid("date_in_future", "de sluitdatum ligt in de toekomst", "closed_on")
+    if closed_on < case.opened_on:
+        raise Invalid("invalid_date", "een casus kan niet sluiten vóór hij geopend is",
+                      "closed_on")
+    case.closed_on = closed_on
+    _save(session, "de casus")
+    return case
+
+
 def _save(session: Session, what: str) -> None:
     try:
         session.flush()
