@@ -25,17 +25,37 @@ region at the requested size; --fresh drops and recreates the database):
     Poisson, interleaved over a year in the order they would have arrived) copy the decision
     JSON and items of a real decision for a youth of the same purpose, consent state and
     recipient. FK triggers are off for that COPY only (session_replication_role=replica);
-    the rows are consistent by construction.
+    the rows are consistent by construction. The preloaded disclosures get no processing-log
+    entries: the log of the bench region holds only the entries of disclosures recorded
+    through the service (phase A and its warm-up, of this run and of earlier runs on the same
+    database), so that it stays verifiable; the log_head rows of the bench region and of the
+    raw-INSERT region (below) are created if missing.
 
 Timed phases:
   A. --clients processes, each with its own App (engine, pool, ruleset cache), record
      --measure disclosures through services.disclosures.record, one app.transaction() each,
-     for random youths/cases/recipients/categories (after a small untimed warm-up).
-  B. The same rows A wrote (the disclosure row and its items, the same columns and values),
-     inserted by --clients processes with plain psycopg INSERTs, one transaction each. This
-     is the ceiling the database sets on this machine; B's rows are deleted afterwards.
+     for random youths/cases/recipients/categories (after a small untimed warm-up). A record
+     reads its facts in one query (which on PostgreSQL also reserves the disclosure's id),
+     then takes the region's log head (UPDATE log_head ... RETURNING: the row lock that
+     orders the appends) and writes the disclosure, its items (allowed content encrypted
+     with the youth's key), its processing-log entry and the head's new frontier in one
+     statement; every audit.CHECKPOINT_EVERY entries a signed checkpoint.
+  B. The same rows A wrote, inserted again by --clients processes with plain psycopg, one
+     transaction each, in the leanest form: UPDATE log_head ... RETURNING size, frontier and
+     nextval of the disclosure sequence (the same lock), then one statement (data-modifying
+     CTEs) writing the disclosure, its items (content_enc bytes included), the log entry
+     (A's entry: body, leaf hash, MAC, subject, ...; a new actie_id) and the head's frontier
+     (advanced with merkle.Frontier), and at every multiple of audit.CHECKPOINT_EVERY one
+     log_checkpoint row (A's note). This is the ceiling the database sets on this machine
+     for these rows. B's log goes to a region of its own ("bench-raw", no organisations), so
+     the bench region's log stays verifiable. B's rows are deleted afterwards with the
+     append-only triggers bypassed (SET LOCAL session_replication_role = replica, as
+     tests/services/helpers.clean_tables), and bench-raw's log_head is reset to the empty
+     log.
   C. services.disclosures.list_for_youth for --listings random youths, one transaction each,
      one client; the plans of the statements it sends are checked with EXPLAIN ANALYZE.
+  Then deelwijs.services.verify.verify(session, keys, "bench") checks the bench region's
+  whole log (every leaf, MAC, checkpoint, the head) and the report says whether it verifies.
 
 Every figure is measured in this run; nothing is estimated or carried over.
 """
@@ -63,19 +83,21 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tqdm import tqdm
 
 from deelwijs import settings as settings_mod
-from deelwijs.domain import codes
+from deelwijs.domain import codes, merkle
 from deelwijs.domain import workflow as wf
 from deelwijs.rules import loader
-from deelwijs.services import demo, disclosures, registry
+from deelwijs.services import audit, demo, disclosures, registry, verify
 from deelwijs.services.app import App, open_app
 from deelwijs.storage import db, orm
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/deelwijs_bench"
 REGION = "bench"
+REGION_B = "bench-raw"  # phase B's log goes here, so that the bench region's log stays valid
 RULESET = "voorbeeldregio"
 TARGET_RATE = 1_000  # disclosures/s recorded, 8 clients (the acceptance item)
 TARGET_LIST_MS = 20.0  # ms per youth listing (the acceptance item)
@@ -93,7 +115,9 @@ FILLER = ("besproken in het overleg; afspraken over begeleiding, contact met oud
 DISCLOSURE_COLS = ("region_id", "youth_id", "case_id", "meeting_id", "from_org_id", "to_org_id",
                    "professional_id", "hat", "purpose", "kind", "outcome", "decision",
                    "ruleset_version_id", "ruleset_digest", "disclosed_on", "created_at")
-ITEM_COLS = ("category", "outcome", "codes", "rules", "content")
+ITEM_COLS = ("category", "outcome", "codes", "rules", "content")  # as preloaded
+B_ITEM_COLS = (*ITEM_COLS, "content_enc")  # what phase B writes: what the service wrote
+LOG_COLS = ("subject", "activity_id", "registered_at", "body", "leaf_hash", "mac")
 
 
 def content_for(category: str) -> str:
@@ -125,6 +149,16 @@ def ensure_database(url: str, fresh: bool) -> bool:
             conn.execute(f'CREATE DATABASE "{name}"')
             return True
     return False
+
+
+def with_session_setting(url: str, sync_commit: str | None) -> str:
+    """The URL with synchronous_commit set for its sessions (libpq `options`), or as is."""
+    if sync_commit is None:
+        return url
+    parts = urlsplit(url)
+    option = f"options=-c%20synchronous_commit%3D{sync_commit}"
+    return urlunsplit(parts._replace(query=f"{parts.query}&{option}" if parts.query
+                                     else option))
 
 
 def bench_app(url: str) -> App:
@@ -457,6 +491,20 @@ def preload(url: str, reg: Registry, youths: list[Youth], templates, n_disclosur
     return n_items
 
 
+def ensure_log_regions(app: App) -> dict[str, int]:
+    """The raw-INSERT region (phase B) and the log_head rows of both regions, if missing (the
+    migration makes none; audit.log would make the bench region's lazily). {code: id}."""
+    with app.transaction() as s:
+        if s.scalars(select(orm.Region).where(orm.Region.code == REGION_B)).first() is None:
+            registry.create_region(s, REGION_B, "Benchmark, ruwe INSERTs (synthetisch)")
+        ids = dict(s.execute(select(orm.Region.code, orm.Region.id)
+                             .where(orm.Region.code.in_((REGION, REGION_B)))).all())
+        for region_id in ids.values():
+            s.execute(pg_insert(orm.LogHead).values(region_id=region_id, size=0, frontier=b"")
+                      .on_conflict_do_nothing(index_elements=["region_id"]))
+    return ids
+
+
 def setup(args, today: dt.date) -> dict:
     timings = Timings()
     with timings.step("create database"):
@@ -477,11 +525,13 @@ def setup(args, today: dt.date) -> dict:
             raise SystemExit(f"{args.url} holds {have_youths:,} youths and {have:,} "
                              f"disclosures, not {args.youths:,} / >= {args.disclosures:,}: "
                              "run with --fresh")
+        ensure_log_regions(app)
         app.engine.dispose()
         return {"reused": True, "created_db": created, "steps": timings.steps}
     rnd = random.Random(args.seed)
     with timings.step("registry (services)"):
         reg = build_registry(app, today, rnd)
+        ensure_log_regions(app)
     with timings.step("youths, cases, consent (encrypt + COPY)"):
         youths = build_youths(app, args.url, reg, args.youths, today, rnd)
     with timings.step("real decisions (decide_stored)"):
@@ -572,12 +622,35 @@ def service_client(url: str, warmup: list[dict], work: list[dict], profile: str 
 # --- phase B: plain INSERTs -----------------------------------------------------------------
 
 
-INSERT_DISCLOSURE = (f"INSERT INTO disclosure ({', '.join(DISCLOSURE_COLS)}) VALUES "
-                     f"({', '.join(['%s'] * len(DISCLOSURE_COLS))}) RETURNING id")
+# The leanest way to write the same rows in one transaction each, with the log's ordering
+# lock: two statements. The first takes the region's log head (locked until the commit) and
+# reserves the disclosure's id; the second writes the disclosure, its items, the log entry
+# and the head's new frontier (data-modifying CTEs).
+BUMP_HEAD = ("UPDATE log_head SET size = size + 1 WHERE region_id = %s "
+             "RETURNING size, frontier, nextval(pg_get_serial_sequence('disclosure', 'id'))")
 
 
-def raw_client(url: str, rows: list[tuple], barrier, results) -> None:
-    """rows: (disclosure values, [item values]); one transaction per disclosure."""
+def write_all(n_items: int) -> str:
+    items = ", ".join(["(%s" + ", %s" * len(B_ITEM_COLS) + ")"] * n_items)
+    return (f"WITH d AS (INSERT INTO disclosure (id, {', '.join(DISCLOSURE_COLS)}) VALUES "
+            f"(%s, {', '.join(['%s'] * len(DISCLOSURE_COLS))})), "
+            f"i AS (INSERT INTO disclosure_item (disclosure_id, {', '.join(B_ITEM_COLS)}) "
+            f"VALUES {items}), "
+            f"e AS (INSERT INTO log_entry (region_id, seq, actie_id, {', '.join(LOG_COLS)}, "
+            f"pruned_at) VALUES (%s, %s, %s, {', '.join(['%s'] * len(LOG_COLS))}, NULL)) "
+            "UPDATE log_head SET frontier = %s WHERE region_id = %s")
+
+
+WRITE_ALL = {n: write_all(n) for n in range(1, len(codes.CATEGORIES) + 1)}
+INSERT_CHECKPOINT = ("INSERT INTO log_checkpoint (region_id, size, root, note, created_at) "
+                     "VALUES (%s, %s, %s, %s, %s)")
+
+
+def raw_client(url: str, region_b: int, rows: list[tuple], checkpoint: tuple | None,
+               barrier, results) -> None:
+    """rows: (disclosure values, [item values], log entry values, actie_id), one transaction
+    per disclosure: BUMP_HEAD, then WRITE_ALL (and at every multiple of CHECKPOINT_EVERY a
+    checkpoint row), then COMMIT."""
     errors: list[str] = []
     lat, ids = [], []
     try:
@@ -586,18 +659,22 @@ def raw_client(url: str, rows: list[tuple], barrier, results) -> None:
         barrier.abort()
         results.put({"fatal": f"{type(exc).__name__}: {exc}"})
         raise
+    every = audit.CHECKPOINT_EVERY
     with conn, conn.cursor() as cur:
         barrier.wait()
         t0, c0 = time.monotonic(), time.process_time()
-        for values, items in rows:
+        for values, items, entry, actie_id in rows:
             t = time.perf_counter()
             try:
-                did = cur.execute(INSERT_DISCLOSURE, values).fetchone()[0]
-                if items:
-                    ph = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(items))
-                    cur.execute(f"INSERT INTO disclosure_item (disclosure_id, "
-                                f"{', '.join(ITEM_COLS)}) VALUES {ph}",
-                                [v for item in items for v in (did, *item)])
+                size, blob, did = cur.execute(BUMP_HEAD, (region_b,)).fetchone()
+                seq = size - 1
+                frontier = merkle.Frontier.from_bytes(seq, blob)
+                frontier.append(entry[4])  # the leaf hash
+                cur.execute(WRITE_ALL[len(items)], [
+                    did, *values, *(v for item in items for v in (did, *item)),
+                    region_b, seq, actie_id, *entry, frontier.to_bytes(), region_b])
+                if checkpoint is not None and size % every == 0:
+                    cur.execute(INSERT_CHECKPOINT, (region_b, size, *checkpoint, now()))
                 conn.commit()
                 ids.append(did)
             except psycopg.Error as exc:
@@ -609,10 +686,20 @@ def raw_client(url: str, rows: list[tuple], barrier, results) -> None:
                  "errors": errors})
 
 
-def read_rows(url: str, ids: list[int]) -> list[tuple]:
-    """The rows phase A wrote: every column but the id, and the items in their order."""
+def head_size(url: str, region_id: int) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT size FROM log_head WHERE region_id = %s",
+                           (region_id,)).fetchone()
+    return row[0] if row else 0
+
+
+def read_rows(url: str, ids: list[int], region_id: int, seq_from: int
+              ) -> tuple[list[tuple], tuple | None]:
+    """The rows phase A wrote: every column of the disclosure but the id, its items in their
+    order, its log entry (the columns LOG_COLS) and a new actie_id; and (root, note) of one of
+    the checkpoints A signed, or None."""
     cols = ", ".join("decision::text" if c == "decision" else c for c in DISCLOSURE_COLS)
-    icols = ", ".join(f"{c}::text" if c in ("codes", "rules") else c for c in ITEM_COLS)
+    icols = ", ".join(f"{c}::text" if c in ("codes", "rules") else c for c in B_ITEM_COLS)
     with psycopg.connect(url) as conn:
         rows = {r[0]: r[1:] for r in conn.execute(
             f"SELECT id, {cols} FROM disclosure WHERE id = ANY(%s)", (ids,))}
@@ -620,13 +707,32 @@ def read_rows(url: str, ids: list[int]) -> list[tuple]:
         for r in conn.execute(f"SELECT disclosure_id, {icols} FROM disclosure_item "
                               "WHERE disclosure_id = ANY(%s) ORDER BY id", (ids,)):
             items.setdefault(r[0], []).append(r[1:])
-    return [(rows[i], items.get(i, [])) for i in ids]
+        entries: dict[int, tuple] = {}
+        for r in conn.execute(f"SELECT {', '.join(LOG_COLS)} FROM log_entry "
+                              "WHERE region_id = %s AND seq >= %s ORDER BY seq",
+                              (region_id, seq_from)):
+            entries[json.loads(r[3])["verstrekking"]] = r
+        cp = conn.execute("SELECT root, note FROM log_checkpoint WHERE region_id = %s "
+                          "ORDER BY size DESC LIMIT 1", (region_id,)).fetchone()
+    missing = [i for i in ids if i not in entries]
+    if missing:
+        raise SystemExit(f"{len(missing)} disclosures of phase A have no log entry "
+                         f"(first: {missing[0]})")
+    return [(rows[i], items.get(i, []), entries[i], str(uuid.uuid4())) for i in ids], cp
 
 
-def delete_rows(url: str, ids: list[int]) -> None:
+def delete_rows(url: str, ids: list[int], region_b: int) -> None:
+    """Remove phase B's rows: its disclosures and items, and the log of the bench-raw region
+    (the append-only triggers bypassed for this transaction only, as a superuser can), whose
+    head goes back to the empty log."""
     with psycopg.connect(url) as conn:
+        conn.execute("SET LOCAL session_replication_role = replica")
         conn.execute("DELETE FROM disclosure_item WHERE disclosure_id = ANY(%s)", (ids,))
         conn.execute("DELETE FROM disclosure WHERE id = ANY(%s)", (ids,))
+        conn.execute("DELETE FROM log_checkpoint WHERE region_id = %s", (region_b,))
+        conn.execute("DELETE FROM log_entry WHERE region_id = %s", (region_b,))
+        conn.execute("UPDATE log_head SET size = 0, frontier = ''::bytea WHERE region_id = %s",
+                     (region_b,))
 
 
 # --- running clients ------------------------------------------------------------------------
@@ -641,6 +747,7 @@ class Run:
     ids: list[int]
     errors: list[str]
     cpu: float  # seconds of CPU the client processes used in the timed loop
+    machine: float  # seconds of CPU the whole machine used meanwhile (/proc/stat; all users)
 
     @property
     def rate(self) -> float:
@@ -667,6 +774,7 @@ def run_clients(label: str, target, per_client: list[tuple]) -> Run:
         p.start()
     try:
         barrier.wait(timeout=900)
+        busy0 = machine_cpu()
     except Exception:
         fatal = []
         with contextlib.suppress(queue.Empty):
@@ -682,13 +790,22 @@ def run_clients(label: str, target, per_client: list[tuple]) -> Run:
         for _ in procs:
             got.append(results.get(timeout=3600))
             bar.update(1)
+    busy = machine_cpu() - busy0
     for p in procs:
         p.join()
     t0, t1 = min(r["t0"] for r in got), max(r["t1"] for r in got)
     lat = [x for r in got for x in r["lat"]]
     ids = [x for r in got for x in r["ids"]]
     errors = [x for r in got for x in r["errors"]]
-    return Run(label, len(ids), t1 - t0, lat, ids, errors, sum(r["cpu"] for r in got))
+    return Run(label, len(ids), t1 - t0, lat, ids, errors, sum(r["cpu"] for r in got), busy)
+
+
+def machine_cpu() -> float:
+    """CPU seconds the machine has been busy (user, nice, system, irq, softirq, steal)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def service_args(url, warmup, work, clients, profile) -> list[tuple]:
@@ -700,17 +817,22 @@ def service_args(url, warmup, work, clients, profile) -> list[tuple]:
 
 
 def statements(app: App, fn) -> list[tuple[str, object]]:
-    """The SQL statements (with parameters) fn sends through the app's engine."""
+    """The SQL statements (with parameters) fn sends to the database, as psycopg executes them
+    (through SQLAlchemy or straight on the driver, storage/fast.py; the pool's pre-ping
+    included; BEGIN and COMMIT not, psycopg sends those as commands of its own)."""
     seen: list[tuple[str, object]] = []
+    original = psycopg.Cursor.execute
 
-    def listen(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, parameters))
+    def execute(self, query, params=None, **kwargs):
+        text_ = query.decode() if isinstance(query, bytes) else str(query)
+        seen.append((text_, params))
+        return original(self, query, params, **kwargs)
 
-    event.listen(app.engine, "before_cursor_execute", listen)
+    psycopg.Cursor.execute = execute
     try:
         fn()
     finally:
-        event.remove(app.engine, "before_cursor_execute", listen)
+        psycopg.Cursor.execute = original
     return seen
 
 
@@ -761,6 +883,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="disclosures recorded through the service in phase A")
     ap.add_argument("--listings", type=int, default=1_000, help="youth listings in phase C")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--session-sync-commit", choices=("on", "off"), default=None,
+                    help="information only: run the clients of A and B with this "
+                         "synchronous_commit (a per-session setting sent when they connect; "
+                         "the server's setting is not changed)")
     ap.add_argument("--profile", metavar="FILE",
                     help="cProfile client 0 of phase A into FILE and print its top functions")
     args = ap.parse_args(argv)
@@ -771,6 +897,9 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_info = setup(args, today)
     setup_s = sum(setup_info["steps"].values())
+    app = bench_app(args.url)
+    region_ids = ensure_log_regions(app)
+    delete_rows(args.url, [], region_ids[REGION_B])  # what an interrupted run left behind
 
     rnd = random.Random(f"work {args.seed}")  # --seed picks other youths and categories
     cases = load_cases(args.url, REGION)
@@ -780,7 +909,6 @@ def main(argv: list[str] | None = None) -> int:
     work = make_work(cases, args.measure, rnd, today)
 
     # SQL statements one record sends (not timed): a diagnostic for the report
-    app = bench_app(args.url)
     probe = make_work(cases, 1, rnd, today)[0]
 
     def one_record():
@@ -790,17 +918,20 @@ def main(argv: list[str] | None = None) -> int:
     one_record()  # warm caches so the count is that of a steady-state record
     record_sql = statements(app, one_record)
 
+    seq_from = head_size(args.url, region_ids[REGION])
+    client_url = with_session_setting(args.url, args.session_sync_commit)
     load_before = os.getloadavg()
     # phase A
     run_a = run_clients("A service", service_client,
-                        service_args(args.url, warmup, work, args.clients, args.profile))
+                        service_args(client_url, warmup, work, args.clients, args.profile))
 
     # phase B: the same rows, plain INSERTs
-    rows = read_rows(args.url, run_a.ids)
-    n_items_a = sum(len(items) for _, items in rows)
+    rows, cp_template = read_rows(args.url, run_a.ids, region_ids[REGION], seq_from)
+    n_items_a = sum(len(r[1]) for r in rows)
     run_b = run_clients("B raw INSERT", raw_client,
-                        [(args.url, rows[i::args.clients]) for i in range(args.clients)])
-    delete_rows(args.url, run_b.ids)
+                        [(client_url, region_ids[REGION_B], rows[i::args.clients], cp_template)
+                         for i in range(args.clients)])
+    delete_rows(args.url, run_b.ids, region_ids[REGION_B])
 
     # phase C
     with app.transaction() as s:
@@ -824,11 +955,16 @@ def main(argv: list[str] | None = None) -> int:
     for stmt, params in distinct.items():
         if stmt.lstrip().upper().startswith("SELECT") and "FROM disclosure" in stmt:
             plans.append((stmt, explain(app, stmt, params)))
+    load_after = os.getloadavg()
     with app.engine.connect() as conn:
         server = conn.exec_driver_sql("SHOW server_version").scalar()
         sync = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+    # the bench region's log: every leaf, MAC and checkpoint, and the head (not timed)
+    t_verify = time.perf_counter()
+    with app.transaction() as s:
+        report = verify.verify(s, app.keys, REGION)
+    t_verify = time.perf_counter() - t_verify
     app.engine.dispose()
-    load_after = os.getloadavg()
 
     # report
     list_ms = [x * 1000 for x in list_lat]
@@ -836,6 +972,9 @@ def main(argv: list[str] | None = None) -> int:
     ratio = run_a.rate / run_b.rate if run_b.rate else float("nan")
     print()
     print(f"Deelwijs disclosures benchmark, {dt.datetime.now().isoformat(timespec='seconds')}")
+    if args.session_sync_commit:
+        sync += (f"; clients of A and B: synchronous_commit={args.session_sync_commit} per "
+                 "session (information only)")
     print(f"  PostgreSQL {server} (synchronous_commit={sync}), Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
     print(f"  data: {args.youths:,} youths, {n_disc:,} disclosures ({n_items:,} items) stored "
@@ -852,8 +991,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  load average before the timed phases {load_before[0]:.2f} (1 min), after "
           f"{load_after[0]:.2f}: other work on this machine competes for the CPUs if it is "
           "well above what this run itself adds")
-    print(f"  one record sends {len(record_sql)} SQL statements through SQLAlchemy "
-          "(not counting BEGIN/COMMIT and the pool's pre-ping)")
+    print(f"  one record sends {len(record_sql)} SQL statements "
+          "(the pool's pre-ping included; BEGIN and COMMIT not)")
     print()
     print(f"  A record via services.disclosures.record, {args.clients} processes, one "
           f"transaction each ({run_a.n:,} disclosures, {n_items_a:,} items):")
@@ -862,11 +1001,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{met(run_a.rate >= TARGET_RATE)}")
     print(f"    client CPU {run_a.cpu / max(run_a.n, 1) * 1000:.2f} ms per disclosure (Python, "
           "summed over the client processes; PostgreSQL's own CPU not included)")
-    print(f"  B raw PostgreSQL INSERT of the same rows, {args.clients} processes, plain "
-          "psycopg, one transaction each:")
+    print(f"    machine CPU {run_a.machine / max(run_a.n, 1) * 1000:.2f} ms per disclosure, "
+          f"{run_a.machine / run_a.seconds / (os.cpu_count() or 1):.0%} of "
+          f"{os.cpu_count()} CPUs busy (clients + PostgreSQL + anything else running)")
+    print(f"  B raw PostgreSQL INSERT of the same rows (disclosure, items, log entry + log_head "
+          f"lock and update), {args.clients} processes, plain psycopg, one transaction each:")
     print(f"    {run_b.rate:10,.0f} disclosures/s   p50 {run_b.pct(50):6.1f} ms   "
           f"p99 {run_b.pct(99):6.1f} ms   client CPU "
           f"{run_b.cpu / max(run_b.n, 1) * 1000:.2f} ms per disclosure")
+    print(f"    machine CPU {run_b.machine / max(run_b.n, 1) * 1000:.2f} ms per disclosure, "
+          f"{run_b.machine / run_b.seconds / (os.cpu_count() or 1):.0%} of "
+          f"{os.cpu_count()} CPUs busy")
     print(f"    service / raw INSERT = {ratio:.3f} ({ratio:.1%} of the limit the database "
           "sets here)")
     print(f"  C list_for_youth, one client, {len(list_ms):,} random youths "
@@ -880,6 +1025,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    EXPLAIN {head}...")
         for ln in plan_summary(lines):
             print(f"      {ln}")
+    summary = report.regions.get(REGION, {})
+    print(f"  processing log of region {REGION!r}: "
+          f"{'VERIFIES' if report.ok and summary else 'DOES NOT VERIFY'} "
+          f"({summary.get('regels', 0):,} entries, {summary.get('checkpoints', 0)} "
+          f"checkpoints, deelwijs.services.verify.verify in {t_verify:.1f}s)")
+    for problem in report.problems[:5]:
+        print(f"    {problem.line()}")
     errors = run_a.errors + run_b.errors
     if errors:
         print(f"  ERRORS: {len(run_a.errors)} in A, {len(run_b.errors)} in B; first: {errors[0]}")
@@ -888,7 +1040,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  cProfile of phase A client 0 ({args.profile}), top 25 by cumulative time:")
         pstats.Stats(args.profile, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
     print(f"  total wall time {time.perf_counter() - started:.0f}s")
-    return 1 if errors else 0
+    return 1 if errors or not report.ok else 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import merkle
 from deelwijs.services.errors import Invalid, NotFound
-from deelwijs.storage import orm
+from deelwijs.storage import fast, orm
 from deelwijs.tracing import Trace, current_trace, parse_traceparent, trace
 
 __all__ = ["Trace", "current_trace", "log", "log_system", "parse_traceparent", "trace"]
@@ -90,10 +91,10 @@ _BUMP = (update(_HEAD).where(_HEAD.c.region_id == bindparam("r"))
          .returning(_HEAD.c.size, _HEAD.c.frontier))
 _SET_FRONTIER = (update(_HEAD).where(_HEAD.c.region_id == bindparam("r"))
                  .values(frontier=bindparam("f")))
-_ENTRY_COLUMNS = ("region_id", "seq", "actie_id", "subject", "activity_id", "registered_at",
+ENTRY_COLUMNS = ("region_id", "seq", "actie_id", "subject", "activity_id", "registered_at",
                   "body", "leaf_hash", "mac", "pruned_at")
 _INSERT_ENTRY = insert(_ENTRY).values({c: bindparam(f"e_{c}", type_=_ENTRY.c[c].type)
-                                       for c in _ENTRY_COLUMNS})
+                                       for c in ENTRY_COLUMNS})
 # On PostgreSQL the entry and the new frontier go in one statement (the INSERT as a
 # data-modifying CTE of the UPDATE): one round trip fewer while the head row is locked.
 _ENTRY_AND_FRONTIER = _SET_FRONTIER.add_cte(_INSERT_ENTRY.cte("entry"))
@@ -104,6 +105,18 @@ def _ensure_head(session: Session, region_id: int) -> None:
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orm.LogHead)
     session.execute(ins.values(region_id=region_id, size=0, frontier=b"")
                     .on_conflict_do_nothing(index_elements=["region_id"]))
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562, version 7: 48 bits of Unix milliseconds, then random
+    bits) for an entry's actieId. Entries written close together get ids close together, so
+    the unique index on actie_id grows at one end instead of touching a random page of a
+    large index for every entry."""
+    ms = time.time_ns() // 1_000_000
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # variant 10 (RFC 9562)
+    return uuid.UUID(int=value)
 
 
 def now() -> dt.datetime:
@@ -170,23 +183,34 @@ def log_system(session: Session, *, region_id: int, name: str, **kw) -> Written:
     return log(session, region_id=region_id, activity=act, activity_version=version, **kw)
 
 
-def log(session: Session, keys: Keyring | None = None, *, region_id: int, actie: str,
-        activity: str, activity_version: str, youth_id: int | None = None,
-        categories: list[str] = (),
-        handeling: str | None = None, verwerking: str | None = None,
-        verwerking_id: str | None = None, professional: orm.Professional | None = None,
-        uitvoerder: orm.Organisation | None = None, afnemer: orm.Organisation | None = None,
-        decision: dict | None = None, hat: str | None = None, tijdstip: dt.datetime | None = None,
-        vertrouwelijkheid: str = "vertrouwelijk", status: int = 1,
-        betrokkenheid: str = "jeugdige", extra: dict | None = None) -> Written:
-    """Write one entry (in the caller's transaction). `decision` is what allowed or refused the
-    processing: {"uitkomst", "gronden"|"redenen", "regels", "ruleset_digest"}."""
+@dataclass(frozen=True)
+class Pending:
+    """An entry built but not yet appended: everything that does not depend on its position."""
+    region_id: int
+    actie_id: str
+    span_id: str
+    subject: str | None
+    activity: str
+    registered_at: dt.datetime
+    body: str  # canonical JSON
+
+
+def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
+            activity_version: str, youth_id: int | None = None, categories: list[str] = (),
+            handeling: str | None = None, verwerking: str | None = None,
+            verwerking_id: str | None = None, professional: orm.Professional | None = None,
+            uitvoerder: orm.Organisation | None = None, afnemer: orm.Organisation | None = None,
+            decision: dict | None = None, hat: str | None = None,
+            tijdstip: dt.datetime | None = None, vertrouwelijkheid: str = "vertrouwelijk",
+            status: int = 1, betrokkenheid: str = "jeugdige", extra: dict | None = None
+            ) -> Pending:
+    """Build one entry (no I/O). `decision` is what allowed or refused the processing:
+    {"uitkomst", "gronden"|"redenen", "regels", "ruleset_digest"}."""
     if actie not in ACTIONS:
         raise ValueError(f"unknown log action {actie!r}")
-    keys = keys or keys_of(session)
     trace_ = current_trace()
     span_id = secrets.token_hex(8)
-    actie_id = str(uuid.uuid4())
+    actie_id = str(uuid7())
     subject = keys.subject(youth_id) if youth_id is not None else None
     registered_at = _now()
     body = {
@@ -220,36 +244,79 @@ def log(session: Session, keys: Keyring | None = None, *, region_id: int, actie:
                     else None),
         **(extra or {}),
     }
-    text = canonical(body)
-    if session.autoflush:  # the caller's pending rows first, before the head is locked
+    return Pending(region_id, actie_id, span_id, subject, activity, registered_at,
+                   canonical(body))
+
+
+def bump(session: Session, region_id: int) -> tuple[int, bytes]:
+    """Take the next position in the region's log: (new size, frontier before it). Locks the
+    region's log head until the transaction ends, so call it as late as possible; pending ORM
+    rows are flushed first (not while the head is locked)."""
+    if session.autoflush:
         session.flush()
     conn = session.connection()
-    one_statement = conn.dialect.name == "postgresql"
-    # from here on the region's log head is locked until the transaction ends: only the
-    # position-dependent work (leaf hash, MAC, frontier) and the writes follow
-    row = conn.execute(_BUMP, {"r": region_id}).first()
-    if row is None:
+    rows = fast.execute(conn, _BUMP, {"r": region_id})
+    if not rows:
         _ensure_head(session, region_id)
-        row = conn.execute(_BUMP, {"r": region_id}).first()
-    size, blob = row
+        rows = fast.execute(conn, _BUMP, {"r": region_id})
+    return rows[0][0], rows[0][1]
+
+
+@dataclass(frozen=True)
+class Sealed:
+    params: dict  # the entry's columns as the parameters e_<column> of _INSERT_ENTRY
+    frontier: bytes  # the head's frontier after it
+    size: int
+    root: bytes | None  # the tree's root at `size`, when a checkpoint is due there
+    written: Written
+
+
+def seal(keys: Keyring, entry: Pending, size: int, frontier_before: bytes) -> Sealed:
+    """The position-dependent part of an entry appended as leaf size - 1 (no I/O): its leaf
+    hash and MAC, and the frontier after it."""
     seq = size - 1
-    leaf = merkle.leaf_hash(leaf_data(region_id, seq, actie_id, subject, activity,
-                                      registered_at, text))
-    frontier = merkle.Frontier.from_bytes(seq, blob)
+    leaf = merkle.leaf_hash(leaf_data(entry.region_id, seq, entry.actie_id, entry.subject,
+                                      entry.activity, entry.registered_at, entry.body))
+    frontier = merkle.Frontier.from_bytes(seq, frontier_before)
     frontier.append(leaf)
-    entry = {"e_region_id": region_id, "e_seq": seq, "e_actie_id": actie_id,
-             "e_subject": subject, "e_activity_id": activity, "e_registered_at": registered_at,
-             "e_body": text, "e_leaf_hash": leaf, "e_mac": keys.entry_mac(seq, leaf),
-             "e_pruned_at": None}
-    head = {"r": region_id, "f": frontier.to_bytes()}
-    if one_statement:
-        conn.execute(_ENTRY_AND_FRONTIER, {**entry, **head})
+    params = {"e_region_id": entry.region_id, "e_seq": seq, "e_actie_id": entry.actie_id,
+              "e_subject": entry.subject, "e_activity_id": entry.activity,
+              "e_registered_at": entry.registered_at, "e_body": entry.body,
+              "e_leaf_hash": leaf, "e_mac": keys.entry_mac(seq, leaf), "e_pruned_at": None}
+    return Sealed(params, frontier.to_bytes(), size,
+                  frontier.root() if size % CHECKPOINT_EVERY == 0 else None,
+                  Written(seq, entry.actie_id, entry.span_id, leaf))
+
+
+def appended(session: Session, keys: Keyring, region_id: int, sealed: Sealed) -> Written:
+    """After an entry's row and the head's frontier were written: the checkpoint due at its
+    size, if any."""
+    if sealed.root is not None:
+        _sign(session, keys, region_id, sealed.size, sealed.root)
+    return sealed.written
+
+
+def append(session: Session, keys: Keyring, entry: Pending) -> Written:
+    """Append a prepared entry to its region's log (in the caller's transaction)."""
+    size, blob = bump(session, entry.region_id)
+    # from here on the region's log head is locked until the transaction ends: only the
+    # position-dependent work and the writes follow
+    sealed = seal(keys, entry, size, blob)
+    conn = session.connection()
+    head = {"r": entry.region_id, "f": sealed.frontier}
+    if conn.dialect.name == "postgresql":  # one round trip: the INSERT as a CTE of the UPDATE
+        fast.execute(conn, _ENTRY_AND_FRONTIER, {**sealed.params, **head})
     else:
-        conn.execute(_INSERT_ENTRY, entry)
+        conn.execute(_INSERT_ENTRY, sealed.params)
         conn.execute(_SET_FRONTIER, head)
-    if size % CHECKPOINT_EVERY == 0:
-        _sign(session, keys, region_id, size, frontier.root())
-    return Written(seq, actie_id, span_id, leaf)
+    return appended(session, keys, entry.region_id, sealed)
+
+
+def log(session: Session, keys: Keyring | None = None, **kw) -> Written:
+    """Write one entry (in the caller's transaction): prepare() with these arguments, then
+    append()."""
+    keys = keys or keys_of(session)
+    return append(session, keys, prepare(keys, **kw))
 
 
 # --- checkpoints ---------------------------------------------------------------------------
@@ -302,7 +369,8 @@ def verifier_key(keys: Keyring) -> str:
 
 def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
     """An entry as VNG-style JSON. For the data subject (inzage), `gebruiker`, `systeem` and
-    `gegevensbron` are withheld, as the VNG inzage API does."""
+    `gegevensbron` are withheld, as the VNG inzage API does. `row`: a LogEntry, or a row of
+    SUBJECT_VIEWS (the same attributes)."""
     body = json.loads(row.body) if row.body is not None else None
     out = {"actieId": row.actie_id, "seq": row.seq, "verwerkingsactiviteitId": row.activity_id,
            "tijdstipRegistratie": row.registered_at.isoformat()}
@@ -312,6 +380,22 @@ def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
         for k in ("gebruiker", "systeem", "gegevensbron"):
             body.pop(k, None)
     return {**out, **body}
+
+
+# A youth's entries with only what entry_view shows (no leaf hash or MAC, no ORM objects),
+# in log order; the parameter `subject` is keys.subject(youth_id). Built once.
+SUBJECT_VIEWS = (select(_ENTRY.c.actie_id, _ENTRY.c.seq, _ENTRY.c.activity_id,
+                        _ENTRY.c.registered_at, _ENTRY.c.body, _ENTRY.c.pruned_at)
+                 .where(_ENTRY.c.subject == bindparam("subject"))
+                 .order_by(_ENTRY.c.region_id, _ENTRY.c.seq))
+
+
+def views_for_youth(session: Session, keys: Keyring, youth_id: int, *,
+                    for_subject: bool = False) -> list[dict]:
+    """entry_view of every entry about a youth, in log order (as entries_for_youth, read as
+    plain rows)."""
+    rows = fast.execute(session.connection(), SUBJECT_VIEWS, {"subject": keys.subject(youth_id)})
+    return [entry_view(r, for_subject=for_subject) for r in rows]
 
 
 def entries_for_youth(session: Session, keys: Keyring, youth_id: int,

@@ -28,7 +28,7 @@ from deelwijs.services import cases as case_svc
 from deelwijs.services import consent as consent_svc
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound
-from deelwijs.storage import orm
+from deelwijs.storage import fast, orm
 
 KINDS = ("minute", "document", "answer")
 
@@ -46,9 +46,10 @@ def offered_categories(ruleset: Ruleset, purpose: str) -> list[str]:
 
 # The queries a recorded disclosure sends are built once, with bound parameters, from table
 # columns (plain Core: no ORM step, no ORM objects to build): building a statement object costs
-# more Python than running the compiled (cached) one. A disclosure reads its facts in two
-# queries (_context_query, _stored_facts_query) and writes in two (the disclosure, its items),
-# then the processing log's entry (services.audit.log) as the last statements.
+# more Python than running the compiled (cached) one. A disclosure in a case reads its facts
+# in one query (_context_query; without a case also _stored_facts_query) and writes in one
+# (PostgreSQL; two elsewhere: the disclosure, its items), then the processing log's entry
+# (services.audit.log) as the last statements.
 
 _ACCESSION_PARTIES = ("jeugdhulp", "jgz", "huisarts")
 
@@ -125,63 +126,14 @@ _PARTS = ((_PRO, _Professional), (_ORG, _Organisation), (_REGION, _Region),
 _CASE_PARTS = ((_CASE, _Case), (_MEETING, _Meeting), (_YOUTH, _Youth))
 
 
-@functools.cache
-def _context_query(with_case: bool):
-    """One query instead of seven look-ups: the professional, their organisation and its
-    region, the recipient (outer-joined, so that a missing one is reported as such) and the
-    region's ruleset version in force on the day (as App.active_ruleset finds it); with a
-    case, also the case, the asked meeting (whichever case it belongs to; the caller checks),
-    the case's youth and whether the professional's organisation and the recipient take part
-    in the case."""
-    to_org_id = bindparam("to_org_id")
-    in_force = (select(_ACTIVATION.c.ruleset_version_id)
-                .where(_ACTIVATION.c.region_id == _ORG.c.region_id,
-                       _ACTIVATION.c.activated_on <= bindparam("day"))
-                .order_by(_ACTIVATION.c.activated_on.desc(), _ACTIVATION.c.id.desc())
-                .limit(1).scalar_subquery())
-    joined = (_PRO.join(_ORG, _ORG.c.id == _PRO.c.organisation_id)
-              .join(_REGION, _REGION.c.id == _ORG.c.region_id)
-              .outerjoin(_TO_ORG, _TO_ORG.c.id == to_org_id)
-              .outerjoin(_VERSION, _VERSION.c.id == in_force))
-    parts, extra = _PARTS, []
-    if with_case:
-        case_id = bindparam("case_id")
-        joined = (joined.outerjoin(_CASE, _CASE.c.id == case_id)
-                  .outerjoin(_MEETING, _MEETING.c.id == bindparam("meeting_id"))
-                  .outerjoin(_YOUTH, _YOUTH.c.id == _CASE.c.youth_id))
-        parts = _PARTS + _CASE_PARTS
-        extra = [exists().where(_PARTICIPANT.c.case_id == case_id,
-                                _PARTICIPANT.c.organisation_id == _PRO.c.organisation_id),
-                 exists().where(_PARTICIPANT.c.case_id == case_id,
-                                _PARTICIPANT.c.organisation_id == to_org_id)]
-    cols = [table.c[name] for table, kind in parts for name in kind._fields]
-    return (select(*cols, *extra).select_from(joined)
-            .where(_PRO.c.id == bindparam("professional_id")))
-
-
-def _split(row, with_case: bool) -> list:
-    """The row of _context_query as one value per part (None for a part outer-joined to
-    nothing), then the two participation flags."""
-    out, i = [], 0
-    for _, kind in (_PARTS + _CASE_PARTS) if with_case else _PARTS:
-        n = len(kind._fields)
-        values = row[i:i + n]
-        out.append(None if values[0] is None else kind._make(values))
-        i += n
-    return out + list(row[i:])
-
-
-@functools.cache
-def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, scope: bool):
-    """One SELECT of subqueries (one round trip instead of one query per fact), with the same
-    conditions as registry.has_acceded, registry.school_is_party,
-    cases.documented_exceptions and cases.help_request_domains. About a youth (`scope`) it also
-    says whether the youth has honoured restrictions or objections, and carries the ids of the
-    guardians with gezag (as youths.gezag_ids) and, one per row, the youth's consent versions
-    (the columns of consent.versions_for; no row of those when there are none). Returns
-    (statement, names of the facts)."""
-    org, case, youth, day = (bindparam("org_id"), bindparam("case_id"), bindparam("youth_id"),
-                             bindparam("day"))
+def _fact_columns(org, case, youth, day, acceded: bool, exceptions: bool, school: bool,
+                  about_youth: bool) -> list:
+    """The stored facts as labelled SQL expressions, with the same conditions as
+    registry.has_acceded, registry.school_is_party, cases.documented_exceptions and
+    cases.help_request_domains; about a youth also whether the youth has honoured restrictions
+    or objections, and the ids of the guardians with gezag (as youths.gezag_ids, as one
+    string). `org`, `case`, `youth` and `day` are bound parameters or the columns of an
+    enclosing query."""
     facts = []
     if acceded:
         facts.append(registry.acceded_fact(org, case, day).label("acceded"))
@@ -189,43 +141,153 @@ def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, scope: bo
         facts += [case_svc.exception_documented(case, k).label(k) for k in exc_domain.KINDS]
     if school:
         facts.append(registry.school_party_fact(org, day).label("mandate"))
-    if not scope:
-        return select(*facts), tuple(f.name for f in facts)
-    facts.append(case_svc.help_request_scope(youth).label("scope"))
-    facts.append(exists().where(
-        orm.RightsRequest.youth_id == youth,
-        orm.RightsRequest.kind.in_(("beperking", "bezwaar")),
-        orm.RightsRequest.status.in_(rights.HONOURED)).label("rights"))
-    gezag = (select(func.aggregate_strings(cast(_GUARDIAN.c.id, String), ","))
-             .where(_GUARDIAN.c.youth_id == youth, _GUARDIAN.c.has_gezag.is_(True))
-             .scalar_subquery().label("gezag"))
-    one = select(*facts, gezag).subquery("facts")
-    stmt = (select(one, *consent_svc.VERSION_COLUMNS)
-            .select_from(one.outerjoin(_CONSENT, _CONSENT.c.youth_id == youth)))
-    return stmt, tuple(f.name for f in facts)
+    if about_youth:
+        facts.append(case_svc.help_request_scope(youth).label("scope"))
+        facts.append(exists().where(
+            orm.RightsRequest.youth_id == youth,
+            orm.RightsRequest.kind.in_(("beperking", "bezwaar")),
+            orm.RightsRequest.status.in_(rights.HONOURED)).label("rights"))
+        facts.append(select(func.aggregate_strings(cast(_GUARDIAN.c.id, String), ","))
+                     .where(_GUARDIAN.c.youth_id == youth, _GUARDIAN.c.has_gezag.is_(True))
+                     .scalar_subquery().label("gezag"))
+    return facts
 
 
-def _stored_facts(session: Session, to_org, case, youth, day: dt.date) -> dict:
-    """The recipient's accession or mandate, the case's complete exceptions and the scope of
-    the youth's workflow: {"acceded", "mandate", kind of exception: bool, "scope": list|None},
-    only the keys that apply; about a youth also "rights" (bool), "gezag" (the ids of the
-    guardians with gezag, ascending) and "consent" (the youth's consent versions)."""
-    shape = (case is not None and to_org.party in _ACCESSION_PARTIES, case is not None,
-             to_org.party == "school", youth is not None)
-    if not any(shape):
-        return {}
-    stmt, names = _stored_facts_query(*shape)
-    # on the session's connection: a Core result (the ORM's result step is not needed here)
-    rows = session.connection().execute(stmt, {
-        "org_id": to_org.id, "case_id": case.id if case else None,
-        "youth_id": youth.id if youth else None, "day": day}).all()
-    first = rows[0]
-    out = {k: v if k == "scope" else bool(v) for k, v in zip(names, first, strict=False)}
-    if youth is not None:
-        gezag = first.gezag
+def _stored(values: dict, rows, shape: tuple[bool, bool, bool, bool]) -> dict:
+    """The facts that apply (by shape: acceded, exceptions, school, about a youth) as
+    _facts takes them: {"acceded", "mandate", kind of exception: bool, "scope": list|None,
+    "rights": bool, "gezag": [ids, ascending], "consent": [consent versions]}; `rows` carry
+    the youth's consent versions (the columns of consent.versions_for; none: series NULL)."""
+    acceded, exceptions, school, about_youth = shape
+    out = {}
+    if acceded:
+        out["acceded"] = bool(values["acceded"])
+    if exceptions:
+        for k in exc_domain.KINDS:
+            out[k] = bool(values[k])
+    if school:
+        out["mandate"] = bool(values["mandate"])
+    if about_youth:
+        out["scope"] = values["scope"]
+        out["rights"] = bool(values["rights"])
+        gezag = values["gezag"]
         out["gezag"] = sorted(int(g) for g in gezag.split(",")) if gezag else []
         out["consent"] = [consent_svc.version_of(r) for r in rows if r.series is not None]
     return out
+
+
+_CASE_FACTS = ("acceded", *exc_domain.KINDS, "mandate", "scope", "rights", "gezag")
+
+
+# PostgreSQL: a record reserves its disclosure's id in its first query, so that the log entry
+# (which names the disclosure) can be built before, and written together with, the disclosure
+_NEXT_DISCLOSURE_ID = func.nextval(func.pg_get_serial_sequence(_DISCLOSURE.name, "id"))
+
+
+@functools.cache
+def _context_query(with_case: bool, reserve_id: bool = False):
+    """One query instead of seven look-ups (ten with a case): the professional, their
+    organisation and its region, the recipient (outer-joined, so that a missing one is
+    reported as such) and the region's ruleset version in force on the day (as
+    App.active_ruleset finds it). With a case also the case, the asked meeting (whichever
+    case it belongs to; the caller checks), the case's youth, whether the professional's
+    organisation and the recipient take part in the case, every stored fact (_CASE_FACTS, of
+    which the caller keeps those that apply) and, one per row, the youth's consent versions
+    (no row of those when there are none). `reserve_id` (PostgreSQL): also the next id of the
+    disclosure sequence, as the last column of the context (before the consent versions)."""
+    to_org_id, day = bindparam("to_org_id"), bindparam("day")
+    in_force = (select(_ACTIVATION.c.ruleset_version_id)
+                .where(_ACTIVATION.c.region_id == _ORG.c.region_id,
+                       _ACTIVATION.c.activated_on <= day)
+                .order_by(_ACTIVATION.c.activated_on.desc(), _ACTIVATION.c.id.desc())
+                .limit(1).scalar_subquery())
+    joined = (_PRO.join(_ORG, _ORG.c.id == _PRO.c.organisation_id)
+              .join(_REGION, _REGION.c.id == _ORG.c.region_id)
+              .outerjoin(_TO_ORG, _TO_ORG.c.id == to_org_id)
+              .outerjoin(_VERSION, _VERSION.c.id == in_force))
+    where = _PRO.c.id == bindparam("professional_id")
+    if not with_case:
+        cols = [table.c[name] for table, kind in _PARTS for name in kind._fields]
+        if reserve_id:
+            cols.append(_NEXT_DISCLOSURE_ID)
+        return select(*cols).select_from(joined).where(where)
+    case_id = bindparam("case_id")
+    joined = (joined.outerjoin(_CASE, _CASE.c.id == case_id)
+              .outerjoin(_MEETING, _MEETING.c.id == bindparam("meeting_id"))
+              .outerjoin(_YOUTH, _YOUTH.c.id == _CASE.c.youth_id))
+    cols = [table.c[name] for table, kind in _PARTS + _CASE_PARTS for name in kind._fields]
+    cols += [exists().where(_PARTICIPANT.c.case_id == case_id,
+                            _PARTICIPANT.c.organisation_id == _PRO.c.organisation_id),
+             exists().where(_PARTICIPANT.c.case_id == case_id,
+                            _PARTICIPANT.c.organisation_id == to_org_id)]
+    cols += _fact_columns(_TO_ORG.c.id, _CASE.c.id, _CASE.c.youth_id, day,
+                          True, True, True, True)
+    if reserve_id:  # in the one-row subquery: evaluated once
+        cols.append(_NEXT_DISCLOSURE_ID)
+    # one row, its subqueries evaluated once (OFFSET keeps the database from merging it into
+    # the join below, which would evaluate them again for every consent version)
+    ctx = (select(*(c.label(f"c{i}") for i, c in enumerate(cols))).select_from(joined)
+           .where(where).offset(0).subquery("ctx"))
+    youth_id = ctx.c[f"c{_YOUTH_ID_AT}"]
+    return (select(ctx, *consent_svc.VERSION_COLUMNS)
+            .select_from(ctx.outerjoin(_CONSENT, _CONSENT.c.youth_id == youth_id)))
+
+
+# the position of the case's youth_id in a row of _context_query(True)
+_YOUTH_ID_AT = (sum(len(kind._fields) for _, kind in _PARTS)
+                + _Case._fields.index("youth_id"))
+# the position of the reserved id in a row of _context_query(with_case, reserve_id=True)
+_RESERVED_ID_AT = {False: sum(len(kind._fields) for _, kind in _PARTS),
+                   True: (sum(len(kind._fields) for _, kind in _PARTS + _CASE_PARTS) + 2
+                          + len(_CASE_FACTS))}
+
+
+def _split(row, with_case: bool) -> list:
+    """The row of _context_query as one value per part (None for a part outer-joined to
+    nothing); with a case then the two participation flags and {fact: value}."""
+    out, i = [], 0
+    for _, kind in (_PARTS + _CASE_PARTS) if with_case else _PARTS:
+        n = len(kind._fields)
+        values = row[i:i + n]
+        out.append(None if values[0] is None else kind._make(values))
+        i += n
+    if with_case:
+        out += [row[i], row[i + 1], dict(zip(_CASE_FACTS, row[i + 2:], strict=False))]
+    return out
+
+
+@functools.cache
+def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, about_youth: bool):
+    """The stored facts (_fact_columns) without a case: one SELECT of subqueries (one round
+    trip instead of one query per fact); about a youth also, one per row, the youth's consent
+    versions."""
+    facts = _fact_columns(bindparam("org_id"), bindparam("case_id"), bindparam("youth_id"),
+                          bindparam("day"), acceded, exceptions, school, about_youth)
+    if not about_youth:
+        return select(*facts)
+    one = select(*facts).subquery("facts")
+    return (select(one, *consent_svc.VERSION_COLUMNS)
+            .select_from(one.outerjoin(_CONSENT,
+                                       _CONSENT.c.youth_id == bindparam("youth_id"))))
+
+
+def _shape(to_org, case, youth) -> tuple[bool, bool, bool, bool]:
+    """Which stored facts apply: the accession (a case and an accession party as recipient),
+    the case's exceptions, the school's mandate, the youth's facts."""
+    return (case is not None and to_org.party in _ACCESSION_PARTIES, case is not None,
+            to_org.party == "school", youth is not None)
+
+
+def _stored_facts(conn, to_org, case, youth, day: dt.date) -> dict:
+    """The stored facts that apply (see _stored), read in one query: for a disclosure without
+    a case (with a case, _context_query read them)."""
+    shape = _shape(to_org, case, youth)
+    if not any(shape):
+        return {}
+    rows = fast.execute(conn, _stored_facts_query(*shape), {
+        "org_id": to_org.id, "case_id": case.id if case else None,
+        "youth_id": youth.id if youth else None, "day": day})
+    return _stored(rows[0]._asdict(), rows, shape)
 
 
 def _in_scope(scope: dict, purpose: str, category: str, to_org_id: int) -> bool:
@@ -359,31 +421,35 @@ _NO_SOURCE = defer(orm.RulesetVersion.source)
 def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_id: int,
                    categories: list[str], day: dt.date, case_id: int | None,
                    youth_id: int | None, purpose: str | None, hat: str | None, task: str,
-                   meeting_id: int | None
+                   meeting_id: int | None, reserve_id: bool = False
                    ) -> tuple[_Version, dict, dict,
                               tuple[_Professional, _Organisation, _Case | None,
-                                    _Organisation, _Youth | orm.Youth | None, bytes | None]]:
+                                    _Organisation, _Youth | orm.Youth | None, bytes | None,
+                                    int | None]]:
     """decide_stored, also returning what it read that record() needs (professional,
-    discloser, case, recipient, youth and the youth's unwrapped key, if it was unwrapped), so
-    that record() reads nothing again. The version and the rows are plain values."""
+    discloser, case, recipient, youth, the youth's unwrapped key if it was unwrapped, and with
+    `reserve_id` the disclosure id reserved on PostgreSQL), so that record() reads nothing
+    again. The version and the rows are plain values."""
     if session.autoflush:  # as the ORM queries this replaced: what is pending counts as stored
         session.flush()
     with_case = case_id is not None
     params = {"professional_id": professional_id, "to_org_id": to_org_id, "day": day}
     if with_case:
         params.update(case_id=case_id, meeting_id=meeting_id)
-    row = session.connection().execute(_context_query(with_case), params).first()
-    if row is None:
+    conn = session.connection()
+    reserve_id = reserve_id and conn.dialect.name == "postgresql"
+    rows = fast.execute(conn, _context_query(with_case, reserve_id), params)
+    if not rows:
         raise NotFound("not_found", f"onbekende professional ({professional_id})",
                        "professional")
-    pro, from_org, region, to_org, version, *rest = _split(row, with_case)
+    pro, from_org, region, to_org, version, *rest = _split(rows[0], with_case)
     if to_org is None:
         raise NotFound("not_found", f"onbekende organisatie ({to_org_id})", "to_org")
     if to_org.region_id != region.id:
         raise Invalid("other_region", "de ontvanger hoort niet bij deze regio", "to_org")
     case = meeting = youth = None
     if with_case:
-        case, meeting, youth, from_takes_part, to_takes_part = rest
+        case, meeting, youth, from_takes_part, to_takes_part, case_facts = rest
         if case is None:
             raise NotFound("not_found", f"onbekende casus ({case_id})", "case")
     if meeting_id is not None and (meeting is None or case is None
@@ -414,7 +480,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
     ruleset = app.ruleset_of(session, version.id, version.digest)
     if not categories:
         raise Invalid("missing_field", "kies ten minste één gegevenscategorie", "categories")
-    stored = _stored_facts(session, to_org, case, youth, day)
+    stored = (_stored(case_facts, rows, _shape(to_org, case, youth)) if case is not None
+              else _stored_facts(conn, to_org, case, youth, day))
     restricted: dict[str, dict] = {}
     if youth is not None and stored.get("rights"):  # none in force without an honoured one
         model_purpose = ruleset.overleg_types.get(purpose, purpose)
@@ -438,27 +505,78 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
         answers.append(to_json(decide(parsed, ruleset), False))
     if restricted:
         answers.append(_restricted_answer(ruleset, purpose, restricted))
+    reserved = rows[0][_RESERVED_ID_AT[with_case]] if reserve_id else None
     return (version, _merge(ruleset, answers, list(categories)), {"requests": requests},
-            (pro, from_org, case, to_org, youth, key))
+            (pro, from_org, case, to_org, youth, key, reserved))
 
 
+_DISCLOSURE_COLUMNS = ("region_id", "youth_id", "case_id", "meeting_id", "from_org_id",
+                       "to_org_id", "professional_id", "hat", "purpose", "kind", "outcome",
+                       "decision", "ruleset_version_id", "ruleset_digest", "disclosed_on",
+                       "created_at")
+_ITEM_COLUMNS = ("category", "outcome", "codes", "rules", "content", "content_enc")
 _INSERT_DISCLOSURE = insert(_DISCLOSURE).returning(_DISCLOSURE.c.id)
-_ITEM_COLUMNS = ("disclosure_id", "category", "outcome", "codes", "rules", "content",
-                 "content_enc")
+
+# Textual statements with typed parameters, one per number of items, because SQLAlchemy does
+# not cache the compiled form of a multi-row insert() (it would compile it for every
+# disclosure). The items get their ids in the order given, the decision's order, which is
+# the order they are listed in.
+
+
+def _item_names(n: int) -> list[tuple[str, ...]]:
+    return [tuple(f"{c}_{i}" for c in _ITEM_COLUMNS) for i in range(n)]
+
+
+def _item_params(names: list[tuple[str, ...]]) -> list:
+    return [bindparam(k, type_=_ITEM.c[c].type) for keys in names
+            for c, k in zip(_ITEM_COLUMNS, keys, strict=True)]
 
 
 @functools.cache
 def _insert_items(n: int):
-    """One INSERT of n items (multi-row VALUES, no RETURNING): the rows get their ids in the
-    order given, the decision's order, which is the order they are listed in. A textual
-    statement with typed parameters, because SQLAlchemy does not cache the compiled form of a
-    multi-row insert() (it would compile it for every disclosure). Returns the statement and
-    the parameter names per row."""
-    names = [tuple(f"{c}_{i}" for c in _ITEM_COLUMNS) for i in range(n)]
-    rows = ", ".join("(" + ", ".join(f":{k}" for k in keys) + ")" for keys in names)
-    stmt = text(f"INSERT INTO {_ITEM.name} ({', '.join(_ITEM_COLUMNS)}) VALUES {rows}")
-    return stmt.bindparams(*(bindparam(k, type_=_ITEM.c[c].type) for keys in names
-                             for c, k in zip(_ITEM_COLUMNS, keys, strict=True))), names
+    """One INSERT of the n items of a disclosure (multi-row VALUES, no RETURNING). Returns the
+    statement and the parameter names per item."""
+    names = _item_names(n)
+    rows = ", ".join("(:disclosure_id, " + ", ".join(f":{k}" for k in keys) + ")"
+                     for keys in names)
+    stmt = text(f"INSERT INTO {_ITEM.name} (disclosure_id, {', '.join(_ITEM_COLUMNS)}) "
+                f"VALUES {rows}")
+    return stmt.bindparams(bindparam("disclosure_id", type_=_ITEM.c.disclosure_id.type),
+                           *_item_params(names)), names
+
+
+_ENTRY = orm.LogEntry.__table__
+_HEAD = orm.LogHead.__table__
+
+
+@functools.cache
+def _write_statement(n: int, with_entry: bool):
+    """PostgreSQL: the disclosure (with its reserved id) and its n items in one statement
+    (data-modifying CTEs), and `with_entry` its log entry and the log head's new frontier too:
+    one round trip. The items get their ids in the order given, the decision's order.
+    Returns the statement and the parameter names per item; the disclosure's parameters are
+    d_id and d_<column>, the entry's e_<column> (audit.seal), the head's r and f."""
+    names = _item_names(n)
+    cols = ", ".join(_ITEM_COLUMNS)
+    rows = ", ".join("(:d_id, " + ", ".join(f":{k}" for k in keys) + ")" for keys in names)
+    disclosure = (f"INSERT INTO {_DISCLOSURE.name} (id, {', '.join(_DISCLOSURE_COLUMNS)}) "
+                  f"VALUES (:d_id, {', '.join(f':d_{c}' for c in _DISCLOSURE_COLUMNS)})")
+    items = f"INSERT INTO {_ITEM.name} (disclosure_id, {cols}) VALUES {rows}"
+    binds = [bindparam("d_id", type_=_DISCLOSURE.c.id.type),
+             *(bindparam(f"d_{c}", type_=_DISCLOSURE.c[c].type) for c in _DISCLOSURE_COLUMNS),
+             *_item_params(names)]
+    if not with_entry:
+        sql = f"WITH d AS ({disclosure}) {items}"
+    else:
+        entry_cols = audit.ENTRY_COLUMNS
+        entry = (f"INSERT INTO {_ENTRY.name} ({', '.join(entry_cols)}) "
+                 f"VALUES ({', '.join(f':e_{c}' for c in entry_cols)})")
+        sql = (f"WITH d AS ({disclosure}), i AS ({items}), e AS ({entry}) "
+               f"UPDATE {_HEAD.name} SET frontier = :f WHERE region_id = :r")
+        binds += [*(bindparam(f"e_{c}", type_=_ENTRY.c[c].type) for c in entry_cols),
+                  bindparam("f", type_=_HEAD.c.frontier.type),
+                  bindparam("r", type_=_HEAD.c.region_id.type)]
+    return text(sql).bindparams(*binds), names
 
 
 def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
@@ -473,10 +591,11 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
     started = audit.now()
     if kind not in KINDS:
         raise Invalid("unknown_code", f"soort verstrekking is {', '.join(KINDS)}", "kind")
-    version, decision, _, (pro, from_org, case, to_org, youth, key) = _decide_stored(
-        session, app, professional_id=professional_id, to_org_id=to_org_id,
-        categories=list(contents), day=day, case_id=case_id, youth_id=youth_id,
-        purpose=purpose, hat=hat, task=task, meeting_id=meeting_id)
+    version, decision, _, (pro, from_org, case, to_org, youth, key, reserved) = (
+        _decide_stored(session, app, professional_id=professional_id, to_org_id=to_org_id,
+                       categories=list(contents), day=day, case_id=case_id,
+                       youth_id=youth_id, purpose=purpose, hat=hat, task=task,
+                       meeting_id=meeting_id, reserve_id=True))
     youth_id = case.youth_id if case else youth_id
     values = dict(
         region_id=from_org.region_id,
@@ -486,42 +605,71 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
         kind=kind, outcome=decision["outcome"], decision=decision,
         ruleset_version_id=version.id, ruleset_digest=version.digest, disclosed_on=day,
         created_at=audit.now())  # the column's default, given here so the row need not be read
+    if youth is not None and key is None:
+        key = app.keys.unwrap(youth.key_wrapped)
+    items = decision["items"]
+    content = []
+    for item in items:
+        allowed = item["outcome"] == "allow"
+        text_ = contents[item["data"]] if allowed else None
+        content.append((item["data"], item["outcome"],
+                        item["grounds"] if allowed else item["reasons"], item["rules"],
+                        text_ if key is None else None,
+                        app.keys.encrypt(key, text_) if key is not None and text_ is not None
+                        else None))
+    allowed_cats = [i["data"] for i in items if i["outcome"] == "allow"]
+    purpose_ = values["purpose"]
+
+    def entry(disclosure_id: int) -> audit.Pending | None:
+        # (None only where bench/audit.py replaces audit.prepare to measure the log's cost)
+        return audit.prepare(
+            app.keys, region_id=from_org.region_id,
+            actie="deny" if decision["outcome"] == "deny" else "disclose",
+            activity=audit.activity(version.ruleset_id, purpose_),
+            activity_version=audit.version_label(version.version, version.digest),
+            youth_id=youth_id,
+            categories=allowed_cats or [i["data"] for i in items],
+            handeling=f"Verstrekking ({kind})", verwerking=f"Casusoverleg {purpose_}",
+            verwerking_id=(f"deelwijs:casus:{case_id}" if case_id
+                           else f"deelwijs:verstrekking:{disclosure_id}"),
+            professional=pro, uitvoerder=from_org, afnemer=to_org, hat=hat,
+            tijdstip=started, decision=audit.decision_summary(decision, version.digest),
+            extra={"verstrekking": disclosure_id})
+
     conn = session.connection()
-    disclosure_id = conn.execute(_INSERT_DISCLOSURE, values).scalar_one()
+    if reserved is not None:
+        # PostgreSQL: the entry is built first (the id was reserved), then the region's log
+        # head is taken (locked until the transaction ends) and the disclosure, its items, the
+        # log entry and the head's frontier are written in one statement
+        disclosure_id = reserved
+        pending = entry(disclosure_id)
+        sealed = None
+        params = {f"d_{c}": values[c] for c in _DISCLOSURE_COLUMNS}
+        params["d_id"] = disclosure_id
+        if pending is not None:
+            size, blob = audit.bump(session, from_org.region_id)
+            sealed = audit.seal(app.keys, pending, size, blob)
+            params.update(sealed.params, r=from_org.region_id, f=sealed.frontier)
+        stmt, names = _write_statement(len(items), sealed is not None)
+        for keys, item_values in zip(names, content, strict=True):
+            params.update(zip(keys, item_values, strict=True))
+        fast.execute(conn, stmt, params)
+        if sealed is not None:
+            audit.appended(session, app.keys, from_org.region_id, sealed)
+    else:
+        disclosure_id = conn.execute(_INSERT_DISCLOSURE, values).scalar_one()
+        stmt, names = _insert_items(len(items))
+        params = {"disclosure_id": disclosure_id}
+        for keys, item_values in zip(names, content, strict=True):
+            params.update(zip(keys, item_values, strict=True))
+        conn.execute(stmt, params)
+        pending = entry(disclosure_id)
+        if pending is not None:  # the log entry last: it locks the region's log head
+            audit.append(session, app.keys, pending)
     # the ORM object of the row just written, as it would be loaded (no SQL: no flush)
     row = orm.Disclosure(id=disclosure_id, **values)
     make_transient_to_detached(row)
     session.add(row)
-    if youth is not None and key is None:
-        key = app.keys.unwrap(youth.key_wrapped)
-    items = decision["items"]
-    stmt, names = _insert_items(len(items))
-    params = {}
-    for item, keys in zip(items, names, strict=True):
-        allowed = item["outcome"] == "allow"
-        text = contents[item["data"]] if allowed else None
-        params.update(zip(keys, (
-            disclosure_id, item["data"], item["outcome"],
-            item["grounds"] if allowed else item["reasons"], item["rules"],
-            text if key is None else None,
-            app.keys.encrypt(key, text) if key is not None and text is not None else None),
-            strict=True))
-    conn.execute(stmt, params)
-    allowed_cats = [i["data"] for i in items if i["outcome"] == "allow"]
-    # the log entry last: it locks the region's log head until the transaction ends
-    audit.log(
-        session, app.keys, region_id=from_org.region_id,
-        actie="deny" if decision["outcome"] == "deny" else "disclose",
-        activity=audit.activity(version.ruleset_id, row.purpose),
-        activity_version=audit.version_label(version.version, version.digest),
-        youth_id=youth_id,
-        categories=allowed_cats or [i["data"] for i in items],
-        handeling=f"Verstrekking ({kind})", verwerking=f"Casusoverleg {row.purpose}",
-        verwerking_id=(f"deelwijs:casus:{case_id}" if case_id
-                       else f"deelwijs:verstrekking:{disclosure_id}"),
-        professional=pro, uitvoerder=from_org, afnemer=to_org, hat=hat, tijdstip=started,
-        decision=audit.decision_summary(decision, version.digest),
-        extra={"verstrekking": disclosure_id})
     return row
 
 
@@ -587,15 +735,27 @@ def _view(row: orm.Disclosure, items: list[orm.DisclosureItem],
     }
 
 
+# A listing reads plain rows (the columns _view shows), not ORM objects: half the CPU.
+_LISTED = (select(*(_DISCLOSURE.c[c] for c in (
+    "id", "youth_id", "case_id", "from_org_id", "to_org_id", "professional_id", "hat",
+    "purpose", "kind", "outcome", "disclosed_on", "ruleset_digest", "decision")))
+    .where(_DISCLOSURE.c.youth_id == bindparam("youth_id"))
+    .order_by(_DISCLOSURE.c.id.desc()).limit(bindparam("limit")))
+_LISTED_ITEMS = (select(_ITEM.c.id, _ITEM.c.disclosure_id, _ITEM.c.category, _ITEM.c.outcome,
+                        _ITEM.c.codes, _ITEM.c.rules)
+                 .where(_ITEM.c.disclosure_id.in_(bindparam("ids", expanding=True)))
+                 .order_by(_ITEM.c.id))
+
+
 def list_for_youth(session: Session, youth_id: int, limit: int = 1000) -> list[dict]:
-    rows = session.scalars(select(orm.Disclosure).where(orm.Disclosure.youth_id == youth_id)
-                           .order_by(orm.Disclosure.id.desc()).limit(limit)).all()
+    if session.autoflush:  # as the ORM queries this replaced: what is pending is listed
+        session.flush()
+    conn = session.connection()
+    rows = conn.execute(_LISTED, {"youth_id": youth_id, "limit": limit}).all()
     # every row's items in one query, not one query per disclosure
-    items: dict[int, list[orm.DisclosureItem]] = {r.id: [] for r in rows}
+    items: dict[int, list] = {r.id: [] for r in rows}
     if rows:
-        for item in session.scalars(select(orm.DisclosureItem).where(
-                orm.DisclosureItem.disclosure_id.in_(list(items)))
-                .order_by(orm.DisclosureItem.id)):
+        for item in conn.execute(_LISTED_ITEMS, {"ids": list(items)}):
             items[item.disclosure_id].append(item)
     return [_view(r, items[r.id], None) for r in rows]
 
