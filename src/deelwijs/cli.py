@@ -303,6 +303,7 @@ def rules_test(
 def _register() -> None:
     from deelwijs import (
         cli_audit,
+        cli_keys,
         cli_manage,
         cli_register,
         cli_retention,
@@ -310,7 +311,8 @@ def _register() -> None:
         cli_store,
     )
 
-    for module in (cli_store, cli_manage, cli_register, cli_audit, cli_rights, cli_retention):
+    for module in (cli_store, cli_manage, cli_register, cli_audit, cli_rights, cli_retention,
+                   cli_keys):
         module.register(app)
 
 

@@ -93,10 +93,14 @@ def retention_run(
 ) -> None:
     """De vernietigingsronde: vernietig de sleutel en de versleutelde gegevens van elke
     jongere wier bewaartermijnen voorbij zijn, en schoon logregels op die ouder zijn dan de
-    bewaartermijn van het log (de regels zelf blijven). Elke vernietiging wordt gelogd."""
+    bewaartermijn van het log (de regels zelf blijven). Elke vernietiging wordt gelogd.
+
+    Back-ups van vóór de ronde bevatten de vernietigde sleutels nog; de uitvoer zegt hoe u
+    ze onleesbaar maakt (deelwijs keys rewrap), of dat dat zonder verpakkingssleutels
+    (DEELWIJS_WRAPPING_KEYS) niet mogelijk is."""
     from tqdm import tqdm
 
-    from deelwijs.services import retention
+    from deelwijs.services import keys, retention
 
     day = _day(on)
     if not dry_run and day > dt.date.today():
@@ -113,7 +117,12 @@ def retention_run(
         result = retention.run(s, app, day, dry_run, progress=tick, region_code=region)
     result["youths"] = [{k: e.get(k) for k in ("youth_id", "region", "action", "keep_until",
                                                 "rule", "wiped")} for e in result["youths"]]
+    # what this run means for the backups made before it (services/keys.py)
+    notice = keys.rotation_notice(app.keys, result["shredded"], dry_run)
+    result["key_rotation"] = {"possible": app.keys.can_rotate, "message": notice}
     _print(result)
+    if notice:
+        print(notice, file=sys.stderr)
 
 
 # --- breaches ------------------------------------------------------------------------------

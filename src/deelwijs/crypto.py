@@ -1,10 +1,25 @@
 """Keys: every youth's personal data is encrypted with the youth's own data key, which is
-stored wrapped by the master key. A BSN is also kept as a keyed hash for look-up.
+stored wrapped (`youth.key_wrapped`). A BSN is also kept as a keyed hash for look-up.
+
+What wraps the youth keys:
+
+- with DEELWIJS_WRAPPING_KEYS set, the newest of those wrapping keys wraps; all of them, and
+  the master key (for a database from before they were configured), unwrap;
+- without it, the master key wraps and unwraps, as before.
+
+The master key also derives the keys of the processing log (the pseudonym key, the entry MAC
+key and the checkpoint signing key) and the BSN hash key. Those derivations never change, so
+the master key can never be destroyed; wrapping keys can.
 
 Destroying a youth's wrapped key makes all of that youth's encrypted data unreadable
 (crypto-shredding) wherever the key is gone: in the database and in every backup made after
-it. A backup made before holds the wrapped key too and stays readable with the master key
-until that backup expires; see docs/retention.md for what an operator must do.
+it. A backup made before holds the wrapped key too. Without wrapping keys the master key
+unwraps it for as long as that backup exists. With wrapping keys the operator rotates after a
+retention run (`deelwijs keys rewrap`: every live youth key re-wrapped under a new wrapping
+key), then removes the old wrapping key from the configuration and destroys it: every
+earlier backup then holds only keys wrapped by a destroyed key, and is unreadable. A backup
+made before wrapping keys were configured holds keys wrapped by the master key and stays
+readable until it expires. See docs/retention.md § 4 for the operator's procedure.
 """
 
 from __future__ import annotations
@@ -13,24 +28,53 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from deelwijs.settings import VAR, Settings, SettingsError
 
+WRAPPING_VAR = "DEELWIJS_WRAPPING_KEYS"
+
 
 class Keyring:
-    def __init__(self, master_key: bytes):
+    """The master key and its derived keys, and the keys that wrap youth keys.
+
+    `wrapping_keys` (newest first) wrap youth keys instead of the master key when given; see
+    the module's docstring."""
+
+    def __init__(self, master_key: bytes, wrapping_keys: Sequence[bytes] = ()):
         try:
             self._master = Fernet(master_key)
         except (ValueError, TypeError):
             raise SettingsError("DEELWIJS_MASTER_KEY moet 32 bytes urlsafe-base64 zijn "
                                 "(maak er een met: deelwijs key new)") from None
         raw = base64.urlsafe_b64decode(master_key)
+        wrapping, seen = [], {raw}
+        for n, key in enumerate(wrapping_keys, 1):
+            try:
+                wrapping.append(Fernet(key))
+                key_raw = base64.urlsafe_b64decode(key)
+            except (ValueError, TypeError):
+                raise SettingsError(f"{WRAPPING_VAR}: sleutel {n} van de lijst is geen geldige "
+                                    "sleutel (32 bytes urlsafe-base64; maak er een met: "
+                                    "deelwijs keys new)") from None
+            if key_raw == raw:
+                raise SettingsError(f"{WRAPPING_VAR}: sleutel {n} is de hoofdsleutel "
+                                    "(DEELWIJS_MASTER_KEY); een verpakkingssleutel moet een "
+                                    "eigen sleutel zijn (maak er een met: deelwijs keys new)")
+            if key_raw in seen:
+                raise SettingsError(f"{WRAPPING_VAR}: sleutel {n} staat al eerder in de lijst")
+            seen.add(key_raw)
+        self._wrapping = tuple(wrapping)
+        self._fingerprints = tuple(fingerprint(k) for k in wrapping_keys)
+        # the keys that unwrap, the one that wraps first; the master key last
+        self._unwrappers = (*self._wrapping, self._master)
+        self._multi = MultiFernet(list(self._unwrappers))
         self._hash_key = hmac.new(raw, b"deelwijs bsn lookup v1", hashlib.sha256).digest()
         self._subject_key = _derive(raw, b"deelwijs log subject v1")
         self._mac_key = _derive(raw, b"deelwijs log entry mac v1")
@@ -61,11 +105,53 @@ class Keyring:
     def new_key() -> bytes:
         return Fernet.generate_key()
 
+    # --- wrapping youth keys ----------------------------------------------------------------
+
+    @property
+    def can_rotate(self) -> bool:
+        """Whether wrapping keys are configured. Without them the master key wraps, and since
+        it can never be destroyed, backups from before a shred stay readable."""
+        return bool(self._wrapping)
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """A short fingerprint of each wrapping key, newest first (not secret: it names a
+        key without revealing it)."""
+        return self._fingerprints
+
     def wrap(self, youth_key: bytes) -> bytes:
-        return self._master.encrypt(youth_key)
+        """Wrap a youth key under the newest wrapping key (the master key without them)."""
+        return self._unwrappers[0].encrypt(youth_key)
 
     def unwrap(self, wrapped: bytes) -> bytes:
-        return self._master.decrypt(wrapped)
+        """Unwrap under any configured wrapping key or the master key; InvalidToken when
+        none of them wrapped it (for instance a key since destroyed)."""
+        return self._multi.decrypt(wrapped)
+
+    def wrapped_by(self, wrapped: bytes) -> int | None:
+        """Which key wrapped this: 0 the newest wrapping key, 1… the older ones, and
+        `len(fingerprints)` the master key (0 without wrapping keys); None when none of them
+        did."""
+        for position, fernet in enumerate(self._unwrappers):
+            try:
+                fernet.decrypt(wrapped)
+            except InvalidToken:
+                continue
+            return position
+        return None
+
+    def is_current(self, wrapped: bytes) -> bool:
+        """Whether this is wrapped by the key that wraps now (then rewrap leaves it)."""
+        try:
+            self._unwrappers[0].decrypt(wrapped)
+        except InvalidToken:
+            return False
+        return True
+
+    def rewrap(self, wrapped: bytes) -> bytes:
+        """The same youth key wrapped under the newest wrapping key; InvalidToken when no
+        configured key unwraps it."""
+        return self._multi.rotate(wrapped)
 
     def bsn_hash(self, bsn: str) -> str:
         return hmac.new(self._hash_key, bsn.encode(), hashlib.sha256).hexdigest()
@@ -82,14 +168,21 @@ class Keyring:
             return "[onleesbaar]"
 
 
+def fingerprint(key: bytes) -> str:
+    """A short, non-secret fingerprint of a Fernet key (12 hex digits)."""
+    raw = base64.urlsafe_b64decode(key.strip())
+    return hashlib.sha256(b"deelwijs wrapping key fingerprint v1\n" + raw).hexdigest()[:12]
+
+
 def _derive(raw: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(raw)
 
 
 def keyring_for(settings: Settings) -> Keyring:
-    """The master key from the settings; on the embedded default, one generated under var/."""
+    """The master key from the settings (on the embedded default, one generated under var/),
+    with the settings' wrapping keys."""
     if settings.master_key:
-        return Keyring(settings.master_key)
+        return Keyring(settings.master_key, settings.wrapping_keys)
     if not settings.embedded:
         raise SettingsError("Zet DEELWIJS_MASTER_KEY (of DEELWIJS_MASTER_KEY_FILE) voor een "
                             "productiedatabase; alleen de ingebouwde SQLite-database maakt "
@@ -100,4 +193,4 @@ def keyring_for(settings: Settings) -> Keyring:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(Fernet.generate_key())
-    return Keyring(Path(path).read_bytes().strip())
+    return Keyring(Path(path).read_bytes().strip(), settings.wrapping_keys)

@@ -3,8 +3,19 @@
 | variable | default | meaning |
 |---|---|---|
 | DEELWIJS_DATABASE_URL | sqlite:///var/deelwijs.sqlite3 | the database; PostgreSQL in production |
-| DEELWIJS_MASTER_KEY | generated into var/master.key (embedded only) | wraps youth keys |
+| DEELWIJS_MASTER_KEY | generated into var/master.key (embedded only) | log keys; wraps (below) |
 | DEELWIJS_MASTER_KEY_FILE | | a file holding that key (for secrets mounted as files) |
+| DEELWIJS_WRAPPING_KEYS | unset: the master key wraps | wrap youth keys instead (below) |
+| DEELWIJS_WRAPPING_KEYS_FILE | | a file holding that list |
+
+DEELWIJS_WRAPPING_KEYS is a list of Fernet keys (`deelwijs keys new`), newest first, separated
+by commas or newlines. The newest wraps every new youth key; all of them unwrap. They can be
+rotated (`deelwijs keys rewrap`, `deelwijs keys status`; docs/retention.md § 4).
+
+Without wrapping keys the master key wraps every youth's data key, and since the master key
+also derives the processing log's keys it can never be destroyed: a backup made before a
+youth was shredded then stays readable as long as the backup exists. With wrapping keys, an
+operator re-wraps every live youth key under a new wrapping key and destroys the old one.
 """
 
 from __future__ import annotations
@@ -37,11 +48,30 @@ def env_bool(name: str, default: bool) -> bool:
 class Settings:
     database_url: str
     master_key: bytes | None
+    # the wrapping keys, newest first; empty: the master key wraps (no rotation possible)
+    wrapping_keys: tuple[bytes, ...] = ()
 
     @property
     def embedded(self) -> bool:
         """True for the embedded default database (SQLite), which migrates itself on start."""
         return self.database_url.startswith("sqlite")
+
+
+def split_keys(text: str) -> tuple[bytes, ...]:
+    """A list of keys separated by commas or newlines (blank entries ignored), in order."""
+    return tuple(k.strip().encode() for k in text.replace("\n", ",").split(",") if k.strip())
+
+
+def _wrapping_keys() -> tuple[bytes, ...]:
+    raw = os.environ.get("DEELWIJS_WRAPPING_KEYS") or ""
+    path = os.environ.get("DEELWIJS_WRAPPING_KEYS_FILE")
+    if path:
+        try:
+            raw = Path(path).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                f"DEELWIJS_WRAPPING_KEYS_FILE: kan {path} niet lezen: {exc}") from None
+    return split_keys(raw)
 
 
 def load() -> Settings:
@@ -56,4 +86,5 @@ def load() -> Settings:
     return Settings(
         database_url=os.environ.get("DEELWIJS_DATABASE_URL") or DEFAULT_URL,
         master_key=key.encode() if key else None,
+        wrapping_keys=_wrapping_keys(),
     )
