@@ -636,7 +636,7 @@ def workflow_step(
     day = _day(on)
     with _session() as (_, s):
         row = manage.take_step(s, workflow_id, version, step, details,
-                               registry.professional(s, by, "by"), day)
+                               registry.professional(s, by, "by"), day, today=dt.date.today())
         _print(cases.workflow_view(s, row))
 
 

@@ -329,19 +329,22 @@ def test_case_errors_and_conflicts_write_nothing(deelwijs, region):
 
 def test_workflow_errors_write_nothing_and_a_weighing_names_what_is_open(deelwijs, region):
     flow, dave = region["workflow"], region["dave"]
-    skipped, stray, stale, weighing = together(
+    skipped, stray, stale, future, weighing = together(
         deelwijs,
         ("workflow", "step", flow, "--version", 1, "--step", "investigation", "--by", dave,
          "--domain", "jeugd", "--with-resident"),
         ("workflow", "step", flow, "--version", 1, "--step", "intake", "--by", dave,
          "--domain", "jeugd"),
         ("workflow", "step", flow, "--version", 2, "--step", "intake", "--by", dave),
+        ("workflow", "step", flow, "--version", 1, "--step", "intake", "--by", dave,
+         "--on", "2999-01-01"),
         ("case", "weighing", "record", region["case"], "--kind", "vital_interest",
          "--by", region["bob"], "--to", region["school"], "--data", "gezondheid",
          "--answer", "acute_danger=ja", "--answer", "minimum=nee"))
     refused(skipped, "step", "kan nu niet", "eerst: intake")
     refused(stray, "--domain", "hoort niet bij stap 'intake'")
     refused(stale, "expected_version", "het werkproces is intussen gewijzigd")
+    refused(future, "on", "ligt in de toekomst")
     shown = ok(deelwijs("workflow", "show", flow))
     assert (shown["state"], shown["version"], shown["steps"]) == ("new", 1, [])
     weighed = ok(weighing)  # recorded, but not complete: it says what is missing
