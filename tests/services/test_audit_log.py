@@ -268,3 +268,39 @@ def test_every_entry_references_an_activity_of_the_register_and_its_version(logg
     for row in entries(app):
         assert row.activity_id in known, row.activity_id
         assert json.loads(row.body)["verwerkingsactiviteitVersie"] == register.version(ruleset)
+
+
+def test_a_writer_that_came_first_makes_the_entry_append_the_locking_way(logged, app, build,
+                                                                         monkeypatch):
+    """On PostgreSQL a disclosure seals its entry for the log head its first query read; when
+    another transaction appends in between, the head is not advanced over it: the entry is
+    appended after the other one, and the log still verifies."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writes the entry after taking the head (one writer at a time)")
+    real_seal = audit.seal
+    interleaved = []
+
+    def seal_after_another_writer(keys, entry, size, frontier):
+        if not interleaved:  # once: an audit entry by another transaction, committed first
+            interleaved.append(True)
+            with app.transaction() as other:
+                audit.log(other, app.keys, region_id=build.w.region_id, actie="read",
+                          activity="x/registratie", activity_version="1@sha256:x",
+                          youth_id=logged)
+        return real_seal(keys, entry, size, frontier)
+
+    monkeypatch.setattr(audit, "seal", seal_after_another_writer)
+    before = entries(app)
+    disclosure_id = build.disclose("alice", "jeugdhulp", {"gedrag": "Weer onrustig"}, DAY,
+                                   case_id=_case_of(app, logged))
+    after = entries(app)
+    assert interleaved
+    assert [e.seq for e in after] == list(range(len(before) + 2))
+    assert json.loads(after[-2].body)["actie"] == "read"  # the other writer's, first
+    assert json.loads(after[-1].body)["verstrekking"] == disclosure_id  # ours, after it
+    assert report(app).ok
+
+
+def _case_of(app, youth_id: int) -> int:
+    with app.transaction() as s:
+        return s.scalar(select(orm.Case.id).where(orm.Case.youth_id == youth_id))

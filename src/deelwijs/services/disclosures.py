@@ -182,6 +182,15 @@ _CASE_FACTS = ("acceded", *exc_domain.KINDS, "mandate", "scope", "rights", "geza
 # PostgreSQL: a record reserves its disclosure's id in its first query, so that the log entry
 # (which names the disclosure) can be built before, and written together with, the disclosure
 _NEXT_DISCLOSURE_ID = func.nextval(func.pg_get_serial_sequence(_DISCLOSURE.name, "id"))
+_HEAD = orm.LogHead.__table__
+_ENTRY = orm.LogEntry.__table__
+
+
+def _head_columns() -> list:
+    """The region's log head as it stands (not locked): size and frontier, so that the entry
+    can be sealed before it is written (see _write_statement)."""
+    return [select(_HEAD.c[c]).where(_HEAD.c.region_id == _ORG.c.region_id).scalar_subquery()
+            for c in ("size", "frontier")]
 
 
 @functools.cache
@@ -194,7 +203,8 @@ def _context_query(with_case: bool, reserve_id: bool = False):
     organisation and the recipient take part in the case, every stored fact (_CASE_FACTS, of
     which the caller keeps those that apply) and, one per row, the youth's consent versions
     (no row of those when there are none). `reserve_id` (PostgreSQL): also the next id of the
-    disclosure sequence, as the last column of the context (before the consent versions)."""
+    disclosure sequence and the size and frontier of the region's log head, as the last
+    columns of the context (before the consent versions)."""
     to_org_id, day = bindparam("to_org_id"), bindparam("day")
     in_force = (select(_ACTIVATION.c.ruleset_version_id)
                 .where(_ACTIVATION.c.region_id == _ORG.c.region_id,
@@ -209,7 +219,7 @@ def _context_query(with_case: bool, reserve_id: bool = False):
     if not with_case:
         cols = [table.c[name] for table, kind in _PARTS for name in kind._fields]
         if reserve_id:
-            cols.append(_NEXT_DISCLOSURE_ID)
+            cols += [_NEXT_DISCLOSURE_ID, *_head_columns()]
         return select(*cols).select_from(joined).where(where)
     case_id = bindparam("case_id")
     joined = (joined.outerjoin(_CASE, _CASE.c.id == case_id)
@@ -223,7 +233,7 @@ def _context_query(with_case: bool, reserve_id: bool = False):
     cols += _fact_columns(_TO_ORG.c.id, _CASE.c.id, _CASE.c.youth_id, day,
                           True, True, True, True)
     if reserve_id:  # in the one-row subquery: evaluated once
-        cols.append(_NEXT_DISCLOSURE_ID)
+        cols += [_NEXT_DISCLOSURE_ID, *_head_columns()]
     # one row, its subqueries evaluated once (OFFSET keeps the database from merging it into
     # the join below, which would evaluate them again for every consent version)
     ctx = (select(*(c.label(f"c{i}") for i, c in enumerate(cols))).select_from(joined)
@@ -428,7 +438,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
                                     int | None]]:
     """decide_stored, also returning what it read that record() needs (professional,
     discloser, case, recipient, youth, the youth's unwrapped key if it was unwrapped, and with
-    `reserve_id` the disclosure id reserved on PostgreSQL), so that record() reads nothing
+    `reserve_id` on PostgreSQL (disclosure id reserved, log head size, frontier)), so that
+    record() reads nothing
     again. The version and the rows are plain values."""
     if session.autoflush:  # as the ORM queries this replaced: what is pending counts as stored
         session.flush()
@@ -505,7 +516,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
         answers.append(to_json(decide(parsed, ruleset), False))
     if restricted:
         answers.append(_restricted_answer(ruleset, purpose, restricted))
-    reserved = rows[0][_RESERVED_ID_AT[with_case]] if reserve_id else None
+    at = _RESERVED_ID_AT[with_case]
+    reserved = tuple(rows[0][at:at + 3]) if reserve_id else None
     return (version, _merge(ruleset, answers, list(categories)), {"requests": requests},
             (pro, from_org, case, to_org, youth, key, reserved))
 
@@ -545,17 +557,18 @@ def _insert_items(n: int):
                            *_item_params(names)), names
 
 
-_ENTRY = orm.LogEntry.__table__
-_HEAD = orm.LogHead.__table__
-
-
 @functools.cache
 def _write_statement(n: int, with_entry: bool):
     """PostgreSQL: the disclosure (with its reserved id) and its n items in one statement
-    (data-modifying CTEs), and `with_entry` its log entry and the log head's new frontier too:
-    one round trip. The items get their ids in the order given, the decision's order.
-    Returns the statement and the parameter names per item; the disclosure's parameters are
-    d_id and d_<column>, the entry's e_<column> (audit.seal), the head's r and f."""
+    (data-modifying CTEs); `with_entry` also its log entry, sealed for the head as the first
+    query read it: the head is advanced (and locked until the transaction ends) only if it
+    still has that size, and only then is the entry inserted. The statement returns the
+    number of entries written (0: another writer came first; the caller then appends the
+    entry the locking way, audit.append). One round trip in the usual case. The items get
+    their ids in the order given, the decision's order. Returns the statement and the
+    parameter names per item; the disclosure's parameters are d_id and d_<column>, the
+    entry's e_<column> (audit.seal), the head's r (region), expected (size read) and f (new
+    frontier)."""
     names = _item_names(n)
     cols = ", ".join(_ITEM_COLUMNS)
     rows = ", ".join("(:d_id, " + ", ".join(f":{k}" for k in keys) + ")" for keys in names)
@@ -569,13 +582,16 @@ def _write_statement(n: int, with_entry: bool):
         sql = f"WITH d AS ({disclosure}) {items}"
     else:
         entry_cols = audit.ENTRY_COLUMNS
-        entry = (f"INSERT INTO {_ENTRY.name} ({', '.join(entry_cols)}) "
-                 f"VALUES ({', '.join(f':e_{c}' for c in entry_cols)})")
-        sql = (f"WITH d AS ({disclosure}), i AS ({items}), e AS ({entry}) "
-               f"UPDATE {_HEAD.name} SET frontier = :f WHERE region_id = :r")
+        sql = (f"WITH d AS ({disclosure}), i AS ({items}), "
+               f"h AS (UPDATE {_HEAD.name} SET size = size + 1, frontier = :f "
+               "WHERE region_id = :r AND size = :expected RETURNING size), "
+               f"e AS (INSERT INTO {_ENTRY.name} ({', '.join(entry_cols)}) "
+               f"SELECT {', '.join(f':e_{c}' for c in entry_cols)} FROM h) "
+               "SELECT count(*) FROM h")
         binds += [*(bindparam(f"e_{c}", type_=_ENTRY.c[c].type) for c in entry_cols),
                   bindparam("f", type_=_HEAD.c.frontier.type),
-                  bindparam("r", type_=_HEAD.c.region_id.type)]
+                  bindparam("r", type_=_HEAD.c.region_id.type),
+                  bindparam("expected", type_=_HEAD.c.size.type)]
     return text(sql).bindparams(*binds), names
 
 
@@ -638,24 +654,27 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
 
     conn = session.connection()
     if reserved is not None:
-        # PostgreSQL: the entry is built first (the id was reserved), then the region's log
-        # head is taken (locked until the transaction ends) and the disclosure, its items, the
-        # log entry and the head's frontier are written in one statement
-        disclosure_id = reserved
+        # PostgreSQL: the id was reserved and the log head read by the first query, so the
+        # entry is built and sealed before anything is written; then the disclosure, its
+        # items, the entry and the head are written in one statement, which advances (and
+        # locks) the head only if no other writer came first
+        disclosure_id, head_size, head_frontier = reserved
         pending = entry(disclosure_id)
         sealed = None
         params = {f"d_{c}": values[c] for c in _DISCLOSURE_COLUMNS}
         params["d_id"] = disclosure_id
-        if pending is not None:
-            size, blob = audit.bump(session, from_org.region_id)
-            sealed = audit.seal(app.keys, pending, size, blob)
-            params.update(sealed.params, r=from_org.region_id, f=sealed.frontier)
+        if pending is not None and head_size is not None:
+            sealed = audit.seal(app.keys, pending, head_size + 1, head_frontier)
+            params.update(sealed.params, r=from_org.region_id, f=sealed.frontier,
+                          expected=head_size)
         stmt, names = _write_statement(len(items), sealed is not None)
         for keys, item_values in zip(names, content, strict=True):
             params.update(zip(keys, item_values, strict=True))
-        fast.execute(conn, stmt, params)
-        if sealed is not None:
+        written = fast.execute(conn, stmt, params)
+        if sealed is not None and written[0][0] == 1:
             audit.appended(session, app.keys, from_org.region_id, sealed)
+        elif pending is not None:  # another writer came first (or no head yet): lock, append
+            audit.append(session, app.keys, pending)
     else:
         disclosure_id = conn.execute(_INSERT_DISCLOSURE, values).scalar_one()
         stmt, names = _insert_items(len(items))
