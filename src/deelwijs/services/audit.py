@@ -371,31 +371,29 @@ def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
     """An entry as VNG-style JSON. For the data subject (inzage), `gebruiker`, `systeem` and
     `gegevensbron` are withheld, as the VNG inzage API does. `row`: a LogEntry, or a row of
     SUBJECT_VIEWS (the same attributes)."""
-    body = json.loads(row.body) if row.body is not None else None
     out = {"actieId": row.actie_id, "seq": row.seq, "verwerkingsactiviteitId": row.activity_id,
            "tijdstipRegistratie": row.registered_at.isoformat()}
-    if body is None:
-        return {**out, "opgeschoond": row.pruned_at.isoformat() if row.pruned_at else True}
+    if row.body is None:
+        out["opgeschoond"] = row.pruned_at.isoformat() if row.pruned_at else True
+        return out
+    body = json.loads(row.body)
     if for_subject:
-        for k in ("gebruiker", "systeem", "gegevensbron"):
+        for k in _WITHHELD:
             body.pop(k, None)
-    return {**out, **body}
+    out.update(body)  # as {**out, **body}: a key in both keeps its place, with body's value
+    return out
+
+
+_WITHHELD = ("gebruiker", "systeem", "gegevensbron")
 
 
 # A youth's entries with only what entry_view shows (no leaf hash or MAC, no ORM objects),
-# in log order; the parameter `subject` is keys.subject(youth_id). Built once.
-SUBJECT_VIEWS = (select(_ENTRY.c.actie_id, _ENTRY.c.seq, _ENTRY.c.activity_id,
-                        _ENTRY.c.registered_at, _ENTRY.c.body, _ENTRY.c.pruned_at)
-                 .where(_ENTRY.c.subject == bindparam("subject"))
-                 .order_by(_ENTRY.c.region_id, _ENTRY.c.seq))
-
-
-def views_for_youth(session: Session, keys: Keyring, youth_id: int, *,
-                    for_subject: bool = False) -> list[dict]:
-    """entry_view of every entry about a youth, in log order (as entries_for_youth, read as
-    plain rows)."""
-    rows = fast.execute(session.connection(), SUBJECT_VIEWS, {"subject": keys.subject(youth_id)})
-    return [entry_view(r, for_subject=for_subject) for r in rows]
+# in log order; the parameter `subject` is keys.subject(youth_id). Built once, for
+# storage.fast (rights.inzage reads it with its other statements).
+SUBJECT_VIEWS = (select(orm.LogEntry.actie_id, orm.LogEntry.seq, orm.LogEntry.activity_id,
+                        orm.LogEntry.registered_at, orm.LogEntry.body, orm.LogEntry.pruned_at)
+                 .where(orm.LogEntry.subject == bindparam("subject"))
+                 .order_by(orm.LogEntry.region_id, orm.LogEntry.seq))
 
 
 def entries_for_youth(session: Session, keys: Keyring, youth_id: int,

@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+import psycopg
+from cryptography.fernet import Fernet, InvalidToken
+from psycopg.types.json import Json
+from sqlalchemy import Text, any_, bindparam, cast, func, insert, select, union
 from sqlalchemy.orm import Session
 
 from deelwijs.domain import codes
@@ -33,11 +37,10 @@ from deelwijs.domain.engine import decide
 from deelwijs.domain.render import dutch_date, to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
-from deelwijs.services import audit, cases, disclosures, youths
-from deelwijs.services import consent as consent_svc
+from deelwijs.services import audit, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound, Refused
-from deelwijs.storage import orm
+from deelwijs.storage import fast, orm
 
 REQUESTERS = ("youth", "parent")
 KINDS = ("inzage", "rectificatie", "wissing", "beperking", "bezwaar")
@@ -172,11 +175,12 @@ def _live_youth(session: Session, youth_id: int) -> orm.Youth:
 
 
 def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
-              guardian_id: int | None, today: dt.date, youth_agrees: bool) -> Standing:
+              guardian_id: int | None, today: dt.date, youth_agrees: bool, *,
+              guardian=None) -> Standing:
+    """`guardian`: the guardian `guardian_id` names, when the caller read it already."""
     if not isinstance(today, dt.date):
         raise Invalid("wrong_type", "de datum van het verzoek ontbreekt", "today")
-    guardian = None
-    if guardian_id is not None:
+    if guardian_id is not None and (guardian is None or guardian.id != guardian_id):
         guardian = session.get(orm.Guardian, guardian_id)
         if guardian is None:
             raise Invalid("unknown_guardian", "kies een ouder of voogd van deze jongere",
@@ -205,35 +209,70 @@ def _professional(session: Session, youth: orm.Youth, pro_id: int | None, field:
 # --- recording and logging -----------------------------------------------------------------
 
 
-def _record(session: Session, youth: orm.Youth, kind: str, standing: Standing, today: dt.date,
-            status: str, motivation: str, scope: dict, by: orm.Professional | None,
-            ends_on: dt.date | None = None) -> orm.RightsRequest:
-    row = orm.RightsRequest(
+def _request_values(youth: orm.Youth, kind: str, standing: Standing, today: dt.date,
+                    status: str, motivation: str, scope: dict, by: orm.Professional | None,
+                    ends_on: dt.date | None = None) -> dict:
+    """The columns of a new RightsRequest."""
+    return dict(
         youth_id=youth.id, kind=kind, requester=standing.requester,
         guardian_id=standing.guardian.id if standing.guardian is not None else None,
         received_on=today, due_on=due_date(today),
         scope={**scope, "youth_agrees": standing.youth_agrees}, status=status,
         motivation=motivation, decided_on=today, ends_on=ends_on,
         handled_by_id=by.id if by is not None else None)
+
+
+def _record(session: Session, youth: orm.Youth, kind: str, standing: Standing, today: dt.date,
+            status: str, motivation: str, scope: dict, by: orm.Professional | None,
+            ends_on: dt.date | None = None) -> orm.RightsRequest:
+    row = orm.RightsRequest(**_request_values(youth, kind, standing, today, status, motivation,
+                                              scope, by, ends_on))
     session.add(row)
     session.flush()
     return row
 
 
+# The same insert as plain SQL (every column given, recorded_at too), for the inzage, which
+# sends it in one batch with its reads (see _read).
+_RR = orm.RightsRequest.__table__
+_INSERT_REQUEST = insert(_RR).values({c: bindparam(c, type_=_RR.c[c].type) for c in (
+    "youth_id", "kind", "requester", "guardian_id", "received_on", "due_on", "scope",
+    "status", "motivation", "decided_on", "ends_on", "handled_by_id", "recorded_at")}
+).returning(_RR.c.id)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A request recorded with _INSERT_REQUEST: what the inzage and its log entry show."""
+
+    id: int
+    kind: str
+    requester: str
+    status: str
+    received_on: dt.date
+    due_on: dt.date
+
+
 def _log(session: Session, youth: orm.Youth, actie: str, handeling: str,
          categories: list[str], by: orm.Professional | None, request: orm.RightsRequest | None,
-         extra: dict | None = None) -> None:
+         extra: dict | None = None, activity: tuple[str, str] | None = None) -> None:
+    """Log under the region's activity "rechten"; `activity`: its (id, version) when the
+    caller read it already (as audit.region_activity does)."""
     verzoek = None
     if request is not None:
         verzoek = {"id": request.id, "soort": request.kind, "verzoeker": request.requester,
                    "status": request.status}
-    audit.log_system(
-        session, region_id=youth.region_id, name="rechten", actie=actie, youth_id=youth.id,
+    kw = dict(
+        region_id=youth.region_id, actie=actie, youth_id=youth.id,
         categories=list(dict.fromkeys(categories)), handeling=handeling, professional=by,
         uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
         verwerking="Verzoek van betrokkene",
         verwerking_id=f"deelwijs:verzoek:{request.id}" if request is not None else None,
         extra={**({"verzoek": verzoek} if verzoek else {}), **(extra or {})})
+    if activity is None:
+        audit.log_system(session, name="rechten", **kw)
+    else:
+        audit.log(session, activity=activity[0], activity_version=activity[1], **kw)
 
 
 def request_view(row: orm.RightsRequest) -> dict:
@@ -282,58 +321,299 @@ def inzage(session: Session, app: App, youth_id: int, *, requester: str,
 
     A period (`period_from`, `period_to`, both inclusive) narrows the disclosures, meetings and
     log entries shown; personal data, consent, requests and corrections are always complete."""
-    youth = _live_youth(session, youth_id)
-    standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
+    youth, version, guardian = _inzage_start(session, youth_id, today, guardian_id)
+    standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees,
+                         guardian=guardian)
     if period_from is not None and period_to is not None and period_from > period_to:
         raise Invalid("invalid_period", "het begin van de periode ligt na het einde",
                       "period_from")
     pro = _professional(session, youth, by)
-    _, ruleset = app.active_ruleset(session, youth.region_id, today)
+    if version is not None:
+        ruleset = app.ruleset_of(session, version.id, version.digest)
+    else:  # (raises NotFound when the region has no ruleset in force)
+        _, ruleset = app.active_ruleset(session, youth.region_id, today)
     period = {"van": period_from.isoformat() if period_from else None,
               "tot": period_to.isoformat() if period_to else None}
-    request = _record(session, youth, "inzage", standing, today, "toegewezen",
-                      "Inzage gegeven: een overzicht van alle gegevens over de jongere.",
-                      {"period": period}, pro)
-    out = _Inzage(session, app, youth, ruleset, today, period_from, period_to).build(
-        standing, request, period)
+    values = {**_request_values(
+        youth, "inzage", standing, today, "toegewezen",
+        "Inzage gegeven: een overzicht van alle gegevens over de jongere.", {"period": period},
+        pro), "recorded_at": orm._now()}  # the column's default
+    session.flush()  # what the caller changed, before the reads below (outside the ORM)
+    overview = _Inzage(session, app, youth, ruleset, today, period_from, period_to)
+    request_id = overview.load(values)  # the request is recorded first, then read back
+    request = _Request(request_id, values["kind"], values["requester"], values["status"],
+                       values["received_on"], values["due_on"])
+    out = overview.build(standing, request, period)
     categories = ["identificatie", *(["bsn"] if youth.bsn_enc else []),
                   *(g["code"] for d in out["verstrekkingen"] for g in d["gegevens"])]
     _log(session, youth, "inzage", "Verstrekken inzage aan betrokkene", categories, pro,
-         request)
+         request, activity=overview.activity)
     return out
+
+
+# The youth, the region's ruleset in force on a day (as App.active_ruleset finds it: the newest
+# activation on or before the day) and the guardian who asks, read together (see _read).
+_YOUTH = select(orm.Youth.id, orm.Youth.region_id, orm.Youth.school_id, orm.Youth.key_wrapped,
+                orm.Youth.name_enc, orm.Youth.birth_enc, orm.Youth.bsn_enc).where(
+    orm.Youth.id == bindparam("y"))
+_IN_FORCE = (
+    select(orm.RulesetVersion.id, orm.RulesetVersion.digest)
+    .join(orm.RulesetActivation,
+          orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
+    .where(orm.RulesetActivation.region_id == select(orm.Youth.region_id).where(
+        orm.Youth.id == bindparam("y")).scalar_subquery(),
+        orm.RulesetActivation.activated_on <= bindparam("on"))
+    .order_by(orm.RulesetActivation.activated_on.desc(), orm.RulesetActivation.id.desc())
+    .limit(1))
+_GUARDIAN = select(orm.Guardian.id, orm.Guardian.youth_id, orm.Guardian.name_enc,
+                   orm.Guardian.relation, orm.Guardian.has_gezag).where(
+    orm.Guardian.id == bindparam("g"))
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _inzage_start(session: Session, youth_id, today, guardian_id):
+    """(the live youth, the version in force today or None, the guardian read or None), in one
+    round trip: as _live_youth (which raises NotFound or Refused as before when the youth is
+    unknown or shredded), app.active_ruleset and _standing would read them one by one."""
+    if not (_is_id(youth_id) and isinstance(today, dt.date)):
+        return _live_youth(session, youth_id), None, None
+    session.flush()  # what the caller changed, before reading outside the ORM
+    batch = [(_YOUTH, {"y": youth_id}), (_IN_FORCE, {"y": youth_id, "on": today})]
+    if _is_id(guardian_id):
+        batch.append((_GUARDIAN, {"g": guardian_id}))
+    found, version, *guardian = _read(session, batch)
+    if not found or found[0].key_wrapped is None:
+        return _live_youth(session, youth_id), None, None  # raises
+    return (found[0], version[0] if version else None,
+            guardian[0][0] if guardian and guardian[0] else None)
 
 
 def _in_period(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
 
 
+# The inzage's reads, built once: plain rows (an overview changes nothing, so no ORM objects),
+# everything about the youth in one statement per table (joined through the case, meeting or
+# workflow where the table has no youth_id) instead of one per case, meeting or agenda item.
+# Parameters: y (the youth's id), r (the region's id), c (a case's id).
+_Y, _R = bindparam("y"), bindparam("r")
+
+
+def _json_text(column):
+    """A JSON column as its text: the small lists (codes, rules, purposes...) repeat from row to
+    row, and _Inzage.json parses each distinct text once."""
+    return cast(column, Text).label(column.key)
+
+
+_O = orm.Organisation
+_GUARDIANS = (select(orm.Guardian.id, orm.Guardian.name_enc, orm.Guardian.relation,
+                     orm.Guardian.has_gezag)
+              .where(orm.Guardian.youth_id == _Y).order_by(orm.Guardian.id))
+# the organisations the overview names: the school, the senders and recipients of the
+# disclosures, the cases' participants (one named only in a consent or a log entry is looked
+# up afterwards)
+_ORGS = select(_O.id, _O.name, _O.party).where(_O.id.in_(union(
+    select(orm.Youth.school_id).where(orm.Youth.id == _Y),
+    select(orm.Disclosure.from_org_id).where(orm.Disclosure.youth_id == _Y),
+    select(orm.Disclosure.to_org_id).where(orm.Disclosure.youth_id == _Y),
+    select(orm.CaseParticipant.organisation_id)
+    .join(orm.Case, orm.Case.id == orm.CaseParticipant.case_id).where(orm.Case.youth_id == _Y))))
+_DISCLOSURES = (
+    select(orm.Disclosure.id, orm.Disclosure.disclosed_on, orm.Disclosure.from_org_id,
+           orm.Disclosure.to_org_id, orm.Disclosure.purpose, orm.Disclosure.case_id,
+           orm.Disclosure.kind, orm.Disclosure.outcome,
+           # of the whole decision only its explanation is shown
+           orm.Disclosure.decision["explanation"].as_string().label("explanation"),
+           orm.Disclosure.ruleset_version_id, orm.Disclosure.ruleset_digest,
+           orm.RulesetVersion.digest.label("version_digest"))
+    .join(orm.RulesetVersion, orm.RulesetVersion.id == orm.Disclosure.ruleset_version_id)
+    .where(orm.Disclosure.youth_id == _Y)
+    .order_by(orm.Disclosure.disclosed_on, orm.Disclosure.id))
+# the items of the youth's disclosures. On PostgreSQL `= ANY(ARRAY(subquery))`: the
+# disclosures' ids are read first (one InitPlan), then the items through the index on
+# disclosure_id, whatever the planner estimates for this youth (a join may become a
+# sequential scan of every item when other youths have many disclosures)
+_ITEM_COLUMNS = (orm.DisclosureItem.id, orm.DisclosureItem.disclosure_id,
+                 orm.DisclosureItem.category, orm.DisclosureItem.outcome,
+                 _json_text(orm.DisclosureItem.codes), _json_text(orm.DisclosureItem.rules),
+                 orm.DisclosureItem.content, orm.DisclosureItem.content_enc)
+_OF_YOUTH_DISCLOSURES = select(orm.Disclosure.id).where(orm.Disclosure.youth_id == _Y)
+_ITEMS = {
+    "postgresql": select(*_ITEM_COLUMNS).where(orm.DisclosureItem.disclosure_id == any_(
+        func.array(_OF_YOUTH_DISCLOSURES.scalar_subquery()))).order_by(orm.DisclosureItem.id),
+    None: select(*_ITEM_COLUMNS).where(orm.DisclosureItem.disclosure_id.in_(
+        _OF_YOUTH_DISCLOSURES)).order_by(orm.DisclosureItem.id),
+}
+_CONSENTS = (select(orm.ConsentRecord.series, orm.ConsentRecord.version,
+                    orm.ConsentRecord.role, orm.ConsentRecord.guardian_id,
+                    orm.ConsentRecord.answer, _json_text(orm.ConsentRecord.purposes),
+                    _json_text(orm.ConsentRecord.categories),
+                    _json_text(orm.ConsentRecord.recipient_ids),
+                    orm.ConsentRecord.written, orm.ConsentRecord.document_ref,
+                    orm.ConsentRecord.given_on, orm.ConsentRecord.recorded_at)
+             .where(orm.ConsentRecord.youth_id == _Y)
+             .order_by(orm.ConsentRecord.series, orm.ConsentRecord.version))
+_CASES = (select(orm.Case.id, orm.Case.purpose, orm.Case.overleg, orm.Case.title,
+                 orm.Case.opened_on, orm.Case.closed_on)
+          .where(orm.Case.youth_id == _Y).order_by(orm.Case.opened_on, orm.Case.id))
+# per case, exactly as before (no order: the participants in the order the database gives)
+_PARTICIPANTS = select(orm.CaseParticipant.organisation_id).where(
+    orm.CaseParticipant.case_id == bindparam("c"))
+_OF_YOUTH_CASES = orm.Case.youth_id == _Y
+_MEETINGS = (select(orm.Meeting.id, orm.Meeting.case_id, orm.Meeting.held_on)
+             .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
+             .order_by(orm.Meeting.held_on, orm.Meeting.id))
+_AGENDA = (select(orm.AgendaItem.id, orm.AgendaItem.meeting_id, orm.AgendaItem.title)
+           .join(orm.Meeting, orm.Meeting.id == orm.AgendaItem.meeting_id)
+           .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
+           .order_by(orm.AgendaItem.position, orm.AgendaItem.id))
+_MINUTES = (select(orm.Minute.agenda_item_id, orm.Minute.text, orm.Minute.text_enc)
+            .join(orm.AgendaItem, orm.AgendaItem.id == orm.Minute.agenda_item_id)
+            .join(orm.Meeting, orm.Meeting.id == orm.AgendaItem.meeting_id)
+            .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
+            .order_by(orm.Minute.id))
+_ACTIONS = (select(orm.Action.meeting_id, orm.Action.description, orm.Action.due_on,
+                   orm.Action.done_on)
+            .join(orm.Meeting, orm.Meeting.id == orm.Action.meeting_id)
+            .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
+            .order_by(orm.Action.id))
+_WORKFLOWS = (select(orm.Workflow.id, orm.Workflow.state, _json_text(orm.Workflow.scope))
+              .where(orm.Workflow.youth_id == _Y).order_by(orm.Workflow.id))
+_STEPS = (select(orm.WorkflowStep.workflow_id, orm.WorkflowStep.step,
+                 orm.WorkflowStep.taken_on)
+          .join(orm.Workflow, orm.Workflow.id == orm.WorkflowStep.workflow_id)
+          .where(orm.Workflow.youth_id == _Y).order_by(orm.WorkflowStep.id))
+_REQUESTS = (select(orm.RightsRequest.id, orm.RightsRequest.kind,
+                    orm.RightsRequest.received_on, orm.RightsRequest.status,
+                    orm.RightsRequest.motivation, orm.RightsRequest.decided_on,
+                    orm.RightsRequest.ends_on)
+             .where(orm.RightsRequest.youth_id == _Y).order_by(orm.RightsRequest.id))
+# the region's newest ruleset (whatever its day), as audit.region_activity reads it for the
+# activity of the inzage's own log entry
+_NEWEST = (select(orm.RulesetVersion.ruleset_id, orm.RulesetVersion.version,
+                  orm.RulesetVersion.digest)
+           .join(orm.RulesetActivation,
+                 orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
+           .where(orm.RulesetActivation.region_id == _R)
+           .order_by(orm.RulesetActivation.activated_on.desc(),
+                     orm.RulesetActivation.id.desc())
+           .limit(1))
+_CORRECTIONS = (select(orm.YouthCorrection.id, orm.YouthCorrection.field,
+                       orm.YouthCorrection.old_enc, orm.YouthCorrection.new_enc,
+                       orm.YouthCorrection.corrected_on, orm.YouthCorrection.by_id,
+                       orm.YouthCorrection.request_id,
+                       orm.RightsRequest.id.label("request_found"),
+                       _json_text(orm.RightsRequest.scope).label("request_scope"))
+                .outerjoin(orm.RightsRequest,
+                           orm.RightsRequest.id == orm.YouthCorrection.request_id)
+                .where(orm.YouthCorrection.youth_id == _Y).order_by(orm.YouthCorrection.id))
+
+
+def _read(session: Session, batch: list[tuple]) -> list[list]:
+    """The rows of each (statement, parameters) in `batch`, in the session's transaction. On
+    PostgreSQL all of them go to the server at once (psycopg's pipeline mode): one round trip
+    for the batch instead of one per statement. Elsewhere one after the other."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql" or len(batch) < 2:
+        return [fast.execute(conn, stmt, params) for stmt, params in batch]
+    raw = conn.connection.driver_connection
+    cursors = []
+    with raw.pipeline():
+        for stmt, params in batch:
+            compiled = fast._compile(stmt)
+            values = [params[n] if n in params else compiled.defaults[n]
+                      for n in compiled.names]
+            values = [Json(v) if n in compiled.json else v
+                      for n, v in zip(compiled.names, values, strict=True)]
+            cur = psycopg.RawCursor(raw, row_factory=fast._row_factory(compiled))
+            cur.execute(compiled.sql, values, prepare=True)
+            cursors.append(cur)
+    return [cur.fetchall() for cur in cursors]
+
+
+def _grouped(rows, key: str) -> dict:
+    out: dict = {}
+    for r in rows:
+        out.setdefault(getattr(r, key), []).append(r)
+    return out
+
+
 class _Inzage:
-    """Builds the inzage overview; reads only."""
+    """Builds the inzage overview; reads only. load() reads everything it shows in a few round
+    trips (see _read); the parts are then built without I/O."""
 
     def __init__(self, session: Session, app: App, youth: orm.Youth, ruleset: Ruleset,
                  today: dt.date, start: dt.date | None, end: dt.date | None):
         self.s, self.app, self.youth, self.rs = session, app, youth, ruleset
         self.today, self.start, self.end = today, start, end
         self.key = app.keys.unwrap(youth.key_wrapped)
-        self._orgs: dict[int, orm.Organisation] = {}
-        self._rulesets: dict[int, Ruleset] = {}
+        self._fernet = Fernet(self.key)
+        self._plain: dict[bytes, str] = {}
+        self._parsed: dict[str, object] = {}
+        self._items: dict[tuple, tuple] = {}
+
+    def load(self, request: dict) -> int:
+        """Record the request (`request`: the values of _INSERT_REQUEST) and read everything
+        the overview shows, with the activity of the log entry the inzage writes, in one batch
+        (see _read); then each case's participants in a second one. Returns the request's
+        id."""
+        y = {"y": self.youth.id}
+        region = {"r": self.youth.region_id}
+        items_of = _ITEMS.get(self.s.get_bind().dialect.name, _ITEMS[None])
+        (inserted, self.guardians, orgs, disclosure_rows, items, self.consent_rows,
+         self.case_rows, meetings, agenda, minutes, actions, self.workflow_rows, steps,
+         self.request_rows, self.correction_rows, log_rows, newest) = _read(self.s, [
+            (_INSERT_REQUEST, request), (_GUARDIANS, y), (_ORGS, y), (_DISCLOSURES, y),
+            (items_of, y), (_CONSENTS, y), (_CASES, y), (_MEETINGS, y), (_AGENDA, y),
+            (_MINUTES, y), (_ACTIONS, y), (_WORKFLOWS, y), (_STEPS, y), (_REQUESTS, y),
+            (_CORRECTIONS, y),
+            (audit.SUBJECT_VIEWS, {"subject": self.app.keys.subject(self.youth.id)}),
+            (_NEWEST, region)])
+        self.disclosure_rows = [d for d in disclosure_rows
+                                if _in_period(d.disclosed_on, self.start, self.end)]
+        participants = _read(self.s, [(_PARTICIPANTS, {"c": c.id}) for c in self.case_rows])
+        self.participants = dict(zip([c.id for c in self.case_rows], participants, strict=True))
+        self.activity = None
+        if newest:
+            self.activity = (audit.activity(newest[0].ruleset_id, "rechten"),
+                             audit.version_label(newest[0].version, newest[0].digest))
+        self.items = _grouped(items, "disclosure_id")
+        self.meetings = _grouped(meetings, "case_id")
+        self.agenda = _grouped(agenda, "meeting_id")
+        self.minutes = _grouped(minutes, "agenda_item_id")
+        self.actions = _grouped(actions, "meeting_id")
+        self.steps = _grouped(steps, "workflow_id")
+        self.log_views = [audit.entry_view(r, for_subject=True) for r in log_rows
+                          if _in_period(r.registered_at.date(), self.start, self.end)]
+        self.orgs = {o.id: o for o in orgs}
+        # one named in a consent or a log entry only: looked up as well
+        named = {self.youth.school_id,
+                 *(i for c in self.consent_rows for i in self.json(c.recipient_ids)),
+                 *(i for r in self.disclosure_rows for i in (r.from_org_id, r.to_org_id)),
+                 *(p.organisation_id for ps in self.participants.values() for p in ps),
+                 *(v["afnemerId"] for v in self.log_views)}
+        wanted = {i for i in named if isinstance(i, int) and i not in self.orgs}
+        wanted |= {int(a.rsplit(":", 1)[1]) for a in named if isinstance(a, str)
+                   and a.startswith("deelwijs:org:")} - set(self.orgs)
+        if wanted:
+            self.orgs.update((o.id, o) for o in self.s.execute(
+                select(_O.id, _O.name, _O.party).where(_O.id.in_(sorted(wanted)))))
+        return inserted[0].id
 
     # small look-ups
-    def org(self, org_id: int) -> orm.Organisation:
-        if org_id not in self._orgs:
-            self._orgs[org_id] = self.s.get(orm.Organisation, org_id)
-        return self._orgs[org_id]
+    def org(self, org_id: int):
+        return self.orgs.get(org_id)
 
     def org_view(self, org_id: int) -> dict:
         o = self.org(org_id)
         party = self.rs.parties.get(o.party)
         return {"id": o.id, "naam": o.name, "soort": party.label if party else o.party}
 
-    def ruleset_of(self, version_id: int) -> Ruleset:
-        if version_id not in self._rulesets:
-            self._rulesets[version_id] = self.app.ruleset(
-                self.s.get(orm.RulesetVersion, version_id))
-        return self._rulesets[version_id]
+    def ruleset_of(self, row) -> Ruleset:
+        return self.app.ruleset_of(self.s, row.ruleset_version_id, row.version_digest)
 
     def purpose_label(self, code: str, rs: Ruleset | None = None) -> str:
         p = (rs or self.rs).purposes.get(code)
@@ -343,11 +623,32 @@ class _Inzage:
         c = (rs or self.rs).categories.get(code)
         return c.label if c else {"bsn": "BSN"}.get(code, code)
 
+    def json(self, text: str | None):
+        """A JSON column read as text (see _json_text), parsed; each distinct text once (the
+        value is shared between rows: it is only read, never changed or handed out)."""
+        if text is None:
+            return None
+        try:
+            return self._parsed[text]
+        except KeyError:
+            value = self._parsed[text] = json.loads(text)
+            return value
+
     def decrypt(self, token: bytes | None) -> str | None:
-        return self.app.keys.decrypt(self.key, token) if token is not None else None
+        if token is None:
+            return None
+        text = self._plain.get(token)  # a parent's name is shown with every consent series
+        if text is None:
+            try:  # as Keyring.decrypt, with one Fernet for the youth's key
+                text = self._fernet.decrypt(token).decode("utf-8")
+            except InvalidToken:
+                text = "[onleesbaar]"
+            self._plain[token] = text
+        return text
 
     # the parts
-    def build(self, standing: Standing, request: orm.RightsRequest, period: dict) -> dict:
+    def build(self, standing: Standing, request: _Request, period: dict) -> dict:
+        """The overview, from what load() read."""
         person = self.person()
         by_whom = "de jongere zelf"
         if standing.guardian is not None:
@@ -370,7 +671,7 @@ class _Inzage:
             "casussen": self.cases(purposes),
             "werkprocessen": self.workflows(),
             "verzoeken": self.requests(),
-            "correcties": correction_views(self.s, self.app, self.youth),
+            "correcties": self.corrections(),
             "verwerkingslog": self.log(),
         }
         out["doelen"] = self.purposes(purposes)
@@ -379,36 +680,30 @@ class _Inzage:
         return out
 
     def person(self) -> dict:
-        view = youths.youth_view(self.app.keys, self.youth, self.today)
+        # as youths.youth_view, with the key unwrapped once and the guardians read in load()
+        birth = dt.date.fromisoformat(self.decrypt(self.youth.birth_enc))
+        bsn = self.decrypt(self.youth.bsn_enc) if self.youth.bsn_enc else None
+        bsn = f"*****{bsn[-4:]}" if bsn else None
         school = self.org_view(self.youth.school_id) if self.youth.school_id else None
         return {
-            "id": self.youth.id, "naam": view["name"], "geboortedatum": view["birth"],
-            "leeftijd": view["age"], "bsn": view["bsn"],
+            "id": self.youth.id, "naam": self.decrypt(self.youth.name_enc),
+            "geboortedatum": birth.isoformat(), "leeftijd": age_on(birth, self.today),
+            "bsn": bsn,
             "bsn_uitleg": "Alleen de laatste vier cijfers van het BSN staan in dit overzicht."
-            if view["bsn"] else "Er is geen BSN vastgelegd.",
+            if bsn else "Er is geen BSN vastgelegd.",
             "school": school,
-            "ouders": [{"id": g["id"], "naam": g["name"], "relatie": g["relation"],
-                        "gezag": g["gezag"],
-                        "uitleg": "heeft gezag" if g["gezag"] else "heeft geen gezag"}
-                       for g in view["guardians"]],
+            "ouders": [{"id": g.id, "naam": self.decrypt(g.name_enc), "relatie": g.relation,
+                        "gezag": g.has_gezag,
+                        "uitleg": "heeft gezag" if g.has_gezag else "heeft geen gezag"}
+                       for g in self.guardians],
         }
 
     def disclosures(self, purposes: list[str]) -> list[dict]:
-        rows = [r for r in self.s.scalars(select(orm.Disclosure).where(
-            orm.Disclosure.youth_id == self.youth.id).order_by(orm.Disclosure.disclosed_on,
-                                                               orm.Disclosure.id))
-                if _in_period(r.disclosed_on, self.start, self.end)]
-        items: dict[int, list[orm.DisclosureItem]] = {r.id: [] for r in rows}
-        if rows:
-            for item in self.s.scalars(select(orm.DisclosureItem).where(
-                    orm.DisclosureItem.disclosure_id.in_(list(items)))
-                    .order_by(orm.DisclosureItem.id)):
-                items[item.disclosure_id].append(item)
         out = []
-        for r in rows:
-            rs = self.ruleset_of(r.ruleset_version_id)
+        for r in self.disclosure_rows:  # those in the period
+            rs = self.ruleset_of(r)
             purposes.append(r.purpose)
-            data = [self.item(rs, i) for i in items[r.id]]
+            data = [self.item(rs, i) for i in self.items.get(r.id, ())]
             van, aan = self.org_view(r.from_org_id), self.org_view(r.to_org_id)
             out.append({
                 "id": r.id, "datum": r.disclosed_on.isoformat(), "van": van, "aan": aan,
@@ -419,89 +714,96 @@ class _Inzage:
                 "samenvatting": _disclosure_sentence(r, van, aan, self.purpose_label(
                     r.purpose, rs), data),
                 "gegevens": data,
-                "uitleg_voor_de_professional": r.decision.get("explanation", ""),
+                "uitleg_voor_de_professional": (r.explanation if r.explanation is not None
+                                                else ""),
                 "regels_versie": {"naam": rs.title, "versie": rs.version,
                                   "digest": r.ruleset_digest},
             })
         return out
 
-    def item(self, rs: Ruleset, item: orm.DisclosureItem) -> dict:
+    def item(self, rs: Ruleset, item) -> dict:
         shared = item.outcome == "allow"
-        if shared:
-            why = [codes.GROUND_NL.get(c, c) for c in item.codes]
-            reason = "Dit mocht op grond van " + _and(why) + "." if why else "Dit mocht."
-        else:
-            why = [codes.REASON_NL.get(c, c) for c in item.codes]
-            reason = "Dit mocht niet: " + _and(why) + ". Er is niets gedeeld."
-        rules = []
-        for rid in dict.fromkeys(item.rules):
-            rule = rs.rules.get(rid)
-            rules.append({"id": rid, "titel": rule.title if rule else rid,
-                          "wetsartikelen": rule.citations.text() if rule else ""})
-        return {"code": item.category, "categorie": self.category_label(item.category, rs),
-                "gedeeld": shared, "waarom": reason,
-                ("gronden" if shared else "redenen"): list(item.codes), "regels": rules,
-                "inhoud": disclosures.content_of(self.app, self.youth, item) if shared
-                else None}
+        # what follows from the item's category, outcome, codes and rules alone: worked out
+        # once per overview for items that share them (most do)
+        key = (rs.digest, item.category, item.outcome, item.codes, item.rules)
+        fixed = self._items.get(key)
+        if fixed is None:
+            item_codes = self.json(item.codes)
+            if shared:
+                why = [codes.GROUND_NL.get(c, c) for c in item_codes]
+                reason = "Dit mocht op grond van " + _and(why) + "." if why else "Dit mocht."
+            else:
+                why = [codes.REASON_NL.get(c, c) for c in item_codes]
+                reason = "Dit mocht niet: " + _and(why) + ". Er is niets gedeeld."
+            rules = []
+            for rid in dict.fromkeys(self.json(item.rules)):
+                rule = rs.rules.get(rid)
+                rules.append({"id": rid, "titel": rule.title if rule else rid,
+                              "wetsartikelen": rule.citations.text() if rule else ""})
+            fixed = self._items[key] = (self.category_label(item.category, rs), reason,
+                                        item_codes, rules)
+        label, reason, item_codes, rules = fixed
+        content = None
+        if shared:  # as disclosures.content_of, with the key unwrapped once (a live youth)
+            content = item.content if item.content_enc is None else self.decrypt(
+                item.content_enc)
+        return {"code": item.category, "categorie": label, "gedeeld": shared, "waarom": reason,
+                ("gronden" if shared else "redenen"): list(item_codes),
+                "regels": [dict(r) for r in rules], "inhoud": content}
 
     def consents(self, purposes: list[str]) -> list[dict]:
-        series: dict[str, list[dict]] = {}
-        for h in consent_svc.history(self.s, self.youth.id):
-            series.setdefault(h["series"], []).append(h)
-        guardians = {g.id: g for g in self.youth.guardians}
+        series: dict[str, list] = {}
+        for r in self.consent_rows:
+            series.setdefault(r.series, []).append(r)
+        guardians = {g.id: g for g in self.guardians}
         out = []
         for name, versions in series.items():
             first, last = versions[0], versions[-1]
-            purposes.extend(first["purposes"])
-            if first["role"] == "youth":
+            first_purposes = self.json(first.purposes)
+            purposes.extend(first_purposes)
+            if first.role == "youth":
                 who = "de jongere zelf"
             else:
-                g = guardians.get(first["guardian_id"])
+                g = guardians.get(first.guardian_id)
                 who = f"{self.decrypt(g.name_enc)} ({g.relation})" if g else "een ouder"
-            recipients = ([self.org(i).name for i in first["recipient_ids"]]
+            recipients = ([self.org(i).name for i in self.json(first.recipient_ids)]
                           or ["alle partijen in de casus"])
             out.append({
                 "reeks": name, "wie": who,
-                "doelen": [self.purpose_label(p) for p in first["purposes"]],
-                "gegevens": [self.category_label(c) for c in first["categories"]],
+                "doelen": [self.purpose_label(p) for p in first_purposes],
+                "gegevens": [self.category_label(c) for c in self.json(first.categories)],
                 "ontvangers": recipients,
-                "stand": ANSWER_NL.get(last["answer"], last["answer"]),
-                "sinds": last["given_on"],
-                "geschiedenis": [{"versie": v["version"],
-                                  "antwoord": ANSWER_NL.get(v["answer"], v["answer"]),
-                                  "datum": v["given_on"],
-                                  "schriftelijk": v["written"],
-                                  "document": v["document_ref"],
-                                  "vastgelegd_op": v["recorded_at"][:10]} for v in versions],
+                "stand": ANSWER_NL.get(last.answer, last.answer),
+                "sinds": last.given_on.isoformat(),
+                "geschiedenis": [{"versie": v.version,
+                                  "antwoord": ANSWER_NL.get(v.answer, v.answer),
+                                  "datum": v.given_on.isoformat(),
+                                  "schriftelijk": v.written,
+                                  "document": v.document_ref,
+                                  "vastgelegd_op": v.recorded_at.isoformat()[:10]}
+                                 for v in versions],
             })
         return out
 
+    def minute_text(self, row) -> str:
+        # as cases.minute_text: the minute is of a case of this (live) youth
+        return row.text if row.text_enc is None else self.decrypt(row.text_enc)
+
     def cases(self, purposes: list[str]) -> list[dict]:
-        rows = self.s.scalars(select(orm.Case).where(orm.Case.youth_id == self.youth.id)
-                              .order_by(orm.Case.opened_on, orm.Case.id)).all()
         out = []
-        for c in rows:
+        for c in self.case_rows:
             purposes.append(c.purpose)
-            members = [self.org(o).name for o in self.s.scalars(
-                select(orm.CaseParticipant.organisation_id).where(
-                    orm.CaseParticipant.case_id == c.id))]
+            members = [self.org(p.organisation_id).name for p in self.participants[c.id]]
             meetings = []
-            for m in self.s.scalars(select(orm.Meeting).where(orm.Meeting.case_id == c.id)
-                                    .order_by(orm.Meeting.held_on, orm.Meeting.id)):
+            for m in self.meetings.get(c.id, ()):
                 if not _in_period(m.held_on, self.start, self.end):
                     continue
-                agenda = self.s.scalars(select(orm.AgendaItem).where(
-                    orm.AgendaItem.meeting_id == m.id).order_by(orm.AgendaItem.position)).all()
-                minutes = []
-                for a in agenda:
-                    for mn in self.s.scalars(select(orm.Minute).where(
-                            orm.Minute.agenda_item_id == a.id).order_by(orm.Minute.id)):
-                        minutes.append({"agendapunt": a.title,
-                                        "tekst": cases.minute_text(self.s, mn)})
+                agenda = self.agenda.get(m.id, [])
+                minutes = [{"agendapunt": a.title, "tekst": self.minute_text(mn)}
+                           for a in agenda for mn in self.minutes.get(a.id, ())]
                 actions = [{"omschrijving": a.description, "deadline": a.due_on.isoformat(),
                             "klaar_op": a.done_on.isoformat() if a.done_on else None}
-                           for a in self.s.scalars(select(orm.Action).where(
-                               orm.Action.meeting_id == m.id).order_by(orm.Action.id))]
+                           for a in self.actions.get(m.id, ())]
                 meetings.append({"id": m.id, "datum": m.held_on.isoformat(),
                                  "agenda": [a.title for a in agenda], "verslagen": minutes,
                                  "afspraken": actions})
@@ -513,35 +815,32 @@ class _Inzage:
         return out
 
     def workflows(self) -> list[dict]:
-        out = []
-        for f in self.s.scalars(select(orm.Workflow).where(
-                orm.Workflow.youth_id == self.youth.id).order_by(orm.Workflow.id)):
-            steps = self.s.scalars(select(orm.WorkflowStep).where(
-                orm.WorkflowStep.workflow_id == f.id).order_by(orm.WorkflowStep.id)).all()
-            out.append({"id": f.id, "stand": wf.STATE_NL.get(f.state, f.state),
-                        "hulpvraag_over": [self.rs.domains.get(d, d) for d in f.scope or []],
-                        "stappen": [{"stap": s.step, "datum": s.taken_on.isoformat()}
-                                    for s in steps]})
-        return out
+        return [{"id": f.id, "stand": wf.STATE_NL.get(f.state, f.state),
+                 "hulpvraag_over": [self.rs.domains.get(d, d)
+                                    for d in self.json(f.scope) or []],
+                 "stappen": [{"stap": s.step, "datum": s.taken_on.isoformat()}
+                             for s in self.steps.get(f.id, ())]}
+                for f in self.workflow_rows]
 
     def requests(self) -> list[dict]:
-        rows = self.s.scalars(select(orm.RightsRequest).where(
-            orm.RightsRequest.youth_id == self.youth.id).order_by(orm.RightsRequest.id))
         return [{"id": r.id, "soort": KIND_NL.get(r.kind, r.kind),
                  "ontvangen_op": r.received_on.isoformat(),
                  "besluit": STATUS_NL.get(r.status, r.status), "toelichting": r.motivation,
                  "besloten_op": r.decided_on.isoformat() if r.decided_on else None,
-                 "geldt_tot": r.ends_on.isoformat() if r.ends_on else None} for r in rows]
+                 "geldt_tot": r.ends_on.isoformat() if r.ends_on else None}
+                for r in self.request_rows]
+
+    def corrections(self) -> list[dict]:
+        # as correction_views
+        return [_correction_fields(self.app.keys, self.key, r,
+                                   (self.json(r.request_scope) or {}).get("target_guardian_id")
+                                   if r.request_found is not None else None)
+                for r in self.correction_rows]
 
     def log(self) -> list[dict]:
-        out = []
-        for row in audit.entries_for_youth(self.s, self.app.keys, self.youth.id):
-            if not _in_period(row.registered_at.date(), self.start, self.end):
-                continue
-            view = audit.entry_view(row, for_subject=True)
+        for view in self.log_views:
             view["omschrijving"] = self.log_sentence(view)
-            out.append(view)
-        return out
+        return self.log_views
 
     def log_sentence(self, view: dict) -> str:
         when = dutch_date(dt.date.fromisoformat(view["tijdstipRegistratie"][:10]))
@@ -556,7 +855,7 @@ class _Inzage:
             text += " (" + ", ".join(self.category_label(c) for c in dict.fromkeys(cats)) + ")"
         afnemer = view.get("afnemerId") or ""
         if afnemer.startswith("deelwijs:org:"):
-            org = self.s.get(orm.Organisation, int(afnemer.rsplit(":", 1)[1]))
+            org = self.org(int(afnemer.rsplit(":", 1)[1]))
             if org is not None:
                 text += f", ontvanger: {org.name}"
         return text + "."
@@ -564,21 +863,14 @@ class _Inzage:
     def purposes(self, used: list[str]) -> list[dict]:
         out = []
         for code in [*dict.fromkeys(used), "registratie", "rechten", "verwerkingslog"]:
-            try:
-                act = register_mod.activity_for(self.rs, code)
-            except register_mod.UnknownActivity:
-                continue
-            out.append({"code": code, "naam": act["naam"], "doel": act["doel"],
-                        "grondslag": [f"{g['naam']} ({g['avg']})"
-                                      + (f": {g['voorwaarde']}" if g.get("voorwaarde") else "")
-                                      for g in act["grondslag"]],
-                        "bewaartermijn": act["bewaartermijn"]["tekst"]})
+            entry = _purpose_entry(self.rs, code)
+            if entry is not None:  # a copy: the caller may change what it gets
+                out.append({**entry, "grondslag": list(entry["grondslag"])})
         return out
 
     def retention(self) -> list[dict]:
         out = []
-        for c in self.s.scalars(select(orm.Case).where(orm.Case.youth_id == self.youth.id)
-                                .order_by(orm.Case.id)):
+        for c in sorted(self.case_rows, key=lambda c: c.id):
             if c.closed_on is None:
                 term = self.rs.retention.get(RETENTION_RECORD)
                 years = f"{term.years} jaar" if term else "de bewaartermijn"
@@ -595,6 +887,30 @@ class _Inzage:
                               "later nog te controleren is wat er met de gegevens is gebeurd. "
                               "Er staat geen naam of BSN in, alleen een code."})
         return out
+
+
+# (ruleset digest, code) -> the inzage's entry for that purpose or activity (None: unknown);
+# a pure function of the ruleset, which its digest names
+_PURPOSE_ENTRIES: dict[tuple[str, str], dict | None] = {}
+
+
+def _purpose_entry(rs: Ruleset, code: str) -> dict | None:
+    key = (rs.digest, code)
+    if key not in _PURPOSE_ENTRIES:
+        if len(_PURPOSE_ENTRIES) >= 1024:
+            _PURPOSE_ENTRIES.clear()
+        try:
+            act = register_mod.activity_for(rs, code)
+        except register_mod.UnknownActivity:
+            _PURPOSE_ENTRIES[key] = None
+        else:
+            _PURPOSE_ENTRIES[key] = {
+                "code": code, "naam": act["naam"], "doel": act["doel"],
+                "grondslag": [f"{g['naam']} ({g['avg']})"
+                              + (f": {g['voorwaarde']}" if g.get("voorwaarde") else "")
+                              for g in act["grondslag"]],
+                "bewaartermijn": act["bewaartermijn"]["tekst"]}
+    return _PURPOSE_ENTRIES[key]
 
 
 def cap(text: str) -> str:
@@ -749,12 +1065,16 @@ def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
 
 def _correction_view(keys, key: bytes | None, row: orm.YouthCorrection,
                      request: orm.RightsRequest | None) -> dict:
+    target = (request.scope or {}).get("target_guardian_id") if request is not None else None
+    return _correction_fields(keys, key, row, target)
+
+
+def _correction_fields(keys, key: bytes | None, row, target: int | None) -> dict:
     def text(token):
         if token is None:
             return None
         return keys.decrypt(key, token) if key is not None else "[vernietigd]"
 
-    target = (request.scope or {}).get("target_guardian_id") if request is not None else None
     return {"id": row.id, "field": row.field, "label": FIELD_NL.get(row.field, row.field),
             "guardian_id": target, "old": text(row.old_enc), "new": text(row.new_enc),
             "corrected_on": row.corrected_on.isoformat(), "by": row.by_id,
