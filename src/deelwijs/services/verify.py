@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import merkle
-from deelwijs.services import audit
+from deelwijs.services import audit, verify_fast
 from deelwijs.storage import orm
 
 KINDS = {
@@ -322,6 +322,29 @@ def _forged(code: str, seq: int, eid: int, actie_id: str) -> Problem:
 def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
                    public_key: Ed25519PublicKey, report: Report,
                    progress: Callable[[int], None] | None) -> None:
+    """First the bulk pass (PostgreSQL; see verify_fast): when it finds every entry and every
+    checkpoint in order, that is the outcome. Otherwise (or elsewhere) the exact pass, which
+    names every problem."""
+    checks = audit.checkpoints(session, region_id)
+    head = session.execute(select(orm.LogHead.size, orm.LogHead.frontier).where(
+        orm.LogHead.region_id == region_id)).first()
+    origin = audit.origin(session, region_id)
+    notes: list = []
+
+    def open_notes() -> None:  # the signatures, while the workers hash
+        notes.extend(_open_notes(checks, public_key))
+
+    fast = verify_fast.scan(session, keys, region_id, [c.size for c in checks], progress,
+                            open_notes)
+    if fast is not None:
+        found: list[Problem] = []
+        _check_tree(code, fast.size, fast.roots, None, head, checks, notes, origin, found)
+        if not found:
+            report.regions[code] = {"regels": fast.size, "checkpoints": len(checks),
+                                    "wortel": fast.roots.get(fast.size,
+                                                             merkle.EMPTY_ROOT).hex(),
+                                    "problemen": 0}
+            return
     problems = report.problems
     start = len(problems)
     batches, scan = _source(session, region_id)
@@ -332,6 +355,31 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
         orm.LogHead.region_id == region_id)).first()
     checks = audit.checkpoints(session, region_id)
     roots = merkle.roots_at(leaves, [c.size for c in checks] + [size])
+    _check_tree(code, size, roots, leaves, head, checks, _open_notes(checks, public_key),
+                origin, problems)
+    report.regions[code] = {"regels": size, "checkpoints": len(checks),
+                            "wortel": roots.get(size, merkle.EMPTY_ROOT).hex(),
+                            "problemen": len(problems) - start}
+
+
+def _open_notes(checks: Sequence[orm.LogCheckpoint], public_key: Ed25519PublicKey
+                ) -> list[tuple[str, int, bytes] | cp.CheckpointError]:
+    """Every checkpoint's signed note opened (origin, size, root), or why it cannot be."""
+    out: list[tuple[str, int, bytes] | cp.CheckpointError] = []
+    for c in checks:
+        try:
+            out.append(cp.open_note(c.note, public_key, audit.KEY_NAME))
+        except cp.CheckpointError as exc:
+            out.append(exc)
+    return out
+
+
+def _check_tree(code: str, size: int, roots: dict[int, bytes], leaves: list[bytes] | None,
+                head, checks: Sequence[orm.LogCheckpoint], notes: list, origin: str,
+                problems: list[Problem]) -> None:
+    """The log head and the checkpoints against the roots recomputed from the leaves.
+    `leaves` (for a consistency proof where a signed root differs) is None in the bulk pass,
+    where such a difference is a problem already."""
     if head is not None and head.size != size:
         if head.size > size:
             problems.append(Problem("missing", code, size, None, None,
@@ -343,15 +391,13 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
     elif head is not None and _head_root(head.size, head.frontier) != roots.get(size):
         problems.append(Problem("head", code, None, None, None,
                                 "de wortel in de logkop past niet bij de regels"))
-    origin = audit.origin(session, region_id)
     previous = None
-    for c in checks:
-        try:
-            note_origin, note_size, note_root = cp.open_note(c.note, public_key, audit.KEY_NAME)
-        except cp.CheckpointError as exc:
+    for c, opened in zip(checks, notes, strict=True):
+        if isinstance(opened, cp.CheckpointError):
             problems.append(Problem("checkpoint", code, None, None, None,
-                                    f"checkpoint {c.size}: {exc}"))
+                                    f"checkpoint {c.size}: {opened}"))
             continue
+        note_origin, note_size, note_root = opened
         if note_origin != origin or note_size != c.size or note_root != bytes(c.root):
             problems.append(Problem("checkpoint", code, None, None, None,
                                     f"checkpoint {c.size}: de kolommen wijken af van de "
@@ -372,16 +418,13 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
             # hashes (for every checkpoint that would be quadratic in the log's length).
             if m > note_size or not (
                     (roots.get(m) == root_m and roots.get(note_size) == note_root)
-                    or merkle.verify_consistency(
+                    or (leaves is not None and merkle.verify_consistency(
                         m, note_size, root_m, note_root,
-                        merkle.consistency_proof(leaves, m, note_size))):
+                        merkle.consistency_proof(leaves, m, note_size)))):
                 problems.append(Problem("consistency", code, None, None, None,
                                         f"checkpoint {m} is geen begin van checkpoint "
                                         f"{note_size}"))
         previous = (note_size, note_root)
-    report.regions[code] = {"regels": size, "checkpoints": len(checks),
-                            "wortel": roots.get(size, merkle.EMPTY_ROOT).hex(),
-                            "problemen": len(problems) - start}
 
 
 def _head_root(size: int, frontier: bytes) -> bytes | None:
