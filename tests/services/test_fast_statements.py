@@ -68,3 +68,19 @@ def test_a_statement_without_rows_returns_no_rows(app, world):
         name = s.connection().execute(select(_ORG.c.name).where(
             _ORG.c.id == world.orgs["jgz"])).scalar_one()
     assert name == "JGZ Anders"
+
+
+def test_a_batch_gives_each_statements_rows_in_order(app, world):
+    by_party = (select(_ORG.c.id).where(_ORG.c.party == bindparam("party"))
+                .order_by(_ORG.c.id))
+    rename = (update(_ORG).where(_ORG.c.id == bindparam("org_id"))
+              .values(name=bindparam("new_name")))
+    with app.transaction() as s:
+        conn = s.connection()
+        school, renamed, jgz = fast.execute_all(conn, [
+            (by_party, {"party": "school"}),
+            (rename, {"org_id": world.orgs["jgz"], "new_name": "JGZ Anders"}),
+            (by_party, {"party": "jgz"})])
+    assert [r[0] for r in school] == [world.orgs["school"]]
+    assert renamed == []
+    assert [r[0] for r in jgz] == [world.orgs["jgz"]]

@@ -23,9 +23,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-import psycopg
 from cryptography.fernet import Fernet, InvalidToken
-from psycopg.types.json import Json
 from sqlalchemy import Text, any_, bindparam, cast, func, insert, select, union
 from sqlalchemy.orm import Session
 
@@ -513,25 +511,9 @@ _CORRECTIONS = (select(orm.YouthCorrection.id, orm.YouthCorrection.field,
 
 
 def _read(session: Session, batch: list[tuple]) -> list[list]:
-    """The rows of each (statement, parameters) in `batch`, in the session's transaction. On
-    PostgreSQL all of them go to the server at once (psycopg's pipeline mode): one round trip
-    for the batch instead of one per statement. Elsewhere one after the other."""
-    conn = session.connection()
-    if conn.dialect.name != "postgresql" or len(batch) < 2:
-        return [fast.execute(conn, stmt, params) for stmt, params in batch]
-    raw = conn.connection.driver_connection
-    cursors = []
-    with raw.pipeline():
-        for stmt, params in batch:
-            compiled = fast._compile(stmt)
-            values = [params[n] if n in params else compiled.defaults[n]
-                      for n in compiled.names]
-            values = [Json(v) if n in compiled.json else v
-                      for n, v in zip(compiled.names, values, strict=True)]
-            cur = psycopg.RawCursor(raw, row_factory=fast._row_factory(compiled))
-            cur.execute(compiled.sql, values, prepare=True)
-            cursors.append(cur)
-    return [cur.fetchall() for cur in cursors]
+    """The rows of each (statement, parameters) in `batch`, in one round trip on PostgreSQL
+    (storage.fast.execute_all)."""
+    return fast.execute_all(session.connection(), batch)
 
 
 def _grouped(rows, key: str) -> dict:

@@ -46,6 +46,7 @@ class _Compiled:
 
 
 _compiled: dict[int, _Compiled] = {}
+_MAX_CACHED = 1024
 
 
 def _compile(stmt: ClauseElement) -> _Compiled:
@@ -86,6 +87,8 @@ def _compile(stmt: ClauseElement) -> _Compiled:
             defaults[n] = bind.effective_value
     json = frozenset(n for n in names if n in c.binds and isinstance(c.binds[n].type, JSON))
     out = _Compiled(stmt, sql.encode(), tuple(names), defaults, json, frozenset(expanding))
+    if len(_compiled) >= _MAX_CACHED:  # statements are meant to be built once; stay bounded
+        _compiled.clear()
     _compiled[id(stmt)] = out
     return out
 
@@ -117,11 +120,36 @@ def execute(conn: Connection, stmt: ClauseElement, params: Mapping | None = None
     if compiled.expanding and not compiled.expanding.isdisjoint(given):
         raise ValueError(f"expanding parameters cannot be given here: "
                          f"{sorted(compiled.expanding & set(given))}")
+    raw = conn.connection.driver_connection
+    cur = psycopg.RawCursor(raw, row_factory=_row_factory(compiled))
+    cur.execute(compiled.sql, _values(compiled, given), prepare=True)
+    return cur.fetchall() if cur.pgresult is not None and cur.pgresult.nfields else []
+
+
+def _values(compiled: _Compiled, given: Mapping) -> list:
     values = []
     for name in compiled.names:
         value = given[name] if name in given else compiled.defaults[name]
         values.append(Json(value) if name in compiled.json else value)
+    return values
+
+
+def execute_all(conn: Connection, batch: list[tuple[ClauseElement, Mapping]]) -> list[list]:
+    """The rows of each (statement, parameters) in `batch`, in `conn`'s transaction. On
+    PostgreSQL all of them go to the server at once (psycopg's pipeline mode): one round trip
+    for the batch instead of one per statement. Elsewhere one after the other."""
+    if conn.dialect.name != "postgresql" or len(batch) < 2:
+        return [execute(conn, stmt, params) for stmt, params in batch]
     raw = conn.connection.driver_connection
-    cur = psycopg.RawCursor(raw, row_factory=_row_factory(compiled))
-    cur.execute(compiled.sql, values, prepare=True)
-    return cur.fetchall() if cur.pgresult is not None and cur.pgresult.nfields else []
+    cursors = []
+    with raw.pipeline():
+        for stmt, params in batch:
+            compiled = _compile(stmt)
+            if compiled.expanding and not compiled.expanding.isdisjoint(params):
+                raise ValueError(f"expanding parameters cannot be given here: "
+                                 f"{sorted(compiled.expanding & set(params))}")
+            cur = psycopg.RawCursor(raw, row_factory=_row_factory(compiled))
+            cur.execute(compiled.sql, _values(compiled, params), prepare=True)
+            cursors.append(cur)
+    return [cur.fetchall() if cur.pgresult is not None and cur.pgresult.nfields else []
+            for cur in cursors]
