@@ -16,7 +16,6 @@ nothing on stdout, and that a list or show command run afterwards finds nothing 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import secrets
 import shutil
@@ -25,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from cryptography.fernet import Fernet
+from tests.cli.cli_checks import ok, refused
 
 HAS_PG = bool(os.environ.get("DEELWIJS_TEST_DATABASE_URL", "").strip())
 
@@ -35,22 +35,6 @@ def together(run, *commands) -> list[subprocess.CompletedProcess]:
         return list(pool.map(lambda args: run(*args), commands))
 
 
-def ok(run: subprocess.CompletedProcess):
-    """The JSON a successful command printed."""
-    assert run.returncode == 0, (run.args, run.stdout, run.stderr)
-    return json.loads(run.stdout)
-
-
-def refused(run: subprocess.CompletedProcess, field: str, *words: str, code: int = 2) -> str:
-    """Exit `code`, nothing on stdout, one line `field: message` on stderr naming `words`."""
-    assert run.returncode == code, (run.args, run.stdout, run.stderr)
-    assert run.stdout == "", run.stdout
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith(f"{field}: "), lines[0]
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-    return lines[0]
 
 
 # --- a fresh region, built through the command line alone -----------------------------------

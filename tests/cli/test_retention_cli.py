@@ -6,30 +6,15 @@ case (kept). Bad input: exit 2, nothing on stdout, one Dutch line on stderr, not
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
-import subprocess
 
 import pytest
 from cryptography.fernet import Fernet
+from tests.cli.cli_checks import ok, refused
 
 ON = "2026-03-02"
 
 
-def ok(run: subprocess.CompletedProcess):
-    assert run.returncode == 0, (run.args, run.stdout, run.stderr)
-    return json.loads(run.stdout)
-
-
-def refused(run: subprocess.CompletedProcess, field: str, *words: str) -> str:
-    assert run.returncode == 2, (run.args, run.stdout, run.stderr)
-    assert run.stdout == "", run.stdout
-    lines = run.stderr.splitlines()
-    assert len(lines) == 1, run.stderr
-    assert lines[0].startswith(f"{field}: "), lines[0]
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ What is checked, per region:
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -137,22 +136,8 @@ def _entry_mac(keys: Keyring) -> Callable[[int, bytes], bytes]:
 # values; a row whose bytes do not give its stored leaf hash is read again and recomputed here
 # with audit.leaf_data before anything is concluded, so the outcome is exactly that of
 # recomputing every leaf here; only the rows that fit are never formatted in Python.
-_PG_LEAF_DATA = (
-    "convert_to(region_id::text || E'\\n' || seq::text || E'\\n' || actie_id || E'\\n' "
-    "|| coalesce(subject, '') || E'\\n' || activity_id || E'\\n' "
-    "|| to_char(registered_at, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-    "|| CASE to_char(registered_at, 'US') WHEN '000000' THEN '' "
-    "ELSE '.' || to_char(registered_at, 'US') END "  # as datetime.isoformat()
-    "|| E'\\n' || body, 'UTF8')")
-_PG_BUILT = (f"SELECT id, seq, actie_id, {_PG_LEAF_DATA}, leaf_hash, mac, pruned_at "
-             "FROM log_entry WHERE region_id = %s ORDER BY seq")
-_PG_PROBE = (f"SELECT {_PG_LEAF_DATA} FROM (VALUES (%s::int, %s::bigint, %s::varchar, "
-             "%s::varchar, %s::varchar, %s::timestamp, %s::text)) AS t(region_id, seq, "
-             "actie_id, subject, activity_id, registered_at, body)")
-_PROBES = [(7, 0, "00000000-0000-4000-8000-000000000000", None, "r/p",
-            dt.datetime(2024, 3, 1, 9, 30), "{}"),
-           (123, 9_876_543_210, "a", "ab" * 32, "x/registratie",
-            dt.datetime(987, 12, 31, 23, 59, 59, 1), '{"a":"é€😀\\n\\"b"}')]
+_PG_BUILT = (f"SELECT id, seq, actie_id, convert_to({verify_fast.LEAF_DATA_SQL}, 'UTF8'), "
+             "leaf_hash, mac, pruned_at FROM log_entry WHERE region_id = %s ORDER BY seq")
 _PG_COLUMNS = ("SELECT id, subject, activity_id, registered_at, body FROM log_entry "
                "WHERE id = ANY(%s)")
 STREAM = 1_000  # rows per chunk the server sends
@@ -203,15 +188,13 @@ def _source(session: Session, region_id: int) -> tuple[Iterable[Sequence[tuple]]
 
 
 def _pg_builds_leaf_data(raw) -> bool:
-    """Whether this server streams in chunks (libpq 17+) and _PG_LEAF_DATA gives exactly
-    audit.leaf_data's bytes on the probes."""
+    """Whether this server streams in chunks (libpq 17+) and verify_fast.LEAF_DATA_SQL gives
+    exactly audit.leaf_data's bytes on the probes."""
     import psycopg
 
     if psycopg.pq.version() < 170000:
         return False
-    with raw.cursor(binary=True) as cur:
-        return all(cur.execute(_PG_PROBE, p).fetchone()[0] == audit.leaf_data(*p)
-                   for p in _PROBES)
+    return verify_fast.builds_leaf_data(raw)
 
 
 def _scan(keys: Keyring, region_id: int, code: str, batches: Iterable[Sequence[tuple]],
@@ -254,9 +237,10 @@ def _scan_built(keys: Keyring, region_id: int, code: str, batches: Iterable[Sequ
                 problems: list[Problem], progress: Callable[[int], None] | None,
                 columns: Callable[[list[int]], dict[int, tuple]]
                 ) -> tuple[list[bytes], list[tuple]] | None:
-    """`_scan` over rows whose leaf bytes the database put together (_PG_LEAF_DATA). A row
-    whose bytes do not give its stored leaf is read again once the stream is done and
-    recomputed from its columns, and what it shows is put where `_scan` would have put it.
+    """`_scan` over rows whose leaf bytes the database put together
+    (verify_fast.LEAF_DATA_SQL). A row whose bytes do not give its stored leaf is read again
+    once the stream is done and recomputed from its columns, and what it shows is put where
+    `_scan` would have put it.
     None when such a row is gone or lost its body in between (another statement, so another
     snapshot): the caller then reads the region again in columns."""
     leaf_hash, leaf_data, entry_mac = merkle.leaf_hash, audit.leaf_data, _entry_mac(keys)
@@ -340,10 +324,7 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
         found: list[Problem] = []
         _check_tree(code, fast.size, fast.roots, None, head, checks, notes, origin, found)
         if not found:
-            report.regions[code] = {"regels": fast.size, "checkpoints": len(checks),
-                                    "wortel": fast.roots.get(fast.size,
-                                                             merkle.EMPTY_ROOT).hex(),
-                                    "problemen": 0}
+            report.regions[code] = _summary(fast.size, checks, fast.roots, 0)
             return
     problems = report.problems
     start = len(problems)
@@ -351,15 +332,17 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
     leaves, suspects = scan(keys, region_id, code, batches, problems, progress)
     _classify(suspects, region_id, code, keys, problems)
     size = len(leaves)
-    head = session.execute(select(orm.LogHead.size, orm.LogHead.frontier).where(
-        orm.LogHead.region_id == region_id)).first()
-    checks = audit.checkpoints(session, region_id)
     roots = merkle.roots_at(leaves, [c.size for c in checks] + [size])
-    _check_tree(code, size, roots, leaves, head, checks, _open_notes(checks, public_key),
+    _check_tree(code, size, roots, leaves, head, checks,
+                notes if len(notes) == len(checks) else _open_notes(checks, public_key),
                 origin, problems)
-    report.regions[code] = {"regels": size, "checkpoints": len(checks),
-                            "wortel": roots.get(size, merkle.EMPTY_ROOT).hex(),
-                            "problemen": len(problems) - start}
+    report.regions[code] = _summary(size, checks, roots, len(problems) - start)
+
+
+def _summary(size: int, checks: Sequence[orm.LogCheckpoint], roots: dict[int, bytes],
+             n_problems: int) -> dict:
+    return {"regels": size, "checkpoints": len(checks),
+            "wortel": roots.get(size, merkle.EMPTY_ROOT).hex(), "problemen": n_problems}
 
 
 def _open_notes(checks: Sequence[orm.LogCheckpoint], public_key: Ed25519PublicKey
