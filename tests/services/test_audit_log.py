@@ -273,8 +273,10 @@ def test_every_entry_references_an_activity_of_the_register_and_its_version(logg
 def test_a_writer_that_came_first_makes_the_entry_append_the_locking_way(logged, app, build,
                                                                          monkeypatch):
     """On PostgreSQL a disclosure seals its entry for the log head its first query read; when
-    another transaction appends in between, the head is not advanced over it: the entry is
-    appended after the other one, and the log still verifies."""
+    another transaction appends in between, the head is not advanced over it: the write
+    statement locks the head as it stands, the entry is sealed again for it and appended
+    after the other one without taking the lock a second time, and the log still
+    verifies."""
     if app.engine.dialect.name != "postgresql":
         pytest.skip("SQLite writes the entry after taking the head (one writer at a time)")
     real_seal = audit.seal
@@ -289,7 +291,15 @@ def test_a_writer_that_came_first_makes_the_entry_append_the_locking_way(logged,
                           youth_id=logged)
         return real_seal(keys, entry, size, frontier)
 
+    real_bump = audit.bump
+    bumps = []
+
+    def counted_bump(session, region_id):
+        bumps.append(region_id)
+        return real_bump(session, region_id)
+
     monkeypatch.setattr(audit, "seal", seal_after_another_writer)
+    monkeypatch.setattr(audit, "bump", counted_bump)
     before = entries(app)
     disclosure_id = build.disclose("alice", "jeugdhulp", {"gedrag": "Weer onrustig"}, DAY,
                                    case_id=_case_of(app, logged))
@@ -298,6 +308,7 @@ def test_a_writer_that_came_first_makes_the_entry_append_the_locking_way(logged,
     assert [e.seq for e in after] == list(range(len(before) + 2))
     assert json.loads(after[-2].body)["actie"] == "read"  # the other writer's, first
     assert json.loads(after[-1].body)["verstrekking"] == disclosure_id  # ours, after it
+    assert len(bumps) == 1  # the other writer's: ours kept the lock its write took
     assert report(app).ok
 
 

@@ -98,6 +98,10 @@ _INSERT_ENTRY = insert(_ENTRY).values({c: bindparam(f"e_{c}", type_=_ENTRY.c[c].
 # On PostgreSQL the entry and the new frontier go in one statement (the INSERT as a
 # data-modifying CTE of the UPDATE): one round trip fewer while the head row is locked.
 _ENTRY_AND_FRONTIER = _SET_FRONTIER.add_cte(_INSERT_ENTRY.cte("entry"))
+# The same where the head was locked without being advanced yet (append_locked).
+_SET_SIZE = (update(_HEAD).where(_HEAD.c.region_id == bindparam("r"))
+             .values(size=_HEAD.c.size + 1, frontier=bindparam("f")))
+_ENTRY_AND_SIZE = _SET_SIZE.add_cte(_INSERT_ENTRY.cte("entry"))
 
 
 def _ensure_head(session: Session, region_id: int) -> None:
@@ -301,15 +305,29 @@ def append(session: Session, keys: Keyring, entry: Pending) -> Written:
     size, blob = bump(session, entry.region_id)
     # from here on the region's log head is locked until the transaction ends: only the
     # position-dependent work and the writes follow
-    sealed = seal(keys, entry, size, blob)
+    return _write(session, keys, seal(keys, entry, size, blob), advance=False)
+
+
+def append_locked(session: Session, keys: Keyring, entry: Pending, size: int,
+                  frontier: bytes) -> Written:
+    """Append a prepared entry to its region's log whose head the caller's transaction has
+    already locked (SELECT … FOR UPDATE) and read as (size, frontier), without advancing
+    it: the entry becomes leaf `size` and the head is advanced to size + 1."""
+    return _write(session, keys, seal(keys, entry, size + 1, frontier), advance=True)
+
+
+def _write(session: Session, keys: Keyring, sealed: Sealed, advance: bool) -> Written:
+    """Write a sealed entry and the head's new frontier (and, with `advance`, its size)."""
     conn = session.connection()
-    head = {"r": entry.region_id, "f": sealed.frontier}
+    region_id = sealed.params["e_region_id"]
+    head = {"r": region_id, "f": sealed.frontier}
     if conn.dialect.name == "postgresql":  # one round trip: the INSERT as a CTE of the UPDATE
-        fast.execute(conn, _ENTRY_AND_FRONTIER, {**sealed.params, **head})
+        fast.execute(conn, _ENTRY_AND_SIZE if advance else _ENTRY_AND_FRONTIER,
+                     {**sealed.params, **head})
     else:
         conn.execute(_INSERT_ENTRY, sealed.params)
-        conn.execute(_SET_FRONTIER, head)
-    return appended(session, keys, entry.region_id, sealed)
+        conn.execute(_SET_SIZE if advance else _SET_FRONTIER, head)
+    return appended(session, keys, region_id, sealed)
 
 
 def log(session: Session, keys: Keyring | None = None, **kw) -> Written:

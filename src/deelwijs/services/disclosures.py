@@ -561,13 +561,16 @@ def _insert_items(n: int):
 def _write_statement(n: int, with_entry: bool):
     """PostgreSQL: the disclosure (with its reserved id) and its n items in one statement
     (data-modifying CTEs); `with_entry` also its log entry, sealed for the head as the first
-    query read it: the head is advanced (and locked until the transaction ends) only if it
-    still has that size, and only then is the entry inserted. The statement returns the
-    number of entries written (0: another writer came first; the caller then appends the
-    entry the locking way, audit.append). One round trip in the usual case. The items get
-    their ids in the order given, the decision's order. Returns the statement and the
-    parameter names per item; the disclosure's parameters are d_id and d_<column>, the
-    entry's e_<column> (audit.seal), the head's r (region), expected (size read) and f (new
+    query read it. The statement then locks the region's log head (until the transaction
+    ends) and reads it as it stands; only if it still has the size read before is it
+    advanced and the entry inserted. It returns one row: the number of entries written (1,
+    or 0 when another writer came first) and the head's size and frontier as locked, so
+    that the caller can seal the entry again for them and append it without taking the
+    lock a second time (audit.append_locked); no row when the region has no head yet. One
+    round trip in the usual case, two when another writer came first. The items get their
+    ids in the order given, the decision's order. Returns the statement and the parameter
+    names per item; the disclosure's parameters are d_id and d_<column>, the entry's
+    e_<column> (audit.seal), the head's r (region), expected (size read) and f (new
     frontier)."""
     names = _item_names(n)
     cols = ", ".join(_ITEM_COLUMNS)
@@ -583,11 +586,14 @@ def _write_statement(n: int, with_entry: bool):
     else:
         entry_cols = audit.ENTRY_COLUMNS
         sql = (f"WITH d AS ({disclosure}), i AS ({items}), "
-               f"h AS (UPDATE {_HEAD.name} SET size = size + 1, frontier = :f "
-               "WHERE region_id = :r AND size = :expected RETURNING size), "
+               f"l AS (SELECT region_id, size, frontier FROM {_HEAD.name} "
+               "WHERE region_id = :r FOR UPDATE), "
+               f"h AS (UPDATE {_HEAD.name} AS t SET size = t.size + 1, frontier = :f "
+               "FROM l WHERE t.region_id = l.region_id AND l.size = :expected "
+               "RETURNING t.size), "
                f"e AS (INSERT INTO {_ENTRY.name} ({', '.join(entry_cols)}) "
                f"SELECT {', '.join(f':e_{c}' for c in entry_cols)} FROM h) "
-               "SELECT count(*) FROM h")
+               "SELECT (SELECT count(*) FROM h), l.size, l.frontier FROM l")
         binds += [*(bindparam(f"e_{c}", type_=_ENTRY.c[c].type) for c in entry_cols),
                   bindparam("f", type_=_HEAD.c.frontier.type),
                   bindparam("r", type_=_HEAD.c.region_id.type),
@@ -671,10 +677,13 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
         for keys, item_values in zip(names, content, strict=True):
             params.update(zip(keys, item_values, strict=True))
         written = fast.execute(conn, stmt, params)
-        if sealed is not None and written[0][0] == 1:
+        if sealed is None or not written:  # no head yet (or the bench's log-less arm)
+            if pending is not None:
+                audit.append(session, app.keys, pending)
+        elif written[0][0] == 1:
             audit.appended(session, app.keys, from_org.region_id, sealed)
-        elif pending is not None:  # another writer came first (or no head yet): lock, append
-            audit.append(session, app.keys, pending)
+        else:  # another writer came first; the head is locked now, as it stands
+            audit.append_locked(session, app.keys, pending, written[0][1], written[0][2])
     else:
         disclosure_id = conn.execute(_INSERT_DISCLOSURE, values).scalar_one()
         stmt, names = _insert_items(len(items))
