@@ -210,7 +210,10 @@ class Case(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     purpose: Mapped[str] = mapped_column(String(32))
     overleg: Mapped[str | None] = mapped_column(String(100))
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))  # "" when encrypted
+    # about an identifiable youth: encrypted with the youth's key (shredded with it); so are
+    # the agenda, agenda items, actions, weighing answers and workflow notes below
+    title_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     opened_on: Mapped[dt.date] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
@@ -230,7 +233,8 @@ class Meeting(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
     held_on: Mapped[dt.date] = mapped_column(Date)
-    agenda: Mapped[str] = mapped_column(Text, default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")  # "" when encrypted
+    agenda_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     __mapper_args__ = {"version_id_col": version}
 
@@ -247,7 +251,8 @@ class AgendaItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))  # "" when encrypted
+    title_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Minute(Base):
@@ -267,7 +272,8 @@ class Action(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)  # "" when encrypted
+    description_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     due_on: Mapped[dt.date] = mapped_column(Date)
     evaluate_on: Mapped[dt.date | None] = mapped_column(Date)
     done_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -284,7 +290,9 @@ class ExceptionRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    answers: Mapped[list] = mapped_column(JSON)  # [{question, answer, by, at}]
+    # [{question, answer, by, at}]; [] when encrypted (answers_enc: that list as JSON)
+    answers: Mapped[list] = mapped_column(JSON)
+    answers_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
@@ -354,7 +362,8 @@ class WorkflowStep(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id"), index=True)
     step: Mapped[str] = mapped_column(String(32))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # without the note
+    note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # details["note"], encrypted
     taken_on: Mapped[dt.date] = mapped_column(Date)
     professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
