@@ -157,7 +157,7 @@ def test_a_backup_from_before_the_shred_is_unreadable_once_the_old_wrapping_key_
     assert [e["sleutelrotatie"]["opnieuw_verpakt"] for e in entries] == [2, 1]
     assert [e["sleutelrotatie"]["verpakkingssleutel"] for e in entries] == [
         first.keys.fingerprints[0], after.keys.fingerprints[0]]
-    assert all(e["actie"] == "correct" and e["verwerkteObjecten"] == [] and
+    assert all(e["actie"] == "rekey" and e["verwerkteObjecten"] == [] and
                e["verwerkingsactiviteitId"].endswith("/registratie") for e in entries)
 
 

@@ -57,6 +57,7 @@ ACTIONS = {
     "minute": "Vastleggen verslag",
     "identify": "Identificeren casus",
     "breach": "Registreren datalek",
+    "rekey": "Herverpakken sleutels",  # deelwijs keys rewrap: no youth named, only a count
 }
 
 

@@ -217,7 +217,7 @@ def _log(session: Session, keys: Keyring, rewrapped: Counter[int]) -> None:
     codes = dict(session.execute(select(orm.Region.id, orm.Region.code)
                                  .where(orm.Region.id.in_(list(rewrapped)))).all())
     for region_id in sorted(rewrapped):
-        audit.log_system(session, region_id=region_id, name="registratie", actie="correct",
+        audit.log_system(session, region_id=region_id, name="registratie", actie="rekey",
                          handeling=REWRAP_REASON,
                          extra={"sleutelrotatie": {"opnieuw_verpakt": rewrapped[region_id],
                                                    "regio": codes.get(region_id),
