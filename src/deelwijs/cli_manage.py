@@ -465,7 +465,7 @@ def action_add(
     with _session() as (_, s):
         row = manage.add_action(s, meeting_id, registry.professional(s, owner, "owner"),
                                 description, due_on, evaluate_on)
-        _print(manage.action_view(row))
+        _print(manage.action_view(s, row))
 
 
 @accession_app.command("record")

@@ -242,7 +242,7 @@ def case_list(region: RegionOpt = "demo", limit: int = 50) -> None:
     """Casussen van een regio."""
     from sqlalchemy import select
 
-    from deelwijs.services import registry
+    from deelwijs.services import cases, registry
     from deelwijs.storage import orm
 
     with _session() as (_, s):
@@ -251,7 +251,8 @@ def case_list(region: RegionOpt = "demo", limit: int = 50) -> None:
                          .order_by(orm.Case.id).limit(limit)).all()
         for c in rows:
             who = "anoniem" if c.anonymous else f"jongere {c.youth_id}"
-            print(f"{c.id:>5}  {c.purpose:<22} {c.overleg or '':<18} {who:<14} {c.title}")
+            print(f"{c.id:>5}  {c.purpose:<22} {c.overleg or '':<18} {who:<14} "
+                  f"{cases.case_title(s, c)}")
 
 
 @case_app.command("show")
@@ -260,19 +261,23 @@ def case_show(case_id: int) -> None:
     from sqlalchemy import select
 
     from deelwijs.services import cases, disclosures
+    from deelwijs.services.youth_text import Texts
     from deelwijs.storage import orm
 
     with _session() as (_, s):
         c = cases.get_case(s, case_id)
+        texts = Texts.for_case(s, c)
         meetings = s.scalars(select(orm.Meeting).where(orm.Meeting.case_id == c.id)).all()
-        out = {"id": c.id, "title": c.title, "purpose": c.purpose, "overleg": c.overleg,
+        out = {"id": c.id, "title": cases.case_title(s, c, texts), "purpose": c.purpose,
+               "overleg": c.overleg,
                "anonymous": c.anonymous, "youth_id": c.youth_id,
                "opened_on": c.opened_on, "version": c.version,
                "participants": [{"id": o.id, "party": o.party, "name": o.name}
                                 for o in cases.participants(s, c)],
                "meetings": [{"id": m.id, "held_on": m.held_on, "version": m.version,
-                             "agenda": m.agenda.splitlines(),
-                             "actions": [{"description": a.description, "owner": a.owner_id,
+                             "agenda": cases.meeting_agenda(s, m, texts),
+                             "actions": [{"description": cases.action_description(texts, a),
+                                          "owner": a.owner_id,
                                           "due_on": a.due_on, "evaluate_on": a.evaluate_on}
                                          for a in s.scalars(select(orm.Action).where(
                                              orm.Action.meeting_id == m.id))]}

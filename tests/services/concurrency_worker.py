@@ -49,7 +49,7 @@ def _meeting(app, ids, token, out) -> None:
     for _ in range(MAX_TRIES):
         with app.transaction() as s:
             seen = s.get(orm.Meeting, ids["meeting"])
-            version, agenda = seen.version, seen.agenda
+            version, agenda = seen.version, "\n".join(cases.meeting_agenda(s, seen))
         try:
             with app.transaction() as s:
                 cases.update_meeting(s, ids["meeting"], version, agenda=f"{agenda}\n{token}")

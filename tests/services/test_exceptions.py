@@ -10,6 +10,7 @@ from sqlalchemy import select
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.services import cases
 from deelwijs.services.errors import Invalid
+from deelwijs.services.youth_text import Texts
 from deelwijs.storage import orm
 
 from .helpers import outcomes
@@ -74,11 +75,14 @@ def test_a_complete_conflict_of_duties_weighing_allows_the_jgz_to_share_a_safety
     assert view["items"][0]["content"] == "Suïcideplan genoemd"
     with app.transaction() as s:
         stored = s.scalars(select(orm.ExceptionRecord)).one()
-    # the weighing is kept question by question, with who and when
-    assert [a["key"] for a in stored.answers] == list(ALL_YES)
-    assert {(a["answer"], a["by"], a["at"]) for a in stored.answers} == {
+        answers = cases.exception_answers(Texts.for_case(s, s.get(orm.Case, jgz_case)), stored)
+    # the weighing is kept question by question, with who and when (encrypted with the
+    # youth's key: the plain column holds nothing)
+    assert stored.answers == [] and stored.answers_enc is not None
+    assert [a["key"] for a in answers] == list(ALL_YES)
+    assert {(a["answer"], a["by"], a["at"]) for a in answers} == {
         ("ja", build.pro("erin"), "2024-02-28T14:30:00")}
-    assert stored.answers[0]["question"] == "Is alles gedaan om toestemming te krijgen?"
+    assert answers[0]["question"] == "Is alles gedaan om toestemming te krijgen?"
 
 
 def test_a_weighing_counts_only_in_its_own_case(app, build, jgz_case):

@@ -10,6 +10,7 @@ import json
 import pytest
 from sqlalchemy import select
 
+from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.services import audit, cases, disclosures, registry, retention, rights, youths
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import orm
@@ -39,13 +40,21 @@ def _minute(app, build, meeting_id: int, text: str) -> int:
 
 
 def _full_youth(app, build, name: str = "Sem de Vries", bsn: str | None = None) -> dict:
-    """A youth with a BSN, two parents, a case with a meeting, a minute, a disclosure with
-    stored content, and a corrected name: every encrypted column filled."""
+    """A youth with a BSN, two parents, a case with a meeting (two agenda items), a minute, an
+    action, a written weighing, a disclosure with stored content, and a corrected name: every
+    encrypted column filled."""
     youth = build.youth(name=name, bsn=bsn)
     mother, _ = build.guardians(youth)
     case = build.case("oza", youth_id=youth, opened_on=dt.date(2023, 9, 1))
     meeting = build.meeting(case, dt.date(2023, 10, 2))
     minute = _minute(app, build, meeting, f"{name} zit vaak thuis.")
+    with app.transaction() as s:
+        alice = s.get(orm.Professional, build.pro("alice"))
+        cases.add_action(s, s.get(orm.Meeting, meeting), alice, f"Bellen met de moeder van {name}",
+                         dt.date(2023, 10, 16))
+        cases.record_exception(s, cases.get_case(s, case), "compatible_purpose",
+                               {k: "ja" for k, _, _ in QUESTIONS["compatible_purpose"]}, alice,
+                               dt.datetime(2023, 10, 2, 10))
     disclosure = build.disclose("alice", "leerplicht", {"verzuim": "12 uur ongeoorloofd"},
                                 dt.date(2023, 10, 2), case_id=case, meeting_id=meeting,
                                 kind="minute")
@@ -189,7 +198,9 @@ def test_a_dry_run_changes_nothing(app, build):
 
     assert (result["dry_run"], result["due"], result["shredded"]) == (True, 1, 1)
     assert result["wiped"] == {"youth": 1, "guardian": 2, "disclosure_item": 1, "minute": 1,
-                               "youth_correction": 1}
+                               "youth_correction": 1, "casus": 1, "meeting": 1,
+                               "agenda_item": 2, "action": 1, "exception_record": 1,
+                               "workflow_step": 0}
     assert [y["youth_id"] for y in result["youths"]] == [data["youth"]]
     assert _state(app) == before
     assert _plan(app)[data["youth"]]["due"] is True
@@ -225,6 +236,19 @@ def test_a_youth_past_the_term_is_shredded_and_every_encrypted_field_is_unreadab
         minute = s.get(orm.Minute, gone["minute"])
         assert (minute.text_enc, minute.text) == (None, "")
         assert cases.minute_text(s, minute) == ""
+        # the free text of the case: no ciphertext left, no plaintext either
+        case = s.get(orm.Case, gone["case"])
+        assert (case.title_enc, case.title) == (None, "")
+        assert cases.case_title(s, case) == "[vernietigd]"
+        meeting = s.get(orm.Meeting, gone["meeting"])
+        assert (meeting.agenda_enc, meeting.agenda) == (None, "")
+        assert {(i.title_enc, i.title) for i in s.scalars(select(orm.AgendaItem).where(
+            orm.AgendaItem.meeting_id == gone["meeting"]))} == {(None, "")}
+        assert {(a.description_enc, a.description) for a in s.scalars(select(orm.Action).where(
+            orm.Action.meeting_id == gone["meeting"]))} == {(None, "")}
+        assert {(w.answers_enc, tuple(w.answers)) for w in s.scalars(
+            select(orm.ExceptionRecord).where(orm.ExceptionRecord.case_id == gone["case"]))
+                } == {(None, ())}
         corrections = s.scalars(select(orm.YouthCorrection).where(
             orm.YouthCorrection.youth_id == gone["youth"])).all()
         assert [(c.old_enc, c.new_enc) for c in corrections] == [(None, None)]

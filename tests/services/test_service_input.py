@@ -466,8 +466,11 @@ def test_a_new_agenda_moves_the_items_that_stay_and_adds_and_drops_the_others(ap
         meeting = s.get(orm.Meeting, setting.meeting)
         items = s.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting.id)
                           .order_by(orm.AgendaItem.position)).all()
-        assert (meeting.agenda, meeting.version) == ("Rondvraag\nOpening", 2)
-        assert [(i.position, i.title) for i in items] == [(1, "Rondvraag"), (2, "Opening")]
+        texts = cases.texts_of_meeting(s, meeting)
+        assert (cases.meeting_agenda(s, meeting), meeting.version) == (["Rondvraag", "Opening"],
+                                                                       2)
+        assert [(i.position, cases.item_title(texts, i)) for i in items] == [
+            (1, "Rondvraag"), (2, "Opening")]
         assert items[1].id == opening  # with its minute
         assert s.get(orm.AgendaItem, talk) is None  # no minute: it went
         assert s.get(orm.Minute, setting.minute).agenda_item_id == opening
@@ -477,9 +480,11 @@ def test_a_new_agenda_moves_the_items_that_stay_and_adds_and_drops_the_others(ap
         items = s.scalars(select(orm.AgendaItem)
                           .where(orm.AgendaItem.meeting_id == setting.meeting)
                           .order_by(orm.AgendaItem.position)).all()
-        assert [(i.id == opening, i.title) for i in items] == [(True, "Opening"),
-                                                               (False, "Afspraken")]
-        assert s.get(orm.Meeting, setting.meeting).agenda == "Opening\nAfspraken"
+        meeting = s.get(orm.Meeting, setting.meeting)
+        texts = cases.texts_of_meeting(s, meeting)
+        assert [(i.id == opening, cases.item_title(texts, i)) for i in items] == [
+            (True, "Opening"), (False, "Afspraken")]
+        assert cases.meeting_agenda(s, meeting) == ["Opening", "Afspraken"]
 
 
 def test_a_step_on_the_day_of_the_previous_one_and_today_is_taken(app, build, setting):

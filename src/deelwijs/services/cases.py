@@ -21,6 +21,7 @@ from deelwijs.services.registry import (
     limit_of,
     region_of,
 )
+from deelwijs.services.youth_text import Texts
 from deelwijs.storage import orm
 
 # nouns with "het": onbekend overleg, not onbekende overleg
@@ -81,15 +82,80 @@ def open_case(session: Session, ruleset: Ruleset, region: orm.Region, title: str
                      else "created_by")
             raise NotFound("not_found", f"onbekende organisatie ({org_id})", where)
         orgs.append(org)
+    title, title_enc = Texts.for_youth(session, youth.id if youth else None).seal(title, "title")
     case = orm.Case(region_id=region.id, youth_id=youth.id if youth else None,
                     anonymous=youth is None, purpose=model_purpose, overleg=overleg,
-                    title=title, opened_on=opened_on, created_by_id=created_by.id)
+                    title=title, title_enc=title_enc, opened_on=opened_on,
+                    created_by_id=created_by.id)
     session.add(case)
     session.flush()
     for org in orgs:
         session.add(orm.CaseParticipant(case_id=case.id, organisation_id=org.id))
     session.flush()
     return case
+
+
+# --- free text, encrypted with the youth's key (services/youth_text) -----------------------
+
+def case_title(session: Session, case: orm.Case, texts: Texts | None = None) -> str:
+    return (texts or Texts.for_case(session, case)).open(case.title, case.title_enc)
+
+
+def meeting_agenda(session: Session, meeting: orm.Meeting, texts: Texts | None = None
+                   ) -> list[str]:
+    """The meeting's agenda as its item titles (in the order of the agenda)."""
+    if texts is None:
+        texts = Texts.for_case(session, session.get(orm.Case, meeting.case_id))
+    return texts.open(meeting.agenda, meeting.agenda_enc).splitlines()
+
+
+def item_title(texts: Texts, item: orm.AgendaItem) -> str:
+    return texts.open(item.title, item.title_enc)
+
+
+def action_description(texts: Texts, action: orm.Action) -> str:
+    return texts.open(action.description, action.description_enc)
+
+
+def exception_answers(texts: Texts, row: orm.ExceptionRecord) -> list[dict]:
+    """The written weighing's answers ([{question, key, answer, by, at}]); [] once the
+    youth's key is gone."""
+    return texts.open_json(row.answers, row.answers_enc, [])
+
+
+def texts_of_meeting(session: Session, meeting: orm.Meeting) -> Texts:
+    return Texts.for_case(session, session.get(orm.Case, meeting.case_id))
+
+
+def seal_case_texts(session: Session, case: orm.Case) -> None:
+    """Encrypt what was kept as written while the case was anonymous (title, agendas, agenda
+    items, minutes, actions, weighings) with the key of the youth it is now about."""
+    texts = Texts.for_case(session, case)
+    if not texts.identifiable:
+        return
+    if case.title_enc is None:
+        case.title, case.title_enc = texts.seal(case.title, "title")
+    meetings = session.scalars(select(orm.Meeting).where(orm.Meeting.case_id == case.id)).all()
+    for m in meetings:
+        if m.agenda_enc is None:
+            m.agenda, m.agenda_enc = texts.seal(m.agenda, "agenda")
+        for item in session.scalars(select(orm.AgendaItem)
+                                    .where(orm.AgendaItem.meeting_id == m.id)):
+            if item.title_enc is None:
+                item.title, item.title_enc = texts.seal(item.title, "agenda")
+            for minute in session.scalars(select(orm.Minute)
+                                          .where(orm.Minute.agenda_item_id == item.id)):
+                if minute.text_enc is None:
+                    minute.text, minute.text_enc = texts.seal(minute.text, "text")
+        for action in session.scalars(select(orm.Action).where(orm.Action.meeting_id == m.id)):
+            if action.description_enc is None:
+                action.description, action.description_enc = texts.seal(action.description,
+                                                                        "description")
+    for row in session.scalars(select(orm.ExceptionRecord)
+                               .where(orm.ExceptionRecord.case_id == case.id)):
+        if row.answers_enc is None:
+            row.answers, row.answers_enc = texts.seal_json(list(row.answers or []), [],
+                                                           "answers")
 
 
 def participants(session: Session, case: orm.Case) -> list[orm.Organisation]:
@@ -122,7 +188,9 @@ def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda:
         raise Refused("case_closed", "deze casus is gesloten", "case")
     _meeting_day(case, held_on)
     agenda = _agenda(agenda)
-    meeting = orm.Meeting(case_id=case.id, held_on=held_on, agenda="\n".join(agenda))
+    texts = Texts.for_case(session, case)
+    plain, enc = texts.seal("\n".join(agenda), "agenda")
+    meeting = orm.Meeting(case_id=case.id, held_on=held_on, agenda=plain, agenda_enc=enc)
     session.add(meeting)
     session.flush()
     allowed = {o.id for o in participants(session, case)}
@@ -134,7 +202,9 @@ def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda:
                           "organisatie van deze casus", f"participants[{i}]")
         session.add(orm.MeetingParticipant(meeting_id=meeting.id, professional_id=pid))
     for pos, title in enumerate(agenda, 1):
-        session.add(orm.AgendaItem(meeting_id=meeting.id, position=pos, title=title))
+        plain, enc = texts.seal(title, f"agenda[{pos - 1}]")
+        session.add(orm.AgendaItem(meeting_id=meeting.id, position=pos, title=plain,
+                                   title_enc=enc))
     session.flush()
     return meeting
 
@@ -187,25 +257,29 @@ def update_meeting(session: Session, meeting_id: int, expected_version: int,
     # every check and read first: a query would flush a change to the meeting early, and its
     # version conflict would surface outside _save
     titles = _agenda(agenda) if agenda is not None else None
+    case = session.get(orm.Case, meeting.case_id)
     if held_on is not None:
-        _meeting_day(session.get(orm.Case, meeting.case_id), held_on)
-    follow = _follow_agenda(session, meeting, titles) if titles is not None else None
+        _meeting_day(case, held_on)
+    texts = Texts.for_case(session, case)
+    follow = _follow_agenda(session, meeting, titles, texts) if titles is not None else None
     if held_on is not None:
         meeting.held_on = held_on
     if follow is not None:
         follow()
-        meeting.agenda = "\n".join(titles)
+        meeting.agenda, meeting.agenda_enc = texts.seal("\n".join(titles), "agenda")
     _save(session, "het overleg")
     return meeting
 
 
-def _follow_agenda(session: Session, meeting: orm.Meeting, titles: list[str]):
-    """Check that the items can follow the new titles; returns what makes them do so."""
+def _follow_agenda(session: Session, meeting: orm.Meeting, titles: list[str], texts: Texts):
+    """Check that the items can follow the new titles (compared as decrypted); returns what
+    makes them do so. New items are sealed as the case's texts are."""
+    texts.ensure_writable("agenda")  # refused, with nothing written, once the youth is shredded
     items = session.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting.id)
                             .order_by(orm.AgendaItem.position, orm.AgendaItem.id)).all()
     by_title: dict[str, list[orm.AgendaItem]] = {}
     for item in items:
-        by_title.setdefault(item.title, []).append(item)
+        by_title.setdefault(item_title(texts, item), []).append(item)
     placed: list[tuple[int, orm.AgendaItem | None, str]] = []
     for pos, title in enumerate(titles, 1):
         same = by_title.get(title)
@@ -215,14 +289,16 @@ def _follow_agenda(session: Session, meeting: orm.Meeting, titles: list[str]):
         with_minute = session.scalars(select(orm.Minute.agenda_item_id).where(
             orm.Minute.agenda_item_id.in_([i.id for i in left]))).first()
         if with_minute is not None:
-            kept = next(i.title for i in left if i.id == with_minute)
+            kept = next(item_title(texts, i) for i in left if i.id == with_minute)
             raise Invalid("has_minute", f"agendapunt '{kept}' heeft een verslag en kan "
                           "niet van de agenda", "agenda")
 
     def apply() -> None:
         for pos, item, title in placed:
             if item is None:
-                session.add(orm.AgendaItem(meeting_id=meeting.id, position=pos, title=title))
+                plain, enc = texts.seal(title, f"agenda[{pos - 1}]")
+                session.add(orm.AgendaItem(meeting_id=meeting.id, position=pos, title=plain,
+                                           title_enc=enc))
             elif item.position != pos:
                 item.position = pos
         for item in left:
@@ -320,8 +396,9 @@ def add_action(session: Session, meeting: orm.Meeting, owner: orm.Professional,
         raise Invalid("invalid_date", "de deadline ligt vóór het overleg", "due_on")
     if evaluate_on is not None and evaluate_on < meeting.held_on:
         raise Invalid("invalid_date", "de evaluatiedatum ligt vóór het overleg", "evaluate_on")
-    action = orm.Action(meeting_id=meeting.id, owner_id=owner.id, description=description,
-                        due_on=due_on, evaluate_on=evaluate_on)
+    plain, enc = texts_of_meeting(session, meeting).seal(description, "description")
+    action = orm.Action(meeting_id=meeting.id, owner_id=owner.id, description=plain,
+                        description_enc=enc, due_on=due_on, evaluate_on=evaluate_on)
     session.add(action)
     session.flush()
     return action
@@ -365,11 +442,13 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     if valid_until is not None and valid_until < at.date():
         raise Invalid("invalid_date", "een afweging kan niet aflopen vóór ze is gemaakt",
                       "valid_until")
+    plain, enc = Texts.for_case(session, case).seal_json(
+        [{"question": questions[k], "key": k, "answer": v, "by": by.id, "at": at.isoformat()}
+         for k, v in answers.items()], [], "answers")
     row = orm.ExceptionRecord(
         case_id=case.id, kind=kind, complete=complete, recorded_by_id=by.id, recorded_at=at,
-        answers=[{"question": questions[k], "key": k, "answer": v, "by": by.id,
-                  "at": at.isoformat()} for k, v in answers.items()],
-        to_org_ids=to_org_ids, categories=categories, valid_until=valid_until)
+        answers=plain, answers_enc=enc, to_org_ids=to_org_ids, categories=categories,
+        valid_until=valid_until)
     session.add(row)
     session.flush()
     return row
@@ -470,9 +549,13 @@ def take_step(session: Session, workflow_id: int, expected_version: int, step: s
         flow.coordination = checked["coordination"]
     if step == "investigation":
         flow.scope = checked["scope"]
+    note_enc = None
+    if "note" in checked:  # free text about the resident: encrypted with the youth's key
+        _, note_enc = Texts.for_youth(session, flow.youth_id).seal(str(checked.pop("note")),
+                                                                   "details.note")
     flow.state = state
-    session.add(orm.WorkflowStep(workflow_id=flow.id, step=step, details=checked, taken_on=on,
-                                 professional_id=by.id))
+    session.add(orm.WorkflowStep(workflow_id=flow.id, step=step, details=checked,
+                                 note_enc=note_enc, taken_on=on, professional_id=by.id))
     _save(session, "het werkproces")
     return flow
 
@@ -500,9 +583,17 @@ def help_request_domains(session: Session, youth_id: int | None) -> list[str] | 
 def workflow_view(session: Session, flow: orm.Workflow) -> dict:
     steps = session.scalars(select(orm.WorkflowStep).where(
         orm.WorkflowStep.workflow_id == flow.id).order_by(orm.WorkflowStep.id)).all()
+    texts = Texts.for_youth(session, flow.youth_id)
     return {"id": flow.id, "youth_id": flow.youth_id, "state": flow.state,
             "state_nl": wf.STATE_NL[flow.state], "scope": flow.scope,
             "coordination": flow.coordination, "version": flow.version,
             "next": list(wf.NEXT[flow.state]),
-            "steps": [{"step": s.step, "details": s.details, "on": s.taken_on.isoformat(),
-                       "by": s.professional_id} for s in steps]}
+            "steps": [{"step": s.step, "details": step_details(texts, s),
+                       "on": s.taken_on.isoformat(), "by": s.professional_id} for s in steps]}
+
+
+def step_details(texts: Texts, step: orm.WorkflowStep) -> dict:
+    """A step's details with its note decrypted ('[vernietigd]' once the key is gone)."""
+    if step.note_enc is None:
+        return step.details
+    return {**step.details, "note": texts.open("", step.note_enc)}

@@ -49,6 +49,8 @@ def identify_case(session: Session, app: App, case_id: int, youth_id: int,
         raise Refused("identification_refused",
                       f"de casus kan niet op naam: identificerende gegevens mogen niet naar "
                       f"{names}. {first['items'][0]['explanation']}", "youth")
+    # what was kept as written while the case was anonymous is now about the youth
+    cases.seal_case_texts(session, case)
     session.flush()
     audit.log_system(
         session, region_id=case.region_id, name=case.purpose, actie="identify",

@@ -21,6 +21,7 @@ from deelwijs.rules import loader
 from deelwijs.services import cases, registry, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.services.youth_text import Texts
 from deelwijs.storage import orm
 
 
@@ -178,7 +179,7 @@ def open_case(session: Session, app: App, region: orm.Region, title: str, purpos
 
 
 def case_view(session: Session, case: orm.Case) -> dict:
-    return {"id": case.id, "region_id": case.region_id, "title": case.title,
+    return {"id": case.id, "region_id": case.region_id, "title": cases.case_title(session, case),
             "purpose": case.purpose, "overleg": case.overleg, "anonymous": case.anonymous,
             "youth_id": case.youth_id, "opened_on": case.opened_on.isoformat(),
             "created_by": case.created_by_id, "version": case.version,
@@ -191,9 +192,11 @@ def meeting_view(session: Session, meeting: orm.Meeting) -> dict:
                             .order_by(orm.AgendaItem.position, orm.AgendaItem.id)).all()
     pros = session.scalars(select(orm.MeetingParticipant.professional_id).where(
         orm.MeetingParticipant.meeting_id == meeting.id)).all()
+    texts = cases.texts_of_meeting(session, meeting)
     return {"id": meeting.id, "case_id": meeting.case_id, "held_on": meeting.held_on.isoformat(),
             "version": meeting.version,
-            "agenda": [{"id": i.id, "position": i.position, "title": i.title} for i in items],
+            "agenda": [{"id": i.id, "position": i.position, "title": cases.item_title(texts, i)}
+                       for i in items],
             "participants": sorted(pros)}
 
 
@@ -252,9 +255,11 @@ def add_action(session: Session, meeting_id: int, owner: orm.Professional, descr
     return cases.add_action(session, meeting, owner, description, due_on, evaluate_on)
 
 
-def action_view(row: orm.Action) -> dict:
+def action_view(session: Session, row: orm.Action) -> dict:
+    texts = cases.texts_of_meeting(session, session.get(orm.Meeting, row.meeting_id))
     return {"id": row.id, "meeting_id": row.meeting_id, "owner": row.owner_id,
-            "description": row.description, "due_on": row.due_on.isoformat(),
+            "description": cases.action_description(texts, row),
+            "due_on": row.due_on.isoformat(),
             "evaluate_on": _iso(row.evaluate_on), "done_on": _iso(row.done_on)}
 
 
@@ -285,7 +290,7 @@ def record_weighing(session: Session, case: orm.Case, kind: str, answers: dict[s
             "to_org_ids": list(row.to_org_ids or []), "categories": list(row.categories or []),
             "valid_until": _iso(row.valid_until),
             "answers": [{"key": a["key"], "question": a["question"], "answer": a["answer"]}
-                        for a in row.answers],
+                        for a in cases.exception_answers(Texts.for_case(session, case), row)],
             "unanswered": unanswered, "problems": problems}
 
 

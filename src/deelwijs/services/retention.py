@@ -34,7 +34,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Text, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from deelwijs.domain import workflow as wf
@@ -258,7 +258,8 @@ def plan(session: Session, app: App, today: dt.date, region_code: str | None = N
 
 # --- the run -------------------------------------------------------------------------------
 
-WIPED = ("youth", "guardian", "disclosure_item", "minute", "youth_correction")
+WIPED = ("youth", "guardian", "disclosure_item", "minute", "youth_correction", "casus",
+         "meeting", "agenda_item", "action", "exception_record", "workflow_step")
 
 
 def _apply(session: Session, model, where: list, values: dict, dry_run: bool) -> int:
@@ -271,8 +272,11 @@ def _apply(session: Session, model, where: list, values: dict, dry_run: bool) ->
 
 def wipe(session: Session, youth_id: int, dry_run: bool = False) -> dict[str, int]:
     """Empty the youth's ciphertext (unreadable once the key is gone) and the plaintext twins
-    of minutes and disclosure contents: NULL where the column allows it, else empty. Returns
-    the rows changed (or, in a dry run, that would change) per table."""
+    of the free text about the youth (minutes, disclosure contents, case titles, agendas and
+    their items, actions, weighing answers, workflow notes; plaintext is there only in rows
+    written before revision 0003 or while a case was anonymous): NULL where the column allows
+    it, else empty. Returns the rows changed (or, in a dry run, that would change) per
+    table."""
     case_ids = select(orm.Case.id).where(orm.Case.youth_id == youth_id)
     items = select(orm.DisclosureItem.id).join(
         orm.Disclosure, orm.Disclosure.id == orm.DisclosureItem.disclosure_id).where(
@@ -280,6 +284,7 @@ def wipe(session: Session, youth_id: int, dry_run: bool = False) -> dict[str, in
     minutes = select(orm.AgendaItem.id).join(
         orm.Meeting, orm.Meeting.id == orm.AgendaItem.meeting_id).where(
         orm.Meeting.case_id.in_(case_ids))
+    meeting_ids = select(orm.Meeting.id).where(orm.Meeting.case_id.in_(case_ids))
     return {
         "youth": _apply(session, orm.Youth, [
             orm.Youth.id == youth_id,
@@ -302,7 +307,44 @@ def wipe(session: Session, youth_id: int, dry_run: bool = False) -> dict[str, in
             or_(orm.YouthCorrection.old_enc.is_not(None),
                 orm.YouthCorrection.new_enc.is_not(None))],
             {"old_enc": None, "new_enc": None}, dry_run),
+        "casus": _apply(session, orm.Case, [
+            orm.Case.id.in_(case_ids),
+            or_(orm.Case.title_enc.is_not(None), orm.Case.title != "")],
+            {"title_enc": None, "title": "", "version": orm.Case.version + 1}, dry_run),
+        "meeting": _apply(session, orm.Meeting, [
+            orm.Meeting.id.in_(meeting_ids),
+            or_(orm.Meeting.agenda_enc.is_not(None), orm.Meeting.agenda != "")],
+            {"agenda_enc": None, "agenda": "", "version": orm.Meeting.version + 1}, dry_run),
+        "agenda_item": _apply(session, orm.AgendaItem, [
+            orm.AgendaItem.meeting_id.in_(meeting_ids),
+            or_(orm.AgendaItem.title_enc.is_not(None), orm.AgendaItem.title != "")],
+            {"title_enc": None, "title": ""}, dry_run),
+        "action": _apply(session, orm.Action, [
+            orm.Action.meeting_id.in_(meeting_ids),
+            or_(orm.Action.description_enc.is_not(None), orm.Action.description != "")],
+            {"description_enc": None, "description": ""}, dry_run),
+        "exception_record": _apply(session, orm.ExceptionRecord, [
+            orm.ExceptionRecord.case_id.in_(case_ids),
+            or_(orm.ExceptionRecord.answers_enc.is_not(None),
+                cast(orm.ExceptionRecord.answers, Text) != "[]")],
+            {"answers_enc": None, "answers": []}, dry_run),
+        "workflow_step": _wipe_notes(session, youth_id, dry_run),
     }
+
+
+def _wipe_notes(session: Session, youth_id: int, dry_run: bool) -> int:
+    """The notes of the youth's workflow steps: encrypted (note_enc) or, written before
+    revision 0003, in the step's details."""
+    steps = session.scalars(select(orm.WorkflowStep).join(
+        orm.Workflow, orm.Workflow.id == orm.WorkflowStep.workflow_id).where(
+        orm.Workflow.youth_id == youth_id)).all()
+    changed = [st for st in steps if st.note_enc is not None or "note" in (st.details or {})]
+    if not dry_run:
+        for st in changed:
+            st.note_enc = None
+            st.details = {k: v for k, v in (st.details or {}).items() if k != "note"}
+        session.flush()
+    return len(changed)
 
 
 def _prune_log(session: Session, region: orm.Region, cutoff: dt.datetime, dry_run: bool

@@ -38,6 +38,7 @@ from deelwijs.domain.ruleset import Ruleset
 from deelwijs.services import audit, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound, Refused
+from deelwijs.services.youth_text import Texts
 from deelwijs.storage import fast, orm
 
 REQUESTERS = ("youth", "parent")
@@ -455,7 +456,7 @@ _CONSENTS = (select(orm.ConsentRecord.series, orm.ConsentRecord.version,
              .where(orm.ConsentRecord.youth_id == _Y)
              .order_by(orm.ConsentRecord.series, orm.ConsentRecord.version))
 _CASES = (select(orm.Case.id, orm.Case.purpose, orm.Case.overleg, orm.Case.title,
-                 orm.Case.opened_on, orm.Case.closed_on)
+                 orm.Case.title_enc, orm.Case.opened_on, orm.Case.closed_on)
           .where(orm.Case.youth_id == _Y).order_by(orm.Case.opened_on, orm.Case.id))
 # per case, exactly as before (no order: the participants in the order the database gives)
 _PARTICIPANTS = select(orm.CaseParticipant.organisation_id).where(
@@ -464,7 +465,8 @@ _OF_YOUTH_CASES = orm.Case.youth_id == _Y
 _MEETINGS = (select(orm.Meeting.id, orm.Meeting.case_id, orm.Meeting.held_on)
              .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
              .order_by(orm.Meeting.held_on, orm.Meeting.id))
-_AGENDA = (select(orm.AgendaItem.id, orm.AgendaItem.meeting_id, orm.AgendaItem.title)
+_AGENDA = (select(orm.AgendaItem.id, orm.AgendaItem.meeting_id, orm.AgendaItem.title,
+                  orm.AgendaItem.title_enc)
            .join(orm.Meeting, orm.Meeting.id == orm.AgendaItem.meeting_id)
            .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
            .order_by(orm.AgendaItem.position, orm.AgendaItem.id))
@@ -473,8 +475,8 @@ _MINUTES = (select(orm.Minute.agenda_item_id, orm.Minute.text, orm.Minute.text_e
             .join(orm.Meeting, orm.Meeting.id == orm.AgendaItem.meeting_id)
             .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
             .order_by(orm.Minute.id))
-_ACTIONS = (select(orm.Action.meeting_id, orm.Action.description, orm.Action.due_on,
-                   orm.Action.done_on)
+_ACTIONS = (select(orm.Action.meeting_id, orm.Action.description,
+                   orm.Action.description_enc, orm.Action.due_on, orm.Action.done_on)
             .join(orm.Meeting, orm.Meeting.id == orm.Action.meeting_id)
             .join(orm.Case, orm.Case.id == orm.Meeting.case_id).where(_OF_YOUTH_CASES)
             .order_by(orm.Action.id))
@@ -771,6 +773,10 @@ class _Inzage:
         # as cases.minute_text: the minute is of a case of this (live) youth
         return row.text if row.text_enc is None else self.decrypt(row.text_enc)
 
+    def text(self, plain: str, enc: bytes | None) -> str:
+        # as youth_text.Texts.open, for this (live) youth's free text
+        return plain if enc is None else self.decrypt(enc)
+
     def cases(self, purposes: list[str]) -> list[dict]:
         out = []
         for c in self.case_rows:
@@ -781,15 +787,19 @@ class _Inzage:
                 if not _in_period(m.held_on, self.start, self.end):
                     continue
                 agenda = self.agenda.get(m.id, [])
-                minutes = [{"agendapunt": a.title, "tekst": self.minute_text(mn)}
+                minutes = [{"agendapunt": self.text(a.title, a.title_enc),
+                            "tekst": self.minute_text(mn)}
                            for a in agenda for mn in self.minutes.get(a.id, ())]
-                actions = [{"omschrijving": a.description, "deadline": a.due_on.isoformat(),
+                actions = [{"omschrijving": self.text(a.description, a.description_enc),
+                            "deadline": a.due_on.isoformat(),
                             "klaar_op": a.done_on.isoformat() if a.done_on else None}
                            for a in self.actions.get(m.id, ())]
                 meetings.append({"id": m.id, "datum": m.held_on.isoformat(),
-                                 "agenda": [a.title for a in agenda], "verslagen": minutes,
+                                 "agenda": [self.text(a.title, a.title_enc) for a in agenda],
+                                 "verslagen": minutes,
                                  "afspraken": actions})
-            out.append({"id": c.id, "titel": c.title, "doel": self.purpose_label(c.purpose),
+            out.append({"id": c.id, "titel": self.text(c.title, c.title_enc),
+                        "doel": self.purpose_label(c.purpose),
                         "doel_code": c.purpose, "overleg": c.overleg,
                         "geopend_op": c.opened_on.isoformat(),
                         "gesloten_op": c.closed_on.isoformat() if c.closed_on else None,
@@ -856,12 +866,13 @@ class _Inzage:
             if c.closed_on is None:
                 term = self.rs.retention.get(RETENTION_RECORD)
                 years = f"{term.years} jaar" if term else "de bewaartermijn"
-                out.append({"wat": f"verslag van de casus '{c.title}'", "tot": None,
+                out.append({"wat": f"verslag van de casus '{self.text(c.title, c.title_enc)}'",
+                            "tot": None,
                             "uitleg": f"De casus loopt nog. Als de casus is afgesloten, wordt "
                                       f"het verslag nog {years} bewaard en daarna vernietigd."})
                 continue
             decision = retention_of_case(self.rs, c)
-            out.append({"wat": f"verslag van de casus '{c.title}'",
+            out.append({"wat": f"verslag van de casus '{self.text(c.title, c.title_enc)}'",
                         "tot": decision["keep_until"], "uitleg": decision["explanation"]})
         years = audit.LOG_RETENTION.removeprefix("P").removesuffix("Y")
         out.append({"wat": "verwerkingslog (wie wanneer iets met de gegevens deed)", "tot": None,
@@ -1100,11 +1111,13 @@ def erasure_blockers(session: Session, app: App, youth: orm.Youth, today: dt.dat
     (asked of the engine under the region's ruleset of the day). Each with a Dutch message."""
     _, ruleset = app.active_ruleset(session, youth.region_id, today)
     out = []
+    texts = Texts.for_youth(session, youth.id, app.keys)
     for c in session.scalars(select(orm.Case).where(orm.Case.youth_id == youth.id)
                              .order_by(orm.Case.id)):
+        title = texts.open(c.title, c.title_enc)
         if c.closed_on is None:
             out.append({"kind": "open_case", "case_id": c.id, "until": None,
-                        "message": f"de casus '{c.title}' (nummer {c.id}) loopt nog; pas als "
+                        "message": f"de casus '{title}' (nummer {c.id}) loopt nog; pas als "
                                    "die is afgesloten, begint de bewaartermijn van het verslag"})
             continue
         answer = retention_of_case(ruleset, c)
@@ -1115,7 +1128,7 @@ def erasure_blockers(session: Session, app: App, youth: orm.Youth, today: dt.dat
             out.append({
                 "kind": "retention", "case_id": c.id, "until": until.isoformat(),
                 "rule": answer["rule"], "years": answer["years"],
-                "message": f"het verslag van de casus '{c.title}' (nummer {c.id}) moet volgens "
+                "message": f"het verslag van de casus '{title}' (nummer {c.id}) moet volgens "
                            f"de bewaartermijn voor verslagen van het casusoverleg "
                            f"({answer['years']} jaar na afsluiting op "
                            f"{dutch_date(c.closed_on)}{cite}) bewaard blijven tot "

@@ -56,7 +56,8 @@ class Texts:
     def shredded(self) -> bool:
         return self.identifiable and self._key is None
 
-    def _writable(self, field: str) -> None:
+    def ensure_writable(self, field: str = "text") -> None:
+        """Refuse (Invalid 'shredded') once the youth's data were destroyed."""
         if self.shredded:
             raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", field)
 
@@ -66,14 +67,14 @@ class Texts:
         once the youth's data were destroyed."""
         if not self.identifiable:
             return text, None
-        self._writable(field)
+        self.ensure_writable(field)
         return "", self._keys.encrypt(self._key, text)
 
     def seal_json(self, value, empty, field: str = "text") -> tuple[object, bytes | None]:
         """seal() for a JSON value: (empty, ciphertext of the JSON) or (value, None)."""
         if not self.identifiable:
             return value, None
-        self._writable(field)
+        self.ensure_writable(field)
         return empty, self._keys.encrypt(self._key, json.dumps(value, ensure_ascii=False))
 
     def open(self, plain: str, enc: bytes | None) -> str:

@@ -1,0 +1,228 @@
+"""Free text about an identifiable youth (case title, agenda and agenda items, actions, the
+answers of a written weighing, workflow notes) is stored encrypted with the youth's own key,
+so that crypto-shredding reaches it; an anonymous case keeps it as written until it is put on
+a youth's name."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, text
+
+from deelwijs.domain.exceptions import QUESTIONS
+from deelwijs.services import cases, identification, manage, retention, rights
+from deelwijs.services.errors import Invalid
+from deelwijs.services.youth_text import SHREDDED, Texts
+from deelwijs.storage import orm
+
+from .helpers import TODAY
+
+DAY = dt.date(2024, 3, 1)
+TITLE = "Zorgen om Sem, thuis bij oma"
+AGENDA = ("Opening", "Gesprek met moeder over de scheiding")
+ACTION = "Moeder bellen over de opname van vader"
+ANSWER = "Vader dreigde de school binnen te komen"
+NOTE = "Moeder vraagt hulp bij schulden"
+WEIGHING = {k: ANSWER for k, _, _ in QUESTIONS["compatible_purpose"]}
+
+
+def _fill(app, build, case: int) -> dict:
+    """A meeting with an agenda, an action and a written weighing in the case."""
+    meeting = build.meeting(case, DAY, agenda=AGENDA)
+    with app.transaction() as s:
+        alice = s.get(orm.Professional, build.pro("alice"))
+        action = cases.add_action(s, s.get(orm.Meeting, meeting), alice, ACTION,
+                                  DAY + dt.timedelta(days=7)).id
+        weighing = cases.record_exception(s, cases.get_case(s, case), "compatible_purpose",
+                                          WEIGHING, alice, dt.datetime(2024, 3, 1, 10)).id
+    return {"case": case, "meeting": meeting, "action": action, "weighing": weighing}
+
+
+def _raw(app, table: str, columns: str, row_id: int) -> tuple:
+    """Columns as stored, past the ORM (what a backup or a database dump holds)."""
+    with app.engine.connect() as conn:
+        return tuple(conn.execute(text(f"SELECT {columns} FROM {table} WHERE id = :i"),
+                                  {"i": row_id}).one())
+
+
+def _stored_bytes(app) -> bytes:
+    """Every text and bytes value of the case tables, as one blob (for "is X anywhere?")."""
+    out = []
+    with app.engine.connect() as conn:
+        for table in ("casus", "meeting", "agenda_item", "action", "exception_record",
+                      "workflow_step"):
+            for row in conn.execute(text(f"SELECT * FROM {table}")):
+                for v in row:
+                    if isinstance(v, bytes | memoryview):
+                        out.append(bytes(v))
+                    elif v is not None:
+                        out.append(str(v).encode())
+    return b"\n".join(out)
+
+
+def _flow_with_note(app, build, youth: int) -> int:
+    with app.transaction() as s:
+        flow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth),
+                                   s.get(orm.Professional, build.pro("dave")))
+        cases.take_step(s, flow.id, flow.version, "intake", {"note": NOTE},
+                        s.get(orm.Professional, build.pro("dave")), DAY)
+        return flow.id
+
+
+def test_about_an_identifiable_youth_the_free_text_is_stored_only_encrypted(app, build):
+    youth = build.youth()
+    made = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))
+    flow = _flow_with_note(app, build, youth)
+
+    title, title_enc = _raw(app, "casus", "title, title_enc", made["case"])
+    assert title == "" and title_enc is not None
+    agenda, agenda_enc = _raw(app, "meeting", "agenda, agenda_enc", made["meeting"])
+    assert agenda == "" and agenda_enc is not None
+    description, description_enc = _raw(app, "action", "description, description_enc",
+                                        made["action"])
+    assert description == "" and description_enc is not None
+    # none of the words is anywhere in those tables, in any column
+    blob = _stored_bytes(app)
+    for word in (b"Sem", b"oma", b"scheiding", b"opname", b"binnen te komen", b"schulden"):
+        assert word not in blob
+
+    # and every view gives the text back
+    with app.transaction() as s:
+        case = s.get(orm.Case, made["case"])
+        assert manage.case_view(s, case)["title"] == TITLE
+        meeting = s.get(orm.Meeting, made["meeting"])
+        assert [i["title"] for i in manage.meeting_view(s, meeting)["agenda"]] == list(AGENDA)
+        assert cases.meeting_agenda(s, meeting) == list(AGENDA)
+        assert manage.action_view(s, s.get(orm.Action, made["action"]))["description"] == ACTION
+        row = s.get(orm.ExceptionRecord, made["weighing"])
+        assert row.answers == [] and row.complete is True
+        answers = cases.exception_answers(Texts.for_case(s, case), row)
+        assert {a["answer"] for a in answers} == {ANSWER}
+        view = cases.workflow_view(s, s.get(orm.Workflow, flow))
+        assert view["steps"][0]["details"] == {"note": NOTE}
+        step = s.scalars(select(orm.WorkflowStep)).one()
+        assert step.details == {} and step.note_enc is not None
+
+
+def test_the_inzage_overview_shows_the_decrypted_case_text(app, build):
+    youth = build.youth()
+    mother, _ = build.guardians(youth)
+    made = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))
+    with app.transaction() as s:
+        overview = rights.inzage(s, app, youth, requester="parent", guardian_id=mother,
+                                 today=TODAY)
+    [case] = overview["casussen"]
+    assert case["titel"] == TITLE
+    [meeting] = case["overleggen"]
+    assert meeting["agenda"] == list(AGENDA)
+    assert [a["omschrijving"] for a in meeting["afspraken"]] == [ACTION]
+    assert any(TITLE in r["wat"] for r in overview["bewaartermijnen"])
+    assert made["case"] == case["id"]
+
+
+def test_an_anonymous_case_keeps_its_text_as_written_until_it_is_put_on_a_name(app, build):
+    made = _fill(app, build, build.case("oza", participants=("leerplicht", "swv"),
+                                        title=TITLE))
+    assert _raw(app, "casus", "title, title_enc", made["case"]) == (TITLE, None)
+    assert _raw(app, "action", "description, description_enc", made["action"]) == (ACTION,
+                                                                                      None)
+    youth = build.youth()
+
+    with app.transaction() as s:  # the school names it to public parties on its public task
+        identification.identify_case(s, app, made["case"], youth, build.pro("alice"), TODAY)
+
+    title, title_enc = _raw(app, "casus", "title, title_enc", made["case"])
+    assert title == "" and title_enc is not None
+    assert _raw(app, "meeting", "agenda", made["meeting"]) == ("",)
+    assert _raw(app, "action", "description", made["action"]) == ("",)
+    assert b"oma" not in _stored_bytes(app) and b"opname" not in _stored_bytes(app)
+    with app.transaction() as s:
+        case = s.get(orm.Case, made["case"])
+        assert cases.case_title(s, case) == TITLE
+        assert cases.meeting_agenda(s, s.get(orm.Meeting, made["meeting"])) == list(AGENDA)
+        row = s.get(orm.ExceptionRecord, made["weighing"])
+        assert {a["answer"] for a in cases.exception_answers(Texts.for_case(s, case), row)
+                } == {ANSWER}
+
+
+def test_once_the_youth_is_shredded_the_text_is_unreadable_and_no_new_text_is_taken(
+        app, build):
+    youth = build.youth()
+    made = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))
+    flow = _flow_with_note(app, build, youth)
+    with app.transaction() as s:
+        assert rights.shred_youth(s, s.get(orm.Youth, youth), "Vernietigen op verzoek")
+
+    with app.transaction() as s:
+        case = s.get(orm.Case, made["case"])
+        assert cases.case_title(s, case) == SHREDDED
+        assert cases.meeting_agenda(s, s.get(orm.Meeting, made["meeting"])) == [SHREDDED]
+        assert manage.action_view(s, s.get(orm.Action, made["action"]))["description"] == (
+            SHREDDED)
+        assert cases.exception_answers(Texts.for_case(s, case),
+                                       s.get(orm.ExceptionRecord, made["weighing"])) == []
+        view = cases.workflow_view(s, s.get(orm.Workflow, flow))
+        assert view["steps"][0]["details"] == {"note": SHREDDED}
+
+    before = build.counts()
+    attempts = [
+        lambda s: cases.schedule_meeting(s, cases.get_case(s, made["case"]), DAY,
+                                         ["Nieuw punt"], []),
+        lambda s: cases.update_meeting(s, made["meeting"], 1, agenda=["Ander punt"]),
+        lambda s: cases.add_action(s, s.get(orm.Meeting, made["meeting"]),
+                                   s.get(orm.Professional, build.pro("alice")), "Nieuw",
+                                   DAY + dt.timedelta(days=3)),
+        lambda s: cases.record_exception(s, cases.get_case(s, made["case"]),
+                                         "compatible_purpose", WEIGHING,
+                                         s.get(orm.Professional, build.pro("alice")),
+                                         dt.datetime(2024, 3, 2, 9)),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Invalid) as refused, app.transaction() as s:
+            attempt(s)
+        assert refused.value.code == "shredded"
+        assert "vernietigd" in refused.value.message
+    assert build.counts() == before
+    assert _raw(app, "meeting", "version", made["meeting"]) == (1,)
+
+
+def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build):
+    youth = build.youth()
+    made = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))
+    with app.transaction() as s:  # as written before revision 0003: plaintext, no ciphertext
+        s.execute(text("UPDATE action SET description = :d, description_enc = NULL "
+                       "WHERE id = :i"), {"d": ACTION, "i": made["action"]})
+        flow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth),
+                                   s.get(orm.Professional, build.pro("dave")))
+        s.add(orm.WorkflowStep(workflow_id=flow.id, step="intake", details={"note": NOTE},
+                               taken_on=DAY, professional_id=build.pro("dave")))
+        flow.state = "declined"  # a closed workflow does not keep the youth's data
+        cases.get_case(s, made["case"]).closed_on = dt.date(2024, 1, 10)
+    with app.transaction() as s:
+        assert cases.action_description(cases.texts_of_meeting(
+            s, s.get(orm.Meeting, made["meeting"])), s.get(orm.Action, made["action"])) == ACTION
+
+    with app.transaction() as s:
+        dry = retention.run(s, app, TODAY, dry_run=True)
+    assert {k: dry["wiped"][k] for k in ("casus", "meeting", "agenda_item", "action",
+                                         "exception_record", "workflow_step")} == {
+        "casus": 1, "meeting": 1, "agenda_item": 2, "action": 1, "exception_record": 1,
+        "workflow_step": 1}
+    assert b"opname" in _stored_bytes(app)  # the dry run changed nothing
+
+    with app.transaction() as s:
+        done = retention.run(s, app, TODAY, dry_run=False)
+    assert done["shredded"] == 1 and done["wiped"] == dry["wiped"]
+    assert _raw(app, "casus", "title, title_enc", made["case"]) == ("", None)
+    assert _raw(app, "meeting", "agenda, agenda_enc", made["meeting"]) == ("", None)
+    assert _raw(app, "action", "description, description_enc", made["action"]) == ("", None)
+    assert _raw(app, "exception_record", "answers_enc", made["weighing"]) == (None,)
+    blob = _stored_bytes(app)
+    for word in (b"opname", b"schulden", b"Gesprek met moeder"):
+        assert word not in blob
+    with app.transaction() as s:
+        step = s.scalars(select(orm.WorkflowStep)).one()
+        assert (step.details, step.note_enc) == ({}, None)
