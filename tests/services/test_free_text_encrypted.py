@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import select, text
 
 from deelwijs.domain.exceptions import QUESTIONS
-from deelwijs.services import cases, identification, manage, retention, rights
+from deelwijs.services import (
+    cases,
+    disclosures,
+    identification,
+    manage,
+    retention,
+    rights,
+)
 from deelwijs.services.errors import Invalid
 from deelwijs.services.youth_text import SHREDDED, Texts
 from deelwijs.storage import orm
@@ -125,6 +132,9 @@ def test_the_inzage_overview_shows_the_decrypted_case_text(app, build):
 def test_an_anonymous_case_keeps_its_text_as_written_until_it_is_put_on_a_name(app, build):
     made = _fill(app, build, build.case("oza", participants=("leerplicht", "swv"),
                                         title=TITLE))
+    shared = build.disclose("alice", "swv", {"verzuim": "Vaak afwezig sinds de opname"}, DAY,
+                            case_id=made["case"], meeting_id=made["meeting"], kind="minute")
+    assert _raw(app, "disclosure", "youth_id", shared) == (None,)
     assert _raw(app, "casus", "title, title_enc", made["case"]) == (TITLE, None)
     assert _raw(app, "action", "description, description_enc", made["action"]) == (ACTION,
                                                                                       None)
@@ -138,6 +148,17 @@ def test_an_anonymous_case_keeps_its_text_as_written_until_it_is_put_on_a_name(a
     assert _raw(app, "meeting", "agenda", made["meeting"]) == ("",)
     assert _raw(app, "action", "description", made["action"]) == ("",)
     assert b"oma" not in _stored_bytes(app) and b"opname" not in _stored_bytes(app)
+    # the disclosure made while the case was anonymous: now on the youth's name, encrypted
+    assert _raw(app, "disclosure", "youth_id", shared) == (youth,)
+    with app.engine.connect() as conn:
+        [(content, content_enc)] = conn.execute(text(
+            "SELECT content, content_enc FROM disclosure_item WHERE disclosure_id = :d"),
+            {"d": shared}).all()
+    assert content is None and content_enc is not None
+    assert build.disclosure_view(shared)["items"][0]["content"] == (
+        "Vaak afwezig sinds de opname")
+    with app.transaction() as s:
+        assert [d["id"] for d in disclosures.list_for_youth(s, youth)] == [shared]
     with app.transaction() as s:
         case = s.get(orm.Case, made["case"])
         assert cases.case_title(s, case) == TITLE

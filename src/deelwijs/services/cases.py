@@ -129,7 +129,8 @@ def texts_of_meeting(session: Session, meeting: orm.Meeting) -> Texts:
 
 def seal_case_texts(session: Session, case: orm.Case) -> None:
     """Encrypt what was kept as written while the case was anonymous (title, agendas, agenda
-    items, minutes, actions, weighings) with the key of the youth it is now about."""
+    items, minutes, actions, weighings, disclosure contents) with the key of the youth it is
+    now about, and put its disclosures on the youth's name."""
     texts = Texts.for_case(session, case)
     if not texts.identifiable:
         return
@@ -156,6 +157,16 @@ def seal_case_texts(session: Session, case: orm.Case) -> None:
         if row.answers_enc is None:
             row.answers, row.answers_enc = texts.seal_json(list(row.answers or []), [],
                                                            "answers")
+    # the disclosures made in the case while it was anonymous are now about the youth too
+    # (listed, in the inzage, wiped by the retention run); their decisions stay as made
+    for disclosure in session.scalars(select(orm.Disclosure).where(
+            orm.Disclosure.case_id == case.id, orm.Disclosure.youth_id.is_(None))):
+        disclosure.youth_id = case.youth_id
+        for item in session.scalars(select(orm.DisclosureItem).where(
+                orm.DisclosureItem.disclosure_id == disclosure.id)):
+            if item.content is not None and item.content_enc is None:
+                _, item.content_enc = texts.seal(item.content, "content")
+                item.content = None
 
 
 def participants(session: Session, case: orm.Case) -> list[orm.Organisation]:
