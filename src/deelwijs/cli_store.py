@@ -239,51 +239,26 @@ def youth_show(youth_id: int, by: ByOpt = None) -> None:
 
 @case_app.command("list")
 def case_list(region: RegionOpt = "demo", limit: int = 50) -> None:
-    """Casussen van een regio."""
-    from sqlalchemy import select
-
-    from deelwijs.services import cases, registry
-    from deelwijs.storage import orm
+    """Casussen van een regio (elke getoonde casus over een jongere wordt gelogd als
+    raadpleging)."""
+    from deelwijs.services import manage, registry
 
     with _session() as (_, s):
         r = registry.region_by_code(s, region)
-        rows = s.scalars(select(orm.Case).where(orm.Case.region_id == r.id)
-                         .order_by(orm.Case.id).limit(limit)).all()
-        for c in rows:
-            who = "anoniem" if c.anonymous else f"jongere {c.youth_id}"
-            print(f"{c.id:>5}  {c.purpose:<22} {c.overleg or '':<18} {who:<14} "
-                  f"{cases.case_title(s, c)}")
+        for c in manage.list_cases(s, r, limit):
+            who = "anoniem" if c["anonymous"] else f"jongere {c['youth_id']}"
+            print(f"{c['id']:>5}  {c['purpose']:<22} {c['overleg'] or '':<18} {who:<14} "
+                  f"{c['title']}")
 
 
 @case_app.command("show")
 def case_show(case_id: int) -> None:
-    """Eén casus met deelnemers, overleggen, agenda, acties en verstrekkingen (JSON)."""
-    from sqlalchemy import select
-
-    from deelwijs.services import cases, disclosures
-    from deelwijs.services.youth_text import Texts
-    from deelwijs.storage import orm
+    """Eén casus met deelnemers, overleggen, agenda, acties en verstrekkingen (JSON); over
+    een jongere wordt het inzien gelogd."""
+    from deelwijs.services import manage
 
     with _session() as (_, s):
-        c = cases.get_case(s, case_id)
-        texts = Texts.for_case(s, c)
-        meetings = s.scalars(select(orm.Meeting).where(orm.Meeting.case_id == c.id)).all()
-        out = {"id": c.id, "title": cases.case_title(s, c, texts), "purpose": c.purpose,
-               "overleg": c.overleg,
-               "anonymous": c.anonymous, "youth_id": c.youth_id,
-               "opened_on": c.opened_on, "version": c.version,
-               "participants": [{"id": o.id, "party": o.party, "name": o.name}
-                                for o in cases.participants(s, c)],
-               "meetings": [{"id": m.id, "held_on": m.held_on, "version": m.version,
-                             "agenda": cases.meeting_agenda(s, m, texts),
-                             "actions": [{"description": cases.action_description(texts, a),
-                                          "owner": a.owner_id,
-                                          "due_on": a.due_on, "evaluate_on": a.evaluate_on}
-                                         for a in s.scalars(select(orm.Action).where(
-                                             orm.Action.meeting_id == m.id))]}
-                            for m in meetings],
-               "disclosures": [disclosures.view(s, d) for d in s.scalars(
-                   select(orm.Disclosure).where(orm.Disclosure.case_id == c.id))]}
+        out = manage.read_case(s, case_id)
     _print(out)
 
 

@@ -95,6 +95,7 @@ def test_a_region_runs_its_covenant_from_the_command_line(deelwijs):
         ("workflow", "open", "--youth", youth["id"], "--by", dave)))
     assert [(c["version"], c["answer"]) for c in given] == [(1, "given"), (1, "given")]
     assert (case["purpose"], case["overleg"], case["version"]) == ("oza", "TOM-tafel", 1)
+    assert case["title"] == "Zorgen over Sem"
     assert sorted(p["id"] for p in case["participants"]) == sorted([school, youthcare, town])
     assert (flow["state"], flow["version"], flow["next"]) == ("new", 1, ["intake"])
 
@@ -148,8 +149,15 @@ def test_a_region_runs_its_covenant_from_the_command_line(deelwijs):
         ["jeugd", "onderwijs"], "licht", [])
     assert [s["step"] for s in flow["steps"]] == taken == [
         "intake", "assessment", "investigation", "proposal", "decision", "coordinator"]
+    # the free text about the youth is stored encrypted and shown decrypted
+    assert shown["title"] == "Zorgen over Sem"
+    assert flow["steps"][0]["details"] == {"note": "eerste gesprek"}
     assert [m["agenda"] for m in shown["meetings"]] == [["Opening", "Bespreking"]]
     assert shown["meetings"][0]["actions"][0]["description"] == "Gesprek met ouders"
+    listed = deelwijs("case", "list", "--region", "west")
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == [str(case["id"])]
+    assert listed.stdout.rstrip().endswith("Zorgen over Sem")
     assert sorted(d["outcome"] for d in shown["disclosures"]) == ["allow", "deny"]
 
 

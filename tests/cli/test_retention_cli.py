@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sqlite3
 
 import pytest
 from cryptography.fernet import Fernet
@@ -44,8 +45,12 @@ def template(tmp_path_factory) -> dict:
                                         dt.date(2014, 6, 15), dt.date(2026, 3, 2),
                                         guardians=[{"name": "Ouder", "relation": "moeder",
                                                     "gezag": True}])
-            case = cases.open_case(s, ruleset, west, "Zorgen", "oza", [swv.id], alice,
-                                   dt.date(2023, 9, 1), youth=youth)
+            case = cases.open_case(s, ruleset, west, f"Zorgen om jongere {name}", "oza",
+                                   [swv.id], alice, dt.date(2023, 9, 1), youth=youth)
+            meeting = cases.schedule_meeting(s, case, dt.date(2023, 10, 2),
+                                             ["Opening", f"Thuissituatie van {name}"], [])
+            cases.add_action(s, meeting, alice, f"Moeder van {name} bellen",
+                             dt.date(2023, 10, 16))
             case.closed_on = closed
             ids[name] = youth.id
     app.engine.dispose()
@@ -62,7 +67,7 @@ def region(template, tmp_path) -> dict:
     return template
 
 
-def test_plan_dry_run_run_and_a_second_run(deelwijs, region):
+def test_plan_dry_run_run_and_a_second_run(deelwijs, region, tmp_path):
     plan = ok(deelwijs("retention", "plan", "--on", ON))
     assert (plan["due"], plan["kept"]) == (1, 1)
     [due] = plan["youths"]
@@ -81,8 +86,22 @@ def test_plan_dry_run_run_and_a_second_run(deelwijs, region):
     assert (result["dry_run"], result["shredded"], result["kept"]) == (False, 1, 1)
     assert result["youths"][0]["wiped"]["guardian"] == 1
     assert "vernietigingsronde" in done.stderr  # the progress bar
+    assert {k: result["youths"][0]["wiped"][k] for k in ("casus", "meeting", "agenda_item",
+                                                          "action")} == {
+        "casus": 1, "meeting": 1, "agenda_item": 2, "action": 1}
     shown = ok(deelwijs("youth", "show", region["gone"]))
     assert shown.get("shredded") is True
+    # the free text about the shredded youth: neither ciphertext nor plaintext is left; the
+    # kept youth's is still only there encrypted
+    with sqlite3.connect(tmp_path / "var" / "deelwijs.sqlite3") as conn:
+        stored = [(r[0], r[1] is not None) for r in conn.execute(
+            "SELECT title, title_enc FROM casus ORDER BY youth_id")]
+        texts = " ".join(str(v) for table in ("casus", "meeting", "agenda_item", "action")
+                         for row in conn.execute(f"SELECT * FROM {table}") for v in row)
+    assert {youth: row for youth, row in zip((region["gone"], region["kept"]), stored,
+                                             strict=True)} == {
+        region["gone"]: ("", False), region["kept"]: ("", True)}
+    assert "jongere gone" not in texts and "Thuissituatie" not in texts
     again = ok(deelwijs("retention", "run", "--on", ON))
     assert (again["due"], again["shredded"], again["log_pruned"]) == (0, 0, 0)
 

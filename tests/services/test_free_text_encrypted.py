@@ -6,12 +6,14 @@ a youth's name."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import select, text
 
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.services import (
+    audit,
     cases,
     disclosures,
     identification,
@@ -32,6 +34,10 @@ ACTION = "Moeder bellen over de opname van vader"
 ANSWER = "Vader dreigde de school binnen te komen"
 NOTE = "Moeder vraagt hulp bij schulden"
 WEIGHING = {k: ANSWER for k, _, _ in QUESTIONS["compatible_purpose"]}
+# pieces of those texts to look for in what is stored: each holds a space, which a Fernet
+# token (url-safe base64) never does, so a ciphertext cannot match one by chance
+PHRASES = (b"om Sem", b"bij oma", b"de scheiding", b"de opname", b"binnen te komen",
+           b"bij schulden")
 
 
 def _fill(app, build, case: int) -> dict:
@@ -90,10 +96,20 @@ def test_about_an_identifiable_youth_the_free_text_is_stored_only_encrypted(app,
     description, description_enc = _raw(app, "action", "description, description_enc",
                                         made["action"])
     assert description == "" and description_enc is not None
+    with app.engine.connect() as conn:
+        items = conn.execute(text("SELECT title, title_enc FROM agenda_item WHERE meeting_id = "
+                                  ":m ORDER BY position"), {"m": made["meeting"]}).all()
+        step_enc = conn.execute(text("SELECT note_enc FROM workflow_step")).scalar_one()
+    assert [t for t, _ in items] == ["", ""] and all(enc is not None for _, enc in items)
+    answers_enc, = _raw(app, "exception_record", "answers_enc", made["weighing"])
+    for enc, plain in [(title_enc, TITLE), (agenda_enc, "\n".join(AGENDA)),
+                       (description_enc, ACTION), (step_enc, NOTE), (answers_enc, ANSWER),
+                       *((enc, t) for (_, enc), t in zip(items, AGENDA, strict=True))]:
+        assert plain.encode() not in bytes(enc)
     # none of the words is anywhere in those tables, in any column
     blob = _stored_bytes(app)
-    for word in (b"Sem", b"oma", b"scheiding", b"opname", b"binnen te komen", b"schulden"):
-        assert word not in blob
+    for phrase in PHRASES:
+        assert phrase not in blob
 
     # and every view gives the text back
     with app.transaction() as s:
@@ -107,6 +123,9 @@ def test_about_an_identifiable_youth_the_free_text_is_stored_only_encrypted(app,
         assert row.answers == [] and row.complete is True
         answers = cases.exception_answers(Texts.for_case(s, case), row)
         assert {a["answer"] for a in answers} == {ANSWER}
+        assert [a["key"] for a in answers] == list(WEIGHING)
+        # the encrypted weighing still counts: its completeness is kept beside the ciphertext
+        assert cases.documented_exceptions(s, case.id) == {"compatible_purpose"}
         view = cases.workflow_view(s, s.get(orm.Workflow, flow))
         assert view["steps"][0]["details"] == {"note": NOTE}
         step = s.scalars(select(orm.WorkflowStep)).one()
@@ -138,6 +157,17 @@ def test_an_anonymous_case_keeps_its_text_as_written_until_it_is_put_on_a_name(a
     assert _raw(app, "casus", "title, title_enc", made["case"]) == (TITLE, None)
     assert _raw(app, "action", "description, description_enc", made["action"]) == (ACTION,
                                                                                       None)
+    assert _raw(app, "meeting", "agenda, agenda_enc", made["meeting"]) == ("\n".join(AGENDA),
+                                                                          None)
+    with app.engine.connect() as conn:
+        assert conn.execute(text("SELECT title, title_enc FROM agenda_item WHERE meeting_id = "
+                                 ":m ORDER BY position"), {"m": made["meeting"]}).all() == [
+            (t, None) for t in AGENDA]
+    assert _raw(app, "exception_record", "answers_enc", made["weighing"]) == (None,)
+    with app.transaction() as s:
+        row = s.get(orm.ExceptionRecord, made["weighing"])
+        assert {a["answer"] for a in row.answers} == {ANSWER}  # as written, in the plain column
+        assert manage.read_case(s, made["case"])["title"] == TITLE
     youth = build.youth()
 
     with app.transaction() as s:  # the school names it to public parties on its public task
@@ -147,7 +177,8 @@ def test_an_anonymous_case_keeps_its_text_as_written_until_it_is_put_on_a_name(a
     assert title == "" and title_enc is not None
     assert _raw(app, "meeting", "agenda", made["meeting"]) == ("",)
     assert _raw(app, "action", "description", made["action"]) == ("",)
-    assert b"oma" not in _stored_bytes(app) and b"opname" not in _stored_bytes(app)
+    blob = _stored_bytes(app)
+    assert b"bij oma" not in blob and b"de opname" not in blob and b"de scheiding" not in blob
     # the disclosure made while the case was anonymous: now on the youth's name, encrypted
     assert _raw(app, "disclosure", "youth_id", shared) == (youth,)
     with app.engine.connect() as conn:
@@ -174,6 +205,12 @@ def test_once_the_youth_is_shredded_the_text_is_unreadable_and_no_new_text_is_ta
     made = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))
     flow = _flow_with_note(app, build, youth)
     with app.transaction() as s:
+        fresh = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
+                                    s.get(orm.Youth, youth),
+                                    s.get(orm.Professional, build.pro("dave"))).id
+        item = s.scalars(select(orm.AgendaItem.id).where(
+            orm.AgendaItem.meeting_id == made["meeting"])).first()
+    with app.transaction() as s:
         assert rights.shred_youth(s, s.get(orm.Youth, youth), "Vernietigen op verzoek")
 
     with app.transaction() as s:
@@ -199,6 +236,13 @@ def test_once_the_youth_is_shredded_the_text_is_unreadable_and_no_new_text_is_ta
                                          "compatible_purpose", WEIGHING,
                                          s.get(orm.Professional, build.pro("alice")),
                                          dt.datetime(2024, 3, 2, 9)),
+        lambda s: cases.take_step(s, fresh, 1, "intake", {"note": NOTE},
+                                  s.get(orm.Professional, build.pro("dave")), DAY),
+        lambda s: cases.write_minute(s, item, "Nog een verslag",
+                                     s.get(orm.Professional, build.pro("alice"))),
+        lambda s: manage.open_case(s, app, s.get(orm.Region, build.w.region_id), TITLE, "oza",
+                                   [build.org("swv")], s.get(orm.Professional, build.pro("alice")),
+                                   DAY, youth),
     ]
     for attempt in attempts:
         with pytest.raises(Invalid) as refused, app.transaction() as s:
@@ -207,6 +251,43 @@ def test_once_the_youth_is_shredded_the_text_is_unreadable_and_no_new_text_is_ta
         assert "vernietigd" in refused.value.message
     assert build.counts() == before
     assert _raw(app, "meeting", "version", made["meeting"]) == (1,)
+    assert _raw(app, "workflow", "state, version", fresh) == ("new", 1)
+
+
+def test_a_new_agenda_keeps_the_encrypted_items_whose_title_stays_with_their_minutes(
+        app, build):
+    made = _fill(app, build, build.case("oza", youth_id=build.youth(), title=TITLE))
+    with app.transaction() as s:
+        opening, talk = s.scalars(select(orm.AgendaItem.id).where(
+            orm.AgendaItem.meeting_id == made["meeting"]).order_by(orm.AgendaItem.position))
+        minute = cases.write_minute(s, talk, "Moeder vertelde over de scheiding",
+                                    s.get(orm.Professional, build.pro("alice"))).id
+
+    # an item with a minute cannot go; the refusal names its (decrypted) title
+    with pytest.raises(Invalid) as refused, app.transaction() as s:
+        cases.update_meeting(s, made["meeting"], 1, agenda=["Opening"])
+    assert refused.value.code == "has_minute"
+    assert f"'{AGENDA[1]}' heeft een verslag" in refused.value.message
+
+    with app.transaction() as s:  # the titles are compared decrypted, not as ciphertext
+        cases.update_meeting(s, made["meeting"], 1, agenda=[AGENDA[1], "Rondvraag over oma"])
+    with app.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, position, title, title_enc FROM agenda_item "
+                                 "WHERE meeting_id = :m ORDER BY position"),
+                            {"m": made["meeting"]}).all()
+    assert [(r.id == talk, r.position, r.title) for r in rows] == [(True, 1, ""), (False, 2, "")]
+    assert opening not in {r.id for r in rows}  # no minute: it went
+    assert all(r.title_enc is not None for r in rows)
+    assert _raw(app, "meeting", "agenda, version", made["meeting"]) == ("", 2)
+    assert b"over oma" not in _stored_bytes(app)
+    with app.transaction() as s:
+        meeting = s.get(orm.Meeting, made["meeting"])
+        assert cases.meeting_agenda(s, meeting) == [AGENDA[1], "Rondvraag over oma"]
+        assert [i["title"] for i in manage.meeting_view(s, meeting)["agenda"]] == [
+            AGENDA[1], "Rondvraag over oma"]
+        kept = s.get(orm.Minute, minute)
+        assert kept.agenda_item_id == talk
+        assert cases.minute_text(s, kept) == "Moeder vertelde over de scheiding"
 
 
 def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build):
@@ -232,7 +313,7 @@ def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build
                                          "exception_record", "workflow_step")} == {
         "casus": 1, "meeting": 1, "agenda_item": 2, "action": 1, "exception_record": 1,
         "workflow_step": 1}
-    assert b"opname" in _stored_bytes(app)  # the dry run changed nothing
+    assert b"de opname" in _stored_bytes(app)  # the dry run changed nothing
 
     with app.transaction() as s:
         done = retention.run(s, app, TODAY, dry_run=False)
@@ -242,8 +323,44 @@ def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build
     assert _raw(app, "action", "description, description_enc", made["action"]) == ("", None)
     assert _raw(app, "exception_record", "answers_enc", made["weighing"]) == (None,)
     blob = _stored_bytes(app)
-    for word in (b"opname", b"schulden", b"Gesprek met moeder"):
-        assert word not in blob
+    for phrase in (b"de opname", b"bij schulden", b"Gesprek met moeder"):
+        assert phrase not in blob
     with app.transaction() as s:
         step = s.scalars(select(orm.WorkflowStep)).one()
         assert (step.details, step.note_enc) == ({}, None)
+
+
+def _reads(app, youth: int) -> list[dict]:
+    with app.transaction() as s:
+        return [json.loads(e.body) for e in audit.entries_for_youth(s, app.keys, youth)
+                if json.loads(e.body)["actie"] == "read"]
+
+
+def test_reading_a_case_about_a_youth_is_logged_and_an_anonymous_one_is_not(app, build):
+    youth = build.youth()
+    named = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))["case"]
+    anonymous = build.case("oza", participants=("leerplicht", "swv"), title="Groep 7")
+    assert _reads(app, youth) == []
+
+    with app.transaction() as s:
+        shown = manage.read_case(s, named, s.get(orm.Professional, build.pro("alice")))
+        assert manage.read_case(s, anonymous)["title"] == "Groep 7"
+    assert shown["title"] == TITLE
+    assert shown["meetings"][0]["agenda"] == list(AGENDA)
+    assert shown["meetings"][0]["actions"][0]["description"] == ACTION
+    [read] = _reads(app, youth)
+    assert (read["handelingNaam"], read["verwerkingId"]) == ("Inzien casus",
+                                                            f"deelwijs:casus:{named}")
+    assert read["verwerkingsactiviteitId"].endswith("/oza")
+
+    with app.transaction() as s:
+        listed = manage.list_cases(s, s.get(orm.Region, build.w.region_id))
+    assert {c["id"]: c["title"] for c in listed} == {named: TITLE, anonymous: "Groep 7"}
+    assert [r["handelingNaam"] for r in _reads(app, youth)] == [
+        "Inzien casus", "Raadplegen lijst casussen"]
+
+    with app.transaction() as s:  # a shredded youth's case holds nothing to read: not logged
+        rights.shred_youth(s, s.get(orm.Youth, youth), "Vernietigen op verzoek")
+    with app.transaction() as s:
+        assert manage.read_case(s, named)["title"] == SHREDDED
+    assert len(_reads(app, youth)) == 2

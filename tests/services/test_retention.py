@@ -88,7 +88,10 @@ def _state(app) -> tuple:
         data = [tuple(conn.execute(select(*t.c).order_by(*t.primary_key.columns)))
                 for t in (orm.Youth.__table__, orm.Guardian.__table__,
                           orm.DisclosureItem.__table__, orm.Minute.__table__,
-                          orm.YouthCorrection.__table__, orm.ConsentRecord.__table__)]
+                          orm.YouthCorrection.__table__, orm.ConsentRecord.__table__,
+                          orm.Case.__table__, orm.Meeting.__table__, orm.AgendaItem.__table__,
+                          orm.Action.__table__, orm.ExceptionRecord.__table__,
+                          orm.WorkflowStep.__table__)]
     return row_counts(app.engine), _log(app), data
 
 
@@ -276,7 +279,17 @@ def test_a_youth_past_the_term_is_shredded_and_every_encrypted_field_is_unreadab
     assert (body["regel"], body["bewaren_tot"]) == ("retention.casusoverleg_verslag",
                                                      "2025-01-10")
     assert body["handelingNaam"] == retention.SHRED_REASON
-    assert body["gewist"]["minute"] == 1
+    assert body["gewist"] == result["wiped"]
+    assert {k: body["gewist"][k] for k in ("minute", "casus", "meeting", "agenda_item",
+                                           "action", "exception_record")} == {
+        "minute": 1, "casus": 1, "meeting": 1, "agenda_item": 2, "action": 1,
+        "exception_record": 1}
+    # the youth's name was in the action: it is nowhere in the case's tables any more
+    with app.engine.connect() as conn:
+        for table in ("casus", "meeting", "agenda_item", "action", "exception_record",
+                      "minute"):
+            rows = conn.execute(select(orm.Base.metadata.tables[table])).all()
+            assert not any("Sem de Vries" in str(v) for r in rows for v in r), table
     after = row_counts(app.engine)
     assert after["log_entry"] == counts["log_entry"] + 1  # one erase entry, nothing deleted
     assert {k: v for k, v in after.items() if k != "log_entry"} == {
@@ -319,6 +332,34 @@ def test_a_youth_erased_on_request_gets_its_ciphertext_wiped_by_the_next_run(app
                        for e in audit.entries_for_youth(s, app.keys, youth)]
     assert handelingen.count(retention.WIPE_REASON) == 1
     assert _run(app)["cleaned"] == 0
+
+
+def test_the_run_after_an_erasure_on_request_empties_the_cases_free_text(app, build):
+    data = _full_youth(app, build)
+    _close(app, data["case"], CLOSED_LONG_AGO)
+    with app.transaction() as s:  # the key goes; the emptied columns wait for the run
+        rights.erase(s, app, data["youth"], requester="parent", guardian_id=data["mother"],
+                     today=TODAY)
+    with app.transaction() as s:
+        assert s.get(orm.Case, data["case"]).title_enc is not None
+    assert _plan(app)[data["youth"]]["action"] == "wipe"
+
+    result = _run(app)
+
+    assert (result["shredded"], result["cleaned"]) == (0, 1)
+    assert {k: result["wiped"][k] for k in ("casus", "meeting", "agenda_item", "action",
+                                            "exception_record", "workflow_step")} == {
+        "casus": 1, "meeting": 1, "agenda_item": 2, "action": 1, "exception_record": 1,
+        "workflow_step": 0}
+    with app.transaction() as s:
+        case = s.get(orm.Case, data["case"])
+        meeting = s.get(orm.Meeting, data["meeting"])
+        assert (case.title, case.title_enc, meeting.agenda, meeting.agenda_enc) == (
+            "", None, "", None)
+        [entry] = [json.loads(e.body) for e in audit.entries_for_youth(s, app.keys,
+                                                                        data["youth"])
+                   if json.loads(e.body)["handelingNaam"] == retention.WIPE_REASON]
+    assert entry["gewist"]["casus"] == 1
 
 
 def test_log_bodies_past_the_logs_term_are_pruned_and_the_log_still_verifies(

@@ -216,6 +216,10 @@ def test_inzage_shows_the_person_the_case_its_minutes_purposes_and_retention(app
     assert "1 jaar" in oza["bewaartermijn"]
     assert {p["code"] for p in out["doelen"]} >= {"oza", "registratie", "rechten"}
     assert "De casus loopt nog" in out["bewaartermijnen"][0]["uitleg"]
+    assert out["bewaartermijnen"][0]["wat"] == "verslag van de casus 'Zorgen om Zoë'"
+    with app.transaction() as s:  # stored only encrypted with the youth's key
+        case_row = s.get(orm.Case, shared["case"])
+        assert (case_row.title, case_row.title_enc is not None) == ("", True)
     assert [r["recht"] for r in out["uw_rechten"]][:4] == [
         "Verbeteren (rectificatie)", "Wissen (vergetelheid)", "Beperken", "Bezwaar"]
     json.dumps(out)  # plain JSON, ready for the CLI and the API
@@ -309,7 +313,7 @@ def test_the_inzage_pdf_is_a_pdf_a_parent_can_read(app, shared):
                      "Uw rechten", "Autoriteit Persoonsgegevens", "Verbeteren (rectificatie)",
                      "Wissen", "Beperken", "Bezwaar", "Onrustig in de klas",
                      "Fatima de Vries (moeder): heeft gezag", "gesprek met ouders gepland",
-                     "ingetrokken"):
+                     "ingetrokken", "Zorgen om Zoë", "Opening, Bespreking"):
         assert expected in flat, expected
     # the date of the request, in words
     assert "2 maart 2026" in flat
@@ -397,6 +401,7 @@ def test_erasure_is_refused_within_the_retention_term_of_the_minutes(app, build,
     assert "bewaard blijven tot 1 juni 2026" in err.message
     assert "1 jaar na afsluiting op 1 juni 2025" in err.message
     assert "art. 9 convenant" in err.message
+    assert f"het verslag van de casus 'Zorgen om Zoë' (nummer {shared['case']})" in err.message
     assert "Vanaf 1 juni 2026 kunt u opnieuw vragen" in err.message
     assert err.blockers[0]["until"] == "2026-06-01"
     # the refusal is a decision that is kept: one request, one log entry, nothing else
@@ -429,6 +434,8 @@ def test_erasure_is_refused_while_a_case_or_workflow_is_open(app, build, shared)
         _call(app, rights.erase, shared["youth"], requester="parent",
               guardian_id=shared["mother"], today=TODAY)
     assert [b["kind"] for b in exc.value.blockers] == ["open_case"]
+    assert f"de casus 'Zorgen om Zoë' (nummer {shared['case']}) loopt nog" in (
+        exc.value.message)
     youth = build.youth(name="Noor Jansen")
     with app.transaction() as s:
         cases.open_workflow(s, s.get(orm.Region, build.w.region_id),

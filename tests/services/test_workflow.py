@@ -81,6 +81,7 @@ def test_every_step_is_recorded_with_its_date_and_who_took_it(app, build, flow):
         ("coordinator", "2024-03-26", build.pro("dave"))]
     assert final["steps"][2]["details"] == {"scope": ["jeugd", "onderwijs"],
                                             "with_resident": True}
+    assert final["steps"][3]["details"] == {"note": "aanpak met wijkteam"}  # decrypted
     assert final["steps"][5]["details"]["coordinator"] == "Bob Jansen"
     assert (final["state"], final["coordination"], final["next"], final["version"]) == (
         "coordinator", "licht", [], 7)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from deelwijs.domain import exceptions as exc_domain
 from deelwijs.rules import loader
-from deelwijs.services import cases, registry, youths
+from deelwijs.services import audit, cases, registry, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.youth_text import Texts
@@ -185,6 +185,63 @@ def case_view(session: Session, case: orm.Case) -> dict:
             "created_by": case.created_by_id, "version": case.version,
             "participants": [{"id": o.id, "party": o.party, "name": o.name}
                              for o in cases.participants(session, case)]}
+
+
+def read_case(session: Session, case_id: int, by: orm.Professional | None = None) -> dict:
+    """One case with its participants, meetings (agenda, actions) and disclosures, its free
+    text decrypted, for someone to read: about an identifiable youth the read is logged."""
+    from deelwijs.services import disclosures
+
+    case = cases.get_case(session, case_id)
+    texts = Texts.for_case(session, case)
+    meetings = session.scalars(select(orm.Meeting).where(orm.Meeting.case_id == case.id)
+                               .order_by(orm.Meeting.held_on, orm.Meeting.id)).all()
+    out = {"id": case.id, "title": cases.case_title(session, case, texts),
+           "purpose": case.purpose, "overleg": case.overleg, "anonymous": case.anonymous,
+           "youth_id": case.youth_id, "opened_on": case.opened_on, "version": case.version,
+           "participants": [{"id": o.id, "party": o.party, "name": o.name}
+                            for o in cases.participants(session, case)],
+           "meetings": [{"id": m.id, "held_on": m.held_on, "version": m.version,
+                         "agenda": cases.meeting_agenda(session, m, texts),
+                         "actions": [{"description": cases.action_description(texts, a),
+                                      "owner": a.owner_id, "due_on": a.due_on,
+                                      "evaluate_on": a.evaluate_on}
+                                     for a in session.scalars(select(orm.Action).where(
+                                         orm.Action.meeting_id == m.id)
+                                         .order_by(orm.Action.id))]}
+                        for m in meetings],
+           "disclosures": [disclosures.view(session, d) for d in session.scalars(
+               select(orm.Disclosure).where(orm.Disclosure.case_id == case.id)
+               .order_by(orm.Disclosure.id))]}
+    _log_case_read(session, case, texts, by, "Inzien casus")
+    return out
+
+
+def list_cases(session: Session, region: orm.Region, limit: int = 50,
+               by: orm.Professional | None = None) -> list[dict]:
+    """A page of the region's cases with their titles decrypted: one read logged per case
+    about an identifiable youth shown."""
+    rows = session.scalars(select(orm.Case).where(orm.Case.region_id == region.id)
+                           .order_by(orm.Case.id).limit(limit)).all()
+    out = []
+    for case in rows:
+        texts = Texts.for_case(session, case)
+        out.append({"id": case.id, "purpose": case.purpose, "overleg": case.overleg,
+                    "anonymous": case.anonymous, "youth_id": case.youth_id,
+                    "title": cases.case_title(session, case, texts)})
+        _log_case_read(session, case, texts, by, "Raadplegen lijst casussen")
+    return out
+
+
+def _log_case_read(session: Session, case: orm.Case, texts: Texts,
+                   by: orm.Professional | None, handeling: str) -> None:
+    if not texts.identifiable or texts.shredded:  # nothing about a person to read
+        return
+    audit.log_system(session, region_id=case.region_id, name=case.purpose, actie="read",
+                     youth_id=case.youth_id, categories=[], professional=by,
+                     uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+                     handeling=handeling, verwerking=f"Casusoverleg {case.purpose}",
+                     verwerking_id=f"deelwijs:casus:{case.id}")
 
 
 def meeting_view(session: Session, meeting: orm.Meeting) -> dict:
