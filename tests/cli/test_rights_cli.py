@@ -141,6 +141,12 @@ def test_erasure_is_refused_while_the_case_runs_and_shreds_once_it_may(run, tmp_
     assert "loopt nog" in refused.stderr and "vastgelegd als verzoek" in refused.stderr
     assert [(r["kind"], r["status"]) for r in _ok(run("rights", "list", YOUTH))["requests"]] \
         == [("wissing", "afgewezen")]
+    # the refusal names the case by its title, which is stored only encrypted
+    titles = [c["titel"] for c in _ok(run("rights", "inzage", YOUTH, *asker))["casussen"]]
+    assert titles and all(f"de casus '{t}'" in refused.stderr for t in titles)
+    with _db(tmp_path) as conn:
+        assert {(title, enc is not None) for title, enc in conn.execute(
+            "SELECT title, title_enc FROM casus WHERE youth_id = ?", (YOUTH,))} == {("", True)}
 
     with _db(tmp_path) as conn:  # the case closed long ago, the workflow ended
         conn.execute("UPDATE casus SET closed_on = '2000-01-03' WHERE youth_id = ?", (YOUTH,))

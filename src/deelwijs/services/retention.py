@@ -19,7 +19,8 @@ the region has no ruleset in force to ask.
 
 Destruction is crypto-shredding (rights.shred_youth: the wrapped data key, the BSN hash and
 the encrypted BSN are destroyed, and logged), after which the run also empties the youth's
-ciphertext columns and the plaintext twins of minutes and disclosure contents. Consent
+ciphertext columns and their plaintext twins (`wipe`): minutes and disclosure contents, case
+titles, agendas and agenda items, actions, weighing answers and workflow notes. Consent
 records are append-only and hold no direct identifiers: they stay. Log entries are never
 deleted: past the log's own term (audit.LOG_RETENTION) their body is removed and the leaf
 hash stays, so the Merkle tree still verifies.
