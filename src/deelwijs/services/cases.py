@@ -104,8 +104,7 @@ def case_title(session: Session, case: orm.Case, texts: Texts | None = None) -> 
 def meeting_agenda(session: Session, meeting: orm.Meeting, texts: Texts | None = None
                    ) -> list[str]:
     """The meeting's agenda as its item titles (in the order of the agenda)."""
-    if texts is None:
-        texts = Texts.for_case(session, session.get(orm.Case, meeting.case_id))
+    texts = texts or texts_of_meeting(session, meeting)
     return texts.open(meeting.agenda, meeting.agenda_enc).splitlines()
 
 
@@ -328,13 +327,8 @@ def _set_minute_text(session: Session, minute: orm.Minute, case: orm.Case, text:
     """About an identifiable youth the text is encrypted with the youth's key; in an anonymous
     case it is kept as is. Returns the youth (the caller logs the writing once it is saved)."""
     youth = session.get(orm.Youth, case.youth_id) if case.youth_id is not None else None
-    if youth is None:
-        minute.text, minute.text_enc = text, None
-        return None
-    if youth.key_wrapped is None:
-        raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "text")
-    keys = audit.keys_of(session)
-    minute.text, minute.text_enc = "", keys.encrypt(keys.unwrap(youth.key_wrapped), text)
+    # (read before the minute changes: a query after it would flush the change early)
+    minute.text, minute.text_enc = Texts.for_case(session, case).seal(text, "text")
     return youth
 
 
@@ -353,12 +347,8 @@ def minute_text(session: Session, minute: orm.Minute) -> str:
     """The text of a minute ('[vernietigd]' once the youth's key was destroyed)."""
     if minute.text_enc is None:
         return minute.text
-    case = _minute_case(session, minute.agenda_item_id)
-    youth = session.get(orm.Youth, case.youth_id)
-    if youth is None or youth.key_wrapped is None:
-        return "[vernietigd]"
-    keys = audit.keys_of(session)
-    return keys.decrypt(keys.unwrap(youth.key_wrapped), minute.text_enc)
+    return Texts.for_case(session, _minute_case(session, minute.agenda_item_id)).open(
+        "", minute.text_enc)
 
 
 def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Professional,
@@ -550,6 +540,10 @@ def take_step(session: Session, workflow_id: int, expected_version: int, step: s
         state, checked = wf.advance(flow.state, step, details)
     except wf.WorkflowError as e:
         raise Refused(e.code, str(e), "step") from None
+    note_enc = None  # (sealed before the workflow changes: reading the key after would flush)
+    if "note" in checked:  # free text about the resident: encrypted with the youth's key
+        _, note_enc = Texts.for_youth(session, flow.youth_id).seal(str(checked.pop("note")),
+                                                                   "details.note")
     if step == "coordinator":
         coordinator = _get(session, orm.Professional, checked["coordinator_id"], "professional",
                            "details.coordinator_id")
@@ -560,10 +554,6 @@ def take_step(session: Session, workflow_id: int, expected_version: int, step: s
         flow.coordination = checked["coordination"]
     if step == "investigation":
         flow.scope = checked["scope"]
-    note_enc = None
-    if "note" in checked:  # free text about the resident: encrypted with the youth's key
-        _, note_enc = Texts.for_youth(session, flow.youth_id).seal(str(checked.pop("note")),
-                                                                   "details.note")
     flow.state = state
     session.add(orm.WorkflowStep(workflow_id=flow.id, step=step, details=checked,
                                  note_enc=note_enc, taken_on=on, professional_id=by.id))

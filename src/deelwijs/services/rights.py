@@ -769,13 +769,13 @@ class _Inzage:
             })
         return out
 
-    def minute_text(self, row) -> str:
-        # as cases.minute_text: the minute is of a case of this (live) youth
-        return row.text if row.text_enc is None else self.decrypt(row.text_enc)
-
     def text(self, plain: str, enc: bytes | None) -> str:
         # as youth_text.Texts.open, for this (live) youth's free text
         return plain if enc is None else self.decrypt(enc)
+
+    def minute_text(self, row) -> str:
+        # as cases.minute_text: the minute is of a case of this (live) youth
+        return self.text(row.text, row.text_enc)
 
     def cases(self, purposes: list[str]) -> list[dict]:
         out = []
