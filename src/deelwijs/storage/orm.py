@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -156,6 +157,13 @@ class Youth(Base):
     birth_enc: Mapped[bytes] = mapped_column(LargeBinary)
     bsn_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     bsn_hash: Mapped[str | None] = mapped_column(String(64))
+    # holds a startkwalificatie (havo, vwo or mbo-2 diploma): ends kwalificatieplicht and the
+    # RMC task. Not encrypted, unlike the name and the birth date: a yes/no identifies no one
+    # (the row is a pseudonym without the youth's key), is not a special category, and every
+    # recorded disclosure reads it in its one fact query, as `school_id` and a guardian's
+    # `has_gezag` are kept. Shredding resets it (services.rights.shred_youth).
+    startkwalificatie: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     shredded_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     guardians: Mapped[list[Guardian]] = relationship(back_populates="youth",
@@ -281,14 +289,17 @@ class Action(Base):
 
 class ExceptionRecord(Base):
     """A documented weighing: conflict of duties, vital interest, compatible purpose or a legal
-    duty. Only a complete record (every question answered) makes the engine's fact true, and
-    only for what was weighed: the recipients and categories named (empty: every participant
-    or category, allowed only for compatible purpose and legal duty), from the day it was
-    recorded until `valid_until` (if set)."""
+    duty in a case; the use of a statutory power (e.g. art. 1:240 BW towards the Raad) about a
+    youth, outside any case. Only a complete record (every question answered) makes the
+    engine's fact true, and only for what was weighed: the recipients and categories named
+    (empty: every participant or category, allowed only for compatible purpose and legal
+    duty), from the day it was recorded until `valid_until` (if set)."""
 
     __tablename__ = "exception_record"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("casus.id"), index=True)
+    # a weighing in a case, or (kind statutory_power: a legal route has no case) about a youth
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("casus.id"), index=True)
+    youth_id: Mapped[int | None] = mapped_column(ForeignKey("youth.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     # [{question, answer, by, at}]; [] when encrypted (answers_enc: that list as JSON)
     answers: Mapped[list] = mapped_column(JSON)
