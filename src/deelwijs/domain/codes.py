@@ -9,6 +9,9 @@ PARTIES = (
     "veilig_thuis", "gi", "raad", "kinderopvang", "derde",
 )
 HATS = ("toeleiding", "hulpverlening", "coordinatie")
+# Who may wear a hat (pettenvraagstuk): wijkteam professionals, employed by a provider or by
+# the municipality. On any other discloser a hat is bad input (contract 1.1, rule 4).
+HAT_WEARERS = ("jeugdhulp", "gemeente")
 PURPOSES = (
     "signalering", "thuiszitters", "een_plan", "oza",
     "verzuimmelding", "overdracht", "eigen_taak", "toeleiding", "gecoordineerde_aanpak",
@@ -30,7 +33,7 @@ REASONS = (
     "PROFESSIONAL_SECRECY", "SITUATION_C", "OUT_OF_SCOPE", "SPECIAL_CATEGORY", "BULK_REQUEST",
 )
 GROUNDS = (
-    "PUBLIC_TASK", "LEGAL_OBLIGATION", "CONSENT", "VITAL_INTEREST", "CONFLICT_OF_DUTIES",
+    "PUBLIC_TASK", "LEGAL_OBLIGATION", "LEGAL_POWER", "CONSENT", "VITAL_INTEREST", "CONFLICT_OF_DUTIES",
     "MELDRECHT", "COMPATIBLE_PURPOSE", "ANONYMOUS",
 )
 OBLIGATIONS = ("LOG_PROCESSING", "DOCUMENT_WEIGHING", "INFORM_DATA_SUBJECT", "RECORD_CONSENT")
@@ -42,6 +45,12 @@ RECORDS = (
 PARTY_KINDS = ("public_body", "secrecy", "private")
 COVENANT_MEMBERSHIP = ("always", "mandate", "acceded", "never")
 ROUTES = ("covenant", "municipal", "own_task", "legal")
+# A youth's status under the Leerplichtwet 1969 and the RMC task (WEB art. 8.3.2), by age and
+# startkwalificatie: what a verzuimmelding and an absence report depend on.
+EDUCATION_STATUSES = ("leerplicht", "kwalificatieplicht", "rmc", "none")
+# What a legal route's grant may need, and the other grounds that may carry its items.
+ROUTE_NEEDS = ("weighing_documented",)
+ROUTE_ALTERNATIVES = ("consent", "vital_interest")
 
 # Dutch words for the codes, for explanations.
 REASON_NL = {
@@ -57,7 +66,9 @@ REASON_NL = {
 }
 GROUND_NL = {
     "PUBLIC_TASK": "de publieke taak (art. 6 lid 1 sub e AVG)",
-    "LEGAL_OBLIGATION": "een wettelijke plicht of bevoegdheid (art. 6 lid 1 sub c AVG)",
+    "LEGAL_OBLIGATION": "een wettelijke plicht (art. 6 lid 1 sub c AVG)",
+    "LEGAL_POWER": "een wettelijke bevoegdheid, gebruikt na een vastgelegde afweging "
+                   "(art. 6 lid 1 sub e AVG)",
     "CONSENT": "toestemming (art. 6 lid 1 sub a AVG)",
     "VITAL_INTEREST": "een vitaal belang (art. 6 lid 1 sub d AVG)",
     "CONFLICT_OF_DUTIES": "een conflict van plichten",

@@ -28,7 +28,8 @@ from deelwijs.domain.ruleset import Ruleset
 
 _MEMO_LIMIT = 200_000
 _VITAL_CATEGORIES = frozenset({"veiligheid", "gezondheid"})
-_WEIGHING_GROUNDS = frozenset({"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE"})
+_WEIGHING_GROUNDS = frozenset({"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE",
+                               "LEGAL_POWER"})
 _NARROWABLE_GROUNDS = frozenset({"PUBLIC_TASK", "COMPATIBLE_PURPOSE"})
 
 
@@ -150,6 +151,30 @@ def consent_is_valid(req: Disclosure, ruleset: Ruleset) -> bool:
     return req.parents == "given"
 
 
+# --- education status ----------------------------------------------------------------------
+
+
+def education_status(age: int, startkwalificatie: bool, ruleset: Ruleset) -> str:
+    """The youth's status under the Leerplichtwet 1969 and the RMC task, by age.
+
+    Under leerplicht below 16 (from 5); under kwalificatieplicht at 16 and 17 without a
+    startkwalificatie; the RMC task (WEB art. 8.3.2) from 18 up to 23 without one; else none.
+    A startkwalificatie counts from the age of kwalificatieplicht (leerplicht itself does not
+    end with a diploma)."""
+    a = ruleset.absence
+    if age < a.leerplicht_from:
+        return "none"
+    if age < a.leerplicht_until:
+        return "leerplicht"
+    if startkwalificatie:
+        return "none"
+    if age < a.kwalificatieplicht_until:
+        return "kwalificatieplicht"
+    if age < a.rmc_until:
+        return "rmc"
+    return "none"
+
+
 # --- disclosure ----------------------------------------------------------------------------
 
 
@@ -198,32 +223,47 @@ def situation_key(req: Disclosure, rs: Ruleset, valid: bool, crule: str) -> tupl
     purpose = rs.purposes[req.purpose]
     route = purpose.route
     if route == "legal":
-        return ("legal", req.purpose, req.discloser, req.recipient, valid, crule)
+        return ("legal", req.purpose, req.discloser, req.recipient, valid, crule,
+                education_status(req.age, req.startkwalificatie, rs),
+                req.weighing_documented, req.vital_interest)
     eff = rs.hats[req.hat] if req.hat else req.discloser
     parties = rs.parties
-    if route == "covenant":
-        d, r = parties[eff].covenant, parties[req.recipient].covenant
-        if (d == "never" or r == "never" or (r == "acceded" and not req.acceded)
-                or (r == "mandate" and not req.mandate)):
-            return ("not_a_party", req.purpose)
+    if route == "covenant" and not _both_parties(req, rs, eff):
+        return ("not_a_party", req.purpose)
+    private_recipient = parties[req.recipient].kind == "private"
+    if private_recipient and not valid and not req.vital_interest:
+        return ("private_recipient", req.purpose, crule)
     task = None
     if req.task == "recipient":
         task = ("COMPATIBLE_PURPOSE" if req.compatible_purpose else
                 "LEGAL_OBLIGATION" if req.legal_duty else
                 "VITAL_INTEREST" if req.vital_interest else "C")
-        if task == "C":
-            return ("situation_c", req.purpose)
     municipal = route == "municipal"
     if municipal:
         domain, domains = _scope(req, rs)
         if domain is None or domain not in domains:
-            return ("out_of_scope", req.purpose, domain is None)
+            return ("out_of_scope", req.purpose, domain is None, task, req.vital_interest,
+                    private_recipient, valid, crule)
+    elif task == "C":
+        return ("situation_c", req.purpose, req.vital_interest, private_recipient, valid,
+                crule)
     wams = (req.wams_in_force and req.purpose == "gecoordineerde_aanpak"
             and req.recipient == "gemeente")
-    private_recipient = route == "own_task" and parties[req.recipient].kind == "private"
     return ("decide", req.purpose, parties[eff].kind, municipal and req.recipient == "gemeente",
             private_recipient, task, req.legal_duty, wams, valid, crule,
             req.conflict_documented, req.vital_interest)
+
+
+def _both_parties(req: Disclosure, rs: Ruleset, eff: str) -> bool:
+    """Rule 5: both sides are covenant parties, each judged on the party it acts for (a
+    discloser with the hat `toeleiding` or `coordinatie` acts for the college), with its own
+    accession form or mandate where its party needs one."""
+    d, r = rs.parties[eff].covenant, rs.parties[req.recipient].covenant
+    return not (d == "never" or r == "never"
+                or (d == "acceded" and not req.discloser_acceded)
+                or (d == "mandate" and not req.discloser_mandate)
+                or (r == "acceded" and not req.acceded)
+                or (r == "mandate" and not req.mandate))
 
 
 class _Trace:
@@ -253,6 +293,7 @@ def _obligations(grounds: tuple[str, ...], extra: tuple[str, ...] = ()) -> tuple
 def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str,
                  steps: list | None) -> Item:
     step = _Trace(steps)
+    vital = req.vital_interest and cat in _VITAL_CATEGORIES
 
     def allow(grounds, rules, extra=()) -> Item:
         grounds = tuple(grounds)
@@ -263,13 +304,15 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
 
     def deny(reason, rules) -> Item:
         step(rules[0], "deny", reason)
-        return Item(cat, "deny", (), (reason,), tuple(rules), (),
+        return Item(cat, "deny", (), (reason,), tuple(dict.fromkeys(rules)), (),
                     tuple(steps) if steps is not None else None)
 
-    def by_consent(rule) -> Item:
-        if valid:
-            return allow(("CONSENT",), (rule, crule))
-        return deny("CONSENT_MISSING", (rule, crule))
+    def direct_route(reason, rules) -> Item:
+        """A refusal that a vital interest cannot lift: say that acute danger goes by the
+        direct route."""
+        if req.vital_interest:
+            rules = (*rules, "exception.vital_interest_direct_route")
+        return deny(reason, rules)
 
     # 1. Bulk.
     if req.bulk:
@@ -284,45 +327,29 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
     route = purpose.route
     # 3. Legal routes.
     if route == "legal":
-        for r in rs.routes[req.purpose]:
-            if (r.from_ is not None and req.discloser not in r.from_) or (
-                r.to is not None and req.recipient not in r.to
-            ):
-                step(r.rule, "not_applicable")
-                continue
-            if r.deny:
-                return deny(r.deny, (r.rule,))
-            if r.categories is None or cat in r.categories:
-                if r.grant == "consent":
-                    return by_consent(r.rule)
-                return allow((r.grant,), (r.rule,), r.obligations)
-            rule = r.otherwise_rule or r.rule
-            if r.otherwise == "consent":
-                return by_consent(rule)
-            return deny(r.otherwise, (rule, r.rule))
-        return deny("NOT_A_PARTY", (f"route.{req.purpose}",))  # unreachable: loader checks
+        return _legal_route(req, rs, cat, valid, crule, vital, step, allow, deny)
 
     # 4. Effective discloser (pettenvraagstuk).
     eff = rs.hats[req.hat] if req.hat else req.discloser
     step("hat.effective_discloser", "pass", eff if req.hat else "")
     parties = rs.parties
 
-    # 5. Parties (covenant purposes only).
+    # 5. Parties: both covenant parties in a covenant purpose; a private recipient only with
+    # valid consent or a vital interest, on every purpose outside the legal routes.
     if route == "covenant":
-        d = parties[eff]
-        r = parties[req.recipient]
-        if (
-            d.covenant == "never"
-            or r.covenant == "never"
-            or (r.covenant == "acceded" and not req.acceded)
-            or (r.covenant == "mandate" and not req.mandate)
-        ):
+        if not _both_parties(req, rs, eff):
             return deny("NOT_A_PARTY", ("party.covenant_parties",))
         step("party.covenant_parties", "pass")
+    private_recipient = parties[req.recipient].kind == "private"
+    if private_recipient:
+        if not valid and not vital:
+            return deny("NOT_A_PARTY", ("party.private_recipient", crule))
+        step("party.private_recipient", "pass",
+             "geldige toestemming" if valid else "vitaal belang")
 
     # 6. Purpose binding and minimisation.
     if cat not in purpose.categories:
-        return deny("PURPOSE_MISMATCH", ("purpose.matrix",))
+        return direct_route("PURPOSE_MISMATCH", ("purpose.matrix",))
     step("purpose.matrix", "pass")
 
     # 7. Whose task (ABC).
@@ -345,21 +372,11 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
     if municipal:
         domain, domains = _scope(req, rs)
         if domain is None:
-            return deny("OUT_OF_SCOPE", ("scope.domain_unknown",))
+            return direct_route("OUT_OF_SCOPE", ("scope.domain_unknown",))
         if domain not in domains:
-            return deny("OUT_OF_SCOPE", ("scope.help_request",))
+            return direct_route("OUT_OF_SCOPE", ("scope.help_request",))
         step("scope.help_request", "pass", domain)
     gemeente_task = municipal and req.recipient == "gemeente"
-
-    # Own task towards a private recipient (a sports club, childcare): FG judgement.
-    if route == "own_task" and parties[req.recipient].kind == "private":
-        if valid:
-            return allow(("CONSENT",), ("own_task.private_recipient", crule))
-        if req.vital_interest and cat in _VITAL_CATEGORIES:
-            return allow(("VITAL_INTEREST",), ("own_task.private_recipient",
-                                               "exception.vital_interest"))
-        return deny("CONSENT_MISSING", ("own_task.private_recipient", crule))
-    step("own_task.private_recipient", "not_applicable")
 
     kind = parties[eff].kind
     missing = "SPECIAL_CATEGORY" if rs.categories[cat].special else "CONSENT_MISSING"
@@ -372,12 +389,19 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
             rules.append(rule)
 
     def settle(lead: str, reason: str) -> Item:
-        """No ground: deny with `reason`. Only consent, for a college task: consent is no
-        ground there. Else allow on every ground found."""
+        """No ground: deny with `reason`. A private recipient receives only on consent or a
+        vital interest, never on a public task. Consent alone is no ground for a public body
+        to serve the college's task (rule 8); where consent lifts a secrecy or is a private
+        discloser's own ground, the college receives on its public task."""
+        if private_recipient and "PUBLIC_TASK" in grounds:
+            i = grounds.index("PUBLIC_TASK")
+            del grounds[i], rules[i]
         if not grounds:
             return deny(reason, (lead, crule))
         if grounds == ["CONSENT"] and gemeente_task:
-            return deny("CONSENT_NOT_A_GROUND", ("scope.consent_not_a_ground", lead))
+            if kind == "public_body":
+                return deny("CONSENT_NOT_A_GROUND", ("scope.consent_not_a_ground", lead))
+            add("PUBLIC_TASK", "scope.college_public_task")
         return allow(grounds, (lead, *rules))
 
     # 9. Professional secrecy.
@@ -391,7 +415,7 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
             add("CONSENT", crule)
         if req.conflict_documented:
             add("CONFLICT_OF_DUTIES", "exception.conflict_of_duties")
-        if req.vital_interest and cat in _VITAL_CATEGORIES:
+        if vital:
             add("VITAL_INTEREST", "exception.vital_interest")
         return settle("secrecy.professional", "PROFESSIONAL_SECRECY")
 
@@ -399,35 +423,89 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
     if kind == "public_body":
         if rs.categories[cat].outside:
             if c_ground:
-                return allow((c_ground,), ("public.outside_information", c_rule))
-            return allow(("PUBLIC_TASK",), ("public.outside_information",))
+                add(c_ground, c_rule)
+            else:
+                add("PUBLIC_TASK", "public.outside_information")
+            if private_recipient:  # never on a public task: on consent or a vital interest
+                if valid:
+                    add("CONSENT", crule)
+                if vital:
+                    add("VITAL_INTEREST", "exception.vital_interest")
+            return settle("public.outside_information", "CONSENT_MISSING")
+        if req.legal_duty:
+            add("LEGAL_OBLIGATION", "exception.legal_duty")
         if municipal:
             add("PUBLIC_TASK", "public.inside_information")
-        elif valid:
+        if valid and (not municipal or private_recipient):
             add("CONSENT", crule)
-        if req.vital_interest and cat in _VITAL_CATEGORIES:
+        if vital:
             add("VITAL_INTEREST", "exception.vital_interest")
         return settle("public.inside_information", missing)
 
-    # Private disclosers (kinderopvang, derde) outside the legal routes: FG judgement.
+    # 11. Private disclosers (kinderopvang, derde): no public task and no secrecy.
     if req.legal_duty:
         add("LEGAL_OBLIGATION", "exception.legal_duty")
     if valid:
         add("CONSENT", crule)
-    if req.conflict_documented:
-        add("CONFLICT_OF_DUTIES", "exception.conflict_of_duties")
-    if req.vital_interest and cat in _VITAL_CATEGORIES:
+    if vital:
         add("VITAL_INTEREST", "exception.vital_interest")
     return settle("private.other_disclosers", missing)
 
 
+def _legal_route(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str,
+                 vital: bool, step: _Trace, allow, deny) -> Item:
+    """Rule 3: the first entry of the purpose's route that matches decides."""
+    status = None
+    kind = rs.parties[req.discloser].kind
+    for r in rs.routes[req.purpose]:
+        if r.status is not None and status is None:
+            status = education_status(req.age, req.startkwalificatie, rs)
+        if ((r.from_ is not None and req.discloser not in r.from_)
+                or (r.to is not None and req.recipient not in r.to)
+                or (r.from_kind is not None and kind not in r.from_kind)
+                or (r.status is not None and status not in r.status)):
+            step(r.rule, "not_applicable")
+            continue
+        if r.deny:
+            return deny(r.deny, (r.rule,))
+        if r.categories is not None and cat not in r.categories:
+            rule = r.otherwise_rule or r.rule
+            if r.otherwise == "consent":
+                if valid:
+                    return allow(("CONSENT",), (rule, crule))
+                return deny("CONSENT_MISSING", (rule, crule))
+            return deny(r.otherwise, (rule, r.rule))
+        grounds: list[str] = []
+        rules: list[str] = [r.rule]
+        own = r.grant != "consent" and (r.needs is None or getattr(req, r.needs))
+        if own:
+            grounds.append(r.grant)
+        if valid and (r.grant == "consent" or "consent" in r.alternatives):
+            grounds.append("CONSENT")
+            rules.append(crule)
+        if vital and "vital_interest" in r.alternatives:
+            grounds.append("VITAL_INTEREST")
+            rules.append("exception.vital_interest")
+        if not grounds:
+            return deny(r.lacking or "CONSENT_MISSING",
+                        (r.rule, crule) if r.grant == "consent" or "consent" in r.alternatives
+                        else (r.rule,))
+        return allow(grounds, rules, r.obligations if own else ())
+    return deny("NOT_A_PARTY", (f"route.{req.purpose}",))  # unreachable: loader checks
+
+
 def _scope(req: Disclosure, rs: Ruleset) -> tuple[str | None, tuple[str, ...]]:
-    """The recipient's domain (given, else its party's) and the domains of the request for
-    help (given, else the purpose's default): check 8 compares the two."""
+    """The recipient's domain (given, else its party's; a `gemeente` recipient without one
+    acts in the purpose's college domain) and the domains of the request for help (given,
+    else the purpose's default): check 8 compares the two."""
+    purpose = rs.purposes[req.purpose]
     domains = req.help_request_domains
     if domains is None:
-        domains = rs.purposes[req.purpose].default_help_request_domains
-    return req.recipient_domain or rs.parties[req.recipient].default_domain, domains
+        domains = purpose.default_help_request_domains
+    domain = req.recipient_domain or rs.parties[req.recipient].default_domain
+    if domain is None and req.recipient == "gemeente":
+        domain = purpose.college_domain
+    return domain, domains
 
 
 def _conditions(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str,
@@ -469,13 +547,17 @@ def decide_absence(req: AbsenceReport, rs: Ruleset) -> AbsenceDecision:
             grounds.get(duty, ()), rule, status, rs,
         )
 
-    if req.startkwalificatie or req.age < a.leerplicht_from:
+    status = education_status(req.age, req.startkwalificatie, rs)
+    if status == "none":
+        if req.age >= a.rmc_until:
+            return result("none", "absence.from_rmc_age", "none")
         return result("none", "absence.no_duty", "none")
-    if req.age >= a.kwalificatieplicht_until:
+    if status == "rmc":
         if req.type == "ziekte":
             return result("none", "absence.illness", "rmc")
+        if req.type == "langdurig_relatief":
+            return result("mandatory", "absence.rmc_prolonged", "rmc")
         return result("optional", "absence.adult_rmc", "rmc")
-    status = "leerplicht" if req.age < a.leerplicht_until else "kwalificatieplicht"
     if req.type == "ziekte":
         return result("none", "absence.illness", status)
     if req.type == "luxe":

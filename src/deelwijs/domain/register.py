@@ -29,7 +29,8 @@ _VNG_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://deelwijs.nl/verwerkings
 
 _GROUND_NAME = {
     "PUBLIC_TASK": "publieke taak",
-    "LEGAL_OBLIGATION": "wettelijke plicht of bevoegdheid",
+    "LEGAL_OBLIGATION": "wettelijke plicht",
+    "LEGAL_POWER": "wettelijke bevoegdheid (vastgelegde afweging)",
     "CONSENT": "toestemming",
     "VITAL_INTEREST": "vitaal belang",
     "CONFLICT_OF_DUTIES": "conflict van plichten (vastgelegde afweging)",
@@ -41,6 +42,7 @@ _GROUND_NAME = {
 _GROUND_AVG = {
     "PUBLIC_TASK": "art. 6 lid 1 sub e AVG",
     "LEGAL_OBLIGATION": "art. 6 lid 1 sub c AVG",
+    "LEGAL_POWER": "art. 6 lid 1 sub e AVG",
     "CONSENT": "art. 6 lid 1 sub a AVG",
     "VITAL_INTEREST": "art. 6 lid 1 sub d AVG",
     "COMPATIBLE_PURPOSE": "art. 6 lid 4 AVG",

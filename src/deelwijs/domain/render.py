@@ -25,6 +25,11 @@ OBLIGATION_NL = {
     "INFORM_DATA_SUBJECT": "informeer de ouders en/of de jongere over deze verstrekking",
     "RECORD_CONSENT": "bewaar de toestemming (wie, wanneer, waarvoor) bij het dossier",
 }
+INFORM_MELDCODE_NL = (
+    "bespreek de melding vooraf met de ouders en/of de jongere en informeer hen erover, "
+    "behalve als dat de veiligheid van het kind, van uzelf of van een ander in gevaar brengt, "
+    "of als u dan ernstig vreest dat zij het contact met u verbreken (stap 4 en 5 van de "
+    "meldcode; art. 5.2.6 Wmo 2015); leg vast waarom u hen niet informeerde")
 DUTY_NL = {
     "mandatory": "De school moet dit verzuim melden",
     "optional": "De school mag dit verzuim melden, maar hoeft het niet",
@@ -128,9 +133,17 @@ def disclosure_summary(d: DisclosureDecision) -> str:
                 explained.append(text)
     parts.extend(explained)
     if d.obligations:
-        todo = "; ".join(OBLIGATION_NL[o] for o in d.obligations)
+        todo = "; ".join(obligation_text(d, o) for o in d.obligations)
         parts.append(f"Wat u nu moet doen: {todo}.")
     return " ".join(parts)
+
+
+def obligation_text(d: DisclosureDecision, code: str) -> str:
+    """What an obligation asks of the professional. Under the meldcode, informing the parents
+    or the youth is not done where it would endanger the child or another person."""
+    if code == "INFORM_DATA_SUBJECT" and any("MELDRECHT" in i.grounds for i in d.items):
+        return INFORM_MELDCODE_NL
+    return OBLIGATION_NL[code]
 
 
 def _rules_block(rs: Ruleset, ids) -> dict:

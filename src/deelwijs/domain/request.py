@@ -46,6 +46,10 @@ class Disclosure:
     bulk: bool
     wams_in_force: bool
     overleg: str | None = None  # the regional overleg name, when one was given
+    discloser_acceded: bool = True
+    discloser_mandate: bool = True
+    startkwalificatie: bool = False
+    weighing_documented: bool = False
     kind: str = "disclosure"
 
 
@@ -82,15 +86,16 @@ _FIELDS = {
     "retention": {"kind", "record", "ended_on"},
 }
 _SUB = {
-    "discloser": {"party", "hat"},
+    "discloser": {"party", "hat", "acceded", "mandate"},
     "recipient": {"party", "acceded", "mandate", "domain"},
     "consent": {"parents", "youth", "written", "prior", "withdrawn"},
-    "exceptions": {"vital_interest", "conflict_of_duties", "legal_duty", "compatible_purpose"},
+    "exceptions": {"vital_interest", "conflict_of_duties", "legal_duty", "compatible_purpose",
+                   "weighing_documented"},
     "context": {"help_request_domains", "bulk", "wams_in_force"},
     "absence": {"unauthorised_hours", "school_weeks", "type"},
 }
 _SUBJECT = {
-    "disclosure": {"age", "anonymous"},
+    "disclosure": {"age", "anonymous", "startkwalificatie"},
     "absence_report": {"age", "startkwalificatie"},
     "consent_required": {"age"},
 }
@@ -249,6 +254,7 @@ _CONSENT = frozenset(_SUB["consent"])
 _EXCEPTIONS = frozenset(_SUB["exceptions"])
 _CONTEXT = frozenset(_SUB["context"])
 _HATS = frozenset(codes.HATS)
+_HAT_WEARERS = frozenset(codes.HAT_WEARERS)
 _TASKS = frozenset(codes.TASKS)
 _ANSWERS = frozenset(codes.CONSENT_ANSWERS)
 _DOMAINS = frozenset(codes.DOMAINS)
@@ -277,7 +283,8 @@ def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
     parents, youth = c.get("parents", "none"), c.get("youth", "none")
     if (type(d_party) is not str or d_party not in parties
             or type(r_party) is not str or r_party not in parties
-            or (hat is not _MISSING and (type(hat) is not str or hat not in _HATS))
+            or (hat is not _MISSING and (type(hat) is not str or hat not in _HATS
+                                         or d_party not in _HAT_WEARERS))
             or type(purpose) is not str or type(task) is not str or task not in _TASKS
             or (r_domain is not _MISSING
                 and (type(r_domain) is not str or r_domain not in _DOMAINS))
@@ -314,7 +321,9 @@ def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
              c.get("written", True), c.get("prior", True), c.get("withdrawn", False),
              e.get("vital_interest", False), cod.get("documented", False),
              e.get("legal_duty", False), e.get("compatible_purpose", False),
-             x.get("bulk", False), x.get("wams_in_force", False))
+             x.get("bulk", False), x.get("wams_in_force", False),
+             d.get("acceded", True), d.get("mandate", True),
+             s.get("startkwalificatie", False), e.get("weighing_documented", False))
     for flag in flags:
         if flag is not True and flag is not False:
             return None
@@ -322,7 +331,8 @@ def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
                       None if r_domain is _MISSING else r_domain, age, flags[2],
                       model_purpose, task, tuple(data), parents, youth, flags[3], flags[4],
                       flags[5], flags[6], flags[7], flags[8], flags[9], domains, flags[10],
-                      flags[11], purpose if model_purpose != purpose else None)
+                      flags[11], purpose if model_purpose != purpose else None,
+                      flags[12], flags[13], flags[14], flags[15])
 
 
 def parse_request(obj, ruleset: Ruleset, path: str = "request") -> Request:
@@ -368,6 +378,11 @@ def _disclosure(obj: dict, ruleset: Ruleset, path: str, c: _Checker) -> Disclosu
     parties = ruleset.parties
     d_party = c.code(discloser, "party", f"{path}.discloser", parties, "party")
     hat = c.code(discloser, "hat", f"{path}.discloser", codes.HATS, "hat", required=False)
+    if hat is not None and d_party is not None and d_party not in codes.HAT_WEARERS:
+        c.add(f"{path}.discloser.hat", "hat_not_allowed",
+              f"een pet ('{hat}') draagt alleen een wijkteamprofessional (partij "
+              f"{' of '.join(codes.HAT_WEARERS)}), niet partij '{d_party}'")
+        hat = None
     r_party = c.code(recipient, "party", f"{path}.recipient", parties, "party")
     r_domain = c.code(recipient, "domain", f"{path}.recipient", codes.DOMAINS, "domain",
                       required=False)
@@ -420,6 +435,10 @@ def _disclosure(obj: dict, ruleset: Ruleset, path: str, c: _Checker) -> Disclosu
         bulk=c.boolean(context, "bulk", xp, False),
         wams_in_force=c.boolean(context, "wams_in_force", xp, False),
         overleg=given_purpose if given_purpose in ruleset.overleg_types else None,
+        discloser_acceded=c.boolean(discloser, "acceded", f"{path}.discloser", True),
+        discloser_mandate=c.boolean(discloser, "mandate", f"{path}.discloser", True),
+        startkwalificatie=c.boolean(subject, "startkwalificatie", f"{path}.subject", False),
+        weighing_documented=c.boolean(exceptions, "weighing_documented", ep, False),
     )
     return request
 

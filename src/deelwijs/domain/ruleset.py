@@ -60,6 +60,7 @@ class Purpose:
     categories: frozenset[str]
     default_help_request_domains: tuple[str, ...] = ()
     article: str = "het"
+    college_domain: str | None = None  # the domain a `gemeente` recipient without one acts in
 
     @property
     def named(self) -> str:
@@ -79,6 +80,11 @@ class Route:
     otherwise_rule: str | None
     deny: str | None  # a reason code: the route refuses outright
     obligations: tuple[str, ...] = ()
+    from_kind: frozenset[str] | None = None  # the discloser's party kind (None = any)
+    status: frozenset[str] | None = None  # the youth's education status (None = any)
+    needs: str | None = None  # a request fact the grant needs: "weighing_documented"
+    alternatives: tuple[str, ...] = ()  # other grounds that carry an item: consent, vital_interest
+    lacking: str | None = None  # the reason when no ground holds (default CONSENT_MISSING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +103,7 @@ class AbsenceRule:
     threshold_hours: float
     threshold_weeks: int
     deadline_working_days: int
+    rmc_until: int = 23  # the RMC task (WEB art. 8.3.2) ends at this age
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,16 +42,16 @@ DATA = resources.files("deelwijs.rules") / "data"
 PROCEDURE_RULES = (
     "bulk.no_bulk", "anonymous.no_personal_data", "hat.effective_discloser",
     "party.covenant_parties", "purpose.matrix", "task.situation_c", "scope.help_request",
-    "scope.domain_unknown", "scope.consent_not_a_ground", "secrecy.professional",
-    "private.other_disclosers",
+    "scope.domain_unknown", "scope.consent_not_a_ground", "scope.college_public_task",
+    "secrecy.professional", "private.other_disclosers",
     "public.outside_information", "public.inside_information",
-    "own_task.private_recipient",
+    "party.private_recipient", "exception.vital_interest_direct_route",
     "consent.under_12", "consent.age_12_15", "consent.from_16",
     "exception.vital_interest", "exception.conflict_of_duties", "exception.legal_duty",
     "exception.wams_request", "exception.compatible_purpose",
     "absence.threshold", "absence.luxe", "absence.langdurig_relatief",
     "absence.below_threshold", "absence.suspected", "absence.illness", "absence.adult_rmc",
-    "absence.no_duty", "consent_required.who",
+    "absence.rmc_prolonged", "absence.no_duty", "absence.from_rmc_age", "consent_required.who",
 )
 # Parts of the model that are legal limits: a region may repeat them, never change them.
 LEGAL_SECTIONS = ("consent", "absence", "legal_routes", "hats", "categories", "domains")
@@ -316,7 +316,8 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
     for code_, body in pudoc.items():
         p = ("purposes", code_)
         b = ck.mapping(body, p, required=("label", "route"),
-                       optional=("categories", "default_help_request_domains", "article"))
+                       optional=("categories", "default_help_request_domains", "article",
+                                 "college_domain"))
         route = ck.code(b.get("route"), (*p, "route"), codes.ROUTES, "route")
         expected = ("covenant" if code_ in codes.COVENANT_PURPOSES else
                     "municipal" if code_ in codes.MUNICIPAL_PURPOSES else
@@ -330,8 +331,11 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
                              "gegevenscategorie")
         doms = ck.codes_list(b.get("default_help_request_domains", []),
                              (*p, "default_help_request_domains"), codes.DOMAINS, "domein")
+        college = ck.code(b.get("college_domain"), (*p, "college_domain"), codes.DOMAINS,
+                          "domein", nullable=True)
         purposes[code_] = Purpose(code_, ck.text(b.get("label"), (*p, "label")), route or "",
-                                  frozenset(cats), tuple(doms), str(b.get("article", "het")))
+                                  frozenset(cats), tuple(doms), str(b.get("article", "het")),
+                                  college)
     routes = {}
     rdoc = ck.mapping(top.get("legal_routes", {}), ("legal_routes",),
                       required=[c for c, pu in purposes.items() if pu.route == "legal"])
@@ -345,7 +349,8 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
             q = (*p, i)
             b = ck.mapping(e, q, required=("rule",),
                            optional=("from", "to", "categories", "grant", "otherwise",
-                                     "otherwise_rule", "deny", "obligations"))
+                                     "otherwise_rule", "deny", "obligations", "from_kind",
+                                     "status", "needs", "alternatives", "lacking"))
             known_rule(b.get("rule"), (*q, "rule"))
             if ("grant" in b) == ("deny" in b):
                 ck.fail("route_shape", q, "een route heeft precies één van 'grant' en 'deny'",
@@ -370,6 +375,19 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
                 if "deny" in b else None,
                 obligations=tuple(ck.codes_list(b.get("obligations", []), (*q, "obligations"),
                                                 codes.OBLIGATIONS, "verplichting")),
+                from_kind=frozenset(ck.codes_list(b["from_kind"], (*q, "from_kind"),
+                                                  codes.PARTY_KINDS, "soort partij"))
+                if "from_kind" in b else None,
+                status=frozenset(ck.codes_list(b["status"], (*q, "status"),
+                                               codes.EDUCATION_STATUSES, "onderwijsstatus"))
+                if "status" in b else None,
+                needs=ck.code(b["needs"], (*q, "needs"), codes.ROUTE_NEEDS, "voorwaarde")
+                if "needs" in b else None,
+                alternatives=tuple(ck.codes_list(b.get("alternatives", []),
+                                                 (*q, "alternatives"), codes.ROUTE_ALTERNATIVES,
+                                                 "alternatieve grond")),
+                lacking=ck.code(b["lacking"], (*q, "lacking"), codes.REASONS, "reden")
+                if "lacking" in b else None,
             ))
         last = out[-1]
         if last.from_ is not None or last.to is not None or not last.deny:
@@ -389,8 +407,11 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
     adoc = ck.mapping(top.get("absence", {}), ("absence",),
                       required=("leerplicht_from", "leerplicht_until",
                                 "kwalificatieplicht_until", "threshold_hours",
-                                "threshold_weeks", "deadline_working_days"))
-    absence = AbsenceRule(**{k: ck.integer(adoc.get(k), ("absence", k), 0, 100)
+                                "threshold_weeks", "deadline_working_days"),
+                      optional=("rmc_until",))
+    # rmc_until came with contract 1.1: a document stored before it has the then-fixed 23.
+    absence = AbsenceRule(**{k: ck.integer(adoc.get(k, 23 if k == "rmc_until" else None),
+                                           ("absence", k), 0, 100)
                              for k in AbsenceRule.__slots__})
     retention = {}
     tdoc = ck.mapping(top.get("retention", {}), ("retention",), required=codes.RECORDS)
