@@ -32,9 +32,12 @@ def _weigh(app, build, case: int, answers: dict, kind: str = "conflict_of_duties
 
 @pytest.fixture
 def jgz_case(build) -> int:
-    """A case in which the JGZ nurse (erin) has a safety signal and no consent."""
-    return build.case("oza", participants=("jgz", "leerplicht"), creator="erin",
+    """A case in which the JGZ nurse (erin) has a safety signal and no consent. The JGZ has
+    acceded to its casusoverleg (a discloser must be a party too: contract 1.1, change 1)."""
+    case = build.case("oza", participants=("jgz", "leerplicht"), creator="erin",
                       youth_id=build.youth())
+    build.accede("jgz", case)
+    return case
 
 
 def test_without_a_weighing_the_jgz_keeps_its_professional_secrecy(build, jgz_case):
@@ -91,6 +94,7 @@ def test_a_weighing_counts_only_in_its_own_case(app, build, jgz_case):
         youth_id = cases.get_case(s, jgz_case).youth_id
     other = build.case("oza", participants=("jgz", "leerplicht"), creator="erin",
                        youth_id=youth_id, title="Andere casus")
+    build.accede("jgz", other)
     assert outcomes(build.decide("erin", "leerplicht", ["veiligheid"], DAY,
                                  case_id=other)) == {
         "veiligheid": ("deny", ["PROFESSIONAL_SECRECY"])}
@@ -110,8 +114,10 @@ def test_a_weighing_of_an_unknown_kind_or_with_an_unknown_question_is_refused(
 
 @pytest.fixture
 def wide_jgz_case(build) -> int:
-    return build.case("oza", participants=("jgz", "leerplicht", "gemeente"), creator="erin",
+    case = build.case("oza", participants=("jgz", "leerplicht", "gemeente"), creator="erin",
                       youth_id=build.youth())
+    build.accede("jgz", case)
+    return case
 
 
 def test_a_weighing_counts_only_for_the_recipient_and_the_data_it_weighed(

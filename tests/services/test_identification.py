@@ -42,6 +42,7 @@ def test_a_youth_care_worker_cannot_name_an_anonymous_case_without_the_parents_c
 def test_with_written_prior_consent_the_youth_care_worker_puts_the_case_on_the_youths_name(
         app, build):
     case = build.case("oza", participants=("leerplicht", "swv"), creator="bob")
+    build.accede("jeugdhulp", case)  # a discloser brings data in only once acceded (1.1)
     youth = build.youth()
     build.parents_consent(youth, purposes=("oza",), categories=("identificatie",),
                           given_on=TODAY - dt.timedelta(days=3))

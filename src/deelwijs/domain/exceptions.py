@@ -1,4 +1,5 @@
-"""Documented exceptions: the written weighing behind a breach of secrecy or purpose.
+"""Documented exceptions: the written weighing behind a breach of secrecy or purpose, or
+behind the use of a statutory power to provide (kind `statutory_power`).
 
 Only a complete record makes the engine's fact true. The conflict-of-duties step plan
 follows the commonly used KNMG-style questions (domain brief §1.8, marked UNCERTAIN there: the
@@ -7,7 +8,20 @@ questions are data here so a region can replace them).
 
 from __future__ import annotations
 
-KINDS = ("conflict_of_duties", "vital_interest", "compatible_purpose", "legal_duty")
+KINDS = ("conflict_of_duties", "vital_interest", "compatible_purpose", "legal_duty",
+         "statutory_power")
+# weighed in a case (the casusoverleg's exceptions); the use of a statutory power is weighed
+# about a youth, outside any case: the legal route it opens (raadsonderzoek) has no case
+CASE_KINDS = KINDS[:4]
+YOUTH_KINDS = ("statutory_power",)
+
+LABEL_NL = {
+    "conflict_of_duties": "afweging conflict van plichten",
+    "vital_interest": "afweging vitaal belang",
+    "compatible_purpose": "afweging verenigbaar doel",
+    "legal_duty": "afweging wettelijke plicht",
+    "statutory_power": "afweging gebruik wettelijke bevoegdheid",
+}
 
 QUESTIONS = {
     "conflict_of_duties": (
@@ -34,6 +48,21 @@ QUESTIONS = {
     "legal_duty": (
         ("article", "Welk wetsartikel verplicht tot verstrekken?", "text"),
         ("request", "Wat vraagt de ontvanger precies, en waarom?", "text"),
+    ),
+    # a power, not a duty (e.g. art. 1:240 BW: the Raad voor de Kinderbescherming may be given
+    # what is necessary for its task): used only after weighing necessity, proportionality and
+    # subsidiarity, and sharing no more than that task needs (contract 1.1, change 6)
+    "statutory_power": (
+        ("article", "Welke wettelijke bevoegdheid gebruikt u (bijvoorbeeld art. 1:240 BW)?",
+         "text"),
+        ("request", "Wat vraagt de ontvanger precies, en voor welke wettelijke taak?", "text"),
+        ("consent", "Is toestemming gevraagd? Zo nee: waarom niet?", "text"),
+        ("necessary", "Zijn deze gegevens noodzakelijk voor die taak van de ontvanger?", "yes"),
+        ("proportional", "Staat het verstrekken in verhouding tot dat doel, gelet op de "
+         "belangen van de jongere en de ouders (proportionaliteit)?", "yes"),
+        ("no_lighter_way", "Is er geen minder ingrijpende manier om dat doel te bereiken "
+         "(subsidiariteit)?", "yes"),
+        ("minimum", "Deelt u alleen wat de ontvanger voor die taak nodig heeft?", "yes"),
     ),
 }
 

@@ -405,21 +405,14 @@ def add_action(session: Session, meeting: orm.Meeting, owner: orm.Professional,
     return action
 
 
-SCOPED_KINDS = ("conflict_of_duties", "vital_interest")
+SCOPED_KINDS = ("conflict_of_duties", "vital_interest", "statutory_power")
 
 
-def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[str, str],
-                     by: orm.Professional, at: dt.datetime, *,
-                     to_org_ids: list[int] | None = None, categories: list[str] | None = None,
-                     valid_until: dt.date | None = None) -> orm.ExceptionRecord:
-    """The written weighing (each question answered, by whom, when) and what it is about: the
-    recipients and categories weighed, and until when it holds. A breach of secrecy (conflict
-    of duties) or an emergency (vital interest) is weighed for a particular disclosure, so those
-    must name both; for a compatible purpose or a legal duty empty means the whole case."""
-    if kind not in exc_domain.KINDS:
-        raise Invalid("unknown_code", f"onbekende uitzondering '{kind}' (kies uit "
-                      f"{', '.join(exc_domain.KINDS)})", "kind")
-    _in_case(session, case.id, by, "by")
+def _checked_weighing(kind: str, answers: dict[str, str], to_org_ids: list[int] | None,
+                      categories: list[str] | None, valid_until: dt.date | None,
+                      at: dt.datetime) -> tuple[bool, dict[str, str], list[int], list[str]]:
+    """What every weighing checks: known questions, the scope a scoped kind must name, known
+    categories, a sensible end. Returns (complete, {key: question}, recipients, categories)."""
     complete, _problems = exc_domain.check_answers(kind, answers)
     questions = {k: q for k, q, _ in exc_domain.QUESTIONS[kind]}
     unknown = [k for k in answers if k not in questions]
@@ -432,24 +425,93 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     if kind in SCOPED_KINDS and not categories:
         raise Invalid("missing_field", "een afweging bij deze uitzondering noemt welke "
                       "gegevens u verstrekt", "categories")
-    taking_part = {o.id for o in participants(session, case)}
-    for org_id in to_org_ids:
-        if org_id not in taking_part:
-            raise Invalid("not_a_participant", f"organisatie {org_id} neemt geen deel aan "
-                          "deze casus", "to_org_ids")
     for c in categories:
         if c not in codes.CATEGORIES:
             raise Invalid("unknown_code", f"onbekende gegevenscategorie '{c}'", "categories")
     if valid_until is not None and valid_until < at.date():
         raise Invalid("invalid_date", "een afweging kan niet aflopen vóór ze is gemaakt",
                       "valid_until")
-    plain, enc = Texts.for_case(session, case).seal_json(
+    return complete, questions, to_org_ids, categories
+
+
+def _sealed_answers(texts: Texts, questions: dict[str, str], answers: dict[str, str],
+                    by: orm.Professional, at: dt.datetime) -> tuple[object, bytes | None]:
+    return texts.seal_json(
         [{"question": questions[k], "key": k, "answer": v, "by": by.id, "at": at.isoformat()}
          for k, v in answers.items()], [], "answers")
+
+
+def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[str, str],
+                     by: orm.Professional, at: dt.datetime, *,
+                     to_org_ids: list[int] | None = None, categories: list[str] | None = None,
+                     valid_until: dt.date | None = None) -> orm.ExceptionRecord:
+    """The written weighing (each question answered, by whom, when) and what it is about: the
+    recipients and categories weighed, and until when it holds. A breach of secrecy (conflict
+    of duties) or an emergency (vital interest) is weighed for a particular disclosure, so those
+    must name both; for a compatible purpose or a legal duty empty means the whole case. The
+    use of a statutory power is weighed about the youth, not in a case (record_youth_weighing):
+    the legal route it opens is outside the casusoverleg."""
+    if kind in exc_domain.YOUTH_KINDS:
+        raise Invalid("not_in_case", f"een {exc_domain.LABEL_NL[kind]} hoort bij de jongere, "
+                      "niet bij een casus: die verstrekking (zoals aan de Raad voor de "
+                      "Kinderbescherming) valt buiten het casusoverleg. Gebruik: deelwijs "
+                      "youth weighing record", "kind")
+    if kind not in exc_domain.CASE_KINDS:
+        raise Invalid("unknown_code", f"onbekende uitzondering '{kind}' (kies uit "
+                      f"{', '.join(exc_domain.CASE_KINDS)})", "kind")
+    _in_case(session, case.id, by, "by")
+    complete, questions, to_org_ids, categories = _checked_weighing(
+        kind, answers, to_org_ids, categories, valid_until, at)
+    taking_part = {o.id for o in participants(session, case)}
+    for org_id in to_org_ids:
+        if org_id not in taking_part:
+            raise Invalid("not_a_participant", f"organisatie {org_id} neemt geen deel aan "
+                          "deze casus", "to_org_ids")
+    plain, enc = _sealed_answers(Texts.for_case(session, case), questions, answers, by, at)
     row = orm.ExceptionRecord(
         case_id=case.id, kind=kind, complete=complete, recorded_by_id=by.id, recorded_at=at,
         answers=plain, answers_enc=enc, to_org_ids=to_org_ids, categories=categories,
         valid_until=valid_until)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_youth_weighing(session: Session, youth: orm.Youth, kind: str,
+                          answers: dict[str, str], by: orm.Professional, at: dt.datetime, *,
+                          to_org_ids: list[int], categories: list[str],
+                          valid_until: dt.date | None = None) -> orm.ExceptionRecord:
+    """The written weighing for using a statutory power to provide data about a youth (e.g.
+    art. 1:240 BW towards the Raad voor de Kinderbescherming): outside any case, because the
+    legal route is outside the casusoverleg. It names the recipients and categories weighed
+    (a power is used for a particular provision) and counts only for disclosures by the
+    organisation of the professional who weighed (whose power it is), to those recipients,
+    of those categories, from the day it was recorded until `valid_until` (if set). The
+    answers are encrypted with the youth's key."""
+    if kind in exc_domain.CASE_KINDS:
+        raise Invalid("in_case_only", f"een {exc_domain.LABEL_NL[kind]} hoort bij een casus "
+                      "(deelwijs case weighing record)", "kind")
+    if kind not in exc_domain.YOUTH_KINDS:
+        raise Invalid("unknown_code", f"onbekende afweging '{kind}' (kies uit "
+                      f"{', '.join(exc_domain.YOUTH_KINDS)})", "kind")
+    if youth.key_wrapped is None:
+        raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
+    if region_of(session, by) != youth.region_id:
+        raise Invalid("other_region", f"{by.name} werkt niet in de regio van deze jongere",
+                      "by")
+    complete, questions, to_org_ids, categories = _checked_weighing(
+        kind, answers, to_org_ids, categories, valid_until, at)
+    for org_id in to_org_ids:
+        org = session.get(orm.Organisation, org_id)
+        if org is None or org.region_id != youth.region_id:
+            raise NotFound("not_found", f"onbekende organisatie in deze regio ({org_id})",
+                           "to_org_ids")
+    plain, enc = _sealed_answers(Texts.for_youth(session, youth.id), questions, answers, by,
+                                 at)
+    row = orm.ExceptionRecord(
+        youth_id=youth.id, kind=kind, complete=complete, recorded_by_id=by.id,
+        recorded_at=at, answers=plain, answers_enc=enc, to_org_ids=to_org_ids,
+        categories=categories, valid_until=valid_until)
     session.add(row)
     session.flush()
     return row
@@ -477,6 +539,39 @@ def documented_for(session: Session, case_id: int, to_org_id: int, categories: l
     """The kinds of exception a complete weighing in this case documents for this disclosure."""
     return {r.kind for r in session.execute(_WEIGHINGS, {"case_id": case_id})
             if weighing_covers(r, to_org_id, categories, day)}
+
+
+_YOUTH_WEIGHINGS = (
+    select(orm.ExceptionRecord.kind, orm.ExceptionRecord.complete,
+           orm.ExceptionRecord.to_org_ids, orm.ExceptionRecord.categories,
+           orm.ExceptionRecord.recorded_at, orm.ExceptionRecord.valid_until)
+    .join(orm.Professional, orm.Professional.id == orm.ExceptionRecord.recorded_by_id)
+    .where(orm.ExceptionRecord.youth_id == bindparam("youth_id"),
+           orm.ExceptionRecord.case_id.is_(None),
+           orm.Professional.organisation_id == bindparam("from_org_id"),
+           orm.ExceptionRecord.complete.is_(True)))
+
+
+def documented_for_youth(session: Session, youth_id: int, from_org_id: int, to_org_id: int,
+                         categories: list[str], day: dt.date) -> set[str]:
+    """The kinds a complete weighing about the youth (outside a case), made at the
+    discloser's organisation, documents for this disclosure."""
+    return {r.kind for r in session.execute(_YOUTH_WEIGHINGS, {"youth_id": youth_id,
+                                                              "from_org_id": from_org_id})
+            if weighing_covers(r, to_org_id, categories, day)}
+
+
+def youth_weighing_documented(youth_id, from_org_id, kind: str) -> ColumnElement[bool]:
+    """SQL: the youth has a complete weighing of this kind outside a case, made at the
+    discloser's organisation (the scope is then checked by documented_for_youth). An
+    expression, so that a disclosure can ask for all its facts in one query."""
+    weigher = orm.Professional.__table__.alias("weigher")  # never the enclosing query's
+    return exists().where(orm.ExceptionRecord.youth_id == youth_id,
+                          orm.ExceptionRecord.case_id.is_(None),
+                          orm.ExceptionRecord.kind == kind,
+                          orm.ExceptionRecord.complete.is_(True),
+                          weigher.c.id == orm.ExceptionRecord.recorded_by_id,
+                          weigher.c.organisation_id == from_org_id)
 
 
 def exception_documented(case_id: int, kind: str) -> ColumnElement[bool]:

@@ -1,9 +1,11 @@
 """Disclosures: every time data about a youth goes from one organisation to another, the
 engine decides from the stored facts, and the full decision is recorded.
 
-The facts never come from what a user types: `acceded` from accession forms, `mandate` from
-signatures and mandates, the age from the date of birth on the day, consent from the consent
-records, exceptions from complete written weighings, the scope from the municipal workflow.
+The facts never come from what a user types: `acceded` (of the recipient and of the
+discloser) from accession forms, `mandate` (of either side) from signatures and mandates, the
+age from the date of birth on the day, `startkwalificatie` from the youth's record, consent
+from the consent records, exceptions (`weighing_documented` among them) from complete written
+weighings, the scope from the municipal workflow.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ class _Youth(NamedTuple):
     id: int
     key_wrapped: bytes | None
     birth_enc: bytes
+    startkwalificatie: bool
 
 
 _PARTS = ((_PRO, _Professional), (_ORG, _Organisation), (_REGION, _Region),
@@ -126,22 +129,42 @@ _PARTS = ((_PRO, _Professional), (_ORG, _Organisation), (_REGION, _Region),
 _CASE_PARTS = ((_CASE, _Case), (_MEETING, _Meeting), (_YOUTH, _Youth))
 
 
-def _fact_columns(org, case, youth, day, acceded: bool, exceptions: bool, school: bool,
-                  about_youth: bool) -> list:
+class _Shape(NamedTuple):
+    """Which stored facts a disclosure needs (_shape)."""
+
+    acceded: bool  # the recipient's accession form (in a case, an accession party)
+    from_acceded: bool  # the discloser's accession form (in a case, an accession party)
+    exceptions: bool  # the case's written weighings (in a case)
+    school: bool  # the recipient school board's mandate
+    from_school: bool  # the discloser school board's mandate
+    about_youth: bool  # restrictions, objections, gezag, consent, the help request's scope
+    youth_weighing: bool  # weighings about the youth outside a case (no case, a youth)
+
+
+def _fact_columns(org, from_org, case, youth, day, shape: _Shape) -> list:
     """The stored facts as labelled SQL expressions, with the same conditions as
-    registry.has_acceded, registry.school_is_party, cases.documented_exceptions and
-    cases.help_request_domains; about a youth also whether the youth has honoured restrictions
-    or objections, and the ids of the guardians with gezag (as youths.gezag_ids, as one
-    string). `org`, `case`, `youth` and `day` are bound parameters or the columns of an
-    enclosing query."""
+    registry.has_acceded and registry.school_is_party (for the recipient `org` and for the
+    discloser `from_org` alike), cases.documented_exceptions, cases.youth_weighing_documented
+    and cases.help_request_domains; about a youth also whether the youth has honoured
+    restrictions or objections, and the ids of the guardians with gezag (as youths.gezag_ids,
+    as one string). `org`, `from_org`, `case`, `youth` and `day` are bound parameters or the
+    columns of an enclosing query."""
     facts = []
-    if acceded:
+    if shape.acceded:
         facts.append(registry.acceded_fact(org, case, day).label("acceded"))
-    if exceptions:
-        facts += [case_svc.exception_documented(case, k).label(k) for k in exc_domain.KINDS]
-    if school:
+    if shape.from_acceded:
+        facts.append(registry.acceded_fact(from_org, case, day).label("from_acceded"))
+    if shape.exceptions:
+        facts += [case_svc.exception_documented(case, k).label(k)
+                  for k in exc_domain.CASE_KINDS]
+    if shape.school:
         facts.append(registry.school_party_fact(org, day).label("mandate"))
-    if about_youth:
+    if shape.from_school:
+        facts.append(registry.school_party_fact(from_org, day).label("from_mandate"))
+    if shape.youth_weighing:
+        facts += [case_svc.youth_weighing_documented(youth, from_org, k).label(k)
+                  for k in exc_domain.YOUTH_KINDS]
+    if shape.about_youth:
         facts.append(case_svc.help_request_scope(youth).label("scope"))
         facts.append(exists().where(
             orm.RightsRequest.youth_id == youth,
@@ -153,21 +176,20 @@ def _fact_columns(org, case, youth, day, acceded: bool, exceptions: bool, school
     return facts
 
 
-def _stored(values: dict, rows, shape: tuple[bool, bool, bool, bool]) -> dict:
-    """The facts that apply (by shape: acceded, exceptions, school, about a youth) as
-    _facts takes them: {"acceded", "mandate", kind of exception: bool, "scope": list|None,
-    "rights": bool, "gezag": [ids, ascending], "consent": [consent versions]}; `rows` carry
-    the youth's consent versions (the columns of consent.versions_for; none: series NULL)."""
-    acceded, exceptions, school, about_youth = shape
+def _stored(values: dict, rows, shape: _Shape) -> dict:
+    """The facts that apply (by shape) as _facts takes them: {"acceded", "from_acceded",
+    "mandate", "from_mandate", kind of weighing: bool, "scope": list|None, "rights": bool,
+    "gezag": [ids, ascending], "consent": [consent versions]}; `rows` carry the youth's
+    consent versions (the columns of consent.versions_for; none: series NULL)."""
     out = {}
-    if acceded:
-        out["acceded"] = bool(values["acceded"])
-    if exceptions:
-        for k in exc_domain.KINDS:
-            out[k] = bool(values[k])
-    if school:
-        out["mandate"] = bool(values["mandate"])
-    if about_youth:
+    for fact, kinds in (("acceded", ("acceded",)), ("from_acceded", ("from_acceded",)),
+                        ("exceptions", exc_domain.CASE_KINDS), ("school", ("mandate",)),
+                        ("from_school", ("from_mandate",)),
+                        ("youth_weighing", exc_domain.YOUTH_KINDS)):
+        if getattr(shape, fact):
+            for k in kinds:
+                out[k] = bool(values[k])
+    if shape.about_youth:
         out["scope"] = values["scope"]
         out["rights"] = bool(values["rights"])
         gezag = values["gezag"]
@@ -176,7 +198,11 @@ def _stored(values: dict, rows, shape: tuple[bool, bool, bool, bool]) -> dict:
     return out
 
 
-_CASE_FACTS = ("acceded", *exc_domain.KINDS, "mandate", "scope", "rights", "gezag")
+# the facts _context_query reads for a case (every shape's but the weighings about a youth
+# outside a case), in the order of _fact_columns
+_CASE_SHAPE = _Shape(True, True, True, True, True, True, False)
+_CASE_FACTS = ("acceded", "from_acceded", *exc_domain.CASE_KINDS, "mandate", "from_mandate",
+               "scope", "rights", "gezag")
 
 
 # PostgreSQL: a record reserves its disclosure's id in its first query, so that the log entry
@@ -230,8 +256,8 @@ def _context_query(with_case: bool, reserve_id: bool = False):
                             _PARTICIPANT.c.organisation_id == _PRO.c.organisation_id),
              exists().where(_PARTICIPANT.c.case_id == case_id,
                             _PARTICIPANT.c.organisation_id == to_org_id)]
-    cols += _fact_columns(_TO_ORG.c.id, _CASE.c.id, _CASE.c.youth_id, day,
-                          True, True, True, True)
+    cols += _fact_columns(_TO_ORG.c.id, _ORG.c.id, _CASE.c.id, _CASE.c.youth_id, day,
+                          _CASE_SHAPE)
     if reserve_id:  # in the one-row subquery: evaluated once
         cols += [_NEXT_DISCLOSURE_ID, *_head_columns()]
     # one row, its subqueries evaluated once (OFFSET keeps the database from merging it into
@@ -267,13 +293,13 @@ def _split(row, with_case: bool) -> list:
 
 
 @functools.cache
-def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, about_youth: bool):
+def _stored_facts_query(shape: _Shape):
     """The stored facts (_fact_columns) without a case: one SELECT of subqueries (one round
     trip instead of one query per fact); about a youth also, one per row, the youth's consent
     versions."""
-    facts = _fact_columns(bindparam("org_id"), bindparam("case_id"), bindparam("youth_id"),
-                          bindparam("day"), acceded, exceptions, school, about_youth)
-    if not about_youth:
+    facts = _fact_columns(bindparam("org_id"), bindparam("from_org_id"), bindparam("case_id"),
+                          bindparam("youth_id"), bindparam("day"), shape)
+    if not shape.about_youth:
         return select(*facts)
     one = select(*facts).subquery("facts")
     return (select(one, *consent_svc.VERSION_COLUMNS)
@@ -281,21 +307,25 @@ def _stored_facts_query(acceded: bool, exceptions: bool, school: bool, about_you
                                        _CONSENT.c.youth_id == bindparam("youth_id"))))
 
 
-def _shape(to_org, case, youth) -> tuple[bool, bool, bool, bool]:
-    """Which stored facts apply: the accession (a case and an accession party as recipient),
-    the case's exceptions, the school's mandate, the youth's facts."""
-    return (case is not None and to_org.party in _ACCESSION_PARTIES, case is not None,
-            to_org.party == "school", youth is not None)
+def _shape(from_org, to_org, case, youth) -> _Shape:
+    """Which stored facts apply: the accession of each side (a case and an accession party),
+    the case's weighings, each side's school mandate, the youth's facts, and without a case
+    the weighings about the youth (a legal route, e.g. towards the Raad, has no case)."""
+    in_case = case is not None
+    return _Shape(in_case and to_org.party in _ACCESSION_PARTIES,
+                  in_case and from_org.party in _ACCESSION_PARTIES, in_case,
+                  to_org.party == "school", from_org.party == "school", youth is not None,
+                  not in_case and youth is not None)
 
 
-def _stored_facts(conn, to_org, case, youth, day: dt.date) -> dict:
+def _stored_facts(conn, from_org, to_org, case, youth, day: dt.date) -> dict:
     """The stored facts that apply (see _stored), read in one query: for a disclosure without
     a case (with a case, _context_query read them)."""
-    shape = _shape(to_org, case, youth)
+    shape = _shape(from_org, to_org, case, youth)
     if not any(shape):
         return {}
-    rows = fast.execute(conn, _stored_facts_query(*shape), {
-        "org_id": to_org.id, "case_id": case.id if case else None,
+    rows = fast.execute(conn, _stored_facts_query(shape), {
+        "org_id": to_org.id, "from_org_id": from_org.id, "case_id": case.id if case else None,
         "youth_id": youth.id if youth else None, "day": day})
     return _stored(rows[0]._asdict(), rows, shape)
 
@@ -334,25 +364,34 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
                       "anonieme casus", "youth")
     key = app.keys.unwrap(youth.key_wrapped) if youth is not None else None
     age = age_on(youths.birth_of(app.keys, youth, key), day) if youth is not None else 0
+    # each side's party status from its own papers (contract 1.1, change 1): accession form
+    # (never without a case) and school mandate; a discloser with a hat that acts for the
+    # college is judged by the engine as the college, whatever its organisation's papers say
     recipient = {"party": to_org.party}
-    if to_org.party in _ACCESSION_PARTIES:
-        recipient["acceded"] = stored.get("acceded", False)
-    if to_org.party == "school":
-        recipient["mandate"] = stored["mandate"]
+    discloser = {"party": from_org.party, **({"hat": hat} if hat else {})}
+    for side, org, prefix in ((recipient, to_org, ""), (discloser, from_org, "from_")):
+        if org.party in _ACCESSION_PARTIES:
+            side["acceded"] = stored.get(f"{prefix}acceded", False)
+        if org.party == "school":
+            side["mandate"] = stored[f"{prefix}mandate"]
     if to_org.domain:
         recipient["domain"] = to_org.domain
     documented = set()
-    if any(stored.get(k) for k in exc_domain.KINDS):  # weighed in this case: but for this?
+    if any(stored.get(k) for k in exc_domain.CASE_KINDS):  # weighed in this case: for this?
         documented = case_svc.documented_for(session, case.id, to_org.id, categories, day)
+    elif any(stored.get(k) for k in exc_domain.YOUTH_KINDS):  # weighed about the youth
+        documented = case_svc.documented_for_youth(session, youth.id, from_org.id, to_org.id,
+                                                   categories, day)
     context: dict = {"bulk": False, "wams_in_force": bool(region.wams_in_force)}
     scope = stored.get("scope")
     if scope is not None:
         context["help_request_domains"] = list(scope)
     base = {
         "kind": "disclosure",
-        "discloser": {"party": from_org.party, **({"hat": hat} if hat else {})},
+        "discloser": discloser,
         "recipient": recipient,
-        "subject": {"age": age, "anonymous": anonymous},
+        "subject": {"age": age, "anonymous": anonymous,
+                    "startkwalificatie": bool(youth is not None and youth.startkwalificatie)},
         "purpose": purpose,
         "task": task,
         "exceptions": {
@@ -360,6 +399,7 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
             "conflict_of_duties": {"documented": "conflict_of_duties" in documented},
             "legal_duty": "legal_duty" in documented,
             "compatible_purpose": "compatible_purpose" in documented,
+            "weighing_documented": "statutory_power" in documented,
         },
         "context": context,
     }
@@ -491,8 +531,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
     ruleset = app.ruleset_of(session, version.id, version.digest)
     if not categories:
         raise Invalid("missing_field", "kies ten minste één gegevenscategorie", "categories")
-    stored = (_stored(case_facts, rows, _shape(to_org, case, youth)) if case is not None
-              else _stored_facts(conn, to_org, case, youth, day))
+    stored = (_stored(case_facts, rows, _shape(from_org, to_org, case, youth))
+              if case is not None else _stored_facts(conn, from_org, to_org, case, youth, day))
     restricted: dict[str, dict] = {}
     if youth is not None and stored.get("rights"):  # none in force without an honoured one
         model_purpose = ruleset.overleg_types.get(purpose, purpose)

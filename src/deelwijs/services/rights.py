@@ -1168,6 +1168,7 @@ def shred_youth(session: Session, youth: orm.Youth, reason: str, *,
     youth.key_wrapped = None
     youth.bsn_hash = None
     youth.bsn_enc = None
+    youth.startkwalificatie = False  # (kept in the clear: nothing of the youth's is left)
     youth.shredded_at = audit.now()
     session.flush()
     audit.log_system(
