@@ -239,21 +239,21 @@ def rules_diff(
     b: Annotated[str, typer.Argument(help="De regionale ruleset (id of pad).")],
     as_json: Annotated[bool, typer.Option("--json", help="Als JSON.")] = False,
 ) -> None:
-    """Wat ruleset B verandert ten opzichte van A: voor de FG die de regionale versie tekent."""
+    """Wat ruleset B verandert ten opzichte van A: voor de FG die de regionale versie tekent.
+    Elk veld dat de engine leest; elke wijziging gemarkeerd als verruiming, beperking of
+    (andere) wijziging."""
     from deelwijs.rules import show
 
     ra, rb = _load_ruleset(a), _load_ruleset(b)
     changes = show.diff(ra, rb)
     if as_json:
-        print(json.dumps({"from": ra.ref(), "to": rb.ref(), "changes": changes},
+        about = {side: {"title": rs.title, "extends": rs.extends}
+                 for side, rs in (("from", ra), ("to", rb))}
+        print(json.dumps({"from": ra.ref(), "to": rb.ref(), "about": about,
+                          "summary": show.summary(changes), "changes": changes},
                          ensure_ascii=False, indent=2))
         return
-    print(f"Van {ra.id} {ra.version} ({ra.digest})")
-    print(f"naar {rb.id} {rb.version} ({rb.digest})\n")
-    if not changes:
-        print("Geen verschillen in de regels.")
-    for c in changes:
-        print(f"- {c['text']}")
+    print(show.render_diff(ra, rb, changes))
 
 
 @rules_app.command("test")

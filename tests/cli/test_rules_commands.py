@@ -137,8 +137,10 @@ def test_rules_diff_json_gives_each_change_with_its_kind(deelwijs):
     removed = {(c["purpose"], c["category"]) for c in changes
                if c["kind"] == "category_removed"}
     assert removed == {("signalering", "leerresultaten"), ("een_plan", "gezondheid")}
-    assert {"kind": "party", "party": "huisarts", "before": "acceded", "after": "never"} in [
-        {k: v for k, v in c.items() if k != "text"} for c in changes]
+    assert {"kind": "party", "party": "huisarts", "before": "acceded", "after": "never",
+            "effect": "beperking"} in [
+        {k: v for k, v in c.items() if k in ("kind", "party", "before", "after", "effect")}
+        for c in changes]
     assert {c["name"] for c in changes if c["kind"] == "overleg_type"} == {
         "TOM-tafel", "Zorg Advies Team", "MDO", "Zorgplatform", "Thuiszittertafel"}
     assert [c["id"] for c in changes if c["kind"] == "condition"] == [
