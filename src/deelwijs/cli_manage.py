@@ -55,6 +55,11 @@ case_app.add_typer(accession_app, name="accession")
 weighing_app = typer.Typer(help="Schriftelijke afwegingen (uitzonderingen) in een casus.",
                            no_args_is_help=True, rich_markup_mode=None)
 case_app.add_typer(weighing_app, name="weighing")
+youth_weighing_app = typer.Typer(
+    help="Schriftelijke afwegingen over een jongere buiten een casus: het gebruik van een "
+    "wettelijke bevoegdheid om te verstrekken (zoals art. 1:240 BW aan de Raad voor de "
+    "Kinderbescherming).", no_args_is_help=True, rich_markup_mode=None)
+youth_app.add_typer(youth_weighing_app, name="weighing")
 workflow_app = typer.Typer(help="Het gemeentelijk werkproces: intake → beoordeling → onderzoek "
                            "met de inwoner → voorstel → besluit → coördinator.",
                            no_args_is_help=True, rich_markup_mode=None)
@@ -316,6 +321,11 @@ def youth_create(
     by: Annotated[int | None, typer.Option(
         "--by", help="Id van de professional die registreert (voor het verwerkingslog; "
         "zonder: de beheerder).")] = None,
+    startkwalificatie: Annotated[bool, typer.Option(
+        "--startkwalificatie/--geen-startkwalificatie",
+        help="Heeft de jongere een startkwalificatie (diploma havo, vwo of mbo-2)? Bepaalt "
+        "de kwalificatieplicht en de RMC-taak bij een verzuimmelding. Later verbeteren: "
+        "deelwijs rights rectify --field startkwalificatie.")] = False,
 ) -> None:
     """Voeg een jongere toe, met ouders of voogden (met of zonder gezag). Naam,
     geboortedatum, BSN en de namen van de ouders worden versleuteld opgeslagen; de uitvoer
@@ -329,7 +339,8 @@ def youth_create(
     with _session() as (app, s):
         row = manage.create_youth(s, app, registry.region_by_code(s, region), name, born,
                                   today, bsn, school, guardians,
-                                  registry.professional(s, by, "by") if by is not None else None)
+                                  registry.professional(s, by, "by") if by is not None else None,
+                                  startkwalificatie=startkwalificatie)
         _print(youths.youth_view(app.keys, row, today))
 
 
@@ -507,19 +518,34 @@ def accession_notify(
         _print(manage.accession_view(registry.notify_accession(s, form_id, day)))
 
 
-def _questions_help() -> str:
+def _questions_help(kinds: tuple[str, ...]) -> str:
     lines = []
-    for kind, questions in exc_domain.QUESTIONS.items():
+    for kind in kinds:
         keys = ", ".join(f"{k} ({'ja/nee' if form == 'yes' else 'tekst'})"
-                         for k, _, form in questions)
+                         for k, _, form in exc_domain.QUESTIONS[kind])
         lines.append(f"{kind}: {keys}.")
     return " ".join(lines)
+
+
+def _answers(answer: list[str] | None) -> dict[str, str]:
+    """--answer vraag=antwoord, each question once."""
+    answers: dict[str, str] = {}
+    for i, pair in enumerate(answer or []):
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            _fail(f"--answer[{i}]: gebruik vraag=antwoord")
+        if key in answers:
+            _fail(f"--answer[{i}]: vraag '{key}' staat er twee keer")
+        answers[key] = value.strip()
+    return answers
 
 
 @weighing_app.command("record", help=(
     "Leg een schriftelijke afweging vast: elke vraag beantwoord, door wie, wanneer. Alleen "
     "een volledige afweging (elke vraag beantwoord, elke ja/nee-vraag met ja) telt voor de "
-    "engine; de uitvoer noemt wat nog ontbreekt. Soorten en vragen: " + _questions_help()))
+    "engine; de uitvoer noemt wat nog ontbreekt. Soorten en vragen: "
+    + _questions_help(exc_domain.CASE_KINDS)))
 def weighing_record(
     case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
     kind: Annotated[str, typer.Option(help="conflict_of_duties, vital_interest, "
@@ -537,21 +563,45 @@ def weighing_record(
 ) -> None:
     from deelwijs.services import cases, manage, registry
 
-    answers: dict[str, str] = {}
-    for i, pair in enumerate(answer or []):
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            _fail(f"--answer[{i}]: gebruik vraag=antwoord")
-        if key in answers:
-            _fail(f"--answer[{i}]: vraag '{key}' staat er twee keer")
-        answers[key] = value.strip()
+    answers = _answers(answer)
     valid_until = _day(until, "valid_until") if until is not None else None
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with _session() as (_, s):
         out = manage.record_weighing(s, cases.get_case(s, case_id), kind, answers,
                                      registry.professional(s, by, "by"), at, to or [],
                                      data or [], valid_until)
+    _print(out)
+
+
+@youth_weighing_app.command("record", help=(
+    "Leg de schriftelijke afweging vast voor het gebruik van een wettelijke bevoegdheid om "
+    "gegevens over deze jongere te verstrekken (zoals art. 1:240 BW aan de Raad voor de "
+    "Kinderbescherming): noodzaak, proportionaliteit en subsidiariteit. Alleen een volledige "
+    "afweging telt, en alleen voor verstrekkingen door de organisatie van wie afwoog, aan de "
+    "genoemde ontvangers, van de genoemde gegevens, vanaf vandaag tot en met --until. Soort "
+    "en vragen: " + _questions_help(exc_domain.YOUTH_KINDS)))
+def youth_weighing_record(
+    youth: Annotated[int, typer.Argument(metavar="YOUTH", help="Id van de jongere.")],
+    by: ByOpt,
+    to: Annotated[list[int], typer.Option(
+        "--to", help="Id van een ontvangende organisatie waarvoor is afgewogen, herhaalbaar.")],
+    data: Annotated[list[str], typer.Option(
+        "--data", help="Gegevenscategorie die is afgewogen, herhaalbaar.")],
+    kind: Annotated[str, typer.Option(help="statutory_power (afweging gebruik wettelijke "
+                                      "bevoegdheid).")] = "statutory_power",
+    answer: Annotated[list[str] | None, typer.Option(
+        help="vraag=antwoord, herhaalbaar (bv. --answer necessary=ja).")] = None,
+    until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
+) -> None:
+    from deelwijs.services import manage, registry
+
+    answers = _answers(answer)
+    valid_until = _day(until, "valid_until") if until is not None else None
+    at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    with _session() as (_, s):
+        out = manage.record_youth_weighing(s, youth, kind, answers,
+                                           registry.professional(s, by, "by"), at, to, data,
+                                           valid_until)
     _print(out)
 
 

@@ -96,10 +96,11 @@ def inzage_command(
 @rights_app.command("rectify")
 def rectify_command(
     youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
-    field: Annotated[str, typer.Option("--field", help="name, birth, school of "
-                                                       "guardian_name.")],
+    field: Annotated[str, typer.Option("--field", help="name, birth, school, guardian_name "
+                                                       "of startkwalificatie.")],
     value: Annotated[str, typer.Option("--value", help="De juiste waarde (een datum als "
-                                       "JJJJ-MM-DD, een school als id).")],
+                                       "JJJJ-MM-DD, een school als id, startkwalificatie als "
+                                       "ja of nee).")],
     by: Annotated[int, typer.Option("--by", help="Id van de professional die verbetert.")],
     as_: AsOpt,
     guardian: GuardianOpt = None,

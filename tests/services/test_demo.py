@@ -11,6 +11,7 @@ from sqlalchemy import select
 from stdnum.nl import bsn as stdnum_bsn
 
 from deelwijs.domain import codes
+from deelwijs.domain.consent import age_on
 from deelwijs.services import demo, youths
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
@@ -55,6 +56,8 @@ def test_the_demo_with_200_youths_has_every_kind_of_record(app):
         bsns = [youths.youth_view(app.keys, y, TODAY)["bsn"] for y in youth_rows[:5]]
         plain = [app.keys.decrypt(app.keys.unwrap(y.key_wrapped), y.bsn_enc)
                  for y in youth_rows]
+        diplomas = {(age_on(youths.birth_of(app.keys, y), TODAY), y.startkwalificatie)
+                    for y in youth_rows}
 
     assert {o.party for o in orgs} == set(codes.PARTIES)
     assert {o.domain for o in orgs if o.party == "gemeente"} > {"jeugd", "schulden"}
@@ -79,3 +82,6 @@ def test_the_demo_with_200_youths_has_every_kind_of_record(app):
     assert all(b.startswith("*****") for b in bsns)
     assert len(set(plain)) == 200
     assert all(stdnum_bsn.is_valid(b) and b.startswith("9999") for b in plain)
+    # 17-year-olds with and without a startkwalificatie; nobody younger holds one
+    assert {(17, True), (17, False)} <= diplomas
+    assert not any(has for age, has in diplomas if age < 17)

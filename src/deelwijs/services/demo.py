@@ -141,8 +141,13 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
     while bsn in used:  # only ~9,000 such numbers: 200 random draws would often repeat one
         bsn = synthetic_bsn(rnd)
     used.add(bsn)
+    # a havo, vwo or mbo-2 diploma from 17: two in three of the older youths hold one, the
+    # others are under kwalificatieplicht or the RMC task (from n: the random draws stay as
+    # they were)
+    diploma = age >= 17 and n % 3 != 0
     youth = youths.create_youth(s, app.keys, region, f"{rnd.choice(FIRST)} {family}", birth,
-                                today, bsn=bsn, school=school, guardians=parents)
+                                today, bsn=bsn, school=school, guardians=parents,
+                                startkwalificatie=diploma)
     counts["youths"] += 1
     purposes = ("signalering", "thuiszitters", "een_plan", "oza", "toeleiding",
                 "gecoordineerde_aanpak", "eigen_taak")

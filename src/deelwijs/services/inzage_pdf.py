@@ -148,6 +148,9 @@ def render(inzage: dict) -> bytes:
         doc.para(person["bsn_uitleg"], size=9.5)
     school = person.get("school")
     doc.pair("School", school["naam"] if school else "niet vastgelegd")
+    if "startkwalificatie" in person:
+        doc.pair("Startkwalificatie", "ja (diploma havo, vwo of mbo-2)"
+                 if person["startkwalificatie"] else "nee")
     if person["ouders"]:
         doc.subheading("Ouders en voogden")
         for g in person["ouders"]:

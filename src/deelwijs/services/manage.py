@@ -155,12 +155,14 @@ def list_professionals(session: Session, org: orm.Organisation) -> list[dict]:
 
 def create_youth(session: Session, app: App, region: orm.Region, name: str, birth: dt.date,
                  today: dt.date, bsn: str | None, school_id: int | None,
-                 guardians: list[dict], by: orm.Professional | None = None) -> orm.Youth:
+                 guardians: list[dict], by: orm.Professional | None = None,
+                 startkwalificatie: bool = False) -> orm.Youth:
     school = None
     if school_id is not None:
         school = registry.organisation(session, school_id, "school")
     return youths.create_youth(session, app.keys, region, name, birth, today, bsn=bsn,
-                               school=school, guardians=guardians, by=by)
+                               school=school, guardians=guardians, by=by,
+                               startkwalificatie=startkwalificatie)
 
 
 # --- cases ---------------------------------------------------------------------------------
@@ -339,15 +341,33 @@ def record_weighing(session: Session, case: orm.Case, kind: str, answers: dict[s
     """cases.record_exception, with what is still missing for a complete weighing."""
     row = cases.record_exception(session, case, kind, answers, by, at, to_org_ids=to_org_ids,
                                  categories=categories, valid_until=valid_until)
+    return _weighing_view(row, answers, Texts.for_case(session, case))
+
+
+def record_youth_weighing(session: Session, youth_id: int, kind: str, answers: dict[str, str],
+                          by: orm.Professional, at: dt.datetime, to_org_ids: list[int],
+                          categories: list[str], valid_until: dt.date | None) -> dict:
+    """cases.record_youth_weighing (a weighing about a youth outside a case), with what is
+    still missing for a complete weighing."""
+    youth = youths.get_youth(session, youth_id)
+    row = cases.record_youth_weighing(session, youth, kind, answers, by, at,
+                                      to_org_ids=to_org_ids, categories=categories,
+                                      valid_until=valid_until)
+    return _weighing_view(row, answers, Texts.for_youth(session, youth.id))
+
+
+def _weighing_view(row: orm.ExceptionRecord, answers: dict[str, str], texts: Texts) -> dict:
+    kind = row.kind
     unanswered = [{"key": k, "question": q} for k, q, _ in exc_domain.QUESTIONS[kind]
                   if not str(answers.get(k, "")).strip()]
     _, problems = exc_domain.check_answers(kind, answers)
-    return {"id": row.id, "case_id": row.case_id, "kind": row.kind, "complete": row.complete,
+    return {"id": row.id, "case_id": row.case_id, "youth_id": row.youth_id, "kind": kind,
+            "label": exc_domain.LABEL_NL[kind], "complete": row.complete,
             "recorded_by": row.recorded_by_id, "recorded_at": row.recorded_at.isoformat(),
             "to_org_ids": list(row.to_org_ids or []), "categories": list(row.categories or []),
             "valid_until": _iso(row.valid_until),
             "answers": [{"key": a["key"], "question": a["question"], "answer": a["answer"]}
-                        for a in cases.exception_answers(Texts.for_case(session, case), row)],
+                        for a in cases.exception_answers(texts, row)],
             "unanswered": unanswered, "problems": problems}
 
 

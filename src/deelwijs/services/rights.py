@@ -44,7 +44,9 @@ from deelwijs.storage import fast, orm
 REQUESTERS = ("youth", "parent")
 KINDS = ("inzage", "rectificatie", "wissing", "beperking", "bezwaar")
 HONOURED = ("toegewezen", "deels")
-FIELDS = ("name", "birth", "school", "guardian_name")
+FIELDS = ("name", "birth", "school", "guardian_name", "startkwalificatie")
+# how a yes/no field is written (the stored correction says "ja" or "nee")
+_YES_NO = {"ja": True, "nee": False, "true": True, "false": False}
 # AVG art. 18 lid 1 sub a–d: when a restriction can be asked
 RESTRICTION_REASONS = {
     "juistheid": "de jongere of ouder betwist of de gegevens kloppen (art. 18 lid 1 sub a AVG)",
@@ -61,7 +63,8 @@ KIND_NL = {"inzage": "inzage", "rectificatie": "verbeteren van gegevens (rectifi
            "bezwaar": "bezwaar tegen het gebruik"}
 STATUS_NL = {"toegewezen": "toegewezen", "afgewezen": "afgewezen", "deels": "deels toegewezen"}
 FIELD_NL = {"name": "naam", "birth": "geboortedatum", "school": "school",
-            "guardian_name": "naam van een ouder of voogd"}
+            "guardian_name": "naam van een ouder of voogd",
+            "startkwalificatie": "startkwalificatie (diploma havo, vwo of mbo-2)"}
 ANSWER_NL = {"given": "gegeven", "refused": "geweigerd", "withdrawn": "ingetrokken"}
 # what happened, in a parent's words, per log action (audit.ACTIONS)
 LOG_ACTION_NL = {
@@ -353,7 +356,8 @@ def inzage(session: Session, app: App, youth_id: int, *, requester: str,
 # The youth, the region's ruleset in force on a day (as App.active_ruleset finds it: the newest
 # activation on or before the day) and the guardian who asks, read together (see _read).
 _YOUTH = select(orm.Youth.id, orm.Youth.region_id, orm.Youth.school_id, orm.Youth.key_wrapped,
-                orm.Youth.name_enc, orm.Youth.birth_enc, orm.Youth.bsn_enc).where(
+                orm.Youth.name_enc, orm.Youth.birth_enc, orm.Youth.bsn_enc,
+                orm.Youth.startkwalificatie).where(
     orm.Youth.id == bindparam("y"))
 _IN_FORCE = (
     select(orm.RulesetVersion.id, orm.RulesetVersion.digest)
@@ -676,6 +680,7 @@ class _Inzage:
             "bsn_uitleg": "Alleen de laatste vier cijfers van het BSN staan in dit overzicht."
             if bsn else "Er is geen BSN vastgelegd.",
             "school": school,
+            "startkwalificatie": bool(self.youth.startkwalificatie),
             "ouders": [{"id": g.id, "naam": self.decrypt(g.name_enc), "relatie": g.relation,
                         "gezag": g.has_gezag,
                         "uitleg": "heeft gezag" if g.has_gezag else "heeft geen gezag"}
@@ -969,7 +974,9 @@ def your_rights() -> list[dict]:
 def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
             requester: str, by: int, today: dt.date, guardian_id: int | None = None,
             youth_agrees: bool = False, target_guardian_id: int | None = None) -> dict:
-    """Correct the youth's name, date of birth or school, or a parent's name (AVG art. 16).
+    """Correct the youth's name, date of birth, school or startkwalificatie (value "ja" or
+    "nee": whether the youth holds a havo, vwo or mbo-2 diploma), or a parent's name (AVG
+    art. 16).
     The old and the new value are kept, encrypted with the youth's key (YouthCorrection), so
     the history stays readable until the youth's data is shredded. Logged as "correct".
 
@@ -979,7 +986,8 @@ def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
     pro = _professional(session, youth, by, required=True)
     if field not in FIELDS:
         raise Invalid("unknown_code", "kies wat verbeterd wordt: name (naam), birth "
-                      "(geboortedatum), school of guardian_name (naam van een ouder)", "field")
+                      "(geboortedatum), school, guardian_name (naam van een ouder) of "
+                      "startkwalificatie (ja of nee)", "field")
     value = str(new_value).strip() if new_value is not None else ""
     if not value:
         raise Invalid("missing_field", "geef de juiste waarde", "value")
@@ -1017,6 +1025,13 @@ def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
             raise Invalid("not_a_school", f"{school.name} is geen schoolbestuur", "value")
         value = str(school.id)
         old = str(youth.school_id) if youth.school_id is not None else ""
+    elif field == "startkwalificatie":
+        category = "onderwijspositie"
+        if value.lower() not in _YES_NO:
+            raise Invalid("wrong_type", f"'{value}': geef ja of nee (heeft de jongere een "
+                          "diploma havo, vwo of mbo-2?)", "value")
+        value = "ja" if _YES_NO[value.lower()] else "nee"
+        old = "ja" if youth.startkwalificatie else "nee"
     else:
         if target_guardian_id is None:
             raise Invalid("missing_field", "noem de ouder of voogd van wie de naam verbeterd "
@@ -1041,6 +1056,8 @@ def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
         youth.birth_enc = keys.encrypt(key, value)
     elif field == "school":
         youth.school_id = int(value)
+    elif field == "startkwalificatie":
+        youth.startkwalificatie = value == "ja"
     else:
         target.name_enc = keys.encrypt(key, value)
     correction = orm.YouthCorrection(

@@ -31,10 +31,13 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
                  birth: dt.date, today: dt.date, bsn: str | None = None,
                  school: orm.Organisation | None = None,
                  guardians: list[dict] | None = None,
-                 by: orm.Professional | None = None) -> orm.Youth:
+                 by: orm.Professional | None = None,
+                 startkwalificatie: bool = False) -> orm.Youth:
     """guardians: [{"name": ..., "relation": "moeder", "gezag": true}, ...]. Logged as a
     registration (by the professional `by`, or by the administrator). The school board and
-    the professional are of the youth's region."""
+    the professional are of the youth's region. `startkwalificatie`: the youth holds a havo,
+    vwo or mbo-2 diploma (a recorded disclosure takes `subject.startkwalificatie` from it;
+    a correction goes through rights.rectify)."""
     name = checked_text(name, "name", "de naam", NAME_MAX, missing="de jongere heeft een naam")
     if birth > today:
         raise Invalid("birth_in_future", f"geboortedatum {birth.isoformat()} ligt in de toekomst",
@@ -47,6 +50,9 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
         same_region(region.id, school, "school")
     if by is not None and region_of(session, by) != region.id:
         raise Invalid("other_region", f"{by.name} werkt niet in deze regio", "by")
+    if not isinstance(startkwalificatie, bool):
+        raise Invalid("wrong_type", "startkwalificatie is ja of nee (true/false)",
+                      "startkwalificatie")
     bsn_hash = None
     if bsn:
         bsn = validate_bsn(bsn)
@@ -74,7 +80,8 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
     youth = orm.Youth(region_id=region.id, school_id=school.id if school else None,
                       key_wrapped=keys.wrap(key), name_enc=keys.encrypt(key, name),
                       birth_enc=keys.encrypt(key, birth.isoformat()),
-                      bsn_enc=keys.encrypt(key, bsn) if bsn else None, bsn_hash=bsn_hash)
+                      bsn_enc=keys.encrypt(key, bsn) if bsn else None, bsn_hash=bsn_hash,
+                      startkwalificatie=startkwalificatie)
     session.add(youth)
     session.flush()
     for g in checked:
@@ -138,6 +145,7 @@ def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date) -> dict:
         "age": age_on(birth, today),
         "bsn": f"*****{bsn[-4:]}" if bsn else None,
         "school_id": youth.school_id,
+        "startkwalificatie": youth.startkwalificatie,
         "guardians": [{"id": g.id, "name": keys.decrypt(key, g.name_enc),
                        "relation": g.relation, "gezag": g.has_gezag}
                       for g in youth.guardians],
