@@ -192,15 +192,18 @@ def rules_check(
     """Controleer rulesets. Meldt elk probleem met bestand, regel en regel-id; exit 2 bij fouten.
 
     Een regionale ruleset (extends: model-convenant) mag het model alleen beperken; een
-    verruiming van een wettelijke grens wordt geweigerd.
+    verruiming van een wettelijke grens wordt geweigerd. Alleen het ingebouwde model staat op
+    zichzelf: een bestand zonder extends wordt geweigerd. Een ingebouwd id (model-convenant,
+    voorbeeldregio) mag ook. Dezelfde controle als bij decide --ruleset en region ruleset
+    activate.
     """
-    from deelwijs.rules.loader import RulesetError, load_file
+    from deelwijs.rules.loader import RulesetError, resolve
 
     failed = False
     report = []
     for path in paths:
         try:
-            rs = load_file(path)
+            rs = resolve(str(path))
         except RulesetError as exc:
             failed = True
             report.extend(p.as_dict() for p in exc.problems)

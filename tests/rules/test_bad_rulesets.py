@@ -7,11 +7,16 @@ Every file in bad_rulesets/ starts with a line
 and may follow it with `# message: <text>` (a part of the message, such as a did-you-mean).
 The loader must raise RulesetError with a problem that has that code, names that file and
 that line and, where given, that rule; `deelwijs rules check` must exit 2 and say
-`file:line: [code]` on stderr.
+`file:line: [code]` on stderr, for every such file anywhere under tests/.
+
+Two files are complete copies of the model covenant (missing_rule, route_not_closed): 1.0
+compiled such a file as a model of its own; now only the built-in model stands alone, so they
+are refused as `not_a_region`, and the model's own checks are tested on the model document.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -24,6 +29,7 @@ from deelwijs.rules.loader import RulesetError
 
 FOLDER = Path(__file__).resolve().parent / "bad_rulesets"
 FILES = sorted(FOLDER.glob("*.yaml"))
+TESTS = Path(__file__).resolve().parents[1]
 VOORBEELDREGIO = Path(str(loader.builtin_path("voorbeeldregio")))
 _EXPECT = re.compile(r"^# expect: (?P<code>[a-z_]+) line (?P<line>\d+)(?: rule (?P<rule>\S+))?$")
 _MESSAGE = re.compile(r"^# message: (?P<text>.+)$")
@@ -32,7 +38,9 @@ _MESSAGE = re.compile(r"^# message: (?P<text>.+)$")
 REQUIRED_CODES = {
     "yaml_syntax", "duplicate_key", "unknown_field", "missing_field", "wrong_type",
     "unknown_code", "widens_purpose", "legal_limit_changed", "widens_party", "redefines_rule",
-    "unknown_base", "missing_rule", "route_not_closed",
+    "unknown_base", "not_a_region", "borrowed_id", "overleg_outside_covenant",
+    "relabels_party", "widens_retention", "yaml_alias", "yaml_merge_key", "yaml_tag",
+    "name_clash", "missing_citation", "consent_not_a_ground", "not_a_party",
 }
 
 
@@ -98,25 +106,54 @@ def test_it_refuses_a_region_that_lets_jeugdhulp_in_without_the_accession_form()
     assert [p.code for p in exc.value.problems] == ["widens_party"]
 
 
-def test_it_accepts_voorbeeldregio_and_the_model():
+def test_it_accepts_voorbeeldregio_by_path_and_the_model_by_id_only():
     assert loader.load_file(VOORBEELDREGIO).id == "voorbeeldregio"
+    assert loader.resolve(loader.MODEL_ID).id == loader.MODEL_ID
+    # The model's own file, given as a path, is a file like any other: no path makes a model.
     model = Path(str(loader.builtin_path(loader.MODEL_ID)))
-    assert loader.load_file(model).id == loader.MODEL_ID
+    with pytest.raises(RulesetError) as exc:
+        loader.load_file(model)
+    assert {p.code for p in exc.value.problems} == {"not_a_region", "borrowed_id"}
+
+
+def test_the_model_copies_would_trip_the_model_s_own_checks():
+    """What missing_rule.yaml and route_not_closed.yaml once tested, on the model document:
+    the compiled model still refuses a missing procedure rule and an open legal route."""
+    doc = copy.deepcopy(loader.model().document)
+    del doc["rules"]["consent_required.who"]
+    doc["legal_routes"]["meldcode"] = doc["legal_routes"]["meldcode"][:1]
+    with pytest.raises(RulesetError) as exc:
+        loader._compile(doc, loader._Check("model.yaml", loader._Lines()))
+    found = {(p.code, p.rule) for p in exc.value.problems}
+    assert ("missing_rule", "consent_required.who") in found
+    assert ("route_not_closed", "route.meldcode") in found
 
 
 # --- deelwijs rules check --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
-def test_rules_check_exits_2_and_says_file_line_and_code_on_stderr(deelwijs, path):
-    want = expectation(path)
-    run = deelwijs("rules", "check", path)
+def _refused_files_under_tests() -> list[Path]:
+    """Every YAML file under tests/ that says what it must be refused with."""
+    return sorted(p for p in TESTS.rglob("*.y*ml")
+                  if p.read_text(encoding="utf-8").startswith("# expect: "))
+
+
+def test_rules_check_refuses_every_file_under_tests_that_should_be_refused(deelwijs):
+    paths = _refused_files_under_tests()
+    assert set(FILES) <= set(paths)
+    run = deelwijs("rules", "check", *paths)
     assert run.returncode == 2, run.stderr
     assert run.stdout == ""
-    assert f"{path}:{want.line}: [{want.code}]" in run.stderr
-    if want.rule:
-        assert f"{path}:{want.line}: [{want.code}] {want.rule}: " in run.stderr
-    assert all(line.startswith(f"{path}:") for line in run.stderr.splitlines())
+    for path in paths:
+        want = expectation(path)
+        assert f"{path}:{want.line}: [{want.code}]" in run.stderr, (path, run.stderr)
+        if want.rule:
+            assert f"{path}:{want.line}: [{want.code}] {want.rule}: " in run.stderr
+    # Every line names a file and a line: file:line: [code] rule: message.
+    pattern = re.compile(r"^(?P<file>.+\.ya?ml):(?P<line>\d+): \[[a-z_]+\] \S.*: \S")
+    for line in run.stderr.splitlines():
+        m = pattern.match(line)
+        assert m and Path(m["file"]) in paths, line
 
 
 def test_rules_check_exits_0_on_voorbeeldregio(deelwijs):

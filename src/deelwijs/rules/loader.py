@@ -1,9 +1,41 @@
-"""Rule files (YAML) → a checked, compiled Ruleset.
+"""Rule files (YAML) → a checked, compiled Ruleset: the gatekeeper of what a region hands in.
 
-The model covenant is a complete ruleset. A regional ruleset `extends` it and may only
-narrow it: fewer categories per purpose, extra conditions, its own names for overleg types,
-parties left out, its own retention term for casusoverleg minutes. Anything that would widen
-a legal limit is refused with an error naming the file, the line and the rule.
+The built-in model covenant (`model-convenant`) is the only complete ruleset, and it is loaded
+only from the package's own file, by its id. Every other ruleset is regional: it says
+`extends: model-convenant` and may only narrow the model: fewer categories per purpose,
+extra consent conditions on covenant purposes, its own names for its casusoverleggen (each
+one of the four covenant purposes), parties left out (`covenant: never`), a shorter term for
+casusoverleg minutes, rules of its own with ids of its own. Anything else is refused with
+`file:line: [code] rule: message` (RulesetProblem; the CLI exits 2), never with a traceback.
+
+One path, for every entry point (`rules check`, `decide --ruleset`, `rules show|diff`,
+storing and activating a region's ruleset through services.registry.activate_ruleset):
+
+    resolve(name)        a built-in id → the package's file; anything else → load_file
+    load_file(path)      reads at most MAX_BYTES + 1 bytes (`too_large`, `unreadable`)
+    load_text(text, f)   size again, then parse_yaml: plain YAML only, before any object is
+                         built (`yaml_syntax`, `yaml_anchor`, `yaml_alias`, `yaml_merge_key`,
+                         `yaml_tag`, `duplicate_key`, `too_deep`)
+    load_document(data, file, lines=None)
+                         every check of a regional document, then the merge with the model
+                         and its compilation. Public so that a document rebuilt from storage
+                         goes through the very same checks; `lines` (path → line, as
+                         parse_yaml returns them) may be left out.
+
+What load_document refuses (the codes; docs/rules.md lists them with one line each):
+`not_a_region` (no `extends`), `unknown_base`, `borrowed_id` (the id of a built-in ruleset),
+`wrong_type` (a list where a mapping belongs or the reverse, anywhere; `id`, `version`,
+`title`, `source` not YAML text, so `version: 2026.10` is refused instead of read as 2026.1;
+keys that are not text), `unknown_field`, `missing_field`, `unknown_code`, `format_version`,
+`legal_limit_changed` (a legal section, a legal route's categories, a statutory retention
+term, a party's kind or default domain), `widens_purpose`, `widens_party`, `relabels_party`,
+`widens_retention`, `overleg_outside_covenant`, `name_clash`, `duplicate`, `redefines_rule`,
+`duplicate_rule_id`, `missing_citation`, `consent_not_a_ground`, `not_a_party`, `bad_date`;
+the compilation adds the model's own checks (`missing_rule`, `route_not_closed`, ...), which a
+region cannot trip since it cannot change what they check.
+
+from_document compiles what Deelwijs itself stored with its decisions (the merged document);
+it is not a way in for a file.
 """
 
 from __future__ import annotations
@@ -11,6 +43,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -80,54 +113,201 @@ class RulesetError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-# --- YAML with line numbers ----------------------------------------------------------------
+# --- plain YAML, with line numbers ---------------------------------------------------------
+
+MAX_BYTES = 256 * 1024  # a ruleset file is at most this long (the model is about 35 KiB)
+MAX_DEPTH = 32  # nesting; the model needs 5
+_MAX_YAML_PROBLEMS = 20  # stop reading a file after this many problems of its YAML
+_Y = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_Y + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_NO_KEY = object()  # a mapping frame waiting for its next key
+_BAD_KEY = object()  # a key that was refused: its value is dropped
 
 
 class _Lines:
-    """Line numbers (1-based) of every key and list item, by path."""
+    """Line numbers (1-based) of every key and list item, by path; `()` is where the document
+    starts. Without any line (a document that never was a file), every line is None."""
 
-    def __init__(self) -> None:
-        self.at: dict[tuple, int] = {}
-        self.duplicates: list[tuple[tuple, int]] = []
-
-    def walk(self, node, path: tuple) -> None:
-        if isinstance(node, yaml.MappingNode):
-            seen = set()
-            for key, value in node.value:
-                k = key.value
-                if k in seen:
-                    self.duplicates.append(((*path, k), key.start_mark.line + 1))
-                seen.add(k)
-                self.at[(*path, k)] = key.start_mark.line + 1
-                self.walk(value, (*path, k))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self.at[(*path, i)] = item.start_mark.line + 1
-                self.walk(item, (*path, i))
+    def __init__(self, at: dict | None = None) -> None:
+        self.at: dict[tuple, int] = dict(at or {})
 
     def line(self, path: tuple) -> int | None:
+        if not self.at:
+            return None
         path = tuple(path)
         while path:
             if path in self.at:
                 return self.at[path]
             path = path[:-1]
-        return 1
+        return self.at.get((), 1)
 
 
-def _load_yaml(text: str, file: str) -> tuple[object, _Lines]:
-    lines = _Lines()
+class _Frame:
+    __slots__ = ("key", "key_line", "line", "path", "value")
+
+    def __init__(self, value, path: tuple, line: int):
+        self.value, self.path, self.line = value, path, line
+        self.key, self.key_line = _NO_KEY, line
+
+
+def _yaml_problem(code: str, file: str, line: int | None, message: str) -> RulesetProblem:
+    return RulesetProblem(code, file, line, "(bestand)", message)
+
+
+def _one_per_line(problems: list[RulesetProblem]) -> list[RulesetProblem]:
+    """Ten aliases on one line are one problem of that line."""
+    seen, out = set(), []
+    for p in sorted(problems, key=lambda p: p.line or 0):
+        if (p.code, p.line) not in seen:
+            seen.add((p.code, p.line))
+            out.append(p)
+    return out
+
+
+def parse_yaml(text: str, file: str) -> tuple[object, _Lines]:
+    """Plain YAML → Python values (dict, list, str, int, float, bool, None, date) and the line
+    of every key and list item, built from the parser's events.
+
+    Nothing is constructed from a tag and no alias is followed: an anchor (`&`), an alias (`*`)
+    or a merge key (`<<`) is refused on its line (`yaml_anchor`, `yaml_alias`,
+    `yaml_merge_key`), so an alias bomb costs no more than its own bytes. Keys that resolve to
+    the same value (`yes`/`on`/`true`, `1`/`01`) are duplicates (`duplicate_key`); a list or
+    mapping as a key, a tag other than the plain scalar ones, more than one document or a
+    nesting deeper than MAX_DEPTH is refused too. Raises RulesetError."""
+    problems: list[RulesetProblem] = []
+    at: dict[tuple, int] = {}
+    stack: list[_Frame] = []
+    root = None
+    documents = 0
+
+    def child_path() -> tuple:
+        if not stack:
+            return ()
+        f = stack[-1]
+        if isinstance(f.value, list):
+            return (*f.path, len(f.value))
+        return (*f.path, "?" if f.key is _NO_KEY or f.key is _BAD_KEY else f.key)
+
+    def add(value, line: int) -> None:
+        nonlocal root
+        if not stack:
+            root = value
+            at.setdefault((), line)
+            return
+        f = stack[-1]
+        if isinstance(f.value, list):
+            at[(*f.path, len(f.value))] = line
+            f.value.append(value)
+        elif f.key is _NO_KEY:
+            if isinstance(value, list | dict):
+                problems.append(RulesetProblem(
+                    "wrong_type", file, line, _path_text((*f.path, "?")),
+                    "een sleutel is een korte tekst, geen lijst of mapping"))
+                f.key = _BAD_KEY
+            else:
+                f.key, f.key_line = value, line
+        else:
+            key, f.key = f.key, _NO_KEY
+            if key is _BAD_KEY:
+                return
+            if key in f.value:
+                problems.append(RulesetProblem(
+                    "duplicate_key", file, f.key_line, _path_text((*f.path, key)),
+                    f"sleutel '{_key_text(key)}' staat twee keer in dezelfde mapping"
+                    + ("" if isinstance(key, str) else
+                       " (YAML leest 'yes', 'on' en 'true' als dezelfde ja/nee-waarde, en "
+                       "'1' en '01' als hetzelfde getal)")))
+                return
+            f.value[key] = value
+            at[(*f.path, key)] = f.key_line
+
+    def scalar(event, line: int):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _Y + "merge":
+            problems.append(_yaml_problem(
+                "yaml_merge_key", file, line, "geen samenvoegsleutel ('<<'): een ruleset is "
+                "gewone YAML; schrijf elke waarde uit"))
+            return "<<"
+        if tag == _Y + "value":  # a bare '=': plain text
+            tag = _Y + "str"
+        if tag not in _SCALAR_TAGS:
+            problems.append(_yaml_problem(
+                "yaml_tag", file, line, f"YAML-tag '{event.tag or tag}' is hier niet "
+                "toegestaan: alleen tekst, getallen, ja/nee, datums en null"))
+            return None
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+        except (ValueError, TypeError, AttributeError, OverflowError, yaml.YAMLError):
+            problems.append(_yaml_problem(
+                "yaml_syntax", file, line, f"'{event.value[:40]}' is geen geldige waarde voor "
+                f"{tag.removeprefix(_Y)}"))
+            return None
+
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise RulesetError([RulesetProblem("yaml_syntax", file, line, "(bestand)",
-                                           f"geen geldige YAML: {getattr(exc, 'problem', exc)}")]
-                           ) from None
-    if node is not None:
-        lines.walk(node, ())
-    return data, lines
+        for event in yaml.parse(text, Loader=_PARSER):
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    problems.append(_yaml_problem(
+                        "yaml_syntax", file, line, "meer dan één YAML-document ('---'); een "
+                        "ruleset is één document"))
+                    break
+            elif isinstance(event, yaml.AliasEvent):
+                problems.append(_yaml_problem(
+                    "yaml_alias", file, line, f"geen verwijzing ('*{event.anchor}'): een "
+                    "ruleset is gewone YAML; schrijf elke waarde uit"))
+                add(None, line)
+            elif isinstance(event, yaml.ScalarEvent | yaml.SequenceStartEvent
+                            | yaml.MappingStartEvent):
+                if event.anchor is not None:
+                    problems.append(_yaml_problem(
+                        "yaml_anchor", file, line, f"geen anker ('&{event.anchor}'): een "
+                        "ruleset is gewone YAML; schrijf elke waarde uit"))
+                if isinstance(event, yaml.ScalarEvent):
+                    add(scalar(event, line), line)
+                    continue
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                if event.tag not in (None, "!", _Y + ("map" if mapping else "seq")):
+                    problems.append(_yaml_problem(
+                        "yaml_tag", file, line, f"YAML-tag '{event.tag}' is hier niet "
+                        "toegestaan"))
+                if len(stack) >= MAX_DEPTH:
+                    problems.append(_yaml_problem(
+                        "too_deep", file, line, f"te diep genest (meer dan {MAX_DEPTH} "
+                        "niveaus)"))
+                    break
+                stack.append(_Frame({} if mapping else [], child_path(), line))
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                frame = stack.pop()
+                add(frame.value, frame.line)
+            if len(problems) >= _MAX_YAML_PROBLEMS:
+                problems[:] = _one_per_line(problems)
+                if len(problems) >= _MAX_YAML_PROBLEMS:
+                    break
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problems.append(_yaml_problem("yaml_syntax", file, mark.line + 1 if mark else None,
+                                      f"geen geldige YAML: {exc.problem or exc.context}"))
+    except yaml.YAMLError as exc:  # the reader: a character YAML does not allow
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        problems.append(_yaml_problem("yaml_syntax", file, line, f"geen geldige YAML: "
+                                      f"{getattr(exc, 'reason', exc)}"))
+    except UnicodeError as exc:  # a lone surrogate: text no file can hold
+        position = getattr(exc, "start", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        problems.append(_yaml_problem("unreadable", file, line,
+                                      "de tekst bevat een teken dat geen UTF-8 kan zijn"))
+    if problems:
+        raise RulesetError(_one_per_line(problems))
+    return root, _Lines(at)
 
 
 def _canonical(value) -> object:
@@ -150,10 +330,20 @@ def digest_of(document: dict) -> str:
 # --- checking ------------------------------------------------------------------------------
 
 
+def _key_text(key) -> str:
+    """A key as YAML spells it: true, null, 12, tekst."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
+
+
 def _path_text(path: tuple) -> str:
     out = ""
     for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        if isinstance(p, int) and not isinstance(p, bool):
+            out += f"[{p}]"
+        else:
+            out += f".{_key_text(p)}" if out else _key_text(p)
     return out or "(bestand)"
 
 
@@ -248,7 +438,7 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
         optional=("source", "domains", "extends", "overleg_types", "conditions",
                   "signatories", "model_version", "rule_origins"),
     )
-    if top.get("format") != FORMAT:
+    if isinstance(top.get("format"), bool) or top.get("format") != FORMAT:
         ck.fail("format_version", ("format",), f"alleen format {FORMAT} wordt ondersteund")
     rules_doc = ck.mapping(top.get("rules", {}), ("rules",), closed=False)
     rules: dict[str, Rule] = {}
@@ -437,16 +627,26 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
             before.get("rule") if before else None,
         )
     overleg = {}
-    for name, purpose in (top.get("overleg_types") or {}).items():
+    for name, purpose in ck.mapping(top.get("overleg_types") or {}, ("overleg_types",),
+                                    closed=False).items():
         overleg[str(name)] = purpose
     conditions = []
-    for i, cond in enumerate(top.get("conditions") or []):
+    cdocs = top.get("conditions") or []
+    if not isinstance(cdocs, list):
+        ck.fail("wrong_type", ("conditions",), "moet een lijst van voorwaarden zijn")
+        cdocs = []
+    for i, cond in enumerate(cdocs):
+        if not (isinstance(cond, dict) and isinstance(cond.get("id"), str)
+                and all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+                        for v in (cond.get("purposes"), cond.get("categories") or []))):
+            ck.fail("wrong_type", ("conditions", i), "moet een voorwaarde zijn (id, purposes, "
+                    "categories, require)")
+            continue
         conditions.append(Condition(
             id=cond["id"], purposes=frozenset(cond["purposes"]),
             categories=frozenset(cond["categories"]) if cond.get("categories") else None,
-            require=cond["require"],
+            require=cond.get("require"),
         ))
-        del i
     ck.raise_if_any()
     return Ruleset(
         id=str(top["id"]), version=str(top["version"]), title=str(top["title"]),
@@ -464,16 +664,160 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
 REGION_FIELDS = ("format", "id", "version", "title", "extends")
 REGION_OPTIONAL = ("source", "overleg_types", "purposes", "parties", "conditions",
                    "retention", "rules", "signatories", *LEGAL_SECTIONS)
+IDENTITY_FIELDS = ("id", "version", "title", "source")
+OVERLEG_NAME_MAX = 100
+# How strict a covenant membership is: a region may only keep the model's or say `never`.
+_STRICTNESS = {"always": 0, "mandate": 1, "acceded": 1, "never": 2}
+_PARTY_FIELD_NL = {"label": "de naam", "article": "het lidwoord", "kind": "de soort",
+                   "default_domain": "het domein"}
+
+
+def _fold(text: str) -> str:
+    """'TOM-tafel', 'tom tafel' and 'TomTafel' are one name: letters and digits, lower case."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+_RESERVED_NAMES = {_fold(c): c for c in (*codes.PURPOSES, *codes.ROUTES, *codes.PARTIES,
+                                        *codes.CATEGORIES, *codes.HATS, *codes.DOMAINS,
+                                        *codes.RECORDS, *codes.KINDS)}
+
+
+def _kind_nl(value) -> str:
+    """What a value is, as a noun that reads after 'geen': 'geen lijst'."""
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "lijst"
+    if isinstance(value, bool):
+        return "ja/nee-waarde"
+    if isinstance(value, int | float):
+        return "getal"
+    if isinstance(value, dt.date):
+        return "datum"
+    if value is None:
+        return "lege waarde (null)"
+    return "tekst" if isinstance(value, str) else type(value).__name__
+
+
+def _same(a, b) -> bool:
+    """Equal as YAML values: true is not 1, and 1.0 is not 1."""
+    dump = lambda v: json.dumps(_canonical(v), sort_keys=True, default=str)  # noqa: E731
+    return dump(a) == dump(b)
+
+
+def _section(region: dict, key: str, ck: _Check, kind: type = dict):
+    """An optional section of a regional file: absent or null is empty; a list where a
+    mapping belongs (or the reverse) is wrong_type."""
+    value = region.get(key)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        ck.fail("wrong_type", (key,), ("moet een mapping (sleutel: waarde) zijn"
+                                       if kind is dict else "moet een lijst zijn")
+                + f", geen {_kind_nl(value)}")
+        return kind()
+    return value
+
+
+def _texts(b: dict, p: tuple, rid: str, ck: _Check, what: str) -> None:
+    """The title, explanation and citations of a regional rule or condition."""
+    for key in ("title", "explanation"):
+        if key in b:
+            ck.text(b[key], (*p, key))
+    if "citations" in b:
+        cit = ck.mapping(b["citations"], (*p, "citations"), optional=("avg", "sector",
+                                                                      "convenant"))
+        for key, value in cit.items():
+            if key in ("avg", "sector", "convenant"):
+                ck.text(value, (*p, "citations", key))
+        if isinstance(b["citations"], dict) and not any(
+                cit.get(k) for k in ("avg", "sector", "convenant")):
+            ck.fail("missing_citation", (*p, "citations"),
+                    f"{what} noemt ten minste één bron (avg, sector of convenant)", rid)
+    if "fg_judgement" in b and not isinstance(b["fg_judgement"], bool):
+        ck.fail("wrong_type", (*p, "fg_judgement"), "moet true of false zijn")
+
+
+def _check_plain(data, ck: _Check) -> None:
+    """A document given as Python values (not parsed from YAML here) holds only what plain
+    YAML can: mappings with text keys, lists, text, numbers, true/false, null and dates."""
+    stack = [(data, (), 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            ck.fail("too_deep", path, f"te diep genest (meer dan {MAX_DEPTH} niveaus)")
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    ck.fail("wrong_type", (*path, key),
+                            f"een sleutel is tekst, geen {_kind_nl(key)} ({_key_text(key)}); "
+                            "YAML leest onder meer yes, on, no, off, getallen en datums niet "
+                            "als tekst: zet zo'n sleutel tussen aanhalingstekens")
+                stack.append((item, (*path, key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, i), depth + 1) for i, item in enumerate(value))
+        elif not isinstance(value, str | int | float | dt.date | None):
+            ck.fail("wrong_type", path, f"geen YAML-waarde ({type(value).__name__})")
+
+
+def _check_identity(data: dict, ck: _Check) -> bool:
+    """extends, id, version, title, source. False when the file is no regional ruleset at
+    all (then nothing else is checked)."""
+    rid = data.get("id")
+    if isinstance(rid, str) and rid.strip():
+        for bid in builtin_ids():
+            if _fold(rid) != _fold(bid):
+                continue
+            if bid != MODEL_ID and rid == bid and _same(data, _builtin_document(bid)):
+                break  # the packaged file itself
+            ck.fail("borrowed_id", ("id",),
+                    f"'{rid}' is (bijna) het id van de ingebouwde ruleset '{bid}'; een "
+                    "antwoord zou dan die naam en versie dragen. Geef uw ruleset een eigen "
+                    "id.", "id")
+            break
+    if "extends" not in data:
+        ck.fail("not_a_region", (), "dit bestand zegt niet welk model het uitbreidt. Alleen "
+                f"het ingebouwde model ('{MODEL_ID}') staat op zichzelf, en dat wordt alleen "
+                "bij zijn id uit Deelwijs zelf geladen. Een regionale ruleset begint met "
+                f"'extends: {MODEL_ID}' en mag het model alleen beperken.", "extends")
+        return False
+    base = data["extends"]
+    if not isinstance(base, str):
+        ck.fail("wrong_type", ("extends",), f"moet het id van het model zijn ('{MODEL_ID}'), "
+                f"geen {_kind_nl(base)}")
+        return False
+    if base != MODEL_ID:
+        ck.fail("unknown_base", ("extends",),
+                f"een regionale ruleset breidt '{MODEL_ID}' uit, niet '{base}'")
+        return False
+    for key in IDENTITY_FIELDS:
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(value, str) and value.strip() and (key in ("title", "source")
+                                                         or "\n" not in value.strip()):
+            continue
+        hint = ""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            hint = (f"; YAML leest dit als het getal {value!r}: zet het tussen "
+                    f"aanhalingstekens ({key}: \"…\")")
+        elif isinstance(value, dt.date):
+            hint = "; YAML leest dit als een datum: zet het tussen aanhalingstekens"
+        ck.fail("wrong_type", (key,), "moet een (niet-lege) tekst zijn"
+                + (" op één regel" if key in ("id", "version") else "") + hint)
+    return True
 
 
 def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
     """Check that a regional ruleset only narrows the model; return the merged document."""
     ck.mapping(region, (), required=REGION_FIELDS, optional=REGION_OPTIONAL)
-    if region.get("format") != FORMAT:
+    if "format" in region and (isinstance(region["format"], bool)
+                               or region["format"] != FORMAT):
         ck.fail("format_version", ("format",), f"alleen format {FORMAT} wordt ondersteund")
-    rid = str(region.get("id", ""))
+    rid = region["id"] if isinstance(region.get("id"), str) else ""
     merged = copy.deepcopy(model)
-    for key in ("id", "version", "title", "source"):
+    for key in IDENTITY_FIELDS:
         if key in region:
             merged[key] = region[key]
     merged["extends"] = model["id"]
@@ -486,7 +830,7 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
             _same_as_model(region[section], model.get(section), (section,), ck)
 
     # Purposes: fewer categories only.
-    for purpose, body in (region.get("purposes") or {}).items():
+    for purpose, body in _section(region, "purposes", ck).items():
         p = ("purposes", purpose)
         if purpose not in model["purposes"]:
             ck.code(purpose, p, list(model["purposes"]), "doel")
@@ -501,11 +845,14 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
         if "label" in b:
             merged["purposes"][purpose]["label"] = ck.text(b["label"], (*p, "label"))
         if "article" in b:
+            if not isinstance(b["article"], str):
+                ck.fail("wrong_type", (*p, "article"), "moet een tekst zijn (de, het of leeg)")
             merged["purposes"][purpose]["article"] = str(b["article"])
         if "categories" in b:
-            cats = ck.codes_list(b["categories"], (*p, "categories"), codes.CATEGORIES,
+            given = b["categories"]
+            cats = ck.codes_list(given, (*p, "categories"), codes.CATEGORIES,
                                  "gegevenscategorie", "purpose.matrix")
-            for i, cat in enumerate(b["categories"]):
+            for i, cat in enumerate(given if isinstance(given, list) else []):
                 if cat in cats and cat not in base.get("categories", []):
                     ck.fail("widens_purpose", (*p, "categories", i),
                             f"'{cat}' staat in het modelconvenant niet bij '{purpose}': "
@@ -514,32 +861,61 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
             merged["purposes"][purpose]["categories"] = [
                 c for c in base.get("categories", []) if c in cats]
 
-    # Parties: a region may leave a party type out, never let one in or drop a requirement.
-    for party, body in (region.get("parties") or {}).items():
+    # Parties: a region may leave a party type out, never let one in, drop a requirement,
+    # or rename or reclassify a party (answers name every party by the model's label).
+    for party, body in _section(region, "parties", ck).items():
         p = ("parties", party)
         if party not in model["parties"]:
             ck.code(party, p, list(model["parties"]), "partijcode")
             continue
         base = model["parties"][party]
-        b = ck.mapping(body, p, optional=("label", "covenant"))
-        if "label" in b:
-            merged["parties"][party]["label"] = ck.text(b["label"], (*p, "label"))
-        if "covenant" in b and b["covenant"] not in (base["covenant"], "never"):
+        if not isinstance(body, dict):
+            ck.fail("wrong_type", p, f"moet een mapping (covenant: …) zijn, geen "
+                    f"{_kind_nl(body)}")
+            continue
+        for key in body:
+            if key in ("label", "article"):
+                ck.fail("relabels_party", (*p, key),
+                        f"een regio kan {_PARTY_FIELD_NL[key]} van een partij niet wijzigen: "
+                        f"een antwoord noemt '{party}' altijd zoals het model doet "
+                        f"('{base['label']}')", "party.covenant_parties")
+            elif key in ("kind", "default_domain"):
+                ck.fail("legal_limit_changed", (*p, key),
+                        f"{_PARTY_FIELD_NL[key]} van '{party}' volgt uit de wet (model: "
+                        f"{base.get(key)!r}); een regio kan die niet wijzigen",
+                        "party.covenant_parties")
+            elif key != "covenant":
+                hint = difflib.get_close_matches(str(key), ["covenant"], n=1)
+                extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+                ck.fail("unknown_field", (*p, key), f"onbekend veld '{key}'{extra}; een "
+                        "regio zegt van een partij alleen of die meedoet (covenant)")
+        if "covenant" not in body:
+            continue
+        value = ck.code(body["covenant"], (*p, "covenant"), codes.COVENANT_MEMBERSHIP,
+                        "convenantlidmaatschap", "party.covenant_parties")
+        if value is None:
+            continue
+        if value in (base["covenant"], "never"):
+            merged["parties"][party]["covenant"] = value
+        elif _STRICTNESS[value] < _STRICTNESS[base["covenant"]]:
             if base["covenant"] == "never":
                 message = (f"'{party}' is in het model geen convenantpartij; een regio kan "
                            "geen partij toevoegen")
             else:
-                what = {"acceded": "het toetredingsformulier", "mandate": "de machtiging"}.get(
-                    base["covenant"], "de voorwaarde")
+                what = {"acceded": "het toetredingsformulier", "mandate": "de machtiging"}[
+                    base["covenant"]]
                 message = (f"'{party}' is in het model '{base['covenant']}'; een regio kan "
                            f"{what} niet laten vallen (alleen 'never' of "
                            f"'{base['covenant']}')")
             ck.fail("widens_party", (*p, "covenant"), message, "party.covenant_parties")
-        elif "covenant" in b:
-            merged["parties"][party]["covenant"] = b["covenant"]
+        else:
+            ck.fail("unknown_code", (*p, "covenant"),
+                    f"'{party}' is in het model '{base['covenant']}'; een regio kan een partij "
+                    f"alleen uitsluiten ('never') of het model volgen ('{base['covenant']}')",
+                    "party.covenant_parties")
 
-    # Retention: only the casusoverleg minutes are regional.
-    for record, body in (region.get("retention") or {}).items():
+    # Retention: only the casusoverleg minutes are regional, and only shorter.
+    for record, body in _section(region, "retention", ck).items():
         p = ("retention", record)
         base = model["retention"].get(record)
         if base is None:
@@ -551,50 +927,88 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
                     "niet aanpassen", base["rule"])
             continue
         b = ck.mapping(body, p, required=("years",))
-        merged["retention"][record]["years"] = ck.integer(b.get("years"), (*p, "years"), 0, 20)
+        if "years" not in b:
+            continue
+        before = len(ck.problems)
+        years = ck.integer(b["years"], (*p, "years"), 0, 200)
+        if len(ck.problems) > before:
+            continue
+        limit = base["years"]
+        if base["term"] == "maximum" and years > limit:
+            ck.fail("widens_retention", (*p, "years"),
+                    f"het model bewaart '{record}' ten hoogste {limit} jaar; een regio kan die "
+                    f"termijn inkorten, niet verlengen tot {years} jaar (langer bewaren "
+                    "verruimt de opslag, AVG art. 5 lid 1 onder e)", base["rule"])
+            continue
+        if base["term"] == "minimum" and years < limit:
+            ck.fail("widens_retention", (*p, "years"),
+                    f"het model bewaart '{record}' ten minste {limit} jaar; een regio kan die "
+                    f"termijn niet inkorten tot {years} jaar", base["rule"])
+            continue
+        merged["retention"][record]["years"] = years
 
-    # Overleg types: regional names mapped onto the model's purposes.
-    names = ck.mapping(region.get("overleg_types") or {}, ("overleg_types",), closed=False)
-    for name, purpose in names.items():
+    # Overleg types: the region's names for its casusoverleggen, each one a covenant purpose.
+    covenant = [c for c, b in model["purposes"].items() if b["route"] == "covenant"]
+    kept: dict[str, str] = {}
+    folded: dict[str, str] = {}
+    for name, purpose in _section(region, "overleg_types", ck).items():
         p = ("overleg_types", name)
-        if name in model["purposes"]:
-            ck.fail("name_clash", p, f"'{name}' is al een doelcode van het model")
-        allowed = [c for c, b in model["purposes"].items()
-                   if b["route"] in ("covenant", "municipal")]
-        if purpose not in allowed:
-            ck.fail("unknown_code", p,
-                    f"onbekend doel '{purpose}': een regionaal overleg hoort bij een "
-                    f"convenantdoel of een gemeentelijk doel ({', '.join(allowed)})",
-                    "purpose.matrix")
-    merged["overleg_types"] = dict(names)
+        if (not isinstance(name, str) or not _fold(name) or name != name.strip()
+                or "\n" in name or len(name) > OVERLEG_NAME_MAX):
+            ck.fail("wrong_type", p, f"een overlegnaam is tekst op één regel, ten hoogste "
+                    f"{OVERLEG_NAME_MAX} tekens, zonder spaties aan begin of eind")
+            continue
+        if name in model["purposes"] or _fold(name) in _RESERVED_NAMES:
+            code = name if name in model["purposes"] else _RESERVED_NAMES[_fold(name)]
+            ck.fail("name_clash", p, f"'{name}' is al een code van het model ('{code}'); "
+                    "geef het overleg een eigen naam")
+            continue
+        if _fold(name) in folded:
+            ck.fail("duplicate", p, f"'{name}' en '{folded[_fold(name)]}' zijn dezelfde naam "
+                    "(hoofdletters, spaties en leestekens tellen niet mee)")
+            continue
+        folded[_fold(name)] = name
+        if not isinstance(purpose, str):
+            ck.fail("wrong_type", p, f"moet een convenantdoel zijn ({', '.join(covenant)}), "
+                    f"geen {_kind_nl(purpose)}", "purpose.matrix")
+        elif purpose not in model["purposes"]:
+            ck.code(purpose, p, covenant, "doel", "purpose.matrix")
+        elif purpose not in covenant:
+            route = model["purposes"][purpose]["route"]
+            what = {"municipal": "een taak van het college", "legal": "een wettelijke route",
+                    "own_task": "de eigen taak van de verstrekker"}.get(route, route)
+            ck.fail("overleg_outside_covenant", p,
+                    f"'{purpose}' is {what}, geen casusoverleg van het convenant: een "
+                    f"regionaal overleg hoort bij {', '.join(covenant)}", "purpose.matrix")
+        else:
+            kept[name] = purpose
+    merged["overleg_types"] = kept
 
     # Extra rules and conditions: new ids only.
-    extra_rules = ck.mapping(region.get("rules") or {}, ("rules",), closed=False)
-    for rule_id, body in extra_rules.items():
+    for rule_id, body in _section(region, "rules", ck).items():
+        p = ("rules", rule_id)
+        if not isinstance(rule_id, str) or not rule_id.strip():
+            continue  # _check_plain said so
         if rule_id in model["rules"]:
-            ck.fail("redefines_rule", ("rules", rule_id),
-                    "een regio kan een regel van het model niet herschrijven; geef uw "
-                    "regel een eigen id", rule_id)
+            ck.fail("redefines_rule", p, "een regio kan een regel van het model niet "
+                    "herschrijven; geef uw regel een eigen id", rule_id)
             continue
+        b = ck.mapping(body, p, required=("title", "citations", "explanation"),
+                       optional=("fg_judgement",))
+        _texts(b, p, rule_id, ck, "een regel")
         merged["rules"][rule_id] = body
         origin[rule_id] = rid
-    conditions = region.get("conditions") or []
-    if not isinstance(conditions, list):
-        ck.fail("wrong_type", ("conditions",), "moet een lijst van voorwaarden zijn")
-        conditions = []
-    kept = []
-    for i, cond in enumerate(conditions):
+    conditions = []
+    for i, cond in enumerate(_section(region, "conditions", ck, list)):
         p = ("conditions", i)
         b = ck.mapping(cond, p, required=("id", "purposes", "require", "title", "citations",
                                           "explanation"), optional=("categories",))
-        cid = str(b.get("id", f"conditions[{i}]"))
-        ck.text(b.get("title"), (*p, "title"))
-        ck.text(b.get("explanation"), (*p, "explanation"))
-        cit = ck.mapping(b.get("citations", {}), (*p, "citations"),
-                         optional=("avg", "sector", "convenant"))
-        if isinstance(cit, dict) and not any(cit.get(k) for k in ("avg", "sector", "convenant")):
-            ck.fail("missing_citation", (*p, "citations"),
-                    "een voorwaarde noemt ten minste één bron (avg, sector of convenant)", cid)
+        cid = b.get("id")
+        if "id" in b and (not isinstance(cid, str) or not cid.strip()):
+            ck.fail("wrong_type", (*p, "id"), "moet een (niet-lege) tekst zijn")
+        if not isinstance(cid, str) or not cid.strip():
+            cid = f"conditions[{i}]"
+        _texts(b, p, cid, ck, "een voorwaarde")
         if cid in merged["rules"]:
             ck.fail("duplicate_rule_id", (*p, "id"), f"id '{cid}' bestaat al", cid)
         purposes = ck.codes_list(b.get("purposes", []), (*p, "purposes"),
@@ -611,26 +1025,24 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
         if "categories" in b:
             cats = ck.codes_list(b["categories"], (*p, "categories"), codes.CATEGORIES,
                                  "gegevenscategorie", cid)
-        if b.get("require") != "consent":
+        if "require" in b and b["require"] != "consent":
             ck.fail("unknown_code", (*p, "require"),
                     "alleen 'consent' wordt als extra voorwaarde ondersteund", cid)
         merged["rules"][cid] = {k: b[k] for k in ("title", "citations", "explanation")
                                 if k in b}
         origin[cid] = rid
-        kept.append({"id": cid, "purposes": purposes, "categories": cats,
-                     "require": "consent"})
-    merged["conditions"] = kept
+        conditions.append({"id": cid, "purposes": purposes, "categories": cats,
+                           "require": "consent"})
+    merged["conditions"] = conditions
     if "signatories" in region:
-        merged["signatories"] = _signatories(region["signatories"], model, ck)
+        merged["signatories"] = _signatories(_section(region, "signatories", ck, list),
+                                             model, ck)
     merged["rule_origins"] = origin
     return merged
 
 
-def _signatories(value, model: dict, ck: _Check) -> list:
+def _signatories(value: list, model: dict, ck: _Check) -> list:
     """Who signed the regional covenant: party code, name, date (JJJJ-MM-DD)."""
-    if not isinstance(value, list):
-        ck.fail("wrong_type", ("signatories",), "moet een lijst van ondertekenaars zijn")
-        return []
     for i, entry in enumerate(value):
         p = ("signatories", i)
         b = ck.mapping(entry, p, required=("party", "name", "signed_on"))
@@ -644,19 +1056,37 @@ def _signatories(value, model: dict, ck: _Check) -> list:
         if "name" in b:
             ck.text(b["name"], (*p, "name"))
         if "signed_on" in b:
-            try:
-                dt.date.fromisoformat(str(b["signed_on"]))
-            except ValueError:
-                ck.fail("bad_date", (*p, "signed_on"), "moet een datum JJJJ-MM-DD zijn")
+            signed = b["signed_on"]
+            if not isinstance(signed, dt.date) or isinstance(signed, dt.datetime):
+                try:
+                    if not isinstance(signed, str):
+                        raise ValueError(signed)
+                    dt.date.fromisoformat(signed)
+                except ValueError:
+                    ck.fail("bad_date", (*p, "signed_on"), "moet een datum JJJJ-MM-DD zijn")
     return value
 
 
 def _same_as_model(value, model_value, path: tuple, ck: _Check) -> None:
-    if isinstance(value, dict) and isinstance(model_value, dict):
+    """A legal section repeated in a regional file: the same as the model, or refused."""
+    if isinstance(model_value, dict):
+        if not isinstance(value, dict):
+            ck.fail("wrong_type", path, f"moet net als in het model een mapping zijn, geen "
+                    f"{_kind_nl(value)}")
+            return
         for key, v in value.items():
-            _same_as_model(v, model_value.get(key), (*path, key), ck)
+            if key not in model_value:
+                hint = difflib.get_close_matches(str(key), [str(k) for k in model_value], n=1)
+                extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+                ck.fail("unknown_field", (*path, key), f"onbekend veld '{key}'{extra}")
+                continue
+            _same_as_model(v, model_value[key], (*path, key), ck)
         return
-    if _canonical(value) != _canonical(model_value):
+    if isinstance(model_value, list) != isinstance(value, list) or isinstance(value, dict):
+        ck.fail("wrong_type", path, f"moet net als in het model een {_kind_nl(model_value)} "
+                f"zijn, geen {_kind_nl(value)}")
+        return
+    if not _same(value, model_value):
         rule = {"consent": "consent.age_12_15" if "youth_and_parents" in str(path)
                 else "consent.from_16", "absence": "absence.threshold"}.get(path[0], path[0])
         ck.fail("legal_limit_changed", path,
@@ -668,47 +1098,95 @@ def _same_as_model(value, model_value, path: tuple, ck: _Check) -> None:
 
 
 def _read(path: Path) -> str:
+    """At most MAX_BYTES + 1 bytes of a file, as UTF-8 text: a huge file, /dev/zero or a
+    folder is a clear error at once."""
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except (FileNotFoundError, ValueError):
         raise RulesetError([RulesetProblem("not_found", str(path), None, "(bestand)",
                                            "bestand niet gevonden")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
         raise RulesetError([RulesetProblem("unreadable", str(path), None, "(bestand)",
-                                           f"kan het bestand niet lezen: {exc}")]) from None
+                                           "dit is een map, geen bestand")]) from None
+    except OSError as exc:
+        raise RulesetError([RulesetProblem("unreadable", str(path), None, "(bestand)",
+                                           f"kan het bestand niet lezen: {exc.strerror or exc}")]
+                           ) from None
+    _check_size(len(raw), str(path))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise RulesetError([RulesetProblem("unreadable", str(path), line, "(bestand)",
+                                           f"geen UTF-8-tekst (byte {exc.start + 1})")]
+                           ) from None
 
 
-def _model_document() -> tuple[dict, str]:
-    ref = DATA / "model-convenant.yaml"
-    text = ref.read_text(encoding="utf-8")
-    data, _ = _load_yaml(text, "model-convenant.yaml")
-    return data, text
+def _check_size(size: int, file: str) -> None:
+    if size > MAX_BYTES:
+        raise RulesetError([RulesetProblem(
+            "too_large", file, None, "(bestand)",
+            f"groter dan {MAX_BYTES // 1024} KiB; een ruleset is tekst die een FG leest en "
+            "tekent (het hele modelconvenant is ongeveer 35 KiB)")])
 
 
-_CACHE: dict[str, tuple[float, Ruleset]] = {}
+@functools.cache
+def _builtin_text(ruleset_id: str) -> str:
+    return builtin_path(ruleset_id).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _builtin_parsed(ruleset_id: str) -> tuple[object, _Lines]:
+    return parse_yaml(_builtin_text(ruleset_id), builtin_path(ruleset_id).name)
+
+
+def _builtin_document(ruleset_id: str) -> dict:
+    """The packaged document of a built-in ruleset, parsed (shared: never change it)."""
+    return _builtin_parsed(ruleset_id)[0]
+
+
+def _model_document() -> dict:
+    return _builtin_document(MODEL_ID)
+
+
+def load_document(data, file: str, lines: _Lines | dict | None = None) -> Ruleset:
+    """Check a regional ruleset document and compile it merged with the built-in model.
+
+    The one gate: every entry point reaches it (load_file and load_text after their own
+    checks of size and plain YAML); `data` may also be a document rebuilt from storage.
+    `file` names it in every problem; `lines` maps paths to line numbers (as parse_yaml
+    gives them; None: no line numbers). Raises RulesetError, never anything else for
+    anything plain YAML can hold."""
+    lines = lines if isinstance(lines, _Lines) else _Lines(lines)
+    ck = _Check(file, lines)
+    _check_plain(data, ck)
+    ck.raise_if_any()
+    if not isinstance(data, dict):
+        ck.fail("wrong_type", (), "een ruleset is een mapping (format, id, version, title, "
+                f"extends, …), geen {_kind_nl(data)}")
+        ck.raise_if_any()
+    if not _check_identity(data, ck):
+        ck.raise_if_any()
+    merged = _merge_region(data, _model_document(), ck)
+    ck.raise_if_any()
+    return _compile(merged, ck)
 
 
 def load_text(text: str, file: str) -> Ruleset:
-    """Check and compile a ruleset document given as YAML text."""
-    data, lines = _load_yaml(text, file)
-    ck = _Check(file, lines)
-    for path, line in lines.duplicates:
-        ck.problems.append(RulesetProblem("duplicate_key", file, line, _path_text(path),
-                                          "deze sleutel staat twee keer in dezelfde mapping"))
-    if not isinstance(data, dict):
-        ck.fail("wrong_type", (), "een ruleset is een mapping met id, version, ...")
-        ck.raise_if_any()
-    if "extends" in data:
-        base_id = data.get("extends")
-        if base_id != MODEL_ID:
-            ck.fail("unknown_base", ("extends",),
-                    f"een regionale ruleset breidt '{MODEL_ID}' uit, niet '{base_id}'")
-            ck.raise_if_any()
-        model, _ = _model_document()
-        merged = _merge_region(data, model, ck)
-        ck.raise_if_any()
-        return _compile(merged, ck)
-    return _compile(data, ck)
+    """Check and compile a regional ruleset given as YAML text (a file's contents)."""
+    if not isinstance(text, str):
+        raise TypeError("load_text takes text")
+    _check_size(len(text), file)  # characters: at least one byte each
+    _check_size(len(text.encode("utf-8", "replace")), file)
+    data, lines = parse_yaml(text, file)
+    return load_document(data, file, lines)
+
+
+def load_file(path: str | Path) -> Ruleset:
+    """Check and compile a regional ruleset file (read capped at MAX_BYTES + 1 bytes)."""
+    path = Path(path)
+    return load_text(_read(path), str(path))
 
 
 def from_document(document: dict, label: str = "(opgeslagen ruleset)") -> Ruleset:
@@ -716,24 +1194,22 @@ def from_document(document: dict, label: str = "(opgeslagen ruleset)") -> Rulese
 
     The digest stays that of the stored document. A document stored by an older Deelwijs may
     lack the text of a rule the procedure has since learnt to name: that text is taken from
-    the built-in model (its origin then says so), so old versions stay usable."""
+    the built-in model (its origin then says so), so old versions stay usable.
+
+    This reads what Deelwijs itself stored, not a file a region hands in: it does not run the
+    regional checks (load_document does)."""
     doc = copy.deepcopy(document)
     digest = digest_of(doc)
     rules = doc.setdefault("rules", {})
     missing = [r for r in PROCEDURE_RULES if r not in rules]
     if missing:
-        model_rules = _model_document()[0]["rules"]
+        model_rules = _model_document()["rules"]
         origins = doc.setdefault("rule_origins", {})
         for rid in missing:
             if rid in model_rules:
-                rules[rid] = model_rules[rid]
+                rules[rid] = copy.deepcopy(model_rules[rid])
                 origins[rid] = f"{MODEL_ID} (aangevuld)"
     return _compile(doc, _Check(label, _Lines()), digest)
-
-
-def load_file(path: str | Path) -> Ruleset:
-    path = Path(path)
-    return load_text(_read(path), str(path))
 
 
 def builtin_ids() -> list[str]:
@@ -744,40 +1220,43 @@ def builtin_ids() -> list[str]:
 
 
 def builtin_path(ruleset_id: str):
+    """The packaged file of a built-in ruleset, or None for anything else."""
     if ruleset_id == MODEL_ID:
         return DATA / "model-convenant.yaml"
-    ref = DATA / "regions" / f"{ruleset_id}.yaml"
-    return ref if ref.is_file() else None
+    if ruleset_id not in builtin_ids():
+        return None
+    return DATA / "regions" / f"{ruleset_id}.yaml"
+
+
+@functools.cache
+def _builtin(ruleset_id: str) -> Ruleset:
+    if ruleset_id == MODEL_ID:
+        # The model alone stands alone: compiled from the package's own file, never from a
+        # path or a document handed in.
+        data, lines = _builtin_parsed(MODEL_ID)
+        return _compile(copy.deepcopy(data), _Check(builtin_path(MODEL_ID).name, lines))
+    return load_text(_builtin_text(ruleset_id), builtin_path(ruleset_id).name)
 
 
 def resolve(name: str | None = None) -> Ruleset:
     """A ruleset by built-in id (`model-convenant`, `voorbeeldregio`) or by file path.
 
-    Compiled rulesets are cached per process by id/path and file contents' modification time.
-    """
+    The one way in for `rules check`, `decide --ruleset`, `rules show|diff` and storing or
+    activating a region's ruleset: a built-in id comes from the package (compiled once per
+    process); anything else is a regional file, checked by load_file."""
     name = name or MODEL_ID
-    ref = builtin_path(name)
-    if ref is None:
-        path = Path(name)
-        if not path.exists():
-            ids = ", ".join(builtin_ids())
-            raise RulesetError([RulesetProblem(
-                "not_found", name, None, "(ruleset)",
-                f"geen bestand en geen ingebouwde ruleset (ingebouwd: {ids})")])
-        ref = path
-    key = str(ref)
+    if builtin_path(name) is not None:
+        return _builtin(name)
     try:
-        mtime = Path(str(ref)).stat().st_mtime
-    except OSError:
-        mtime = 0.0
-    hit = _CACHE.get(key)
-    if hit and hit[0] == mtime:
-        return hit[1]
-    label = name if builtin_path(name) is not None else str(ref)
-    text = ref.read_text(encoding="utf-8") if builtin_path(name) is not None else _read(ref)
-    ruleset = load_text(text, label if builtin_path(name) is None else ref.name)
-    _CACHE[key] = (mtime, ruleset)
-    return ruleset
+        exists = Path(name).exists()
+    except (OSError, ValueError):  # a name no file can have (a NUL byte, too long)
+        exists = False
+    if not exists:
+        ids = ", ".join(builtin_ids())
+        raise RulesetError([RulesetProblem(
+            "not_found", name, None, "(ruleset)",
+            f"geen bestand en geen ingebouwde ruleset (ingebouwd: {ids})")])
+    return load_file(name)
 
 
 def model() -> Ruleset:

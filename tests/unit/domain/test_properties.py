@@ -583,11 +583,11 @@ def narrowing_regions(draw):
         doc["conditions"] = conditions
     names = {}
     for name in draw(st.lists(st.sampled_from(OVERLEG_NAMES), unique=True)):
-        names[name] = draw(st.sampled_from([p for p in NON_LEGAL if p != "eigen_taak"]))
+        names[name] = draw(st.sampled_from(codes.COVENANT_PURPOSES))  # overleg: covenant only
     if names:
         doc["overleg_types"] = names
     if draw(BOOLS):
-        doc["retention"] = {"casusoverleg_verslag": {"years": draw(st.integers(0, 20))}}
+        doc["retention"] = {"casusoverleg_verslag": {"years": draw(st.integers(0, 2))}}  # shorter
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), doc
 
 
