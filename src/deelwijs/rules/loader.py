@@ -355,19 +355,34 @@ def _unknown(what: str) -> str:
     return f"onbekend {what}" if what.split(" ")[0] in _NEUTER else f"onbekende {what}"
 
 
+MAX_PROBLEMS = 100  # a file with more is told the first ones and how many more there are
+
+
 class _Check:
     def __init__(self, file: str, lines: _Lines):
         self.file = file
         self.lines = lines
         self.problems: list[RulesetProblem] = []
+        self.more = 0  # problems found beyond MAX_PROBLEMS
 
     def fail(self, code: str, path: tuple, message: str, rule: str | None = None) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.more += 1
+            return
         self.problems.append(RulesetProblem(code, self.file, self.lines.line(path),
                                             rule or _path_text(path), message))
 
+    def hint(self, value, options) -> str:
+        """' (bedoelt u 'x'?)' for a near miss; nothing once the problems are many."""
+        if len(self.problems) >= MAX_PROBLEMS:
+            return ""
+        close = difflib.get_close_matches(str(value), [str(o) for o in options], n=1)
+        return f" (bedoelt u '{close[0]}'?)" if close else ""
+
     def mapping(self, data, path: tuple, required=(), optional=(), closed=True) -> dict:
         if not isinstance(data, dict):
-            self.fail("wrong_type", path, "moet een mapping (sleutel: waarde) zijn")
+            self.fail("wrong_type", path, "moet een mapping (sleutel: waarde) zijn, geen "
+                      + _kind_nl(data))
             return {}
         for key in required:
             if key not in data:
@@ -376,20 +391,22 @@ class _Check:
             allowed = set(required) | set(optional)
             for key in data:
                 if key not in allowed:
-                    hint = difflib.get_close_matches(str(key), list(allowed), n=1)
-                    extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+                    extra = self.hint(str(key), list(allowed))
                     self.fail("unknown_field", (*path, key), f"onbekend veld '{key}'{extra}")
         return data
 
     def codes_list(self, value, path: tuple, options, what: str, rule: str | None = None):
         if not isinstance(value, list):
-            self.fail("wrong_type", path, f"moet een lijst zijn ({what})", rule)
+            self.fail("wrong_type", path, f"moet een lijst zijn ({what}), geen "
+                      + _kind_nl(value), rule)
             return []
         out = []
         for i, item in enumerate(value):
-            if item not in options:
-                hint = difflib.get_close_matches(str(item), list(options), n=1)
-                extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+            if not isinstance(item, str):
+                self.fail("wrong_type", (*path, i), f"moet een code zijn ({what}), geen "
+                          + _kind_nl(item), rule)
+            elif item not in options:
+                extra = self.hint(str(item), list(options))
                 self.fail("unknown_code", (*path, i), f"{_unknown(what)} '{item}'{extra}", rule)
             elif item in out:
                 self.fail("duplicate", (*path, i), f"'{item}' staat er twee keer in", rule)
@@ -401,9 +418,12 @@ class _Check:
              nullable: bool = False):
         if value is None and nullable:
             return None
+        if not isinstance(value, str):
+            self.fail("wrong_type", path, f"moet een code zijn ({what}), geen "
+                      + _kind_nl(value), rule)
+            return None
         if value not in options:
-            hint = difflib.get_close_matches(str(value), list(options), n=1)
-            extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+            extra = self.hint(str(value), list(options))
             self.fail("unknown_code", path, f"{_unknown(what)} '{value}'{extra}", rule)
             return None
         return value
@@ -422,7 +442,12 @@ class _Check:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise RulesetError(sorted(self.problems, key=lambda p: (p.file, p.line or 0)))
+            problems = sorted(self.problems, key=lambda p: (p.file, p.line or 0))
+            if self.more:
+                problems.append(RulesetProblem(
+                    "too_many_problems", self.file, None, "(bestand)",
+                    f"en nog {self.more} problemen; herstel eerst de bovenstaande"))
+            raise RulesetError(problems)
 
 
 # --- compiling -----------------------------------------------------------------------------
@@ -462,8 +487,7 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
 
     def known_rule(rid, path):
         if rid not in rules:
-            hint = difflib.get_close_matches(str(rid), list(rules), n=1)
-            extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+            extra = ck.hint(str(rid), list(rules))
             ck.fail("unknown_rule", path, f"regel '{rid}' staat niet onder rules{extra}",
                     str(rid))
 
@@ -812,9 +836,12 @@ def _check_identity(data: dict, ck: _Check) -> bool:
 def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
     """Check that a regional ruleset only narrows the model; return the merged document."""
     ck.mapping(region, (), required=REGION_FIELDS, optional=REGION_OPTIONAL)
-    if "format" in region and (isinstance(region["format"], bool)
-                               or region["format"] != FORMAT):
-        ck.fail("format_version", ("format",), f"alleen format {FORMAT} wordt ondersteund")
+    if "format" in region:
+        if isinstance(region["format"], bool) or not isinstance(region["format"], int):
+            ck.fail("wrong_type", ("format",), f"moet het getal {FORMAT} zijn, geen "
+                    + _kind_nl(region["format"]))
+        elif region["format"] != FORMAT:
+            ck.fail("format_version", ("format",), f"alleen format {FORMAT} wordt ondersteund")
     rid = region["id"] if isinstance(region.get("id"), str) else ""
     merged = copy.deepcopy(model)
     for key in IDENTITY_FIELDS:
@@ -885,8 +912,7 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
                         f"{base.get(key)!r}); een regio kan die niet wijzigen",
                         "party.covenant_parties")
             elif key != "covenant":
-                hint = difflib.get_close_matches(str(key), ["covenant"], n=1)
-                extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+                extra = ck.hint(str(key), ["covenant"])
                 ck.fail("unknown_field", (*p, key), f"onbekend veld '{key}'{extra}; een "
                         "regio zegt van een partij alleen of die meedoet (covenant)")
         if "covenant" not in body:
@@ -1025,7 +1051,10 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
         if "categories" in b:
             cats = ck.codes_list(b["categories"], (*p, "categories"), codes.CATEGORIES,
                                  "gegevenscategorie", cid)
-        if "require" in b and b["require"] != "consent":
+        if "require" in b and not isinstance(b["require"], str):
+            ck.fail("wrong_type", (*p, "require"), "moet een code zijn ('consent'), geen "
+                    + _kind_nl(b["require"]), cid)
+        elif "require" in b and b["require"] != "consent":
             ck.fail("unknown_code", (*p, "require"),
                     "alleen 'consent' wordt als extra voorwaarde ondersteund", cid)
         merged["rules"][cid] = {k: b[k] for k in ("title", "citations", "explanation")
@@ -1057,7 +1086,10 @@ def _signatories(value: list, model: dict, ck: _Check) -> list:
             ck.text(b["name"], (*p, "name"))
         if "signed_on" in b:
             signed = b["signed_on"]
-            if not isinstance(signed, dt.date) or isinstance(signed, dt.datetime):
+            if isinstance(signed, list | dict):
+                ck.fail("wrong_type", (*p, "signed_on"), "moet een datum JJJJ-MM-DD zijn, geen "
+                        + _kind_nl(signed))
+            elif not isinstance(signed, dt.date) or isinstance(signed, dt.datetime):
                 try:
                     if not isinstance(signed, str):
                         raise ValueError(signed)
@@ -1076,11 +1108,15 @@ def _same_as_model(value, model_value, path: tuple, ck: _Check) -> None:
             return
         for key, v in value.items():
             if key not in model_value:
-                hint = difflib.get_close_matches(str(key), [str(k) for k in model_value], n=1)
-                extra = f" (bedoelt u '{hint[0]}'?)" if hint else ""
+                extra = ck.hint(str(key), [str(k) for k in model_value])
                 ck.fail("unknown_field", (*path, key), f"onbekend veld '{key}'{extra}")
                 continue
             _same_as_model(v, model_value[key], (*path, key), ck)
+        return
+    if isinstance(model_value, list) and isinstance(value, list) and len(value) == len(
+            model_value):
+        for i, (v, m) in enumerate(zip(value, model_value, strict=True)):
+            _same_as_model(v, m, (*path, i), ck)
         return
     if isinstance(model_value, list) != isinstance(value, list) or isinstance(value, dict):
         ck.fail("wrong_type", path, f"moet net als in het model een {_kind_nl(model_value)} "
