@@ -26,6 +26,8 @@ import pytest
 from cryptography.fernet import Fernet
 from tests.cli.cli_checks import ok, refused
 
+from deelwijs.domain.exceptions import QUESTIONS
+
 HAS_PG = bool(os.environ.get("DEELWIJS_TEST_DATABASE_URL", "").strip())
 
 
@@ -344,6 +346,60 @@ def test_workflow_errors_write_nothing_and_a_weighing_names_what_is_open(deelwij
         False, [region["school"]], ["gezondheid"])
     assert [q["key"] for q in weighed["unanswered"]] == ["no_consent_possible"]
     assert any("'nee' op" in p for p in weighed["problems"])
+
+
+def test_a_youths_startkwalificatie_and_a_weighing_about_a_youth_from_the_command_line(
+        deelwijs, region):
+    youth = ("youth", "create", "--region", "west", "--name", "Lina Bos")
+    with_diploma, default, without, raad = map(ok, together(
+        deelwijs, (*youth, "--birth", "2008-01-01", "--startkwalificatie"),
+        (*youth, "--birth", "2008-02-02"),
+        (*youth, "--birth", "2008-03-03", "--geen-startkwalificatie"),
+        ("org", "create", "--region", "west", "--party", "raad",
+         "--name", "Raad voor de Kinderbescherming West")))
+    assert [y["startkwalificatie"] for y in (with_diploma, default, without)] == [
+        True, False, False]
+    assert ok(deelwijs("youth", "show", with_diploma["id"]))["startkwalificatie"] is True
+
+    weigh = ("youth", "weighing", "record", region["youth"], "--by", region["bob"],
+             "--to", raad["id"], "--data", "thuissituatie")
+    answers = [a for key, _, form in QUESTIONS["statutory_power"]
+               for a in ("--answer", f"{key}={'ja' if form == 'yes' else 'art. 1:240 BW'}")]
+    case_kind, in_case, weighed = together(
+        deelwijs, (*weigh, "--kind", "conflict_of_duties", *answers),
+        ("case", "weighing", "record", region["case"], "--kind", "statutory_power",
+         "--by", region["bob"], "--to", region["jeugdhulp"], "--data", "thuissituatie"),
+        (*weigh, *answers))
+    refused(case_kind, "kind", "hoort bij een casus")
+    refused(in_case, "kind", "deelwijs youth weighing record")
+    weighed = ok(weighed)
+    assert (weighed["kind"], weighed["complete"], weighed["youth_id"], weighed["case_id"],
+            weighed["to_org_ids"], weighed["categories"]) == (
+        "statutory_power", True, region["youth"], None, [raad["id"]], ["thuissituatie"])
+    disclosed = ok(deelwijs("disclosure", "record", "--professional", region["bob"],
+                            "--to", raad["id"], "--youth", region["youth"],
+                            "--purpose", "raadsonderzoek",
+                            "--data", "thuissituatie=Zorgen thuis"))
+    assert (disclosed["outcome"], disclosed["items"][0]["codes"]) == ("allow", ["LEGAL_POWER"])
+
+
+def test_no_caller_passes_the_stored_facts_to_disclosure_record(deelwijs, region):
+    """acceded, mandate, startkwalificatie and weighing_documented come from what is stored:
+    `disclosure record` has no option for any of them."""
+    shown = deelwijs("disclosure", "record", "--help")
+    assert shown.returncode == 0, shown.stderr
+    for word in ("acceded", "mandate", "mandaat", "toegetreden", "startkwalificatie",
+                 "weighing", "afweging"):
+        assert word not in shown.stdout.lower(), word
+    record = ("disclosure", "record", "--professional", region["bob"], "--to", region["school"],
+              "--case", region["case"], "--data", "gedrag=Trekt zich terug")
+    runs = together(deelwijs, *((*record, flag) for flag in (
+        "--acceded", "--discloser-acceded", "--mandate", "--startkwalificatie",
+        "--weighing-documented")))
+    for run in runs:
+        assert run.returncode == 2 and run.stdout == "", (run.args, run.stdout, run.stderr)
+        assert "No such option" in run.stderr, run.stderr
+    assert ok(deelwijs("case", "show", region["case"]))["disclosures"] == []
 
 
 # --- the checks of services/manage.py, in-process (no subprocess needed) ---------------------

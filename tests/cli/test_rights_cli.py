@@ -134,6 +134,27 @@ def test_rectify_history_restrict_lift_and_object(run):
     assert "wettelijke plicht" in objected["motivation"]
 
 
+def test_the_startkwalificatie_is_rectified_with_ja_or_nee(run, tmp_path):
+    asker = _asker(run)
+    had = _ok(run("youth", "show", YOUTH))["startkwalificatie"]
+    want, was = ("nee", "ja") if had else ("ja", "nee")
+    out = _ok(run("rights", "rectify", YOUTH, "--field", "startkwalificatie", "--value", want,
+                  "--by", "23", *asker))
+    assert (out["correction"]["field"], out["correction"]["old"], out["correction"]["new"]) == (
+        "startkwalificatie", was, want)
+    assert _ok(run("youth", "show", YOUTH))["startkwalificatie"] is (want == "ja")
+    assert [(h["field"], h["new"]) for h in _ok(run("rights", "history", YOUTH))] == [
+        ("startkwalificatie", want)]
+    before = _counts(tmp_path)
+    for value in (want, "misschien"):
+        proc = run("rights", "rectify", YOUTH, "--field", "startkwalificatie", "--value", value,
+                   "--by", "23", *asker)
+        assert proc.returncode == 2 and proc.stdout == "", (value, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("value:"), proc.stderr
+    assert _counts(tmp_path) == before
+
+
 def test_erasure_is_refused_while_the_case_runs_and_shreds_once_it_may(run, tmp_path):
     asker = _asker(run)
     refused = run("rights", "erase", YOUTH, *asker)

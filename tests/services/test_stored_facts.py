@@ -388,3 +388,25 @@ def test_the_answers_of_a_weighing_about_a_youth_are_encrypted_with_the_youths_k
                         .where(orm.ExceptionRecord.id == out["id"])).one()
         assert row.answers == [] and row.answers_enc is not None
         assert b"1:240" not in row.answers_enc
+
+
+# --- one query, the same on the fast path ---------------------------------------------------
+
+
+def test_the_fact_query_without_a_case_gives_sqlalchemys_rows_on_the_fast_path(
+        app, build, raad):
+    from deelwijs.storage import fast
+
+    _power(app, build, raad["youth"], POWER_YES, to=[raad["noord"]], data=["thuissituatie"])
+    shape = disclosures._Shape(False, False, False, True, True, True, True)
+    stmt = disclosures._stored_facts_query(shape)
+    params = {"org_id": build.org("school"), "from_org_id": build.org("jgz"), "case_id": None,
+              "youth_id": raad["youth"], "day": DAY}
+    with app.transaction() as s:
+        conn = s.connection()
+        expected = [tuple(r) for r in conn.execute(stmt, params)]
+        got = [tuple(r) for r in fast.execute(conn, stmt, params)]
+    assert got == expected
+    facts = dict(zip(stmt.selected_columns.keys(), expected[0], strict=False))
+    assert bool(facts["statutory_power"]) is True and bool(facts["mandate"]) is True
+    assert bool(facts["from_mandate"]) is False  # the JGZ is no school board
