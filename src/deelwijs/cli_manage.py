@@ -11,6 +11,7 @@ someone who saved first (optimistic locking: name the `--version` you saw).
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Annotated
 
 import typer
@@ -29,7 +30,7 @@ from deelwijs.domain import exceptions as exc_domain
 
 region_app = typer.Typer(help="Regio's en hun rulesets.", no_args_is_help=True,
                          rich_markup_mode=None)
-ruleset_app = typer.Typer(help="De rulesets van een regio: activeren en tonen.",
+ruleset_app = typer.Typer(help="De rulesets van een regio: activeren, tonen en controleren.",
                           no_args_is_help=True, rich_markup_mode=None)
 region_app.add_typer(ruleset_app, name="ruleset")
 signatory_app = typer.Typer(help="Ondertekenaars van een organisatie.", no_args_is_help=True,
@@ -150,6 +151,40 @@ def ruleset_list(
         mark = "  actief" if r["active"] else ""
         print(f"{r['id']:>5}  {r['activated_on']}  {r['ruleset_id']} {r['version']}  "
               f"{r['digest']}{mark}")
+
+
+@ruleset_app.command("check")
+def ruleset_check(
+    region: Annotated[str, typer.Argument(metavar="REGION", help="Regiocode.")],
+    on: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Controleer de ruleset die de regio (op een datum) actief heeft met de controles van
+    deze Deelwijs, zoals deelwijs rules check een bestand controleert. Een versie die faalt
+    (bijvoorbeeld opgeslagen door een oudere Deelwijs) beslist geen nieuwe verstrekkingen;
+    vervang hem met deelwijs region ruleset activate. Exit 2 bij problemen."""
+    from deelwijs.services import registry
+
+    day = _day(on)
+    with _session() as (app, s):
+        version, problems = app.check_active(s, registry.region_by_code(s, region).id, day)
+        ref = {"ruleset_id": version.ruleset_id, "version": version.version,
+               "digest": version.digest}
+    if as_json:
+        _print({**ref, "ok": not problems, "problems": problems})
+    elif not problems:
+        print(f"{region}: in orde ({ref['ruleset_id']} {ref['version']}, {ref['digest']})")
+    else:
+        print(f"{region}: de actieve ruleset {ref['ruleset_id']} {ref['version']} "
+              f"({ref['digest']}) voldoet niet; er wordt niets nieuws onder beslist:",
+              file=sys.stderr)
+        for p in problems:
+            print(f"- {p}", file=sys.stderr)
+        print(f"Vervang hem: deelwijs region ruleset activate model-convenant --region "
+              f"{region} (of een regionaal bestand dat deelwijs rules check goedkeurt).",
+              file=sys.stderr)
+    if problems:
+        raise typer.Exit(2)
 
 
 # --- organisations -------------------------------------------------------------------------

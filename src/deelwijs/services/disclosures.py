@@ -528,7 +528,8 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
     if version is None:  # as App.active_ruleset
         raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
-    ruleset = app.ruleset_of(session, version.id, version.digest)
+    # decided only under a stored version that passes today's checks (ruleset_invalid)
+    ruleset = app.ruleset_to_decide(session, version.id, version.digest, region.id)
     if not categories:
         raise Invalid("missing_field", "kies ten minste één gegevenscategorie", "categories")
     stored = (_stored(case_facts, rows, _shape(from_org, to_org, case, youth))
