@@ -212,6 +212,19 @@ BAD = {
                            ["request.data[1]"]),
     "unknown_party": ({**SCHOOL_TO_SWV, "recipient": {"party": "schol"}},
                       ["request.recipient.party"]),
+    "hat_on_a_school": ({**SCHOOL_TO_SWV, "discloser": {"party": "school",
+                                                        "hat": "toeleiding"}},
+                        ["request.discloser.hat"]),
+    "hat_on_a_gp": ({**SCHOOL_TO_SWV, "discloser": {"party": "huisarts", "hat": "coordinatie"}},
+                    ["request.discloser.hat"]),
+    "discloser_acceded_as_text": ({**SCHOOL_TO_SWV, "discloser": {"party": "jgz",
+                                                                  "acceded": "ja"}},
+                                  ["request.discloser.acceded"]),
+    "startkwalificatie_as_number": ({**SCHOOL_TO_SWV, "subject": {"age": 17,
+                                                                  "startkwalificatie": 1}},
+                                    ["request.subject.startkwalificatie"]),
+    "weighing_as_text": ({**SCHOOL_TO_SWV, "exceptions": {"weighing_documented": "true"}},
+                         ["request.exceptions.weighing_documented"]),
     "not_an_object": (["verzuim"], ["request[0]"]),
     "a_number": (42, ["request"]),
 }
@@ -221,6 +234,19 @@ BAD = {
 def test_it_refuses_bad_input_with_exit_2_and_one_line_per_problem(deelwijs, payload, paths):
     lines = _assert_refused(deelwijs("decide", stdin=json.dumps(payload)), *paths)
     assert lines == _problem_lines(payload)
+
+
+def test_a_hat_is_refused_on_anyone_but_a_wijkteam_professional(deelwijs):
+    """Rule 4 (1.1): no GP or school escapes its own rules by naming a hat."""
+    for party in ("school", "swv", "leerplicht", "jgz", "huisarts", "veilig_thuis", "gi",
+                  "raad", "kinderopvang", "derde"):
+        payload = {**SCHOOL_TO_SWV, "discloser": {"party": party, "hat": "toeleiding"}}
+        [line] = _assert_refused(deelwijs("decide", stdin=json.dumps(payload)),
+                                 "request.discloser.hat")
+        assert "wijkteamprofessional" in line and f"'{party}'" in line
+    for party in ("jeugdhulp", "gemeente"):
+        payload = {**SCHOOL_TO_SWV, "discloser": {"party": party, "hat": "toeleiding"}}
+        assert deelwijs("decide", stdin=json.dumps(payload)).returncode == 0
 
 
 def test_it_suggests_the_field_or_kind_that_was_meant(deelwijs):

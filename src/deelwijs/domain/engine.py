@@ -390,17 +390,17 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
 
     def settle(lead: str, reason: str) -> Item:
         """No ground: deny with `reason`. A private recipient receives only on consent or a
-        vital interest, never on a public task. Consent alone is no ground for a public body
-        to serve the college's task (rule 8); where consent lifts a secrecy or is a private
-        discloser's own ground, the college receives on its public task."""
+        vital interest, never on a public task. Where consent lifts a secrecy or is a private
+        discloser's own ground towards the college, the college receives on its public task
+        (rule 8). A public body within scope always has its public task there, so under 1.1
+        no item ends on consent alone towards the college (CONSENT_NOT_A_GROUND stays a code
+        for answers stored under 1.0)."""
         if private_recipient and "PUBLIC_TASK" in grounds:
             i = grounds.index("PUBLIC_TASK")
             del grounds[i], rules[i]
         if not grounds:
             return deny(reason, (lead, crule))
         if grounds == ["CONSENT"] and gemeente_task:
-            if kind == "public_body":
-                return deny("CONSENT_NOT_A_GROUND", ("scope.consent_not_a_ground", lead))
             add("PUBLIC_TASK", "scope.college_public_task")
         return allow(grounds, (lead, *rules))
 

@@ -77,6 +77,7 @@ EXCEPTIONS = _sub({
     "conflict_of_duties": _sub({"documented": BOOLS}),
     "legal_duty": BOOLS,
     "compatible_purpose": BOOLS,
+    "weighing_documented": BOOLS,
 })
 CONTEXT = _sub({
     "help_request_domains": st.lists(st.sampled_from(codes.DOMAINS), unique=True, max_size=4),
@@ -89,12 +90,18 @@ def disclosure_requests(purposes=codes.PURPOSES, parties=codes.PARTIES,
                         categories=codes.CATEGORIES):
     """Valid `disclosure` request objects, as JSON would give them."""
     party = st.sampled_from(parties)
+    # A hat only on a wijkteam professional (rule 4): on any other party it is bad input.
+    plain = _sub({"acceded": BOOLS, "mandate": BOOLS}, {"party": party})
+    wearers = [p for p in parties if p in codes.HAT_WEARERS]
+    hatted = (_sub({"hat": st.sampled_from(codes.HATS), "acceded": BOOLS, "mandate": BOOLS},
+                   {"party": st.sampled_from(wearers)}) if wearers else plain)
     return _sub(
         required={
-            "discloser": _sub({"hat": st.sampled_from(codes.HATS)}, {"party": party}),
+            "discloser": st.one_of(plain, hatted),
             "recipient": _sub({"acceded": BOOLS, "mandate": BOOLS,
                                "domain": st.sampled_from(codes.DOMAINS)}, {"party": party}),
-            "subject": _sub({"anonymous": RARELY}, {"age": st.integers(0, 30)}),
+            "subject": _sub({"anonymous": RARELY, "startkwalificatie": BOOLS},
+                            {"age": st.integers(0, 30)}),
             "purpose": st.sampled_from(purposes),
             "data": st.lists(st.sampled_from(categories), min_size=1, unique=True),
         },
@@ -129,7 +136,9 @@ OTHER_REQUESTS = st.one_of(
 
 # Every leaf of a disclosure request: a mutation replaces one of them.
 LEAVES = (
-    ("discloser", "party"), ("discloser", "hat"), ("recipient", "party"),
+    ("discloser", "party"), ("discloser", "hat"), ("discloser", "acceded"),
+    ("discloser", "mandate"), ("subject", "startkwalificatie"),
+    ("exceptions", "weighing_documented"), ("recipient", "party"),
     ("recipient", "acceded"), ("recipient", "mandate"), ("recipient", "domain"),
     ("subject", "age"), ("subject", "anonymous"), ("purpose",), ("task",), ("data",),
     ("consent", "parents"), ("consent", "youth"), ("consent", "written"),
@@ -174,11 +183,20 @@ def neighbours(draw, base=REQUESTS):
     b = a
     for path in draw(st.lists(st.sampled_from(LEAVES), min_size=1, max_size=3, unique=True)):
         b = _put(b, path, _get(donor, path))
-    return a, b
+    return a, _valid_hat(b)
+
+
+def _valid_hat(obj: dict) -> dict:
+    """A hat only where rule 4 accepts one: a variant that moved a hat onto another party
+    drops it (that is bad input, tested in tests/cli/test_decide_command.py)."""
+    d = obj["discloser"]
+    if "hat" in d and d["party"] not in codes.HAT_WEARERS:
+        return _put(obj, ("discloser", "hat"), _MISSING)
+    return obj
 
 
 def _decide(obj, rs, explain=False):
-    return decide(parse_request(obj, rs), rs, explain)
+    return decide(parse_request(_valid_hat(obj), rs), rs, explain)
 
 
 def _items(decision) -> list[tuple]:
@@ -186,15 +204,17 @@ def _items(decision) -> list[tuple]:
             for i in decision.items]
 
 
-def _membership(party: str, recipient: dict | None) -> bool:
-    """Rule 5 as the spec words it; `recipient` is the request's recipient object, or None for
-    the discloser side (the acceded / mandate flags describe the recipient only)."""
+def _membership(party: str, side: dict) -> bool:
+    """Rule 5 as the spec words it; `side` is the request's discloser or recipient object,
+    whose `acceded` / `mandate` flags say whether that side's form or mandate is there (1.1:
+    the discloser's own too). A discloser with the hat toeleiding or coordinatie acts for the
+    college, which is always a party: the caller passes the effective party."""
     condition = SPEC_MEMBERS.get(party)
     if condition is None:
         return False
-    if recipient is None or condition == "always":
+    if condition == "always":
         return True
-    return recipient.get(condition, True)
+    return side.get(condition, True)
 
 
 # --- every answer is well-formed -------------------------------------------------------------
@@ -213,8 +233,8 @@ def test_every_allowed_item_has_a_ground_and_every_denied_item_a_reason(obj):
             assert set(item.grounds) <= set(codes.GROUNDS)
             assert "LOG_PROCESSING" in item.obligations
             assert ("RECORD_CONSENT" in item.obligations) == ("CONSENT" in item.grounds)
-            if {"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE"} & set(
-                    item.grounds):
+            if {"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE",
+                    "LEGAL_POWER"} & set(item.grounds):
                 assert "DOCUMENT_WEIGHING" in item.obligations
         else:
             assert item.reasons and not item.grounds, item
@@ -276,8 +296,11 @@ def test_a_category_outside_the_purpose_matrix_is_only_allowed_anonymously(obj, 
     hat = obj["discloser"].get("hat")
     discloser = SPEC_HATS[hat] if hat else obj["discloser"]["party"]
     parties_ok = (purpose not in codes.COVENANT_PURPOSES
-                  or (_membership(discloser, None)
+                  or (_membership(discloser, obj["discloser"])
                       and _membership(obj["recipient"]["party"], obj["recipient"])))
+    valid = spec_consent_is_valid(obj)
+    vital = obj.get("exceptions", {}).get("vital_interest", False)
+    private_refused = (obj["recipient"]["party"] in PRIVATE and not valid)
     for item in d.items:
         if item.data in SPEC_MATRIX[purpose]:
             continue
@@ -287,7 +310,11 @@ def test_a_category_outside_the_purpose_matrix_is_only_allowed_anonymously(obj, 
             assert (item.outcome, item.grounds) == ("allow", ("ANONYMOUS",))
         else:
             assert item.outcome == "deny", item
-            want = "PURPOSE_MISMATCH" if parties_ok else "NOT_A_PARTY"
+            # Rule 5 (1.1): a private recipient without consent is refused before the matrix,
+            # unless a vital interest for a vital category lets it through to rule 6.
+            refused = not parties_ok or (private_refused
+                                         and not (vital and item.data in VITAL))
+            want = "NOT_A_PARTY" if refused else "PURPOSE_MISMATCH"
             assert item.reasons == (want,), item
 
 
@@ -300,8 +327,9 @@ def test_the_model_rulesets_matrix_is_the_specs():
 
 VITAL = frozenset({"veiligheid", "gezondheid"})
 OUTSIDE = frozenset({"identificatie", "onderwijspositie", "verzuim", "betrokkenheid"})
-SECRECY = frozenset({"jeugdhulp", "jgz", "huisarts"})
+SECRECY = frozenset({"jeugdhulp", "jgz", "huisarts", "veilig_thuis", "gi", "raad"})
 PUBLIC = frozenset({"school", "swv", "leerplicht", "gemeente"})
+PRIVATE = frozenset({"kinderopvang", "derde"})
 VERZUIMMELDING = frozenset({"identificatie", "onderwijspositie", "verzuim"})
 ONDERWIJSKUNDIG_RAPPORT = frozenset({"identificatie", "onderwijspositie", "verzuim",
                                      "leerresultaten", "ondersteuningsbehoefte", "gedrag"})
@@ -316,13 +344,26 @@ def spec_consent_is_valid(obj: dict) -> bool:
     return all(c.get(who, "none") == "given" for who in needed)
 
 
+def spec_status(obj: dict) -> str:
+    """The youth's status as decisions.md words it (rule 3, verzuimmelding)."""
+    age, sk = obj["subject"]["age"], obj["subject"].get("startkwalificatie", False)
+    if 5 <= age <= 15:
+        return "leerplicht"
+    if 16 <= age <= 17 and not sk:
+        return "kwalificatieplicht"
+    if 18 <= age <= 22 and not sk:
+        return "rmc"
+    return "none"
+
+
 def spec_item(obj: dict, cat: str):
-    """What decisions.md says about one item: ("allow", {grounds}), ("allow_one_of",
+    """What decisions.md (1.1) says about one item: ("allow", {grounds}), ("allow_one_of",
     {grounds}), ("deny", reason), or None where the spec leaves the case open (the engine
     then decides as an FG would: its own rules, not checked here)."""
     ctx, exc, rec = obj.get("context", {}), obj.get("exceptions", {}), obj["recipient"]
     purpose, d, r = obj["purpose"], obj["discloser"]["party"], rec["party"]
     valid = spec_consent_is_valid(obj)
+    vital = bool(exc.get("vital_interest")) and cat in VITAL
 
     def by_consent():
         return ("allow", {"CONSENT"}) if valid else ("deny", "CONSENT_MISSING")
@@ -334,27 +375,45 @@ def spec_item(obj: dict, cat: str):
         return ("allow", {"ANONYMOUS"})
     # 3: legal routes, before hats and covenant
     if purpose == "ots":
-        return ("allow", {"LEGAL_OBLIGATION"}) if r == "gi" else None
+        return ("allow", {"LEGAL_OBLIGATION"}) if r == "gi" else ("deny", "NOT_A_PARTY")
     if purpose == "meldcode":
         return ("allow", {"MELDRECHT"}) if r == "veilig_thuis" else ("deny", "NOT_A_PARTY")
     if purpose == "verzuimmelding":
         if (d, r) != ("school", "leerplicht"):
-            return None
-        return (("allow", {"LEGAL_OBLIGATION"}) if cat in VERZUIMMELDING
-                else ("deny", "PURPOSE_MISMATCH"))
+            return ("deny", "NOT_A_PARTY")
+        status = spec_status(obj)
+        if status == "none" or cat not in VERZUIMMELDING:
+            return ("deny", "PURPOSE_MISMATCH")
+        return ("allow", {"PUBLIC_TASK" if status == "rmc" else "LEGAL_OBLIGATION"})
     if purpose == "overdracht":
         if (d, r) == ("school", "school"):
             return (("allow", {"LEGAL_OBLIGATION"}) if cat in ONDERWIJSKUNDIG_RAPPORT
                     else by_consent())
-        return by_consent() if (d, r) == ("kinderopvang", "school") else None
+        if (d, r) == ("kinderopvang", "school"):
+            return by_consent()
+        return ("deny", "NOT_A_PARTY")
     if purpose == "raadsonderzoek":
-        return None
+        if r != "raad":
+            return ("deny", "NOT_A_PARTY")
+        grounds = {"CONSENT"} if valid else set()
+        if d in PRIVATE:
+            if vital:
+                grounds.add("VITAL_INTEREST")
+            return ("allow", grounds) if grounds else ("deny", "CONSENT_MISSING")
+        if exc.get("weighing_documented"):
+            grounds.add("LEGAL_POWER")
+        if grounds:
+            return ("allow", grounds)
+        return ("deny", "PROFESSIONAL_SECRECY" if d in SECRECY else "CONSENT_MISSING")
     # 4
     hat = obj["discloser"].get("hat")
     eff = SPEC_HATS[hat] if hat else d
-    # 5
+    # 5: covenant parties, both sides; private recipients on every other purpose
     if purpose in codes.COVENANT_PURPOSES and not (
-            _membership(eff, None) and _membership(r, rec)):
+            _membership(eff, obj["discloser"]) and _membership(r, rec)):
+        return ("deny", "NOT_A_PARTY")
+    private_recipient = r in PRIVATE
+    if private_recipient and not valid and not vital:
         return ("deny", "NOT_A_PARTY")
     # 6 (the spec's matrix has no column for eigen_taak: what it needs is the ruleset's choice)
     if purpose in SPEC_MATRIX and cat not in SPEC_MATRIX[purpose]:
@@ -374,13 +433,21 @@ def spec_item(obj: dict, cat: str):
         domains = ctx.get("help_request_domains")
         if domains is None:
             domains = ["jeugd"] if purpose == "toeleiding" else []
-        if "domain" not in rec:
+        domain = rec.get("domain")
+        if domain is None and r == "gemeente" and purpose == "toeleiding":
+            domain = "jeugd"
+        if domain is None:
             return None  # the spec gives parties no domain of their own
-        if rec["domain"] not in domains:
+        if domain not in domains:
             return ("deny", "OUT_OF_SCOPE")
     gemeente_task = municipal and r == "gemeente"
-    if purpose == "eigen_taak" and r in ("kinderopvang", "derde"):
-        return None
+
+    def college(grounds: set):
+        """Rule 8: the college receives on its public task where consent carried the item."""
+        if grounds == {"CONSENT"} and gemeente_task:
+            return {"CONSENT", "PUBLIC_TASK"}
+        return grounds
+
     # 9
     if eff in SECRECY:
         grounds = set()
@@ -391,32 +458,46 @@ def spec_item(obj: dict, cat: str):
             grounds.add("CONSENT")
         if exc.get("conflict_of_duties", {}).get("documented"):
             grounds.add("CONFLICT_OF_DUTIES")
-        if exc.get("vital_interest") and cat in VITAL:
+        if vital:
             grounds.add("VITAL_INTEREST")
         if not grounds:
             return ("deny", "PROFESSIONAL_SECRECY")
-        if grounds == {"CONSENT"} and gemeente_task:
-            return ("deny", "CONSENT_NOT_A_GROUND")
-        return ("allow", grounds)
+        return ("allow", college(grounds))
+    special = cat in ("gezondheid", "justitie")
     # 10
     if eff in PUBLIC:
         if cat in OUTSIDE:
+            if private_recipient:
+                return None  # consent or a vital interest, beside the public task: FG reading
             return ("allow", {"PUBLIC_TASK"}) if task != "recipient" else ("allow_one_of",
                                                                            c_grounds)
-        if purpose == "eigen_taak":
+        if purpose == "eigen_taak" and not private_recipient:
             return None
         grounds = set()
-        if municipal:
+        if exc.get("legal_duty"):
+            grounds.add("LEGAL_OBLIGATION")
+        if municipal and not private_recipient:
             grounds.add("PUBLIC_TASK")
         elif valid:
             grounds.add("CONSENT")
-        if exc.get("vital_interest") and cat in VITAL:
+        if vital:
             grounds.add("VITAL_INTEREST")
         if not grounds:
-            special = cat in ("gezondheid", "justitie")
             return ("deny", "SPECIAL_CATEGORY" if special else "CONSENT_MISSING")
         return ("allow", grounds)
-    return None  # a private or non-party discloser outside the covenant: an FG judgement
+    # 11: private disclosers
+    if eff in PRIVATE:
+        grounds = set()
+        if exc.get("legal_duty"):
+            grounds.add("LEGAL_OBLIGATION")
+        if valid:
+            grounds.add("CONSENT")
+        if vital:
+            grounds.add("VITAL_INTEREST")
+        if not grounds:
+            return ("deny", "SPECIAL_CATEGORY" if special else "CONSENT_MISSING")
+        return ("allow", college(grounds))
+    return None
 
 
 @st.composite
@@ -429,7 +510,8 @@ def spec_shaped_requests(draw):
         purpose, d, r = draw(st.sampled_from([
             ("ots", None, "gi"), ("meldcode", None, "veilig_thuis"), ("meldcode", None, None),
             ("verzuimmelding", "school", "leerplicht"), ("overdracht", "school", "school"),
-            ("overdracht", "kinderopvang", "school")]))
+            ("overdracht", "kinderopvang", "school"), ("raadsonderzoek", None, "raad"),
+            ("raadsonderzoek", None, None), ("ots", None, None)]))
         obj = {**obj, "purpose": purpose}
         if d:
             obj = _put(obj, ("discloser", "party"), d)
@@ -453,6 +535,7 @@ def test_the_engine_decides_as_the_specs_ten_checks_wherever_the_spec_decides(ob
     """An independent reading of decisions.md (checks 1 to 10, valid consent, the matrix),
     compared item by item with the model ruleset's answer. Cases the spec leaves open (the
     FG judgements) are skipped, and counted."""
+    obj = _valid_hat(obj)
     d = _decide(obj, MODEL)
     for item in d.items:
         want = spec_item(obj, item.data)
