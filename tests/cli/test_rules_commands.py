@@ -1,5 +1,7 @@
 """`deelwijs rules show | diff | test`, run as the real console script (`rules check` is
-tested beside its broken files, in tests/rules/test_bad_rulesets.py)."""
+tested beside its broken files, in tests/rules/test_bad_rulesets.py; every entry point with
+the same refused files in tests/rules/test_ruleset_entry_points.py). Here: show and diff go
+through the same gate, and `rules check` takes the built-in ids."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from deelwijs.domain import codes
 from deelwijs.rules import loader, scenario
 
 VOORBEELDREGIO = Path(str(loader.builtin_path("voorbeeldregio")))
+BAD_RULESETS = Path(__file__).resolve().parents[1] / "rules" / "bad_rulesets"
+NO_EXTENDS = BAD_RULESETS / "no_extends.yaml"
 
 # The purpose × category matrix of shared/spec/decisions.md.
 SPEC_GAPS = {
@@ -165,6 +169,35 @@ def test_rules_diff_refuses_an_unknown_ruleset(deelwijs):
     run = deelwijs("rules", "diff", "model-convenant", "nonexistent")
     assert (run.returncode, run.stdout) == (2, "")
     assert "nonexistent: [not_found]" in run.stderr
+
+
+# --- one gate: show, diff and check refuse what a region may not hand in ---------------------
+
+
+def test_rules_show_and_diff_refuse_a_file_without_extends(deelwijs):
+    """1.0 showed the review's file as a model and `rules diff` said "Geen verschillen"."""
+    show_run = deelwijs("rules", "show", "--ruleset", NO_EXTENDS)
+    diff_run = deelwijs("rules", "diff", "model-convenant", NO_EXTENDS)
+    for run in (show_run, diff_run):
+        assert (run.returncode, run.stdout) == (2, "")
+        assert run.stderr.startswith(f"{NO_EXTENDS}:9: [not_a_region] extends: ")
+        assert "Geen verschillen" not in run.stderr
+
+
+def test_rules_check_takes_the_built_in_ids_but_not_the_model_s_file(deelwijs):
+    run = deelwijs("rules", "check", "model-convenant", "voorbeeldregio")
+    assert run.returncode == 0, run.stderr
+    model, region = loader.model(), loader.resolve("voorbeeldregio")
+    assert run.stdout.splitlines() == [
+        f"model-convenant: in orde (model-convenant {model.version}, {model.digest})",
+        f"voorbeeldregio: in orde (voorbeeldregio {region.version}, {region.digest})"]
+    path = Path(str(loader.builtin_path("model-convenant")))
+    run = deelwijs("rules", "check", path)
+    assert (run.returncode, run.stdout) == (2, "")
+    lines = run.stderr.splitlines()
+    assert all(re.match(rf"{re.escape(str(path))}:\d+: \[", line) for line in lines), lines
+    assert {line.split("[")[1].split("]")[0] for line in lines} == {"not_a_region",
+                                                                   "borrowed_id"}
 
 
 # --- rules test ------------------------------------------------------------------------------
