@@ -187,3 +187,18 @@ def test_rules_check_says_so_when_a_file_does_not_exist(deelwijs, tmp_path):
     run = deelwijs("rules", "check", missing)
     assert run.returncode == 2
     assert run.stderr.startswith(f"{missing}: [not_found]")
+
+
+def test_the_readme_shows_the_real_output_for_a_file_without_extends(deelwijs, tmp_path):
+    """README, "Rules as data": the refused file and what `rules check` says, verbatim."""
+    readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Rules as data", 1)[1].split("\n## ", 1)[0]
+    example = re.search(r"```yaml\n(?P<file>.*?)```\n+```sh\n"
+                        r"\$ \.venv/bin/deelwijs rules check (?P<name>\S+); echo \"exit \$\?\"\n"
+                        r"(?P<output>.*?)exit (?P<code>\d+)\n```", section, re.S)
+    assert example, "README's Rules as data section lost its example without extends"
+    assert "extends" not in example["file"].replace("# no extends", "")
+    (tmp_path / example["name"]).write_text(example["file"], encoding="utf-8")
+    run = deelwijs("rules", "check", example["name"])  # the fixture runs in tmp_path
+    assert run.returncode == int(example["code"]) == 2
+    assert run.stdout + run.stderr == example["output"]

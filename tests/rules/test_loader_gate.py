@@ -459,3 +459,19 @@ def test_load_document_refuses_what_plain_yaml_cannot_hold(change):
     with pytest.raises(RulesetError) as exc:
         loader.load_document(doc, "document")
     assert {p.code for p in exc.value.problems} <= {"wrong_type", "too_deep"}
+
+
+def test_docs_list_every_code_the_loader_can_raise():
+    """docs/rules.md, "Ruleset files: what the loader refuses", names each code the loader's
+    source can raise."""
+    import re
+
+    source = Path(loader.__file__).read_text(encoding="utf-8")
+    raised = set(re.findall(r'(?:fail|_yaml_problem|RulesetProblem)\(\s*"([a-z_]+)"', source))
+    assert {"not_a_region", "borrowed_id", "yaml_alias", "too_large"} <= raised
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(
+        encoding="utf-8")
+    section = docs.split("## Ruleset files: what the loader refuses", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`([a-z]+(?:_[a-z]+)+|[a-z]+)`", section)) & (
+        raised | {"yaml_merge_key", "too_many_problems"})
+    assert raised <= listed, raised - listed
