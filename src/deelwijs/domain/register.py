@@ -19,6 +19,7 @@ import json
 import re
 import uuid
 
+from deelwijs.domain import codes
 from deelwijs.domain.ruleset import Party, Purpose, Route, Ruleset
 
 FORMAT = 1
@@ -540,23 +541,57 @@ def _flows(rs: Ruleset, purpose: str) -> list[tuple[Party, Party, Route]]:
         for r in rs.parties.values():
             for route in rs.routes.get(purpose, ()):
                 if ((route.from_ is not None and d.code not in route.from_)
-                        or (route.to is not None and r.code not in route.to)):
+                        or (route.to is not None and r.code not in route.to)
+                        or (route.from_kind is not None and d.kind not in route.from_kind)):
                     continue
                 # A party does not disclose to itself on a route that does not name it as
                 # discloser (the GI to the GI under the OTS route).
                 if not route.deny and not (d.code == r.code and route.from_ is None):
                     out.append((d, r, route))
-                break
+                # A route for some statuses only (the youth's age) leaves the next one open.
+                if route.status is None:
+                    break
     return out
 
 
-def _route_grounds(route: Route, cat: str) -> tuple[str, str] | None:
+def _route_grounds(route: Route, cat: str) -> list[tuple[str, str]]:
+    """The grounds a route gives a category: its grant, and the alternatives beside it."""
     if route.categories is None or cat in route.categories:
         grant = route.grant or ""
-        return ("CONSENT" if grant == "consent" else grant), route.rule
+        out = [("CONSENT" if grant == "consent" else grant, route.rule)]
+        if "consent" in route.alternatives and grant != "consent":
+            out.append(("CONSENT", route.rule))
+        if "vital_interest" in route.alternatives and rs_vital(cat):
+            out.append(("VITAL_INTEREST", route.rule))
+        return out
     if route.otherwise == "consent":
-        return "CONSENT", route.otherwise_rule or route.rule
-    return None
+        return [("CONSENT", route.otherwise_rule or route.rule)]
+    return []
+
+
+def rs_vital(cat: str) -> bool:
+    """A vital interest carries only safety and health information (decisions.md)."""
+    return cat in ("veiligheid", "gezondheid")
+
+
+_KIND_NL = {"secrecy": "iedere geheimhouder", "public_body": "iedere publieke partij",
+            "private": "iedere private partij"}
+_STATUS_NL = {"leerplicht": "leerplichtig", "kwalificatieplicht": "kwalificatieplichtig",
+              "rmc": "18 tot 23 jaar zonder startkwalificatie (RMC)", "none": "zonder status"}
+
+
+def _route_who(rs: Ruleset, route: Route) -> str:
+    """'van X aan Y' for a route, with its kind of discloser and the youth's status."""
+    if route.from_:
+        frm = _labels(rs.parties[c] for c in sorted(route.from_))
+    elif route.from_kind:
+        frm = " of ".join(_KIND_NL[k] for k in sorted(route.from_kind))
+    else:
+        frm = "iedere verstrekker"
+    to = (_labels(rs.parties[c] for c in sorted(route.to)) if route.to else "iedere ontvanger")
+    statuses = [_STATUS_NL[s] for s in codes.EDUCATION_STATUSES if s in (route.status or ())]
+    status = f" (jongere {' of '.join(statuses)})" if statuses else ""
+    return f"van {frm} aan {to}{status}"
 
 
 def _legal(rs: Ruleset, p: Purpose) -> dict:
@@ -567,7 +602,7 @@ def _legal(rs: Ruleset, p: Purpose) -> dict:
     by_ground: dict[str, list[str]] = {}
     cats = []
     for cat in rs.categories:
-        found = [(route, g) for route in routes if (g := _route_grounds(route, cat))]
+        found = [(route, g) for route in routes for g in _route_grounds(route, cat)]
         if not found:
             continue
         for _, (code, rule) in found:
@@ -576,18 +611,14 @@ def _legal(rs: Ruleset, p: Purpose) -> dict:
         if len(routes) > 1 or any(code == "CONSENT" for _, (code, _r) in found):
             parts = []
             for route, (code, _r) in found:
-                frm = (_labels(rs.parties[c] for c in sorted(route.from_)) if route.from_
-                       else "iedere verstrekker")
-                to = (_labels(rs.parties[c] for c in sorted(route.to)) if route.to
-                      else "iedere ontvanger")
-                what = ("alleen met geldige toestemming" if code == "CONSENT"
+                what = ("met geldige toestemming" if code == "CONSENT"
                         else _GROUND_NAME.get(code, code))
-                parts.append(f"van {frm} aan {to}: {what}")
+                parts.append(f"{_route_who(rs, route)}: {what}")
             note = ", ".join(parts)
         cats.append(_category(rs, cat, note))
     special_without_consent = any(
         (rs.categories[c["code"]].special)
-        and any(g and g[0] != "CONSENT" for g in (_route_grounds(r, c["code"]) for r in routes))
+        and any(code != "CONSENT" for r in routes for code, _ in _route_grounds(r, c["code"]))
         for c in cats)
     grounds = []
     for code, rules in by_ground.items():

@@ -78,12 +78,34 @@ def test_it_makes_a_suspicion_of_unauthorised_absence_optional(age):
     assert absence(age, "vermoeden_ongeoorloofd")["duty"] == "optional"
 
 
-@pytest.mark.parametrize("type_", ["ongeoorloofd", "luxe", "langdurig_relatief",
-                                   "vermoeden_ongeoorloofd"])
-@pytest.mark.parametrize("age", [18, 23, 30])
+@pytest.mark.parametrize("type_", ["ongeoorloofd", "luxe", "vermoeden_ongeoorloofd"])
+@pytest.mark.parametrize("age", [18, 20, 22])
 def test_it_leaves_reporting_an_adult_without_startkwalificatie_to_the_rmc(type_, age):
     a = absence(age, type_, hours=40, weeks=1)
-    assert (a["duty"], a["rules"]) == ("optional", ["absence.adult_rmc"])
+    assert (a["duty"], a["grounds"], a["rules"]) == ("optional", ["PUBLIC_TASK"],
+                                                     ["absence.adult_rmc"])
+
+
+@pytest.mark.parametrize("age", [18, 22])
+def test_prolonged_absence_of_an_adult_without_startkwalificatie_is_mandatory_for_the_rmc(age):
+    """Contract 1.1, change 8: an FG judgement, as regional leerplicht offices list it."""
+    a = absence(age, "langdurig_relatief", hours=120, weeks=5)
+    assert (a["duty"], a["deadline_working_days"], a["rules"]) == (
+        "mandatory", 5, ["absence.rmc_prolonged"])
+
+
+@pytest.mark.parametrize("type_", ["ongeoorloofd", "luxe", "langdurig_relatief",
+                                   "vermoeden_ongeoorloofd"])
+@pytest.mark.parametrize("age", [23, 30])
+def test_there_is_no_duty_from_23(type_, age):
+    """Contract 1.1, change 8: no leerplicht, kwalificatieplicht or RMC task from 23."""
+    a = absence(age, type_, hours=40, weeks=1)
+    assert (a["duty"], a["grounds"], a["rules"]) == ("none", [], ["absence.from_rmc_age"])
+
+
+@pytest.mark.parametrize("age", [5, 15])
+def test_a_startkwalificatie_does_not_end_leerplicht_below_16(age):
+    assert absence(age, "luxe", startkwalificatie=True)["duty"] == "mandatory"
 
 
 @pytest.mark.parametrize("age", [0, 4])

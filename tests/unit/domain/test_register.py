@@ -199,11 +199,13 @@ def test_grounds_follow_the_routes():
                for g in acts["gecoordineerde_aanpak"]["aanvullende_grondslagen"])
     assert grounds["ots"] == ["LEGAL_OBLIGATION"]
     assert "art. 7.3.11 lid 4 Jeugdwet" in acts["ots"]["grondslag"][0]["wet"]
-    assert grounds["verzuimmelding"] == ["LEGAL_OBLIGATION"]
+    # 1.1: a duty under leerplicht and kwalificatieplicht, the RMC task from 18 to 23.
+    assert grounds["verzuimmelding"] == ["LEGAL_OBLIGATION", "PUBLIC_TASK"]
     assert acts["verzuimmelding"]["grondslag"][0]["wet"] == ["art. 21 en 21a Leerplichtwet 1969"]
     assert grounds["meldcode"] == ["MELDRECHT"]
     assert grounds["overdracht"] == ["LEGAL_OBLIGATION", "CONSENT"]
-    assert grounds["raadsonderzoek"] == ["LEGAL_OBLIGATION"]
+    # 1.1: art. 1:240 BW is a power used after a documented weighing; consent carries too.
+    assert grounds["raadsonderzoek"] == ["LEGAL_POWER", "CONSENT", "VITAL_INTEREST"]
     consent = acts["oza"]["grondslag"][1]
     assert consent["avg"].startswith("art. 6 lid 1 sub a AVG")
     assert "art. 9 lid 2 sub a AVG" in consent["avg"]  # oza holds gezondheid
@@ -238,7 +240,11 @@ def test_categories_recipients_and_controllers_follow_the_ruleset():
     assert [c["code"] for c in acts["verzuimmelding"]["verwerkingsverantwoordelijke"]] == [
         "school"]
     raad = [c["code"] for c in acts["raadsonderzoek"]["verwerkingsverantwoordelijke"]]
-    assert "derde" not in raad and "raad" not in raad  # not a professional; not to itself
+    assert "raad" not in raad  # not to itself
+    # 1.1: a private party informs the Raad only with consent (or a vital interest).
+    notes = [c["voorwaarde"] for c in acts["raadsonderzoek"]["categorieen_gegevens"]]
+    assert all("van iedere private partij aan de Raad voor de Kinderbescherming: met geldige "
+               "toestemming" in n for n in notes)
     assert "gi" not in [c["code"] for c in acts["ots"]["verwerkingsverantwoordelijke"]]
     assert acts["oza"]["bewaartermijn"]["iso8601"] == "P2Y"
     assert acts["verzuimmelding"]["bewaartermijn"]["iso8601"] == "P5Y"
@@ -379,7 +385,7 @@ def test_vng_mapping_has_the_var_fields():
         assert v["afnemendeInternationaleDerden"] == []
         for item in v["verwerktePersoonsgegevens"]:
             assert set(item) == {"rolBetrokkene", "naam"}
-    assert register.to_vng(acts["verzuimmelding"])["grondslag"] == "Wettelijke verplichting"
+    assert register.to_vng(acts["ots"])["grondslag"] == "Wettelijke verplichting"
     assert register.to_vng(acts["oza"])["grondslag"] == "Publieke taak; Toestemming betrokkene"
     assert register.to_vng(acts["toeleiding"])["grondslag"] == "Publieke taak"
     assert register.to_vng(acts["toeleiding"])["verantwoordelijkeBestuursorgaan"] == (
