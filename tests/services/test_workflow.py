@@ -174,10 +174,15 @@ def test_inside_the_scope_only_the_right_discloser_shares_with_the_municipality(
     assert outcomes(build.decide("bob", "gemeente", ["thuissituatie"], DAY, case_id=case,
                                  hat="toeleiding")) == {
         "thuissituatie": ("allow", ["PUBLIC_TASK"])}
-    # bob as care provider is bound by secrecy, and consent cannot carry the college's task
+    # bob as care provider is bound by secrecy; the parents' consent lifts it, and the college
+    # receives on its own public task (contract 1.1, rule 8)
     assert outcomes(build.decide("bob", "gemeente", ["thuissituatie"], DAY, case_id=case,
                                  hat="hulpverlening")) == {
-        "thuissituatie": ("deny", ["CONSENT_NOT_A_GROUND"])}
+        "thuissituatie": ("allow", ["CONSENT", "PUBLIC_TASK"])}
+    # without that consent (gedrag was not consented to) his secrecy holds
+    assert outcomes(build.decide("bob", "gemeente", ["gedrag"], DAY, case_id=case,
+                                 hat="hulpverlening")) == {
+        "gedrag": ("deny", ["PROFESSIONAL_SECRECY"])}
 
 
 def test_without_a_workflow_toeleiding_is_scoped_to_youth_care(build, youth):
