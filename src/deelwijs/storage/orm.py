@@ -53,6 +53,13 @@ class Region(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     wams_in_force: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The controller (verwerkingsverantwoordelijke) and its FG, named in a parent's inzage
+    # (migration 0005); None until an administrator records them.
+    controller_name: Mapped[str | None] = mapped_column(String(200))
+    controller_address: Mapped[str | None] = mapped_column(String(500))
+    fg_name: Mapped[str | None] = mapped_column(String(200))
+    fg_email: Mapped[str | None] = mapped_column(String(254))
+    fg_phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class RulesetVersion(Base):
