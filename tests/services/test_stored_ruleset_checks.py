@@ -264,3 +264,29 @@ def test_the_check_is_pure_a_copy_of_a_bad_document_fails_the_same(app, build):
     finally:
         other.engine.dispose()
     assert theirs == _problems(app, build) and theirs
+
+
+@pytest.mark.parametrize("bad", list(BAD))
+def test_a_stored_version_that_fails_today_cannot_be_activated_again(app, build, bad):
+    """Activating by digest (as `region ruleset activate sha256:…` does) runs the same checks
+    as deciding under it: the version is refused up front, and no activation is written."""
+    from deelwijs.services import manage
+
+    make, digest, words = BAD[bad]
+    doc = make()
+    version_id, digest = _store_bad(app, build.w.region_id, doc, digest, BAD_FROM)
+    with app.engine.begin() as conn:  # keep only the stored version, not its activation
+        conn.execute(text("DELETE FROM ruleset_activation WHERE ruleset_version_id = :v"),
+                     {"v": version_id})
+    with app.transaction() as s:
+        before = s.scalar(select(orm.RulesetActivation.id).order_by(
+            orm.RulesetActivation.id.desc()).limit(1))
+        region = s.get(orm.Region, build.w.region_id)
+        with pytest.raises(Refused) as caught:
+            manage.activate_ruleset(s, region, digest, DAY)
+        assert caught.value.code == "ruleset_invalid"
+        assert all(w in str(caught.value) for w in words[:1]), str(caught.value)
+    with app.transaction() as s:
+        after = s.scalar(select(orm.RulesetActivation.id).order_by(
+            orm.RulesetActivation.id.desc()).limit(1))
+    assert after == before

@@ -12,6 +12,7 @@ ServiceError with a field, so nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 from deelwijs.domain import exceptions as exc_domain
 from deelwijs.rules import loader
 from deelwijs.services import audit, cases, registry, youths
-from deelwijs.services.app import App
-from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.services.app import App, stored_ruleset_problems
+from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.services.youth_text import Texts
 from deelwijs.storage import orm
 
@@ -58,12 +59,34 @@ def activate_ruleset(session: Session, region: orm.Region, name: str, on: dt.dat
             raise NotFound("not_found", f"onbekende ruleset '{name}': geen ingebouwd id "
                            f"({ids}), geen bestand en geen opgeslagen versie", "ruleset"
                            ) from None
+        problems = _stored_version_problems(stored)
+        if problems:
+            more = f" (en nog {len(problems) - 1})" if len(problems) > 1 else ""
+            raise Refused(
+                "ruleset_invalid",
+                f"opgeslagen ruleset {stored.ruleset_id} {stored.version} ({stored.digest}) "
+                f"voldoet niet aan de controles van deze Deelwijs en wordt niet geactiveerd: "
+                f"{problems[0]}{more}. Activeer het model of een regionaal bestand dat "
+                "deelwijs rules check goedkeurt.", "ruleset") from None
         session.add(orm.RulesetActivation(region_id=region.id, ruleset_version_id=stored.id,
                                           activated_on=on))
         session.flush()
     return session.scalars(select(orm.RulesetActivation)
                            .where(orm.RulesetActivation.region_id == region.id)
                            .order_by(orm.RulesetActivation.id.desc()).limit(1)).one()
+
+
+def _stored_version_problems(stored: orm.RulesetVersion) -> list[str]:
+    """Why a stored version may not be activated (the same checks as deciding under it)."""
+    try:
+        ruleset = loader.from_document(json.loads(stored.source), f"ruleset {stored.digest}")
+    except loader.RulesetError as exc:
+        return [str(p) for p in exc.problems]
+    problems = stored_ruleset_problems(ruleset)
+    if ruleset.digest != stored.digest:
+        problems.insert(0, f"de digest in de database ({stored.digest}) is niet die van het "
+                        f"opgeslagen document ({ruleset.digest})")
+    return problems
 
 
 def activation_view(session: Session, row: orm.RulesetActivation, active_id: int | None = None
