@@ -140,11 +140,12 @@ ABSENCE_NL = {
     "threshold_hours": "meldgrens (uren ongeoorloofd verzuim)",
     "threshold_weeks": "binnen (schoolweken)",
     "deadline_working_days": "melden binnen (werkdagen)",
+    "rmc_until": "RMC-taak tot (jaar)",
 }
 # Absence: a widening is a report (and so a verzuimmelding) due in more cases.
 _ABSENCE_LOWER = {"leerplicht_from": VERRUIMING, "leerplicht_until": BEPERKING,
                   "kwalificatieplicht_until": BEPERKING, "threshold_hours": VERRUIMING,
-                  "threshold_weeks": BEPERKING}
+                  "threshold_weeks": BEPERKING, "rmc_until": BEPERKING}
 CONSENT_NL = {"youth_and_parents_from": "ouders en jongere samen vanaf",
               "youth_alone_from": "jongere alleen vanaf",
               "written": "schriftelijk", "prior": "vooraf"}
