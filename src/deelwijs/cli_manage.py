@@ -84,19 +84,69 @@ def _text(value: str, field: str, limit: int = 200) -> str:
 # --- regions and rulesets ------------------------------------------------------------------
 
 
+ControllerOpt = Annotated[str | None, typer.Option(
+    "--controller", help="Naam van de verwerkingsverantwoordelijke (staat in de inzage voor "
+    "ouders en jongeren).")]
+AddressOpt = Annotated[str | None, typer.Option(
+    "--controller-address", help="Postadres van de verwerkingsverantwoordelijke (regels "
+    "gescheiden door een komma of een nieuwe regel).")]
+FgNameOpt = Annotated[str | None, typer.Option(
+    "--fg-name", help="Naam van de functionaris gegevensbescherming (FG).")]
+FgEmailOpt = Annotated[str | None, typer.Option(
+    "--fg-email", help="E-mailadres van de FG.")]
+FgPhoneOpt = Annotated[str | None, typer.Option(
+    "--fg-phone", help="Telefoonnummer van de FG.")]
+
+
 @region_app.command("create")
 def region_create(
     code: Annotated[str, typer.Argument(help="Korte code, bv. utrecht-west.")],
     name: Annotated[str, typer.Argument(help="Naam van de regio.")],
     wams: Annotated[bool, typer.Option("--wams", help="De Wams geldt in deze regio.")] = False,
+    controller: ControllerOpt = None,
+    controller_address: AddressOpt = None,
+    fg_name: FgNameOpt = None,
+    fg_email: FgEmailOpt = None,
+    fg_phone: FgPhoneOpt = None,
 ) -> None:
-    """Maak een regio aan. Activeer daarna een ruleset (region ruleset activate)."""
+    """Maak een regio aan. Activeer daarna een ruleset (region ruleset activate).
+
+    Noem ook de verwerkingsverantwoordelijke en hoe de FG te bereiken is: de inzage voor ouders
+    en jongeren noemt ze (later te zetten met region update)."""
     from deelwijs.services import manage, registry
 
     code = _text(code, "region.code", 64)
     name = _text(name, "region.name")
     with _session() as (_, s):
-        _print(manage.region_view(registry.create_region(s, code, name, wams)))
+        _print(manage.region_view(registry.create_region(
+            s, code, name, wams, controller_name=controller,
+            controller_address=controller_address, fg_name=fg_name, fg_email=fg_email,
+            fg_phone=fg_phone)))
+
+
+@region_app.command("update")
+def region_update(
+    code: Annotated[str, typer.Argument(help="Code van de regio.")],
+    name: Annotated[str | None, typer.Option("--name", help="Nieuwe naam van de regio.")] = None,
+    controller: ControllerOpt = None,
+    controller_address: AddressOpt = None,
+    fg_name: FgNameOpt = None,
+    fg_email: FgEmailOpt = None,
+    fg_phone: FgPhoneOpt = None,
+) -> None:
+    """Wijzig de naam van een regio, de verwerkingsverantwoordelijke of de gegevens van de FG.
+
+    Alleen wat u noemt, verandert; een lege waarde ("") wist dat gegeven."""
+    from deelwijs.services import manage, registry
+
+    given = {"controller_name": controller, "controller_address": controller_address,
+             "fg_name": fg_name, "fg_email": fg_email, "fg_phone": fg_phone}
+    if name is None and all(v is None for v in given.values()):
+        _fail("region: noem wat er verandert (--name, --controller, --controller-address, "
+              "--fg-name, --fg-email of --fg-phone)")
+    with _session() as (_, s):
+        region = registry.region_by_code(s, code)
+        _print(manage.region_view(registry.update_region(s, region, name=name, **given)))
 
 
 @region_app.command("list")

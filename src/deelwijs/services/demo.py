@@ -45,6 +45,15 @@ PARTY_NAMES = {
 }
 GEMEENTE_DOMAINS = ("jeugd", "wmo", "participatie", "schulden", "wonen", "jeugd", "onderwijs")
 SYNTHETIC_BSNS = 9091  # how many numbers pass the 11-proef and start with 9999
+# the demo region's controller and FG, as a parent's inzage names them: synthetic (a postcode
+# below 1000 is never issued, the .example domain is reserved, the number is not in use)
+CONTROLLER = {
+    "controller_name": "Samenwerkingsverband Demoregio (synthetisch)",
+    "controller_address": "Postbus 0000\n0000 AA Demostad",
+    "fg_name": "F. de Voorbeeld",
+    "fg_email": "fg@demoregio.example",
+    "fg_phone": "+31 (0)30 000 0000",
+}
 
 
 def synthetic_bsn(rnd: random.Random) -> str:
@@ -77,7 +86,7 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
     tick = progress or (lambda n: None)
     start = today - dt.timedelta(days=400)
     with app.transaction() as s:
-        region = registry.create_region(s, REGION, "Demoregio (synthetisch)")
+        region = registry.create_region(s, REGION, "Demoregio (synthetisch)", **CONTROLLER)
         version = registry.activate_ruleset(s, region, "voorbeeldregio", start)
         orgs: dict[str, list[orm.Organisation]] = {}
         for party in codes.PARTIES:

@@ -35,7 +35,12 @@ def _iso(day: dt.date | None) -> str | None:
 
 def region_view(region: orm.Region) -> dict:
     return {"id": region.id, "code": region.code, "name": region.name,
-            "wams_in_force": bool(region.wams_in_force)}
+            "wams_in_force": bool(region.wams_in_force),
+            # the controller and its FG, named in a parent's inzage (None: not recorded)
+            "controller_name": region.controller_name,
+            "controller_address": region.controller_address,
+            "fg_name": region.fg_name, "fg_email": region.fg_email,
+            "fg_phone": region.fg_phone}
 
 
 def list_regions(session: Session) -> list[dict]:

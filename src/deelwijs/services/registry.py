@@ -89,16 +89,73 @@ def region_by_code(session: Session, code: str) -> orm.Region:
     return row
 
 
-def create_region(session: Session, code: str, name: str, wams_in_force: bool = False
-                  ) -> orm.Region:
+# The controller (verwerkingsverantwoordelijke) of a region and how to reach its FG, as a
+# parent's inzage names them: field -> (column, Dutch label)
+CONTROLLER_FIELDS = {
+    "controller_name": (orm.Region.controller_name, "de naam van de verwerkingsverantwoordelijke"),
+    "controller_address": (orm.Region.controller_address,
+                           "het postadres van de verwerkingsverantwoordelijke"),
+    "fg_name": (orm.Region.fg_name, "de naam van de functionaris gegevensbescherming"),
+    "fg_email": (orm.Region.fg_email,
+                 "het e-mailadres van de functionaris gegevensbescherming"),
+    "fg_phone": (orm.Region.fg_phone,
+                 "het telefoonnummer van de functionaris gegevensbescherming"),
+}
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ()-]{5,}[0-9]")
+
+
+def _controller_values(values: dict) -> dict:
+    """The controller fields given (None: not given), checked; an empty text clears a field
+    (its value becomes None). The postal address may span lines."""
+    out = {}
+    for field, value in values.items():
+        if field not in CONTROLLER_FIELDS:
+            raise Invalid("unknown_field", f"onbekend gegeven van de regio '{field}'", field)
+        if value is None:
+            continue
+        column, label = CONTROLLER_FIELDS[field]
+        text = checked_text(value, f"region.{field}", label, limit_of(column),
+                            multiline=field == "controller_address")
+        if text is not None and field == "fg_email" and not _EMAIL.fullmatch(text):
+            raise Invalid("invalid_email", f"'{text}' is geen e-mailadres", f"region.{field}")
+        if text is not None and field == "fg_phone" and not _PHONE.fullmatch(text):
+            raise Invalid("invalid_phone", f"'{text}' is geen telefoonnummer (cijfers, "
+                          "eventueel met +, spaties, haakjes of streepjes)", f"region.{field}")
+        if text is not None and field == "controller_address":
+            text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+        out[field] = text
+    return out
+
+
+def create_region(session: Session, code: str, name: str, wams_in_force: bool = False,
+                  **controller) -> orm.Region:
+    """A new region. `controller`: any of CONTROLLER_FIELDS (the controller's name and postal
+    address, the FG's name, e-mail address and phone number), shown in a parent's inzage."""
     code = checked_text(code, "region.code", "de regiocode", limit_of(orm.Region.code),
                         missing="een regio heeft een code")
     name = checked_text(name, "region.name", "de naam van de regio", limit_of(orm.Region.name),
                         missing="een regio heeft een naam")
+    values = _controller_values(controller)
     if session.scalars(select(orm.Region).where(orm.Region.code == code)).first():
         raise Invalid("duplicate", f"regio '{code}' bestaat al", "region.code")
-    region = orm.Region(code=code, name=name, wams_in_force=wams_in_force)
+    region = orm.Region(code=code, name=name, wams_in_force=wams_in_force, **values)
     session.add(region)
+    session.flush()
+    return region
+
+
+def update_region(session: Session, region: orm.Region, *, name: str | None = None,
+                  **controller) -> orm.Region:
+    """Change a region's name or its controller details (CONTROLLER_FIELDS). A field given as
+    None stays as it is; an empty text clears it (not the name: a region keeps a name)."""
+    values = _controller_values(controller)
+    if name is not None:
+        region.name = checked_text(name, "region.name", "de naam van de regio",
+                                   limit_of(orm.Region.name),
+                                   missing="een regio heeft een naam")
+    for field, value in values.items():
+        setattr(region, field, value)
     session.flush()
     return region
 
