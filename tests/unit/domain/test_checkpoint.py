@@ -290,3 +290,101 @@ def test_a_malformed_verifier_key_is_refused(line, words):
 
 def test_checkpoint_errors_are_value_errors():
     assert issubclass(CheckpointError, ValueError)
+
+
+# --- cosignatures (c2sp.org/tlog-cosignature) and files of notes --------------------------------
+
+FG = Ed25519PrivateKey.from_private_bytes(bytes(range(64, 96)))
+FG_NAME = "fg.voorbeeldregio.example/getuige"
+# The example of c2sp.org/tlog-cosignature: a checkpoint with the log's signature and a
+# witness's cosignature, and the time in the message of its signature.
+SPEC_NOTE = (
+    "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n"
+    "\u2014 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7"
+    "u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
+    "\u2014 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlr"
+    "DJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n")
+
+
+def test_a_cosignature_has_the_layout_of_the_spec_example():
+    """Key id, 8-byte big-endian time, 64-byte signature: the spec's example line decodes to
+    the time its signed message shows (1679315147), and ours has the same layout."""
+    spec_blob = base64.b64decode(SPEC_NOTE.splitlines()[-1].split(" ")[2])
+    assert len(spec_blob) == 4 + 8 + 64
+    assert int.from_bytes(spec_blob[4:12], "big") == 1679315147
+    cosigned = cp.cosign(FG, FG_NAME, NOTE, 1679315147)
+    ours = base64.b64decode(cosigned.splitlines()[-1].split(" ")[2])
+    assert len(ours) == 76 and ours[:4] == cp.cosigner_hash(FG_NAME, FG.public_key())
+    assert int.from_bytes(ours[4:12], "big") == 1679315147
+    message = f"cosignature/v1\ntime 1679315147\n{body(ORIGIN, 1000, ROOT)}".encode()
+    FG.public_key().verify(ours[12:], message)  # raises if not this exact message
+    # the key id uses type 0x04, not the note signature's 0x01
+    assert cp.cosigner_hash(FG_NAME, FG.public_key()) == hashlib.sha256(
+        FG_NAME.encode() + b"\n\x04" + raw(FG.public_key())).digest()[:4]
+
+
+def test_a_cosigned_checkpoint_still_opens_with_the_log_key_alone():
+    cosigned = cp.cosign(FG, FG_NAME, NOTE, 1_700_000_000)
+    assert cosigned.startswith(NOTE)  # one line more, nothing else changed
+    assert open_note(cosigned, PUBLIC, NAME) == (ORIGIN, 1000, ROOT)
+    assert cp.open_cosignature(cosigned, FG.public_key(), FG_NAME) == 1_700_000_000
+    assert cp.open_cosignature(NOTE, FG.public_key(), FG_NAME) is None
+    # cosigning again replaces the line of the same key
+    again = cp.cosign(FG, FG_NAME, cosigned, 1_700_000_100)
+    assert again.count(FG_NAME) == 1
+    assert cp.open_cosignature(again, FG.public_key(), FG_NAME) == 1_700_000_100
+
+
+@pytest.mark.parametrize("change", [
+    lambda n: n.replace("\n1000\n", "\n999\n"),
+    lambda n: n[:-6] + ("A" if n[-6] != "A" else "B") + n[-5:],
+])
+def test_a_changed_checkpoint_or_cosignature_is_refused(change):
+    cosigned = cp.cosign(FG, FG_NAME, NOTE, 1_700_000_000)
+    with pytest.raises(CheckpointError, match="medeondertekening"):
+        cp.open_cosignature(change(cosigned), FG.public_key(), FG_NAME)
+
+
+def test_a_cosignature_by_another_key_is_not_ours():
+    cosigned = cp.cosign(OTHER, FG_NAME, NOTE, 1_700_000_000)
+    assert cp.open_cosignature(cosigned, FG.public_key(), FG_NAME) is None
+
+
+def test_cosigner_keys_and_private_keys_round_trip_and_are_not_log_keys():
+    vkey = cp.cosigner_key(FG_NAME, FG.public_key())
+    name, key = cp.parse_cosigner_key(vkey)
+    assert name == FG_NAME and raw(key) == raw(FG.public_key())
+    with pytest.raises(CheckpointError, match="medeondertekenaar"):
+        parse_verifier_key(vkey)
+    with pytest.raises(CheckpointError, match="log"):
+        cp.parse_cosigner_key(verifier_key(NAME, PUBLIC))
+    line = cp.private_key(FG_NAME, FG)
+    assert line.startswith("PRIVATE+KEY+" + FG_NAME + "+")
+    name, private = cp.parse_private_key(line)
+    assert name == FG_NAME and private.private_bytes_raw() == FG.private_bytes_raw()
+    for bad in ("", vkey, line.replace("+", "-", 3), line[:-4] + "AAA=",
+                cp.private_key(FG_NAME, FG, cosigner=False)):
+        with pytest.raises(CheckpointError):
+            cp.parse_private_key(bad)
+
+
+def test_a_file_of_notes_splits_into_notes_that_each_open():
+    other = sign(KEY, NAME, ORIGIN, 1001, ROOT)
+    cosigned = cp.cosign(FG, FG_NAME, other, 1)
+    for text in (NOTE + other + cosigned, NOTE + "\n" + other + "\n\n" + cosigned + "\n"):
+        notes = cp.split_notes(text)
+        assert notes == [NOTE, other, cosigned]
+        assert [open_note(n, PUBLIC, NAME)[1] for n in notes] == [1000, 1001, 1001]
+    assert cp.split_notes("") == [] and cp.split_notes("\n\n") == []
+    assert cp.peek(NOTE) == (ORIGIN, 1000, ROOT)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    (NOTE[:-1], "regeleinde"),
+    (body(ORIGIN, 1000, ROOT), "geen handtekening"),
+    (NOTE + body(ORIGIN, 5, ROOT) + "\n", "geen handtekening"),
+    (_line(NOTE) + NOTE, "zonder lege regel"),
+])
+def test_a_malformed_file_of_notes_is_refused(text, words):
+    with pytest.raises(CheckpointError, match=words):
+        cp.split_notes(text)
