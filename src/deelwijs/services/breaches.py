@@ -28,6 +28,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from deelwijs.domain import codes
+from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.render import dutch_date
 from deelwijs.services import audit
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
@@ -74,6 +75,20 @@ def _text(value, field: str, message: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Invalid("missing_field", message, field)
     return value.strip()
+
+
+_WHAT = {"description": "de beschrijving", "measures": "de maatregelen",
+         "reason": "de reden", "delay_reason": "de reden van de vertraging"}
+
+
+def _no_bsn(value: str, field: str) -> None:
+    """The register is kept as written (and its reasons go into the processing log): a BSN in
+    its free text is refused. The affected youths are named by their id."""
+    found = find_bsn(value)
+    if found is not None:
+        raise Invalid("contains_bsn", f"{_WHAT.get(field, 'de tekst')} bevat een BSN "
+                      f"({masked(found)}). Het datalekkenregister bewaart geen BSN's: laat het "
+                      "weg en noem de geraakte jongeren met hun id", field)
 
 
 # --- look-ups ------------------------------------------------------------------------------
@@ -155,6 +170,7 @@ def record_breach(session: Session, *, region: orm.Region | int, organisation_id
     discovered = utc(discovered_at, "discovered_at")
     _not_future(discovered, "discovered_at", "het moment van ontdekken")
     description = _text(description, "description", "beschrijf wat er is gebeurd")
+    _no_bsn(description, "description")
     if not isinstance(categories, list | tuple) or not categories:
         raise Invalid("missing_field", "noem ten minste één gegevenscategorie die gelekt is",
                       "categories")
@@ -169,6 +185,7 @@ def record_breach(session: Session, *, region: orm.Region | int, organisation_id
                       f"{', '.join(RISKS)})", "risk")
     if not isinstance(measures, str):
         raise Invalid("wrong_type", "de maatregelen zijn tekst", "measures")
+    _no_bsn(measures, "measures")
     org = session.get(orm.Organisation, organisation_id) \
         if isinstance(organisation_id, int) else None
     if org is None:
@@ -232,6 +249,8 @@ def notify_ap(session: Session, breach_id: int, *, expected_version: int,
         raise Invalid("missing_field", f"de melding is later dan 72 uur na ontdekking (de "
                       f"termijn liep tot {dutch_moment(breach.ap_deadline)}): geef de reden "
                       "van de vertraging (art. 33 lid 1 AVG)", "delay_reason")
+    if late:
+        _no_bsn(delay_reason, "delay_reason")
     breach.ap_notified_at = at
     breach.ap_reference = reference
     _save(session)
@@ -250,6 +269,7 @@ def no_notification(session: Session, breach_id: int, *, expected_version: int, 
     _check_version(breach, expected_version)
     pro = _professional(session, breach.region_id, by)
     reason = _text(reason, "reason", "leg vast waarom het lek niet gemeld wordt")
+    _no_bsn(reason, "reason")
     if breach.risk != "onwaarschijnlijk":
         raise Refused("notification_required", f"Dit datalek is vastgelegd met "
                       f"{RISK_NL[breach.risk]}. Dan moet het binnen 72 uur gemeld worden bij "

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from deelwijs.domain import codes
 from deelwijs.domain import exceptions as exc_domain
 from deelwijs.domain import workflow as wf
+from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.services import audit
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
@@ -45,6 +46,20 @@ def _in_case(session: Session, case_id: int, pro: orm.Professional, field: str) 
                       "organisatie van deze casus", field)
 
 
+def no_bsn_in_anonymous(youth_id: int | None, text: str, field: str, what: str) -> None:
+    """An anonymous case keeps its text as written (nothing identifying is stored with it):
+    text holding a BSN is refused there, before anything is written. About a youth the text
+    is encrypted with the youth's key (services/youth_text), and may name it."""
+    if youth_id is not None:
+        return
+    found = find_bsn(text)
+    if found is not None:
+        raise Invalid("contains_bsn", f"{what} bevat een BSN ({masked(found)}). In een "
+                      "anonieme casus wordt niets opgeslagen dat iemand identificeert; laat "
+                      "het BSN weg (of zet de casus eerst op naam: deelwijs case identify)",
+                      field)
+
+
 def get_case(session: Session, case_id: int) -> orm.Case:
     return _get(session, orm.Case, case_id, "casus", "case")
 
@@ -69,6 +84,7 @@ def open_case(session: Session, ruleset: Ruleset, region: orm.Region, title: str
     model_purpose, overleg = resolve_purpose(ruleset, purpose)
     title = checked_text(title, "title", "de titel", limit_of(orm.Case.title),
                          missing="een casus heeft een titel")
+    no_bsn_in_anonymous(youth.id if youth is not None else None, title, "title", "de titel")
     if youth is not None:
         if youth.region_id != region.id:
             raise Invalid("other_region", "de jongere hoort niet bij deze regio", "youth")
@@ -198,6 +214,8 @@ def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda:
         raise Refused("case_closed", "deze casus is gesloten", "case")
     _meeting_day(case, held_on)
     agenda = _agenda(agenda)
+    for i, title in enumerate(agenda):
+        no_bsn_in_anonymous(case.youth_id, title, f"agenda[{i}]", "het agendapunt")
     texts = Texts.for_case(session, case)
     plain, enc = texts.seal("\n".join(agenda), "agenda")
     meeting = orm.Meeting(case_id=case.id, held_on=held_on, agenda=plain, agenda_enc=enc)
@@ -268,6 +286,8 @@ def update_meeting(session: Session, meeting_id: int, expected_version: int,
     # version conflict would surface outside _save
     titles = _agenda(agenda) if agenda is not None else None
     case = session.get(orm.Case, meeting.case_id)
+    for i, title in enumerate(titles or []):
+        no_bsn_in_anonymous(case.youth_id, title, f"agenda[{i}]", "het agendapunt")
     if held_on is not None:
         _meeting_day(case, held_on)
     texts = Texts.for_case(session, case)
@@ -326,6 +346,7 @@ def _set_minute_text(session: Session, minute: orm.Minute, case: orm.Case, text:
                      ) -> orm.Youth | None:
     """About an identifiable youth the text is encrypted with the youth's key; in an anonymous
     case it is kept as is. Returns the youth (the caller logs the writing once it is saved)."""
+    no_bsn_in_anonymous(case.youth_id, text, "text", "het verslag")
     youth = session.get(orm.Youth, case.youth_id) if case.youth_id is not None else None
     # (read before the minute changes: a query after it would flush the change early)
     minute.text, minute.text_enc = Texts.for_case(session, case).seal(text, "text")
@@ -393,6 +414,8 @@ def add_action(session: Session, meeting: orm.Meeting, owner: orm.Professional,
     description = checked_text(description, "description", "de omschrijving", LONG_TEXT_MAX,
                                missing="een actie heeft een omschrijving", multiline=True)
     _in_case(session, meeting.case_id, owner, "owner")
+    no_bsn_in_anonymous(session.get(orm.Case, meeting.case_id).youth_id, description,
+                        "description", "de omschrijving")
     if due_on < meeting.held_on:
         raise Invalid("invalid_date", "de deadline ligt vóór het overleg", "due_on")
     if evaluate_on is not None and evaluate_on < meeting.held_on:
@@ -462,6 +485,8 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     _in_case(session, case.id, by, "by")
     complete, questions, to_org_ids, categories = _checked_weighing(
         kind, answers, to_org_ids, categories, valid_until, at)
+    for key, answer in answers.items():
+        no_bsn_in_anonymous(case.youth_id, answer, f"answers.{key}", "het antwoord")
     taking_part = {o.id for o in participants(session, case)}
     for org_id in to_org_ids:
         if org_id not in taking_part:

@@ -1,0 +1,169 @@
+"""Facts checked before they are stored (issue 11, item 10): a BSN in the free text of an
+anonymous case or of a breach, birth dates and request days outside the contract's ages,
+consent dated before birth or given by someone whose consent the youth's age does not ask
+for. Each refusal is one Dutch message naming its field, and nothing is written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from deelwijs.services import breaches, cases
+from deelwijs.services.errors import Invalid
+from deelwijs.storage import orm
+
+from .helpers import valid_bsn
+
+BSN = valid_bsn(1)
+WRITTEN = {  # one BSN, as people write it
+    "plain": BSN,
+    "dots": f"{BSN[:3]}.{BSN[3:6]}.{BSN[6:]}",
+    "spaces 4-2-3": f"{BSN[:4]} {BSN[4:6]} {BSN[6:]}",
+    "in a sentence": f"Leerling met bsn {BSN[:4]}.{BSN[4:6]}.{BSN[6:]}, groep 7",
+}
+DAY = dt.date(2024, 3, 1)
+FOUND = dt.datetime(2026, 3, 1, 9, 0)
+
+
+def _refused(exc_info, code: str, field: str) -> str:
+    err = exc_info.value
+    assert (err.code, err.field) == (code, field), (err.code, err.field, err.message)
+    assert BSN not in str(err), str(err)  # the message does not repeat the number
+    return err.message
+
+
+def _everything(app) -> dict:
+    """Every stored text an anonymous case or a breach keeps as written."""
+    with app.transaction() as s:
+        return {"case": list(s.scalars(select(orm.Case.title))),
+                "agenda": list(s.scalars(select(orm.Meeting.agenda))),
+                "item": list(s.scalars(select(orm.AgendaItem.title))),
+                "minute": list(s.scalars(select(orm.Minute.text))),
+                "action": list(s.scalars(select(orm.Action.description))),
+                "weighing": [str(a) for a in s.scalars(select(orm.ExceptionRecord.answers))],
+                "breach": [f"{b.description} {b.measures} {b.no_notification_reason}"
+                           for b in s.scalars(select(orm.Breach))]}
+
+
+def _no_bsn_stored(app) -> None:
+    for kind, texts in _everything(app).items():
+        for text in texts:
+            assert BSN not in "".join(c for c in text if c.isdigit()), (kind, text)
+
+
+# --- a BSN in free text --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", list(WRITTEN))
+def test_a_bsn_in_the_title_of_an_anonymous_case_is_refused(app, build, how):
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        build.case("oza", title=WRITTEN[how])
+    message = _refused(refused, "contains_bsn", "title")
+    assert "anonieme casus" in message and "BSN" in message
+    assert build.counts() == before
+    _no_bsn_stored(app)
+
+
+def test_a_bsn_in_the_agenda_minutes_actions_or_weighing_of_an_anonymous_case_is_refused(
+        app, build):
+    case = build.case("oza", participants=("leerplicht", "swv"), title="Leerling groep 7")
+    meeting = build.meeting(case, DAY, participants=("alice", "carol"))
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        build.meeting(case, DAY, agenda=("Opening", WRITTEN["dots"]))
+    _refused(refused, "contains_bsn", "agenda[1]")
+    with app.transaction() as s:
+        item = s.scalars(select(orm.AgendaItem.id)
+                         .where(orm.AgendaItem.meeting_id == meeting)).first()
+    alice = build.pro("alice")
+    calls = {
+        "agenda[0]": lambda s: cases.update_meeting(s, meeting, 1, agenda=[WRITTEN["plain"]]),
+        "text": lambda s: cases.write_minute(s, item, f"Besproken: {WRITTEN['spaces 4-2-3']}",
+                                             s.get(orm.Professional, alice)),
+        "description": lambda s: cases.add_action(
+            s, s.get(orm.Meeting, meeting), s.get(orm.Professional, alice),
+            f"Bel school over {BSN}", DAY + dt.timedelta(days=7)),
+        "answers.consent_sought": lambda s: cases.record_exception(
+            s, cases.get_case(s, case), "conflict_of_duties",
+            {"consent_sought": f"ja, ouders van {WRITTEN['dots']} gebeld"},
+            s.get(orm.Professional, alice), dt.datetime(2024, 3, 1, 10),
+            to_org_ids=[build.org("leerplicht")], categories=["gedrag"]),
+    }
+    for field, call in calls.items():
+        with pytest.raises(Invalid) as refused, app.transaction() as s:
+            call(s)
+        _refused(refused, "contains_bsn", field)
+    assert build.counts() == before
+    _no_bsn_stored(app)
+
+
+def test_text_about_a_named_youth_is_encrypted_and_may_hold_the_bsn(app, build):
+    """Only text kept as written is checked: about a youth it is encrypted with the youth's
+    key (and destroyed with it)."""
+    youth = build.youth(bsn=BSN)
+    case = build.case("oza", youth_id=youth, title=f"Sem, bsn {WRITTEN['dots']}")
+    with app.transaction() as s:
+        assert cases.case_title(s, cases.get_case(s, case)) == f"Sem, bsn {WRITTEN['dots']}"
+        assert s.get(orm.Case, case).title == ""
+
+
+def test_numbers_that_are_no_bsn_stay_allowed(app, build):
+    for title in ("Leerling groep 7, 12 jaar", "Tel. 06-12345678", "Casus 2024-03-01",
+                  "IBAN NL91 ABNA 0417 1643 00", "Dossier 123456789"):  # 123456789: no elfproef
+        build.case("oza", title=title)
+
+
+def _breach(app, build, **kw) -> int:
+    args = dict(region=build.w.region_id, organisation_id=build.org("school"),
+                discovered_at=FOUND, description="Een mail ging naar de verkeerde ouder.",
+                categories=["identificatie"], risk="onwaarschijnlijk", by=build.pro("alice"),
+                youth_ids=[], measures="Mail teruggeroepen.")
+    args.update(kw)
+    with app.transaction() as s:
+        return breaches.record_breach(s, **args).id
+
+
+@pytest.mark.parametrize("field", ["description", "measures"])
+@pytest.mark.parametrize("how", list(WRITTEN))
+def test_a_bsn_in_a_breach_is_refused(app, build, field, how):
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        _breach(app, build, **{field: f"Het lek betrof {WRITTEN[how]}"})
+    message = _refused(refused, "contains_bsn", field)
+    assert "datalekkenregister" in message
+    assert build.counts() == before
+
+
+def test_a_bsn_in_a_breach_reason_is_refused(app, build):
+    breach = _breach(app, build)
+    before = build.counts()
+    with pytest.raises(Invalid) as refused, app.transaction() as s:
+        breaches.no_notification(s, breach, expected_version=1, by=build.pro("alice"),
+                                 reason=f"Alleen {WRITTEN['dots']} geraakt, versleuteld")
+    _refused(refused, "contains_bsn", "reason")
+    late = _breach(app, build, risk="hoog", discovered_at=FOUND - dt.timedelta(days=10))
+    with pytest.raises(Invalid) as refused, app.transaction() as s:
+        breaches.notify_ap(s, late, expected_version=1, notified_at=FOUND,
+                           reference="AP-2026-1", by=build.pro("alice"),
+                           delay_reason=f"Eerst {BSN} nagezocht")
+    _refused(refused, "contains_bsn", "delay_reason")
+    assert build.counts()["breach"] == before["breach"] + 1
+    _no_bsn_stored(app)
+
+
+@pytest.mark.parametrize("text,found", [
+    (BSN, BSN), (WRITTEN["dots"], BSN), (WRITTEN["spaces 4-2-3"], BSN),
+    (f"{BSN[:2]}-{BSN[2:4]}-{BSN[4:6]}-{BSN[6:]}", BSN),
+    (f"groep 3 {BSN}", BSN),  # a number before it is a group of its own
+    ("".join(chr(0xFF10 + int(d)) for d in BSN), BSN),  # full-width digits
+    (f"1{BSN}", None), (f"{BSN}1", None),  # part of a longer number
+    ("123456789", None), ("NL91 ABNA 0417 1643 00", None), ("06-12345678", None),
+    ("2024-03-01 om 10.30", None), ("", None),
+])
+def test_find_bsn(text, found):
+    from deelwijs.domain.bsn import find_bsn
+
+    assert find_bsn(text) == found
