@@ -28,7 +28,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from deelwijs import files
 from deelwijs.settings import VAR, Settings, SettingsError
 
 WRAPPING_VAR = "DEELWIJS_WRAPPING_KEYS"
@@ -178,19 +179,57 @@ def _derive(raw: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(raw)
 
 
-def keyring_for(settings: Settings) -> Keyring:
-    """The master key from the settings (on the embedded default, one generated under var/),
-    with the settings' wrapping keys."""
+KEY_FILE_CAP = 4096  # a Fernet key is 44 bytes; a key file is never larger than this
+
+
+def master_key_path(settings: Settings) -> Path:
+    """Where the embedded default keeps its master key: master.key in the data directory."""
+    return Path(getattr(settings, "var", None) or VAR) / "master.key"
+
+
+def keyring_for(settings: Settings, *, holds_data: Callable[[], str | None]) -> Keyring:
+    """The master key from the settings, with the settings' wrapping keys.
+
+    Without DEELWIJS_MASTER_KEY the embedded default reads var/master.key. Only when that
+    file does not exist and `holds_data()` says the database holds nothing written under a
+    key (it names such a table, or None) is a new key generated there (mode 0600, atomically,
+    once even when two processes start together). A database with data and no key file is
+    refused with SettingsError, before anything is written: a new key would leave its data
+    unreadable and its log uncheckable, and writes under it would succeed."""
     if settings.master_key:
         return Keyring(settings.master_key, settings.wrapping_keys)
     if not settings.embedded:
         raise SettingsError("Zet DEELWIJS_MASTER_KEY (of DEELWIJS_MASTER_KEY_FILE) voor een "
                             "productiedatabase; alleen de ingebouwde SQLite-database maakt "
                             "zelf een sleutel aan.")
-    path = VAR / "master.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(Fernet.generate_key())
-    return Keyring(Path(path).read_bytes().strip(), settings.wrapping_keys)
+    path = master_key_path(settings)
+    if not os.path.lexists(path):
+        table = holds_data()
+        if table is not None:
+            raise SettingsError(
+                f"DEELWIJS_MASTER_KEY: de hoofdsleutel ontbreekt: {path} bestaat niet en "
+                "DEELWIJS_MASTER_KEY (of DEELWIJS_MASTER_KEY_FILE) is niet gezet, maar de database "
+                f"({settings.database_url}) bevat al gegevens (tabel {table}). Zet de "
+                f"sleutel van deze database terug in {path} of geef hem in "
+                "DEELWIJS_MASTER_KEY. Deelwijs maakt alleen voor een lege database een nieuwe "
+                "sleutel: met een andere sleutel zijn de gegevens onleesbaar en is het "
+                "verwerkingslog niet te controleren. Er is niets geschreven.")
+        files.create_exclusive(path, Fernet.generate_key())
+    return Keyring(_read_key_file(path), settings.wrapping_keys)
+
+
+def _read_key_file(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            key = fh.read(KEY_FILE_CAP + 1).strip()
+    except OSError as exc:
+        raise SettingsError(f"{path}: kan de hoofdsleutel niet lezen: "
+                            f"{exc.strerror or exc}") from None
+    try:
+        if len(key) > KEY_FILE_CAP:
+            raise ValueError
+        Fernet(key)
+    except (ValueError, TypeError):
+        raise SettingsError(f"{path}: dit is geen geldige hoofdsleutel (32 bytes "
+                            "urlsafe-base64); zet de sleutel van deze database terug") from None
+    return key

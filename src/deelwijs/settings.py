@@ -3,7 +3,8 @@
 | variable | default | meaning |
 |---|---|---|
 | DEELWIJS_DATABASE_URL | sqlite:///var/deelwijs.sqlite3 | the database; PostgreSQL in production |
-| DEELWIJS_MASTER_KEY | generated into var/master.key (embedded only) | log keys; wraps (below) |
+| DEELWIJS_MASTER_KEY | var/master.key (embedded; made for an empty db) | log keys; wraps |
+| DEELWIJS_VAR | var | the data directory: embedded database, master.key (0700, files 0600) |
 | DEELWIJS_MASTER_KEY_FILE | | a file holding that key (for secrets mounted as files) |
 | DEELWIJS_WRAPPING_KEYS | unset: the master key wraps | wrap youth keys instead (below) |
 | DEELWIJS_WRAPPING_KEYS_FILE | | a file holding that list |
@@ -50,6 +51,9 @@ class Settings:
     master_key: bytes | None
     # the wrapping keys, newest first; empty: the master key wraps (no rotation possible)
     wrapping_keys: tuple[bytes, ...] = ()
+    # the data directory (DEELWIJS_VAR): the embedded database's default place and its
+    # generated master key (master.key); no output option writes inside it (files.py)
+    var: Path = VAR
 
     @property
     def embedded(self) -> bool:

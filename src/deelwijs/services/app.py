@@ -260,13 +260,51 @@ class App:
         return version, self.ruleset(version)
 
 
+def keyed_tables() -> list[str]:
+    """The tables whose rows were written under the master key: the processing log (entry
+    MACs, signed checkpoints), every table with a MAC column, and every table with a youth's
+    wrapped key, a keyed BSN hash or data encrypted under a youth's key (which the master key
+    wraps)."""
+    out = []
+    for table in orm.Base.metadata.sorted_tables:
+        names = {c.name for c in table.columns}
+        if (table.name in ("log_entry", "log_checkpoint") or names & {"key_wrapped", "bsn_hash"}
+                or any(n.endswith(("_enc", "mac")) for n in names)):
+            out.append(table.name)
+    return out
+
+
+def keyed_table(engine: Engine) -> str | None:
+    """The first table holding a row written under a key (keyed_tables), or None: a new
+    database, or one with only regions, organisations, professionals and rulesets. Reads
+    only; a database without the schema yet holds nothing."""
+    from sqlalchemy import func, inspect, table
+
+    with engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+        for name in keyed_tables():
+            if name in present and conn.execute(
+                    select(func.count()).select_from(select(1).select_from(table(name))
+                                                     .limit(1).subquery())).scalar():
+                return name
+    return None
+
+
 def open_app(config: settings_mod.Settings | None = None, migrate: bool | None = None) -> App:
-    """Connect; migrate the embedded database, refuse an un-migrated production one."""
+    """Connect; migrate the embedded database, refuse an un-migrated production one.
+
+    The keys come first: on the embedded database a master key is generated only for a
+    database that holds nothing written under a key (crypto.keyring_for); one that does and
+    has no key is refused before it is migrated or written to."""
     config = config or settings_mod.load()
     engine = db.make_engine(config.database_url)
-    if migrate is None:
-        db.ensure_ready(engine, config.embedded)
-    elif migrate:
-        db.upgrade(engine)
-    keys = keyring_for(config)
+    try:
+        keys = keyring_for(config, holds_data=lambda: keyed_table(engine))
+        if migrate is None:
+            db.ensure_ready(engine, config.embedded)
+        elif migrate:
+            db.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return App(config, engine, db.session_factory(engine, {"deelwijs_keys": keys}), keys)

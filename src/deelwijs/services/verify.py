@@ -29,6 +29,7 @@ from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import merkle
 from deelwijs.services import audit, verify_fast
+from deelwijs.services.keys import log_key_mismatch
 from deelwijs.storage import orm
 
 KINDS = {
@@ -39,6 +40,7 @@ KINDS = {
     "checkpoint": "checkpoint klopt niet",
     "consistency": "checkpoints onderling inconsistent",
     "head": "logkop klopt niet",
+    "key": "de sleutel past niet bij dit logboek",
 }
 
 BATCH = 20_000
@@ -94,6 +96,14 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
     if region_code is not None:
         regions = [r for r in regions if r.code == region_code]
     for region_id, code in regions:
+        # a master key that is not this log's: one line, not every entry "vervalst"
+        mismatch = log_key_mismatch(session, keys, region_id)
+        if mismatch is not None:
+            report.problems.append(Problem("key", code, None, None, None, mismatch["message"]))
+            report.regions[code] = {"regels": mismatch["entries"],
+                                    "checkpoints": mismatch["checkpoints"],
+                                    "wortel": "niet berekend", "problemen": 1}
+            continue
         _verify_region(session, keys, region_id, code, public_key or keys.verify_key,
                        report, progress)
     return report

@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from deelwijs import files
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -27,9 +29,11 @@ class NotMigrated(RuntimeError):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = files.sqlite_path(url)
+        if path is not None:
+            # created private: the folder 0700, the file 0600 (umask-proof); SQLite gives
+            # its -wal, -shm and -journal files the mode of the database file
+            files.create_private_file(path)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
