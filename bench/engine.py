@@ -90,8 +90,10 @@ def make_request(rng: random.Random) -> dict:
     if rng.random() < 0.3:
         req["kind"] = "disclosure"
     d_obj: dict = {"party": discloser}
-    if rng.random() < 0.35:
+    if discloser in codes.HAT_WEARERS and rng.random() < 0.35:  # others: bad input (1.1)
         d_obj["hat"] = rng.choice(codes.HATS)
+    _maybe(rng, d_obj, "acceded", rng.random() < 0.85, True)
+    _maybe(rng, d_obj, "mandate", rng.random() < 0.85, True)
     r_obj: dict = {"party": recipient}
     _maybe(rng, r_obj, "acceded", rng.random() < 0.85, True)
     _maybe(rng, r_obj, "mandate", rng.random() < 0.85, True)
@@ -99,6 +101,7 @@ def make_request(rng: random.Random) -> dict:
         r_obj["domain"] = rng.choice(codes.DOMAINS)
     subject: dict = {"age": rng.randint(0, 30)}
     _maybe(rng, subject, "anonymous", rng.random() < 0.02, False)
+    _maybe(rng, subject, "startkwalificatie", rng.random() < 0.3, False)
     req.update(discloser=d_obj, recipient=r_obj, subject=subject, purpose=purpose)
     if rng.random() < 0.75:
         req["task"] = rng.choice(codes.TASKS)
@@ -120,6 +123,7 @@ def make_request(rng: random.Random) -> dict:
             exceptions["conflict_of_duties"] = {"documented": rng.random() < 0.6}
         _maybe(rng, exceptions, "legal_duty", rng.random() < 0.12, False)
         _maybe(rng, exceptions, "compatible_purpose", rng.random() < 0.12, False)
+        _maybe(rng, exceptions, "weighing_documented", rng.random() < 0.3, False)
         req["exceptions"] = exceptions
     if rng.random() < 0.8:
         context: dict = {}
@@ -154,7 +158,10 @@ def to_cedar(obj: dict) -> list[dict]:
         "recipient": _ref("Party", r["party"]),
         "acceded": r.get("acceded", True),
         "mandate": r.get("mandate", True),
+        "discloser_acceded": d.get("acceded", True),
+        "discloser_mandate": d.get("mandate", True),
         "age": s["age"],
+        "startkwalificatie": s.get("startkwalificatie", False),
         "anonymous": s.get("anonymous", False),
         "purpose": _ref("Purpose", obj["purpose"]),
         "task": obj.get("task", "both"),
@@ -167,6 +174,7 @@ def to_cedar(obj: dict) -> list[dict]:
         "conflict_documented": e.get("conflict_of_duties", {}).get("documented", False),
         "legal_duty": e.get("legal_duty", False),
         "compatible_purpose": e.get("compatible_purpose", False),
+        "weighing_documented": e.get("weighing_documented", False),
         "bulk": x.get("bulk", False),
         "wams_in_force": x.get("wams_in_force", False),
     }
