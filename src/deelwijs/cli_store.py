@@ -124,14 +124,119 @@ def _session():
 # --- db ------------------------------------------------------------------------------------
 
 
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Werk de database bij naar het nieuwste schema (nodig voor PostgreSQL). Daarvoor is
-    geen hoofdsleutel nodig."""
-    from deelwijs.storage.db import current_revision, head_revision
+UrlOpt = Annotated[str | None, typer.Option(
+    "--url", help="De database-URL van de eigenaar-rol (standaard: "
+    "DEELWIJS_MIGRATE_DATABASE_URL, anders DEELWIJS_DATABASE_URL).")]
 
-    with _app(migrate=True, keys=False) as engine:
+
+def _connect_problem(exc, source: str) -> None:
+    """A connection that failed, as one Dutch line: a database or role that does not exist
+    is bad input (exit 2), anything else unreachable (exit 1)."""
+    import re
+
+    raw = " ".join(str(exc.orig or exc).split())
+    missing = re.search(r'(database|role) "([^"]+)" does not exist', raw)
+    if missing:
+        what = "database" if missing.group(1) == "database" else "rol"
+        _fail(f"{source}: {what} '{missing.group(2)}' bestaat niet op die server; "
+              + ("maak hem eerst aan (createdb) of noem een andere database"
+                 if what == "database" else "noem een bestaande rol in de URL"))
+    if "password authentication failed" in raw:
+        _fail(f"{source}: aanmelden geweigerd (wachtwoord onjuist)")
+    _fail("database niet bereikbaar: " + raw, 1)
+
+
+@contextmanager
+def _owner_engine(url: str | None):
+    """An engine for migrating and setting up roles (no master key needed): on --url, else
+    DEELWIJS_MIGRATE_DATABASE_URL, else DEELWIJS_DATABASE_URL. Returns (engine, source), the
+    source naming where the URL came from (for messages)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+    from deelwijs.settings import SettingsError, load
+    from deelwijs.storage import db
+    from deelwijs.storage.roles import RolesError
+
+    engine = None
+    try:
+        if url is not None:
+            source = "--url"
+        else:
+            config = load()
+            url, source = ((config.migrate_url, "DEELWIJS_MIGRATE_DATABASE_URL")
+                           if config.migrate_url else
+                           (config.database_url, "DEELWIJS_DATABASE_URL"))
+        try:
+            engine = db.make_engine(url)
+        except ArgumentError:
+            _fail(f"{source}: geen bruikbare database-URL; verwacht bijvoorbeeld "
+                  "postgresql://rol@host:5432/database")
+        yield engine, source
+    except (SettingsError, RolesError) as exc:
+        _fail(str(exc))
+    except OperationalError as exc:
+        _connect_problem(exc, source)
+    except DBAPIError as exc:  # (a migration the connected role may not run)
+        if getattr(exc.orig, "sqlstate", None) == "42501":
+            _fail(f"niet toegestaan: de rol in {source} mag het schema niet wijzigen. Migreer "
+                  "als de eigenaar-rol (DEELWIJS_MIGRATE_DATABASE_URL of --url; zie deelwijs "
+                  "db roles)")
+        _fail("de database weigerde dit: " + " ".join(str(exc.orig or exc).split()), 1)
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: UrlOpt = None) -> None:
+    """Werk de database bij naar het nieuwste schema (nodig voor PostgreSQL), als de
+    eigenaar-rol (DEELWIJS_MIGRATE_DATABASE_URL of --url). Met twee rollen (deelwijs db
+    roles) krijgt de app-rol daarna zijn rechten op nieuwe tabellen. Daarvoor is geen
+    hoofdsleutel nodig."""
+    from deelwijs.storage.db import current_revision, head_revision, upgrade
+
+    with _owner_engine(url) as (engine, _):
+        lines = upgrade(engine)
         print(f"database op schema {current_revision(engine)} (nieuwste: {head_revision()})")
+        for line in lines:
+            print(line)
+
+
+@db_app.command("roles")
+def db_roles(
+    owner: Annotated[str | None, typer.Option(
+        "--owner", help="De eigenaar-rol: migreert, bezit tabellen, triggers en functies.")
+    ] = None,
+    app: Annotated[str | None, typer.Option(
+        "--app", help="De app-rol waarmee Deelwijs draait: kan het log alleen lezen en "
+        "aanvullen, en geen trigger uitzetten.")] = None,
+    owner_password_file: Annotated[str | None, typer.Option(
+        "--owner-password-file", help="Bestand met het wachtwoord voor de eigenaar-rol.")
+    ] = None,
+    app_password_file: Annotated[str | None, typer.Option(
+        "--app-password-file", help="Bestand met het wachtwoord voor de app-rol.")] = None,
+    url: UrlOpt = None,
+) -> None:
+    """Zet op PostgreSQL twee rollen op (idempotent): een eigenaar die migreert en een
+    app-rol die het verwerkingslog en de toestemmingen alleen kan lezen en aanvullen.
+    Maakt ontbrekende rollen aan, zet alle tabellen, reeksen en functies op naam van de
+    eigenaar, geeft de app-rol precies wat Deelwijs nodig heeft en zet standaardrechten voor
+    latere migraties. Voer dit uit als superuser (of als de eigenaar-rol)."""
+    from deelwijs.storage import roles
+
+    try:
+        owner = roles.check_name(owner, "--owner")
+        app = roles.check_name(app, "--app")
+        passwords = {
+            key: roles.read_password(path, option) if path is not None else None
+            for key, path, option in (
+                ("owner_password", owner_password_file, "--owner-password-file"),
+                ("app_password", app_password_file, "--app-password-file"))}
+    except roles.RolesError as exc:
+        _fail(str(exc))
+    with _owner_engine(url) as (engine, _):
+        for line in roles.setup(engine, owner, app, **passwords):
+            print(line)
 
 
 @db_app.command("check")

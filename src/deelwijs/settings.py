@@ -3,6 +3,7 @@
 | variable | default | meaning |
 |---|---|---|
 | DEELWIJS_DATABASE_URL | sqlite:///var/deelwijs.sqlite3 | the database; PostgreSQL in production |
+| DEELWIJS_MIGRATE_DATABASE_URL | DEELWIJS_DATABASE_URL | db upgrade/roles: the owner role's |
 | DEELWIJS_MASTER_KEY | var/master.key (embedded; made for an empty db) | log keys; wraps |
 | DEELWIJS_VAR | var | the data directory: embedded database, master.key (0700, files 0600) |
 | DEELWIJS_MASTER_KEY_FILE | | a file holding that key (for secrets mounted as files) |
@@ -51,6 +52,9 @@ class Settings:
     master_key: bytes | None
     # the wrapping keys, newest first; empty: the master key wraps (no rotation possible)
     wrapping_keys: tuple[bytes, ...] = ()
+    # the owner role's URL for `db upgrade` and `db roles` (PostgreSQL with two roles,
+    # storage.roles); None: database_url
+    migrate_url: str | None = None
     # the data directory (DEELWIJS_VAR): the embedded database's default place and its
     # generated master key (master.key); no output option writes inside it (files.py)
     var: Path = VAR
@@ -89,6 +93,7 @@ def load() -> Settings:
                 f"DEELWIJS_MASTER_KEY_FILE: kan {key_file} niet lezen: {exc}") from None
     return Settings(
         database_url=os.environ.get("DEELWIJS_DATABASE_URL") or DEFAULT_URL,
+        migrate_url=os.environ.get("DEELWIJS_MIGRATE_DATABASE_URL") or None,
         master_key=key.encode() if key else None,
         wrapping_keys=_wrapping_keys(),
     )

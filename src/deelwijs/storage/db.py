@@ -2,7 +2,8 @@
 
 The embedded default (SQLite under var/) is migrated automatically on start. PostgreSQL is
 migrated by an explicit `deelwijs db upgrade`; the app refuses to start on an un-migrated
-PostgreSQL database and says which command fixes it.
+PostgreSQL database and says which command fixes it. In production PostgreSQL has two roles
+(storage.roles): the owner migrates (DEELWIJS_MIGRATE_DATABASE_URL), the app role runs.
 """
 
 from __future__ import annotations
@@ -66,8 +67,16 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine) -> list[str]:
+    """Migrate to the newest revision. On PostgreSQL with two roles (`deelwijs db roles`)
+    the app role then gets its privileges on the new tables too (roles.after_upgrade);
+    returns what that did, as Dutch lines ([] otherwise)."""
     command.upgrade(alembic_config(engine), "head")
+    if engine.dialect.name == "postgresql":
+        from deelwijs.storage import roles
+
+        return roles.after_upgrade(engine)
+    return []
 
 
 def ensure_ready(engine: Engine, embedded: bool) -> None:
