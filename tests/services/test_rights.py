@@ -286,7 +286,7 @@ def test_the_inzage_request_itself_is_recorded_and_logged(app, build, shared):
     assert (last["actie"], last["actieNaam"]) == ("inzage", "Verstrekken inzage")
     assert last["verzoek"] == {"id": row.id, "soort": "inzage", "verzoeker": "parent",
                                "status": "toegewezen"}
-    assert last["verwerkingsactiviteitId"].endswith("/rechten")
+    assert last["deelwijs"]["verwerkingsactiviteit"].endswith("/rechten")
     kinds = {c["soortGegeven"] for c in last["verwerkteObjecten"][0]["verwerkteSoortenGegevens"]}
     assert {"identificatie", "gedrag", "verzuim"} <= kinds
 

@@ -187,6 +187,14 @@ def version(ruleset: Ruleset) -> str:
     return f"{ruleset.version}@{ruleset.digest}"
 
 
+def activity_uuid(activity_id: str, versie: str) -> str:
+    """The uuid of one version of an activity ("<ruleset id>/<purpose>", "<version>@<digest>"):
+    uuid5 in the namespace uuid5(NAMESPACE_URL, "https://deelwijs.nl/verwerkingsactiviteit") of
+    "<activity id>@<versie>". The VNG log export names the activity by it
+    (`verwerkingsactiviteitId`), and it changes with the ruleset as the version does."""
+    return str(uuid.uuid5(_VNG_NAMESPACE, f"{activity_id}@{versie}"))
+
+
 def activities(ruleset: Ruleset) -> list[dict]:
     """Every activity of the ruleset: one per purpose, in the ruleset's order, then the
     system activities."""

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from deelwijs import __version__
 from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
-from deelwijs.domain import merkle
+from deelwijs.domain import log_export, merkle
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import fast, orm
 from deelwijs.tracing import Trace, current_trace, parse_traceparent, trace
@@ -387,20 +387,22 @@ def verifier_key(keys: Keyring) -> str:
 # --- reading -------------------------------------------------------------------------------
 
 def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
-    """An entry as VNG-style JSON. For the data subject (inzage), `gebruiker`, `systeem` and
-    `gegevensbron` are withheld, as the VNG inzage API does. `row`: a LogEntry, or a row of
-    SUBJECT_VIEWS (the same attributes)."""
+    """An entry as the VNG Verwerkingenlogging API and Logboek Dataverwerkingen exchange it
+    (domain.log_export; docs/audit.md "Export"). For the data subject (inzage), `gebruiker`,
+    `systeem` and `gegevensbron` are withheld, as the VNG inzage API does. `row`: a LogEntry,
+    or a row of SUBJECT_VIEWS (the same attributes)."""
     out = {"actieId": row.actie_id, "seq": row.seq, "verwerkingsactiviteitId": row.activity_id,
            "tijdstipRegistratie": row.registered_at.isoformat()}
     if row.body is None:
         out["opgeschoond"] = row.pruned_at.isoformat() if row.pruned_at else True
-        return out
+        return log_export.export_pruned(out)
     body = json.loads(row.body)
     if for_subject:
         for k in _WITHHELD:
             body.pop(k, None)
     out.update(body)  # as {**out, **body}: a key in both keeps its place, with body's value
-    return out
+    # as the standards exchange it (VNG Verwerkingsactie, Logboek Dataverwerkingen log line)
+    return log_export.export(out)
 
 
 _WITHHELD = ("gebruiker", "systeem", "gegevensbron")

@@ -582,7 +582,7 @@ class _Inzage:
                  *(i for c in self.consent_rows for i in self.json(c.recipient_ids)),
                  *(i for r in self.disclosure_rows for i in (r.from_org_id, r.to_org_id)),
                  *(p.organisation_id for ps in self.participants.values() for p in ps),
-                 *(v["afnemerId"] for v in self.log_views)}
+                 *(v.get("deelwijs", {}).get("afnemer") for v in self.log_views)}
         wanted = {i for i in named if isinstance(i, int) and i not in self.orgs}
         wanted |= {int(a.rsplit(":", 1)[1]) for a in named if isinstance(a, str)
                    and a.startswith("deelwijs:org:")} - set(self.orgs)
@@ -850,7 +850,7 @@ class _Inzage:
                 for c in o.get("verwerkteSoortenGegevens", [])]
         if cats:
             text += " (" + ", ".join(self.category_label(c) for c in dict.fromkeys(cats)) + ")"
-        afnemer = view.get("afnemerId") or ""
+        afnemer = view.get("deelwijs", {}).get("afnemer") or ""  # one without an OIN
         if afnemer.startswith("deelwijs:org:"):
             org = self.org(int(afnemer.rsplit(":", 1)[1]))
             if org is not None:
