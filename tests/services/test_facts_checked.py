@@ -10,11 +10,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from deelwijs.services import breaches, cases
+from deelwijs.services import breaches, cases, rights, youths
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
 
-from .helpers import valid_bsn
+from .helpers import BIRTH, TODAY, valid_bsn
 
 BSN = valid_bsn(1)
 WRITTEN = {  # one BSN, as people write it
@@ -167,3 +167,87 @@ def test_find_bsn(text, found):
     from deelwijs.domain.bsn import find_bsn
 
     assert find_bsn(text) == found
+
+
+# --- birth dates and request days ----------------------------------------------------------
+
+
+def _create(app, build, birth, today=TODAY):
+    with app.transaction() as s:
+        return youths.create_youth(s, app.keys, s.get(orm.Region, build.w.region_id),
+                                   "Sem de Vries", birth, today).id
+
+
+@pytest.mark.parametrize("birth,code", [
+    (TODAY + dt.timedelta(days=1), "birth_in_future"),
+    (dt.date(2138, 1, 1), "birth_in_future"),
+    (dt.date(TODAY.year - 31, TODAY.month, TODAY.day), "too_old"),
+    (dt.date(1900, 1, 1), "too_old"),
+    ("2014-06-15", "wrong_type"),
+    (dt.datetime(2014, 6, 15, 12), "wrong_type"),
+])
+def test_a_youth_is_born_on_or_before_registration_and_at_most_30_then(app, build, birth,
+                                                                       code):
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        _create(app, build, birth)
+    assert (refused.value.code, refused.value.field) == (code, "birth")
+    assert build.counts() == before
+
+
+def test_the_ages_the_contract_decides_on_are_accepted_at_registration(app, build):
+    _create(app, build, TODAY)  # born today: 0
+    _create(app, build, dt.date(TODAY.year - 30, TODAY.month, TODAY.day) + dt.timedelta(days=1))
+
+
+def test_a_request_dated_before_the_youths_birth_is_refused_not_answered_with_a_negative_age(
+        app, build):
+    """Was: 'De jongere is -112 jaar. Voor een kind jonger dan 12 ...'."""
+    youth = build.youth()  # born 2014-06-15
+    before = build.counts()
+    for day in (dt.date(1902, 1, 1), BIRTH - dt.timedelta(days=1)):
+        with pytest.raises(Invalid) as refused, app.transaction() as s:
+            rights.inzage(s, app, youth, requester="youth", today=day)
+        assert (refused.value.code, refused.value.field) == ("before_birth", "today")
+        assert " jaar" not in refused.value.message  # no age at all, let alone -112
+        with pytest.raises(Invalid) as refused, app.transaction() as s:
+            rights.rectify(s, app, youth, "name", "Sem Jansen", requester="parent",
+                           guardian_id=build.guardians(youth)[0], by=build.pro("alice"),
+                           today=day)
+        assert refused.value.code == "before_birth"
+    assert build.counts() == before
+
+
+def _rectify_birth(app, build, youth, value, today):
+    with app.transaction() as s:
+        return rights.rectify(s, app, youth, "birth", value, requester="parent",
+                              guardian_id=build.guardians(youth)[0], by=build.pro("alice"),
+                              today=today)
+
+
+def test_a_corrected_birth_date_lies_on_or_before_the_day_of_registration(app, build):
+    youth = build.youth()
+    registered = dt.date.today()  # created_at: the moment the row was written
+    later = registered + dt.timedelta(days=200)  # a request dated later than the registration
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        _rectify_birth(app, build, youth, (registered + dt.timedelta(days=1)).isoformat(),
+                       later)
+    assert (refused.value.code, refused.value.field) == ("born_after_registration", "value")
+    with pytest.raises(Invalid) as refused:
+        _rectify_birth(app, build, youth, dt.date(registered.year - 31, 1, 1).isoformat(),
+                       registered)
+    assert (refused.value.code, refused.value.field) == ("too_old", "value")
+    assert build.counts() == before
+    _rectify_birth(app, build, youth, "2014-06-16", registered)  # a real correction
+
+
+def test_a_corrected_birth_date_is_not_after_a_recorded_consent(app, build):
+    youth = build.youth()
+    build.parents_consent(youth, given_on=dt.date(2020, 1, 10))
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        _rectify_birth(app, build, youth, "2020-02-01", TODAY)
+    assert (refused.value.code, refused.value.field) == ("consent_before_birth", "value")
+    assert "10 januari 2020" in refused.value.message
+    assert build.counts() == before

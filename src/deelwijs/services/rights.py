@@ -187,7 +187,11 @@ def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
         if guardian is None:
             raise Invalid("unknown_guardian", "kies een ouder of voogd van deze jongere",
                           "guardian_id")
-    age = age_on(youths.birth_of(app.keys, youth), today)
+    birth = youths.birth_of(app.keys, youth)
+    if today < birth:  # (was answered with a negative age)
+        raise Invalid("before_birth", f"de datum van het verzoek ({today.isoformat()}) ligt "
+                      "vóór de geboortedatum van de jongere", "today")
+    age = age_on(birth, today)
     return who_may_ask(youth, age, requester, guardian, youth_agrees)
 
 
@@ -971,6 +975,23 @@ def your_rights() -> list[dict]:
 # --- rectification (art. 16) ---------------------------------------------------------------
 
 
+def _check_corrected_birth(session: Session, youth: orm.Youth, birth: dt.date) -> None:
+    """A corrected date of birth holds for what was recorded already: the youth was born by
+    the day of registration and at most 30 then (as youths.check_birth asks at registration),
+    and no consent was given before it."""
+    registered = youth.created_at.date() if youth.created_at is not None else birth
+    if birth > registered:
+        raise Invalid("born_after_registration", f"geboortedatum {birth.isoformat()} ligt na "
+                      f"de registratie van de jongere ({dutch_date(registered)})", "value")
+    youths.check_birth(birth, registered, "value")
+    earliest = session.scalar(select(func.min(orm.ConsentRecord.given_on))
+                              .where(orm.ConsentRecord.youth_id == youth.id))
+    if earliest is not None and earliest < birth:
+        raise Invalid("consent_before_birth", f"er is toestemming vastgelegd op "
+                      f"{dutch_date(earliest)}, vóór geboortedatum {birth.isoformat()}; "
+                      "controleer eerst die toestemming", "value")
+
+
 def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
             requester: str, by: int, today: dt.date, guardian_id: int | None = None,
             youth_agrees: bool = False, target_guardian_id: int | None = None) -> dict:
@@ -1005,8 +1026,7 @@ def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
         if birth > today:
             raise Invalid("birth_in_future", f"geboortedatum {birth.isoformat()} ligt in de "
                           "toekomst", "value")
-        if age_on(birth, today) > 30:
-            raise Invalid("too_old", "Deelwijs gaat over jongeren tot en met 30 jaar", "value")
+        _check_corrected_birth(session, youth, birth)
         value = birth.isoformat()
         old = keys.decrypt(key, youth.birth_enc)
     elif field == "school":

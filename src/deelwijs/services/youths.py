@@ -11,6 +11,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from deelwijs.crypto import Keyring
 from deelwijs.domain.consent import age_on
+from deelwijs.domain.request import MAX_AGE
 from deelwijs.services import audit
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.registry import NAME_MAX, checked_text, region_of, same_region
@@ -27,6 +28,21 @@ def validate_bsn(bsn: str, field: str = "bsn") -> str:
                       field) from None
 
 
+def check_birth(birth, on: dt.date, field: str = "birth") -> dt.date:
+    """A date of birth as Deelwijs takes it for a youth registered on `on`: a date, not after
+    that day, and the youth at most 30 then (the decision contract decides about the ages 0 to
+    30; a youth born later, or older, could never be decided about)."""
+    if not isinstance(birth, dt.date) or isinstance(birth, dt.datetime):
+        raise Invalid("wrong_type", "de geboortedatum is een datum (JJJJ-MM-DD)", field)
+    if birth > on:
+        raise Invalid("birth_in_future", f"geboortedatum {birth.isoformat()} ligt in de toekomst",
+                      field)
+    if age_on(birth, on) > MAX_AGE:
+        raise Invalid("too_old", f"Deelwijs gaat over jongeren tot en met {MAX_AGE} jaar "
+                      f"(geboortedatum {birth.isoformat()})", field)
+    return birth
+
+
 def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
                  birth: dt.date, today: dt.date, bsn: str | None = None,
                  school: orm.Organisation | None = None,
@@ -39,11 +55,7 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
     vwo or mbo-2 diploma (a recorded disclosure takes `subject.startkwalificatie` from it;
     a correction goes through rights.rectify)."""
     name = checked_text(name, "name", "de naam", NAME_MAX, missing="de jongere heeft een naam")
-    if birth > today:
-        raise Invalid("birth_in_future", f"geboortedatum {birth.isoformat()} ligt in de toekomst",
-                      "birth")
-    if age_on(birth, today) > 30:
-        raise Invalid("too_old", "Deelwijs gaat over jongeren tot en met 30 jaar", "birth")
+    check_birth(birth, today)
     if school is not None and school.party != "school":
         raise Invalid("not_a_school", f"{school.name} is geen schoolbestuur", "school")
     if school is not None:
