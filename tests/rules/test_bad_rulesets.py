@@ -129,6 +129,19 @@ def test_the_model_copies_would_trip_the_model_s_own_checks():
     assert ("route_not_closed", "route.meldcode") in found
 
 
+@pytest.mark.parametrize("field", ["from_kind", "status"])
+def test_a_route_closed_only_for_some_disclosers_or_ages_is_not_closed(field):
+    """The last entry of a route must refuse every request it meets: one that still matches
+    only a kind of discloser or a status of the youth leaves the rest without an answer."""
+    doc = copy.deepcopy(loader.model().document)
+    doc["legal_routes"]["verzuimmelding"][-1][field] = (
+        ["private"] if field == "from_kind" else ["rmc"])
+    with pytest.raises(RulesetError) as exc:
+        loader._compile(doc, loader._Check("model.yaml", loader._Lines()))
+    found = {(p.code, p.rule) for p in exc.value.problems}
+    assert ("route_not_closed", "route.verzuimmelding.other_parties") in found
+
+
 # --- deelwijs rules check --------------------------------------------------------------------
 
 

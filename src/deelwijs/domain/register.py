@@ -468,16 +468,18 @@ def _municipal(rs: Ruleset, p: Purpose) -> dict:
                        "binnen de hulpvraag van de inwoner (art. 6 lid 1 sub e AVG met de "
                        "domeinwet)",
                        laws_from=["public.outside_information", "public.inside_information"])]
-    consent = _ground(rs, "CONSENT", ["secrecy.professional", *_CONSENT_RULES],
-                      "alleen om het beroepsgeheim van de verstrekker op te heffen; voor de "
-                      "taak van het college zelf is toestemming geen grondslag "
-                      "(scope.consent_not_a_ground)")
+    consent = _ground(rs, "CONSENT", ["secrecy.professional", "private.other_disclosers",
+                                      "scope.college_public_task", *_CONSENT_RULES],
+                      "om het beroepsgeheim van de verstrekker op te heffen, of als eigen "
+                      "grondslag van een private verstrekker; het college ontvangt dan op zijn "
+                      "publieke taak (scope.college_public_task). Een publieke partij "
+                      "verstrekt aan het college niet op toestemming")
     extra = [consent, *_exceptions(rs, codes_, wams=p.code == "gecoordineerde_aanpak")]
     rules = ["hat.effective_discloser", "purpose.matrix", "task.situation_c",
-             "scope.help_request", "scope.domain_unknown", "scope.consent_not_a_ground",
-             *(r for g in grounds for r in g["regels"]), "private.other_disclosers"]
-    disclosers = [q for q in rs.parties.values()
-                  if q.code != "gemeente" and q.kind != "private"]
+             "scope.help_request", "scope.domain_unknown", "party.private_recipient",
+             *(r for g in grounds for r in g["regels"]), "private.other_disclosers",
+             "scope.college_public_task"]
+    disclosers = [q for q in rs.parties.values() if q.code != "gemeente"]
     return {
         "verantwoordelijken": [_party(gemeente, "het college, voor zijn eigen taak"),
                                *(_party(q, "verstrekker, voor de eigen verstrekking")
@@ -491,11 +493,18 @@ def _municipal(rs: Ruleset, p: Purpose) -> dict:
                                     "bewaartermijn van zijn eigen dossier in het sociaal "
                                     "domein toe."),
         "notes_grondslag": ["Toestemming is geen grondslag voor een taak van het college "
-                            "(AP, De rol van toestemming in het sociaal domein, 2016)."],
+                            "(AP, De rol van toestemming in het sociaal domein, 2016): het "
+                            "college ontvangt op zijn publieke taak; toestemming heft alleen "
+                            "het beroepsgeheim op of is de grondslag van een private "
+                            "verstrekker."],
         "special_note": True,
         "toelichting": [
             "Private partijen zonder eigen domein (kinderopvang, derde) staan niet bij de "
-            "ontvangers: zonder bekend domein is er geen reikwijdte (scope.domain_unknown).",
+            "ontvangers: zonder bekend domein is er geen reikwijdte (scope.domain_unknown), en "
+            "ook met een domein ontvangen zij alleen met geldige toestemming of bij een "
+            "vitaal belang (party.private_recipient).",
+            "Private verstrekkers (kinderopvang, derde) verstrekken aan het college alleen met "
+            "geldige toestemming of bij een vitaal belang (private.other_disclosers).",
             "De partijen die aan het college verstrekken, zijn ieder verwerkingsverantwoordelijke "
             "voor hun eigen verstrekking; de lijst is afgeleid, de ruleset noemt geen partijen "
             "voor taken van het college.",
@@ -511,14 +520,14 @@ def _own_task(rs: Ruleset, p: Purpose) -> dict:
         _ground(rs, "PUBLIC_TASK", ["public.outside_information"],
                 "buitenkantinformatie van publieke partijen"),
         _ground(rs, "CONSENT", ["public.inside_information", "secrecy.professional",
-                                "own_task.private_recipient", "private.other_disclosers",
+                                "party.private_recipient", "private.other_disclosers",
                                 *_CONSENT_RULES],
                 "binnenkantinformatie, alles van partijen met een beroepsgeheim, en alles aan "
                 "een private ontvanger: geldige toestemming",
                 laws_from=["secrecy.professional", *_CONSENT_RULES]),
     ]
     recipients = [_recipient(q, "alleen met geldige toestemming, of bij een vitaal belang "
-                             "(own_task.private_recipient)" if q.kind == "private" else "")
+                             "(party.private_recipient)" if q.kind == "private" else "")
                   for q in rs.parties.values()]
     rules = ["hat.effective_discloser", "purpose.matrix", "task.situation_c",
              *(r for g in grounds for r in g["regels"])]
@@ -570,7 +579,7 @@ def _route_grounds(route: Route, cat: str) -> list[tuple[str, str]]:
         if "consent" in route.alternatives and grant != "consent":
             out.append(("CONSENT", route.rule))
         if "vital_interest" in route.alternatives and rs_vital(cat):
-            out.append(("VITAL_INTEREST", route.rule))
+            out.append(("VITAL_INTEREST", "exception.vital_interest"))
         return out
     if route.otherwise == "consent":
         return [("CONSENT", route.otherwise_rule or route.rule)]

@@ -30,6 +30,8 @@ INFORM_MELDCODE_NL = (
     "behalve als dat de veiligheid van het kind, van uzelf of van een ander in gevaar brengt, "
     "of als u dan ernstig vreest dat zij het contact met u verbreken (stap 4 en 5 van de "
     "meldcode; art. 5.2.6 Wmo 2015); leg vast waarom u hen niet informeerde")
+_WEIGHED = frozenset({"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE",
+                      "LEGAL_POWER"})
 DUTY_NL = {
     "mandatory": "De school moet dit verzuim melden",
     "optional": "De school mag dit verzuim melden, maar hoeft het niet",
@@ -143,6 +145,10 @@ def obligation_text(d: DisclosureDecision, code: str) -> str:
     or the youth is not done where it would endanger the child or another person."""
     if code == "INFORM_DATA_SUBJECT" and any("MELDRECHT" in i.grounds for i in d.items):
         return INFORM_MELDCODE_NL
+    if code == "DOCUMENT_WEIGHING" and all(
+            set(i.grounds) & _WEIGHED <= {"LEGAL_POWER"} for i in d.items):
+        # a statutory power is only a ground once the weighing is on file
+        return "bewaar de vastgelegde afweging bij het dossier"
     return OBLIGATION_NL[code]
 
 

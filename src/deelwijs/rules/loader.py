@@ -604,10 +604,11 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
                 if "lacking" in b else None,
             ))
         last = out[-1]
-        if last.from_ is not None or last.to is not None or not last.deny:
+        if (last.from_ is not None or last.to is not None or last.from_kind is not None
+                or last.status is not None or not last.deny):
             ck.fail("route_not_closed", (*p, len(out) - 1),
-                    "de laatste route moet zonder 'from' en 'to' weigeren ('deny'), zodat "
-                    "elke verstrekking een uitkomst heeft", last.rule)
+                    "de laatste route moet zonder 'from', 'to', 'from_kind' en 'status' "
+                    "weigeren ('deny'), zodat elke verstrekking een uitkomst heeft", last.rule)
         routes[purpose] = tuple(out)
     cdoc = ck.mapping(top.get("consent", {}), ("consent",),
                       required=("youth_and_parents_from", "youth_alone_from"),

@@ -263,3 +263,22 @@ def test_it_refuses_or_answers_a_day_whose_term_ends_after_9999_but_never_crashe
         assert [p.path for p in exc.problems] == ["request.ended_on"]
         return
     decide(req, MODEL)
+
+
+def test_a_statutory_power_asks_to_keep_the_weighing_on_file_not_to_make_one():
+    """LEGAL_POWER is a ground only once the weighing is documented (contract 1.1, change 6)."""
+    from deelwijs.rules import loader
+    from deelwijs.services.decisions import decide_payload
+
+    base = {"discloser": {"party": "jgz"}, "recipient": {"party": "raad"},
+            "subject": {"age": 7}, "purpose": "raadsonderzoek", "data": ["gezondheid"],
+            "exceptions": {"weighing_documented": True}}
+    answer = decide_payload(base, loader.model())
+    assert answer["obligations"] == ["LOG_PROCESSING", "DOCUMENT_WEIGHING",
+                                     "INFORM_DATA_SUBJECT"]
+    assert "bewaar de vastgelegde afweging bij het dossier" in answer["explanation"]
+    vital = {**base, "purpose": "eigen_taak", "recipient": {"party": "school"},
+             "exceptions": {"vital_interest": True}}
+    assert "leg uw afweging schriftelijk vast" in decide_payload(vital, loader.model())[
+        "explanation"]
+

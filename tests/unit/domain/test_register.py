@@ -188,13 +188,16 @@ def test_grounds_follow_the_routes():
     grounds = {code: [g["code"] for g in a["grondslag"]] for code, a in acts.items()}
     for purpose in codes.COVENANT_PURPOSES:
         assert grounds[purpose] == ["PUBLIC_TASK", "CONSENT"]
-    # Consent is no ground for a task of the college (AP 2016): only a condition to lift the
-    # discloser's secrecy, listed apart.
+    # Consent is no ground for a task of the college (AP 2016): it lifts the discloser's
+    # secrecy or is a private discloser's own ground, listed apart; the college receives on
+    # its public task (contract 1.1, rule 8).
     for purpose in codes.MUNICIPAL_PURPOSES:
         assert grounds[purpose] == ["PUBLIC_TASK"]
         extra = acts[purpose]["aanvullende_grondslagen"]
         consent = next(g for g in extra if g["code"] == "CONSENT")
-        assert "geen grondslag" in consent["voorwaarde"]
+        assert "beroepsgeheim" in consent["voorwaarde"]
+        assert "niet op toestemming" in consent["voorwaarde"]
+        assert "scope.college_public_task" in consent["regels"]
     assert any(g["code"] == "LEGAL_OBLIGATION" and "exception.wams_request" in g["regels"]
                for g in acts["gecoordineerde_aanpak"]["aanvullende_grondslagen"])
     assert grounds["ots"] == ["LEGAL_OBLIGATION"]
