@@ -9,6 +9,11 @@
 | DEELWIJS_MASTER_KEY_FILE | | a file holding that key (for secrets mounted as files) |
 | DEELWIJS_WRAPPING_KEYS | unset: the master key wraps | wrap youth keys instead (below) |
 | DEELWIJS_WRAPPING_KEYS_FILE | | a file holding that list |
+| DEELWIJS_CHECKPOINT_EVERY | 1000 | sign a checkpoint of the processing log every N entries |
+| DEELWIJS_CHECKPOINT_MINUTES | 60 | ... and with the first entry T minutes after the last one |
+| DEELWIJS_WITNESS_FILE | witness/checkpoints.notes beside var | checkpoints appended here too |
+| DEELWIJS_COSIGNER_KEY | | the cosigner's verifier key(s): verify checks its cosignatures |
+| DEELWIJS_COSIGNER_KEY_FILE | | a file holding that key line |
 
 DEELWIJS_WRAPPING_KEYS is a list of Fernet keys (`deelwijs keys new`), newest first, separated
 by commas or newlines. The newest wraps every new youth key; all of them unwrap. They can be
@@ -18,6 +23,12 @@ Without wrapping keys the master key wraps every youth's data key, and since the
 also derives the processing log's keys it can never be destroyed: a backup made before a
 youth was shredded then stays readable as long as the backup exists. With wrapping keys, an
 operator re-wraps every live youth key under a new wrapping key and destroys the old one.
+
+The witness file (docs/audit.md, "Checkpoints outside the database") must lie outside the
+database's directory and DEELWIJS_VAR; `uit` (or `off`) writes none. In production point it at
+storage the database administrator cannot rewrite (another disk or machine, a mounted share of
+the FG). DEELWIJS_COSIGNER_KEY holds one or more `name+id+key` lines (`deelwijs audit
+cosigner-key` prints one).
 """
 
 from __future__ import annotations
@@ -28,6 +39,13 @@ from pathlib import Path
 
 VAR = Path(os.environ.get("DEELWIJS_VAR", "var"))
 DEFAULT_URL = f"sqlite:///{VAR / 'deelwijs.sqlite3'}"
+
+
+# the processing log's checkpoints: every N entries, and with the first entry T minutes or
+# more after the newest checkpoint (docs/audit.md)
+DEFAULT_CHECKPOINT_EVERY = 1000
+DEFAULT_CHECKPOINT_MINUTES = 60.0
+WITNESS_OFF = ("uit", "off")
 
 
 class SettingsError(ValueError):
@@ -58,6 +76,13 @@ class Settings:
     # the data directory (DEELWIJS_VAR): the embedded database's default place and its
     # generated master key (master.key); no output option writes inside it (files.py)
     var: Path = VAR
+    # the processing log's checkpoints (None: the defaults above, as services.audit has them)
+    checkpoint_every: int | None = None
+    checkpoint_minutes: float | None = None
+    # where every checkpoint is appended as a signed note, outside the database (None: none)
+    witness_file: Path | None = None
+    # the cosigners' verifier key lines (C2SP vkeys of type 0x04) that verify checks
+    cosigner_keys: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -82,6 +107,73 @@ def _wrapping_keys() -> tuple[bytes, ...]:
     return split_keys(raw)
 
 
+def positive_number(name: str, default: float, integer: bool) -> float:
+    """A positive number from the environment (its default when unset)."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 10**12 or value != value:
+        kind = "een geheel getal" if integer else "een getal"
+        raise SettingsError(f"{name}={raw!r}: gebruik {kind} groter dan 0")
+    return value
+
+
+def lenient_number(name: str, default: float, integer: bool) -> float:
+    """positive_number, or the default when the value is unusable (for module constants read
+    at import, where an error cannot be shown yet; load() refuses such a value)."""
+    try:
+        return positive_number(name, default, integer)
+    except SettingsError:
+        return default
+
+
+def _sqlite_dir(database_url: str) -> Path | None:
+    if not database_url.startswith("sqlite:///"):
+        return None
+    file = database_url[len("sqlite:///"):].split("?", 1)[0]
+    return Path(file).parent if file and file != ":memory:" else None
+
+
+def _witness_file(database_url: str) -> Path | None:
+    """DEELWIJS_WITNESS_FILE: outside the database's directory and DEELWIJS_VAR."""
+    raw = (os.environ.get("DEELWIJS_WITNESS_FILE") or "").strip()
+    if raw.lower() in WITNESS_OFF:
+        return None
+    path = Path(raw) if raw else VAR.absolute().parent / "witness" / "checkpoints.notes"
+    target = path.expanduser().resolve()
+    for folder, what in ((_sqlite_dir(database_url), "de map van de database"),
+                         (VAR, "DEELWIJS_VAR")):
+        if folder is not None and target.is_relative_to(folder.resolve()):
+            raise SettingsError(
+                f"DEELWIJS_WITNESS_FILE: {path} ligt in {what} ({folder}). Het getuigenbestand "
+                "moet buiten de database blijven, liefst op een andere schijf of machine; "
+                "'uit' schrijft er geen.")
+    if target.is_dir():
+        raise SettingsError(f"DEELWIJS_WITNESS_FILE: {path} is een map; noem een bestand")
+    return target
+
+
+def _cosigner_keys() -> tuple[str, ...]:
+    raw = os.environ.get("DEELWIJS_COSIGNER_KEY") or ""
+    path = os.environ.get("DEELWIJS_COSIGNER_KEY_FILE")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(64 * 1024 + 1)
+            if len(data) > 64 * 1024:
+                raise SettingsError(f"DEELWIJS_COSIGNER_KEY_FILE: {path} is groter dan 64 KiB; "
+                                    "dat is geen sleutelregel")
+            raw = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                f"DEELWIJS_COSIGNER_KEY_FILE: kan {path} niet lezen: {exc}") from None
+    return tuple(line.strip() for line in raw.splitlines() if line.strip())
+
+
 def load() -> Settings:
     key = os.environ.get("DEELWIJS_MASTER_KEY")
     key_file = os.environ.get("DEELWIJS_MASTER_KEY_FILE")
@@ -96,4 +188,10 @@ def load() -> Settings:
         migrate_url=os.environ.get("DEELWIJS_MIGRATE_DATABASE_URL") or None,
         master_key=key.encode() if key else None,
         wrapping_keys=_wrapping_keys(),
+        checkpoint_every=int(positive_number("DEELWIJS_CHECKPOINT_EVERY",
+                                             DEFAULT_CHECKPOINT_EVERY, True)),
+        checkpoint_minutes=float(positive_number("DEELWIJS_CHECKPOINT_MINUTES",
+                                                 DEFAULT_CHECKPOINT_MINUTES, False)),
+        witness_file=_witness_file(os.environ.get("DEELWIJS_DATABASE_URL") or DEFAULT_URL),
+        cosigner_keys=_cosigner_keys(),
     )

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from deelwijs.services.errors import Refused
+
 from .helpers import outcomes
 
 BORN = dt.date(2012, 6, 15)  # 12 on 2024-06-15, 16 on 2028-06-15
@@ -50,11 +54,13 @@ def test_the_same_youth_needs_other_consent_at_11_at_12_and_at_16(build):
                                                                               "given")
 
 
-def test_at_11_the_youths_own_refusal_does_not_block_the_parents_consent(build):
+def test_at_11_the_youth_gives_no_answer_of_its_own_and_the_parents_consent_counts(build):
     youth = build.youth(birth=BORN, today=dt.date(2024, 5, 1))
     case = build.case("oza", youth_id=youth, opened_on=dt.date(2024, 5, 1))
     build.parents_consent(youth, given_on=dt.date(2024, 5, 1))
-    build.consent(youth, "youth", "refused", given_on=dt.date(2024, 5, 1))
+    with pytest.raises(Refused) as refused:  # an 11-year-old's own answer is not recorded
+        build.consent(youth, "youth", "refused", given_on=dt.date(2024, 5, 1))
+    assert refused.value.code == "too_young"
     assert _at_meeting(build, case, TWELFTH - DAY)[2] == ("allow", ["CONSENT"])
     assert _at_meeting(build, case, TWELFTH)[2] == ("deny", ["CONSENT_MISSING"])
 
@@ -71,7 +77,7 @@ def test_from_16_the_parents_consent_alone_is_not_enough(build):
 def test_from_16_the_youths_withdrawal_denies_even_with_the_parents_consent(build):
     youth = build.youth(birth=BORN, today=dt.date(2028, 7, 1))
     case = build.case("oza", youth_id=youth, opened_on=dt.date(2028, 7, 1))
-    build.parents_consent(youth, given_on=dt.date(2028, 7, 1))
+    build.parents_consent(youth, given_on=dt.date(2028, 5, 1))  # at 15: from 16 not recorded
     own = build.consent(youth, "youth", given_on=dt.date(2028, 7, 1))
     assert _at_meeting(build, case, dt.date(2028, 7, 15))[2] == ("allow", ["CONSENT"])
     build.change_consent(own, 1, "withdrawn", dt.date(2028, 7, 20))

@@ -42,9 +42,10 @@ def _case(s, b, participants):
 
 
 def _consent(s, b, **kwargs):
-    youth = youths.get_youth(s, b.youth_id)
-    args = {"role": "youth", "answer": "given", "purposes": ["oza"], "categories": ["gedrag"],
-            "given_on": DAY, "today": DAY, "document_ref": "TOEST-1", **kwargs}
+    youth = youths.get_youth(s, b.youth_id)  # 9 on DAY: the parents with gezag consent
+    args = {"role": "parent", "answer": "given", "purposes": ["oza"], "categories": ["gedrag"],
+            "given_on": DAY, "today": DAY, "document_ref": "TOEST-1",
+            "guardian_id": youth.guardians[0].id, **kwargs}
     return consent.record(s, youth, args.pop("role"), args.pop("answer"), args.pop("purposes"),
                           args.pop("categories"), args.pop("given_on"), args.pop("today"),
                           **args)

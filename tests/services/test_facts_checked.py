@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from deelwijs.services import breaches, cases, rights, youths
-from deelwijs.services.errors import Invalid
+from deelwijs.services import breaches, cases, consent, rights, youths
+from deelwijs.services.errors import Invalid, Refused
 from deelwijs.storage import orm
 
 from .helpers import BIRTH, TODAY, valid_bsn
@@ -251,3 +251,79 @@ def test_a_corrected_birth_date_is_not_after_a_recorded_consent(app, build):
     assert (refused.value.code, refused.value.field) == ("consent_before_birth", "value")
     assert "10 januari 2020" in refused.value.message
     assert build.counts() == before
+
+
+# --- consent: not before birth, only from whom the youth's age asks it ---------------------
+
+
+
+def _consent(app, build, youth, role, given_on, answer="given", guardian=None, today=TODAY):
+    with app.transaction() as s:
+        return consent.record(s, youths.get_youth(s, youth), role, answer, ["oza"], ["gedrag"],
+                              given_on, today, guardian_id=guardian, document_ref="TOEST-1")
+
+
+def test_consent_dated_before_the_youths_birth_is_refused(app, build):
+    youth = build.youth()
+    mother = build.guardians(youth)[0]
+    before = build.counts()
+    for day in (BIRTH - dt.timedelta(days=1), dt.date(1990, 1, 1)):
+        with pytest.raises(Invalid) as refused:
+            _consent(app, build, youth, "parent", day, guardian=mother)
+        assert (refused.value.code, refused.value.field) == ("before_birth", "given_on")
+    assert build.counts() == before
+    _consent(app, build, youth, "parent", BIRTH, guardian=mother)  # the day itself may
+
+
+@pytest.mark.parametrize("years", [4, 11])
+def test_a_child_under_12_gives_no_consent_of_its_own(app, build, years):
+    """Was shown in the inzage as the 4-year-old's 'own consent'."""
+    youth = build.youth()
+    day = dt.date(BIRTH.year + years, 9, 1)
+    before = build.counts()
+    for answer in ("given", "refused"):
+        with pytest.raises(Refused) as refused:
+            _consent(app, build, youth, "youth", day, answer)
+        assert (refused.value.code, refused.value.field) == ("too_young", "role")
+        assert f"{years} jaar" in refused.value.message
+        assert "ouders met gezag" in refused.value.message
+    assert build.counts() == before
+    _consent(app, build, youth, "parent", day, guardian=build.guardians(youth)[0])
+
+
+def test_from_16_the_youth_decides_and_the_parents_answer_is_refused(app, build):
+    youth = build.youth(birth=dt.date(2008, 6, 15), today=TODAY)  # 16 on 2024-06-15
+    mother = build.guardians(youth)[0]
+    before = build.counts()
+    for answer in ("given", "refused"):
+        with pytest.raises(Refused) as refused:
+            _consent(app, build, youth, "parent", dt.date(2024, 6, 15), answer, guardian=mother)
+        assert (refused.value.code, refused.value.field) == ("youth_decides", "role")
+        assert "Vanaf 16 jaar beslist de jongere zelf" in refused.value.message
+    assert build.counts() == before
+    # the day before: 15, both count; from 12 the youth's own consent counts too
+    series = _consent(app, build, youth, "parent", dt.date(2024, 6, 14), guardian=mother).series
+    _consent(app, build, youth, "youth", dt.date(2020, 6, 15))  # 12
+    _consent(app, build, youth, "youth", dt.date(2024, 6, 15))  # 16
+    # a parent's consent given at 15 may be withdrawn at 16, not answered anew
+    with pytest.raises(Refused) as refused, app.transaction() as s:
+        consent.change(s, series, 1, "given", dt.date(2024, 7, 1), TODAY)
+    assert refused.value.code == "youth_decides"
+    with app.transaction() as s:
+        assert consent.change(s, series, 1, "withdrawn", dt.date(2024, 7, 1), TODAY).version == 2
+
+
+def test_the_ages_come_from_the_regions_ruleset_in_force_on_the_day(app, build):
+    """The ages are read from the ruleset in force when the consent was given (before the
+    region's first ruleset: the model's, which a region cannot change)."""
+    from deelwijs.rules import loader
+
+    youth = build.youth()
+    with app.transaction() as s:
+        rule = consent.consent_rule(s, build.w.region_id, dt.date(2024, 1, 1))
+        early = consent.consent_rule(s, build.w.region_id, dt.date(2019, 1, 1))
+    model = loader.model().consent
+    assert (rule.youth_and_parents_from, rule.youth_alone_from) == (12, 16)
+    assert early == model
+    with pytest.raises(Refused):
+        _consent(app, build, youth, "youth", dt.date(2019, 1, 1))

@@ -161,9 +161,10 @@ def _step(s, b, x, by=None, on=STEP_DAY, **kwargs):
 
 
 def _consent(s, b, x, document_ref="TOEST-1", recipients=()):
-    return consent.record(s, s.get(orm.Youth, x.youth), "youth", "given", ["oza"], ["gedrag"],
-                          OPENED, OPENED, recipient_ids=list(recipients),
-                          document_ref=document_ref)
+    youth = s.get(orm.Youth, x.youth)  # 9 on OPENED: the parents with gezag consent
+    return consent.record(s, youth, "parent", "given", ["oza"], ["gedrag"], OPENED, OPENED,
+                          recipient_ids=list(recipients), document_ref=document_ref,
+                          guardian_id=youth.guardians[0].id)
 
 
 def _elders(s, x, attr):

@@ -307,4 +307,5 @@ def open_app(config: settings_mod.Settings | None = None, migrate: bool | None =
     except BaseException:
         engine.dispose()
         raise
-    return App(config, engine, db.session_factory(engine, {"deelwijs_keys": keys}), keys)
+    return App(config, engine, db.session_factory(
+        engine, {"deelwijs_keys": keys, "deelwijs_settings": config}), keys)

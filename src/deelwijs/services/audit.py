@@ -6,29 +6,43 @@ Logboek Dataverwerkingen trace and span ids; the data subject is a keyed pseudon
 is a leaf of the region's Merkle tree (RFC 6962). The order of leaves is assigned by the
 database: a writer first increments the region's `log_head` row, whose lock serialises
 appends across processes and machines until the transaction ends, so write the entry as late
-in the transaction as possible. Signed checkpoints (C2SP signed notes, Ed25519) are written
-every CHECKPOINT_EVERY entries and on demand.
+in the transaction as possible.
+
+The head row also carries a MAC of its own state (`head_blob`): a writer that finds a head
+whose size and frontier do not fit it stops (HeadTampered) before it writes anything.
+
+Signed checkpoints (C2SP signed notes, Ed25519) are written with the first entry of a log,
+every N entries, with the first entry T minutes or more after the newest checkpoint (N and T:
+settings), at the end of the demo and of the retention run, and on demand; each one is also
+appended to the witness file outside the database once its transaction has committed
+(services.witness).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
+import logging
 import os
 import secrets
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from deelwijs import __version__
+from deelwijs import settings as settings_mod
 from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import log_export, merkle
-from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.services.errors import Invalid, NotFound, ServiceError
 from deelwijs.storage import fast, orm
 from deelwijs.tracing import Trace, current_trace, parse_traceparent, trace
 
@@ -36,7 +50,12 @@ __all__ = ["Trace", "current_trace", "log", "log_system", "parse_traceparent", "
 
 SYSTEEM = f"Deelwijs {__version__}"
 GEGEVENSBRON = "deelwijs"
-CHECKPOINT_EVERY = int(os.environ.get("DEELWIJS_CHECKPOINT_EVERY", "1000"))
+# a checkpoint every N entries and with the first entry T minutes after the newest one; the
+# app's settings (DEELWIJS_CHECKPOINT_EVERY, _MINUTES) take precedence over these defaults
+CHECKPOINT_EVERY = int(settings_mod.lenient_number(
+    "DEELWIJS_CHECKPOINT_EVERY", settings_mod.DEFAULT_CHECKPOINT_EVERY, True))
+CHECKPOINT_MINUTES = float(settings_mod.lenient_number(
+    "DEELWIJS_CHECKPOINT_MINUTES", settings_mod.DEFAULT_CHECKPOINT_MINUTES, False))
 # the log's retention (bewaartermijn of the entries themselves, not of the data): the longest
 # term of the data it is about (a youth-care file, 20 years) plus a margin for audits
 LOG_RETENTION = "P25Y"
@@ -253,6 +272,56 @@ def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
                    canonical(body))
 
 
+# --- the log head: its size and frontier, with a MAC of its own --------------------------------
+
+HEAD_TAG_SIZE = 16
+
+
+class HeadTampered(ServiceError):
+    """The log head does not fit its MAC: changed behind the application's back. Nothing is
+    written (fail closed); `deelwijs audit verify` says what else is wrong."""
+
+    status = 500
+
+    def __init__(self, region_id: int, size: int, why: str):
+        super().__init__(
+            "log_head_tampered",
+            f"het verwerkingslog is aangetast: de logkop van regio {region_id} (grootte {size}) "
+            f"{why}. Er is niets geschreven; zolang het log niet klopt verwerkt Deelwijs niets. "
+            "Laat het log controleren met: deelwijs audit verify")
+
+
+def _head_tag(keys: Keyring, region_id: int, size: int, nodes: bytes) -> bytes:
+    """The head's MAC: the entry MAC key over position -1 (never an entry's) and a digest of
+    the region, the size and the frontier's nodes."""
+    digest = hashlib.sha256(b"deelwijs log head v1\n%d\n%d\n" % (region_id, size) + nodes)
+    return keys.entry_mac(-1, digest.digest())
+
+
+def head_blob(keys: Keyring, region_id: int, size: int, nodes: bytes) -> bytes:
+    """What `log_head.frontier` holds: the frontier's nodes (merkle.Frontier.to_bytes) and
+    their MAC with the region and size (HEAD_TAG_SIZE bytes)."""
+    return bytes(nodes) + _head_tag(keys, region_id, size, bytes(nodes))
+
+
+def head_nodes(keys: Keyring, region_id: int, size: int, blob: bytes) -> bytes:
+    """The frontier's nodes of a head read as (size, blob), once its MAC checks out; the
+    empty head a region starts with (size 0, no bytes) needs none. Raises HeadTampered."""
+    blob = bytes(blob)
+    if size == 0 and blob == b"":
+        return b""
+    n = 32 * size.bit_count() if isinstance(size, int) and size >= 0 else -1
+    if n < 0 or len(blob) != n + HEAD_TAG_SIZE:
+        why = ("heeft geen sleutelcontrole (een log van voor deze versie, of de kop is "
+               "vervangen)" if len(blob) == n else "heeft niet de lengte die bij die grootte "
+               "hoort")
+        raise HeadTampered(region_id, size, why)
+    nodes = blob[:n]
+    if not hmac.compare_digest(blob[n:], _head_tag(keys, region_id, size, nodes)):
+        raise HeadTampered(region_id, size, "past niet bij zijn sleutelcontrole")
+    return nodes
+
+
 def bump(session: Session, region_id: int) -> tuple[int, bytes]:
     """Take the next position in the region's log: (new size, frontier before it). Locks the
     region's log head until the transaction ends, so call it as late as possible; pending ORM
@@ -270,34 +339,36 @@ def bump(session: Session, region_id: int) -> tuple[int, bytes]:
 @dataclass(frozen=True)
 class Sealed:
     params: dict  # the entry's columns as the parameters e_<column> of _INSERT_ENTRY
-    frontier: bytes  # the head's frontier after it
+    frontier: bytes  # the head's frontier after it, with its MAC (head_blob)
     size: int
-    root: bytes | None  # the tree's root at `size`, when a checkpoint is due there
     written: Written
 
 
 def seal(keys: Keyring, entry: Pending, size: int, frontier_before: bytes) -> Sealed:
     """The position-dependent part of an entry appended as leaf size - 1 (no I/O): its leaf
-    hash and MAC, and the frontier after it."""
+    hash and MAC, and the head after it. The head before it, as read (`frontier_before` at
+    size - 1), must fit its MAC, else HeadTampered and nothing is to be written."""
     seq = size - 1
+    nodes = head_nodes(keys, entry.region_id, seq, frontier_before)
     leaf = merkle.leaf_hash(leaf_data(entry.region_id, seq, entry.actie_id, entry.subject,
                                       entry.activity, entry.registered_at, entry.body))
-    frontier = merkle.Frontier.from_bytes(seq, frontier_before)
+    frontier = merkle.Frontier.from_bytes(seq, nodes)
     frontier.append(leaf)
     params = {"e_region_id": entry.region_id, "e_seq": seq, "e_actie_id": entry.actie_id,
               "e_subject": entry.subject, "e_activity_id": entry.activity,
               "e_registered_at": entry.registered_at, "e_body": entry.body,
               "e_leaf_hash": leaf, "e_mac": keys.entry_mac(seq, leaf), "e_pruned_at": None}
-    return Sealed(params, frontier.to_bytes(), size,
-                  frontier.root() if size % CHECKPOINT_EVERY == 0 else None,
+    return Sealed(params, head_blob(keys, entry.region_id, size, frontier.to_bytes()), size,
                   Written(seq, entry.actie_id, entry.span_id, leaf))
 
 
 def appended(session: Session, keys: Keyring, region_id: int, sealed: Sealed) -> Written:
     """After an entry's row and the head's frontier were written: the checkpoint due at its
-    size, if any."""
-    if sealed.root is not None:
-        _sign(session, keys, region_id, sealed.size, sealed.root)
+    size, if any (`_due`)."""
+    if _due(session, region_id, sealed.size):
+        nodes = sealed.frontier[:-HEAD_TAG_SIZE]
+        _sign(session, keys, region_id, sealed.size,
+              merkle.Frontier.from_bytes(sealed.size, nodes).root())
     return sealed.written
 
 
@@ -340,26 +411,132 @@ def log(session: Session, keys: Keyring | None = None, **kw) -> Written:
 
 # --- checkpoints ---------------------------------------------------------------------------
 
-def origin(session: Session, region_id: int) -> str:
+def deployment_id(keys: Keyring) -> str:
+    """This deployment's id in the origin of its checkpoints: 12 hex digits of SHA-256 over
+    "deelwijs deployment v1\\n" and the checkpoint public key. Every deployment has its own
+    master key, so its own id; nothing is stored, so nothing in the database can change it,
+    and anyone with the verifier key can recompute it."""
+    raw = keys.verify_key.public_bytes_raw()
+    return hashlib.sha256(b"deelwijs deployment v1\n" + raw).hexdigest()[:12]
+
+
+def origin_for(keys: Keyring, code: str) -> str:
+    """The origin of a region's checkpoints, which is also the name of the key that signs
+    them (as the signed-note spec has it): `deelwijs/<deployment id>/<region code>/
+    verwerkingslog`, the code percent-encoded where it holds more than letters, digits and
+    -._~ (a key name has no spaces or '+')."""
+    return f"deelwijs/{deployment_id(keys)}/{quote(code, safe='-._~')}/verwerkingslog"
+
+
+def origin(session: Session, region_id: int, keys: Keyring | None = None) -> str:
     code = session.scalar(select(orm.Region.code).where(orm.Region.id == region_id))
-    return f"deelwijs/{code}/verwerkingslog"
+    return origin_for(keys or keys_of(session), code)
 
 
-KEY_NAME = "deelwijs"
+def _settings(session: Session) -> settings_mod.Settings | None:
+    return session.info.get("deelwijs_settings")
+
+
+def intervals(session: Session) -> tuple[int, float]:
+    """(N, T): a checkpoint every N entries, and with the first entry T minutes or more after
+    the newest checkpoint: the app's settings, else this module's defaults."""
+    config = _settings(session)
+    every = config.checkpoint_every if config and config.checkpoint_every else CHECKPOINT_EVERY
+    minutes = (config.checkpoint_minutes if config and config.checkpoint_minutes
+               else CHECKPOINT_MINUTES)
+    return every, minutes
+
+
+_NEWEST = (select(orm.LogCheckpoint.size, orm.LogCheckpoint.created_at)
+           .where(orm.LogCheckpoint.region_id == bindparam("r"))
+           .order_by(orm.LogCheckpoint.size.desc()).limit(1))
+# per engine, per region: (when, size) of the newest checkpoint this process knows of, so that
+# an append reads log_checkpoint only when a checkpoint may be due by time
+_KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _known(session: Session) -> dict | None:
+    try:
+        return _KNOWN.setdefault(session.get_bind(), {})
+    except TypeError:  # a bind that cannot be weakly referenced: no memory, read each time
+        return None
+
+
+def _due(session: Session, region_id: int, size: int) -> bool:
+    """Whether the entry that made the log `size` long gets a checkpoint: at every multiple
+    of N, and when the newest checkpoint is T minutes old or more (or there is none: the
+    first entry of a log gets one). The newest checkpoint is read from the database only when
+    what this process remembers of it does not already say no."""
+    every, minutes = intervals(session)
+    if size % every == 0:
+        return True
+    known = _known(session)
+    now_ = _now()
+    period = dt.timedelta(minutes=minutes)
+    seen = known.get(region_id) if known is not None else None
+    if seen is not None and seen[1] < size and now_ - seen[0] < period:
+        return False
+    row = session.execute(_NEWEST, {"r": region_id}).first()
+    if row is None:
+        return True
+    if known is not None:
+        known[region_id] = (row.created_at, row.size)
+    return row.size < size and now_ - row.created_at >= period
+
+
+_log = logging.getLogger("deelwijs.audit")
+_SIGNED = "deelwijs_checkpoints_signed"  # session.info: notes to witness after the commit
 
 
 def _sign(session: Session, keys: Keyring, region_id: int, size: int, root: bytes
           ) -> orm.LogCheckpoint:
-    note = cp.sign(keys.signing_key, KEY_NAME, origin(session, region_id), size, root)
-    row = orm.LogCheckpoint(region_id=region_id, size=size, root=root, note=note)
+    name = origin(session, region_id, keys)
+    note = cp.sign(keys.signing_key, name, name, size, root)
+    row = orm.LogCheckpoint(region_id=region_id, size=size, root=root, note=note,
+                            created_at=_now())
     session.add(row)
     session.flush()
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        event.listen(session, "after_commit", _witness)
+        event.listen(session, "after_rollback", _forget)
+    session.info.setdefault(_SIGNED, []).append((region_id, size, row.created_at, note))
     return row
 
 
-def checkpoint(session: Session, keys: Keyring, region_id: int) -> orm.LogCheckpoint:
-    """Sign the region's log as it stands now (on demand). Locks the head, so the size and
-    root are those of a committed prefix; an existing checkpoint of that size is returned."""
+_LISTENING = "deelwijs_witness_listening"
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(_SIGNED, None)
+
+
+def _witness(session: Session) -> None:
+    """After the commit: what this process knows of the newest checkpoints, and every note
+    signed in the transaction appended to the witness file. A witness file that cannot be
+    written is reported (one Dutch line on the log's logger) but does not undo what was
+    committed; `deelwijs audit checkpoint` appends what the file misses."""
+    signed = session.info.get(_SIGNED) or []
+    _forget(session)
+    known = _known(session)
+    if known is not None:
+        for region_id, size, created_at, _ in signed:
+            if region_id not in known or known[region_id][1] <= size:
+                known[region_id] = (created_at, size)
+    config = _settings(session)
+    if config is None or config.witness_file is None or not signed:
+        return
+    from deelwijs.services import witness
+    try:
+        witness.append(config.witness_file, [note for *_, note in signed])
+    except OSError as exc:
+        _log.error("getuigenbestand %s: kon %d checkpoint(s) niet bijschrijven (%s); "
+                   "deelwijs audit checkpoint schrijft ze later alsnog bij",
+                   config.witness_file, len(signed), exc.strerror or exc)
+
+
+def _head(session: Session, keys: Keyring, region_id: int) -> tuple[int, bytes]:
+    """The region's head, locked, as (size, frontier nodes) once its MAC checks out."""
     row = session.execute(
         select(orm.LogHead.size, orm.LogHead.frontier)
         .where(orm.LogHead.region_id == region_id).with_for_update()).first()
@@ -367,11 +544,35 @@ def checkpoint(session: Session, keys: Keyring, region_id: int) -> orm.LogCheckp
         _ensure_head(session, region_id)
         row = (0, b"")
     size, blob = row
+    return size, head_nodes(keys, region_id, size, blob)
+
+
+def checkpoint(session: Session, keys: Keyring, region_id: int) -> orm.LogCheckpoint:
+    """Sign the region's log as it stands now (on demand). Locks the head, so the size and
+    root are those of a committed prefix; an existing checkpoint of that size is returned. A
+    head that does not fit its MAC is not signed (HeadTampered)."""
+    size, nodes = _head(session, keys, region_id)
     existing = session.scalars(select(orm.LogCheckpoint).where(
         orm.LogCheckpoint.region_id == region_id, orm.LogCheckpoint.size == size)).first()
     if existing is not None:
         return existing
-    return _sign(session, keys, region_id, size, merkle.Frontier.from_bytes(size, blob).root())
+    return _sign(session, keys, region_id, size, merkle.Frontier.from_bytes(size, nodes).root())
+
+
+def checkpoint_all(session: Session, keys: Keyring, region_ids: list[int] | None = None
+                   ) -> list[orm.LogCheckpoint]:
+    """A checkpoint of every region's log (or of these regions) that grew since its newest
+    checkpoint: what the demo and the retention run end with, so that no entry of theirs is
+    left uncovered. Returns the new checkpoints."""
+    if region_ids is None:
+        region_ids = list(session.scalars(select(orm.Region.id).order_by(orm.Region.id)))
+    out = []
+    for region_id in region_ids:
+        size = session.scalar(select(orm.LogHead.size).where(orm.LogHead.region_id == region_id))
+        newest = session.execute(_NEWEST, {"r": region_id}).first()
+        if size and (newest is None or newest.size < size):
+            out.append(checkpoint(session, keys, region_id))
+    return out
 
 
 def checkpoints(session: Session, region_id: int) -> list[orm.LogCheckpoint]:
@@ -379,9 +580,19 @@ def checkpoints(session: Session, region_id: int) -> list[orm.LogCheckpoint]:
         orm.LogCheckpoint.region_id == region_id).order_by(orm.LogCheckpoint.size)))
 
 
-def verifier_key(keys: Keyring) -> str:
-    """The one line a supervisor needs to check checkpoints (C2SP vkey)."""
-    return cp.verifier_key(KEY_NAME, keys.verify_key)
+def verifier_key(keys: Keyring, origin_: str) -> str:
+    """The line a supervisor needs to check one region's checkpoints (C2SP vkey): the key's
+    name is the log's origin."""
+    return cp.verifier_key(origin_, keys.verify_key)
+
+
+def verifier_keys(session: Session, keys: Keyring, region_id: int | None = None) -> list[str]:
+    """The vkey line of every region's log (or of one): the same public key under each
+    region's origin."""
+    stmt = select(orm.Region.code).order_by(orm.Region.id)
+    if region_id is not None:
+        stmt = stmt.where(orm.Region.id == region_id)
+    return [verifier_key(keys, origin_for(keys, code)) for code in session.scalars(stmt)]
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ old one stays. The engine's consent facts are derived from these for each disclo
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 from sqlalchemy import bindparam, func, select
@@ -11,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from deelwijs.domain import codes
-from deelwijs.domain.consent import ConsentVersion
+from deelwijs.domain.consent import ConsentVersion, age_on
+from deelwijs.domain.engine import required_consenters
+from deelwijs.domain.ruleset import ConsentRule, Ruleset
 from deelwijs.services import audit
-from deelwijs.services.errors import Conflict, Invalid, NotFound
+from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.services.registry import checked_text, limit_of
 from deelwijs.storage import orm
 
@@ -34,6 +37,76 @@ def _check_scope(purposes, categories, recipient_ids) -> None:
         raise Invalid("wrong_type", "ontvangers zijn organisatie-id's", "recipient_ids")
 
 
+# --- whose consent counts at the youth's age on the day it is given -------------------------
+
+# the region's ruleset in force on a day (the newest activation on or before it): id and digest
+_IN_FORCE = (select(orm.RulesetVersion.id, orm.RulesetVersion.digest)
+             .join(orm.RulesetActivation,
+                   orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
+             .where(orm.RulesetActivation.region_id == bindparam("region_id"),
+                    orm.RulesetActivation.activated_on <= bindparam("on"))
+             .order_by(orm.RulesetActivation.activated_on.desc(),
+                       orm.RulesetActivation.id.desc())
+             .limit(1))
+_SOURCE = select(orm.RulesetVersion.source).where(orm.RulesetVersion.id == bindparam("id"))
+_RULESETS: dict[str, Ruleset] = {}  # compiled stored versions, by digest (pure)
+
+
+def ruleset_in_force(session: Session, region_id: int, on: dt.date) -> Ruleset:
+    """The region's ruleset in force on `on`; before its first activation the built-in model
+    (the consent ages are legal limits a region cannot change)."""
+    from deelwijs.rules import loader
+
+    row = session.execute(_IN_FORCE, {"region_id": region_id, "on": on}).first()
+    if row is None:
+        return loader.model()
+    hit = _RULESETS.get(row.digest)
+    if hit is None:
+        source = session.scalar(_SOURCE, {"id": row.id})
+        hit = loader.from_document(json.loads(source), f"ruleset {row.digest}")
+        if len(_RULESETS) >= 64:
+            _RULESETS.clear()
+        _RULESETS[row.digest] = hit
+    return hit
+
+
+def consent_rule(session: Session, region_id: int, on: dt.date) -> ConsentRule:
+    """The consent ages (`youth_and_parents_from`, `youth_alone_from`) in force on `on`."""
+    return ruleset_in_force(session, region_id, on).consent
+
+
+def _birth(session: Session, youth: orm.Youth) -> dt.date:
+    if youth.key_wrapped is None:
+        raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
+    keys = audit.keys_of(session)
+    return dt.date.fromisoformat(keys.decrypt(keys.unwrap(youth.key_wrapped), youth.birth_enc))
+
+
+def check_who_answers(session: Session, youth: orm.Youth, role: str, on: dt.date,
+                      field: str = "given_on", birth: dt.date | None = None) -> None:
+    """Consent is given on or after the youth's birth, by someone whose consent the rules ask
+    for at the youth's age that day: under 12 the parents with gezag (not the child), from 12
+    the parents and the youth, from 16 the youth alone (the parents' answer is refused, not
+    stored as irrelevant: it would read as consent that counts)."""
+    birth = birth or _birth(session, youth)
+    if on < birth:
+        raise Invalid("before_birth", f"de datum van de toestemming ({on.isoformat()}) ligt "
+                      f"vóór de geboortedatum van de jongere ({birth.isoformat()})", field)
+    age = age_on(birth, on)
+    rule = consent_rule(session, youth.region_id, on)
+    counts = required_consenters(age, ruleset_in_force(session, youth.region_id, on))
+    if role == "youth" and "youth" not in counts:
+        raise Refused("too_young", f"De jongere was {age} jaar op {on.isoformat()}. Onder de "
+                      f"{rule.youth_and_parents_from} jaar geeft een kind zelf geen "
+                      "toestemming: de ouders met gezag beslissen. Leg hun antwoord vast "
+                      "(--role parent).", "role")
+    if role == "parent" and "parents" not in counts:
+        raise Refused("youth_decides", f"De jongere was {age} jaar op {on.isoformat()}. "
+                      f"Vanaf {rule.youth_alone_from} jaar beslist de jongere zelf over "
+                      "toestemming; het antwoord van de ouders telt dan niet. Leg het "
+                      "antwoord van de jongere vast (--role youth).", "role")
+
+
 def record(session: Session, youth: orm.Youth, role: str, answer: str, purposes: list[str],
            categories: list[str], given_on: dt.date, today: dt.date, written: bool = True,
            recipient_ids: list[int] | None = None, guardian_id: int | None = None,
@@ -47,6 +120,7 @@ def record(session: Session, youth: orm.Youth, role: str, answer: str, purposes:
     if given_on > today:
         raise Invalid("date_in_future", "de datum van toestemming ligt in de toekomst",
                       "given_on")
+    check_who_answers(session, youth, role, given_on)
     recipient_ids = list(recipient_ids or [])
     _check_scope(purposes, categories, recipient_ids)
     for rid in recipient_ids:
@@ -131,6 +205,9 @@ def change(session: Session, series: str, expected_version: int, answer: str,
     if on < current.given_on:
         raise Invalid("invalid_date", "een wijziging kan niet eerder ingaan dan de vorige "
                       "versie", "on")
+    if answer != "withdrawn":  # a new answer: from someone it counts for that day
+        check_who_answers(session, session.get(orm.Youth, current.youth_id), current.role, on,
+                          "on")
     row = orm.ConsentRecord(
         youth_id=current.youth_id, series=series, version=current.version + 1,
         role=current.role, guardian_id=current.guardian_id, answer=answer,

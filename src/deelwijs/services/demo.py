@@ -13,6 +13,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from deelwijs.domain import codes
+from deelwijs.domain.consent import age_on
+from deelwijs.domain.engine import required_consenters
 from deelwijs.services import cases, consent, disclosures, registry, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid
@@ -168,7 +170,14 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
     state = n % 6  # consent in every state
     meeting_day = opened + dt.timedelta(days=14)
     consent_day = opened + dt.timedelta(days=3 if state != 4 else 20)
-    for role, who in [("parent", g) for g in youth.guardians if g.has_gezag] + [("youth", None)]:
+    # only whose consent the youth's age asks for that day: under 12 the parents with gezag,
+    # from 12 the parents and the youth, from 16 the youth alone (consent.check_who_answers)
+    counts_for = required_consenters(age_on(birth, consent_day),
+                                     consent.ruleset_in_force(s, region.id, consent_day))
+    answering = ([("parent", g) for g in youth.guardians if g.has_gezag]
+                 if "parents" in counts_for else []) + \
+        ([("youth", None)] if "youth" in counts_for else [])
+    for role, who in answering:
         if state == 5:
             break  # no consent recorded at all
         answer = "refused" if state == 1 and role == "youth" else "given"

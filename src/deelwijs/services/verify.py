@@ -11,15 +11,24 @@ What is checked, per region:
 - positions run 0, 1, 2, … without gaps (`missing`), and the log head agrees with them;
 - every checkpoint's Ed25519 signature, and its root against the root recomputed from the
   leaves (`checkpoint`); each checkpoint is consistent with the next (RFC 6962 consistency
-  proof, `consistency`).
+  proof, `consistency`);
+- the log head's MAC, size and root (`head`);
+- every checkpoint kept outside the database (the witness file, files given with `audit verify
+  --checkpoint`): signed by the log's key under its origin, the same root at its size, so that
+  the head is consistent with it (`outside`); a log shorter than any of them was cut or wiped
+  (`truncated`); with a cosigner, its cosignatures (`cosignature`);
+- a log with entries but no checkpoint at all, or whose newest checkpoint leaves more than N
+  entries uncovered (`uncovered`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
@@ -28,7 +37,7 @@ from sqlalchemy.orm import Session
 from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import merkle
-from deelwijs.services import audit, verify_fast
+from deelwijs.services import audit, verify_fast, witness
 from deelwijs.services.keys import log_key_mismatch
 from deelwijs.storage import orm
 
@@ -40,6 +49,10 @@ KINDS = {
     "checkpoint": "checkpoint klopt niet",
     "consistency": "checkpoints onderling inconsistent",
     "head": "logkop klopt niet",
+    "outside": "checkpoint van buiten de database klopt niet",
+    "truncated": "log ingekort of gewist",
+    "uncovered": "niet gedekt door een checkpoint",
+    "cosignature": "medeondertekening klopt niet",
     "key": "de sleutel past niet bij dit logboek",
 }
 
@@ -70,6 +83,8 @@ class Problem:
 class Report:
     regions: dict[str, dict] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # checkpoints from outside the database that are of another deployment's log (skipped)
+    elsewhere: int = 0
 
     @property
     def ok(self) -> bool:
@@ -77,7 +92,8 @@ class Report:
 
     def as_json(self) -> dict:
         return {"ok": self.ok, "regio's": self.regions,
-                "problemen": [p.as_json() for p in self.problems]}
+                "problemen": [p.as_json() for p in self.problems],
+                "checkpoints_van_andere_logs": self.elsewhere}
 
 
 _ROWS = (select(orm.LogEntry.id, orm.LogEntry.seq, orm.LogEntry.actie_id, orm.LogEntry.subject,
@@ -86,13 +102,25 @@ _ROWS = (select(orm.LogEntry.id, orm.LogEntry.seq, orm.LogEntry.actie_id, orm.Lo
          .order_by(orm.LogEntry.seq))
 
 
+PublicKeys = Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | None
+
+
 def verify(session: Session, keys: Keyring, region_code: str | None = None,
-           public_key: Ed25519PublicKey | None = None,
-           progress: Callable[[int], None] | None = None) -> Report:
-    """Check every region's log (or one). `progress(n)` is called with entries done."""
+           public_key: PublicKeys = None,
+           progress: Callable[[int], None] | None = None,
+           outside: Sequence[witness.Outside] = (),
+           cosigners: Sequence[tuple[str, Ed25519PublicKey]] = ()) -> Report:
+    """Check every region's log (or one). `progress(n)` is called with entries done.
+
+    `public_key`: check checkpoint signatures with this key instead of our own, or with the
+    key of these (name -> key, from vkey lines) whose name is the region's origin.
+    `outside`: checkpoints kept outside the database (witness.load), each checked against the
+    log it names. `cosigners`: (name, key) of cosigners whose cosignatures are checked; then
+    every log needs at least one checkpoint from outside that such a cosigner cosigned."""
     report = Report()
     regions = session.execute(select(orm.Region.id, orm.Region.code).order_by(orm.Region.id)
                               ).all()
+    by_origin = _by_origin(keys, regions, outside, region_code, report)
     if region_code is not None:
         regions = [r for r in regions if r.code == region_code]
     for region_id, code in regions:
@@ -104,9 +132,35 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
                                     "checkpoints": mismatch["checkpoints"],
                                     "wortel": "niet berekend", "problemen": 1}
             continue
-        _verify_region(session, keys, region_id, code, public_key or keys.verify_key,
-                       report, progress)
+        _verify_region(session, keys, region_id, code, public_key, report, progress,
+                       by_origin.get(audit.origin_for(keys, code), []), cosigners)
     return report
+
+
+def _by_origin(keys: Keyring, regions: Sequence, outside: Sequence[witness.Outside],
+               region_code: str | None, report: Report) -> dict[str, list[witness.Outside]]:
+    """The checkpoints from outside by the origin of this deployment's regions. One of this
+    deployment (its id in the origin) whose region is gone is a problem; one of another
+    deployment's log is counted as skipped."""
+    ours = {audit.origin_for(keys, code): code for _, code in regions}
+    mine = f"deelwijs/{audit.deployment_id(keys)}/"
+    out: dict[str, list[witness.Outside]] = {}
+    gone: dict[str, list[witness.Outside]] = {}
+    for o in outside:
+        if o.origin in ours:
+            out.setdefault(o.origin, []).append(o)
+        elif o.origin.startswith(mine):
+            gone.setdefault(o.origin, []).append(o)
+        else:
+            report.elsewhere += 1
+    if region_code is None:
+        for origin, found in gone.items():
+            largest = max(found, key=lambda o: o.size)
+            report.problems.append(Problem(
+                "truncated", unquote(origin[len(mine):].partition("/")[0]), None, None, None,
+                f"{largest.source} is ondertekend bij {largest.size} regels van het log "
+                f"{origin}, maar die regio bestaat hier niet (meer)"))
+    return out
 
 
 def total_entries(session: Session) -> int:
@@ -314,27 +368,43 @@ def _forged(code: str, seq: int, eid: int, actie_id: str) -> Problem:
 
 
 def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
-                   public_key: Ed25519PublicKey, report: Report,
-                   progress: Callable[[int], None] | None) -> None:
+                   public_key: PublicKeys, report: Report,
+                   progress: Callable[[int], None] | None,
+                   outside: Sequence[witness.Outside] = (),
+                   cosigners: Sequence[tuple[str, Ed25519PublicKey]] = ()) -> None:
     """First the bulk pass (PostgreSQL; see verify_fast): when it finds every entry and every
     checkpoint in order, that is the outcome. Otherwise (or elsewhere) the exact pass, which
     names every problem."""
     checks = audit.checkpoints(session, region_id)
     head = session.execute(select(orm.LogHead.size, orm.LogHead.frontier).where(
         orm.LogHead.region_id == region_id)).first()
-    origin = audit.origin(session, region_id)
+    origin = audit.origin(session, region_id, keys)
+    key = _key_for(public_key, keys, origin)
+    every, _ = audit.intervals(session)
     notes: list = []
+    opened: list = []
+    sizes = [c.size for c in checks] + [o.size for o in outside]
 
     def open_notes() -> None:  # the signatures, while the workers hash
-        notes.extend(_open_notes(checks, public_key))
+        notes.extend(_open_notes([c.note for c in checks], key, origin))
+        opened.extend(_open_notes([o.note for o in outside], key, origin))
 
-    fast = verify_fast.scan(session, keys, region_id, [c.size for c in checks], progress,
-                            open_notes)
+    def check(size: int, roots: dict[int, bytes], leaves: list[bytes] | None,
+              problems: list[Problem]) -> dict:
+        if len(notes) != len(checks) or len(opened) != len(outside):
+            notes[:], opened[:] = [], []
+            open_notes()
+        _check_tree(code, size, roots, leaves, head, checks, notes, origin, problems,
+                    keys, region_id)
+        return _check_outside(code, size, roots, checks, notes, outside, opened, cosigners,
+                              every, problems)
+
+    fast = verify_fast.scan(session, keys, region_id, sizes, progress, open_notes)
     if fast is not None:
         found: list[Problem] = []
-        _check_tree(code, fast.size, fast.roots, None, head, checks, notes, origin, found)
+        cover = check(fast.size, fast.roots, None, found)
         if not found:
-            report.regions[code] = _summary(fast.size, checks, fast.roots, 0)
+            report.regions[code] = _summary(fast.size, checks, fast.roots, 0, cover)
             return
     problems = report.problems
     start = len(problems)
@@ -342,26 +412,45 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
     leaves, suspects = scan(keys, region_id, code, batches, problems, progress)
     _classify(suspects, region_id, code, keys, problems)
     size = len(leaves)
-    roots = merkle.roots_at(leaves, [c.size for c in checks] + [size])
-    _check_tree(code, size, roots, leaves, head, checks,
-                notes if len(notes) == len(checks) else _open_notes(checks, public_key),
-                origin, problems)
-    report.regions[code] = _summary(size, checks, roots, len(problems) - start)
+    roots = merkle.roots_at(leaves, [*sizes, size])
+    cover = check(size, roots, leaves, problems)
+    report.regions[code] = _summary(size, checks, roots, len(problems) - start, cover)
 
 
 def _summary(size: int, checks: Sequence[orm.LogCheckpoint], roots: dict[int, bytes],
-             n_problems: int) -> dict:
+             n_problems: int, cover: dict) -> dict:
     return {"regels": size, "checkpoints": len(checks),
-            "wortel": roots.get(size, merkle.EMPTY_ROOT).hex(), "problemen": n_problems}
+            "wortel": roots.get(size, merkle.EMPTY_ROOT).hex(), "problemen": n_problems,
+            **cover}
 
 
-def _open_notes(checks: Sequence[orm.LogCheckpoint], public_key: Ed25519PublicKey
+def _key_for(public_key: PublicKeys, keys: Keyring, origin: str
+             ) -> Ed25519PublicKey | cp.CheckpointError:
+    """The key that opens a region's checkpoints: ours, the one given, or the one of those
+    given (vkey lines) whose name is the region's origin, as the signed-note spec has it."""
+    if public_key is None:
+        return keys.verify_key
+    if isinstance(public_key, Ed25519PublicKey):
+        return public_key
+    found = public_key.get(origin)
+    if found is None:
+        return cp.CheckpointError(
+            f"geen sleutel met de naam {origin} (de herkomst van dit log) bij de gegeven "
+            f"sleutels ({', '.join(sorted(public_key)) or 'geen'})")
+    return found
+
+
+def _open_notes(notes: Sequence[str], key: Ed25519PublicKey | cp.CheckpointError, origin: str
                 ) -> list[tuple[str, int, bytes] | cp.CheckpointError]:
-    """Every checkpoint's signed note opened (origin, size, root), or why it cannot be."""
+    """Every signed note opened with the key named as the log's origin (origin, size, root),
+    or why it cannot be."""
     out: list[tuple[str, int, bytes] | cp.CheckpointError] = []
-    for c in checks:
+    for note in notes:
+        if isinstance(key, cp.CheckpointError):
+            out.append(key)
+            continue
         try:
-            out.append(cp.open_note(c.note, public_key, audit.KEY_NAME))
+            out.append(cp.open_note(note, key, origin))
         except cp.CheckpointError as exc:
             out.append(exc)
     return out
@@ -369,7 +458,7 @@ def _open_notes(checks: Sequence[orm.LogCheckpoint], public_key: Ed25519PublicKe
 
 def _check_tree(code: str, size: int, roots: dict[int, bytes], leaves: list[bytes] | None,
                 head, checks: Sequence[orm.LogCheckpoint], notes: list, origin: str,
-                problems: list[Problem]) -> None:
+                problems: list[Problem], keys: Keyring, region_id: int) -> None:
     """The log head and the checkpoints against the roots recomputed from the leaves.
     `leaves` (for a consistency proof where a signed root differs) is None in the bulk pass,
     where such a difference is a problem already."""
@@ -381,9 +470,10 @@ def _check_tree(code: str, size: int, roots: dict[int, bytes], leaves: list[byte
         else:
             problems.append(Problem("head", code, None, None, None,
                                     f"het log telt {head.size} regels, er staan er {size}"))
-    elif head is not None and _head_root(head.size, head.frontier) != roots.get(size):
-        problems.append(Problem("head", code, None, None, None,
-                                "de wortel in de logkop past niet bij de regels"))
+    elif head is not None:
+        why = _head_problem(keys, region_id, head.size, head.frontier, roots.get(size))
+        if why is not None:
+            problems.append(Problem("head", code, None, None, None, why))
     previous = None
     for c, opened in zip(checks, notes, strict=True):
         if isinstance(opened, cp.CheckpointError):
@@ -420,11 +510,89 @@ def _check_tree(code: str, size: int, roots: dict[int, bytes], leaves: list[byte
         previous = (note_size, note_root)
 
 
-def _head_root(size: int, frontier: bytes) -> bytes | None:
+def _check_outside(code: str, size: int, roots: dict[int, bytes],
+                   checks: Sequence[orm.LogCheckpoint], notes: list,
+                   outside: Sequence[witness.Outside], opened: list,
+                   cosigners: Sequence[tuple[str, Ed25519PublicKey]], every: int,
+                   problems: list[Problem]) -> dict:
+    """The checkpoints kept outside the database against the log, their cosignatures, and
+    how much of the log no checkpoint covers. Returns what the region's summary shows of it.
+
+    An outside checkpoint holds when the log still contains its tree: the root recomputed
+    over its first `size` entries (whose every leaf and MAC was checked) equals the signed
+    one. The head's root is recomputed from the same leaves, so it is then consistent with
+    it by the definition of RFC 6962 consistency (a proof built from these leaves checks
+    out; `audit consistency` prints one); a log shorter than the checkpoint is not."""
+    covered = [n for (_, n, root) in (o for o in notes if not isinstance(o, Exception))
+               if n <= size and roots.get(n) == root]
+    beyond: list[tuple[int, str]] = []
+    cosigned = 0
+    for o, result in zip(outside, opened, strict=True):
+        if isinstance(result, cp.CheckpointError):
+            problems.append(Problem("outside", code, None, None, None, f"{o.source}: {result}"))
+            continue
+        _, n, root = result
+        if n > size:
+            beyond.append((n, o.source))
+        elif roots.get(n) != root:
+            problems.append(Problem(
+                "outside", code, None, None, None,
+                f"{o.source}: het log bevat de boom van dit checkpoint niet meer: de wortel "
+                f"over de eerste {n} regels is niet de ondertekende"))
+        else:
+            covered.append(n)
+        for name, key in cosigners:
+            try:
+                stamp = cp.open_cosignature(o.note, key, name)
+            except cp.CheckpointError as exc:
+                problems.append(Problem("cosignature", code, None, None, None,
+                                        f"{o.source}: {exc}"))
+                continue
+            if stamp is not None and n <= size and roots.get(n) == root:
+                cosigned += 1
+    if beyond:
+        n, source = max(beyond)
+        more = (f" (en nog {len(beyond) - 1} checkpoint(s) voorbij het einde)"
+                if len(beyond) > 1 else "")
+        problems.append(Problem(
+            "truncated", code, size, None, None,
+            f"het log telt {size} regels, maar {source} is ondertekend bij {n} regels: het "
+            f"log is ingekort of gewist{more}"))
+    if cosigners and not cosigned and (size or outside):
+        names = ", ".join(name for name, _ in cosigners)
+        problems.append(Problem(
+            "cosignature", code, None, None, None,
+            f"geen checkpoint van buiten de database dat dit log nog bevat is medeondertekend "
+            f"door {names}: niets bewijst dat een tweede partij dit log zo gezien heeft"))
+    newest = max(covered, default=None)
+    if size and newest is None and not beyond:
+        problems.append(Problem(
+            "uncovered", code, None, None, None,
+            f"het log telt {size} regels maar geen enkel checkpoint dekt ze; elk log krijgt er "
+            "een bij zijn eerste regel (verwijderd, of een log van voor deze versie)"))
+    elif newest is not None and size - newest > every:
+        problems.append(Problem(
+            "uncovered", code, newest, None, None,
+            f"de laatste {size - newest} regels (vanaf regel {newest}) vallen onder geen "
+            f"checkpoint; er hoort er een te zijn na elke {every} regels"))
+    return {"buiten": len(outside), "medeondertekend": cosigned,
+            "gedekt_tot": newest if newest is not None else 0}
+
+
+def _head_problem(keys: Keyring, region_id: int, size: int, blob: bytes,
+                  root: bytes | None) -> str | None:
+    """What is wrong with the log head (its MAC, then its root), or None."""
     try:
-        return merkle.Frontier.from_bytes(size, frontier).root()
+        nodes = audit.head_nodes(keys, region_id, size, blob)
+    except audit.HeadTampered:
+        return "de logkop past niet bij zijn sleutelcontrole (gewijzigd buiten Deelwijs om)"
+    try:
+        head_root = merkle.Frontier.from_bytes(size, nodes).root()
     except ValueError:
-        return None
+        head_root = None
+    if head_root != root:
+        return "de wortel in de logkop past niet bij de regels"
+    return None
 
 
 def _classify(suspects: list[tuple], region_id: int, code: str, keys: Keyring,
@@ -448,6 +616,11 @@ def _classify(suspects: list[tuple], region_id: int, code: str, keys: Keyring,
 
 
 # --- proofs --------------------------------------------------------------------------------
+#
+# A proof answers "klopt" only for what is stored now: every leaf it stands on is recomputed
+# from its entry (audit.leaf_data) and checked against the stored leaf hash and the entry's
+# MAC, and every root it is checked against is read from the signed note, opened with the
+# log's key (not from the checkpoint's columns).
 
 def _leaves(session: Session, region_id: int, size: int) -> list[bytes]:
     return [bytes(h) for h in session.scalars(
@@ -456,9 +629,46 @@ def _leaves(session: Session, region_id: int, size: int) -> list[bytes]:
         .order_by(orm.LogEntry.seq))]
 
 
+def _recomputed(keys: Keyring, region_id: int, seq: int, actie_id: str, subject: str | None,
+                activity: str, registered_at, body: str | None, stored: bytes, mac: bytes,
+                pruned_at) -> tuple[bytes, str | None]:
+    """An entry's leaf as recomputed from what is stored, and what is wrong with it (None
+    when it is its stored leaf hash and carries a valid MAC)."""
+    stored = bytes(stored)
+    if body is None:
+        leaf = stored
+        if pruned_at is None:
+            return leaf, f"regel {seq}: de inhoud is weg zonder opschoning"
+    else:
+        leaf = merkle.leaf_hash(audit.leaf_data(region_id, seq, actie_id, subject, activity,
+                                                registered_at, body))
+        if leaf != stored:
+            return leaf, f"regel {seq}: de inhoud past niet bij de opgeslagen hash (gewijzigd)"
+    if not hmac.compare_digest(keys.entry_mac(seq, leaf), bytes(mac)):
+        return leaf, (f"regel {seq}: de regel is niet door Deelwijs geschreven "
+                      "(sleutelcontrole faalt)")
+    return leaf, None
+
+
+def _signed_root(session: Session, keys: Keyring, check: orm.LogCheckpoint
+                 ) -> tuple[bytes | None, str | None]:
+    """The root of a checkpoint as its signed note says, once it opens with the log's key
+    under the log's origin and agrees with the checkpoint's columns; else why not."""
+    origin = audit.origin(session, check.region_id, keys)
+    try:
+        note_origin, size, root = cp.open_note(check.note, keys.verify_key, origin)
+    except cp.CheckpointError as exc:
+        return None, f"checkpoint {check.size}: {exc}"
+    if note_origin != origin or size != check.size or root != bytes(check.root):
+        return None, f"checkpoint {check.size}: de kolommen wijken af van de ondertekende notitie"
+    return root, None
+
+
 def prove(session: Session, keys: Keyring, ref: str, region_code: str | None = None) -> dict:
     """An inclusion proof of one entry against the newest checkpoint that covers it (one is
-    signed now when none does yet), checked before it is returned."""
+    signed now when none does yet: then `nieuw_checkpoint` is true), checked before it is
+    returned: the entry's leaf recomputed from its stored content and checked against its
+    MAC, the path against the root in the signed note."""
     from deelwijs.services import registry
     region_id = registry.region_by_code(session, region_code).id if region_code else None
     row = audit.entry(session, ref, region_id)
@@ -466,20 +676,38 @@ def prove(session: Session, keys: Keyring, ref: str, region_code: str | None = N
     check = session.scalars(select(orm.LogCheckpoint).where(
         orm.LogCheckpoint.region_id == region_id, orm.LogCheckpoint.size > row.seq)
         .order_by(orm.LogCheckpoint.size.desc())).first()
-    if check is None:
+    new = check is None
+    if new:
         check = audit.checkpoint(session, keys, region_id)
+    leaf, wrong = _recomputed(keys, region_id, row.seq, row.actie_id, row.subject,
+                              row.activity_id, row.registered_at, row.body, row.leaf_hash,
+                              row.mac, row.pruned_at)
+    root, bad_note = _signed_root(session, keys, check)
     leaves = _leaves(session, region_id, check.size)
-    path = merkle.inclusion_proof(leaves, row.seq, check.size)
-    leaf = bytes(row.leaf_hash)
-    ok = merkle.verify_inclusion(leaf, row.seq, check.size, path, bytes(check.root))
-    return {"actieId": row.actie_id, "index": row.seq, "boomgrootte": check.size,
-            "blad": leaf.hex(), "pad": [h.hex() for h in path], "wortel": bytes(check.root).hex(),
-            "checkpoint": check.note, "sleutel": audit.verifier_key(keys), "klopt": ok}
+    if len(leaves) != check.size:
+        path, wrong = [], wrong or (f"het log telt minder regels ({len(leaves)}) dan het "
+                                    f"checkpoint ({check.size})")
+    else:
+        path = merkle.inclusion_proof(leaves, row.seq, check.size)
+    ok = (wrong is None and root is not None
+          and merkle.verify_inclusion(leaf, row.seq, check.size, path, root))
+    out = {"actieId": row.actie_id, "index": row.seq, "boomgrootte": check.size,
+           "blad": leaf.hex(), "pad": [h.hex() for h in path],
+           "wortel": bytes(check.root).hex(), "checkpoint": check.note,
+           "nieuw_checkpoint": new,
+           "sleutel": audit.verifier_key(keys, audit.origin(session, region_id, keys)),
+           "klopt": ok}
+    why = wrong or bad_note or (None if ok else "het pad leidt niet naar de ondertekende wortel")
+    if why:
+        out["waarom"] = why
+    return out
 
 
 def prove_consistency(session: Session, keys: Keyring, region_code: str, m: int, n: int
                       ) -> dict:
-    """A consistency proof between the checkpoints of sizes m and n, checked."""
+    """A consistency proof between the checkpoints of sizes m and n, checked: built from the
+    leaves of the first n entries as recomputed from what is stored (each checked against its
+    stored leaf hash and MAC), checked against the roots in the two signed notes."""
     from deelwijs.services import registry
     region = registry.region_by_code(session, region_code)
     found = {c.size: c for c in audit.checkpoints(session, region.id)}
@@ -488,8 +716,33 @@ def prove_consistency(session: Session, keys: Keyring, region_code: str, m: int,
             from deelwijs.services.errors import NotFound
             raise NotFound("not_found", f"geen checkpoint van {size} regels in {region_code} "
                            f"(wel: {', '.join(map(str, sorted(found))) or 'geen'})", "size")
-    leaves = _leaves(session, region.id, n)
-    proof = merkle.consistency_proof(leaves, m, n)
-    ok = merkle.verify_consistency(m, n, bytes(found[m].root), bytes(found[n].root), proof)
-    return {"van": m, "tot": n, "bewijs": [h.hex() for h in proof],
-            "checkpoint_van": found[m].note, "checkpoint_tot": found[n].note, "klopt": ok}
+    leaves: list[bytes] = []
+    wrong: list[str] = []
+    rows = session.execute(_ROWS.where(orm.LogEntry.region_id == region.id,
+                                       orm.LogEntry.seq < n),
+                           execution_options={"yield_per": BATCH})
+    for (_, seq, actie_id, subject, activity, registered_at, body, stored, mac,
+         pruned_at) in rows:
+        if seq != len(leaves):
+            wrong.append(f"regel {len(leaves)} ontbreekt")
+            break
+        leaf, why = _recomputed(keys, region.id, seq, actie_id, subject, activity,
+                                registered_at, body, stored, mac, pruned_at)
+        if why:
+            wrong.append(why)
+        leaves.append(leaf)
+    if len(leaves) < n and not wrong:
+        wrong.append(f"het log telt {len(leaves)} regels, minder dan {n}")
+    root_m, bad_m = _signed_root(session, keys, found[m])
+    root_n, bad_n = _signed_root(session, keys, found[n])
+    proof = merkle.consistency_proof(leaves, m, n) if len(leaves) == n else []
+    ok = (not wrong and root_m is not None and root_n is not None
+          and merkle.verify_consistency(m, n, root_m, root_n, proof))
+    out = {"van": m, "tot": n, "bewijs": [h.hex() for h in proof],
+           "checkpoint_van": found[m].note, "checkpoint_tot": found[n].note, "klopt": ok}
+    why = [*wrong[:5], *([f"en nog {len(wrong) - 5}"] if len(wrong) > 5 else []),
+           *(b for b in (bad_m, bad_n) if b)]
+    if not ok:
+        out["waarom"] = "; ".join(why) or ("het bewijs leidt niet van de ene ondertekende "
+                                           "wortel naar de andere")
+    return out
