@@ -29,6 +29,55 @@ RulesetOpt = Annotated[
 ]
 
 
+RegionOpt = Annotated[
+    str | None,
+    typer.Option("--region", help="Regiocode: noem de verwerkingsverantwoordelijke van de regio "
+                 "(naam, adres, FG en het OIN voor de VNG-velden) en gebruik, zonder --ruleset, "
+                 "de actieve ruleset van de regio."),
+]
+
+
+def _controller(session, region) -> dict:
+    """The region's controller as the register names it: name, postal address and FG as the
+    region records them (migration 0005), and the OIN of the region's organisation with the
+    controller's name (the region has no OIN column of its own), or None."""
+    from sqlalchemy import func, select
+
+    from deelwijs.storage import orm
+
+    oin = org = None
+    if region.controller_name:
+        org = session.execute(
+            select(orm.Organisation.name, orm.Organisation.oin)
+            .where(orm.Organisation.region_id == region.id,
+                   func.lower(orm.Organisation.name) == region.controller_name.strip().lower())
+            .order_by(orm.Organisation.oin.is_(None), orm.Organisation.id)).first()
+        oin = org.oin if org is not None else None
+    return {"naam": region.controller_name, "oin": oin,
+            "organisatie": org.name if org is not None else None,
+            "adres": region.controller_address,
+            "fg": {"naam": region.fg_name, "email": region.fg_email, "telefoon": region.fg_phone}}
+
+
+def _register(ruleset: str | None, region: str | None) -> tuple[list[dict], dict | None]:
+    """The activities of the ruleset (the region's active one when only --region is given)
+    and, with --region, the region's controller."""
+    from deelwijs.domain import register
+
+    if region is None:
+        return _activities(ruleset), None
+    from deelwijs.cli_store import _session
+    from deelwijs.services import registry
+
+    rs = None
+    with _session() as (app, s):
+        row = registry.region_by_code(s, region)
+        controller = _controller(s, row)
+        if ruleset is None:
+            _version, rs = app.active_ruleset(s, row.id)
+    return (register.activities(rs) if rs is not None else _activities(ruleset)), controller
+
+
 def _fail(line: str) -> None:
     print(line, file=sys.stderr)
     raise typer.Exit(2)
@@ -56,13 +105,14 @@ def _activities(ruleset: str | None) -> list[dict]:
 
 
 @register_app.command("show")
-def show(ruleset: RulesetOpt = None) -> None:
+def show(ruleset: RulesetOpt = None, region: RegionOpt = None) -> None:
     """Toon het verwerkingsregister van een ruleset als leesbare lijst: per activiteit het
     doel, de grondslag, de verantwoordelijken, de gegevens, de ontvangers, de bewaartermijn
     en de beveiliging."""
     from deelwijs.domain import register
 
-    print(register.render(_activities(ruleset)), end="")
+    acts, controller = _register(ruleset, region)
+    print(register.render(acts, controller), end="")
 
 
 @register_app.command("export")
@@ -71,6 +121,7 @@ def export(
         "--format", "-f", help="json (met de VNG-velden onder 'vng') of csv (één regel per "
         "activiteit).")] = "json",
     ruleset: RulesetOpt = None,
+    region: RegionOpt = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Schrijf naar dit bestand in plaats van naar stdout.")] = None,
 ) -> None:
@@ -82,8 +133,11 @@ def export(
     kind = fmt.strip().lower()
     if kind not in FORMATS:
         _fail(f"--format: onbekend formaat '{fmt}' (kies uit: {', '.join(FORMATS)})")
-    acts = _activities(ruleset)
-    text = register.to_json(acts) if kind == "json" else register.to_csv(acts)
+    acts, controller = _register(ruleset, region)
+    text = register.to_json(acts, controller) if kind == "json" else register.to_csv(acts)
+    missing = register.vng_missing(controller) if region is not None and kind == "json" else None
+    if missing:
+        print(f"Let op: {missing}", file=sys.stderr)
     if output is None:
         # CSV brings its own CRLF line ends (RFC 4180): no newline translation.
         with contextlib.suppress(AttributeError, ValueError):

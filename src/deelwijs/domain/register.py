@@ -972,38 +972,48 @@ def _build(rs: Ruleset, code: str) -> dict:
 # --- VNG VAR ---------------------------------------------------------------------------------
 
 
+_OIN = re.compile(r"[0-9]{20}")
+
+
+def _vng_ground_names(ground: dict) -> list[str]:
+    """The VAR `grondslag` names of one ground: one per letter of art. 6 lid 1 AVG it cites
+    (a ground citing "sub c en e" is two), else the ground's own name."""
+    m = re.search(r"art\. 6 lid 1 sub ([a-f](?:(?:, | en | of )[a-f])*)\b", ground["avg"])
+    letters = re.findall(r"\b[a-f]\b", m.group(1)) if m else []
+    return [_VNG_GROUND[x] for x in letters] or [_cap(ground["naam"])]
+
+
 def _vng_grounds(grounds: list[dict]) -> list[str]:
-    out = []
-    for g in grounds:
-        m = re.search(r"art\. 6 lid 1 sub ([a-f](?:(?:, | en | of )[a-f])*)\b", g["avg"])
-        letters = re.findall(r"\b[a-f]\b", m.group(1)) if m else []
-        out.extend(_VNG_GROUND[x] for x in letters)
-        if not letters:
-            out.append(_cap(g["naam"]))
-    return _unique(out)
+    return _unique(name for g in grounds for name in _vng_ground_names(g))
 
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def to_vng(activity: dict) -> dict:
-    """The activity as a VNG VAR `Verwerkingsactiviteit` (var-api openapi.yaml, 0.1.0).
+def to_vng(activity: dict, controller_oin: str) -> list[dict]:
+    """The activity as VNG VAR `Verwerkingsactiviteit`s (var-api openapi.yaml, 0.1.0): one per
+    ground, because the schema's `grondslag` holds one of the AVG's grounds ("Publieke taak",
+    "Toestemming betrokkene", …); an activity on a public task or with consent is two entries.
 
-    `id` is a uuid derived from the activity id and version, so it too changes with the
-    ruleset. `verantwoordelijkeOrganisatie` (an OIN) is not known to the ruleset: null, to be
-    filled in by each party, which registers the activity for itself."""
+    `verantwoordelijkeOrganisatie` is the controller's OIN, which the ruleset does not know: the
+    service that exports passes it in (the region's controller). Each entry's `id` is uuid5 in
+    the register's namespace of "<activity id>@<versie>#<grondslag>", so it changes with the
+    ruleset; `gebaseerdOp` names the activity version itself (`urn:uuid:` of activity_uuid),
+    the id the processing log's export gives as `verwerkingsactiviteitId`."""
+    if not isinstance(controller_oin, str) or not _OIN.fullmatch(controller_oin):
+        raise ValueError(f"verantwoordelijkeOrganisatie is an OIN (20 digits): {controller_oin!r}")
+    grounds: dict[str, list[dict]] = {}
+    for g in activity["grondslag"]:
+        for name in _vng_ground_names(g):
+            grounds.setdefault(name, []).append(g)
     cats = activity["categorieen_gegevens"]
     controllers = activity["verwerkingsverantwoordelijke"]
-    out = {
-        "id": str(uuid.uuid5(_VNG_NAMESPACE, f"{activity['id']}@{activity['versie']}")),
-        "naam": _clip(activity["naam"], 242),
+    common = {
+        "gebaseerdOp": f"urn:uuid:{activity_uuid(activity['id'], activity['versie'])}",
         "categorie": _cap(activity["route"]),
-        "verantwoordelijkeOrganisatie": None,
+        "verantwoordelijkeOrganisatie": controller_oin,
         "doel": _clip(activity["doel"], 2042),
-        "grondslag": "; ".join(_vng_grounds(activity["grondslag"])),
-        "toelichtingGrondslag": _clip("; ".join(_unique(
-            s for g in activity["grondslag"] for s in [g["avg"], *g["wet"]])), 2042),
         "bewaartermijn": _clip(activity["bewaartermijn"]["tekst"], 2042),
         "herkomst": _clip("De betrokkene en de verstrekkende partijen ("
                           + ", ".join(c["naam"] for c in controllers) + ")", 2042),
@@ -1013,8 +1023,37 @@ def to_vng(activity: dict) -> dict:
                                       for c in cats for role in c["betrokkenen"]],
     }
     if activity["code"] in ("toeleiding", "gecoordineerde_aanpak"):
-        out["verantwoordelijkeBestuursorgaan"] = "College van B&W"
+        common["verantwoordelijkeBestuursorgaan"] = "College van B&W"
+    out = []
+    for name, source in grounds.items():
+        naam = activity["naam"] + (f" – {name}" if len(grounds) > 1 else "")
+        out.append({
+            "id": str(uuid.uuid5(_VNG_NAMESPACE,
+                                 f"{activity['id']}@{activity['versie']}#{name}")),
+            "naam": _clip(naam, 242),
+            **common,
+            "grondslag": name,
+            "toelichtingGrondslag": _clip("; ".join(_unique(_cap(_ground_text(g)) for g in source)),
+                                          2042),
+        })
     return out
+
+
+def vng_missing(controller: dict | None) -> str | None:
+    """Why the VAR mapping cannot be given (in Dutch), or None when it can: it needs the
+    controller's OIN."""
+    if controller is None:
+        return ("De VNG-velden (VAR) ontbreken: verantwoordelijkeOrganisatie is het OIN van de "
+                "verwerkingsverantwoordelijke, en dat staat niet in de ruleset. Exporteer met "
+                "--region REGIO.")
+    if not controller.get("naam"):
+        return ("De VNG-velden (VAR) ontbreken: de regio heeft geen verwerkingsverantwoordelijke "
+                "vastgelegd (deelwijs region update REGIO --controller NAAM).")
+    if not controller.get("oin"):
+        return (f"De VNG-velden (VAR) ontbreken: de verwerkingsverantwoordelijke "
+                f"'{controller['naam']}' heeft geen OIN. Het OIN komt van de organisatie met "
+                "die naam in de regio (deelwijs org create --oin).")
+    return None
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -1090,17 +1129,27 @@ COLUMNS = (
 )
 
 
-def _header(activities_: list[dict]) -> dict:
+def _header(activities_: list[dict], controller: dict | None = None) -> dict:
     ref = activities_[0]["ruleset"] if activities_ else {"id": None, "version": None,
                                                           "digest": None}
-    return {"naam": "Register van verwerkingsactiviteiten (art. 30 AVG; art. 15 convenant)",
-            "formaat": FORMAT, "ruleset": dict(ref), "aantal": len(activities_)}
+    out = {"naam": "Register van verwerkingsactiviteiten (art. 30 AVG; art. 15 convenant)",
+           "formaat": FORMAT, "ruleset": dict(ref), "aantal": len(activities_)}
+    if controller is not None:
+        out["verwerkingsverantwoordelijke"] = controller
+    return out
 
 
-def to_json(activities_: list[dict]) -> str:
-    """The register as JSON: a header (`register`), the activities and their VNG mapping."""
-    doc = {"register": _header(activities_), "activiteiten": activities_,
-           "vng": [to_vng(a) for a in activities_]}
+def to_json(activities_: list[dict], controller: dict | None = None) -> str:
+    """The register as JSON: a header (`register`), the activities and their VNG VAR mapping
+    (`vng`, one entry per activity and ground). `controller`: the region's controller as the
+    exporting service knows it ({"naam", "oin", "adres", "fg"}), or None. The VAR mapping
+    needs its OIN; without one, `vng` is empty and `vng_toelichting` says why."""
+    missing = vng_missing(controller)
+    doc = {"register": _header(activities_, controller), "activiteiten": activities_,
+           "vng": [] if missing else [v for a in activities_
+                                      for v in to_vng(a, controller["oin"])]}
+    if missing:
+        doc["vng_toelichting"] = missing
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -1115,11 +1164,25 @@ def to_csv(activities_: list[dict]) -> str:
     return buf.getvalue()
 
 
-def render(activities_: list[dict]) -> str:
-    """The register as readable Dutch text, for `deelwijs register show`."""
+def _controller_lines(controller: dict) -> list[str]:
+    fg = controller.get("fg") or {}
+    contact = ", ".join(v for v in (fg.get("naam"), fg.get("email"), fg.get("telefoon")) if v)
+    return [
+        "verwerkingsverantwoordelijke: " + (controller.get("naam") or "niet vastgelegd")
+        + (f" (OIN {controller['oin']})" if controller.get("oin") else ""),
+        *([f"adres: {', '.join((controller.get('adres') or '').splitlines())}"]
+          if controller.get("adres") else []),
+        f"functionaris gegevensbescherming: {contact or 'niet vastgelegd'}",
+    ]
+
+
+def render(activities_: list[dict], controller: dict | None = None) -> str:
+    """The register as readable Dutch text, for `deelwijs register show`; with the region's
+    controller and FG when the service passes them in."""
     head = _header(activities_)
     ref = head["ruleset"]
     out = [head["naam"], f"ruleset {ref['id']} {ref['version']}  {ref['digest']}",
+           *(_controller_lines(controller) if controller is not None else []),
            f"{len(activities_)} verwerkingsactiviteiten", ""]
     width = 24
     for n, a in enumerate(activities_, 1):

@@ -68,6 +68,8 @@ def edited(rs_id: str, path: tuple, value):
     return loader.from_document(document)
 
 
+OIN_FOR_TESTS = "00000001821002193000"  # a controller's OIN, passed in
+
 # --- shape and ids ---------------------------------------------------------------------------
 
 
@@ -126,7 +128,10 @@ def test_an_edited_ruleset_changes_the_version_but_not_the_id():
     for a, b in zip(old, new, strict=True):
         assert a["versie"] != b["versie"]
         assert b["versie"].endswith(changed.digest)
-        assert register.to_vng(a)["id"] != register.to_vng(b)["id"]
+        assert register.activity_uuid(a["id"], a["versie"]) != register.activity_uuid(
+            b["id"], b["versie"])
+        assert register.to_vng(a, OIN_FOR_TESTS)[0]["id"] != register.to_vng(
+            b, OIN_FOR_TESTS)[0]["id"]
     # The old version keeps its own text: the edit shows only in the new one.
     assert by_code(REGION)["oza"]["bewaartermijn"]["iso8601"] == "P1Y"
     assert by_code(changed)["oza"]["bewaartermijn"]["iso8601"] == "P2Y"
@@ -314,13 +319,13 @@ def test_the_regional_register_shows_the_narrowing():
 @RULESETS
 def test_json_round_trips_with_a_header_and_the_vng_mapping(rs):
     acts = register.activities(rs)
-    text = register.to_json(acts)
+    text = register.to_json(acts, {"naam": "Gemeente", "oin": OIN_FOR_TESTS})
     doc = json.loads(text)
     assert doc["activiteiten"] == acts
     assert doc["register"]["ruleset"] == {"id": rs.id, "version": rs.version,
                                           "digest": rs.digest}
     assert doc["register"]["aantal"] == len(acts)
-    assert len(doc["vng"]) == len(acts)
+    assert len(doc["vng"]) == sum(len(register.to_vng(a, OIN_FOR_TESTS)) for a in acts)
     assert "verwerkingsactiviteiten" in text  # ensure_ascii=False keeps the Dutch readable
     assert "ë" in text and "\\u00eb" not in text
     assert text.startswith('{\n  "register"')  # indent 2
@@ -331,7 +336,8 @@ def test_json_of_no_activities_still_has_a_header():
     assert doc == {"register": {"naam": doc["register"]["naam"], "formaat": register.FORMAT,
                                 "ruleset": {"id": None, "version": None, "digest": None},
                                 "aantal": 0},
-                   "activiteiten": [], "vng": []}
+                   "activiteiten": [], "vng": [],
+                   "vng_toelichting": register.vng_missing(None)}
 
 
 @RULESETS
@@ -376,25 +382,32 @@ def test_csv_quotes_commas_quotes_and_line_breaks():
 
 
 def test_vng_mapping_has_the_var_fields():
+    # (validated against the VAR OpenAPI document in tests/standards/test_var_register.py)
     acts = by_code(MODEL)
     for a in acts.values():
-        v = register.to_vng(a)
-        assert str(uuid.UUID(v["id"])) == v["id"]
-        for key in ("naam", "doel", "grondslag", "toelichtingGrondslag", "bewaartermijn",
-                    "afnemendeCategorieOntvangers", "verwerktePersoonsgegevens"):
-            assert v[key], (a["id"], key)
-        assert len(v["naam"]) <= 242 and len(v["doel"]) <= 2042
-        assert v["verantwoordelijkeOrganisatie"] is None  # the OIN is not in the ruleset
-        assert v["afnemendeInternationaleDerden"] == []
-        for item in v["verwerktePersoonsgegevens"]:
-            assert set(item) == {"rolBetrokkene", "naam"}
-    assert register.to_vng(acts["ots"])["grondslag"] == "Wettelijke verplichting"
-    assert register.to_vng(acts["oza"])["grondslag"] == "Publieke taak; Toestemming betrokkene"
-    assert register.to_vng(acts["toeleiding"])["grondslag"] == "Publieke taak"
-    assert register.to_vng(acts["toeleiding"])["verantwoordelijkeBestuursorgaan"] == (
-        "College van B&W")
-    assert "Veilig Thuis" in register.to_vng(acts["meldcode"])["afnemendeCategorieOntvangers"]
-    roles = {i["rolBetrokkene"] for i in register.to_vng(acts["oza"])["verwerktePersoonsgegevens"]}
+        for v in register.to_vng(a, OIN_FOR_TESTS):
+            assert str(uuid.UUID(v["id"])) == v["id"]
+            for key in ("naam", "doel", "grondslag", "toelichtingGrondslag", "bewaartermijn",
+                        "afnemendeCategorieOntvangers", "verwerktePersoonsgegevens"):
+                assert v[key], (a["id"], key)
+            assert len(v["naam"]) <= 242 and len(v["doel"]) <= 2042
+            assert v["verantwoordelijkeOrganisatie"] == OIN_FOR_TESTS  # passed in, not ruled
+            assert v["afnemendeInternationaleDerden"] == []
+            for item in v["verwerktePersoonsgegevens"]:
+                assert set(item) == {"rolBetrokkene", "naam"}
+
+    def grounds(code):
+        return [v["grondslag"] for v in register.to_vng(acts[code], OIN_FOR_TESTS)]
+
+    assert grounds("ots") == ["Wettelijke verplichting"]
+    assert grounds("oza") == ["Publieke taak", "Toestemming betrokkene"]  # one entry each
+    assert grounds("toeleiding") == ["Publieke taak"]
+    [toeleiding] = register.to_vng(acts["toeleiding"], OIN_FOR_TESTS)
+    assert toeleiding["verantwoordelijkeBestuursorgaan"] == "College van B&W"
+    assert "Veilig Thuis" in register.to_vng(acts["meldcode"], OIN_FOR_TESTS)[0][
+        "afnemendeCategorieOntvangers"]
+    roles = {i["rolBetrokkene"] for i in register.to_vng(acts["oza"], OIN_FOR_TESTS)[0][
+        "verwerktePersoonsgegevens"]}
     assert roles == {"jeugdige", "ouder of verzorger met gezag"}
 
 
