@@ -217,13 +217,17 @@ def test_the_database_refuses_update_delete_of_log_and_consent(logged, app):
     assert report(app).ok
 
 
-def test_the_retention_prune_keeps_the_tree(logged, app):
+def test_the_retention_prune_keeps_the_tree(logged, app, build, monkeypatch):
+    with monkeypatch.context() as m:  # an entry registered long ago: past the log's term
+        m.setattr(audit, "_now", lambda: dt.datetime(1999, 5, 4, 12, 0))
+        build.youth(name="Oud")
     with app.engine.begin() as conn:  # the one UPDATE the triggers allow
-        conn.execute(text("UPDATE log_entry SET body = NULL, pruned_at = :t WHERE seq = 0"),
-                     {"t": dt.datetime(2050, 1, 1)})
+        seq = conn.execute(text("UPDATE log_entry SET body = NULL, pruned_at = :t "
+                                "WHERE registered_at < :old RETURNING seq"),
+                           {"t": audit.now(), "old": dt.datetime(2000, 1, 1)}).scalar_one()
     assert report(app).ok
     with app.transaction() as s:
-        assert verify.prove(s, app.keys, "0", "testregio")["klopt"]
+        assert verify.prove(s, app.keys, str(seq), "testregio")["klopt"]
 
 
 def test_inclusion_and_consistency_proofs(logged, app):

@@ -59,6 +59,23 @@ CHECKPOINT_MINUTES = float(settings_mod.lenient_number(
 # the log's retention (bewaartermijn of the entries themselves, not of the data): the longest
 # term of the data it is about (a youth-care file, 20 years) plus a margin for audits
 LOG_RETENTION = "P25Y"
+# the same in years: every entry carries LOG_RETENTION as its bewaartermijn, and the triggers
+# of migration 0006 (which cannot read a pruned body) hold this number
+LOG_RETENTION_YEARS = 25
+
+
+def prunable(registered_at: dt.datetime, at: dt.datetime) -> bool:
+    """Whether an entry registered at `registered_at` may lose its body at `at` (both UTC,
+    naive): once its term (LOG_RETENTION) has passed, by whole days as the retention run
+    counts it (from the day after the registration day plus the term), with one day's leeway
+    for a run whose local date is ahead of UTC. The log's UPDATE trigger (migration 0006)
+    applies the same rule with the database's clock, and verify with a body's `pruned_at`."""
+    until = registered_at
+    try:
+        until = until.replace(year=until.year + LOG_RETENTION_YEARS)
+    except ValueError:  # 29 February in a year that has none: the 28th, as PostgreSQL does
+        until = until.replace(year=until.year + LOG_RETENTION_YEARS, day=28)
+    return until < dt.datetime.combine(at.date() + dt.timedelta(days=2), dt.time())
 
 # what the VNG spec calls actieNaam (infinitive verb + noun), per kind of processing
 ACTIONS = {

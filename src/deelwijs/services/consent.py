@@ -15,7 +15,7 @@ from deelwijs.domain import codes
 from deelwijs.domain.consent import ConsentVersion, age_on
 from deelwijs.domain.engine import required_consenters
 from deelwijs.domain.ruleset import ConsentRule, Ruleset
-from deelwijs.services import audit
+from deelwijs.services import audit, binding
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.services.registry import checked_text, limit_of
 from deelwijs.storage import orm
@@ -172,7 +172,10 @@ def _log(session: Session, youth: orm.Youth, row: orm.ConsentRecord,
         uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
         extra={"toestemming": {"reeks": row.series, "versie": row.version,
                                "antwoord": row.answer, "rol": row.role,
-                               "doelen": list(row.purposes)}})
+                               "doelen": list(row.purposes)},
+               # the row and its content, bound to the log (services.binding)
+               binding.FIELD: binding.ref(binding.CONSENT, row.id,
+                                          binding.consent_digest(row))})
 
 
 def latest(session: Session, series: str) -> orm.ConsentRecord:

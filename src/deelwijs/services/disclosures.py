@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 from typing import NamedTuple
 
-from sqlalchemy import String, bindparam, cast, exists, func, insert, select, text
+from sqlalchemy import String, Text, bindparam, cast, exists, func, insert, select, text
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from deelwijs.domain import codes
@@ -25,7 +25,7 @@ from deelwijs.domain.errors import RequestError
 from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
-from deelwijs.services import audit, registry, rights, youths
+from deelwijs.services import audit, binding, registry, rights, youths
 from deelwijs.services import cases as case_svc
 from deelwijs.services import consent as consent_svc
 from deelwijs.services.app import App
@@ -568,7 +568,23 @@ _DISCLOSURE_COLUMNS = ("region_id", "youth_id", "case_id", "meeting_id", "from_o
                        "decision", "ruleset_version_id", "ruleset_digest", "disclosed_on",
                        "created_at")
 _ITEM_COLUMNS = ("category", "outcome", "codes", "rules", "content", "content_enc")
-_INSERT_DISCLOSURE = insert(_DISCLOSURE).returning(_DISCLOSURE.c.id)
+
+
+def _disclosure_type(column: str):
+    """The type of a disclosure column's parameter. The decision is given as its JSON text
+    (binding.decision_text), stored verbatim: the text whose digest the log entry holds."""
+    return Text() if column == "decision" else _DISCLOSURE.c[column].type
+
+
+_INSERT_DISCLOSURE = (insert(_DISCLOSURE)
+                      .values({c: bindparam(c, type_=_disclosure_type(c))
+                               for c in _DISCLOSURE_COLUMNS})
+                      .returning(_DISCLOSURE.c.id))
+
+# the disclosure's values in _write_statement: the decision's JSON text cast to json, which
+# PostgreSQL stores verbatim
+_D_VALUES = [f"CAST(:d_{c} AS json)" if c == "decision" else f":d_{c}"
+             for c in _DISCLOSURE_COLUMNS]
 
 # Textual statements with typed parameters, one per number of items, because SQLAlchemy does
 # not cache the compiled form of a multi-row insert() (it would compile it for every
@@ -617,10 +633,10 @@ def _write_statement(n: int, with_entry: bool):
     cols = ", ".join(_ITEM_COLUMNS)
     rows = ", ".join("(:d_id, " + ", ".join(f":{k}" for k in keys) + ")" for keys in names)
     disclosure = (f"INSERT INTO {_DISCLOSURE.name} (id, {', '.join(_DISCLOSURE_COLUMNS)}) "
-                  f"VALUES (:d_id, {', '.join(f':d_{c}' for c in _DISCLOSURE_COLUMNS)})")
+                  f"VALUES (:d_id, {', '.join(_D_VALUES)})")
     items = f"INSERT INTO {_ITEM.name} (disclosure_id, {cols}) VALUES {rows}"
     binds = [bindparam("d_id", type_=_DISCLOSURE.c.id.type),
-             *(bindparam(f"d_{c}", type_=_DISCLOSURE.c[c].type) for c in _DISCLOSURE_COLUMNS),
+             *(bindparam(f"d_{c}", type_=_disclosure_type(c)) for c in _DISCLOSURE_COLUMNS),
              *_item_params(names)]
     if not with_entry:
         sql = f"WITH d AS ({disclosure}) {items}"
@@ -682,6 +698,9 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
                         else None))
     allowed_cats = [i["data"] for i in items if i["outcome"] == "allow"]
     purpose_ = values["purpose"]
+    # the decision is stored as this text, and the log entry commits to its digest (binding)
+    stored = {**values, "decision": binding.decision_text(decision)}
+    decision_sha256 = binding.text_digest(stored["decision"])
 
     def entry(disclosure_id: int) -> audit.Pending | None:
         # (None only where bench/audit.py replaces audit.prepare to measure the log's cost)
@@ -697,7 +716,11 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
                            else f"deelwijs:verstrekking:{disclosure_id}"),
             professional=pro, uitvoerder=from_org, afnemer=to_org, hat=hat,
             tijdstip=started, decision=audit.decision_summary(decision, version.digest),
-            extra={"verstrekking": disclosure_id})
+            extra={"verstrekking": disclosure_id,
+                   binding.FIELD: binding.ref(binding.DISCLOSURE, disclosure_id,
+                                              binding.disclosure_digest(
+                                                  {**values, "id": disclosure_id},
+                                                  decision_sha256, content))})
 
     conn = session.connection()
     if reserved is not None:
@@ -708,7 +731,7 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
         disclosure_id, head_size, head_frontier = reserved
         pending = entry(disclosure_id)
         sealed = None
-        params = {f"d_{c}": values[c] for c in _DISCLOSURE_COLUMNS}
+        params = {f"d_{c}": stored[c] for c in _DISCLOSURE_COLUMNS}
         params["d_id"] = disclosure_id
         if pending is not None and head_size is not None:
             sealed = audit.seal(app.keys, pending, head_size + 1, head_frontier)
@@ -726,7 +749,7 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
         else:  # another writer came first; the head is locked now, as it stands
             audit.append_locked(session, app.keys, pending, written[0][1], written[0][2])
     else:
-        disclosure_id = conn.execute(_INSERT_DISCLOSURE, values).scalar_one()
+        disclosure_id = conn.execute(_INSERT_DISCLOSURE, stored).scalar_one()
         stmt, names = _insert_items(len(items))
         params = {"disclosure_id": disclosure_id}
         for keys, item_values in zip(names, content, strict=True):

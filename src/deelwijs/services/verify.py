@@ -54,6 +54,12 @@ KINDS = {
     "uncovered": "niet gedekt door een checkpoint",
     "cosignature": "medeondertekening klopt niet",
     "key": "de sleutel past niet bij dit logboek",
+    # consent versions and disclosures against their log entries (services.binding)
+    "row_altered": "rij gewijzigd",
+    "row_unlogged": "rij zonder logregel",
+    "row_deleted": "rij verwijderd",
+    "pruned_early": "te vroeg opgeschoond",
+    "redecided": "besluit wijkt af",
 }
 
 BATCH = 20_000
@@ -67,8 +73,11 @@ class Problem:
     entry_id: int | None
     actie_id: str | None
     message: str
+    row: str | None = None  # a consent version or disclosure: "<table> <id>"
 
     def line(self) -> str:
+        if self.row is not None:
+            return f"{self.region}: {self.row}: {KINDS[self.kind]}: {self.message}"
         where = f"regel {self.seq}" if self.seq is not None else "log"
         ident = f" (id {self.entry_id}, actieId {self.actie_id})" if self.entry_id else ""
         return f"{self.region}: {where}{ident}: {KINDS[self.kind]}: {self.message}"
@@ -76,7 +85,7 @@ class Problem:
     def as_json(self) -> dict:
         return {"soort": self.kind, "omschrijving": KINDS[self.kind], "regio": self.region,
                 "seq": self.seq, "id": self.entry_id, "actieId": self.actie_id,
-                "melding": self.message}
+                "melding": self.message, **({"rij": self.row} if self.row else {})}
 
 
 @dataclass
@@ -109,8 +118,12 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
            public_key: PublicKeys = None,
            progress: Callable[[int], None] | None = None,
            outside: Sequence[witness.Outside] = (),
-           cosigners: Sequence[tuple[str, Ed25519PublicKey]] = ()) -> Report:
+           cosigners: Sequence[tuple[str, Ed25519PublicKey]] = (),
+           deep: int = 0, app=None) -> Report:
     """Check every region's log (or one). `progress(n)` is called with entries done.
+    Every consent version and disclosure is reconciled with the entry that binds it
+    (services.binding); with `deep` (and the `app`), up to that many disclosures per region
+    are also decided again from their stored facts (binding.redecide).
 
     `public_key`: check checkpoint signatures with this key instead of our own, or with the
     key of these (name -> key, from vkey lines) whose name is the region's origin.
@@ -134,6 +147,19 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
             continue
         _verify_region(session, keys, region_id, code, public_key, report, progress,
                        by_origin.get(audit.origin_for(keys, code), []), cosigners)
+        # consent versions and disclosures against the entries that bind them, and pruned
+        # bodies against their term (services.binding)
+        from deelwijs.services import binding
+        anonymous: set[int] = set()
+        found, summary = binding.reconcile(session, keys, region_id, code,
+                                           anonymous=anonymous)
+        if deep:
+            again, summary["diep"] = binding.redecide(session, app, region_id, code, deep,
+                                                      skip=anonymous)
+            found += again
+        report.problems.extend(found)
+        report.regions[code].update(summary)
+        report.regions[code]["problemen"] += len(found)
     return report
 
 

@@ -1,0 +1,484 @@
+"""Consent versions and disclosures bound to the processing log, both ways.
+
+Every consent version and every disclosure writes its log entry in the same transaction, and
+that entry names the row and commits to a digest of the row's canonical content: the body's
+field `rij` is `<table>:<id>:<digest>` (the digest in hex). The entry is MAC'd and in the
+Merkle tree, so the row cannot be changed, inserted or deleted behind the application's back
+without `audit verify` noticing (`reconcile`): every row must have its entry with the same
+digest, and every entry's row must exist.
+
+The canonical content of a row is the canonical JSON (`audit.canonical`) of a list of its
+stored columns that carry meaning, in a fixed order, led by the table's name and the form's
+version (see `consent_digest` and `disclosure_digest`); the digest is its SHA-256. Left out,
+and why:
+
+- `recorded_at` / `created_at`: the moment of writing, which the log entry holds itself
+  (`tijdstipRegistratie`);
+- a disclosure's `youth_id`: an anonymous case's disclosures are put on the youth's name when
+  the case is identified (cases.seal_case_texts), so the column legitimately changes once.
+  It is bound through the log entry's pseudonymous subject instead: a disclosure recorded
+  about a youth must still be about that youth; one recorded in an anonymous case may only
+  be about nobody or about its case's youth (`reconcile`);
+- the content of the items (`content`, `content_enc`): the retention run empties it after
+  crypto-shredding and identification encrypts the plain text of an anonymous case, so it
+  has no fixed value to bind. What is bound is that a refused item holds no content.
+
+The decision is bound through the SHA-256 of its JSON text exactly as stored (the database
+keeps a JSON column's text verbatim; `record` serialises the decision once, `decision_text`,
+and stores that text), so verify hashes the stored text without parsing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import Integer, Text, bindparam, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from deelwijs.crypto import Keyring
+from deelwijs.services import audit
+from deelwijs.storage import orm
+
+FIELD = "rij"  # the entry body's field that names the row and its digest
+FORM = 1  # version of the canonical forms below
+
+CONSENT = "consent_record"
+DISCLOSURE = "disclosure"
+
+
+def decision_text(decision: dict) -> str:
+    """A disclosure's decision as the JSON text that is stored (json.dumps, the same text
+    the database drivers would have written)."""
+    return json.dumps(decision)
+
+
+def text_digest(text: str | bytes) -> str:
+    """SHA-256 (hex) of a text's UTF-8 bytes."""
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
+
+
+def _digest(parts: list) -> str:
+    return hashlib.sha256(audit.canonical(parts).encode()).hexdigest()
+
+
+def _day(value) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def consent_digest(row) -> str:
+    """The digest of a consent version (an orm.ConsentRecord or a row with its columns)."""
+    return _digest([CONSENT, FORM, row.id, row.youth_id, row.series, row.version, row.role,
+                    row.guardian_id, row.answer, list(row.purposes), list(row.categories),
+                    list(row.recipient_ids), bool(row.written), row.document_ref,
+                    _day(row.given_on), row.prior_to_meeting_id, row.recorded_by_id])
+
+
+DISCLOSURE_COLUMNS = ("id", "region_id", "case_id", "meeting_id", "from_org_id", "to_org_id",
+                      "professional_id", "hat", "purpose", "kind", "outcome",
+                      "ruleset_version_id", "ruleset_digest", "disclosed_on")
+
+
+def disclosure_digest(values, decision_sha256: str, items) -> str:
+    """The digest of a disclosure: `values` its columns (a mapping, or a row with those
+    attributes) of DISCLOSURE_COLUMNS, `decision_sha256` text_digest of the stored decision
+    text, `items` its items in id order as (category, outcome, codes, rules, …): further
+    values (the content) are not part of it."""
+    cols = ([values[c] for c in DISCLOSURE_COLUMNS] if isinstance(values, dict)
+            else [getattr(values, c) for c in DISCLOSURE_COLUMNS])
+    cols[-1] = _day(cols[-1])
+    return _digest([DISCLOSURE, FORM, *cols, decision_sha256,
+                    [[c, o, list(codes), list(rules)] for c, o, codes, rules, *_ in items]])
+
+
+def ref(table: str, row_id: int, digest: str) -> str:
+    """The value of an entry's FIELD."""
+    return f"{table}:{row_id}:{digest}"
+
+
+def parse_ref(value: str) -> tuple[str, int, str] | None:
+    """(table, id, digest) of an entry's FIELD; None when it is not one."""
+    parts = value.split(":")
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return parts[0], int(parts[1]), parts[2]
+
+
+# --- verify: the rows against the entries that bind them ----------------------------------
+
+_MARK = f'"{FIELD}":"'
+# entries written before the binding (revision 0006) name their row without a digest
+_OLD_CONSENT = '"toestemming":{'  # {"antwoord", "doelen", "reeks", "rol", "versie"}
+_OLD_DISCLOSURE = '"verstrekking":'
+_ACTIE = '"actie":"'
+
+_CON = orm.ConsentRecord.__table__
+_DIS = orm.Disclosure.__table__
+_ITEM = orm.DisclosureItem.__table__
+_CASE = orm.Case.__table__
+_YOUTH = orm.Youth.__table__
+_HEAD = orm.LogHead.__table__
+_ENTRY = orm.LogEntry.__table__
+
+NOUNS = {CONSENT: "toestemmingsversie", DISCLOSURE: "verstrekking"}
+BATCH = 10_000
+
+
+def _region_and_head():
+    """A one-row subquery of the region (parameter r), outer-joined to its log head: each
+    row query reads the log's size in the same statement (the same snapshot) as the rows,
+    so that an entry at or past it belongs to a transaction it did not see."""
+    x = select(bindparam("r", type_=Integer).label("rid")).subquery("x")
+    return x, x.outerjoin(_HEAD, _HEAD.c.region_id == x.c.rid)
+
+
+@functools.cache
+def _consent_rows():
+    x, joined = _region_and_head()
+    joined = joined.outerjoin(_CON.join(_YOUTH, _YOUTH.c.id == _CON.c.youth_id),
+                              _YOUTH.c.region_id == x.c.rid)
+    cols = ("id", "youth_id", "series", "version", "role", "guardian_id", "answer",
+            "purposes", "categories", "recipient_ids", "written", "document_ref", "given_on",
+            "prior_to_meeting_id", "recorded_by_id", "recorded_at")
+    return select(_HEAD.c.size, *(_CON.c[c] for c in cols)).select_from(joined)
+
+
+@functools.cache
+def _disclosure_rows(dialect: str):
+    x, joined = _region_and_head()
+    joined = (joined.outerjoin(_DIS, _DIS.c.region_id == x.c.rid)
+              .outerjoin(_CASE, _CASE.c.id == _DIS.c.case_id))
+    stored = cast(_DIS.c.decision, Text)  # the JSON text as stored
+    if dialect == "postgresql":  # hashed where it is: 4 to 5 KB that need not travel
+        decision = func.encode(func.sha256(func.convert_to(stored, "UTF8")), "hex")
+    else:
+        decision = stored
+    return (select(_HEAD.c.size, *(_DIS.c[c] for c in DISCLOSURE_COLUMNS), _DIS.c.youth_id,
+                   _DIS.c.created_at, _CASE.c.youth_id.label("case_youth"),
+                   decision.label("decision"))
+            .select_from(joined).order_by(_DIS.c.id))
+
+
+_ITEMS = (select(_ITEM.c.disclosure_id, _ITEM.c.category, _ITEM.c.outcome, _ITEM.c.codes,
+                 _ITEM.c.rules,
+                 or_(_ITEM.c.content.is_not(None), _ITEM.c.content_enc.is_not(None))
+                 .label("has_content"))
+          .where(_ITEM.c.disclosure_id.between(bindparam("lo"), bindparam("hi")))
+          .order_by(_ITEM.c.disclosure_id, _ITEM.c.id))
+
+
+@functools.cache
+def _entries(dialect: str):
+    """The region's entries that name a row (a window of their body after each marker), and
+    those without a body (pruned, or emptied)."""
+    find = func.strpos if dialect == "postgresql" else func.instr
+    body = _ENTRY.c.body
+    markers = {"rij": (_MARK, 120), "actie": (_ACTIE, 12),
+               "toestemming": (_OLD_CONSENT, 600), "verstrekking": (_OLD_DISCLOSURE, 24)}
+    # the positions once per row (OFFSET 0 keeps PostgreSQL from inlining them again)
+    inner = (select(_ENTRY.c.id, _ENTRY.c.seq, _ENTRY.c.actie_id, _ENTRY.c.subject,
+                    _ENTRY.c.registered_at, _ENTRY.c.pruned_at, body,
+                    *(find(body, m).label(f"p_{k}") for k, (m, _) in markers.items()))
+             .where(_ENTRY.c.region_id == bindparam("r")).offset(0).subquery("e"))
+    windows = [case((inner.c[f"p_{k}"] > 0,
+                     func.substr(inner.c.body, inner.c[f"p_{k}"] + len(m), n))).label(k)
+               for k, (m, n) in markers.items()]
+    return (select(inner.c.id, inner.c.seq, inner.c.actie_id, inner.c.subject,
+                   inner.c.registered_at, inner.c.pruned_at,
+                   inner.c.body.is_(None).label("gone"), *windows)
+            .where(or_(inner.c.body.is_(None), inner.c.p_rij > 0, inner.c.p_toestemming > 0,
+                       inner.c.p_verstrekking > 0))
+            .order_by(inner.c.seq))
+
+
+def _upto(window: str | None, stop: str = '"') -> str | None:
+    return None if window is None else window.split(stop, 1)[0]
+
+
+def _old_consent(window: str) -> tuple[str, int] | None:
+    """(series, version) from an old consent entry's window."""
+    at = window.find('"reeks":"')
+    vat = window.find('"versie":')
+    if at < 0 or vat < 0:
+        return None
+    version = window[vat + 9:].split(",", 1)[0].split("}", 1)[0]
+    return (window[at + 9:].split('"', 1)[0], int(version)) if version.isdigit() else None
+
+
+@dataclass
+class _Rows:
+    """One table's rows as read: {id: (digest, time, extra…)} and the log's size then."""
+    table: str
+    size: int | None
+    rows: dict
+    matched: set = field(default_factory=set)
+    bound: int = 0
+    unbound: int = 0
+
+    def sees(self, seq: int) -> bool:
+        return self.size is None or seq < self.size
+
+
+def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
+              now: dt.datetime | None = None, anonymous: set[int] | None = None
+              ) -> tuple[list, dict]:
+    """Every consent version and disclosure of the region against the log entry that binds
+    it, and every entry that binds a row against that row; every pruned body against its
+    term. Returns the problems (verify.Problem, one line each naming the table and id, or
+    the entry) and a summary for the region's report:
+
+    - `gebonden`: rows whose entry holds their digest, per table;
+    - `ongebonden`: rows whose entry was written before the binding (revision 0006): it
+      names them without a digest, so their content cannot be checked (but their existence
+      can: a row without any entry, or an entry without its row, is a problem all the same);
+    - `niet_meer_te_controleren`: rows without an entry that were written no later than the
+      newest entry whose body the retention run removed (past its term the entry no longer
+      says what it was about).
+
+    `anonymous`, when given, gets the ids of the disclosures recorded in an anonymous case
+    that are now about a youth (identified since)."""
+    from deelwijs.services.verify import Problem
+
+    now = now or audit.now()
+    conn = session.connection()
+    dialect = conn.dialect.name
+    problems: list = []
+    consents = _read_consents(session, region_id)
+    disclosures = _read_disclosures(session, region_id, dialect, code, problems)
+    tables = {CONSENT: consents, DISCLOSURE: disclosures}
+    by_series: dict | None = None
+    latest_pruned: dt.datetime | None = None
+
+    def label(table: str, row_id: int) -> str:
+        return f"{table} {row_id}"
+
+    for part in session.execute(_entries(dialect), {"r": region_id},
+                                execution_options={"yield_per": BATCH}).partitions():
+        for e in part:
+            if e.gone:
+                if e.pruned_at is None:  # verify's log check names it (gewijzigd)
+                    continue
+                if latest_pruned is None or e.registered_at > latest_pruned:
+                    latest_pruned = e.registered_at
+                message = _early(e.registered_at, e.pruned_at, now)
+                if message is not None:
+                    problems.append(Problem("pruned_early", code, e.seq, e.id, e.actie_id,
+                                            message))
+                continue
+            where = f"logregel {e.seq} (actieId {e.actie_id})"
+            named = parse_ref(_upto(e.rij)) if e.rij is not None else None
+            digest = None
+            if named is not None:
+                table, row_id, digest = named
+            else:  # written before the binding: named by its old reference, if at all
+                actie = _upto(e.actie)
+                if actie == "consent" and e.toestemming is not None:
+                    old = _old_consent(e.toestemming)
+                    if old is None:
+                        continue
+                    if by_series is None:
+                        by_series = {(v[2], v[3]): k for k, v in consents.rows.items()}
+                    table, row_id = CONSENT, by_series.get(old)
+                    if row_id is None:
+                        if consents.sees(e.seq):
+                            problems.append(Problem(
+                                "row_deleted", code, e.seq, e.id, e.actie_id,
+                                f"{where} noemt toestemmingsversie {old[1]} van reeks "
+                                f"{old[0]}, maar die rij bestaat niet meer",
+                                row=f"{CONSENT} (reeks {old[0]}, versie {old[1]})"))
+                        continue
+                elif actie in ("disclose", "deny") and e.verstrekking is not None:
+                    number = _upto(e.verstrekking, ",").split("}", 1)[0]
+                    if not number.isdigit():
+                        continue
+                    table, row_id = DISCLOSURE, int(number)
+                else:
+                    continue
+            rows = tables.get(table)
+            if rows is None or not rows.sees(e.seq):
+                continue
+            row = rows.rows.pop(row_id, None)
+            if row is None:
+                if row_id not in rows.matched:
+                    problems.append(Problem(
+                        "row_deleted", code, e.seq, e.id, e.actie_id,
+                        f"{where} noemt deze {NOUNS[table]}, maar de rij bestaat niet meer",
+                        row=label(table, row_id)))
+                continue
+            rows.matched.add(row_id)
+            if digest is None:
+                rows.unbound += 1
+                continue
+            rows.bound += 1
+            if row[0] != digest:
+                problems.append(Problem(
+                    "row_altered", code, e.seq, e.id, e.actie_id,
+                    f"de inhoud past niet meer bij wat {where} over deze {NOUNS[table]} "
+                    "vastlegde", row=label(table, row_id)))
+            elif table == DISCLOSURE:
+                if anonymous is not None and e.subject is None and row[2] is not None:
+                    anonymous.add(row_id)
+                message = _other_youth(keys, e.subject, row[2], row[3], where)
+                if message is not None:
+                    problems.append(Problem("row_altered", code, e.seq, e.id, e.actie_id,
+                                            message, row=label(table, row_id)))
+    excused = 0
+    for table, rows in tables.items():
+        for row_id, row in sorted(rows.rows.items()):
+            if (latest_pruned is not None and row[1] is not None
+                    and row[1] <= latest_pruned + dt.timedelta(days=1)):
+                excused += 1
+                continue
+            problems.append(Problem(
+                "row_unlogged", code, None, None, None,
+                f"geen logregel legt deze {NOUNS[table]} vast: buiten Deelwijs om "
+                "ingevoegd, of de logregel is verwijderd", row=label(table, row_id)))
+    summary = {"gebonden": {"toestemmingsversies": consents.bound,
+                            "verstrekkingen": disclosures.bound},
+               "ongebonden": consents.unbound + disclosures.unbound}
+    if excused:
+        summary["niet_meer_te_controleren"] = excused
+    return problems, summary
+
+
+def _early(registered_at: dt.datetime, pruned_at: dt.datetime, now: dt.datetime
+           ) -> str | None:
+    """Why a body removed at `pruned_at` was removed too early, or None."""
+    if pruned_at > now + dt.timedelta(days=1):
+        return (f"het tijdstip van opschonen ({pruned_at.isoformat()}) ligt in de toekomst; "
+                f"de bewaartermijn ({audit.LOG_RETENTION} na {registered_at.isoformat()}) "
+                "is niet voorbij")
+    if not audit.prunable(registered_at, pruned_at):
+        return (f"de inhoud is verwijderd op {pruned_at.date().isoformat()}, binnen de "
+                f"bewaartermijn ({audit.LOG_RETENTION} na {registered_at.isoformat()})")
+    return None
+
+
+def _other_youth(keys: Keyring, subject: str | None, youth_id: int | None,
+                 case_youth: int | None, where: str) -> str | None:
+    """A disclosure's youth against its entry's subject: recorded about a youth, it must
+    still be about that youth; recorded in an anonymous case (no subject), about nobody or
+    about the youth the case was later put on (identification)."""
+    if subject is not None:
+        if youth_id is None or keys.subject(youth_id) != subject:
+            return (f"de verstrekking gaat nu over een andere jongere dan {where} "
+                    "vastlegde")
+    elif youth_id is not None and youth_id != case_youth:
+        return (f"{where} legde een anonieme verstrekking vast; die gaat nu over een "
+                "jongere die niet die van haar casus is")
+    return None
+
+
+def _read_consents(session: Session, region_id: int) -> _Rows:
+    out = _Rows(CONSENT, None, {})
+    first = True
+    for part in session.execute(_consent_rows(), {"r": region_id},
+                                execution_options={"yield_per": BATCH}).partitions():
+        for row in part:
+            if first:
+                out.size, first = row.size, False
+            if row.id is not None:
+                out.rows[row.id] = (consent_digest(row), row.recorded_at, row.series,
+                                    row.version)
+    return out
+
+
+def _read_disclosures(session: Session, region_id: int, dialect: str, code: str,
+                      problems: list) -> _Rows:
+    """The region's disclosures with their digests; a refused item that holds content is a
+    problem here already."""
+    from deelwijs.services.verify import Problem
+
+    out = _Rows(DISCLOSURE, None, {})
+    first = True
+    conn = session.connection()
+    for part in session.execute(_disclosure_rows(dialect), {"r": region_id},
+                                execution_options={"yield_per": BATCH}).partitions():
+        if first:
+            out.size, first = part[0].size, False
+        part = [r for r in part if r.id is not None]
+        if not part:
+            continue
+        items: dict[int, list] = {r.id: [] for r in part}
+        for item in conn.execute(_ITEMS, {"lo": part[0].id, "hi": part[-1].id}):
+            found = items.get(item.disclosure_id)
+            if found is None:  # another region's
+                continue
+            found.append(item)
+            if item.has_content and item.outcome != "allow":
+                problems.append(Problem(
+                    "row_altered", code, None, None, None,
+                    f"het geweigerde onderdeel {item.category} bevat inhoud",
+                    row=f"{DISCLOSURE} {item.disclosure_id}"))
+        for r in part:
+            decision = r.decision if dialect == "postgresql" else text_digest(r.decision)
+            digest = disclosure_digest(r, decision, [
+                (i.category, i.outcome, i.codes, i.rules) for i in items[r.id]])
+            out.rows[r.id] = (digest, r.created_at, r.youth_id, r.case_youth)
+    return out
+
+
+# --- verify --deep: decide stored disclosures again -----------------------------------------
+
+_SAMPLE = (select(*(_DIS.c[c] for c in DISCLOSURE_COLUMNS), _DIS.c.youth_id)
+           .where(_DIS.c.region_id == bindparam("r"))
+           .order_by(func.random()).limit(bindparam("n")))
+_SAMPLE_ITEMS = (select(_ITEM.c.category, _ITEM.c.outcome)
+                 .where(_ITEM.c.disclosure_id == bindparam("d")).order_by(_ITEM.c.id))
+
+
+def redecide(session: Session, app, region_id: int, code: str, sample: int,
+             skip: set[int] = frozenset()) -> tuple[list, dict]:
+    """Decide up to `sample` of the region's disclosures (chosen at random) again from the
+    facts stored now (disclosures.decide_stored, as on the day they were made) and compare
+    the outcome per category with the stored one. A difference is a problem: a fact the
+    decision rested on has changed since (a consent, gezag, an accession form, a weighing),
+    behind the application's back or, legitimately, by a fact recorded later with an
+    earlier date; either way it needs a look. Not decided again: disclosures in `skip`
+    (recorded in an anonymous case, since put on a youth's name), those the stored facts
+    no longer allow to decide (a shredded youth, a ruleset that no longer passes its
+    checks, …) and those whose day now falls under another ruleset version."""
+    from deelwijs.services import disclosures
+    from deelwijs.services.errors import ServiceError
+    from deelwijs.services.verify import Problem
+
+    problems: list = []
+    done = undecidable = other_ruleset = 0
+    rows = session.execute(_SAMPLE, {"r": region_id, "n": sample}).all()
+    for r in sorted(rows, key=lambda r: r.id):
+        if r.id in skip:
+            undecidable += 1
+            continue
+        items = session.execute(_SAMPLE_ITEMS, {"d": r.id}).all()
+        try:
+            with session.begin_nested():  # whatever deciding reads or caches, nothing stays
+                version, decision, _ = disclosures.decide_stored(
+                    session, app, professional_id=r.professional_id, to_org_id=r.to_org_id,
+                    categories=[i.category for i in items], day=r.disclosed_on,
+                    case_id=r.case_id, youth_id=r.youth_id if r.case_id is None else None,
+                    purpose=None if r.case_id is not None else r.purpose, hat=r.hat,
+                    meeting_id=r.meeting_id)
+        except ServiceError:
+            undecidable += 1
+            continue
+        if version.digest != r.ruleset_digest:
+            other_ruleset += 1
+            continue
+        done += 1
+        now = {i["data"]: i["outcome"] for i in decision["items"]}
+        changed = [f"{i.category} was {i.outcome}, is nu {now.get(i.category, 'weg')}"
+                   for i in items if now.get(i.category) != i.outcome]
+        if changed:
+            problems.append(Problem(
+                "redecided", code, None, None, None,
+                "opnieuw beslist uit de opgeslagen feiten onder dezelfde ruleset "
+                f"({r.ruleset_digest}): {'; '.join(changed)}", row=f"{DISCLOSURE} {r.id}"))
+    summary = {"opnieuw_beslist": done, "afwijkend": len(problems)}
+    if undecidable:
+        summary["niet_opnieuw_te_beslissen"] = undecidable
+    if other_ruleset:
+        summary["onder_andere_ruleset"] = other_ruleset
+    return problems, summary
