@@ -1,38 +1,50 @@
 """The inzage (AVG art. 15) as a PDF a parent can read: A4, Dutch, sentences rather than codes.
 
-Built with fpdf2's core font Helvetica in the Windows-1252 encoding, which covers Dutch
-letters (ë, é, ï, ü, ĳ as "ij") and typographic quotes and dashes; a character outside it is
-written as its nearest plain letter, or "?". No system fonts are needed.
+Every name must print exactly, whatever its script: the text is set in DejaVu Sans (Latin,
+Greek, Cyrillic, Arabic, Hebrew...), embedded as a subset, with Droid Sans Fallback for
+Chinese, Japanese and Korean characters; both ship with the package
+(src/deelwijs/documents/fonts/, with their licences). Arabic and Hebrew are shaped and set
+right to left by HarfBuzz (fpdf2's text shaping, uharfbuzz), so the letters join as they
+should and the PDF's text reads back in logical order. No system font is used.
+
+The pages a parent reads come first, in plain Dutch: no codes, rule ids or log fields. The
+full citations and the technical identifiers (the ruleset and its digest, rule ids, ground
+and reason codes, log entry ids) follow in an annex, "Bijlage: bronnen en kenmerken", for
+the FG or the Autoriteit Persoonsgegevens.
+
+The youth's own consent is only shown where the rules in force ask for it: an answer
+recorded in the youth's name before that age (a 4-year-old's "consent") is not a consent
+and is left off the parent's pages (the annex names the record).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from importlib import resources
+from pathlib import Path
 
 from fpdf import FPDF
 
 from deelwijs.domain.render import dutch_date
 from deelwijs.services.rights import cap
 
-ENCODING = "windows-1252"
-_REPLACE = {"→": "->", "←": "<-", "≥": ">=", "≤": "<=", "✓": "v", "✗": "x", "ĳ": "ij",
-            "Ĳ": "IJ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-            # letters without a decomposition into a plain letter and an accent
-            "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h", "Ə": "E",
-            "ə": "e", "ŉ": "'n"}
+FONT = "dejavu"
+FALLBACK = "droidfallback"
+FONT_DIR = Path(str(resources.files("deelwijs") / "documents" / "fonts"))
+FONT_FILES = {("dejavu", ""): "DejaVuSans.ttf", ("dejavu", "B"): "DejaVuSans-Bold.ttf",
+              ("droidfallback", ""): "DroidSansFallback.ttf"}
+ANNEX = "Bijlage: bronnen en kenmerken"
+_NOT_RECORDED = "niet vastgelegd"
 
 
 def _clean(text) -> str:
-    """Text the core font can show: every character in Windows-1252."""
+    """Text as given (every character kept); only control characters other than a line
+    break become a space."""
     out = []
-    for ch in str(text if text is not None else ""):
-        ch = _REPLACE.get(ch, ch)
-        try:
-            ch.encode(ENCODING)
-        except UnicodeEncodeError:
-            plain = unicodedata.normalize("NFKD", ch).encode(ENCODING, "ignore").decode(ENCODING)
-            ch = plain or "?"
+    for ch in str(text if text is not None else "").replace("\r\n", "\n"):
+        if ch != "\n" and unicodedata.category(ch) == "Cc":
+            ch = " "
         out.append(ch)
     return "".join(out)
 
@@ -46,11 +58,34 @@ def _date(iso: str | None) -> str:
         return iso
 
 
+def _texts(value) -> list[str]:
+    """Every text in the overview (to find the characters the document needs)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list | tuple):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
 class _Doc(FPDF):
-    def __init__(self, name: str):
+    def __init__(self, name: str, characters: set[str]):
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.core_fonts_encoding = ENCODING
         self.subject_name = name
+        for (family, style), file in FONT_FILES.items():
+            if family == FONT:
+                self.add_font(family, style, FONT_DIR / file)
+        cmap = self.fonts[FONT].cmap
+        lacking = {ch for ch in characters if ord(ch) not in cmap and not ch.isspace()
+                   and unicodedata.category(ch)[0] != "C"}
+        if lacking:  # only then: the CJK font is large to parse
+            self.add_font(FALLBACK, "", FONT_DIR / FONT_FILES[(FALLBACK, "")])
+            self.set_fallback_fonts([FALLBACK], exact_match=False)
+            fallback = self.fonts[FALLBACK].cmap
+            lacking = {ch for ch in lacking if ord(ch) not in fallback}
+        self.unprintable = sorted(lacking)  # in neither font: named in the annex
+        self.set_text_shaping(True, direction="ltr")
         self.set_margins(20, 18, 20)
         self.set_auto_page_break(auto=True, margin=18)
         self.set_title(_clean(f"Inzage in uw gegevens: {name}"))
@@ -60,7 +95,7 @@ class _Doc(FPDF):
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=8)
+        self.set_font(FONT, size=8)
         self.set_text_color(110, 110, 110)
         self.cell(0, 5, _clean(f"Inzage in uw gegevens - {self.subject_name} - pagina "
                                f"{self.page_no()} van {{nb}}"), align="C")
@@ -68,17 +103,17 @@ class _Doc(FPDF):
 
     # building blocks
     def title_(self, text: str) -> None:
-        self.set_font("Helvetica", "B", 20)
-        self.multi_cell(0, 10, _clean(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "B", 20)
+        self.multi_cell(0, 10, _clean(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.ln(2)
 
     def heading(self, text: str) -> None:
         if self.get_y() > self.h - 45:
             self.add_page()
         self.ln(4)
-        self.set_font("Helvetica", "B", 14)
+        self.set_font(FONT, "B", 14)
         self.set_text_color(20, 60, 120)
-        self.multi_cell(0, 8, _clean(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 8, _clean(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.set_text_color(0, 0, 0)
         self.ln(1)
 
@@ -86,37 +121,54 @@ class _Doc(FPDF):
         if self.get_y() > self.h - 35:
             self.add_page()
         self.ln(1)
-        self.set_font("Helvetica", "B", 11)
-        self.multi_cell(0, 6, _clean(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "B", 11)
+        self.multi_cell(0, 6, _clean(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def para(self, text: str, size: float = 11, style: str = "") -> None:
-        self.set_font("Helvetica", style, size)
-        self.multi_cell(0, 5.5, _clean(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, style, size)
+        self.multi_cell(0, 5.5, _clean(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.ln(1)
 
     def bullet(self, text: str, level: int = 0, size: float = 10.5) -> None:
         indent = 4 + 6 * level
-        self.set_font("Helvetica", "", size)
+        self.set_font(FONT, "", size)
         self.set_x(self.l_margin + indent)
-        self.cell(4, 5.5, _clean("•"))
+        self.cell(4, 5.5, "•")
         self.multi_cell(self.w - self.r_margin - self.get_x(), 5.5, _clean(text),
-                        new_x="LMARGIN", new_y="NEXT")
+                        new_x="LMARGIN", new_y="NEXT", align="L")
 
     def pair(self, label: str, value: str) -> None:
-        self.set_font("Helvetica", "B", 10.5)
+        self.set_font(FONT, "B", 10.5)
         self.cell(45, 5.5, _clean(label))
-        self.set_font("Helvetica", "", 10.5)
-        self.multi_cell(0, 5.5, _clean(value), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "", 10.5)
+        self.multi_cell(0, 5.5, _clean(value), new_x="LMARGIN", new_y="NEXT", align="L")
 
 
 def render(inzage: dict) -> bytes:
     """The inzage overview (rights.inzage) as PDF bytes."""
     person = inzage["jongere"]
     name = person["naam"]
-    request = inzage["verzoek"]
-    doc = _Doc(name)
+    doc = _Doc(name, set("".join(_texts(inzage))))
     doc.alias_nb_pages()
     doc.add_page()
+    _parent_pages(doc, inzage)
+    doc.add_page()
+    _annex(doc, inzage)
+    return bytes(doc.output())
+
+
+def _counts(consent: dict) -> list[dict]:
+    """The versions of a consent series the parent's pages show: all of a parent's; of the
+    youth's own, only those given at an age the rules ask for it."""
+    return [v for v in consent["geschiedenis"] if v.get("telt_mee", True)]
+
+
+def _parent_pages(doc: _Doc, inzage: dict) -> None:
+    person = inzage["jongere"]
+    name = person["naam"]
+    request = inzage["verzoek"]
+    controller = inzage.get("verantwoordelijke") or {}
+    who = controller.get("naam") or "de verwerkingsverantwoordelijke"
 
     doc.title_("Inzage in uw gegevens")
     doc.para(f"Dit is een overzicht van alle gegevens over {name} die in Deelwijs staan. "
@@ -124,7 +176,25 @@ def render(inzage: dict) -> bytes:
              "jeugdgezondheidszorg en gemeente vastleggen welke gegevens zij mogen delen als "
              "zij samen overleggen over een kind, en wat zij gedeeld hebben.")
     doc.para(f"U vroeg om dit overzicht op {_date(request['ontvangen_op'])}. Het is gemaakt op "
-             f"{_date(inzage['gemaakt_op'])}.")
+             f"{_date(inzage['gemaakt_op'])}. Achteraan staat een bijlage met de precieze "
+             "verwijzingen naar wetten en regels, voor wie het wil nagaan.")
+
+    doc.heading("Wie is verantwoordelijk")
+    doc.para("De verwerkingsverantwoordelijke bepaalt waarvoor en hoe de gegevens gebruikt "
+             "worden, en beantwoordt uw verzoeken. De functionaris gegevensbescherming (FG) "
+             "houdt daar toezicht op; u kunt de FG ook zelf benaderen.", size=10.5)
+    doc.subheading("Verwerkingsverantwoordelijke")
+    doc.pair("Naam", controller.get("naam") or _NOT_RECORDED)
+    doc.pair("Postadres", (controller.get("adres") or _NOT_RECORDED))
+    fg = controller.get("fg") or {}
+    doc.subheading("Functionaris gegevensbescherming (FG)")
+    doc.pair("Naam", fg.get("naam") or _NOT_RECORDED)
+    doc.pair("E-mail", fg.get("email") or _NOT_RECORDED)
+    doc.pair("Telefoon", fg.get("telefoon") or _NOT_RECORDED)
+    if not controller.get("naam") or not (fg.get("email") or fg.get("telefoon")
+                                          or controller.get("adres")):
+        doc.para("Niet alles hierboven is vastgelegd. Vraag het ontbrekende aan de "
+                 "organisatie die u dit overzicht gaf.", size=10)
 
     doc.heading("Uw verzoek")
     doc.pair("Nummer", str(request["id"]))
@@ -137,8 +207,9 @@ def render(inzage: dict) -> bytes:
         start = _date(period.get("van")) or "het begin"
         end = _date(period.get("tot")) or "vandaag"
         doc.pair("Periode", f"van {start} tot en met {end}")
-        doc.para("Verstrekkingen, overleggen en het verwerkingslog staan hieronder alleen voor "
-                 "deze periode. Vraag gerust om een overzicht over een andere periode.", size=10)
+        doc.para("Het delen van gegevens, de overleggen en het logboek staan hieronder alleen "
+                 "voor deze periode. Vraag gerust om een overzicht over een andere periode.",
+                 size=10)
 
     doc.heading("Welke gegevens we hebben")
     doc.pair("Naam", name)
@@ -164,36 +235,40 @@ def render(inzage: dict) -> bytes:
                  "delen.")
     else:
         doc.para("Hieronder staat elke keer dat een organisatie gegevens over "
-                 f"{name} wilde delen: wat er gedeeld is, met wie, waarvoor en op grond van "
-                 "welke regel. Ook als iets niet gedeeld mocht worden, staat het hier. Dan is er "
+                 f"{name} wilde delen: wat er gedeeld is, met wie, waarvoor en waarom dat "
+                 "mocht. Ook als iets niet gedeeld mocht worden, staat het hier. Dan is er "
                  "niets gedeeld.", size=10.5)
         for d in inzage["verstrekkingen"]:
             doc.subheading(f"{_date(d['datum'])}: van {d['van']['naam']} aan {d['aan']['naam']}")
             doc.para(d["samenvatting"], size=10.5)
             for item in d["gegevens"]:
                 head = "gedeeld" if item["gedeeld"] else "niet gedeeld"
-                doc.bullet(f"{cap(item['categorie'])}: {head}. {item['waarom']}")
+                why = item.get("waarom_eenvoudig") or item["waarom"]
+                doc.bullet(f"{cap(item['categorie'])}: {head}. {why}")
                 if item.get("inhoud"):
                     doc.bullet(f"Wat er gedeeld is: \"{item['inhoud']}\"", level=1, size=10)
-                rules = "; ".join(f"{r['titel']}" + (f" ({r['wetsartikelen']})"
-                                                      if r["wetsartikelen"] else "")
-                                  for r in item["regels"])
-                if rules:
-                    doc.bullet(f"Regels: {rules}", level=1, size=9.5)
 
     doc.heading("Toestemmingen")
-    if not inzage["toestemmingen"]:
+    shown = [(c, _counts(c)) for c in inzage["toestemmingen"]]
+    shown = [(c, versions) for c, versions in shown if versions]
+    if not shown:
         doc.para("Er is geen toestemming (en geen weigering) vastgelegd.")
-    for c in inzage["toestemmingen"]:
+    for c, versions in shown:
         doc.subheading(f"Toestemming van {c['wie']}: nu {c['stand']}")
         doc.para(f"Voor: {', '.join(c['doelen'])}. Welke gegevens: {', '.join(c['gegevens'])}. "
                  f"Aan wie: {', '.join(c['ontvangers'])}.", size=10.5)
-        for v in c["geschiedenis"]:
+        for v in versions:
             how = "schriftelijk" if v["schriftelijk"] else "mondeling"
             doc_ref = f", formulier {v['document']}" if v.get("document") else ""
             doc.bullet(f"Versie {v['versie']}, {_date(v['datum'])}: {v['antwoord']} ({how}"
                        f"{doc_ref}).", size=10)
-    if inzage["toestemmingen"]:
+    ages = inzage.get("toestemming_leeftijden")
+    if ages:
+        young, alone = ages["jongere_en_ouders_vanaf"], ages["jongere_alleen_vanaf"]
+        doc.para(f"Wie toestemming geeft, hangt af van de leeftijd: tot {young} jaar de ouders "
+                 f"met gezag, van {young} tot {alone} jaar de ouders en de jongere samen, vanaf "
+                 f"{alone} jaar de jongere zelf.", size=10)
+    if shown:
         doc.para("Toestemming kan altijd worden ingetrokken. Wat al gedeeld is, blijft "
                  "gedeeld; na het intrekken wordt op grond van die toestemming niets meer "
                  "gedeeld.", size=10)
@@ -226,15 +301,15 @@ def render(inzage: dict) -> bytes:
     doc.heading("Waarvoor we de gegevens gebruiken")
     for p in inzage["doelen"]:
         doc.subheading(p["naam"])
-        doc.para(p["doel"], size=10)
-        for g in p["grondslag"]:
-            doc.bullet(f"Grondslag: {g}", size=9.5)
-        doc.bullet(f"Bewaartermijn: {p['bewaartermijn']}", size=9.5)
+        doc.para(p.get("uitleg") or p["doel"], size=10)
+        for g in p.get("waarom_mag_het", p["grondslag"]):
+            doc.bullet(f"Waarom dat mag: {g}", size=9.5)
+        doc.bullet(f"Hoe lang: {p.get('hoe_lang') or p['bewaartermijn']}", size=9.5)
 
     doc.heading("Hoe lang we gegevens bewaren")
     for r in inzage["bewaartermijnen"]:
         until = f" (tot {_date(r['tot'])})" if r.get("tot") else ""
-        doc.bullet(f"{cap(r['wat'])}{until}: {r['uitleg']}")
+        doc.bullet(f"{cap(r['wat'])}{until}: {r.get('uitleg_eenvoudig') or r['uitleg']}")
 
     doc.heading("Eerdere verzoeken en verbeteringen")
     for r in inzage["verzoeken"]:
@@ -246,10 +321,10 @@ def render(inzage: dict) -> bytes:
 
     doc.heading("Wat er met de gegevens is gedaan")
     doc.para("Elke keer dat iemand de gegevens vastlegt, bekijkt, deelt of verandert, schrijft "
-             "Deelwijs dat in het verwerkingslog. Namen van medewerkers staan hier niet in; "
-             "die kunt u opvragen bij de functionaris gegevensbescherming.", size=10.5)
+             "Deelwijs dat in een logboek. Namen van medewerkers staan hier niet in; die kunt u "
+             "opvragen bij de functionaris gegevensbescherming.", size=10.5)
     if not inzage["verwerkingslog"]:
-        doc.para("Er staan (in deze periode) geen regels in het verwerkingslog.")
+        doc.para("Er staat (in deze periode) niets over de gegevens in het logboek.")
     for e in inzage["verwerkingslog"]:
         doc.bullet(e.get("omschrijving") or e.get("actieNaam", ""), size=9.5)
 
@@ -257,4 +332,105 @@ def render(inzage: dict) -> bytes:
     for r in inzage["uw_rechten"]:
         doc.subheading(r["recht"])
         doc.para(r["uitleg"], size=10.5)
-    return bytes(doc.output())
+    doc.subheading("Contact")
+    reach = [f"schrijf aan {who}" + (f", {_one_line(controller['adres'])}"
+                                     if controller.get("adres") else "")]
+    if fg.get("email") or fg.get("telefoon"):
+        ways = " of ".join(w for w in (fg.get("email"), fg.get("telefoon") and
+                                       f"telefoon {fg['telefoon']}") if w)
+        reach.append(f"neem contact op met de functionaris gegevensbescherming"
+                     f"{' (' + fg['naam'] + ')' if fg.get('naam') else ''}: {ways}")
+    doc.para(f"Voor een verzoek, een vraag of een klacht: {'; of '.join(reach)}. Noem het "
+             f"nummer van dit verzoek ({request['id']}).", size=10.5)
+
+
+def _one_line(address: str) -> str:
+    return ", ".join(line.strip() for line in str(address).splitlines() if line.strip())
+
+
+def _annex(doc: _Doc, inzage: dict) -> None:
+    """The full citations and the technical identifiers, for whoever checks the overview."""
+    doc.title_(ANNEX)
+    doc.para("Deze bijlage is voor wie het overzicht precies wil nagaan, zoals de functionaris "
+             "gegevensbescherming of de Autoriteit Persoonsgegevens: de volledige verwijzingen "
+             "naar wetten en regels, en de kenmerken waarmee alles in Deelwijs terug te vinden "
+             "is.", size=10)
+    rules = inzage.get("regels_in_gebruik")
+    doc.heading("Regels en verzoek")
+    doc.bullet(f"Verzoek {inzage['verzoek']['id']}, gemaakt op {inzage['gemaakt_op']}.", size=9)
+    if rules:
+        doc.bullet(f"Ruleset die nu geldt: {rules['naam']} (id {rules['id']}, versie "
+                   f"{rules['versie']}, digest {rules['digest']}).", size=9)
+    region = (inzage.get("verantwoordelijke") or {}).get("regio")
+    if region:
+        doc.bullet(f"Regio: {region}.", size=9)
+
+    if inzage["verstrekkingen"]:
+        doc.heading("Verstrekkingen: codes, regels en wetsartikelen")
+    for d in inzage["verstrekkingen"]:
+        version = d.get("regels_versie") or {}
+        doc.subheading(f"Verstrekking {d['id']} ({d['datum']})")
+        doc.bullet(f"Doel {d.get('doel_code', '')}, uitkomst {d.get('uitkomst', '')}, casus "
+                   f"{d.get('casus_id')}; ruleset {version.get('naam', '')} versie "
+                   f"{version.get('versie', '')}, digest {version.get('digest', '')}.", size=9)
+        for item in d["gegevens"]:
+            found = item.get("gronden") or item.get("redenen") or []
+            doc.bullet(f"{item.get('code', item['categorie'])}: {item['waarom']} Codes: "
+                       f"{', '.join(found) or 'geen'}.", size=9)
+            for r in item.get("regels", ()):
+                cites = f" ({r['wetsartikelen']})" if r.get("wetsartikelen") else ""
+                doc.bullet(f"Regel {r['id']}: {r['titel']}{cites}", level=1, size=8.5)
+        if d.get("uitleg_voor_de_professional"):
+            doc.bullet(f"Toelichting van de beslissing: {d['uitleg_voor_de_professional']}",
+                       size=8.5)
+
+    doc.heading("Doelen: register van verwerkingen")
+    for p in inzage["doelen"]:
+        doc.subheading(f"{p['naam']} ({p['code']})")
+        doc.para(p["doel"], size=9)
+        for g in p["grondslag"]:
+            doc.bullet(f"Grondslag: {g}", size=9)
+        doc.bullet(f"Bewaartermijn: {p['bewaartermijn']}", size=9)
+    closed = [r for r in inzage["bewaartermijnen"] if r.get("uitleg_eenvoudig")]
+    if closed:
+        doc.subheading("Bewaartermijnen van verslagen")
+        for r in closed:
+            doc.bullet(f"{cap(r['wat'])}: {r['uitleg']}", size=9)
+
+    if inzage["toestemmingen"]:
+        doc.heading("Toestemmingen: kenmerken")
+    ages = inzage.get("toestemming_leeftijden") or {}
+    for c in inzage["toestemmingen"]:
+        versions = ", ".join(f"{v['versie']} ({v['datum']}, vastgelegd {v['vastgelegd_op']})"
+                             for v in c["geschiedenis"])
+        doc.bullet(f"Reeks {c['reeks']} ({c.get('rol', '')}): versies {versions}.", size=9)
+        left_off = [v for v in c["geschiedenis"] if not v.get("telt_mee", True)]
+        if left_off:
+            doc.bullet(f"{len(left_off)} versie(s) van deze reeks staan op naam van de jongere, "
+                       f"vastgelegd toen de jongere {left_off[0]['leeftijd']} jaar was. De "
+                       "regels vragen pas vanaf "
+                       f"{ages.get('jongere_en_ouders_vanaf', '?')} jaar om het antwoord van de "
+                       "jongere; dit telt niet mee en staat daarom niet bij de toestemmingen.",
+                       level=1, size=8.5)
+
+    doc.heading("Logboek: kenmerken van elke regel")
+    if not inzage["verwerkingslog"]:
+        doc.para("Geen regels.", size=9)
+    for e in inzage["verwerkingslog"]:
+        parts = [e.get("tijdstipRegistratie", "")]
+        for label, key in (("actie", "actie"), ("handeling", "handelingNaam"),
+                           ("actieId", "actieId"), ("volgnummer", "seq"),
+                           ("verwerkingsactiviteit", "verwerkingsactiviteitId"),
+                           ("versie", "verwerkingsactiviteitVersie"),
+                           ("verwerking", "verwerkingId"), ("afnemer", "afnemerId"),
+                           ("verstrekking", "verstrekking"), ("bewaartermijn", "bewaartermijn")):
+            if e.get(key) not in (None, ""):
+                parts.append(f"{label} {e[key]}")
+        doc.bullet("; ".join(str(p) for p in parts if p != ""), size=8)
+
+    if doc.unprintable:
+        doc.heading("Tekens zonder afbeelding")
+        doc.para("Deze tekens komen in de gegevens voor, maar de lettertypen van dit document "
+                 "kunnen ze niet tonen: " + ", ".join(
+                     f"U+{ord(ch):04X} ({unicodedata.name(ch, 'onbekend')})"
+                     for ch in doc.unprintable) + ". De gegevens zelf zijn ongewijzigd.", size=9)

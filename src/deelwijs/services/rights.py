@@ -87,6 +87,78 @@ LOG_HANDELING_NL = {
 KIND_OF_DISCLOSURE_NL = {"minute": "in een verslag van een overleg", "document": "in een document",
                          "answer": "als antwoord op een vraag"}
 
+# --- the inzage in plain Dutch (B1), for the pages a parent or youth reads; the codes, rule
+# ids and full citations stay in the overview's other keys (and the PDF's annex) -------------
+
+# why something could be shared, per ground code
+GROUND_PLAIN = {
+    "PUBLIC_TASK": "het hoort bij een taak die de wet aan de organisatie geeft",
+    "LEGAL_OBLIGATION": "de wet verplicht het",
+    "LEGAL_POWER": "de wet staat het toe, en de organisatie heeft eerst op papier afgewogen of "
+                   "het nodig was",
+    "CONSENT": "er was toestemming",
+    "VITAL_INTEREST": "het was nodig om het leven of de gezondheid van de jongere te "
+                      "beschermen",
+    "CONFLICT_OF_DUTIES": "de hulpverlener moest kiezen tussen het beroepsgeheim en de "
+                          "veiligheid van de jongere",
+    "MELDRECHT": "de wet geeft het recht om zorgen te melden bij Veilig Thuis",
+    "COMPATIBLE_PURPOSE": "het past bij het doel waarvoor de gegevens eerst zijn verzameld",
+    "ANONYMOUS": "er ging niets mee waaraan de jongere te herkennen is",
+}
+# why something could not be shared, per reason code
+REASON_PLAIN = {
+    "NOT_A_PARTY": "de organisatie had de afspraken over het delen van gegevens (het "
+                   "convenant) niet ondertekend",
+    "PURPOSE_MISMATCH": "het was niet nodig voor het doel van het overleg",
+    "CONSENT_MISSING": "er was geen geldige toestemming",
+    "CONSENT_NOT_A_GROUND": "toestemming is hier niet genoeg om te mogen delen",
+    "PROFESSIONAL_SECRECY": "de hulpverlener heeft een beroepsgeheim",
+    "SITUATION_C": "de gegevens waren alleen nodig voor het eigen werk van de ontvanger",
+    "OUT_OF_SCOPE": "het viel buiten de hulp waar om gevraagd was",
+    "SPECIAL_CATEGORY": "het zijn extra gevoelige gegevens, zoals over gezondheid, en er was "
+                        "geen uitzondering die het toestond",
+    "BULK_REQUEST": "er werd om gegevens van veel jongeren tegelijk gevraagd",
+}
+# what each purpose (or activity of the system itself) is for
+PURPOSE_PLAIN = {
+    "signalering": "Op tijd zien dat het niet goed gaat met een jongere, en samen afspreken "
+                   "welke hulp past.",
+    "thuiszitters": "Een leerling die niet of niet genoeg naar school gaat, weer naar school "
+                    "helpen.",
+    "een_plan": "De hulp aan de jongere en het gezin afspreken in één plan.",
+    "oza": "Bepalen welke extra steun een leerling op school nodig heeft, en die samen met de "
+           "jeugdhulp regelen.",
+    "verzuimmelding": "Een school moet het aan leerplicht van de gemeente melden als een "
+                      "leerling zonder goede reden wegblijft.",
+    "overdracht": "Gegevens doorgeven aan de nieuwe school als een leerling van school wisselt, "
+                  "of van de kinderopvang naar school gaat.",
+    "eigen_taak": "De eigen begeleiding of hulp van de organisatie die de gegevens deelt.",
+    "toeleiding": "Hulp aanvragen bij de gemeente: van de eerste melding tot het besluit van "
+                  "de gemeente over de hulp.",
+    "gecoordineerde_aanpak": "Als er op meer dan één gebied problemen zijn, zorgt de gemeente "
+                             "dat de hulp op elkaar aansluit, alleen voor de hulp waar de "
+                             "inwoner om vroeg.",
+    "meldcode": "Melden bij Veilig Thuis als er zorgen zijn over huiselijk geweld of "
+                "kindermishandeling.",
+    "ots": "Gegevens geven aan de jeugdbeschermer als een kind onder toezicht staat.",
+    "raadsonderzoek": "Gegevens geven aan de Raad voor de Kinderbescherming, als de Raad die "
+                      "nodig heeft voor een onderzoek.",
+    "registratie": "Vastleggen wie de jongere is, wie de ouders met gezag zijn en wie "
+                   "toestemming gaf of weigerde. Zo is steeds na te gaan of de juiste personen "
+                   "toestemming gaven.",
+    "rechten": "Uw verzoeken behandelen, zoals dit verzoek om inzage, en de organisaties die "
+               "gegevens kregen laten weten als iets verbeterd, gewist of beperkt is.",
+    "verwerkingslog": "Bijhouden wie wanneer iets met de gegevens deed. Zo is later na te gaan "
+                      "of alles volgens de regels ging, en kunt u dat ook zelf zien.",
+}
+# how long, where the register names no term of its own
+RETENTION_PLAIN = {
+    "toeleiding": "De gemeente bewaart het zo lang als voor haar eigen dossier geldt.",
+    "gecoordineerde_aanpak": "De gemeente bewaart het zo lang als voor haar eigen dossier "
+                             "geldt.",
+    "rechten": "Zo lang als de gegevens waar het verzoek over gaat, bewaard worden.",
+}
+
 
 class ErasureRefused(Refused):
     """Erasure is refused (a retention term, an open case or workflow). The refusal was
@@ -520,6 +592,12 @@ _CORRECTIONS = (select(orm.YouthCorrection.id, orm.YouthCorrection.field,
                 .where(orm.YouthCorrection.youth_id == _Y).order_by(orm.YouthCorrection.id))
 
 
+# the region's controller and FG, named in the inzage (migration 0005)
+_REGION = select(orm.Region.name, orm.Region.controller_name, orm.Region.controller_address,
+                 orm.Region.fg_name, orm.Region.fg_email, orm.Region.fg_phone).where(
+    orm.Region.id == _R)
+
+
 def _read(session: Session, batch: list[tuple]) -> list[list]:
     """The rows of each (statement, parameters) in `batch`, in one round trip on PostgreSQL
     (storage.fast.execute_all)."""
@@ -555,15 +633,17 @@ class _Inzage:
         y = {"y": self.youth.id}
         region = {"r": self.youth.region_id}
         items_of = _ITEMS.get(self.s.get_bind().dialect.name, _ITEMS[None])
-        (inserted, self.guardians, orgs, disclosure_rows, items, self.consent_rows,
-         self.case_rows, meetings, agenda, minutes, actions, self.workflow_rows, steps,
-         self.request_rows, self.correction_rows, log_rows, newest) = _read(self.s, [
+        rows = _read(self.s, [
             (_INSERT_REQUEST, request), (_GUARDIANS, y), (_ORGS, y), (_DISCLOSURES, y),
             (items_of, y), (_CONSENTS, y), (_CASES, y), (_MEETINGS, y), (_AGENDA, y),
             (_MINUTES, y), (_ACTIONS, y), (_WORKFLOWS, y), (_STEPS, y), (_REQUESTS, y),
             (_CORRECTIONS, y),
             (audit.SUBJECT_VIEWS, {"subject": self.app.keys.subject(self.youth.id)}),
-            (_NEWEST, region)])
+            (_NEWEST, region), (_REGION, region)])
+        (inserted, self.guardians, orgs, disclosure_rows, items, self.consent_rows,
+         self.case_rows, meetings, agenda, minutes, actions, self.workflow_rows, steps,
+         self.request_rows, self.correction_rows, log_rows, newest, region_rows) = rows
+        self.region = region_rows[0] if region_rows else None
         self.disclosure_rows = [d for d in disclosure_rows
                                 if _in_period(d.disclosed_on, self.start, self.end)]
         participants = _read(self.s, [(_PARTICIPANTS, {"c": c.id}) for c in self.case_rows])
@@ -668,12 +748,31 @@ class _Inzage:
         }
         out["doelen"] = self.purposes(purposes)
         out["bewaartermijnen"] = self.retention()
-        out["uw_rechten"] = your_rights()
+        out["verantwoordelijke"] = self.controller()
+        out["uw_rechten"] = your_rights(out["verantwoordelijke"]["naam"])
+        out["regels_in_gebruik"] = {"naam": self.rs.title, "id": self.rs.id,
+                                    "versie": self.rs.version, "digest": self.rs.digest}
+        out["toestemming_leeftijden"] = {
+            "jongere_en_ouders_vanaf": self.rs.consent.youth_and_parents_from,
+            "jongere_alleen_vanaf": self.rs.consent.youth_alone_from}
         return out
+
+    def controller(self) -> dict:
+        """The controller (verwerkingsverantwoordelijke) and its FG as the region records
+        them; None where not recorded."""
+        r = self.region
+        return {"naam": r.controller_name if r else None,
+                "adres": r.controller_address if r else None,
+                "regio": r.name if r else None,
+                "fg": {"naam": r.fg_name if r else None, "email": r.fg_email if r else None,
+                       "telefoon": r.fg_phone if r else None}}
+
+    def birth(self) -> dt.date:
+        return dt.date.fromisoformat(self.decrypt(self.youth.birth_enc))
 
     def person(self) -> dict:
         # as youths.youth_view, with the key unwrapped once and the guardians read in load()
-        birth = dt.date.fromisoformat(self.decrypt(self.youth.birth_enc))
+        birth = self.birth()
         bsn = self.decrypt(self.youth.bsn_enc) if self.youth.bsn_enc else None
         bsn = f"*****{bsn[-4:]}" if bsn else None
         school = self.org_view(self.youth.school_id) if self.youth.school_id else None
@@ -725,22 +824,28 @@ class _Inzage:
             if shared:
                 why = [codes.GROUND_NL.get(c, c) for c in item_codes]
                 reason = "Dit mocht op grond van " + _and(why) + "." if why else "Dit mocht."
+                plain = [GROUND_PLAIN[c] for c in item_codes if c in GROUND_PLAIN]
+                simple = "Dit mocht, omdat " + _and(plain) + "." if plain else "Dit mocht."
             else:
                 why = [codes.REASON_NL.get(c, c) for c in item_codes]
                 reason = "Dit mocht niet: " + _and(why) + ". Er is niets gedeeld."
+                plain = [REASON_PLAIN[c] for c in item_codes if c in REASON_PLAIN]
+                simple = ("Dit mocht niet, omdat " + _and(plain) + "." if plain
+                          else "Dit mocht niet.") + " Er is niets gedeeld."
             rules = []
             for rid in dict.fromkeys(self.json(item.rules)):
                 rule = rs.rules.get(rid)
                 rules.append({"id": rid, "titel": rule.title if rule else rid,
                               "wetsartikelen": rule.citations.text() if rule else ""})
             fixed = self._items[key] = (self.category_label(item.category, rs), reason,
-                                        item_codes, rules)
-        label, reason, item_codes, rules = fixed
+                                        item_codes, rules, simple)
+        label, reason, item_codes, rules, simple = fixed
         content = None
         if shared:  # as disclosures.content_of, with the key unwrapped once (a live youth)
             content = item.content if item.content_enc is None else self.decrypt(
                 item.content_enc)
         return {"code": item.category, "categorie": label, "gedeeld": shared, "waarom": reason,
+                "waarom_eenvoudig": simple,
                 ("gronden" if shared else "redenen"): list(item_codes),
                 "regels": [dict(r) for r in rules], "inhoud": content}
 
@@ -749,6 +854,8 @@ class _Inzage:
         for r in self.consent_rows:
             series.setdefault(r.series, []).append(r)
         guardians = {g.id: g for g in self.guardians}
+        birth = self.birth()
+        youth_from = self.rs.consent.youth_and_parents_from
         out = []
         for name, versions in series.items():
             first, last = versions[0], versions[-1]
@@ -773,9 +880,16 @@ class _Inzage:
                                   "datum": v.given_on.isoformat(),
                                   "schriftelijk": v.written,
                                   "document": v.document_ref,
-                                  "vastgelegd_op": v.recorded_at.isoformat()[:10]}
+                                  "vastgelegd_op": v.recorded_at.isoformat()[:10],
+                                  "leeftijd": age_on(birth, v.given_on),
+                                  # the youth's own answer counts only from the age the
+                                  # rules in force ask for it (a parent's always)
+                                  "telt_mee": first.role != "youth"
+                                  or age_on(birth, v.given_on) >= youth_from}
                                  for v in versions],
+                "rol": first.role,
             })
+            out[-1]["telt_mee"] = any(v["telt_mee"] for v in out[-1]["geschiedenis"])
         return out
 
     def text(self, plain: str, enc: bytes | None) -> str:
@@ -866,7 +980,8 @@ class _Inzage:
         for code in [*dict.fromkeys(used), "registratie", "rechten", "verwerkingslog"]:
             entry = _purpose_entry(self.rs, code)
             if entry is not None:  # a copy: the caller may change what it gets
-                out.append({**entry, "grondslag": list(entry["grondslag"])})
+                out.append({**entry, "grondslag": list(entry["grondslag"]),
+                            "waarom_mag_het": list(entry["waarom_mag_het"])})
         return out
 
     def retention(self) -> list[dict]:
@@ -881,13 +996,22 @@ class _Inzage:
                                       f"het verslag nog {years} bewaard en daarna vernietigd."})
                 continue
             decision = retention_of_case(self.rs, c)
+            until = dutch_date(dt.date.fromisoformat(decision["keep_until"]))
+            plain = (f"Het verslag wordt uiterlijk op {until} vernietigd"
+                     if decision.get("term") != "minimum"
+                     else f"Het verslag wordt ten minste tot {until} bewaard")
+            plain += (f": {decision['years']} jaar nadat de casus is afgesloten (op "
+                      f"{dutch_date(c.closed_on)}).")
             out.append({"wat": f"verslag van de casus '{self.text(c.title, c.title_enc)}'",
-                        "tot": decision["keep_until"], "uitleg": decision["explanation"]})
+                        "tot": decision["keep_until"], "uitleg": decision["explanation"],
+                        "uitleg_eenvoudig": plain})
         years = audit.LOG_RETENTION.removeprefix("P").removesuffix("Y")
-        out.append({"wat": "verwerkingslog (wie wanneer iets met de gegevens deed)", "tot": None,
-                    "uitleg": f"Elke regel in het verwerkingslog wordt {years} jaar bewaard, zodat "
-                              "later nog te controleren is wat er met de gegevens is gebeurd. "
-                              "Er staat geen naam of BSN in, alleen een code."})
+        out.append({"wat": "logboek (wie wanneer iets met de gegevens deed)", "tot": None,
+                    "uitleg": f"Elke regel in het logboek wordt {years} jaar bewaard, zodat "
+                              "later nog na te gaan is wat er met de gegevens is gebeurd. "
+                              "Daarna wordt de inhoud van de regel gewist. In het logboek staat "
+                              "geen naam of BSN, alleen een kenmerk dat zonder de sleutel van "
+                              "het systeem niet naar de jongere leidt."})
         return out
 
 
@@ -911,8 +1035,71 @@ def _purpose_entry(rs: Ruleset, code: str) -> dict | None:
                 "grondslag": [f"{g['naam']} ({g['avg']})"
                               + (f": {g['voorwaarde']}" if g.get("voorwaarde") else "")
                               for g in act["grondslag"]],
-                "bewaartermijn": act["bewaartermijn"]["tekst"]}
+                "bewaartermijn": act["bewaartermijn"]["tekst"],
+                # the same in plain Dutch, without codes or citations
+                "uitleg": PURPOSE_PLAIN.get(code) or cap(act["doel"].split(". ")[0].rstrip(".")
+                                                          ) + ".",
+                "waarom_mag_het": list(dict.fromkeys(_ground_plain(rs, g)
+                                                     for g in act["grondslag"])),
+                "hoe_lang": _retention_plain(code, act["bewaartermijn"])}
     return _PURPOSE_ENTRIES[key]
+
+
+def _ground_plain(rs: Ruleset, ground: dict) -> str:
+    """A ground of the register (register.activity_for) in plain Dutch: why it may, and for
+    which data. The conditions are the register's own fixed texts."""
+    code, condition = ground["code"], ground.get("voorwaarde") or ""
+    young, alone = rs.consent.youth_and_parents_from, rs.consent.youth_alone_from
+    who = (f"tot {young} jaar van de ouders met gezag, van {young} tot {alone} jaar van de "
+           f"ouders en de jongere samen, vanaf {alone} jaar van de jongere zelf")
+    if "toestemming zelf" in condition:
+        return f"Wie toestemming geeft, hangt af van de leeftijd: {who}."
+    if "aantonen" in condition:
+        return "De wet verplicht de organisatie om te kunnen laten zien dat er toestemming was."
+    if "verzoeken van betrokkenen" in condition:
+        return "De wet verplicht de organisatie om uw verzoeken te behandelen."
+    if "verantwoordingsplicht" in condition:
+        return ("De wet verplicht de organisatie om te kunnen laten zien dat zij zorgvuldig "
+                "met de gegevens omgaat en ze goed beveiligt.")
+    if code == "CONSENT":
+        text = f"Met toestemming: {who}."
+        if "binnenkant" in condition:
+            text += (" Dit geldt voor gegevens over bijvoorbeeld gezondheid, thuis, gedrag of "
+                     "hulp, en voor alles wat een hulpverlener met een beroepsgeheim weet")
+            text += (", en voor alles wat naar een organisatie zonder overheidstaak gaat."
+                     if "private" in condition else ".")
+        return text
+    text = cap(GROUND_PLAIN.get(code, "de wet staat het toe")) + "."
+    if "buitenkant" in condition:
+        text += (" Dit geldt voor gewone gegevens, zoals naam, school, verzuim en welke "
+                 "organisaties betrokken zijn.")
+    elif "hulpvraag" in condition:
+        text += " Alleen voor de hulp waar de inwoner zelf om vroeg."
+    elif "identificerende" in condition:
+        text += " Dit geldt voor de gegevens die nodig zijn om te weten om wie het gaat."
+    return text
+
+
+def _retention_plain(code: str, retention: dict) -> str:
+    """How long, in plain Dutch: the register's terms (each already a plain sentence), or
+    for an activity without a term of its own, what applies instead."""
+    if code == "registratie":
+        return ("Zolang de jongere in een overleg of bij het delen van gegevens voorkomt, en "
+                "daarna nog zo lang als het verslag van het overleg. Daarna worden de "
+                "gegevens onleesbaar gemaakt.")
+    if code == "verwerkingslog":
+        years = audit.LOG_RETENTION.removeprefix("P").removesuffix("Y")
+        return (f"{years} jaar. Daarna wordt de inhoud van elke regel gewist; dat er iets "
+                "gebeurde, blijft te controleren.")
+    if code in RETENTION_PLAIN:
+        return RETENTION_PLAIN[code]
+    terms = [cap(t["tekst"]) for t in retention.get("termijnen", ())]
+    if len(terms) == 1:
+        return terms[0] + "."
+    if terms:
+        return "Elke organisatie bewaart het in haar eigen dossier: " + "; ".join(
+            t[:1].lower() + t[1:] for t in terms) + "."
+    return "Zo lang als de organisatie voor haar eigen dossier heeft vastgesteld."
 
 
 def cap(text: str) -> str:
@@ -942,13 +1129,15 @@ def _disclosure_sentence(row: orm.Disclosure, van: dict, aan: dict, purpose: str
     return " ".join(parts)
 
 
-def your_rights() -> list[dict]:
-    """The further rights, in plain Dutch (B1)."""
+def your_rights(controller: str | None = None) -> list[dict]:
+    """The further rights, in plain Dutch (B1). `controller`: the name of the controller
+    (verwerkingsverantwoordelijke) to ask; without it, "de verwerkingsverantwoordelijke"."""
+    who = controller or "de verwerkingsverantwoordelijke"
     return [
         {"recht": "Verbeteren (rectificatie)",
-         "uitleg": "Klopt er iets niet, bijvoorbeeld een naam of geboortedatum? Vraag ons dan om "
-                   "het te verbeteren. We bewaren wat er eerst stond en wat het nu is "
-                   "(art. 16 AVG)."},
+         "uitleg": "Klopt er iets niet, bijvoorbeeld een naam of geboortedatum? Vraag "
+                   f"{who} dan om het te verbeteren. We bewaren wat er eerst stond en wat het "
+                   "nu is (art. 16 AVG)."},
         {"recht": "Wissen (vergetelheid)",
          "uitleg": "U kunt vragen om de gegevens te wissen. Soms moeten we gegevens nog een tijd "
                    "bewaren, bijvoorbeeld het verslag van een overleg. Dan leggen we uit tot "
@@ -964,8 +1153,9 @@ def your_rights() -> list[dict]:
          "uitleg": "Heeft u toestemming gegeven? Dan kunt u die altijd weer intrekken. Vanaf dat "
                    "moment delen we niets meer op grond van die toestemming (art. 7 AVG)."},
         {"recht": "Klacht",
-         "uitleg": "Bent u het niet eens met hoe wij met de gegevens omgaan? Zeg het ons eerst. "
-                   "U kunt ook een klacht indienen bij de Autoriteit Persoonsgegevens, "
+         "uitleg": "Bent u het niet eens met hoe wij met de gegevens omgaan? Zeg het eerst "
+                   f"tegen {who} of tegen de functionaris gegevensbescherming. U kunt ook een "
+                   "klacht indienen bij de Autoriteit Persoonsgegevens, "
                    "www.autoriteitpersoonsgegevens.nl (art. 77 AVG)."},
         {"recht": "Termijn",
          "uitleg": "We beantwoorden elk verzoek binnen een maand (art. 12 AVG)."},
