@@ -9,6 +9,7 @@ Kept free of heavy imports: the CLI enters a trace before it knows what it will 
 from __future__ import annotations
 
 import contextvars
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,21 +31,34 @@ _TRACE: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("deelwijs_
                                                                      default=None)
 
 
+_LOWER_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _lower_hex(text: str, length: int) -> bool:
+    return len(text) == length and _LOWER_HEX.fullmatch(text) is not None
+
+
 def parse_traceparent(header: str | None) -> Trace | None:
-    """A W3C traceparent ('00-<32 hex>-<16 hex>-<2 hex>'), or None when absent or invalid
-    (an invalid header starts a new trace, as the W3C spec says)."""
+    """A W3C traceparent (Trace Context, level 1: '00-<32 hex>-<16 hex>-<2 hex>', lower-case
+    hex only), or None when absent or invalid: then a new trace starts, as the spec says. A
+    trace id or parent id of all zeros, upper-case hex, version ff, or a version-00 header
+    with anything after the flags is invalid; a higher version is read by its first four
+    fields when what follows them starts with '-'."""
     if not header:
         return None
-    parts = header.strip().lower().split("-")
-    if len(parts) != 4 or len(parts[1]) != 32 or len(parts[2]) != 16 or parts[0] == "ff":
+    value = header.strip(" \t")  # the optional whitespace around an HTTP header's value
+    if len(value) < 55 or value[2] != "-" or value[35] != "-" or value[52] != "-":
         return None
-    try:
-        int(parts[1], 16), int(parts[2], 16)
-    except ValueError:
+    version, trace_id, parent_id, flags = value[:2], value[3:35], value[36:52], value[53:55]
+    if not _lower_hex(version, 2) or version == "ff":
         return None
-    if set(parts[1]) == {"0"} or set(parts[2]) == {"0"}:
+    if len(value) > 55 and (version == "00" or value[55] != "-"):
         return None
-    return Trace(parts[1], parts[2], foreign=True)
+    if not (_lower_hex(trace_id, 32) and _lower_hex(parent_id, 16) and _lower_hex(flags, 2)):
+        return None
+    if set(trace_id) == {"0"} or set(parent_id) == {"0"}:
+        return None
+    return Trace(trace_id, parent_id, foreign=True)
 
 
 @contextmanager
