@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -179,3 +180,62 @@ def test_erasure_is_refused_while_the_case_runs_and_shreds_once_it_may(run, tmp_
     after = run("rights", "inzage", YOUTH, "--as", "youth")
     assert after.returncode == 2 and after.stdout == ""
     assert "vernietigd" in after.stderr
+
+
+# --- the PDF a parent reads ------------------------------------------------------------------
+
+NAMES = {"name": "Gülşen Yıldız 王小明", "guardian": ("Łukasz Wąsik", "محمد الأحمد")}
+
+
+def _pdf_pages(path) -> tuple[str, str, list[str]]:
+    """(the parent's pages, the annex, every line), white space folded in the first two."""
+    from deelwijs.services.inzage_pdf import ANNEX
+
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
+    parents, annex = " ".join(text.split()).split(ANNEX)
+    return parents, annex, text.splitlines()
+
+
+def test_the_inzage_pdf_prints_every_name_names_the_controller_and_is_private(run, tmp_path):
+    from tests.services.test_inzage_pdf import CODE, FORBIDDEN
+
+    asker = _asker(run)
+    guardians = _ok(run("youth", "show", YOUTH))["guardians"]
+    _ok(run("rights", "rectify", YOUTH, "--field", "name", "--value", NAMES["name"],
+            "--by", "23", *asker))
+    for g, name in zip(guardians, NAMES["guardian"], strict=False):
+        _ok(run("rights", "rectify", YOUTH, "--field", "guardian_name", "--value", name,
+                "--of-guardian", str(g["id"]), "--by", "23", *asker))
+    _ok(run("region", "update", "demo", "--fg-name", "Zoë Wąsik"))
+    region = next(r for r in _ok(run("region", "list", "--json")) if r["code"] == "demo")
+    _ok(run("rights", "inzage", YOUTH, *asker, "--pdf", "inzage.pdf"))
+    pdf = tmp_path / "inzage.pdf"
+    assert pdf.stat().st_mode & 0o777 == 0o600
+    parents, annex, lines = _pdf_pages(pdf)
+    assert f"Naam {NAMES['name']}" in lines
+    for name in (NAMES["name"], *NAMES["guardian"][:len(guardians)], "Zoë Wąsik"):
+        assert name in parents, name
+    for part in (region["controller_name"], *region["controller_address"].splitlines(),
+                 region["fg_email"], region["fg_phone"]):
+        assert part in parents, part
+    for word in FORBIDDEN:
+        assert re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w-])", parents,
+                         re.IGNORECASE) is None, word
+    assert CODE.findall(parents) == [] and "sha256:" in annex
+
+
+def test_a_young_childs_own_consent_is_not_in_the_pdf(run, tmp_path):
+    """An answer in the youth's own name, stored for a child under 12 as the demo once did
+    (the service refuses it now), never shows as the child's consent."""
+    young = next(y for y in ("1", "2", "3", "4") if _ok(run("youth", "show", y))["age"] < 12)
+    with _db(tmp_path) as conn:
+        conn.execute(
+            "INSERT INTO consent_record (youth_id, series, version, role, answer, purposes, "
+            "categories, recipient_ids, written, document_ref, given_on, recorded_at) VALUES "
+            "(?, 'oud-jongere-1', 1, 'youth', 'given', '[\"oza\"]', '[\"gedrag\"]', '[]', 1, "
+            "'TOEST-oud', date('now', '-10 days'), datetime('now'))", (young,))
+    out = _ok(run("rights", "inzage", young, *_asker(run, young), "--pdf", "jong.pdf"))
+    assert any(c["rol"] == "youth" and not c["telt_mee"] for c in out["toestemmingen"])
+    parents, annex, _ = _pdf_pages(tmp_path / "jong.pdf")
+    assert "toestemming van de jongere" not in parents.lower()
+    assert "oud-jongere-1" in annex
