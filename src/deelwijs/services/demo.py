@@ -15,7 +15,7 @@ from sqlalchemy import select
 from deelwijs.domain import codes
 from deelwijs.domain.consent import age_on
 from deelwijs.domain.engine import required_consenters
-from deelwijs.services import cases, consent, disclosures, registry, youths
+from deelwijs.services import audit, cases, consent, disclosures, registry, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
@@ -129,6 +129,7 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
         for n in range(youths_n):
             _youth(app, s, rnd, n, orgs, pros, today, counts, used)
             tick(1)
+        audit.checkpoint_all(s, app.keys, [region.id])  # no entry of the demo left uncovered
     counts["created"] = True
     counts["organisations"] = sum(len(v) for v in orgs.values())
     return counts

@@ -420,6 +420,8 @@ def run(session: Session, app: App, today: dt.date, dry_run: bool,
     pruned = sum(_prune_log(session, region, cutoff, dry_run) for region in regions)
     if not dry_run:
         session.flush()
+        # the run's entries under a checkpoint (also in the witness file) before it ends
+        audit.checkpoint_all(session, app.keys, [r.id for r in regions])
     return {
         "on": today.isoformat(), "dry_run": dry_run, "regions": [r.code for r in regions],
         "checked": len(entries), "due": len(handled), "shredded": shredded,

@@ -488,7 +488,11 @@ def _check_tree(code: str, size: int, roots: dict[int, bytes], leaves: list[byte
     """The log head and the checkpoints against the roots recomputed from the leaves.
     `leaves` (for a consistency proof where a signed root differs) is None in the bulk pass,
     where such a difference is a problem already."""
-    if head is not None and head.size != size:
+    mac_ok = head is None or _head_problem(keys, region_id, head.size, head.frontier,
+                                           None) != _HEAD_MAC
+    if not mac_ok:  # the head's size says nothing then: only that it was changed
+        problems.append(Problem("head", code, None, None, None, _HEAD_MAC))
+    elif head is not None and head.size != size:
         if head.size > size:
             problems.append(Problem("missing", code, size, None, None,
                                     f"het log telt {head.size} regels, er staan er {size}: "
@@ -603,6 +607,9 @@ def _check_outside(code: str, size: int, roots: dict[int, bytes],
             f"checkpoint; er hoort er een te zijn na elke {every} regels"))
     return {"buiten": len(outside), "medeondertekend": cosigned,
             "gedekt_tot": newest if newest is not None else 0}
+
+
+_HEAD_MAC = "de logkop past niet bij zijn sleutelcontrole (gewijzigd buiten Deelwijs om)"
 
 
 def _head_problem(keys: Keyring, region_id: int, size: int, blob: bytes,
