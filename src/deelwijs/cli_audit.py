@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from deelwijs.cli_store import COUNT
+
 audit_app = typer.Typer(help="Het verwerkingslog: controleren, bewijzen, checkpoints.",
                         no_args_is_help=True, rich_markup_mode=None)
 
@@ -44,8 +46,15 @@ def verify_command(
     public_key: Annotated[Path | None, typer.Option(
         "--public-key", help="Controleer checkpoints met deze sleutelregel (deelwijs audit "
         "key) in plaats van de eigen sleutel.")] = None,
+    deep: Annotated[bool, typer.Option(
+        "--deep", help="Beslis ook een steekproef van de verstrekkingen opnieuw uit de "
+        "opgeslagen feiten en vergelijk de uitkomst per gegevenscategorie.")] = False,
+    sample: Annotated[int, typer.Option(
+        "--steekproef", help="Hoeveel verstrekkingen per regio --deep opnieuw beslist "
+        "(standaard 200).", parser=COUNT)] = 200,
 ) -> None:
-    """Controleer het hele verwerkingslog tegen de ondertekende checkpoints (exit 1 bij fouten)."""
+    """Controleer het hele verwerkingslog tegen de ondertekende checkpoints, en elke
+    toestemmingsversie en verstrekking tegen haar logregel (exit 1 bij fouten)."""
     from tqdm import tqdm
 
     from deelwijs.cli_store import _session
@@ -59,19 +68,44 @@ def verify_command(
         total = verify.total_entries(s)
         with tqdm(total=total, unit=" regels", desc="controleren", file=sys.stderr,
                   disable=None, leave=False) as bar:
-            report = verify.verify(s, app.keys, region, key, progress=bar.update)
+            report = verify.verify(s, app.keys, region, key, progress=bar.update,
+                                   deep=sample if deep else 0, app=app)
     if as_json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
         for code, summary in report.regions.items():
             print(f"{code}: {summary['regels']} regels, {summary['checkpoints']} checkpoints, "
                   f"wortel {summary['wortel']}")
+            for line in _binding_lines(code, summary):
+                print(line)
         for p in report.problems:
             print(p.line())
         print("in orde: niets gewijzigd, verwijderd, verplaatst of ingevoegd" if report.ok
               else f"NIET IN ORDE: {len(report.problems)} problemen")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _binding_lines(code: str, summary: dict) -> list[str]:
+    """What the summary says of the rows bound to the log (services.binding), in Dutch: one
+    line for the rows from before the binding, and for those whose entry was pruned; with
+    --deep one for the disclosures decided again."""
+    out = []
+    if summary.get("ongebonden"):
+        out.append(f"{code}: {summary['ongebonden']} toestemmingsversies en verstrekkingen van "
+                   "vóór de binding aan het log (migratie 0006): hun logregel noemt ze zonder "
+                   "digest, hun inhoud is niet te controleren (ongebonden)")
+    if summary.get("niet_meer_te_controleren"):
+        out.append(f"{code}: {summary['niet_meer_te_controleren']} toestemmingsversies en "
+                   "verstrekkingen waarvan de logregel na zijn bewaartermijn is opgeschoond: "
+                   "niet meer te controleren")
+    deep = summary.get("diep")
+    if deep is not None:
+        skipped = deep.get("niet_opnieuw_te_beslissen", 0) + deep.get("onder_andere_ruleset", 0)
+        out.append(f"{code}: {deep['opnieuw_beslist']} verstrekkingen opnieuw beslist uit de "
+                   f"opgeslagen feiten, {deep['afwijkend']} met een andere uitkomst"
+                   + (f"; {skipped} niet opnieuw te beslissen" if skipped else ""))
+    return out
 
 
 @audit_app.command("prove")

@@ -6,6 +6,7 @@ on PostgreSQL. Each attack here got past `verify` before the binding ("in orde")
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -13,10 +14,10 @@ from alembic import command
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from deelwijs.services import audit, binding, verify
+from deelwijs.services import audit, binding, identification, verify
 from deelwijs.storage import db, orm
 
-from .helpers import outcomes
+from .helpers import TODAY, outcomes
 from .test_audit_log import tamper
 
 DAY = dt.date(2024, 3, 1)
@@ -65,14 +66,31 @@ def test_every_consent_version_and_disclosure_names_its_row_and_digest(app, buil
         for row in rows:
             entry = json.loads(entry_of(app, "consent_record", row.id).body)
             assert entry[binding.FIELD] == f"consent_record:{row.id}:{binding.consent_digest(row)}"
+            # the canonical form as docs/audit.md writes it down
+            documented = ["consent_record", 1, row.id, row.youth_id, row.series, row.version,
+                          row.role, row.guardian_id, row.answer, row.purposes, row.categories,
+                          row.recipient_ids, row.written, row.document_ref,
+                          row.given_on.isoformat(), row.prior_to_meeting_id,
+                          row.recorded_by_id]
+            assert binding.consent_digest(row) == hashlib.sha256(
+                audit.canonical(documented).encode()).hexdigest()
             assert entry["toestemming"]["versie"] == row.version
         stored = s.get(orm.Disclosure, disclosure)
         decision_text = s.execute(text("SELECT CAST(decision AS TEXT) FROM disclosure "
                                        "WHERE id = :d"), {"d": disclosure}).scalar_one()
+        items = [[i.category, i.outcome, i.codes, i.rules] for i in s.scalars(
+            select(orm.DisclosureItem).where(orm.DisclosureItem.disclosure_id == disclosure)
+            .order_by(orm.DisclosureItem.id))]
+        documented = ["disclosure", 1, *(getattr(stored, c) for c in (
+            "id", "region_id", "case_id", "meeting_id", "from_org_id", "to_org_id",
+            "professional_id", "hat", "purpose", "kind", "outcome", "ruleset_version_id",
+            "ruleset_digest")), stored.disclosed_on.isoformat(),
+            hashlib.sha256(decision_text.encode()).hexdigest(), items]
     assert json.loads(decision_text) == stored.decision
     body = json.loads(entry_of(app, "disclosure", disclosure).body)
     assert body["verstrekking"] == disclosure and body["actie"] == "deny"
-    assert body[binding.FIELD].startswith(f"disclosure:{disclosure}:")
+    assert body[binding.FIELD] == (f"disclosure:{disclosure}:" + hashlib.sha256(
+        audit.canonical(documented).encode()).hexdigest())
     rep = report(app)
     assert rep.ok, lines(rep)
     assert rep.regions["testregio"]["gebonden"] == {"toestemmingsversies": 2,
@@ -203,6 +221,32 @@ def test_rows_written_at_the_same_time_as_verify_are_not_mistaken(app, build, re
     monkeypatch.setattr(binding, "_read_disclosures", meanwhile)
     rep = report(app)
     assert rep.ok, lines(rep)
+
+
+def test_an_anonymous_disclosure_stays_bound_when_its_case_is_put_on_a_name(app, build):
+    """Identification puts the case's disclosures on the youth's name (youth_id changes and
+    their content is encrypted): bound, not altered; moving one to another youth is named."""
+    case = build.case("oza", participants=("leerplicht", "swv"), creator="bob")
+    build.accede("jeugdhulp", case)
+    anonymous = build.disclose("bob", "leerplicht", {"gedrag": "Onrustig"}, DAY, case_id=case)
+    youth = build.youth()
+    build.parents_consent(youth, purposes=("oza",), categories=("identificatie",),
+                          given_on=TODAY - dt.timedelta(days=3))
+    with app.transaction() as s:
+        identification.identify_case(s, app, case, youth, build.pro("bob"), TODAY)
+    assert build.disclosure_view(anonymous)["youth_id"] == youth
+    rep = report(app, deep=50)
+    assert rep.ok, lines(rep)
+    assert rep.regions["testregio"]["diep"]["niet_opnieuw_te_beslissen"] == 1
+
+    other = build.youth(name="Noor Jansen")
+    with app.engine.begin() as conn:
+        conn.execute(text("UPDATE disclosure SET youth_id = :y WHERE id = :id"),
+                     {"y": other, "id": anonymous})
+    [line] = lines(report(app))
+    assert line.startswith(f"testregio: disclosure {anonymous}: rij gewijzigd: logregel ")
+    assert line.endswith("legde een anonieme verstrekking vast; die gaat nu over een jongere "
+                         "die niet die van haar casus is")
 
 
 # --- pruning only when due ------------------------------------------------------------------

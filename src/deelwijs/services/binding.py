@@ -61,8 +61,13 @@ def text_digest(text: str | bytes) -> str:
     return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
 
 
+# audit.canonical for a list of plain values and lists (no mappings, so no keys to sort),
+# with the encoder built once
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _digest(parts: list) -> str:
-    return hashlib.sha256(audit.canonical(parts).encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL(parts).encode()).hexdigest()
 
 
 def _day(value) -> str:
