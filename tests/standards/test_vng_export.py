@@ -15,7 +15,7 @@ import subprocess
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from tests.standards import schemas
 
 from deelwijs.services import audit, demo, rights
@@ -189,3 +189,23 @@ def test_audit_log_output_validates(deelwijs_script, tmp_path):
     for entry in exported:
         assert schemas.problems(schemas.BEWERKING, ACTION, entry) == [], entry
         assert re.fullmatch(r"[0-9a-f]{40}", entry["verwerkteObjecten"][0]["objectId"])
+
+
+def test_a_pruned_entry_is_exported_as_a_marker_not_as_an_action(app, world, build,
+                                                                  monkeypatch):
+    with monkeypatch.context() as m:  # an entry registered long ago: past the log's term
+        m.setattr(audit, "_now", lambda: dt.datetime(1999, 5, 4, 12, 0))
+        youth = build.youth(name="Oud")
+    with app.engine.begin() as conn:  # the one UPDATE the triggers allow
+        conn.execute(text("UPDATE log_entry SET body = NULL, pruned_at = :t "
+                          "WHERE registered_at < :old"),
+                     {"t": dt.datetime(2026, 3, 2, 8, 0), "old": dt.datetime(2000, 1, 1)})
+    with app.transaction() as s:
+        [row] = audit.entries_for_youth(s, app.keys, youth)
+        view = audit.entry_view(row)
+    assert view == {"actieId": row.actie_id, "seq": row.seq,
+                    "tijdstipRegistratie": "1999-05-04T12:00:00+00:00",
+                    "opgeschoond": "2026-03-02T08:00:00",
+                    "deelwijs": {"verwerkingsactiviteit": row.activity_id}}
+    # what was done is gone: it is no longer a Verwerkingsactie, and does not claim to be one
+    assert schemas.problems(schemas.BEWERKING, ACTION, view)
