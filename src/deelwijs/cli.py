@@ -144,33 +144,63 @@ def decide(
     print(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
-@app.command()
-def start() -> None:
-    """Start Deelwijs: de ingebouwde database (bijgewerkt), met de demoregio als die er nog
-    niet is, en een overzicht van de regels en een voorbeeldbesluit."""
-    from deelwijs.cli_store import run_demo
-    from deelwijs.domain.engine import decide as run
-    from deelwijs.domain.render import to_json
-    from deelwijs.domain.request import parse_request
-    from deelwijs.rules import loader, show
-    from deelwijs.settings import load
+HostOpt = Annotated[str, typer.Option(
+    "--host", help="Het adres waarop de webapp luistert (achter een reverse proxy: "
+    "127.0.0.1).")]
+PortOpt = Annotated[int, typer.Option("--port", min=1, max=65535, help="De poort.")]
 
-    counts = run_demo()
-    print(f"Database: {load().database_url}")
-    print("Demoregio: " + ("aangemaakt" if counts.get("created") else "al aanwezig")
-          + " (deelwijs org list, youth list, case list, disclosure list --youth ID)\n")
-    rs = loader.model()
-    print(show.render(rs))
-    example = {
-        "discloser": {"party": "jeugdhulp"}, "recipient": {"party": "school"},
-        "subject": {"age": 14}, "purpose": "oza", "data": ["hulpverlening", "verzuim"],
-        "consent": {"parents": "given", "youth": "refused"},
-    }
-    print("\nVoorbeeld: een jeugdhulpverlener in een OZA, jongere van 14 weigert toestemming")
-    print("  deelwijs decide <<< '" + json.dumps(example, ensure_ascii=False) + "'\n")
-    answer = to_json(run(parse_request(example, rs), rs))
-    print(json.dumps(answer, ensure_ascii=False, indent=2))
-    print("\nMeer: deelwijs --help, deelwijs rules --help, docs/rules.md")
+
+def _serve(host: str, port: int, workers: int, access_log: bool, before=None) -> None:
+    """Bind first (a port in use is said at once), then `before` (the demo region), then
+    serve until Ctrl+C."""
+    from deelwijs.settings import SettingsError, load
+    from deelwijs.web.server import ServeError, bind, run
+
+    try:
+        load()
+        sock = bind(host, port)
+    except (SettingsError, ServeError) as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
+    if before is not None:
+        before()
+    run(host, port, workers, access_log, sock=sock, say=lambda line: print(line, flush=True))
+    print("Deelwijs is gestopt.")
+
+
+@app.command()
+def start(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+    """Start Deelwijs: de ingebouwde database (bijgewerkt), de demoregio als die er nog niet
+    is, en de webapp op http://127.0.0.1:8000 ("Mag ik dit delen?" en de API). Stoppen:
+    Ctrl+C."""
+
+    def demo() -> None:
+        from deelwijs.cli_store import run_demo
+        from deelwijs.settings import load
+
+        counts = run_demo()
+        print(f"Database: {load().database_url}")
+        print("Demoregio: " + ("aangemaakt" if counts.get("created") else "al aanwezig")
+              + " (deelwijs org list, youth list, case list, disclosure list --youth ID)")
+        print("Regels: deelwijs rules show; een vraag aan de engine: deelwijs decide", flush=True)
+
+    _serve(host, port, 1, False, before=demo)
+
+
+@app.command()
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64, help="Aantal werkprocessen (op een server: ongeveer "
+        "het aantal processorkernen).")] = 1,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log", help="Schrijf elke aanvraag (methode, pad, status) naar de uitvoer. "
+        "Standaard uit: de reverse proxy houdt dat bij.")] = False,
+) -> None:
+    """Start alleen de webapp en de API (uvicorn), op de database die DEELWIJS_DATABASE_URL
+    noemt. Stoppen: Ctrl+C of SIGTERM. Op een server: achter een reverse proxy (README)."""
+    _serve(host, port, workers, access_log)
 
 
 @app.command()

@@ -1,0 +1,217 @@
+"""The JSON API under /api/v1. Today: the decision contract over HTTP, its OpenAPI document and
+its documentation page. No account, nothing stored.
+
+`POST /api/v1/decisions` takes and returns exactly what `deelwijs decide` does: the same
+request objects (or an array of them), the same answers, the same problems with the same JSON
+paths. It reads the body itself and answers with pre-serialised orjson bytes (no request or
+response models): the engine's parser is the validation.
+"""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from deelwijs.domain.errors import RequestError
+from deelwijs.rules import loader
+from deelwijs.services.decisions import decide_payload
+from deelwijs.web import openapi
+from deelwijs.web.errors import dumps, problem
+from deelwijs.web.templating import render
+
+router = APIRouter(prefix="/api/v1")
+
+# Python's JSON messages in Dutch, as `deelwijs decide` words them (cli._JSON_NL; a test holds
+# the API's answers to malformed JSON against the CLI's)
+_JSON_NL = {
+    "Expecting value": "waarde verwacht",
+    "Expecting ',' delimiter": "komma verwacht",
+    "Expecting ':' delimiter": "dubbele punt verwacht",
+    "Expecting property name enclosed in double quotes": "veldnaam tussen dubbele "
+    "aanhalingstekens verwacht",
+    "Unterminated string starting at": "tekst zonder afsluitend aanhalingsteken",
+    "Extra data": "extra tekens na het JSON-object",
+    "Invalid control character at": "ongeldig stuurteken",
+    "Invalid \\escape": "ongeldige escape (\\)",
+    "Invalid \\uXXXX escape": "ongeldige \\u-escape",
+    "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
+}
+_TRUE, _FALSE = {"true", "1", "ja", "yes"}, {"false", "0", "nee", "no", ""}
+
+
+def _not_json(token: str):
+    raise ValueError(f"{token} is geen JSON-getal (RFC 8259)")
+
+
+class _Refused(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+def _bad_json(detail: str) -> _Refused:
+    return _Refused(problem(400, f"request: {detail}", code="invalid_json",
+                            errors=[{"path": "request", "code": "invalid_json",
+                                     "message": detail}]))
+
+
+def parse_body(body: bytes):
+    """The request's JSON, as `deelwijs decide` reads it: orjson for speed; where orjson
+    refuses, Python's json decides (it reads what the CLI reads, such as integers beyond 64
+    bits or a leading byte order mark, and words a problem the way the CLI does)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        text = body.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise _bad_json(f"de body is geen UTF-8-tekst (byte {exc.start + 1} niet)") from None
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except json.JSONDecodeError as exc:
+        raise _bad_json(f"geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
+                        f"{_JSON_NL.get(exc.msg, 'ongeldige JSON')}") from None
+    except RecursionError:
+        raise _bad_json("geen bruikbare JSON: te diep genest") from None
+    except ValueError as exc:  # NaN/Infinity (see _not_json), or a number too long to read
+        said = str(exc) if "JSON-getal" in str(exc) else "een getal is te lang om te lezen"
+        raise _bad_json(f"geen geldige JSON: {said}") from None
+
+
+def _ruleset(request: Request):
+    name = request.query_params.get("ruleset") or None
+    if name is None:
+        return loader.model()
+    if loader.builtin_path(name) is None:  # never a path: the API reads no files
+        ids = ", ".join(loader.builtin_ids())
+        message = f"onbekende ruleset '{name}' (ingebouwd: {ids})"
+        raise _Refused(problem(422, message, code="ruleset_not_found", errors=[
+            {"path": "ruleset", "code": "ruleset_not_found", "message": message}]))
+    return loader.resolve(name)
+
+
+def _explain(request: Request) -> bool:
+    raw = request.query_params.get("explain")
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    message = f"explain moet true of false zijn, niet '{raw}'"
+    raise _Refused(problem(422, message, errors=[
+        {"path": "explain", "code": "wrong_type", "message": message}]))
+
+
+async def _read_body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > openapi.MAX_BODY:
+        raise _Refused(_too_large())
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > openapi.MAX_BODY:
+            raise _Refused(_too_large())
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> Response:
+    return problem(413, f"Ten hoogste {openapi.MAX_BODY // (1024 * 1024)} MiB per aanroep; "
+                   "verdeel de verzoeken over meer aanroepen.")
+
+
+@router.post("/decisions")
+async def decisions(request: Request) -> Response:
+    try:
+        rs = _ruleset(request)
+        explain = _explain(request)
+        payload = parse_body(await _read_body(request))
+        if isinstance(payload, list) and len(payload) > openapi.MAX_BATCH:
+            return problem(413, f"Ten hoogste {openapi.MAX_BATCH} verzoeken per aanroep; "
+                           f"deze lijst heeft er {len(payload)}.")
+        answer = decide_payload(payload, rs, explain)
+    except _Refused as refused:
+        return refused.response
+    except RequestError as exc:
+        errors = [{"path": p.path, "code": p.code, "message": p.message}
+                  for p in exc.problems]
+        detail = (str(exc.problems[0]) if len(errors) == 1
+                  else f"{len(errors)} problemen; zie errors")
+        return problem(422, detail, errors=errors)
+    return Response(dumps(answer), media_type="application/json")
+
+
+@router.get("/openapi.json")
+async def openapi_document() -> Response:
+    return Response(_openapi_bytes(), media_type="application/json")
+
+
+def _openapi_bytes(_cache: list = []) -> bytes:  # noqa: B006 (a per-process cache)
+    if not _cache:
+        _cache.append(orjson.dumps(openapi.document()))
+    return _cache[0]
+
+
+PROBLEMS = (
+    ("invalid_json", 400, "De body is geen (bruikbare) JSON, of geen UTF-8."),
+    ("invalid_request", 422, "Een of meer verzoeken kloppen niet: onbekende code, ontbrekend "
+     "veld, verkeerd type, leeftijd buiten 0 t/m 30. Zie errors."),
+    ("ruleset_not_found", 422, "De gevraagde ruleset is geen ingebouwde ruleset."),
+    ("too_large", 413, "Te veel verzoeken of te veel bytes in één aanroep."),
+    ("not_found", 404, "Dit adres bestaat niet in de API."),
+    ("method_not_allowed", 405, "Deze methode kan niet op dit adres (de header Allow noemt "
+     "wat wel kan)."),
+    ("internal_error", 500, "Een fout in Deelwijs zelf. Meld het als het blijft gebeuren."),
+)
+
+
+def _values(schema: dict) -> str:
+    if "enum" in schema:
+        return ", ".join(str(v) for v in schema["enum"])
+    kind = schema.get("type", "")
+    text = {"boolean": "true of false", "integer": "geheel getal", "string": "tekst",
+            "array": "lijst", "object": "object", "number": "getal"}.get(kind, str(kind))
+    if kind == "integer" and "minimum" in schema:
+        text += f" {schema['minimum']} t/m {schema['maximum']}"
+    if kind == "array" and "enum" in schema.get("items", {}):
+        text += " van: " + ", ".join(schema["items"]["enum"])
+    if "default" in schema:
+        text += f" (standaard {str(schema['default']).lower()})"
+    return text
+
+
+def field_rows(schema: dict, prefix: str = "") -> list[tuple[str, str, str]]:
+    """The fields of a request schema as (dotted name, values, meaning), for the docs page."""
+    rows = []
+    required = set(schema.get("required", ()))
+    for name, sub in schema.get("properties", {}).items():
+        dotted = f"{prefix}{name}"
+        meaning = sub.get("description", "")
+        if name in required:
+            meaning = f"verplicht. {meaning}" if meaning else "verplicht"
+        if sub.get("type") == "object" and sub.get("properties"):
+            if meaning:
+                rows.append((dotted, "object", meaning))
+            rows.extend(field_rows(sub, f"{dotted}."))
+        else:
+            rows.append((dotted, _values(sub), meaning))
+    return rows
+
+
+@router.get("/docs")
+async def docs() -> Response:
+    doc = openapi.document()
+    schemas = doc["components"]["schemas"]
+    return render("api/docs.html", doc=doc, contract=openapi.CONTRACT_VERSION,
+                  example_line=json.dumps(openapi.EXAMPLE_REQUEST, ensure_ascii=False),
+                  answer=json.dumps(decide_payload(openapi.EXAMPLE_REQUEST, loader.model()),
+                                    ensure_ascii=False, indent=2),
+                  fields=field_rows(schemas["DisclosureRequest"]), problems=PROBLEMS,
+                  max_batch=openapi.MAX_BATCH,
+                  max_mib=openapi.MAX_BODY // (1024 * 1024),
+                  rulesets=loader.builtin_ids())
