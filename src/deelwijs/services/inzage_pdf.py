@@ -3,9 +3,10 @@
 Every name must print exactly, whatever its script: the text is set in DejaVu Sans (Latin,
 Greek, Cyrillic, Arabic, Hebrew...), embedded as a subset, with Droid Sans Fallback for
 Chinese, Japanese and Korean characters; both ship with the package
-(src/deelwijs/documents/fonts/, with their licences). Arabic and Hebrew are shaped and set
-right to left by HarfBuzz (fpdf2's text shaping, uharfbuzz), so the letters join as they
-should and the PDF's text reads back in logical order. No system font is used.
+(src/deelwijs/documents/fonts/, with their licences). A document with Arabic or Hebrew text
+or combining marks is shaped by HarfBuzz (fpdf2's text shaping, uharfbuzz): the letters join
+as they should, a right-to-left name runs right to left within left-to-right lines, and the
+PDF's text reads back in logical order. No system font is used.
 
 The pages a parent reads come first, in plain Dutch: no codes, rule ids or log fields. The
 full citations and the technical identifiers (the ruleset and its digest, rule ids, ground
@@ -69,6 +70,14 @@ def _texts(value) -> list[str]:
     return []
 
 
+def _needs_shaping(characters: set[str]) -> bool:
+    """Whether the text needs HarfBuzz: a right-to-left script (Arabic, Hebrew), or a
+    combining mark (an accent typed as a separate character, the vowel signs of Indic and
+    Thai scripts); Latin, Greek, Cyrillic and CJK text is set as it is without it."""
+    return any(unicodedata.bidirectional(ch) in ("R", "AL", "AN")
+               or unicodedata.category(ch) in ("Mn", "Mc", "Me") for ch in characters)
+
+
 class _Doc(FPDF):
     def __init__(self, name: str, characters: set[str]):
         super().__init__(orientation="portrait", unit="mm", format="A4")
@@ -85,7 +94,9 @@ class _Doc(FPDF):
             fallback = self.fonts[FALLBACK].cmap
             lacking = {ch for ch in lacking if ord(ch) not in fallback}
         self.unprintable = sorted(lacking)  # in neither font: named in the annex
-        self.set_text_shaping(True, direction="ltr")
+        if _needs_shaping(characters):  # (it triples the time to lay out the text)
+            # lines stay left to right; a right-to-left name within runs right to left
+            self.set_text_shaping(True, direction="ltr")
         self.set_margins(20, 18, 20)
         self.set_auto_page_break(auto=True, margin=18)
         self.set_title(_clean(f"Inzage in uw gegevens: {name}"))
