@@ -7,6 +7,13 @@ named database is created on that server for the session, migrated with Alembic,
 before every test and dropped at the end. If that server cannot be reached, every test FAILS
 with the reason: CI must never pass by skipping the PostgreSQL run.
 
+With DEELWIJS_TEST_APP_ROLE=1 as well, the session's database gets the two roles of
+`deelwijs db roles` (storage/roles.py; an owner and an app role named after the session,
+dropped at the end): it is migrated as the owner, and the tests get the app role's URL, so
+that they run as production does. Emptying the tables between tests stays with the
+server's superuser (`postgres_admin_url`). Tests that change rows past the triggers on
+purpose (the attack tests) need the owner or the superuser for that, not the app.
+
 The `world` fixture builds a small region on top: the voorbeeldregio ruleset active, one
 organisation of each party, and the personas
 
@@ -38,8 +45,8 @@ from sqlalchemy.exc import OperationalError
 
 from deelwijs.services import cases, consent, disclosures, registry, youths
 from deelwijs.services.app import App, open_app
-from deelwijs.settings import Settings
-from deelwijs.storage import db, orm
+from deelwijs.settings import Settings, env_bool
+from deelwijs.storage import db, orm, roles
 
 from .helpers import (
     BIRTH,
@@ -58,10 +65,15 @@ def master_key() -> bytes:
     return Fernet.generate_key()
 
 
+APP_ROLE_ENV = "DEELWIJS_TEST_APP_ROLE"
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str | None]:
-    """The session's own PostgreSQL database (created, migrated, finally dropped), or None
-    when DEELWIJS_TEST_DATABASE_URL is not set."""
+def postgres_admin_url() -> Iterator[str | None]:
+    """The session's own PostgreSQL database (created, migrated, finally dropped) as the
+    server's superuser, or None when DEELWIJS_TEST_DATABASE_URL is not set. With
+    DEELWIJS_TEST_APP_ROLE=1 it was set up with two roles and migrated as the owner (see
+    `postgres_url`)."""
     server = os.environ.get(TEST_DB_ENV, "").strip()
     if not server:
         yield None
@@ -83,8 +95,14 @@ def postgres_url() -> Iterator[str | None]:
                     f"({make_url(server).render_as_string(hide_password=True)}): "
                     f"{unreachable}", pytrace=False)
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    two_roles = env_bool(APP_ROLE_ENV, False)
+    owner, app = f"{name}_owner", f"{name}_app"
     try:
         engine = db.make_engine(url)
+        if two_roles:  # as production: roles first, then migrated by the owner
+            roles.setup(engine, owner, app)
+            engine.dispose()
+            engine = db.make_engine(_as_role(url, owner))
         db.upgrade(engine)
         engine.dispose()
         yield url
@@ -94,7 +112,25 @@ def postgres_url() -> Iterator[str | None]:
                               "WHERE datname = :name AND pid <> pg_backend_pid()"),
                          {"name": name})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            if two_roles:
+                for role in (app, owner):
+                    conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
+
+
+def _as_role(url: str, role: str) -> str:
+    return make_url(url).set(username=role, password=None).render_as_string(
+        hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_url) -> str | None:
+    """The URL the tests' app opens: the session's database as the superuser, or with
+    DEELWIJS_TEST_APP_ROLE=1 as its app role (no owner, no TRIGGER, no superuser)."""
+    if postgres_admin_url is None or not env_bool(APP_ROLE_ENV, False):
+        return postgres_admin_url
+    name = make_url(postgres_admin_url).database
+    return _as_role(postgres_admin_url, f"{name}_app")
 
 
 @pytest.fixture(scope="session")
@@ -109,9 +145,9 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def database_url(request, postgres_url, tmp_path) -> str:
-    """A migrated, empty database for this test."""
+    """A migrated, empty database for this test (emptied by the superuser)."""
     if postgres_url:
-        engine = db.make_engine(postgres_url)
+        engine = db.make_engine(request.getfixturevalue("postgres_admin_url"))
         try:
             clean_tables(engine)
         finally:
@@ -123,6 +159,14 @@ def database_url(request, postgres_url, tmp_path) -> str:
         if Path(f"{template}{suffix}").exists():
             shutil.copyfile(f"{template}{suffix}", f"{target}{suffix}")
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def admin_url(database_url, postgres_admin_url) -> str:
+    """This test's database as a role that may go past the app role's privileges, for tests
+    that change rows behind the application's back on purpose: the superuser on PostgreSQL
+    (also with DEELWIJS_TEST_APP_ROLE=1), the same file on SQLite."""
+    return postgres_admin_url or database_url
 
 
 @pytest.fixture

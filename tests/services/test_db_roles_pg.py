@@ -550,6 +550,22 @@ def test_db_roles_is_refused_to_the_app_role_and_to_a_role_without_rights(
                    "--app", superuser, "--url", r.admin_url)
         assert run.returncode == 2
         assert run.stderr.startswith(f"--app: rol {superuser} is superuser")
+        # as is one that may write every table, or create roles (and so join the owner)
+        with admin.connect() as conn:
+            conn.execute(text(f'GRANT pg_write_all_data TO "{nobody}"'))
+        run = _cli(deelwijs_script, tmp_path, {}, "db", "roles", "--owner", r.owner,
+                   "--app", nobody, "--url", r.admin_url)
+        assert (run.returncode, run.stderr.strip()) == (2, (
+            f"--app: rol {nobody} is lid van pg_write_all_data en mag dus elke tabel "
+            f"wijzigen; trek dat in (REVOKE pg_write_all_data FROM {nobody})"))
+        with admin.connect() as conn:
+            conn.execute(text(f'REVOKE pg_write_all_data FROM "{nobody}"'))
+            conn.execute(text(f'ALTER ROLE "{nobody}" CREATEROLE'))
+        run = _cli(deelwijs_script, tmp_path, {}, "db", "roles", "--owner", r.owner,
+                   "--app", nobody, "--url", r.admin_url)
+        assert run.returncode == 2
+        assert run.stderr.startswith(f"--app: rol {nobody} mag rollen maken")
+        assert _snapshot(r.admin_url) == before
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{nobody}"'))

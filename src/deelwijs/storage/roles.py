@@ -170,7 +170,11 @@ def _is_super(conn: Connection, role: str) -> bool:
 
 
 def _member(conn: Connection, role: str, of: str) -> bool:
-    return bool(conn.scalar(text("SELECT pg_has_role(:r, :o, 'MEMBER')"), {"r": role, "o": of}))
+    """Whether `role` is a member of `of` (directly or not); False when `of` does not exist
+    (pg_write_all_data before PostgreSQL 14)."""
+    return bool(conn.scalar(text(
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :o) "
+        "THEN pg_has_role(:r, :o, 'MEMBER') ELSE false END"), {"r": role, "o": of}))
 
 
 # --- what the schema holds ----------------------------------------------------------------
@@ -336,7 +340,10 @@ def _others(conn: Connection, owner: str, app: str) -> list[str]:
 def _summary(groups: dict[tuple[str, ...], list[str]], app: str) -> list[str]:
     out = [f"rechten van {app} per tabel (nooit TRUNCATE, TRIGGER of REFERENCES; reeksen: "
            f"{', '.join(SEQUENCES)}):"]
-    for privileges, tables in sorted(groups.items(), key=lambda g: (len(g[1]), g[0])):
+    def rank(privileges: tuple[str, ...]) -> float:  # from the least to the most
+        return len(privileges) - 0.5 * any("(" in p for p in privileges)
+
+    for privileges, tables in sorted(groups.items(), key=lambda g: (rank(g[0]), g[0])):
         out.append(f"  {', '.join(privileges)}: {', '.join(sorted(tables))}")
     return out
 
