@@ -23,8 +23,8 @@ from deelwijs.cli_store import _app, _fail, _print
 keys_app = typer.Typer(
     help="Verpakkingssleutels (DEELWIJS_WRAPPING_KEYS): de sleutels die de sleutels van de "
     "jongeren verpakken. Roteer ze na een vernietigingsronde, zodat ook oudere back-ups "
-    "onleesbaar worden (zie docs/retention.md § 4). Niet te verwarren met `deelwijs key new`, "
-    "de hoofdsleutel.",
+    "onleesbaar worden (zie docs/retention.md § 4). Niet te verwarren met de hoofdsleutel "
+    "(DEELWIJS_MASTER_KEY), die nooit vervangen wordt.",
     no_args_is_help=True, rich_markup_mode=None)
 
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="Aantal jongeren per transactie "

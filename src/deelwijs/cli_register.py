@@ -83,20 +83,6 @@ def _fail(line: str) -> None:
     raise typer.Exit(2)
 
 
-def _why(exc: OSError) -> str:
-    import errno
-
-    return {
-        errno.ENOENT: "de map bestaat niet",
-        errno.EACCES: "geen schrijfrechten",
-        errno.EPERM: "geen schrijfrechten",
-        errno.EISDIR: "dat is een map",
-        errno.ENOTDIR: "een deel van het pad is geen map",
-        errno.ENOSPC: "de schijf is vol",
-        errno.EROFS: "het bestandssysteem is alleen-lezen",
-    }.get(exc.errno, f"schrijffout (errno {exc.errno})")
-
-
 def _activities(ruleset: str | None) -> list[dict]:
     from deelwijs.cli import _load_ruleset
     from deelwijs.domain import register
@@ -123,16 +109,26 @@ def export(
     ruleset: RulesetOpt = None,
     region: RegionOpt = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Schrijf naar dit bestand in plaats van naar stdout.")] = None,
+        "--output", "-o", help="Schrijf naar dit bestand in plaats van naar stdout (een nieuw "
+        "bestand, 0600).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Vervang een bestaand bestand bij "
+                                                        "--output.")] = False,
 ) -> None:
     """Exporteer het verwerkingsregister als JSON of CSV (voor de FG of de Autoriteit
     Persoonsgegevens). Exit 2 bij een onbekend formaat, een onbekende ruleset of een bestand
-    dat niet te schrijven is."""
+    dat niet te schrijven is. Een bestaand bestand wordt alleen met --force vervangen; de
+    database, een sleutelbestand en de gegevensmap nooit."""
+    from deelwijs import files
     from deelwijs.domain import register
 
     kind = fmt.strip().lower()
     if kind not in FORMATS:
         _fail(f"--format: onbekend formaat '{fmt}' (kies uit: {', '.join(FORMATS)})")
+    if output is not None:  # before the ruleset is read: a refusal is quick and clear
+        try:
+            files.check_target(output, force=force, option="--output")
+        except files.OutputRefused as exc:
+            _fail(str(exc))
     acts, controller = _register(ruleset, region)
     text = register.to_json(acts, controller) if kind == "json" else register.to_csv(acts)
     missing = register.vng_missing(controller) if region is not None and kind == "json" else None
@@ -144,11 +140,10 @@ def export(
             sys.stdout.reconfigure(newline="")
         sys.stdout.write(text)
         return
-    try:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    except OSError as exc:
-        _fail(f"--output: kan '{output}' niet schrijven: {_why(exc)}")
+    try:  # never over the database, a key or inside the data directory (files.py)
+        files.write_private(output, text, force=force, option="--output")
+    except files.OutputRefused as exc:
+        _fail(str(exc))
     print(f"Verwerkingsregister geschreven naar {output} ({len(acts)} activiteiten, {kind}).",
           file=sys.stderr)
 

@@ -8,7 +8,6 @@ the exit code is 1.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -44,20 +43,19 @@ def _opt_day(value: str | None, field: str):
     return None if value is None else _day(value, field)
 
 
-def _pdf_target(path: Path | None) -> Path | None:
-    """Check before anything is read or written that the PDF can be written there."""
+def _pdf_target(path: Path | None, force: bool) -> Path | None:
+    """Check before anything is read, logged or written that the PDF may be written there
+    (files.check_target: not over an existing file without --force, never over the
+    database, a key file or inside the data directory)."""
+    from deelwijs import files
     from deelwijs.cli_store import _fail
 
     if path is None:
         return None
-    if path.is_dir():
-        _fail(f"--pdf: {path} is een map; geef een bestandsnaam")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        _fail(f"--pdf: de map {folder} bestaat niet")
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        _fail(f"--pdf: kan niet schrijven naar {path}")
-    return path
+    try:
+        return files.check_target(path, force=force, option="--pdf")
+    except files.OutputRefused as exc:
+        _fail(str(exc))
 
 
 @rights_app.command("inzage")
@@ -67,7 +65,10 @@ def inzage_command(
     guardian: GuardianOpt = None,
     youth_agrees: AgreesOpt = False,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Schrijf het overzicht ook als "
-                                                           "PDF naar dit bestand.")] = None,
+                                                           "PDF naar dit bestand (alleen "
+                                                           "leesbaar voor u, 0600).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Vervang een bestaand bestand bij "
+                                                        "--pdf.")] = False,
     period_from: Annotated[str | None, typer.Option("--from", help="Begin van de periode "
                                                                    "JJJJ-MM-DD.")] = None,
     period_to: Annotated[str | None, typer.Option("--to", help="Einde van de periode "
@@ -78,18 +79,29 @@ def inzage_command(
     """Inzage: alles wat over de jongere is vastgelegd, als JSON (artikel 15 AVG).
 
     Met --pdf ook als PDF voor de ouder of jongere. Het verzoek wordt vastgelegd en gelogd."""
-    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs import files
+    from deelwijs.cli_store import _day, _fail, _print, _session
     from deelwijs.services import inzage_pdf, rights
 
-    target = _pdf_target(pdf)
+    target = _pdf_target(pdf, force)
     start, end, day = (_opt_day(period_from, "--from"), _opt_day(period_to, "--to"),
                        _day(on))
-    with _session() as (app, s):
-        out = rights.inzage(s, app, youth, requester=as_, guardian_id=guardian, today=day,
-                            period_from=start, period_to=end, youth_agrees=youth_agrees, by=by)
-        document = inzage_pdf.render(out) if target is not None else None
-    if target is not None:
-        target.write_bytes(document)
+    written: list[Path] = []
+    try:
+        with _session() as (app, s):
+            out = rights.inzage(s, app, youth, requester=as_, guardian_id=guardian, today=day,
+                                period_from=start, period_to=end, youth_agrees=youth_agrees,
+                                by=by)
+            if target is not None:  # written before the commit: a refusal records nothing
+                try:
+                    written.append(files.write_private(target, inzage_pdf.render(out),
+                                                       force=force, option="--pdf"))
+                except files.OutputRefused as exc:
+                    _fail(str(exc))
+    except BaseException:
+        for path in written:  # not recorded after all: no copy without its record
+            path.unlink(missing_ok=True)
+        raise
     _print(out)
 
 

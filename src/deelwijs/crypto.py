@@ -53,7 +53,7 @@ class Keyring:
             self._master = Fernet(master_key)
         except (ValueError, TypeError):
             raise SettingsError("DEELWIJS_MASTER_KEY moet 32 bytes urlsafe-base64 zijn "
-                                "(maak er een met: deelwijs key new)") from None
+                                "(maak er een met: deelwijs keys new)") from None
         raw = base64.urlsafe_b64decode(master_key)
         wrapping, seen = [], {raw}
         for n, key in enumerate(wrapping_keys, 1):
@@ -199,9 +199,10 @@ def keyring_for(settings: Settings, *, holds_data: Callable[[], str | None]) -> 
     if settings.master_key:
         return Keyring(settings.master_key, settings.wrapping_keys)
     if not settings.embedded:
-        raise SettingsError("Zet DEELWIJS_MASTER_KEY (of DEELWIJS_MASTER_KEY_FILE) voor een "
-                            "productiedatabase; alleen de ingebouwde SQLite-database maakt "
-                            "zelf een sleutel aan.")
+        raise SettingsError("DEELWIJS_MASTER_KEY: zet DEELWIJS_MASTER_KEY (of "
+                            "DEELWIJS_MASTER_KEY_FILE) voor een productiedatabase; alleen de "
+                            "ingebouwde SQLite-database maakt zelf een sleutel aan, en alleen "
+                            "zolang die leeg is.")
     path = master_key_path(settings)
     if not os.path.lexists(path):
         table = holds_data()

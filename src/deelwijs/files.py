@@ -76,8 +76,14 @@ def _var(settings: settings_mod.Settings | None) -> Path:
 def protected(settings: settings_mod.Settings | None = None
               ) -> tuple[dict[Path, str], dict[Path, str]]:
     """(files, directories) no output option may write, each resolved, with a Dutch name
-    for the message. From the settings when given, else from the environment (never reading
-    a key: this must work when a key is missing or malformed)."""
+    for the message. From the settings when given, else from settings.load() (for the
+    defaults it derives, such as the witness file's), or, when a setting is unusable, from
+    the environment alone: a broken setting never lifts the protection."""
+    if settings is None:
+        try:
+            settings = settings_mod.load()
+        except (settings_mod.SettingsError, OSError, ValueError):
+            settings = None
     files: dict[Path, str] = {}
     dirs: dict[Path, str] = {}
     var = _var(settings)

@@ -11,6 +11,7 @@ and verify with a wrong key says so in one line.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import os
@@ -21,6 +22,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
+from deelwijs.domain import checkpoint as cp
 from deelwijs.services import audit, verify
 from deelwijs.services.app import keyed_table, keyed_tables, open_app
 from deelwijs.settings import SettingsError
@@ -124,7 +126,7 @@ def test_an_empty_database_gets_one_private_key(settings, tmp_path, umask_zero):
     var = tmp_path / "var"
     keyless = _keyless(settings, var)
     if not _sqlite(settings):
-        with pytest.raises(SettingsError, match="productiedatabase"):
+        with pytest.raises(SettingsError, match=r"DEELWIJS_MASTER_KEY: zet .*productiedatabase"):
             open_app(keyless)
         assert not var.exists()
         return
@@ -202,10 +204,12 @@ def test_verify_with_a_wrong_key_says_so_in_one_line(logged, app, build, wrong):
         line = rep.problems[0].line()
         assert line.startswith("testregio: log: de sleutel past niet bij dit logboek: ")
         assert "DEELWIJS_MASTER_KEY" in line and "vervalst" not in line
-        if signed:  # both key ids, as `deelwijs audit key` prints them
-            for application in (app, other):
-                key_id = audit.verifier_key(application.keys).split("+")[1]
-                assert key_id in line
+        if signed:  # both key ids (as in the note, and as `deelwijs audit key` prints them)
+            with app.transaction() as s:
+                note = s.scalar(select(orm.LogCheckpoint.note))
+            signer, _, blob = note.rstrip("\n").rsplit("\n", 1)[1][2:].partition(" ")
+            assert base64.b64decode(blob)[:4].hex() in line
+            assert cp.key_hash(signer, other.keys.verify_key).hex() in line
         assert rep.as_json()["problemen"][0]["soort"] == "key"
     assert _report(app).ok
 
