@@ -309,7 +309,6 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
                     problems.append(Problem("pruned_early", code, e.seq, e.id, e.actie_id,
                                             message))
                 continue
-            where = f"logregel {e.seq} (actieId {e.actie_id})"
             named = parse_ref(_upto(e.rij)) if e.rij is not None else None
             digest = None
             if named is not None:
@@ -327,7 +326,7 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
                         if consents.sees(e.seq):
                             problems.append(Problem(
                                 "row_deleted", code, e.seq, e.id, e.actie_id,
-                                f"{where} noemt toestemmingsversie {old[1]} van reeks "
+                                f"{_where(e)} noemt toestemmingsversie {old[1]} van reeks "
                                 f"{old[0]}, maar die rij bestaat niet meer",
                                 row=f"{CONSENT} (reeks {old[0]}, versie {old[1]})"))
                         continue
@@ -346,7 +345,7 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
                 if row_id not in rows.matched:
                     problems.append(Problem(
                         "row_deleted", code, e.seq, e.id, e.actie_id,
-                        f"{where} noemt deze {NOUNS[table]}, maar de rij bestaat niet meer",
+                        f"{_where(e)} noemt deze {NOUNS[table]}, maar de rij bestaat niet meer",
                         row=label(table, row_id)))
                 continue
             rows.matched.add(row_id)
@@ -357,12 +356,12 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
             if row[0] != digest:
                 problems.append(Problem(
                     "row_altered", code, e.seq, e.id, e.actie_id,
-                    f"de inhoud past niet meer bij wat {where} over deze {NOUNS[table]} "
+                    f"de inhoud past niet meer bij wat {_where(e)} over deze {NOUNS[table]} "
                     "vastlegde", row=label(table, row_id)))
             elif table == DISCLOSURE:
                 if anonymous is not None and e.subject is None and row[2] is not None:
                     anonymous.add(row_id)
-                message = _other_youth(keys, e.subject, row[2], row[3], where)
+                message = _other_youth(keys, e.subject, row[2], row[3], e)
                 if message is not None:
                     problems.append(Problem("row_altered", code, e.seq, e.id, e.actie_id,
                                             message, row=label(table, row_id)))
@@ -398,17 +397,21 @@ def _early(registered_at: dt.datetime, pruned_at: dt.datetime, now: dt.datetime
     return None
 
 
+def _where(e) -> str:
+    return f"logregel {e.seq} (actieId {e.actie_id})"
+
+
 def _other_youth(keys: Keyring, subject: str | None, youth_id: int | None,
-                 case_youth: int | None, where: str) -> str | None:
+                 case_youth: int | None, e) -> str | None:
     """A disclosure's youth against its entry's subject: recorded about a youth, it must
     still be about that youth; recorded in an anonymous case (no subject), about nobody or
     about the youth the case was later put on (identification)."""
     if subject is not None:
         if youth_id is None or keys.subject(youth_id) != subject:
-            return (f"de verstrekking gaat nu over een andere jongere dan {where} "
+            return (f"de verstrekking gaat nu over een andere jongere dan {_where(e)} "
                     "vastlegde")
     elif youth_id is not None and youth_id != case_youth:
-        return (f"{where} legde een anonieme verstrekking vast; die gaat nu over een "
+        return (f"{_where(e)} legde een anonieme verstrekking vast; die gaat nu over een "
                 "jongere die niet die van haar casus is")
     return None
 
