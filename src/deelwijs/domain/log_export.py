@@ -26,6 +26,8 @@ Pure: no I/O. See docs/audit.md, "Export".
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import re
 import uuid
 
@@ -38,30 +40,55 @@ SUBJECT_ID_TYPE = "deelwijs-pseudoniem"
 # foreign_operation.entity when the caller did not say who it is (nothing records it yet)
 UNKNOWN_CALLER = "urn:deelwijs:aanroeper:onbekend"
 _OIN = re.compile(r"[0-9]{20}")
+# a stored time as Python writes it for a datetime without an offset (seconds, then '.' and six
+# digits unless the microseconds are zero)
+_STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?")
+
+
+def _time(stored: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(stored)
+    return t.astimezone(dt.UTC) if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def utc(stored: str) -> str:
     """A stored time (ISO 8601, UTC, no offset) with its offset: '…+00:00'."""
-    return dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC).isoformat()
+    if _STORED_TIME.fullmatch(stored):  # the usual case, without parsing
+        return stored + "+00:00"
+    return _time(stored).isoformat()
 
 
 def millis(stored: str) -> str:
     """A stored time as a Logboek Dataverwerkingen timestamp: UTC to the millisecond
     ('2026-03-01T09:30:00.123Z'; microseconds are cut, not rounded, so order is kept)."""
-    t = dt.datetime.fromisoformat(stored)
+    if _STORED_TIME.fullmatch(stored):
+        return f"{stored[:19]}.{stored[20:23] or '000'}Z"
+    t = _time(stored)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
+def _uuid5(namespace: uuid.UUID, name: str) -> str:
+    """uuid.uuid5(namespace, name) as text (RFC 9562 §5.5), without building UUID objects."""
+    h = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x50
+    h[8] = (h[8] & 0x3F) | 0x80
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
+@functools.lru_cache(maxsize=4096)
 def verwerking_uuid(ref: str) -> str:
     """The uuid of a verwerking from its stored reference ('deelwijs:casus:5'): uuid5 in
     LOG_NAMESPACE. Unique within a deployment (ids are the database's)."""
-    return str(uuid.uuid5(LOG_NAMESPACE, ref))
+    return _uuid5(LOG_NAMESPACE, ref)
 
 
 def object_uuid(actie_id: str, index: int) -> str:
     """The `verwerktObjectId` of the index-th object of an entry: uuid5 in LOG_NAMESPACE of
     '<actieId>/<index>'."""
-    return str(uuid.uuid5(LOG_NAMESPACE, f"{actie_id}/{index}"))
+    return _uuid5(LOG_NAMESPACE, f"{actie_id}/{index}")
+
+
+_activity_uuid = functools.lru_cache(maxsize=1024)(activity_uuid)
 
 
 def object_id(pseudonym: str) -> str:
@@ -96,7 +123,7 @@ def export(view: dict) -> dict:
             version = view.get("verwerkingsactiviteitVersie")
             if not version:
                 continue
-            value = activity_uuid(value, version)
+            value = _activity_uuid(value, version)
         elif key == "verwerkingId":
             own["verwerking"] = value
             value = verwerking_uuid(value)
