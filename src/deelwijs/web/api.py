@@ -10,6 +10,7 @@ response models): the engine's parser is the validation.
 from __future__ import annotations
 
 import json
+import re
 
 import orjson
 from fastapi import APIRouter, Request
@@ -39,6 +40,9 @@ _JSON_NL = {
     "Invalid \\uXXXX escape": "ongeldige \\u-escape",
     "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
 }
+# orjson reads an integer beyond 64 bits as a float, Python's json as an int: a body with 19
+# or more digits in a row (rare: only such numbers or long digit strings) is read by json
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 _TRUE, _FALSE = {"true", "1", "ja", "yes"}, {"false", "0", "nee", "no", ""}
 
 
@@ -59,12 +63,14 @@ def _bad_json(detail: str) -> _Refused:
 
 def parse_body(body: bytes):
     """The request's JSON, as `deelwijs decide` reads it: orjson for speed; where orjson
-    refuses, Python's json decides (it reads what the CLI reads, such as integers beyond 64
-    bits or a leading byte order mark, and words a problem the way the CLI does)."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
+    refuses or would read otherwise, Python's json decides (it reads what the CLI reads, such
+    as integers beyond 64 bits, 1e400 or a leading byte order mark, and words a problem the
+    way the CLI does)."""
+    if not _LONG_NUMBER.search(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = body.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:

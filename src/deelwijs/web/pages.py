@@ -34,13 +34,12 @@ def _form_page(form: wizard.Form, status_code: int = 200) -> Response:
                   ruleset=rs, wizard_url=WIZARD, model_id=loader.MODEL_ID)
 
 
-@router.get(WIZARD)
-async def wizard_form(request: Request) -> Response:
-    return _form_page(wizard.read(request.query_params))
-
-
-@router.post(WIZARD)
-async def wizard_answer(request: Request) -> Response:
+@router.api_route(WIZARD, methods=["GET", "POST"])
+async def wizard_page(request: Request) -> Response:
+    """GET: the form (prefilled from the query: "change your answers", a refresh by htmx or
+    the form's update button). POST: the answer, or the form with its problems (422)."""
+    if request.method == "GET":
+        return _form_page(wizard.read(request.query_params))
     async with request.form(max_files=0, max_fields=200) as data:
         form = wizard.read(data, submitted=True)
     decided = wizard.decide(form)

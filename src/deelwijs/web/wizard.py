@@ -24,8 +24,8 @@ from deelwijs.services.decisions import decide_payload
 
 HAT_LABELS = {
     "toeleiding": "Toeleiding (namens de gemeente)",
-    "coordinatie": "Coördinatie of regie (namens de gemeente)",
     "hulpverlening": "Hulpverlening (als jeugdhulpverlener)",
+    "coordinatie": "Coördinatie of regie (namens de gemeente)",
 }
 TASK_LABELS = {
     "both": "Voor een taak van ons allebei (situatie B)",
