@@ -59,8 +59,10 @@ def _revision(url: str) -> str | None:
         engine.dispose()
 
 
-def _tamper(engine, *statements: str, **params) -> None:
-    """Change rows as someone with direct database access would, past the triggers."""
+def _tamper(url: str, *statements: str, **params) -> None:
+    """Change rows as someone with direct database access would, past the triggers (on
+    PostgreSQL as the superuser of `admin_url`)."""
+    engine = db.make_engine(url)
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
@@ -70,6 +72,7 @@ def _tamper(engine, *statements: str, **params) -> None:
                 conn.execute(text(f"DROP TRIGGER {name}"))
         for sql in statements:
             conn.execute(text(sql), params)
+    engine.dispose()
 
 
 @pytest.fixture
@@ -106,13 +109,13 @@ def test_a_database_with_data_and_no_key_file_is_refused_and_nothing_is_written(
 
 
 @pytest.mark.parametrize("table", ["youth", "log_entry"])
-def test_any_keyed_row_is_enough_to_refuse(build, app, settings, tmp_path, table):
+def test_any_keyed_row_is_enough_to_refuse(build, app, settings, admin_url, tmp_path, table):
     """A database whose log was emptied still holds its youths, and the other way round."""
     build.youth()
     statements = [f"DELETE FROM {t}" for t in keyed_tables() if t not in (table, "youth")]
     if table != "youth":
         statements.append("DELETE FROM youth")
-    _tamper(app.engine, *statements)
+    _tamper(admin_url, *statements)
     assert keyed_table(app.engine) == table
     app.engine.dispose()
     with pytest.raises(SettingsError):
@@ -214,10 +217,10 @@ def test_verify_with_a_wrong_key_says_so_in_one_line(logged, app, build, wrong):
     assert _report(app).ok
 
 
-def test_forged_entries_under_the_right_key_are_still_named_one_by_one(logged, app):
+def test_forged_entries_under_the_right_key_are_still_named_one_by_one(logged, app, admin_url):
     with app.transaction() as s:
         last = s.scalar(select(orm.LogEntry.seq).order_by(orm.LogEntry.seq.desc()).limit(1))
-    _tamper(app.engine, "UPDATE log_entry SET mac = :m WHERE seq IN (0, :last)",
+    _tamper(admin_url, "UPDATE log_entry SET mac = :m WHERE seq IN (0, :last)",
             m=b"\0" * 16, last=last)
     rep = _report(app)
     assert {(p.kind, p.seq) for p in rep.problems} >= {("forged", 0), ("forged", last)}
