@@ -225,3 +225,28 @@ def test_forged_entries_under_the_right_key_are_still_named_one_by_one(logged, a
     rep = _report(app)
     assert {(p.kind, p.seq) for p in rep.problems} >= {("forged", 0), ("forged", last)}
     assert "key" not in {p.kind for p in rep.problems}
+
+
+def _open_and_sign(settings, queue) -> None:
+    application = open_app(settings)
+    queue.put(application.keys.verify_key.public_bytes_raw())
+    application.engine.dispose()
+
+
+def test_processes_starting_together_on_an_empty_database_share_one_key(settings, tmp_path):
+    """The key is linked into place whole: every process reads the same complete key."""
+    if not _sqlite(settings):
+        pytest.skip("only the embedded database makes its own key")
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    keyless = _keyless(settings, tmp_path / "var")
+    workers = [context.Process(target=_open_and_sign, args=(keyless, queue)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0] * 4
+    assert len({queue.get(timeout=5) for _ in workers}) == 1
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["master.key"]
