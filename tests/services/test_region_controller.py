@@ -75,3 +75,56 @@ def test_the_demo_region_has_a_synthetic_controller_and_fg(app):
     view = _region(app, demo.REGION)
     assert view["controller_name"] and view["controller_address"] and view["fg_name"]
     assert view["fg_email"].endswith(".example") and view["fg_phone"]
+
+
+# --- migration 0005 ----------------------------------------------------------------------
+
+
+def _walk_0005(url: str) -> None:
+    """From 0004 with a region that organisations, youths and cases refer to, to 0005 (no
+    controller recorded), and back (the region and what refers to it stay), and up again."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from deelwijs.storage import db
+
+    from .test_migrations import _ROWS_0003
+
+    engine = db.make_engine(url)
+    try:
+        cfg = db.alembic_config(engine)
+        command.upgrade(cfg, "0003")
+        with engine.begin() as conn:
+            for sql in _ROWS_0003:
+                conn.execute(text(sql), {"blob": b"x"})
+        command.upgrade(cfg, "0005")
+        with engine.begin() as conn:
+            assert conn.execute(text(
+                "SELECT controller_name, controller_address, fg_name, fg_email, fg_phone "
+                "FROM region")).one() == (None,) * 5
+            conn.execute(text("UPDATE region SET controller_name = 'Gemeente', "
+                              "fg_email = 'fg@gemeente.example'"))
+        command.downgrade(cfg, "0004")
+        assert not {"controller_name", "fg_email"} & {
+            c["name"] for c in inspect(engine).get_columns("region")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT code FROM region")).scalars().all() == ["r"]
+            assert conn.execute(text("SELECT count(*) FROM youth")).scalar_one() == 1
+        command.upgrade(cfg, "head")
+        assert db.current_revision(engine) == db.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_0005_upgrades_and_downgrades_with_rows_on_sqlite(tmp_path):
+    _walk_0005(f"sqlite:///{tmp_path / 'walk.sqlite3'}")
+
+
+@pytest.mark.postgres
+def test_0005_upgrades_and_downgrades_with_rows_on_postgresql(postgres_url):
+    from .test_migrations import empty_postgres_database
+
+    if not postgres_url:
+        pytest.skip("alleen met DEELWIJS_TEST_DATABASE_URL (PostgreSQL)")
+    with empty_postgres_database() as url:
+        _walk_0005(url)

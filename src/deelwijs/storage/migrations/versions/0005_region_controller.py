@@ -10,8 +10,9 @@ The inzage (art. 15 AVG copy) a parent receives must name the controller
 - `fg_name`, `fg_email`, `fg_phone`: how to reach its FG.
 
 All are nullable: regions stored before this revision have none until an administrator sets
-them (`deelwijs region update`); the inzage then says they are not recorded. Downgrading
-drops the five columns and what they hold.
+them (`deelwijs region update`); the inzage then says they are not recorded. The region
+table is altered in place on both dialects. Downgrading drops the five columns and what they
+hold.
 
 Revision ID: 0005
 Revises: 0004
@@ -37,6 +38,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('region', schema=None) as batch_op:
-        for column, _type in reversed(COLUMNS):
-            batch_op.drop_column(column)
+    # in place on both dialects (SQLite drops a column since 3.35): a batch copy would have to
+    # drop `region`, which every organisation, youth and case refers to
+    for column, _type in reversed(COLUMNS):
+        op.drop_column('region', column)
