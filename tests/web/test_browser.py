@@ -9,6 +9,8 @@ where they fail: .ci/run installs Chromium first."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,8 @@ import pytest
 
 from .conftest import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium; DEELWIJS_TEST_CHROMIUM names another binary (the test of the skip uses it)
+CHROMIUM = Path(os.environ.get("DEELWIJS_TEST_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(os.environ.get("DEELWIJS_TEST_OUTPUT", ROOT / "test-output")) / "screenshots"
@@ -210,3 +213,16 @@ def test_a_form_with_problems_says_so_accessibly(tab):
     tab.screenshot("wizard-problems")
     tab.axe()
     tab.check_clean()
+
+
+@pytest.mark.parametrize(("ci", "code", "said"), [("", 0, "SKIPPED"),
+                                                ("true", 1, "in CI (CI=true) moet het er zijn")])
+def test_without_chromium_the_browser_tests_skip_locally_and_fail_in_ci(tmp_path, ci, code,
+                                                                        said):
+    env = {**os.environ, "DEELWIJS_TEST_CHROMIUM": str(tmp_path / "geen-chromium"), "CI": ci}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider",
+                          f"{__file__}::test_every_page_renders_accessibly_without_csp_violations"
+                          "[/-start-200]"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert run.returncode == code, run.stdout
+    assert "geen Chromium op" in run.stdout and said in run.stdout, run.stdout
