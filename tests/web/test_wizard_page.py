@@ -257,3 +257,13 @@ def _multi(data: dict):
     for k, v in data.items():
         pairs.extend((k, x) for x in v) if isinstance(v, list) else pairs.append((k, v))
     return MultiDict(pairs)
+
+
+def test_what_comes_back_from_the_form_is_escaped(client):
+    evil = '"><script>alert(1)</script>'
+    for fields in ({"parents": evil}, {"age": evil}, {"discloser": evil}):
+        r = client.post(URL, data=form(**fields))
+        assert r.status_code == 422
+        assert "<script>alert(1)" not in r.text
+    r = client.get(URL, params={"age": evil, "_form": "1", "purpose": evil})
+    assert r.status_code == 200 and "<script>alert(1)" not in r.text
