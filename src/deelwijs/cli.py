@@ -153,6 +153,8 @@ PortOpt = Annotated[int, typer.Option("--port", min=1, max=65535, help="De poort
 def _serve(host: str, port: int, workers: int, access_log: bool, before=None) -> None:
     """Bind first (a port in use is said at once), then `before` (the demo region), then
     serve until Ctrl+C."""
+    import contextlib
+
     from deelwijs.settings import SettingsError, load
     from deelwijs.web.server import ServeError, bind, run
 
@@ -164,7 +166,10 @@ def _serve(host: str, port: int, workers: int, access_log: bool, before=None) ->
         raise typer.Exit(2) from None
     if before is not None:
         before()
-    run(host, port, workers, access_log, sock=sock, say=lambda line: print(line, flush=True))
+    # uvicorn stops gracefully on Ctrl+C, then passes the interrupt on
+    with contextlib.suppress(KeyboardInterrupt):
+        run(host, port, workers, access_log, sock=sock,
+            say=lambda line: print(line, flush=True))
     print("Deelwijs is gestopt.")
 
 
