@@ -90,6 +90,9 @@ ControllerOpt = Annotated[str | None, typer.Option(
 AddressOpt = Annotated[str | None, typer.Option(
     "--controller-address", help="Postadres van de verwerkingsverantwoordelijke (regels "
     "gescheiden door een komma of een nieuwe regel).")]
+OinOpt = Annotated[str | None, typer.Option(
+    "--controller-oin", help="OIN (20 cijfers) van de verwerkingsverantwoordelijke: zo noemt "
+    "het register van verwerkingsactiviteiten (VNG VAR) haar.")]
 FgNameOpt = Annotated[str | None, typer.Option(
     "--fg-name", help="Naam van de functionaris gegevensbescherming (FG).")]
 FgEmailOpt = Annotated[str | None, typer.Option(
@@ -105,6 +108,7 @@ def region_create(
     wams: Annotated[bool, typer.Option("--wams", help="De Wams geldt in deze regio.")] = False,
     controller: ControllerOpt = None,
     controller_address: AddressOpt = None,
+    controller_oin: OinOpt = None,
     fg_name: FgNameOpt = None,
     fg_email: FgEmailOpt = None,
     fg_phone: FgPhoneOpt = None,
@@ -120,8 +124,8 @@ def region_create(
     with _session() as (_, s):
         _print(manage.region_view(registry.create_region(
             s, code, name, wams, controller_name=controller,
-            controller_address=controller_address, fg_name=fg_name, fg_email=fg_email,
-            fg_phone=fg_phone)))
+            controller_address=controller_address, controller_oin=controller_oin,
+            fg_name=fg_name, fg_email=fg_email, fg_phone=fg_phone)))
 
 
 @region_app.command("update")
@@ -130,6 +134,7 @@ def region_update(
     name: Annotated[str | None, typer.Option("--name", help="Nieuwe naam van de regio.")] = None,
     controller: ControllerOpt = None,
     controller_address: AddressOpt = None,
+    controller_oin: OinOpt = None,
     fg_name: FgNameOpt = None,
     fg_email: FgEmailOpt = None,
     fg_phone: FgPhoneOpt = None,
@@ -140,10 +145,11 @@ def region_update(
     from deelwijs.services import manage, registry
 
     given = {"controller_name": controller, "controller_address": controller_address,
-             "fg_name": fg_name, "fg_email": fg_email, "fg_phone": fg_phone}
+             "controller_oin": controller_oin, "fg_name": fg_name, "fg_email": fg_email,
+             "fg_phone": fg_phone}
     if name is None and all(v is None for v in given.values()):
         _fail("region: noem wat er verandert (--name, --controller, --controller-address, "
-              "--fg-name, --fg-email of --fg-phone)")
+              "--controller-oin, --fg-name, --fg-email of --fg-phone)")
     with _session() as (_, s):
         region = registry.region_by_code(s, code)
         _print(manage.region_view(registry.update_region(s, region, name=name, **given)))

@@ -39,8 +39,8 @@ RegionOpt = Annotated[
 
 def _controller(session, region) -> dict:
     """The region's controller as the register names it: name, postal address and FG as the
-    region records them (migration 0005), and the OIN of the region's organisation with the
-    controller's name (the region has no OIN column of its own), or None."""
+    region records them (migration 0005), and its OIN: the region's own (migration 0007), else
+    that of the region's organisation with the controller's name, or None."""
     from sqlalchemy import func, select
 
     from deelwijs.storage import orm
@@ -53,6 +53,8 @@ def _controller(session, region) -> dict:
                    func.lower(orm.Organisation.name) == region.controller_name.strip().lower())
             .order_by(orm.Organisation.oin.is_(None), orm.Organisation.id)).first()
         oin = org.oin if org is not None else None
+    if region.controller_oin:
+        oin = region.controller_oin
     return {"naam": region.controller_name, "oin": oin,
             "organisatie": org.name if org is not None else None,
             "adres": region.controller_address,

@@ -150,3 +150,35 @@ def test_register_export_and_show_with_a_region(deelwijs):
     unknown = deelwijs("register", "export", "--region", "noord")
     assert unknown.returncode == 2 and unknown.stdout == ""
     assert "noord" in unknown.stderr and len(unknown.stderr.splitlines()) == 1
+
+
+def test_a_region_names_its_controllers_oin_itself(app):
+    """Migration 0007: the controller need not be an organisation of the region; its own OIN
+    wins over an organisation of the same name, and a malformed OIN is refused."""
+    from deelwijs.services.errors import Invalid
+
+    with app.transaction() as s:
+        region = registry.create_region(s, "zuid", "Regio Zuid", controller_name=CONTROLLER,
+                                        controller_oin=OIN)
+        registry.create_organisation(s, region, "gemeente", CONTROLLER,
+                                     oin="00000001000000000000", domain="jeugd")
+        controller = cli_register._controller(s, region)
+        assert controller["oin"] == OIN
+        with pytest.raises(Invalid) as bad:
+            registry.update_region(s, region, controller_oin="1234")
+        assert (bad.value.code, bad.value.field) == ("invalid_oin", "region.controller_oin")
+        registry.update_region(s, region, controller_oin="")
+        assert s.get(orm.Region, region.id).controller_oin is None
+    acts = register.activities(loader.model())
+    check_entries(json.loads(register.to_json(acts, controller))["vng"], acts, OIN)
+
+
+def test_the_demo_region_exports_a_register_that_validates(deelwijs):
+    demo = deelwijs("demo", "--youths", "3")
+    assert demo.returncode == 0, demo.stderr
+    run = deelwijs("register", "export", "--region", "demo")
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    doc = json.loads(run.stdout)
+    oin = doc["register"]["verwerkingsverantwoordelijke"]["oin"]
+    assert oin and len(oin) == 20
+    check_entries(doc["vng"], doc["activiteiten"], oin)

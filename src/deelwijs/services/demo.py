@@ -52,6 +52,7 @@ SYNTHETIC_BSNS = 9091  # how many numbers pass the 11-proef and start with 9999
 CONTROLLER = {
     "controller_name": "Samenwerkingsverband Demoregio (synthetisch)",
     "controller_address": "Postbus 0000\n0000 AA Demostad",
+    "controller_oin": "00000099000000000000",  # 20 digits, the 99 series is not issued
     "fg_name": "F. de Voorbeeld",
     "fg_email": "fg@demoregio.example",
     "fg_phone": "+31 (0)30 000 0000",

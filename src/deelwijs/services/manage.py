@@ -39,6 +39,7 @@ def region_view(region: orm.Region) -> dict:
             # the controller and its FG, named in a parent's inzage (None: not recorded)
             "controller_name": region.controller_name,
             "controller_address": region.controller_address,
+            "controller_oin": region.controller_oin,
             "fg_name": region.fg_name, "fg_email": region.fg_email,
             "fg_phone": region.fg_phone}
 

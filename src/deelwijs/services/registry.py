@@ -95,6 +95,7 @@ CONTROLLER_FIELDS = {
     "controller_name": (orm.Region.controller_name, "de naam van de verwerkingsverantwoordelijke"),
     "controller_address": (orm.Region.controller_address,
                            "het postadres van de verwerkingsverantwoordelijke"),
+    "controller_oin": (orm.Region.controller_oin, "het OIN van de verwerkingsverantwoordelijke"),
     "fg_name": (orm.Region.fg_name, "de naam van de functionaris gegevensbescherming"),
     "fg_email": (orm.Region.fg_email,
                  "het e-mailadres van de functionaris gegevensbescherming"),
@@ -122,6 +123,9 @@ def _controller_values(values: dict) -> dict:
         if text is not None and field == "fg_phone" and not _PHONE.fullmatch(text):
             raise Invalid("invalid_phone", f"'{text}' is geen telefoonnummer (cijfers, "
                           "eventueel met +, spaties, haakjes of streepjes)", f"region.{field}")
+        if text is not None and field == "controller_oin" and not _OIN.fullmatch(text):
+            raise Invalid("invalid_oin", f"OIN '{text}' moet uit 20 cijfers bestaan",
+                          f"region.{field}")
         if text is not None and field == "controller_address":
             text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
         out[field] = text

@@ -57,6 +57,8 @@ class Region(Base):
     # (migration 0005); None until an administrator records them.
     controller_name: Mapped[str | None] = mapped_column(String(200))
     controller_address: Mapped[str | None] = mapped_column(String(500))
+    # its OIN, as the VNG register (VAR) names a controller (migration 0007)
+    controller_oin: Mapped[str | None] = mapped_column(String(20))
     fg_name: Mapped[str | None] = mapped_column(String(200))
     fg_email: Mapped[str | None] = mapped_column(String(254))
     fg_phone: Mapped[str | None] = mapped_column(String(40))
