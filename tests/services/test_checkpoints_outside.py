@@ -25,7 +25,6 @@ from deelwijs.services.app import open_app
 from deelwijs.storage import orm
 
 from .helpers import TODAY
-from .test_audit_log import tamper
 
 DAY = dt.date(2024, 3, 1)
 
@@ -39,6 +38,31 @@ def witness_file(tmp_path):
 def settings(settings, witness_file):
     """The tests' settings with a witness file outside the database's directory."""
     return dataclasses.replace(settings, witness_file=witness_file)
+
+
+def _past_triggers(engine, *statements: tuple[str, dict]) -> None:
+    """Change rows as someone with direct database access would: past the triggers (on
+    PostgreSQL as a superuser; on SQLite by dropping them)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            for name in conn.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
+                conn.execute(text(f"DROP TRIGGER {name}"))
+        for sql, params in statements:
+            conn.execute(text(sql), params)
+
+
+@pytest.fixture
+def attack(request, app):
+    """Change rows behind the application's back: through the `tamper` fixture where the
+    test set-up has one (as the owner role with DEELWIJS_TEST_APP_ROLE=1, while the code under
+    test runs as the app role), else past the triggers as a superuser."""
+    try:
+        return request.getfixturevalue("tamper")
+    except pytest.FixtureLookupError:
+        return lambda *statements: _past_triggers(app.engine, *statements)
 
 
 def report(app, **kw) -> verify.Report:
@@ -132,7 +156,7 @@ def test_origins_differ_per_deployment_and_region():
 
 
 def test_deleting_the_newest_entries_and_rewinding_the_head_fails_against_the_witness(
-        logged, app, build, witness_file):
+        logged, app, build, witness_file, attack):
     """The attacker keeps the head row as it was at some size (seen earlier, or from a backup:
     it carries a valid MAC), lets the log grow, then deletes the entries and checkpoints past
     that size and puts the old head back. Inside the database nothing is left to compare with;
@@ -143,8 +167,7 @@ def test_deleting_the_newest_entries_and_rewinding_the_head_fails_against_the_wi
     with app.transaction() as s:
         audit.checkpoint(s, app.keys, region)
     assert report(app, outside=witness.load(witness_file)).ok
-    tamper(app.engine,
-           ("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
+    attack(("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
             {"r": region, "n": old_size}),
            ("DELETE FROM log_checkpoint WHERE region_id = :r AND size > :n",
             {"r": region, "n": old_size}),
@@ -165,11 +188,11 @@ def test_deleting_the_newest_entries_and_rewinding_the_head_fails_against_the_wi
 
 
 def test_wiping_the_log_and_its_checkpoints_fails_against_the_witness(logged, app, build,
-                                                                      witness_file):
+                                                                      witness_file, attack):
     region = build.w.region_id
     wipe = ("TRUNCATE log_entry, log_checkpoint" if app.engine.dialect.name == "postgresql"
             else "DELETE FROM log_entry")
-    tamper(app.engine, (wipe, {}), ("DELETE FROM log_checkpoint", {}),
+    attack((wipe, {}), ("DELETE FROM log_checkpoint", {}),
            ("UPDATE log_head SET size = 0, frontier = :f", {"f": b""}))
     alone = report(app)  # the log itself: "0 regels, in orde" (the rows bound to it aside)
     assert kinds(alone) == [] and alone.regions["testregio"]["regels"] == 0
@@ -192,20 +215,20 @@ def test_checkpoints_of_a_region_that_is_gone_are_named(logged, app, build, witn
     assert rep.ok and rep.elsewhere == len(held)
 
 
-def test_a_log_without_any_checkpoint_is_flagged(logged, app):
-    tamper(app.engine, ("DELETE FROM log_checkpoint", {}))
+def test_a_log_without_any_checkpoint_is_flagged(logged, app, attack):
+    attack(("DELETE FROM log_checkpoint", {}))
     rep = report(app)
     assert kinds(rep) == ["uncovered"]
     assert "geen enkel checkpoint" in rep.problems[0].line()
 
 
-def test_an_uncovered_tail_larger_than_n_is_flagged(build, app, monkeypatch):
+def test_an_uncovered_tail_larger_than_n_is_flagged(build, app, monkeypatch, attack):
     monkeypatch.setattr(audit, "CHECKPOINT_EVERY", 3)
     log_some(app, build.w.region_id, 10)
     with app.transaction() as s:
         assert [c.size for c in audit.checkpoints(s, build.w.region_id)] == [1, 3, 6, 9]
     assert report(app).ok  # a tail of 1
-    tamper(app.engine, ("DELETE FROM log_checkpoint WHERE size > 1", {}))
+    attack(("DELETE FROM log_checkpoint WHERE size > 1", {}))
     rep = report(app)
     assert kinds(rep) == ["uncovered"]
     assert "de laatste 9 regels (vanaf regel 1)" in rep.problems[0].line()
@@ -271,7 +294,8 @@ def test_the_public_key_must_carry_the_logs_origin_as_its_name(logged, app, buil
 
 
 def test_an_administrator_with_the_master_key_cannot_resign_a_shortened_log(logged, app, build,
-                                                                            witness_file):
+                                                                            witness_file,
+                                                                            attack):
     """The cosigner (the FG) cosigns the log as it stands and keeps a copy. Someone who holds
     the master key cuts the log and re-signs it, rewriting the witness file too: without the
     cosigner verify cannot tell; with the cosigner's key it can, from the FG's copy or from
@@ -290,8 +314,7 @@ def test_an_administrator_with_the_master_key_cannot_resign_a_shortened_log(logg
     rep = report(app, outside=witness.load(witness_file), cosigners=cosigners)
     assert rep.ok and rep.regions["testregio"]["medeondertekend"] == 1
     # cut the log, re-sign a checkpoint of the short log with the master key, new witness file
-    tamper(app.engine,
-           ("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
+    attack(("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
             {"r": region, "n": old_size}),
            ("DELETE FROM log_checkpoint WHERE region_id = :r AND size > :n",
             {"r": region, "n": old_size}),
@@ -332,11 +355,12 @@ HEAD_TAMPERING = {
 
 
 @pytest.mark.parametrize("how", list(HEAD_TAMPERING))
-def test_a_write_on_a_tampered_head_fails_in_dutch_and_writes_nothing(logged, app, build, how):
+def test_a_write_on_a_tampered_head_fails_in_dutch_and_writes_nothing(logged, app, build, how,
+                                                                     attack):
     _, blob = head(app, build.w.region_id)
     flipped = bytes([blob[0] ^ 1]) + blob[1:]
     first_leaf = _first_leaf(app)
-    tamper(app.engine, (HEAD_TAMPERING[how], {"f": flipped, "g": first_leaf}))
+    attack((HEAD_TAMPERING[how], {"f": flipped, "g": first_leaf}))
     before = build.counts()
     attempts = {
         "consent": lambda: build.parents_consent(logged["youth"], purposes=("oza",),
@@ -371,7 +395,8 @@ def _read(app, youth_id: int) -> None:
 # --- proofs recompute --------------------------------------------------------------------------
 
 
-def test_prove_and_consistency_say_it_does_not_hold_for_a_changed_body(logged, app, build):
+def test_prove_and_consistency_say_it_does_not_hold_for_a_changed_body(logged, app, build,
+                                                                     attack):
     region = build.w.region_id
     with app.transaction() as s:
         first = audit.checkpoints(s, region)[0].size
@@ -379,7 +404,7 @@ def test_prove_and_consistency_say_it_does_not_hold_for_a_changed_body(logged, a
         target = s.scalars(select(orm.LogEntry).where(orm.LogEntry.seq == last - 2)).one()
         assert verify.prove(s, app.keys, target.actie_id)["klopt"]
         assert verify.prove_consistency(s, app.keys, "testregio", first, last)["klopt"]
-    tamper(app.engine, ("UPDATE log_entry SET body = replace(body, 'Deelwijs', 'Deelwijz') "
+    attack(("UPDATE log_entry SET body = replace(body, 'Deelwijs', 'Deelwijz') "
                         "WHERE id = :id", {"id": target.id}))
     with app.transaction() as s:
         proof = verify.prove(s, app.keys, target.actie_id)
