@@ -42,7 +42,14 @@ _JSON_NL = {
     "Unterminated string starting at": "tekst zonder afsluitend aanhalingsteken",
     "Extra data": "extra tekens na het JSON-object",
     "Invalid control character at": "ongeldig stuurteken",
+    "Invalid \\escape": "ongeldige escape (\\)",
+    "Invalid \\uXXXX escape": "ongeldige \\u-escape",
+    "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
 }
+# The most `decide` reads from stdin or --file: far more than a batch of requests needs (one
+# request is about a kilobyte), and little enough that /dev/zero or an endless stream ends in
+# a clear error at once instead of memory filling up. docs/decide.md, 'Input'.
+REQUEST_MAX = 16 * 1024 * 1024
 
 
 def _not_json(token: str):
@@ -51,6 +58,35 @@ def _not_json(token: str):
 
 def _err(line: str) -> None:
     print(line, file=sys.stderr)
+
+
+def _read_request(file: Path | None) -> str:
+    """The request text from --file or stdin: at most REQUEST_MAX bytes of UTF-8 (a leading
+    byte order mark is skipped). Anything else ends in one Dutch line and exit 2."""
+    where = f"--file {file}" if file else "stdin"
+    try:
+        if file is None:
+            data = sys.stdin.buffer.read(REQUEST_MAX + 1)
+        else:
+            with open(file, "rb") as fh:
+                data = fh.read(REQUEST_MAX + 1)
+    except IsADirectoryError:
+        _err(f"request: {where} is een map, geen bestand")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        from deelwijs.settings import os_reason
+
+        _err(f"request: kan {where} niet lezen ({os_reason(exc)})")
+        raise typer.Exit(2) from None
+    if len(data) > REQUEST_MAX:
+        _err(f"request: {where} is groter dan {REQUEST_MAX // (1024 * 1024)} MiB; stuur "
+             "minder verzoeken per keer")
+        raise typer.Exit(2)
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        _err(f"request: {where} is geen UTF-8-tekst (byte {exc.start + 1} niet)")
+        raise typer.Exit(2) from None
 
 
 def _load_ruleset(name: str | None):
@@ -117,22 +153,19 @@ def decide(
     from deelwijs.domain.errors import RequestError
     from deelwijs.services.decisions import decide_payload
 
-    try:
-        text = file.read_text(encoding="utf-8") if file else sys.stdin.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        _err(f"request: kan de invoer niet lezen: {exc}")
-        raise typer.Exit(2) from None
+    text = _read_request(file)
     try:
         payload = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         _err(f"request: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
-             f"{_JSON_NL.get(exc.msg, exc.msg)}")
+             f"{_JSON_NL.get(exc.msg, 'ongeldige JSON')}")
         raise typer.Exit(2) from None
     except RecursionError:
         _err("request: geen bruikbare JSON: te diep genest")
         raise typer.Exit(2) from None
     except ValueError as exc:  # NaN/Infinity (see _not_json), or a number too long to read
-        _err(f"request: geen geldige JSON: {exc}")
+        said = str(exc) if "JSON-getal" in str(exc) else "een getal is te lang om te lezen"
+        _err(f"request: geen geldige JSON: {said}")
         raise typer.Exit(2) from None
     rs = _load_ruleset(ruleset)
     try:
@@ -294,6 +327,24 @@ def rules_diff(
     print(show.render_diff(ra, rb, changes))
 
 
+def _scenario_problem(exc: Exception) -> str:
+    """Why a scenario file could not be read, in Dutch."""
+    import yaml
+
+    from deelwijs.settings import os_reason
+
+    if isinstance(exc, OSError):
+        return os_reason(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"geen UTF-8-tekst (byte {exc.start + 1})"
+    if isinstance(exc, yaml.YAMLError):
+        mark = getattr(exc, "problem_mark", None)
+        return "geen geldige YAML" + (f" (regel {mark.line + 1})" if mark else "")
+    if isinstance(exc, ValueError) and str(exc).startswith("groter dan"):
+        return str(exc)
+    return "niet de vorm van een scenariobestand (zie docs/rules.md, § 6.3)"
+
+
 @rules_app.command("test")
 def rules_test(
     paths: Annotated[list[Path] | None, typer.Argument(
@@ -317,7 +368,7 @@ def rules_test(
             scenarios = scenario.load(f)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
                 yaml.YAMLError) as exc:
-            _err(f"{f}: geen geldig scenariobestand: {exc}")
+            _err(f"{f}: geen geldig scenariobestand: {_scenario_problem(exc)}")
             raise typer.Exit(2) from None
         for sc in scenarios:
             try:
@@ -358,13 +409,18 @@ _register()
 
 
 def main() -> None:
-    """Entry point: never a traceback for the user."""
+    """Entry point: never a traceback for the user, and every message Dutch (cli_nl: click's
+    usage errors and help pages too)."""
+    from deelwijs import cli_nl
     from deelwijs.tracing import trace
 
     try:
         # one trace per command; a caller passes its own on as TRACEPARENT (W3C format)
         with trace(os.environ.get("TRACEPARENT")):
-            app()
+            code = cli_nl.run(cli_nl.command_of(app))
+        if code == 130:  # typer turns an interrupt into exit 130, without a word
+            _err("afgebroken")
+        sys.exit(code)
     except KeyboardInterrupt:
         _err("afgebroken")
         sys.exit(130)

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import COUNT
+from deelwijs.cli_store import COUNT, ID
 
 audit_app = typer.Typer(help="Het verwerkingslog: controleren, bewijzen, checkpoints.",
                         no_args_is_help=True, rich_markup_mode=None)
@@ -229,8 +229,8 @@ def prove_command(
 @audit_app.command("consistency")
 def consistency_command(
     region: Annotated[str, typer.Option("--region", help="Regiocode.")],
-    old: Annotated[int, typer.Argument(help="Grootte van het oude checkpoint.")],
-    new: Annotated[int, typer.Argument(help="Grootte van het nieuwe checkpoint.")],
+    old: Annotated[int, typer.Argument(help="Grootte van het oude checkpoint.", parser=COUNT)],
+    new: Annotated[int, typer.Argument(help="Grootte van het nieuwe checkpoint.", parser=COUNT)],
 ) -> None:
     """Druk een consistentiebewijs af: het oude checkpoint is een begin van het nieuwe."""
     from deelwijs.cli_store import _fail, _print, _session
@@ -432,8 +432,8 @@ def cosign_command(
 
 @audit_app.command("log")
 def log_command(
-    youth: Annotated[int, typer.Option("--youth", help="Id van de jongere.")],
-    limit: Annotated[int, typer.Option(help="Hoogstens zoveel regels.")] = 200,
+    youth: Annotated[int, typer.Option("--youth", help="Id van de jongere.", parser=ID)],
+    limit: Annotated[int, typer.Option(help="Hoogstens zoveel regels.", parser=COUNT)] = 200,
 ) -> None:
     """Toon de logregels over één jongere (voor de FG; het log leest zichzelf zonder te loggen)."""
     from deelwijs.cli_store import _print, _session

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import _app, _fail, _print
+from deelwijs.cli_store import COUNT, _app, _fail, _print
 
 keys_app = typer.Typer(
     help="Verpakkingssleutels (DEELWIJS_WRAPPING_KEYS): de sleutels die de sleutels van de "
@@ -28,7 +28,7 @@ keys_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None)
 
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="Aantal jongeren per transactie "
-                                                            "(standaard 500).")]
+                                                            "(standaard 500).", parser=COUNT)]
 
 
 @contextmanager

@@ -17,6 +17,8 @@ from typing import Annotated
 import typer
 
 from deelwijs.cli_store import (
+    ID,
+    VERSION,
     DateOpt,
     _day,
     _fail,
@@ -67,8 +69,8 @@ workflow_app = typer.Typer(help="Het gemeentelijk werkproces: intake → beoorde
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Als JSON in plaats van regels.")]
 VersionOpt = Annotated[int, typer.Option("--version", help="De versie die u zag "
-                                         "(optimistische vergrendeling).")]
-ByOpt = Annotated[int, typer.Option("--by", help="Id van de professional die het doet.")]
+                                         "(optimistische vergrendeling).", parser=VERSION)]
+ByOpt = Annotated[int, typer.Option("--by", help="Id van de professional die het doet.", parser=ID)]
 
 
 def _text(value: str, field: str, limit: int = 200) -> str:
@@ -270,7 +272,7 @@ def org_create(
 
 @signatory_app.command("add")
 def signatory_add(
-    org_id: Annotated[int, typer.Argument(metavar="ORG", help="Id van de organisatie.")],
+    org_id: Annotated[int, typer.Argument(metavar="ORG", help="Id van de organisatie.", parser=ID)],
     name: Annotated[str, typer.Option(help="Naam van de ondertekenaar.")],
     function: Annotated[str, typer.Option(help="Functie, bv. bestuurder.")],
 ) -> None:
@@ -286,13 +288,13 @@ def signatory_add(
 @org_app.command("sign")
 def org_sign(
     org_id: Annotated[int, typer.Argument(metavar="ORG", help="Id van de organisatie die "
-                                          "tekent.")],
+                                          "tekent.", parser=ID)],
     on: DateOpt = None,
     signatory: Annotated[int | None, typer.Option(help="Id van de ondertekenaar (van deze "
-                                                  "organisatie).")] = None,
+                                                  "organisatie).", parser=ID)] = None,
     on_behalf_of: Annotated[int | None, typer.Option(
         "--on-behalf-of", help="Id van het schoolbestuur waarvoor een samenwerkingsverband "
-        "tekent (alleen met een machtiging die op die dag geldt).")] = None,
+        "tekent (alleen met een machtiging die op die dag geldt).", parser=ID)] = None,
 ) -> None:
     """Teken het convenant: de rulesetversie die de regio op die dag actief heeft."""
     from deelwijs.services import manage, registry
@@ -306,8 +308,9 @@ def org_sign(
 
 @mandate_app.command("grant")
 def mandate_grant(
-    school: Annotated[int, typer.Argument(metavar="SCHOOL", help="Id van het schoolbestuur.")],
-    swv: Annotated[int, typer.Option(help="Id van het samenwerkingsverband.")],
+    school: Annotated[int, typer.Argument(metavar="SCHOOL", help="Id van het schoolbestuur.",
+                                          parser=ID)],
+    swv: Annotated[int, typer.Option(help="Id van het samenwerkingsverband.", parser=ID)],
     document: Annotated[str, typer.Option(help="Verwijzing naar de schriftelijke "
                                           "machtiging.")],
     on: DateOpt = None,
@@ -327,7 +330,7 @@ def mandate_grant(
 @mandate_app.command("revoke")
 def mandate_revoke(
     mandate_id: Annotated[int, typer.Argument(metavar="MANDATE", help="Id van de "
-                                              "machtiging.")],
+                                              "machtiging.", parser=ID)],
     on: DateOpt = None,
 ) -> None:
     """Trek een machtiging in vanaf een datum (de machtiging blijft bewaard)."""
@@ -343,7 +346,7 @@ def mandate_revoke(
 
 @professional_app.command("create")
 def professional_create(
-    org: Annotated[int, typer.Option(help="Id van de organisatie.")],
+    org: Annotated[int, typer.Option(help="Id van de organisatie.", parser=ID)],
     name: Annotated[str, typer.Option(help="Naam.")],
     function: Annotated[str, typer.Option(help="Functie, bv. intern begeleider.")],
     hat: Annotated[list[str] | None, typer.Option(
@@ -362,7 +365,7 @@ def professional_create(
 
 @professional_app.command("list")
 def professional_list(
-    org: Annotated[int, typer.Option(help="Id van de organisatie.")],
+    org: Annotated[int, typer.Option(help="Id van de organisatie.", parser=ID)],
     as_json: JsonOpt = False,
 ) -> None:
     """De professionals van een organisatie, met hun petten."""
@@ -404,14 +407,14 @@ def youth_create(
     name: Annotated[str, typer.Option(help="Naam van de jongere.")],
     birth: Annotated[str, typer.Option(help="Geboortedatum JJJJ-MM-DD.")],
     bsn: Annotated[str | None, typer.Option(help="BSN (9 cijfers, elfproef).")] = None,
-    school: Annotated[int | None, typer.Option(help="Id van het schoolbestuur.")] = None,
+    school: Annotated[int | None, typer.Option(help="Id van het schoolbestuur.", parser=ID)] = None,
     guardian: Annotated[list[str] | None, typer.Option(
         help="Ouder of voogd, herhaalbaar: 'naam:relatie:gezag' of 'naam:relatie:geen-gezag'; "
         "relatie is moeder, vader, ouder, voogd of pleegouder. Bv. --guardian "
         "'Fatima de Vries:moeder:gezag'.")] = None,
     by: Annotated[int | None, typer.Option(
         "--by", help="Id van de professional die registreert (voor het verwerkingslog; "
-        "zonder: de beheerder).")] = None,
+        "zonder: de beheerder).", parser=ID)] = None,
     startkwalificatie: Annotated[bool, typer.Option(
         "--startkwalificatie/--geen-startkwalificatie",
         help="Heeft de jongere een startkwalificatie (diploma havo, vwo of mbo-2)? Bepaalt "
@@ -447,8 +450,8 @@ def case_open(
     by: ByOpt,
     participant: Annotated[list[int] | None, typer.Option(
         help="Id van een deelnemende organisatie, herhaalbaar (de organisatie van --by doet "
-        "altijd mee).")] = None,
-    youth: Annotated[int | None, typer.Option(help="Id van de jongere.")] = None,
+        "altijd mee).", parser=ID)] = None,
+    youth: Annotated[int | None, typer.Option(help="Id van de jongere.", parser=ID)] = None,
     anonymous: Annotated[bool, typer.Option("--anonymous", help="Een anonieme casus: er "
                                             "wordt niets identificerends opgeslagen.")] = False,
     on: DateOpt = None,
@@ -469,7 +472,7 @@ def case_open(
 
 @case_app.command("close")
 def case_close(
-    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.", parser=ID)],
     version: VersionOpt,
     by: ByOpt,
     on: DateOpt = None,
@@ -487,11 +490,11 @@ def case_close(
 
 @meeting_app.command("schedule")
 def meeting_schedule(
-    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.", parser=ID)],
     agenda: Annotated[list[str] | None, typer.Option(help="Agendapunt, herhaalbaar, in "
                                                      "volgorde.")] = None,
     participant: Annotated[list[int] | None, typer.Option(
-        help="Id van een deelnemende professional, herhaalbaar.")] = None,
+        help="Id van een deelnemende professional, herhaalbaar.", parser=ID)] = None,
     on: DateOpt = None,
 ) -> None:
     """Plan een overleg in een casus, met agenda en deelnemers. De uitvoer noemt de id's
@@ -508,7 +511,8 @@ def meeting_schedule(
 
 @meeting_app.command("update")
 def meeting_update(
-    meeting_id: Annotated[int, typer.Argument(metavar="MEETING", help="Id van het overleg.")],
+    meeting_id: Annotated[int, typer.Argument(metavar="MEETING", help="Id van het overleg.",
+                                              parser=ID)],
     version: VersionOpt,
     on: Annotated[str | None, typer.Option("--on", help="Nieuwe datum JJJJ-MM-DD.")] = None,
     agenda: Annotated[list[str] | None, typer.Option(
@@ -531,14 +535,14 @@ def meeting_update(
 @minute_app.command("write")
 def minute_write(
     agenda_item: Annotated[int, typer.Argument(metavar="AGENDA_ITEM", help="Id van het "
-                                               "agendapunt.")],
+                                               "agendapunt.", parser=ID)],
     by: ByOpt,
     text: Annotated[str, typer.Option(help="De tekst van het verslag.")],
     version: Annotated[int | None, typer.Option(
         "--version", help="Wijzig het bestaande verslag: de versie die u zag. Zonder: een "
-        "nieuw verslag.")] = None,
+        "nieuw verslag.", parser=VERSION)] = None,
     minute: Annotated[int | None, typer.Option(help="Id van het verslag (standaard het "
-                                               "nieuwste van dit agendapunt).")] = None,
+                                               "nieuwste van dit agendapunt).", parser=ID)] = None,
 ) -> None:
     """Schrijf het verslag van een agendapunt, of wijzig het (met --version)."""
     from deelwijs.services import manage, registry
@@ -552,8 +556,10 @@ def minute_write(
 
 @action_app.command("add")
 def action_add(
-    meeting_id: Annotated[int, typer.Argument(metavar="MEETING", help="Id van het overleg.")],
-    owner: Annotated[int, typer.Option(help="Id van de professional die de actie uitvoert.")],
+    meeting_id: Annotated[int, typer.Argument(metavar="MEETING", help="Id van het overleg.",
+                                              parser=ID)],
+    owner: Annotated[int, typer.Option(help="Id van de professional die de actie uitvoert.",
+                                       parser=ID)],
     description: Annotated[str, typer.Option(help="Wat er gebeurt.")],
     due: Annotated[str, typer.Option(help="Deadline JJJJ-MM-DD.")],
     evaluate: Annotated[str | None, typer.Option(help="Evaluatiedatum JJJJ-MM-DD.")] = None,
@@ -572,9 +578,9 @@ def action_add(
 
 @accession_app.command("record")
 def accession_record(
-    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.", parser=ID)],
     org: Annotated[int, typer.Option(help="Id van de toetredende organisatie (jeugdhulp, JGZ "
-                                     "of huisarts) die aan de casus deelneemt.")],
+                                     "of huisarts) die aan de casus deelneemt.", parser=ID)],
     signed: Annotated[str, typer.Option(help="Datum van ondertekening JJJJ-MM-DD.")],
     document: Annotated[str, typer.Option(help="Verwijzing naar het formulier.")],
     notified: Annotated[str | None, typer.Option(
@@ -598,7 +604,7 @@ def accession_record(
 @accession_app.command("notify")
 def accession_notify(
     form_id: Annotated[int, typer.Argument(metavar="FORM", help="Id van het "
-                                           "toetredingsformulier.")],
+                                           "toetredingsformulier.", parser=ID)],
     on: DateOpt = None,
 ) -> None:
     """Leg vast dat een toetredingsformulier aan de deelnemers bekend is gemaakt."""
@@ -638,7 +644,7 @@ def _answers(answer: list[str] | None) -> dict[str, str]:
     "engine; de uitvoer noemt wat nog ontbreekt. Soorten en vragen: "
     + _questions_help(exc_domain.CASE_KINDS)))
 def weighing_record(
-    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.")],
+    case_id: Annotated[int, typer.Argument(metavar="CASE", help="Id van de casus.", parser=ID)],
     kind: Annotated[str, typer.Option(help="conflict_of_duties, vital_interest, "
                                       "compatible_purpose of legal_duty.")],
     by: ByOpt,
@@ -646,7 +652,8 @@ def weighing_record(
         help="vraag=antwoord, herhaalbaar (bv. --answer consent_sought=ja).")] = None,
     to: Annotated[list[int] | None, typer.Option(
         "--to", help="Id van een ontvangende organisatie waarvoor is afgewogen, herhaalbaar "
-        "(verplicht bij conflict_of_duties en vital_interest; anders: de hele casus).")] = None,
+        "(verplicht bij conflict_of_duties en vital_interest; anders: de hele casus).",
+        parser=ID)] = None,
     data: Annotated[list[str] | None, typer.Option(
         "--data", help="Gegevenscategorie die is afgewogen, herhaalbaar (verplicht bij "
         "conflict_of_duties en vital_interest).")] = None,
@@ -672,10 +679,11 @@ def weighing_record(
     "genoemde ontvangers, van de genoemde gegevens, vanaf vandaag tot en met --until. Soort "
     "en vragen: " + _questions_help(exc_domain.YOUTH_KINDS)))
 def youth_weighing_record(
-    youth: Annotated[int, typer.Argument(metavar="YOUTH", help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(metavar="YOUTH", help="Id van de jongere.", parser=ID)],
     by: ByOpt,
     to: Annotated[list[int], typer.Option(
-        "--to", help="Id van een ontvangende organisatie waarvoor is afgewogen, herhaalbaar.")],
+        "--to", help="Id van een ontvangende organisatie waarvoor is afgewogen, herhaalbaar.",
+        parser=ID)],
     data: Annotated[list[str], typer.Option(
         "--data", help="Gegevenscategorie die is afgewogen, herhaalbaar.")],
     kind: Annotated[str, typer.Option(help="statutory_power (afweging gebruik wettelijke "
@@ -701,7 +709,7 @@ def youth_weighing_record(
 
 @workflow_app.command("open")
 def workflow_open(
-    youth: Annotated[int, typer.Option(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Option(help="Id van de jongere.", parser=ID)],
     by: ByOpt,
 ) -> None:
     """Open het werkproces voor een jongere (stand: nieuw; eerste stap: intake)."""
@@ -726,7 +734,7 @@ _STEP_OPTIONS = {
 @workflow_app.command("step")
 def workflow_step(
     workflow_id: Annotated[int, typer.Argument(metavar="WORKFLOW", help="Id van het "
-                                               "werkproces.")],
+                                               "werkproces.", parser=ID)],
     version: VersionOpt,
     step: Annotated[str, typer.Option(help="intake, assessment, investigation, proposal, "
                                       "decision of coordinator (in die volgorde).")],
@@ -742,7 +750,7 @@ def workflow_step(
     outcome: Annotated[str | None, typer.Option(
         help="decision: accepted, declined of self_coordinated.")] = None,
     coordinator: Annotated[int | None, typer.Option(
-        help="coordinator: id van de professional die coördineert.")] = None,
+        help="coordinator: id van de professional die coördineert.", parser=ID)] = None,
     coordination: Annotated[str | None, typer.Option(
         help="coordinator: licht of zwaar.")] = None,
     note: Annotated[str | None, typer.Option(help="intake, proposal: een notitie.")] = None,
@@ -784,7 +792,7 @@ def workflow_step(
 @workflow_app.command("show")
 def workflow_show(
     workflow_id: Annotated[int, typer.Argument(metavar="WORKFLOW", help="Id van het "
-                                               "werkproces.")],
+                                               "werkproces.", parser=ID)],
 ) -> None:
     """Eén werkproces: stand, reikwijdte, versie, mogelijke volgende stap en elke gezette
     stap met datum en wie (JSON)."""

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import _day, _fail, _print, _session
+from deelwijs.cli_store import ID, VERSION, _day, _fail, _print, _session
 
 retention_app = typer.Typer(help="Bewaartermijnen: wat vernietigd wordt en waarom, en de "
                             "vernietigingsronde.", no_args_is_help=True, rich_markup_mode=None)
@@ -31,8 +31,9 @@ OnOpt = Annotated[str | None, typer.Option("--on", help="Datum JJJJ-MM-DD (stand
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Regiocode (standaard: "
                                                                 "alle regio's).")]
 VersionOpt = Annotated[int, typer.Option("--version", help="De versie van het datalek die u "
-                                         "zag (optimistische vergrendeling).")]
-ByOpt = Annotated[int, typer.Option("--by", help="Id van de professional die het vastlegt.")]
+                                         "zag (optimistische vergrendeling).", parser=VERSION)]
+ByOpt = Annotated[int, typer.Option("--by", help="Id van de professional die het vastlegt.",
+                                    parser=ID)]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Moment JJJJ-MM-DDTUU:MM, Nederlandse "
                                                         "tijd (standaard: nu).")]
 
@@ -131,14 +132,14 @@ def retention_run(
 @breach_app.command("record")
 def breach_record(
     org: Annotated[int, typer.Option("--org", help="Id van de organisatie waar het lek "
-                                                   "plaatsvond.")],
+                                                   "plaatsvond.", parser=ID)],
     description: Annotated[str, typer.Option("--description", help="Wat er is gebeurd.")],
     risk: Annotated[str, typer.Option("--risk", help="onwaarschijnlijk, risico of hoog.")],
     by: ByOpt,
     data: Annotated[list[str] | None, typer.Option(
         "--data", help="Gelekte gegevenscategorie, herhaalbaar.")] = None,
     youth: Annotated[list[int] | None, typer.Option(
-        "--youth", help="Id van een geraakte jongere, herhaalbaar.")] = None,
+        "--youth", help="Id van een geraakte jongere, herhaalbaar.", parser=ID)] = None,
     discovered: Annotated[str | None, typer.Option(
         "--discovered", help="Wanneer het lek ontdekt is, JJJJ-MM-DDTUU:MM Nederlandse tijd "
         "(standaard: nu).")] = None,
@@ -161,7 +162,7 @@ def breach_record(
 
 @breach_app.command("notify-ap")
 def breach_notify_ap(
-    breach: Annotated[int, typer.Argument(help="Id van het datalek.")],
+    breach: Annotated[int, typer.Argument(help="Id van het datalek.", parser=ID)],
     version: VersionOpt,
     reference: Annotated[str, typer.Option("--reference", help="Kenmerk van de melding bij "
                                                                "de AP.")],
@@ -183,7 +184,7 @@ def breach_notify_ap(
 
 @breach_app.command("no-notification")
 def breach_no_notification(
-    breach: Annotated[int, typer.Argument(help="Id van het datalek.")],
+    breach: Annotated[int, typer.Argument(help="Id van het datalek.", parser=ID)],
     version: VersionOpt,
     reason: Annotated[str, typer.Option("--reason", help="Waarom het lek niet gemeld "
                                                          "wordt.")],
@@ -202,8 +203,9 @@ def breach_no_notification(
 
 @breach_app.command("inform")
 def breach_inform(
-    breach: Annotated[int, typer.Argument(help="Id van het datalek.")],
-    youth: Annotated[int, typer.Option("--youth", help="Id van de geïnformeerde jongere.")],
+    breach: Annotated[int, typer.Argument(help="Id van het datalek.", parser=ID)],
+    youth: Annotated[int, typer.Option("--youth", help="Id van de geïnformeerde jongere.",
+                                       parser=ID)],
     version: VersionOpt,
     by: ByOpt,
     on: OnOpt = None,
@@ -221,7 +223,7 @@ def breach_inform(
 
 @breach_app.command("notify-partners")
 def breach_notify_partners(
-    breach: Annotated[int, typer.Argument(help="Id van het datalek.")],
+    breach: Annotated[int, typer.Argument(help="Id van het datalek.", parser=ID)],
     version: VersionOpt,
     by: ByOpt,
     at: AtOpt = None,
@@ -251,7 +253,8 @@ def breach_list(region: RegionOpt = None) -> None:
 
 
 @breach_app.command("show")
-def breach_show(breach: Annotated[int, typer.Argument(help="Id van het datalek.")]) -> None:
+def breach_show(breach: Annotated[int, typer.Argument(help="Id van het datalek.",
+                                                      parser=ID)]) -> None:
     """Eén datalek met betrokkenen en meldingen (JSON)."""
     from deelwijs.services import breaches
 

@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from deelwijs.cli_store import ID
+
 rights_app = typer.Typer(
     help="Rechten van jongeren en ouders: inzage, verbeteren, wissen, beperken, bezwaar.",
     no_args_is_help=True, rich_markup_mode=None)
@@ -20,12 +22,12 @@ rights_app = typer.Typer(
 AsOpt = Annotated[str, typer.Option(
     "--as", help="Wie vraagt: youth (de jongere zelf) of parent (een ouder of voogd).")]
 GuardianOpt = Annotated[int | None, typer.Option(
-    "--guardian", help="Id van de ouder of voogd die vraagt (bij --as parent).")]
+    "--guardian", help="Id van de ouder of voogd die vraagt (bij --as parent).", parser=ID)]
 AgreesOpt = Annotated[bool, typer.Option(
     "--youth-agrees", help="De jongere (16 jaar of ouder) stemt in met het verzoek van de "
     "ouder.")]
 ByOpt = Annotated[int | None, typer.Option("--by", help="Id van de professional die het "
-                                                        "verzoek behandelt.")]
+                                                        "verzoek behandelt.", parser=ID)]
 DateOpt = Annotated[str | None, typer.Option("--on", help="Datum van het verzoek JJJJ-MM-DD "
                                                           "(standaard: vandaag).")]
 PurposeOpt = Annotated[list[str] | None, typer.Option(
@@ -34,7 +36,8 @@ PurposeOpt = Annotated[list[str] | None, typer.Option(
 DataOpt = Annotated[list[str] | None, typer.Option(
     "--data", help="Gegevenscategorie, herhaalbaar; leeg: alle categorieën.")]
 RecipientOpt = Annotated[list[int] | None, typer.Option(
-    "--recipient", help="Id van een ontvangende organisatie, herhaalbaar; leeg: iedereen.")]
+    "--recipient", help="Id van een ontvangende organisatie, herhaalbaar; leeg: iedereen.",
+    parser=ID)]
 
 
 def _opt_day(value: str | None, field: str):
@@ -60,7 +63,7 @@ def _pdf_target(path: Path | None, force: bool) -> Path | None:
 
 @rights_app.command("inzage")
 def inzage_command(
-    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
     as_: AsOpt,
     guardian: GuardianOpt = None,
     youth_agrees: AgreesOpt = False,
@@ -107,19 +110,20 @@ def inzage_command(
 
 @rights_app.command("rectify")
 def rectify_command(
-    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
     field: Annotated[str, typer.Option("--field", help="name, birth, school, guardian_name "
                                                        "of startkwalificatie.")],
     value: Annotated[str, typer.Option("--value", help="De juiste waarde (een datum als "
                                        "JJJJ-MM-DD, een school als id, startkwalificatie als "
                                        "ja of nee).")],
-    by: Annotated[int, typer.Option("--by", help="Id van de professional die verbetert.")],
+    by: Annotated[int, typer.Option("--by", help="Id van de professional die verbetert.",
+                                    parser=ID)],
     as_: AsOpt,
     guardian: GuardianOpt = None,
     youth_agrees: AgreesOpt = False,
     of_guardian: Annotated[int | None, typer.Option(
         "--of-guardian", help="Id van de ouder van wie de naam verbeterd wordt "
-        "(bij guardian_name).")] = None,
+        "(bij guardian_name).", parser=ID)] = None,
     on: DateOpt = None,
 ) -> None:
     """Verbeter een gegeven; de oude en de nieuwe waarde worden bewaard (artikel 16 AVG)."""
@@ -136,7 +140,7 @@ def rectify_command(
 
 @rights_app.command("history")
 def history_command(
-    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
     by: ByOpt = None,
 ) -> None:
     """De geschiedenis van verbeteringen: oude en nieuwe waarden (JSON)."""
@@ -150,7 +154,7 @@ def history_command(
 
 @rights_app.command("erase")
 def erase_command(
-    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
     as_: AsOpt,
     guardian: GuardianOpt = None,
     youth_agrees: AgreesOpt = False,
@@ -180,7 +184,7 @@ def erase_command(
 
 @rights_app.command("restrict")
 def restrict_command(
-    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
     as_: AsOpt,
     reason: Annotated[str, typer.Option("--reason", help="juistheid, onrechtmatig, "
                                         "rechtsvordering of bezwaar (art. 18 lid 1 AVG).")],
@@ -211,7 +215,7 @@ def restrict_command(
 
 @rights_app.command("object")
 def object_command(
-    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
     as_: AsOpt,
     purpose: PurposeOpt = None,
     data: DataOpt = None,
@@ -242,7 +246,8 @@ def object_command(
 
 @rights_app.command("lift")
 def lift_command(
-    request: Annotated[int, typer.Argument(help="Id van de beperking (of het bezwaar).")],
+    request: Annotated[int, typer.Argument(help="Id van de beperking (of het bezwaar).",
+                                           parser=ID)],
     reason: Annotated[str, typer.Option("--reason", help="Waarom de beperking wordt "
                                         "opgeheven (de jongere of ouder hoort dit).")],
     by: ByOpt = None,
@@ -260,7 +265,7 @@ def lift_command(
 
 @rights_app.command("list")
 def list_command(
-    youth: Annotated[int, typer.Argument(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
     on: DateOpt = None,
 ) -> None:
     """Alle verzoeken over een jongere, en de beperkingen en bezwaren die op die dag gelden

@@ -28,6 +28,45 @@ disclosure_app = typer.Typer(help="Verstrekkingen: vastleggen, tonen, per jonger
 consent_app = typer.Typer(help="Toestemming vastleggen, wijzigen of intrekken.",
                           no_args_is_help=True, rich_markup_mode=None)
 
+# --- numbers the database can hold ---------------------------------------------------------
+
+DB_INTEGER_MAX = 2_147_483_647  # PostgreSQL integer: every id and version column (storage/orm.py)
+DB_BIGINT_MAX = 9_223_372_036_854_775_807  # PostgreSQL bigint, SQLite INTEGER: sizes, limits
+
+
+class Bounded:
+    """A typer `parser` for a whole number the database can hold: digits only (no sign, no
+    spaces inside, no 1e3 or 1_000), between `low` and `high`. Anything else is refused before
+    the command runs, as `--option: '…' is geen geldig id (…)` and exit 2 (cli.main), never an
+    OverflowError from the database ('interne fout')."""
+
+    def __init__(self, what: str, low: int, high: int):
+        self.what, self.low, self.high = what, low, high
+
+    def __call__(self, value) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            text = str(value).strip()
+            shown = "".join(c if c.isprintable() else "?" for c in text[:24])
+            shown += "…" if len(text) > 24 else ""
+            if not (text.isascii() and text.isdigit()):
+                raise ValueError(f"'{shown}' is geen geldig {self.what}: {self._range()}")
+            # (at most as many digits as the largest allowed: int() of a huge text is slow)
+            number = int(text) if len(text.lstrip("0")) <= len(str(self.high)) else self.high + 1
+            value = shown
+        if not self.low <= number <= self.high:
+            raise ValueError(f"'{value}' is geen geldig {self.what}: {self._range()}")
+        return number
+
+    def _range(self) -> str:
+        return f"een geheel getal van {self.low} tot en met {self.high}"
+
+
+ID = Bounded("id", 1, DB_INTEGER_MAX)  # ids of every table the commands name
+VERSION = Bounded("versienummer", 1, DB_INTEGER_MAX)  # optimistic locking: the version seen
+COUNT = Bounded("aantal", 0, DB_BIGINT_MAX)  # limits, offsets, log sizes, batch sizes
+
 RegionOpt = Annotated[str, typer.Option("--region", help="Regiocode.")]
 DateOpt = Annotated[str | None, typer.Option("--on", help="Datum JJJJ-MM-DD (standaard: vandaag).")]
 
@@ -48,7 +87,11 @@ def _day(value: str | None, field: str = "--on") -> dt.date:
 
 ByOpt = Annotated[int | None, typer.Option(
     "--by", help="Id van de professional die dit inziet (voor het verwerkingslog; zonder: "
-    "beheer).")]
+    "beheer).", parser=ID)]
+
+
+LimitOpt = Annotated[int, typer.Option(help="Hoogstens zoveel.", parser=COUNT)]
+CaseArg = Annotated[int, typer.Argument(help="Id van de casus.", parser=ID)]
 
 
 def _reader(session, pro_id: int | None):
@@ -271,7 +314,8 @@ def run_demo(youths: int = 200) -> dict:
 
 
 def demo_command(
-    youths: Annotated[int, typer.Option(help="Aantal jongeren.", min=1, max=9000)] = 200,
+    youths: Annotated[int, typer.Option(help="Aantal jongeren (1 tot en met 9000).",
+                                        parser=Bounded("aantal jongeren", 1, 9000))] = 200,
 ) -> None:
     """Vul een nieuwe database met een synthetische demoregio (idempotent): organisaties van
     elk type, jongeren met ouders, toestemming in elke stand, casussen van elk doel,
@@ -300,7 +344,8 @@ def org_list(region: RegionOpt = "demo") -> None:
 
 
 @org_app.command("show")
-def org_show(org_id: int) -> None:
+def org_show(org_id: Annotated[int, typer.Argument(help="Id van de organisatie.",
+                                                  parser=ID)]) -> None:
     """Eén organisatie met ondertekeningen, machtigingen en ondertekenaars (JSON)."""
     from deelwijs.services import registry
 
@@ -312,7 +357,9 @@ def org_show(org_id: int) -> None:
 
 
 @youth_app.command("list")
-def youth_list(region: RegionOpt = "demo", limit: int = 50, offset: int = 0,
+def youth_list(region: RegionOpt = "demo", limit: LimitOpt = 50,
+               offset: Annotated[int, typer.Option(help="Sla zoveel jongeren over.",
+                                                   parser=COUNT)] = 0,
                by: ByOpt = None) -> None:
     """Jongeren van een regio (BSN gemaskeerd). Elke getoonde jongere komt in het
     verwerkingslog."""
@@ -326,7 +373,8 @@ def youth_list(region: RegionOpt = "demo", limit: int = 50, offset: int = 0,
 
 
 @youth_app.command("show")
-def youth_show(youth_id: int, by: ByOpt = None) -> None:
+def youth_show(youth_id: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
+               by: ByOpt = None) -> None:
     """Eén jongere: ouders (met of zonder gezag), toestemmingen met geschiedenis en
     verstrekkingen (JSON). Het inzien komt in het verwerkingslog."""
     from deelwijs.services import consent, disclosures, youths
@@ -343,7 +391,7 @@ def youth_show(youth_id: int, by: ByOpt = None) -> None:
 
 
 @case_app.command("list")
-def case_list(region: RegionOpt = "demo", limit: int = 50) -> None:
+def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
     """Casussen van een regio (elke getoonde casus over een jongere wordt gelogd als
     raadpleging)."""
     from deelwijs.services import manage, registry
@@ -357,7 +405,7 @@ def case_list(region: RegionOpt = "demo", limit: int = 50) -> None:
 
 
 @case_app.command("show")
-def case_show(case_id: int) -> None:
+def case_show(case_id: CaseArg) -> None:
     """Eén casus met deelnemers, overleggen, agenda, acties en verstrekkingen (JSON); over
     een jongere wordt het inzien gelogd."""
     from deelwijs.services import manage
@@ -369,9 +417,9 @@ def case_show(case_id: int) -> None:
 
 @case_app.command("identify")
 def case_identify(
-    case_id: int,
-    youth: Annotated[int, typer.Option(help="Id van de jongere.")],
-    professional: Annotated[int, typer.Option(help="Id van de professional.")],
+    case_id: CaseArg,
+    youth: Annotated[int, typer.Option(help="Id van de jongere.", parser=ID)],
+    professional: Annotated[int, typer.Option(help="Id van de professional.", parser=ID)],
     on: DateOpt = None,
 ) -> None:
     """Zet een anonieme casus op naam, alleen als identificerende gegevens naar elke
@@ -387,7 +435,8 @@ def case_identify(
 
 
 @disclosure_app.command("list")
-def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere.")]) -> None:
+def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere.",
+                                                       parser=ID)]) -> None:
     """Elke verstrekking over één jongere, nieuwste eerst."""
     from deelwijs.services import disclosures
 
@@ -400,7 +449,9 @@ def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere."
 
 
 @disclosure_app.command("show")
-def disclosure_show(disclosure_id: int, by: ByOpt = None) -> None:
+def disclosure_show(disclosure_id: Annotated[int, typer.Argument(
+                        help="Id van de verstrekking.", parser=ID)],
+                    by: ByOpt = None) -> None:
     """Eén verstrekking met het volledige besluit en de inhoud (JSON). Het inzien van de
     inhoud komt in het verwerkingslog."""
     from deelwijs.services import disclosures
@@ -419,17 +470,18 @@ def disclosure_show(disclosure_id: int, by: ByOpt = None) -> None:
 
 @disclosure_app.command("record")
 def disclosure_record(
-    professional: Annotated[int, typer.Option(help="Id van de professional die deelt.")],
-    to: Annotated[int, typer.Option("--to", help="Id van de ontvangende organisatie.")],
+    professional: Annotated[int, typer.Option(help="Id van de professional die deelt.", parser=ID)],
+    to: Annotated[int, typer.Option("--to", help="Id van de ontvangende organisatie.", parser=ID)],
     data: Annotated[list[str], typer.Option(
         "--data", help="categorie=inhoud, herhaalbaar (bv. --data verzuim='3 dagen').")],
-    case: Annotated[int | None, typer.Option(help="Id van de casus.")] = None,
-    youth: Annotated[int | None, typer.Option(help="Id van de jongere (zonder casus).")] = None,
+    case: Annotated[int | None, typer.Option(help="Id van de casus.", parser=ID)] = None,
+    youth: Annotated[int | None, typer.Option(help="Id van de jongere (zonder casus).",
+                                              parser=ID)] = None,
     purpose: Annotated[str | None, typer.Option(help="Doel (zonder casus).")] = None,
     hat: Annotated[str | None, typer.Option(help="Pet: toeleiding, hulpverlening, "
                                             "coordinatie.")] = None,
     task: Annotated[str, typer.Option(help="own, both of recipient (ABC).")] = "both",
-    meeting: Annotated[int | None, typer.Option(help="Id van het overleg.")] = None,
+    meeting: Annotated[int | None, typer.Option(help="Id van het overleg.", parser=ID)] = None,
     kind: Annotated[str, typer.Option(help="minute, document of answer.")] = "answer",
     on: DateOpt = None,
 ) -> None:
@@ -461,19 +513,21 @@ def disclosure_record(
 
 @consent_app.command("record")
 def consent_record(
-    youth: Annotated[int, typer.Option(help="Id van de jongere.")],
+    youth: Annotated[int, typer.Option(help="Id van de jongere.", parser=ID)],
     role: Annotated[str, typer.Option(help="parent (ouder met gezag) of youth.")],
     answer: Annotated[str, typer.Option(help="given of refused.")],
     purpose: Annotated[list[str], typer.Option(help="Doel, herhaalbaar.")],
     data: Annotated[list[str], typer.Option(help="Gegevenscategorie, herhaalbaar.")],
-    guardian: Annotated[int | None, typer.Option(help="Id van de ouder (bij parent).")] = None,
+    guardian: Annotated[int | None, typer.Option(help="Id van de ouder (bij parent).",
+                                                 parser=ID)] = None,
     recipient: Annotated[list[int] | None, typer.Option(
-        help="Id van een ontvangende organisatie, herhaalbaar (leeg: alle partijen).")] = None,
+        help="Id van een ontvangende organisatie, herhaalbaar (leeg: alle partijen).",
+        parser=ID)] = None,
     document: Annotated[str | None, typer.Option(help="Verwijzing naar het formulier.")] = None,
     not_written: Annotated[bool, typer.Option("--not-written",
                                               help="Mondeling gegeven.")] = False,
     prior_to: Annotated[int | None, typer.Option(help="Id van het overleg waarvóór de "
-                                                 "toestemming is gegeven.")] = None,
+                                                 "toestemming is gegeven.", parser=ID)] = None,
     on: DateOpt = None,
 ) -> None:
     """Leg toestemming of weigering vast (versie 1 van een nieuwe reeks)."""
@@ -491,7 +545,7 @@ def consent_record(
 def consent_change(
     series: str,
     version: Annotated[int, typer.Option(help="De versie die u zag (optimistische "
-                                         "vergrendeling).")],
+                                         "vergrendeling).", parser=VERSION)],
     answer: Annotated[str, typer.Option(help="withdrawn, given of refused.")] = "withdrawn",
     on: DateOpt = None,
 ) -> None:

@@ -95,15 +95,43 @@ def split_keys(text: str) -> tuple[bytes, ...]:
     return tuple(k.strip().encode() for k in text.replace("\n", ",").split(",") if k.strip())
 
 
+SECRET_FILE_MAX = 64 * 1024  # a key file holds a few keys of 44 bytes each
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read or written, in Dutch (the system's own text is English)."""
+    import errno
+
+    return {errno.ENOENT: "het bestand bestaat niet", errno.EACCES: "geen toegang",
+            errno.EPERM: "geen toegang", errno.EISDIR: "dat is een map",
+            errno.ENOTDIR: "een deel van het pad is geen map", errno.ENOSPC: "de schijf is vol",
+            errno.EROFS: "alleen-lezen bestandssysteem", errno.ENAMETOOLONG: "de naam is te lang",
+            errno.ELOOP: "te veel symbolische koppelingen"}.get(exc.errno, "lees- of schrijffout")
+
+
+def read_secret_file(name: str, path: str) -> str:
+    """The text of a small key file named by setting `name`: at most SECRET_FILE_MAX bytes of
+    UTF-8 (/dev/zero or a huge file is refused at once, not read into memory)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(SECRET_FILE_MAX + 1)
+    except OSError as exc:
+        raise SettingsError(f"{name}: kan {path} niet lezen ({os_reason(exc)})") from None
+    if len(data) > SECRET_FILE_MAX:
+        raise SettingsError(f"{name}: {path} is groter dan {SECRET_FILE_MAX // 1024} KiB; dat "
+                            "is geen sleutelbestand")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(f"{name}: {path} is geen UTF-8-tekst, dus geen sleutelbestand"
+                            ) from None
+
+
 def _wrapping_keys() -> tuple[bytes, ...]:
     raw = os.environ.get("DEELWIJS_WRAPPING_KEYS") or ""
     path = os.environ.get("DEELWIJS_WRAPPING_KEYS_FILE")
     if path:
-        try:
-            raw = Path(path).read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(
-                f"DEELWIJS_WRAPPING_KEYS_FILE: kan {path} niet lezen: {exc}") from None
+        raw = read_secret_file("DEELWIJS_WRAPPING_KEYS_FILE", path)
     return split_keys(raw)
 
 
@@ -178,11 +206,7 @@ def load() -> Settings:
     key = os.environ.get("DEELWIJS_MASTER_KEY")
     key_file = os.environ.get("DEELWIJS_MASTER_KEY_FILE")
     if key_file:
-        try:
-            key = Path(key_file).read_text().strip()
-        except OSError as exc:
-            raise SettingsError(
-                f"DEELWIJS_MASTER_KEY_FILE: kan {key_file} niet lezen: {exc}") from None
+        key = read_secret_file("DEELWIJS_MASTER_KEY_FILE", key_file).strip()
     return Settings(
         database_url=os.environ.get("DEELWIJS_DATABASE_URL") or DEFAULT_URL,
         migrate_url=os.environ.get("DEELWIJS_MIGRATE_DATABASE_URL") or None,

@@ -398,7 +398,7 @@ def test_no_caller_passes_the_stored_facts_to_disclosure_record(deelwijs, region
         "--weighing-documented")))
     for run in runs:
         assert run.returncode == 2 and run.stdout == "", (run.args, run.stdout, run.stderr)
-        assert "No such option" in run.stderr, run.stderr
+        assert "onbekende optie" in run.stderr, run.stderr
     assert ok(deelwijs("case", "show", region["case"]))["disclosures"] == []
 
 

@@ -41,9 +41,18 @@ class Scenario:
     line: int
 
 
+# The most a scenario file may hold (the built-in ones are under 20 KiB): /dev/zero or an
+# endless stream is refused at once instead of filling memory.
+SCENARIO_MAX = 4 * 1024 * 1024
+
+
 def load(path: str | Path) -> list[Scenario]:
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    with open(path, "rb") as fh:
+        data = fh.read(SCENARIO_MAX + 1)
+    if len(data) > SCENARIO_MAX:
+        raise ValueError(f"groter dan {SCENARIO_MAX // (1024 * 1024)} MiB")
+    text = data.decode("utf-8")
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     data = yaml.safe_load(text)
     default = loader.MODEL_ID
