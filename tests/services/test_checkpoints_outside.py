@@ -1,8 +1,10 @@
 """Checkpoints that leave the database, a log head that fails closed, proofs that recompute.
 
 Every attack here is one an insider with database access could make without a key (or, for
-the cosigner, with the master key): on SQLite and on PostgreSQL (past the triggers, as in
-test_audit_log.tamper). The checkpoints kept outside the database are the witness file, into
+the cosigner, with the master key): on SQLite and on PostgreSQL, through the `tamper` fixture
+(as the owner past the triggers, or as the app role where that role may make the change;
+with DEELWIJS_TEST_APP_ROLE=1 the code under test runs as the app role, which is shown to be
+refused what needs the owner). The checkpoints kept outside the database are the witness file, into
 which every checkpoint is appended once its transaction committed, and files a supervisor
 keeps (`audit checkpoint --out`, `audit cosign`)."""
 
@@ -38,31 +40,6 @@ def witness_file(tmp_path):
 def settings(settings, witness_file):
     """The tests' settings with a witness file outside the database's directory."""
     return dataclasses.replace(settings, witness_file=witness_file)
-
-
-def _past_triggers(engine, *statements: tuple[str, dict]) -> None:
-    """Change rows as someone with direct database access would: past the triggers (on
-    PostgreSQL as a superuser; on SQLite by dropping them)."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            for name in conn.execute(text(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
-                conn.execute(text(f"DROP TRIGGER {name}"))
-        for sql, params in statements:
-            conn.execute(text(sql), params)
-
-
-@pytest.fixture
-def attack(request, app):
-    """Change rows behind the application's back: through the `tamper` fixture where the
-    test set-up has one (as the owner role with DEELWIJS_TEST_APP_ROLE=1, while the code under
-    test runs as the app role), else past the triggers as a superuser."""
-    try:
-        return request.getfixturevalue("tamper")
-    except pytest.FixtureLookupError:
-        return lambda *statements: _past_triggers(app.engine, *statements)
 
 
 def report(app, **kw) -> verify.Report:
@@ -156,7 +133,7 @@ def test_origins_differ_per_deployment_and_region():
 
 
 def test_deleting_the_newest_entries_and_rewinding_the_head_fails_against_the_witness(
-        logged, app, build, witness_file, attack):
+        logged, app, build, witness_file, tamper):
     """The attacker keeps the head row as it was at some size (seen earlier, or from a backup:
     it carries a valid MAC), lets the log grow, then deletes the entries and checkpoints past
     that size and puts the old head back. Inside the database nothing is left to compare with;
@@ -167,12 +144,13 @@ def test_deleting_the_newest_entries_and_rewinding_the_head_fails_against_the_wi
     with app.transaction() as s:
         audit.checkpoint(s, app.keys, region)
     assert report(app, outside=witness.load(witness_file)).ok
-    attack(("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
+    cut = [("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
             {"r": region, "n": old_size}),
            ("DELETE FROM log_checkpoint WHERE region_id = :r AND size > :n",
-            {"r": region, "n": old_size}),
-           ("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
-            {"r": region, "n": old_size, "f": old_blob}))
+            {"r": region, "n": old_size})]
+    tamper.assert_app_role_refused(*cut)  # putting the old head back the app role could do
+    tamper(*cut, ("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
+                  {"r": region, "n": old_size, "f": old_blob}))
     assert report(app).ok  # what the database alone can tell: nothing
     rep = report(app, outside=witness.load(witness_file))
     assert kinds(rep) == ["truncated"], [p.line() for p in rep.problems]
@@ -188,11 +166,12 @@ def test_deleting_the_newest_entries_and_rewinding_the_head_fails_against_the_wi
 
 
 def test_wiping_the_log_and_its_checkpoints_fails_against_the_witness(logged, app, build,
-                                                                      witness_file, attack):
+                                                                      witness_file, tamper):
     region = build.w.region_id
     wipe = ("TRUNCATE log_entry, log_checkpoint" if app.engine.dialect.name == "postgresql"
             else "DELETE FROM log_entry")
-    attack((wipe, {}), ("DELETE FROM log_checkpoint", {}),
+    tamper.assert_app_role_refused(wipe, "DELETE FROM log_checkpoint")
+    tamper(wipe, "DELETE FROM log_checkpoint",
            ("UPDATE log_head SET size = 0, frontier = :f", {"f": b""}))
     alone = report(app)  # the log itself: "0 regels, in orde" (the rows bound to it aside)
     assert kinds(alone) == [] and alone.regions["testregio"]["regels"] == 0
@@ -215,20 +194,22 @@ def test_checkpoints_of_a_region_that_is_gone_are_named(logged, app, build, witn
     assert rep.ok and rep.elsewhere == len(held)
 
 
-def test_a_log_without_any_checkpoint_is_flagged(logged, app, attack):
-    attack(("DELETE FROM log_checkpoint", {}))
+def test_a_log_without_any_checkpoint_is_flagged(logged, app, tamper):
+    tamper.assert_app_role_refused("DELETE FROM log_checkpoint")
+    tamper("DELETE FROM log_checkpoint")
     rep = report(app)
     assert kinds(rep) == ["uncovered"]
     assert "geen enkel checkpoint" in rep.problems[0].line()
 
 
-def test_an_uncovered_tail_larger_than_n_is_flagged(build, app, monkeypatch, attack):
+def test_an_uncovered_tail_larger_than_n_is_flagged(build, app, monkeypatch, tamper):
     monkeypatch.setattr(audit, "CHECKPOINT_EVERY", 3)
     log_some(app, build.w.region_id, 10)
     with app.transaction() as s:
         assert [c.size for c in audit.checkpoints(s, build.w.region_id)] == [1, 3, 6, 9]
     assert report(app).ok  # a tail of 1
-    attack(("DELETE FROM log_checkpoint WHERE size > 1", {}))
+    tamper.assert_app_role_refused("DELETE FROM log_checkpoint WHERE size > 1")
+    tamper("DELETE FROM log_checkpoint WHERE size > 1")
     rep = report(app)
     assert kinds(rep) == ["uncovered"]
     assert "de laatste 9 regels (vanaf regel 1)" in rep.problems[0].line()
@@ -295,7 +276,7 @@ def test_the_public_key_must_carry_the_logs_origin_as_its_name(logged, app, buil
 
 def test_an_administrator_with_the_master_key_cannot_resign_a_shortened_log(logged, app, build,
                                                                             witness_file,
-                                                                            attack):
+                                                                            tamper):
     """The cosigner (the FG) cosigns the log as it stands and keeps a copy. Someone who holds
     the master key cuts the log and re-signs it, rewriting the witness file too: without the
     cosigner verify cannot tell; with the cosigner's key it can, from the FG's copy or from
@@ -314,12 +295,13 @@ def test_an_administrator_with_the_master_key_cannot_resign_a_shortened_log(logg
     rep = report(app, outside=witness.load(witness_file), cosigners=cosigners)
     assert rep.ok and rep.regions["testregio"]["medeondertekend"] == 1
     # cut the log, re-sign a checkpoint of the short log with the master key, new witness file
-    attack(("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
+    cut = [("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
             {"r": region, "n": old_size}),
            ("DELETE FROM log_checkpoint WHERE region_id = :r AND size > :n",
-            {"r": region, "n": old_size}),
-           ("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
-            {"r": region, "n": old_size, "f": old_blob}))
+            {"r": region, "n": old_size})]
+    tamper.assert_app_role_refused(*cut)  # putting the old head back the app role could do
+    tamper(*cut, ("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
+                  {"r": region, "n": old_size, "f": old_blob}))
     with app.transaction() as s:
         resigned = [c.note for c in audit.checkpoints(s, region)]
     witness_file.write_text("".join(resigned))
@@ -356,11 +338,13 @@ HEAD_TAMPERING = {
 
 @pytest.mark.parametrize("how", list(HEAD_TAMPERING))
 def test_a_write_on_a_tampered_head_fails_in_dutch_and_writes_nothing(logged, app, build, how,
-                                                                     attack):
+                                                                     tamper):
     _, blob = head(app, build.w.region_id)
     flipped = bytes([blob[0] ^ 1]) + blob[1:]
     first_leaf = _first_leaf(app)
-    attack((HEAD_TAMPERING[how], {"f": flipped, "g": first_leaf}))
+    # the app role may update the head (every append does): an insider with the app's own
+    # credentials can make this change
+    tamper.as_app((HEAD_TAMPERING[how], {"f": flipped, "g": first_leaf}))
     before = build.counts()
     attempts = {
         "consent": lambda: build.parents_consent(logged["youth"], purposes=("oza",),
@@ -396,7 +380,7 @@ def _read(app, youth_id: int) -> None:
 
 
 def test_prove_and_consistency_say_it_does_not_hold_for_a_changed_body(logged, app, build,
-                                                                     attack):
+                                                                     tamper):
     region = build.w.region_id
     with app.transaction() as s:
         first = audit.checkpoints(s, region)[0].size
@@ -404,8 +388,10 @@ def test_prove_and_consistency_say_it_does_not_hold_for_a_changed_body(logged, a
         target = s.scalars(select(orm.LogEntry).where(orm.LogEntry.seq == last - 2)).one()
         assert verify.prove(s, app.keys, target.actie_id)["klopt"]
         assert verify.prove_consistency(s, app.keys, "testregio", first, last)["klopt"]
-    attack(("UPDATE log_entry SET body = replace(body, 'Deelwijs', 'Deelwijz') "
-                        "WHERE id = :id", {"id": target.id}))
+    changed = ("UPDATE log_entry SET body = replace(body, 'Deelwijs', 'Deelwijz') "
+               "WHERE id = :id", {"id": target.id})
+    tamper.assert_app_role_refused(changed, by="trigger")  # it may update a body when due
+    tamper(changed)
     with app.transaction() as s:
         proof = verify.prove(s, app.keys, target.actie_id)
         assert proof["klopt"] is False and "gewijzigd" in proof["waarom"]
@@ -423,3 +409,43 @@ def test_prove_says_when_it_signs_a_new_checkpoint(build, app, monkeypatch):
         proof = verify.prove(s, app.keys, "2", "testregio")
         assert proof["nieuw_checkpoint"] is True and proof["boomgrootte"] == 3 and proof["klopt"]
         assert verify.prove(s, app.keys, "2", "testregio")["nieuw_checkpoint"] is False
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+
+def test_the_witness_file_lies_outside_the_database_and_var(monkeypatch, tmp_path):
+    from deelwijs import settings as settings_mod
+
+    var = tmp_path / "var"
+    monkeypatch.setattr(settings_mod, "VAR", var)
+    monkeypatch.setenv("DEELWIJS_DATABASE_URL", f"sqlite:///{tmp_path / 'db' / 'x.sqlite3'}")
+    monkeypatch.delenv("DEELWIJS_WITNESS_FILE", raising=False)
+    assert settings_mod.load().witness_file == (tmp_path / "witness" / "checkpoints.notes")
+    for inside in (var / "w.notes", tmp_path / "db" / "w.notes"):
+        monkeypatch.setenv("DEELWIJS_WITNESS_FILE", str(inside))
+        with pytest.raises(settings_mod.SettingsError, match="buiten de database"):
+            settings_mod.load()
+    for off in ("uit", "off", "UIT"):
+        monkeypatch.setenv("DEELWIJS_WITNESS_FILE", off)
+        assert settings_mod.load().witness_file is None
+    monkeypatch.setenv("DEELWIJS_WITNESS_FILE", str(tmp_path))
+    with pytest.raises(settings_mod.SettingsError, match="is een map"):
+        settings_mod.load()
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("DEELWIJS_CHECKPOINT_EVERY", "0"), ("DEELWIJS_CHECKPOINT_EVERY", "1.5"),
+    ("DEELWIJS_CHECKPOINT_EVERY", "veel"), ("DEELWIJS_CHECKPOINT_MINUTES", "-1"),
+    ("DEELWIJS_CHECKPOINT_MINUTES", "nan"), ("DEELWIJS_CHECKPOINT_MINUTES", "1e400"),
+])
+def test_checkpoint_intervals_are_positive_numbers(monkeypatch, name, value):
+    from deelwijs import settings as settings_mod
+
+    monkeypatch.setenv("DEELWIJS_WITNESS_FILE", "uit")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(settings_mod.SettingsError, match=f"{name}=.*groter dan 0"):
+        settings_mod.load()
+    monkeypatch.setenv(name, "7")
+    config = settings_mod.load()
+    assert 7 in (config.checkpoint_every, config.checkpoint_minutes)
