@@ -48,7 +48,7 @@ _JSON_NL = {
 }
 # The most `decide` reads from stdin or --file: far more than a batch of requests needs (one
 # request is about a kilobyte), and little enough that /dev/zero or an endless stream ends in
-# a clear error at once instead of memory filling up. docs/decide.md, 'Input'.
+# a clear error at once instead of memory filling up. docs/decide.md, 'Synopsis'.
 REQUEST_MAX = 16 * 1024 * 1024
 
 
