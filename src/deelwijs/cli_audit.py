@@ -218,9 +218,10 @@ def prove_command(
     with _session() as (app, s):
         proof = verify.prove(s, app.keys, entry, region)
     if proof.get("nieuw_checkpoint"):
+        witnessed = (" (het staat nu ook in het getuigenbestand)"
+                     if app.settings.witness_file is not None else "")
         print(f"Nieuw checkpoint ondertekend bij {proof['boomgrootte']} regels: nog geen "
-              "checkpoint dekte deze regel (het staat nu ook in het getuigenbestand).",
-              file=sys.stderr)
+              f"checkpoint dekte deze regel{witnessed}.", file=sys.stderr)
     _print(proof)
     if not proof["klopt"]:
         raise typer.Exit(1)
