@@ -618,7 +618,7 @@ def _head_problem(keys: Keyring, region_id: int, size: int, blob: bytes,
     try:
         nodes = audit.head_nodes(keys, region_id, size, blob)
     except audit.HeadTampered:
-        return "de logkop past niet bij zijn sleutelcontrole (gewijzigd buiten Deelwijs om)"
+        return _HEAD_MAC
     try:
         head_root = merkle.Frontier.from_bytes(size, nodes).root()
     except ValueError:
