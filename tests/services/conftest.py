@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from deelwijs.services import cases, consent, disclosures, registry, youths
@@ -54,6 +54,7 @@ from .helpers import (
     TEST_DB_ENV,
     TODAY,
     TWO_PARENTS,
+    Tamper,
     clean_tables,
     row_counts,
 )
@@ -167,6 +168,35 @@ def admin_url(database_url, postgres_admin_url) -> str:
     that change rows behind the application's back on purpose: the superuser on PostgreSQL
     (also with DEELWIJS_TEST_APP_ROLE=1), the same file on SQLite."""
     return postgres_admin_url or database_url
+
+
+@pytest.fixture
+def owner_url(database_url, postgres_admin_url) -> str:
+    """This test's database as the role that owns its tables: with DEELWIJS_TEST_APP_ROLE=1
+    the owner role of `db roles` (it may switch triggers off, but it is no superuser), else
+    on PostgreSQL the server's superuser (who owns them then); the same file on SQLite."""
+    if postgres_admin_url is None or not env_bool(APP_ROLE_ENV, False):
+        return postgres_admin_url or database_url
+    name = make_url(postgres_admin_url).database
+    return _as_role(postgres_admin_url, f"{name}_owner")
+
+
+@pytest.fixture
+def owner_engine(owner_url) -> Iterator[Engine]:
+    engine = db.make_engine(owner_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def tamper(app, owner_engine, postgres_admin_url) -> Tamper:
+    """Changes rows behind the app's back: as the owner past the triggers, as the app role,
+    and the app role's refusal of what needs the owner (helpers.Tamper). Every test that
+    tampers with rows on purpose does it through this fixture, so that with
+    DEELWIJS_TEST_APP_ROLE=1 the attack is made by the role that can make it while the code
+    under test runs as the app role."""
+    return Tamper(owner_engine, app.engine,
+                  app_role=postgres_admin_url is not None and env_bool(APP_ROLE_ENV, False))
 
 
 @pytest.fixture

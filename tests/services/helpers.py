@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 
+import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from deelwijs.services import demo
 from deelwijs.storage import orm
@@ -50,6 +53,88 @@ def row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t.name: conn.scalar(select(func.count()).select_from(t))
                 for t in orm.Base.metadata.sorted_tables}
+
+
+Statement = tuple[str, dict] | str
+
+
+def _statements(statements: Iterable[Statement]) -> list[tuple[str, dict]]:
+    return [(s, {}) if isinstance(s, str) else s for s in statements]
+
+
+class Tamper:
+    """Changes rows behind the application's back, as someone with direct access to the
+    database would (the attack tests' one way to do so; the `tamper` fixture):
+
+    - `tamper(*statements)`: as the role that owns the tables, past the append-only
+      triggers, which are switched back on before the commit. With DEELWIJS_TEST_APP_ROLE=1
+      that is the owner role of `deelwijs db roles` (an owner-role insider: `ALTER TABLE …
+      DISABLE TRIGGER USER`, allowed to the owner only); otherwise on PostgreSQL the server's
+      superuser, who owns the tables then; on SQLite the triggers are dropped and created
+      again around the statements (whoever can write the file can do that).
+    - `tamper.as_app(*statements)`: as the app role itself, triggers in place: what an
+      insider holding the application's own credentials can do.
+    - `tamper.assert_app_role_refused(*statements)`: each statement, as the app role and in a
+      transaction of its own, is refused and changes nothing: by PostgreSQL's privileges
+      (SQLSTATE 42501 without the triggers' "deelwijs: …" message; only the app-role run has
+      a role without privileges: elsewhere this checks nothing and returns False), or with
+      `by="trigger"` by the append-only triggers (a column the app role may update, such as
+      a log entry's body for the retention run; checked on every database).
+
+    A statement is SQL text or (SQL text, parameters)."""
+
+    def __init__(self, owner: Engine, app: Engine, app_role: bool):
+        self.owner = owner
+        self.app = app
+        self.app_role = app_role
+
+    def __call__(self, *statements: Statement) -> None:
+        with self.owner.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+                tables = conn.execute(text(
+                    "SELECT DISTINCT c.relname FROM pg_trigger t "
+                    "JOIN pg_class c ON c.oid = t.tgrelid "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND NOT t.tgisinternal "
+                    "AND t.tgenabled <> 'D' ORDER BY 1")).scalars().all()
+                for table in tables:
+                    conn.execute(text(f'ALTER TABLE "{table}" DISABLE TRIGGER USER'))
+                self._run(conn, statements)
+                for table in tables:
+                    conn.execute(text(f'ALTER TABLE "{table}" ENABLE TRIGGER USER'))
+            else:
+                triggers = conn.execute(text(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                    "ORDER BY name")).all()
+                for name, _ in triggers:
+                    conn.execute(text(f'DROP TRIGGER "{name}"'))
+                self._run(conn, statements)
+                for _, sql in triggers:
+                    conn.exec_driver_sql(sql)
+
+    def as_app(self, *statements: Statement) -> None:
+        with self.app.begin() as conn:
+            self._run(conn, statements)
+
+    def assert_app_role_refused(self, *statements: Statement, by: str = "privilege") -> bool:
+        assert by in ("privilege", "trigger")
+        if by == "privilege" and not self.app_role:
+            return False
+        for sql, params in _statements(statements):
+            with pytest.raises(DBAPIError) as caught, self.app.begin() as conn:
+                conn.execute(text(sql), params)
+            error = caught.value.orig
+            if self.app.dialect.name == "postgresql":  # both refusals: insufficient_privilege
+                assert getattr(error, "sqlstate", None) == "42501", (sql, str(error))
+            # the triggers' own message starts "deelwijs: "; PostgreSQL's privileges do not
+            assert ("deelwijs: " in str(error)) == (by == "trigger"), (sql, str(error))
+        return True
+
+    @staticmethod
+    def _run(conn: Connection, statements: Iterable[Statement]) -> None:
+        for sql, params in _statements(statements):
+            conn.execute(text(sql), params)
 
 
 def outcomes(decision: dict) -> dict[str, tuple[str, list[str]]]:

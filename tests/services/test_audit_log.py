@@ -19,20 +19,6 @@ from deelwijs.storage import orm
 DAY = dt.date(2024, 3, 1)
 
 
-def tamper(engine, *statements: tuple[str, dict]) -> None:
-    """Change rows as someone with direct database access would: past the triggers (on
-    PostgreSQL as a superuser; on SQLite by dropping them)."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            for name in conn.execute(text(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
-                conn.execute(text(f"DROP TRIGGER {name}"))
-        for sql, params in statements:
-            conn.execute(text(sql), params)
-
-
 def entries(app) -> list[orm.LogEntry]:
     with app.transaction() as s:
         return list(s.scalars(select(orm.LogEntry).order_by(orm.LogEntry.seq)))
@@ -129,51 +115,61 @@ def test_a_clean_log_verifies_and_every_checkpoint_is_signed(logged, app):
                           for c in checks)
 
 
-def test_an_altered_entry_is_named(logged, app):
+def test_an_altered_entry_is_named(logged, app, tamper):
     victim = entries(app)[3]
-    tamper(app.engine, ("UPDATE log_entry SET body = replace(body, 'Deelwijs', 'Deelweis') "
-                        "WHERE id = :id", {"id": victim.id}))
+    altered = ("UPDATE log_entry SET body = replace(body, 'Deelwijs', 'Deelweis') "
+               "WHERE id = :id", {"id": victim.id})
+    # the app role may update a body (for the retention run), but the trigger refuses this
+    tamper.assert_app_role_refused(altered, by="trigger")
+    tamper(altered)
     rep = report(app)
     assert ("altered", 3) in kinds(rep)
     assert any(p.entry_id == victim.id and p.actie_id == victim.actie_id for p in rep.problems)
     assert any(p.kind == "checkpoint" for p in rep.problems)
 
 
-def test_an_entry_rewritten_with_a_fresh_hash_is_named(logged, app):
+def test_an_entry_rewritten_with_a_fresh_hash_is_named(logged, app, tamper):
     victim = entries(app)[2]
     body = victim.body.replace('"consent"', '"read"')
     leaf = merkle.leaf_hash(audit.leaf_data(victim.region_id, victim.seq, victim.actie_id,
                                             victim.subject, victim.activity_id,
                                             victim.registered_at, body))
-    tamper(app.engine, ("UPDATE log_entry SET body = :b, leaf_hash = :h WHERE id = :id",
-                        {"b": body, "h": leaf, "id": victim.id}))
+    rewrite = ("UPDATE log_entry SET body = :b, leaf_hash = :h WHERE id = :id",
+               {"b": body, "h": leaf, "id": victim.id})
+    tamper.assert_app_role_refused(rewrite)
+    tamper(rewrite)
     rep = report(app)
     assert ("forged", 2) in kinds(rep)
     assert any(p.kind == "checkpoint" for p in rep.problems)
 
 
-def test_a_deleted_entry_is_named(logged, app):
+def test_a_deleted_entry_is_named(logged, app, tamper):
     victim = entries(app)[1]
-    tamper(app.engine, ("DELETE FROM log_entry WHERE id = :id", {"id": victim.id}))
+    delete = ("DELETE FROM log_entry WHERE id = :id", {"id": victim.id})
+    tamper.assert_app_role_refused(delete)
+    tamper(delete)
     rep = report(app)
     assert ("missing", 1) in kinds(rep)
 
 
-def test_a_truncated_log_is_found(logged, app):
+def test_a_truncated_log_is_found(logged, app, tamper):
     rows = entries(app)
-    tamper(app.engine, ("DELETE FROM log_entry WHERE seq >= :n", {"n": len(rows) - 2}),
-           ("UPDATE log_head SET size = :n", {"n": len(rows) - 2}))
+    cut = ("DELETE FROM log_entry WHERE seq >= :n", {"n": len(rows) - 2})
+    tamper.assert_app_role_refused(cut)
+    tamper(cut, ("UPDATE log_head SET size = :n", {"n": len(rows) - 2}))
     assert not report(app).ok
 
 
-def test_an_inserted_entry_is_named(logged, app):
+def test_an_inserted_entry_is_named(logged, app, tamper):
+    """The app role may append entries and move the head: an insider with the app's own
+    credentials can insert an entry, but cannot give it a valid MAC."""
     last = entries(app)[-1]
     seq = last.seq + 1
     body = last.body.replace('"disclose"', '"read"')
     leaf = merkle.leaf_hash(audit.leaf_data(last.region_id, seq, "00000000-0000-4000-8000-"
                                             "000000000000", last.subject, last.activity_id,
                                             last.registered_at, body))
-    tamper(app.engine, (
+    tamper.as_app((
         "INSERT INTO log_entry (region_id, seq, actie_id, subject, activity_id, registered_at,"
         " body, leaf_hash, mac) VALUES (:r, :s, '00000000-0000-4000-8000-000000000000', :sub,"
         " :a, :t, :b, :h, :m)",
@@ -184,36 +180,53 @@ def test_an_inserted_entry_is_named(logged, app):
     assert ("forged", seq) in kinds(rep)
 
 
-def test_swapped_entries_are_named_as_moved(logged, app):
+def test_swapped_entries_are_named_as_moved(logged, app, tamper):
     rows = entries(app)
     a, b = rows[1], rows[4]
-    tamper(app.engine,
-           ("UPDATE log_entry SET seq = -1 WHERE id = :id", {"id": a.id}),
-           ("UPDATE log_entry SET seq = :s WHERE id = :id", {"s": a.seq, "id": b.id}),
-           ("UPDATE log_entry SET seq = :s WHERE id = :id", {"s": b.seq, "id": a.id}))
+    swap = [("UPDATE log_entry SET seq = -1 WHERE id = :id", {"id": a.id}),
+            ("UPDATE log_entry SET seq = :s WHERE id = :id", {"s": a.seq, "id": b.id}),
+            ("UPDATE log_entry SET seq = :s WHERE id = :id", {"s": b.seq, "id": a.id})]
+    tamper.assert_app_role_refused(*swap)
+    tamper(*swap)
     rep = report(app)
     assert {("reordered", 1), ("reordered", 4)} <= kinds(rep)
 
 
-def test_a_forged_checkpoint_is_found(logged, app):
-    tamper(app.engine, ("UPDATE log_checkpoint SET note = replace(note, '\n5\n', '\n4\n')", {}))
+def test_a_forged_checkpoint_is_found(logged, app, tamper):
+    note_changed = ("UPDATE log_checkpoint SET note = replace(note, '\n5\n', '\n4\n')", {})
+    tamper.assert_app_role_refused(note_changed)
+    tamper(note_changed)
     with app.transaction() as s:
         note = s.scalar(select(orm.LogCheckpoint.note))
     rep = report(app)
     assert not rep.ok or "\n5\n" not in note
-    tamper(app.engine, ("UPDATE log_checkpoint SET root = :r", {"r": b"\1" * 32}))
+    root_changed = ("UPDATE log_checkpoint SET root = :r", {"r": b"\1" * 32})
+    tamper.assert_app_role_refused(root_changed)
+    tamper(root_changed)
     assert any(p.kind == "checkpoint" for p in report(app).problems)
 
 
-def test_the_database_refuses_update_delete_of_log_and_consent(logged, app):
-    for sql in ("UPDATE log_entry SET activity_id = 'x'", "DELETE FROM log_entry",
-                "UPDATE log_checkpoint SET size = 1", "DELETE FROM log_checkpoint",
-                "UPDATE consent_record SET answer = 'given'", "DELETE FROM consent_record"):
-        with pytest.raises(DBAPIError, match="alleen-toevoegen"), app.engine.begin() as conn:
-            conn.execute(text(sql))
+def test_the_database_refuses_update_delete_of_log_and_consent(logged, app, tamper,
+                                                               owner_engine):
+    """The triggers refuse even the owner of the tables; the app role is refused before
+    that, by its privileges (with DEELWIJS_TEST_APP_ROLE=1; elsewhere by the triggers), and
+    cannot switch the triggers off."""
+    statements = ["UPDATE log_entry SET activity_id = 'x'", "DELETE FROM log_entry",
+                  "UPDATE log_checkpoint SET size = 1", "DELETE FROM log_checkpoint",
+                  "UPDATE consent_record SET answer = 'given'", "DELETE FROM consent_record"]
     if app.engine.dialect.name == "postgresql":
-        with pytest.raises(DBAPIError, match="alleen-toevoegen"), app.engine.begin() as conn:
-            conn.execute(text("TRUNCATE log_entry CASCADE"))
+        statements.append("TRUNCATE log_entry CASCADE")
+    for sql in statements:
+        with pytest.raises(DBAPIError, match="alleen-toevoegen"), owner_engine.begin() as conn:
+            conn.execute(text(sql))
+        if not tamper.assert_app_role_refused(sql):
+            with pytest.raises(DBAPIError, match="alleen-toevoegen"), app.engine.begin() as conn:
+                conn.execute(text(sql))
+    if app.engine.dialect.name == "postgresql":
+        tamper.assert_app_role_refused(
+            "ALTER TABLE log_entry DISABLE TRIGGER USER", "DROP TRIGGER log_entry_delete ON "
+            "log_entry", "SET LOCAL session_replication_role = replica",
+            "TRUNCATE log_head", "ALTER TABLE consent_record OWNER TO CURRENT_USER")
     assert report(app).ok
 
 

@@ -18,7 +18,6 @@ from deelwijs.services import audit, binding, identification, verify
 from deelwijs.storage import db, orm
 
 from .helpers import TODAY, outcomes
-from .test_audit_log import tamper
 
 DAY = dt.date(2024, 3, 1)
 LONG_AGO = dt.datetime(1999, 5, 4, 12, 0)
@@ -102,7 +101,8 @@ def test_a_forged_consent_insert_that_turns_a_refusal_into_an_allowance_is_named
         app, build, refused):
     youth, case, _ = refused
     forged = []
-    with app.engine.begin() as conn:  # INSERT: no trigger covers it, no role needed
+    # as the app role itself: it may insert consent versions, and no trigger covers INSERT
+    with app.engine.begin() as conn:
         for guardian in build.guardians(youth):
             forged.append(conn.execute(insert(orm.ConsentRecord.__table__).values(
                 youth_id=youth, series=f"vervalst-{guardian}", version=1, role="parent",
@@ -124,7 +124,7 @@ def test_a_forged_consent_insert_that_turns_a_refusal_into_an_allowance_is_named
 
 
 @pytest.mark.parametrize("flip", ["disclosure and items", "items only", "decision only"])
-def test_a_disclosure_flipped_from_deny_to_allow_is_named(app, build, refused, flip):
+def test_a_disclosure_flipped_from_deny_to_allow_is_named(app, build, refused, flip, tamper):
     _, _, disclosure = refused
     allowed = dict(build.disclosure_view(disclosure)["decision"], outcome="allow")
     allowed["items"] = [dict(i, outcome="allow", grounds=["CONSENT"], reasons=[])
@@ -138,11 +138,12 @@ def test_a_disclosure_flipped_from_deny_to_allow_is_named(app, build, refused, f
     if flip != "decision only":
         statements.append(("UPDATE disclosure_item SET outcome = 'allow', codes = :c "
                            "WHERE disclosure_id = :id", {"c": '["CONSENT"]', "id": disclosure}))
-    with app.engine.begin() as conn:  # no trigger on disclosures: the app role may do this
-        for sql, params in statements:
-            if conn.dialect.name == "postgresql":
-                sql = sql.replace(":d ", "CAST(:d AS json) ").replace(":c ", "CAST(:c AS json) ")
-            conn.execute(text(sql), params)
+    if app.engine.dialect.name == "postgresql":
+        statements = [(sql.replace(":d ", "CAST(:d AS json) ").replace(":c ", "CAST(:c AS json) "),
+                       params) for sql, params in statements]
+    # no trigger on disclosures, but the app role may not change an outcome or a decision
+    tamper.assert_app_role_refused(*statements)
+    tamper(*statements)
     entry = entry_of(app, "disclosure", disclosure)
     rep = report(app)
     assert lines(rep) == [
@@ -150,43 +151,45 @@ def test_a_disclosure_flipped_from_deny_to_allow_is_named(app, build, refused, f
         f"logregel {entry.seq} (actieId {entry.actie_id}) over deze verstrekking vastlegde"]
 
 
-def test_content_put_into_a_refused_item_is_named(app, build, refused):
+def test_content_put_into_a_refused_item_is_named(app, build, refused, tamper):
     _, _, disclosure = refused
-    with app.engine.begin() as conn:
-        conn.execute(text("UPDATE disclosure_item SET content = 'verzonnen' "
-                          "WHERE disclosure_id = :id"), {"id": disclosure})
+    # as the app role itself: it may update an item's content (the retention run wipes it)
+    tamper.as_app(("UPDATE disclosure_item SET content = 'verzonnen' "
+                   "WHERE disclosure_id = :id", {"id": disclosure}))
     assert lines(report(app)) == [f"testregio: disclosure {disclosure}: rij gewijzigd: het "
                                   "geweigerde onderdeel gedrag bevat inhoud"]
 
 
-def test_a_disclosure_moved_to_another_youth_is_named(app, build, refused):
+def test_a_disclosure_moved_to_another_youth_is_named(app, build, refused, tamper):
     _, _, disclosure = refused
     other = build.youth(name="Noor Jansen")
-    with app.engine.begin() as conn:
-        conn.execute(text("UPDATE disclosure SET youth_id = :y WHERE id = :id"),
-                     {"y": other, "id": disclosure})
+    # as the app role itself: it may set a disclosure's youth (identification does)
+    tamper.as_app(("UPDATE disclosure SET youth_id = :y WHERE id = :id",
+                   {"y": other, "id": disclosure}))
     [line] = lines(report(app))
     assert line.startswith(f"testregio: disclosure {disclosure}: rij gewijzigd: de verstrekking "
                            "gaat nu over een andere jongere dan logregel ")
 
 
-def test_a_deleted_disclosure_is_named(app, build, refused):
+def test_a_deleted_disclosure_is_named(app, build, refused, tamper):
     _, _, disclosure = refused
     entry = entry_of(app, "disclosure", disclosure)
-    with app.engine.begin() as conn:
-        conn.execute(text("DELETE FROM disclosure_item WHERE disclosure_id = :id"),
-                     {"id": disclosure})
-        conn.execute(text("DELETE FROM disclosure WHERE id = :id"), {"id": disclosure})
+    deletes = [("DELETE FROM disclosure_item WHERE disclosure_id = :id", {"id": disclosure}),
+               ("DELETE FROM disclosure WHERE id = :id", {"id": disclosure})]
+    tamper.assert_app_role_refused(*deletes)
+    tamper(*deletes)
     assert lines(report(app)) == [
         f"testregio: disclosure {disclosure}: rij verwijderd: logregel {entry.seq} (actieId "
         f"{entry.actie_id}) noemt deze verstrekking, maar de rij bestaat niet meer"]
 
 
 def test_a_deleted_entry_of_a_kept_disclosure_is_named_by_the_log_and_by_the_row(
-        app, build, refused):
+        app, build, refused, tamper):
     _, _, disclosure = refused
     entry = entry_of(app, "disclosure", disclosure)
-    tamper(app.engine, ("DELETE FROM log_entry WHERE id = :id", {"id": entry.id}))
+    delete = ("DELETE FROM log_entry WHERE id = :id", {"id": entry.id})
+    tamper.assert_app_role_refused(delete)
+    tamper(delete)
     rep = report(app)
     assert any(p.kind == "missing" for p in rep.problems)  # the chain has a gap
     assert (f"testregio: disclosure {disclosure}: rij zonder logregel: geen logregel legt "
@@ -194,13 +197,15 @@ def test_a_deleted_entry_of_a_kept_disclosure_is_named_by_the_log_and_by_the_row
             "verwijderd") in lines(rep)
 
 
-def test_a_deleted_consent_version_is_named(app, build, refused):
+def test_a_deleted_consent_version_is_named(app, build, refused, tamper):
     youth, _, _ = refused
     [mother, _] = build.guardians(youth)
     build.consent(youth, "parent", guardian_id=mother, given_on=DAY)
     with app.transaction() as s:
         row_id = s.scalars(select(orm.ConsentRecord.id)).one()
-    tamper(app.engine, ("DELETE FROM consent_record WHERE id = :id", {"id": row_id}))
+    delete = ("DELETE FROM consent_record WHERE id = :id", {"id": row_id})
+    tamper.assert_app_role_refused(delete)
+    tamper(delete)
     [line] = lines(report(app))
     assert line.startswith(f"testregio: consent_record {row_id}: rij verwijderd: logregel ")
 
@@ -223,7 +228,7 @@ def test_rows_written_at_the_same_time_as_verify_are_not_mistaken(app, build, re
     assert rep.ok, lines(rep)
 
 
-def test_an_anonymous_disclosure_stays_bound_when_its_case_is_put_on_a_name(app, build):
+def test_an_anonymous_disclosure_stays_bound_when_its_case_is_put_on_a_name(app, build, tamper):
     """Identification puts the case's disclosures on the youth's name (youth_id changes and
     their content is encrypted): bound, not altered; moving one to another youth is named."""
     case = build.case("oza", participants=("leerplicht", "swv"), creator="bob")
@@ -240,9 +245,8 @@ def test_an_anonymous_disclosure_stays_bound_when_its_case_is_put_on_a_name(app,
     assert rep.regions["testregio"]["diep"]["niet_opnieuw_te_beslissen"] == 1
 
     other = build.youth(name="Noor Jansen")
-    with app.engine.begin() as conn:
-        conn.execute(text("UPDATE disclosure SET youth_id = :y WHERE id = :id"),
-                     {"y": other, "id": anonymous})
+    tamper.as_app(("UPDATE disclosure SET youth_id = :y WHERE id = :id",  # the app role may
+                   {"y": other, "id": anonymous}))
     [line] = lines(report(app))
     assert line.startswith(f"testregio: disclosure {anonymous}: rij gewijzigd: logregel ")
     assert line.endswith("legde een anonieme verstrekking vast; die gaat nu over een jongere "
@@ -285,9 +289,11 @@ def test_a_body_goes_only_after_its_term(app, old_and_new):
 
 
 @pytest.mark.parametrize("pruned_at", ["now", "future"])
-def test_a_body_removed_early_past_the_trigger_is_named(app, old_and_new, pruned_at):
+def test_a_body_removed_early_past_the_trigger_is_named(app, old_and_new, pruned_at, tamper):
     at = audit.now() if pruned_at == "now" else dt.datetime(2099, 1, 1)
-    tamper(app.engine, (PRUNE, {"t": at, "seq": old_and_new["new"]}))
+    early = (PRUNE, {"t": at, "seq": old_and_new["new"]})
+    tamper.assert_app_role_refused(early, by="trigger")  # the app role may prune when due
+    tamper(early)
     rep = report(app)
     [problem] = rep.problems
     assert (problem.kind, problem.seq) == ("pruned_early", old_and_new["new"])
@@ -309,7 +315,7 @@ def test_the_rule_of_the_trigger_and_of_verify(app):
 
 
 def test_deep_decides_again_and_names_a_decision_its_stored_facts_no_longer_give(
-        app, build):
+        app, build, tamper):
     """A fact that is not bound to the log (gezag) changed behind the app's back: the rows
     and entries still agree, so only deciding again shows it."""
     youth = build.youth()
@@ -324,9 +330,8 @@ def test_deep_decides_again_and_names_a_decision_its_stored_facts_no_longer_give
     assert rep.ok, lines(rep)
     assert rep.regions["testregio"]["diep"] == {"opnieuw_beslist": 1, "afwijkend": 0}
 
-    with app.engine.begin() as conn:
-        conn.execute(text("UPDATE guardian SET has_gezag = false WHERE id = :id"),
-                     {"id": father})
+    tamper.as_app(("UPDATE guardian SET has_gezag = false WHERE id = :id",  # the app role may
+                   {"id": father}))
     assert report(app).ok  # without --deep: nothing bound changed
     rep = report(app, deep=50)
     assert lines(rep) == [
@@ -349,7 +354,7 @@ def _unbound(monkeypatch):
 
 
 def test_rows_from_before_the_binding_are_unbound_not_forged(app, build, refused,
-                                                             monkeypatch):
+                                                             monkeypatch, tamper):
     youth, case, _ = refused  # bound
     _unbound(monkeypatch)
     [mother, _] = build.guardians(youth)
@@ -366,10 +371,11 @@ def test_rows_from_before_the_binding_are_unbound_not_forged(app, build, refused
     with app.transaction() as s:
         consent_id = s.scalars(select(orm.ConsentRecord.id).where(
             orm.ConsentRecord.series == old_series)).one()
-    tamper(app.engine,
-           ("DELETE FROM disclosure_item WHERE disclosure_id = :id", {"id": old_disclosure}),
-           ("DELETE FROM disclosure WHERE id = :id", {"id": old_disclosure}),
-           ("DELETE FROM consent_record WHERE id = :id", {"id": consent_id}))
+    deletes = [("DELETE FROM disclosure_item WHERE disclosure_id = :id", {"id": old_disclosure}),
+               ("DELETE FROM disclosure WHERE id = :id", {"id": old_disclosure}),
+               ("DELETE FROM consent_record WHERE id = :id", {"id": consent_id})]
+    tamper.assert_app_role_refused(*deletes)
+    tamper(*deletes)
     found = lines(report(app))
     assert len(found) == 2
     assert found[0].startswith(f"testregio: consent_record (reeks {old_series}, versie 1): "
@@ -377,11 +383,11 @@ def test_rows_from_before_the_binding_are_unbound_not_forged(app, build, refused
     assert found[1].startswith(f"testregio: disclosure {old_disclosure}: rij verwijderd: ")
 
 
-def test_verify_json_names_the_row(app, build, refused):
+def test_verify_json_names_the_row(app, build, refused, tamper):
     _, _, disclosure = refused
-    with app.engine.begin() as conn:
-        conn.execute(text("UPDATE disclosure SET purpose = 'oza2' WHERE id = :id"),
-                     {"id": disclosure})
+    changed = ("UPDATE disclosure SET purpose = 'oza2' WHERE id = :id", {"id": disclosure})
+    tamper.assert_app_role_refused(changed)
+    tamper(changed)
     [problem] = report(app).as_json()["problemen"]
     assert (problem["soort"], problem["rij"]) == ("row_altered", f"disclosure {disclosure}")
 
@@ -390,7 +396,7 @@ def test_verify_json_names_the_row(app, build, refused):
 
 
 def test_0006_downgrades_and_upgrades_a_database_with_entries(app, build, refused,
-                                                              monkeypatch):
+                                                              monkeypatch, owner_engine):
     """Rows and entries written before the binding, then 0006 down and up on this test's
     database (SQLite or PostgreSQL): the trigger's rule comes and goes, the entries stay,
     verify reports the old rows as unbound."""
@@ -399,7 +405,7 @@ def test_0006_downgrades_and_upgrades_a_database_with_entries(app, build, refuse
     build.parents_consent(youth, given_on=dt.date(2024, 2, 1))
     build.disclose("alice", "jeugdhulp", {"gedrag": "Onrustig"}, DAY, case_id=case)
     monkeypatch.undo()
-    cfg = db.alembic_config(app.engine)
+    cfg = db.alembic_config(owner_engine)  # migrations are the owner's (db roles)
     fresh = {"t": audit.now(), "seq": 0}
     try:
         command.downgrade(cfg, "0005")
