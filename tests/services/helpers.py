@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable
 
 from deelwijs.services import demo
 from deelwijs.storage import orm
@@ -55,11 +56,15 @@ def row_counts(engine: Engine) -> dict[str, int]:
                 for t in orm.Base.metadata.sorted_tables}
 
 
-Statement = tuple[str, dict] | str
+Statement = str | Executable | tuple[str | Executable, dict]
 
 
-def _statements(statements: Iterable[Statement]) -> list[tuple[str, dict]]:
-    return [(s, {}) if isinstance(s, str) else s for s in statements]
+def _statements(statements: Iterable[Statement]) -> list[tuple[Executable, dict]]:
+    out = []
+    for statement in statements:
+        sql, params = statement if isinstance(statement, tuple) else (statement, {})
+        out.append((text(sql) if isinstance(sql, str) else sql, params))
+    return out
 
 
 class Tamper:
@@ -81,7 +86,7 @@ class Tamper:
       `by="trigger"` by the append-only triggers (a column the app role may update, such as
       a log entry's body for the retention run; checked on every database).
 
-    A statement is SQL text or (SQL text, parameters)."""
+    A statement is SQL text, a SQLAlchemy statement, or either with its parameters."""
 
     def __init__(self, owner: Engine, app: Engine, app_role: bool):
         self.owner = owner
@@ -123,7 +128,7 @@ class Tamper:
             return False
         for sql, params in _statements(statements):
             with pytest.raises(DBAPIError) as caught, self.app.begin() as conn:
-                conn.execute(text(sql), params)
+                conn.execute(sql, params)
             error = caught.value.orig
             if self.app.dialect.name == "postgresql":  # both refusals: insufficient_privilege
                 assert getattr(error, "sqlstate", None) == "42501", (sql, str(error))
@@ -134,7 +139,7 @@ class Tamper:
     @staticmethod
     def _run(conn: Connection, statements: Iterable[Statement]) -> None:
         for sql, params in _statements(statements):
-            conn.execute(text(sql), params)
+            conn.execute(sql, params)
 
 
 def outcomes(decision: dict) -> dict[str, tuple[str, list[str]]]:

@@ -174,21 +174,22 @@ def test_each_bad_version_has_its_problems_named_and_the_region_s_own_has_none(a
 
 
 def test_a_decision_made_under_the_bad_version_stays_readable_with_its_digest(
-        app, build, case):
+        app, build, case, tamper):
     """An older release recorded a disclosure under the bad version: it is still shown, in
     the disclosure view and in the youth's inzage, under that version."""
     youth, case_id = case
     made = build.disclose("alice", "leerplicht", CONTENTS, BEFORE, case_id=case_id)
     version_id, digest = _store_bad(app, build.w.region_id, _standalone_attack(), None,
                                     BAD_FROM)
-    with app.engine.begin() as conn:  # as the older release wrote it
+    with app.engine.connect() as conn:
         decision = conn.execute(select(orm.Disclosure.decision).where(
             orm.Disclosure.id == made)).scalar_one()
-        decision = {**decision, "ruleset": {**decision["ruleset"], "id": "eigen-model",
-                                            "version": "1", "digest": digest}}
-        conn.execute(update(orm.Disclosure).where(orm.Disclosure.id == made).values(
-            ruleset_version_id=version_id, ruleset_digest=digest, decision=decision,
-            disclosed_on=DAY))
+    decision = {**decision, "ruleset": {**decision["ruleset"], "id": "eigen-model",
+                                        "version": "1", "digest": digest}}
+    # as the older release wrote it (the owner: the app role may not change a decision)
+    tamper(update(orm.Disclosure).where(orm.Disclosure.id == made).values(
+        ruleset_version_id=version_id, ruleset_digest=digest, decision=decision,
+        disclosed_on=DAY))
     _refused(lambda: build.disclose("alice", "leerplicht", CONTENTS, DAY, case_id=case_id))
 
     shown = build.disclosure_view(made)
@@ -267,7 +268,7 @@ def test_the_check_is_pure_a_copy_of_a_bad_document_fails_the_same(app, build):
 
 
 @pytest.mark.parametrize("bad", list(BAD))
-def test_a_stored_version_that_fails_today_cannot_be_activated_again(app, build, bad):
+def test_a_stored_version_that_fails_today_cannot_be_activated_again(app, build, bad, tamper):
     """Activating by digest (as `region ruleset activate sha256:…` does) runs the same checks
     as deciding under it: the version is refused up front, and no activation is written."""
     from deelwijs.services import manage
@@ -275,9 +276,12 @@ def test_a_stored_version_that_fails_today_cannot_be_activated_again(app, build,
     make, digest, words = BAD[bad]
     doc = make()
     version_id, digest = _store_bad(app, build.w.region_id, doc, digest, BAD_FROM)
-    with app.engine.begin() as conn:  # keep only the stored version, not its activation
-        conn.execute(text("DELETE FROM ruleset_activation WHERE ruleset_version_id = :v"),
-                     {"v": version_id})
+    # keep only the stored version, not its activation (activations are append-only to the
+    # app role: the owner removes it)
+    unactivated = ("DELETE FROM ruleset_activation WHERE ruleset_version_id = :v",
+                   {"v": version_id})
+    tamper.assert_app_role_refused(unactivated)
+    tamper(unactivated)
     with app.transaction() as s:
         before = s.scalar(select(orm.RulesetActivation.id).order_by(
             orm.RulesetActivation.id.desc()).limit(1))
