@@ -58,3 +58,30 @@ def test_a_disclosure_naming_a_youth_in_an_anonymous_case_is_refused(build):
                        case_id=case, youth_id=youth)
     assert (refused.value.code, refused.value.field) == ("wrong_youth", "youth")
     assert build.counts() == before
+
+
+@pytest.mark.parametrize("written", ["Leerling met BSN 111222333 zit thuis",
+                                     "bsn 111.222.333", "BSN: 1112 22 333"])
+def test_a_bsn_in_what_is_shared_in_an_anonymous_case_is_refused(build, written):
+    """An anonymous case keeps what is shared as written: a BSN there would identify the
+    youth in plain text (issue 11, item 10). Nothing is written."""
+    case = build.case("oza", participants=("leerplicht",))
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        build.disclose("alice", "leerplicht", {"verzuim": written}, dt.date(2024, 3, 1),
+                       case_id=case)
+    assert (refused.value.code, refused.value.field) == ("contains_bsn", "contents.verzuim")
+    assert "111222333" not in str(refused.value)
+    assert build.counts() == before
+
+
+def test_a_disclosure_dated_before_the_youth_was_born_is_refused_in_dutch(build):
+    youth = build.youth(birth=dt.date(2023, 6, 1), today=dt.date(2024, 3, 1))
+    case = build.case("oza", participants=("leerplicht",), youth_id=youth)
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:  # the region's ruleset is in force from 2020
+        build.disclose("alice", "leerplicht", {"verzuim": "x"}, dt.date(2022, 1, 1),
+                       case_id=case)
+    assert (refused.value.code, refused.value.field) == ("before_birth", "day")
+    assert "geboortedatum" in str(refused.value)
+    assert build.counts() == before

@@ -363,7 +363,13 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
         raise Invalid("missing_field", "een verstrekking gaat over een jongere, of over een "
                       "anonieme casus", "youth")
     key = app.keys.unwrap(youth.key_wrapped) if youth is not None else None
-    age = age_on(youths.birth_of(app.keys, youth, key), day) if youth is not None else 0
+    age = 0
+    if youth is not None:
+        birth = youths.birth_of(app.keys, youth, key)
+        if day < birth:
+            raise Invalid("before_birth", f"de datum van de verstrekking ({day.isoformat()}) "
+                          "ligt vóór de geboortedatum van de jongere", "day")
+        age = age_on(birth, day)
     # each side's party status from its own papers (contract 1.1, change 1): accession form
     # (never without a case) and school mandate; a discloser with a hat that acts for the
     # college is judged by the engine as the college, whatever its organisation's papers say
@@ -687,6 +693,11 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
     if youth is not None and key is None:
         key = app.keys.unwrap(youth.key_wrapped)
     items = decision["items"]
+    if key is None:  # an anonymous case keeps what is shared as written: never a BSN
+        for item in items:
+            if item["outcome"] == "allow":
+                case_svc.no_bsn_in_anonymous(None, contents[item["data"]],
+                                             f"contents.{item['data']}", "de inhoud")
     content = []
     for item in items:
         allowed = item["outcome"] == "allow"
