@@ -11,8 +11,10 @@ With DEELWIJS_TEST_APP_ROLE=1 as well, the session's database gets the two roles
 `deelwijs db roles` (storage/roles.py; an owner and an app role named after the session,
 dropped at the end): it is migrated as the owner, and the tests get the app role's URL, so
 that they run as production does. Emptying the tables between tests stays with the
-server's superuser (`postgres_admin_url`). Tests that change rows past the triggers on
-purpose (the attack tests) need the owner or the superuser for that, not the app.
+server's superuser (`postgres_admin_url`). Tests that change rows behind the app's back on
+purpose (the attack tests) do so through the `tamper` fixture (helpers.Tamper): as the owner
+role past the triggers, or as the app role where it may make the change, and showing the app
+role refused what needs the owner.
 
 The `world` fixture builds a small region on top: the voorbeeldregio ruleset active, one
 organisation of each party, and the personas
