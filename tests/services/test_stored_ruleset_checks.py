@@ -223,7 +223,10 @@ def test_region_ruleset_check_prints_why_and_how_to_replace_it(
     _store_bad(app, build.w.region_id, _standalone_attack(), None, BAD_FROM)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
     env.update(DEELWIJS_DATABASE_URL=database_url, DEELWIJS_MASTER_KEY=master_key.decode(),
-               DEELWIJS_VAR=str(tmp_path / "var"), PYTHONIOENCODING="utf-8")
+               DEELWIJS_VAR=str(tmp_path / "var"), PYTHONIOENCODING="utf-8",
+               # the test database lies in tmp_path, where the default witness file would
+               # be refused (it must lie outside the database's folder): not needed here
+               DEELWIJS_WITNESS_FILE="uit")
 
     def run(*args):
         proc = subprocess.run([str(deelwijs_script), "region", "ruleset", "check", *args],
