@@ -30,9 +30,11 @@ and stores that text), so verify hashes the stored text without parsing it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -184,20 +186,22 @@ _ENTRY_COLUMNS = (_ENTRY.c.id, _ENTRY.c.seq, _ENTRY.c.actie_id, _ENTRY.c.subject
 
 @functools.cache
 def _entries(dialect: str):
-    """The region's entries that name a row, and those without a body (pruned, or emptied).
+    """The region's entries from position `from` on that name a row, and those without a
+    body (pruned, or emptied).
     On PostgreSQL with a window of the body after each marker (cut where it is stored);
     elsewhere with the body (`_windows` cuts them here: SQLite cuts slower than Python)."""
     body = _ENTRY.c.body
     if dialect != "postgresql":
         return (select(*_ENTRY_COLUMNS, body)
-                .where(_ENTRY.c.region_id == bindparam("r"),
+                .where(_ENTRY.c.region_id == bindparam("r"), _ENTRY.c.seq >= bindparam("from"),
                        or_(body.is_(None), *(func.instr(body, m) > 0 for m in (
                            _MARK, _OLD_CONSENT, _OLD_DISCLOSURE))))
                 .order_by(_ENTRY.c.seq))
     # the positions once per row (OFFSET 0 keeps PostgreSQL from inlining them again)
     inner = (select(*_ENTRY_COLUMNS, body,
                     *(func.strpos(body, m).label(f"p_{k}") for k, (m, _) in _MARKERS.items()))
-             .where(_ENTRY.c.region_id == bindparam("r")).offset(0).subquery("e"))
+             .where(_ENTRY.c.region_id == bindparam("r"), _ENTRY.c.seq >= bindparam("from"))
+             .offset(0).subquery("e"))
     windows = [case((inner.c[f"p_{k}"] > 0,
                      func.substr(inner.c.body, inner.c[f"p_{k}"] + len(m), n))).label(k)
                for k, (m, n) in _MARKERS.items()]
@@ -234,6 +238,47 @@ def _windows(row) -> _Windows:
     return _Windows(*row[:6], False, *cut)
 
 
+_RIJ_B, _ACTIE_B, _OLD_CONSENT_B, _OLD_DISCLOSURE_B = (
+    (m.encode(), n) for m, n in _MARKERS.values())
+
+
+def _cut(leaf: bytes, at: int, marker: tuple[bytes, int]) -> str | None:
+    """The window of `marker` in leaf[at:] as _entries cuts it on PostgreSQL (the n
+    characters after its first occurrence), or None."""
+    m, n = marker
+    found = leaf.find(m, at)
+    if found < 0:
+        return None
+    start = found + len(m)
+    # n characters are at most 4n bytes; a character cut off at the end is beyond them
+    return leaf[start:start + 4 * n].decode("utf-8", "ignore")[:n]
+
+
+def marked(seq: int, leaf: bytes) -> tuple | None:
+    """An entry read by verify's bulk pass (verify_fast), from its leaf bytes
+    (audit.leaf_data: six header lines, then the body): what `reconcile` needs of it, as
+    (seq, actie_id, subject, rij, actie, toestemming, verstrekking) with the windows that
+    _entries cuts, when its body names a row (as _entries selects them); else None. The
+    windows of an entry written before the binding are only cut when its `rij` does not name
+    a row (reconcile does not look at them otherwise)."""
+    at = -1
+    for _ in range(6):
+        at = leaf.find(b"\n", at + 1)
+        if at < 0:
+            raise ValueError(f"entry {seq}: not the bytes of a leaf")
+    body = at + 1
+    rij = _cut(leaf, body, _RIJ_B)
+    actie = old_consent = old_disclosure = None
+    if rij is None or parse_ref(_upto(rij)) is None:
+        old_consent = _cut(leaf, body, _OLD_CONSENT_B)
+        old_disclosure = _cut(leaf, body, _OLD_DISCLOSURE_B)
+        if rij is None and old_consent is None and old_disclosure is None:
+            return None
+        actie = _cut(leaf, body, _ACTIE_B)
+    header = leaf[:at].decode().split("\n")
+    return (seq, header[2], header[3] or None, rij, actie, old_consent, old_disclosure)
+
+
 def _upto(window: str | None, stop: str = '"') -> str | None:
     return None if window is None else window.split(stop, 1)[0]
 
@@ -263,8 +308,8 @@ class _Rows:
 
 
 def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
-              now: dt.datetime | None = None, anonymous: set[int] | None = None
-              ) -> tuple[list, dict]:
+              now: dt.datetime | None = None, anonymous: set[int] | None = None,
+              scanned=None) -> tuple[list, dict]:
     """Every consent version and disclosure of the region against the log entry that binds
     it, and every entry that binds a row against that row; every pruned body against its
     term. Returns the problems (verify.Problem, one line each naming the table and id, or
@@ -279,7 +324,12 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
       says what it was about).
 
     `anonymous`, when given, gets the ids of the disclosures recorded in an anonymous case
-    that are now about a youth (identified since)."""
+    that are now about a youth (identified since).
+
+    `scanned`: what verify's bulk pass (verify_fast.Outcome) read of the region's entries, in
+    this transaction: its size and `marked` (`marked` of every entry before that size whose
+    body names a row). Then the bodies are not read a second time; only the entries without
+    a body before that size, and every entry from it on, are read here."""
     from deelwijs.services.verify import Problem
 
     now = now or audit.now()
@@ -295,76 +345,73 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
     def label(table: str, row_id: int) -> str:
         return f"{table} {row_id}"
 
-    cut = (lambda row: row) if dialect == "postgresql" else _windows
-    for part in session.execute(_entries(dialect), {"r": region_id},
-                                execution_options={"yield_per": BATCH}).partitions():
-        for e in map(cut, part):
-            if e.gone:
-                if e.pruned_at is None:  # verify's log check names it (gewijzigd)
+    for e in _stream(session, region_id, dialect, scanned):
+        if e.gone:
+            if e.pruned_at is None:  # verify's log check names it (gewijzigd)
+                continue
+            if latest_pruned is None or e.registered_at > latest_pruned:
+                latest_pruned = e.registered_at
+            message = _early(e.registered_at, e.pruned_at, now)
+            if message is not None:
+                problems.append(Problem("pruned_early", code, e.seq, e.id, e.actie_id,
+                                        message))
+            continue
+        named = parse_ref(_upto(e.rij)) if e.rij is not None else None
+        digest = None
+        if named is not None:
+            table, row_id, digest = named
+        else:  # written before the binding: named by its old reference, if at all
+            actie = _upto(e.actie)
+            if actie == "consent" and e.toestemming is not None:
+                old = _old_consent(e.toestemming)
+                if old is None:
                     continue
-                if latest_pruned is None or e.registered_at > latest_pruned:
-                    latest_pruned = e.registered_at
-                message = _early(e.registered_at, e.pruned_at, now)
-                if message is not None:
-                    problems.append(Problem("pruned_early", code, e.seq, e.id, e.actie_id,
-                                            message))
-                continue
-            named = parse_ref(_upto(e.rij)) if e.rij is not None else None
-            digest = None
-            if named is not None:
-                table, row_id, digest = named
-            else:  # written before the binding: named by its old reference, if at all
-                actie = _upto(e.actie)
-                if actie == "consent" and e.toestemming is not None:
-                    old = _old_consent(e.toestemming)
-                    if old is None:
-                        continue
-                    if by_series is None:
-                        by_series = {(v[2], v[3]): k for k, v in consents.rows.items()}
-                    table, row_id = CONSENT, by_series.get(old)
-                    if row_id is None:
-                        if consents.sees(e.seq):
-                            problems.append(Problem(
-                                "row_deleted", code, e.seq, e.id, e.actie_id,
-                                f"{_where(e)} noemt toestemmingsversie {old[1]} van reeks "
-                                f"{old[0]}, maar die rij bestaat niet meer",
-                                row=f"{CONSENT} (reeks {old[0]}, versie {old[1]})"))
-                        continue
-                elif actie in ("disclose", "deny") and e.verstrekking is not None:
-                    number = _upto(e.verstrekking, ",").split("}", 1)[0]
-                    if not number.isdigit():
-                        continue
-                    table, row_id = DISCLOSURE, int(number)
-                else:
+                if by_series is None:
+                    by_series = {(v[2], v[3]): k for k, v in consents.rows.items()}
+                table, row_id = CONSENT, by_series.get(old)
+                if row_id is None:
+                    if consents.sees(e.seq):
+                        problems.append(Problem(
+                            "row_deleted", code, e.seq, e.id, e.actie_id,
+                            f"{_where(e)} noemt toestemmingsversie {old[1]} van reeks "
+                            f"{old[0]}, maar die rij bestaat niet meer",
+                            row=f"{CONSENT} (reeks {old[0]}, versie {old[1]})"))
                     continue
-            rows = tables.get(table)
-            if rows is None or not rows.sees(e.seq):
+            elif actie in ("disclose", "deny") and e.verstrekking is not None:
+                number = _upto(e.verstrekking, ",").split("}", 1)[0]
+                if not number.isdigit():
+                    continue
+                table, row_id = DISCLOSURE, int(number)
+            else:
                 continue
-            row = rows.rows.pop(row_id, None)
-            if row is None:
-                if row_id not in rows.matched:
-                    problems.append(Problem(
-                        "row_deleted", code, e.seq, e.id, e.actie_id,
-                        f"{_where(e)} noemt deze {NOUNS[table]}, maar de rij bestaat niet meer",
-                        row=label(table, row_id)))
-                continue
-            rows.matched.add(row_id)
-            if digest is None:
-                rows.unbound += 1
-                continue
-            rows.bound += 1
-            if row[0] != digest:
+        rows = tables.get(table)
+        if rows is None or not rows.sees(e.seq):
+            continue
+        row = rows.rows.pop(row_id, None)
+        if row is None:
+            if row_id not in rows.matched:
                 problems.append(Problem(
-                    "row_altered", code, e.seq, e.id, e.actie_id,
-                    f"de inhoud past niet meer bij wat {_where(e)} over deze {NOUNS[table]} "
-                    "vastlegde", row=label(table, row_id)))
-            elif table == DISCLOSURE:
-                if anonymous is not None and e.subject is None and row[2] is not None:
-                    anonymous.add(row_id)
-                message = _other_youth(keys, e.subject, row[2], row[3], e)
-                if message is not None:
-                    problems.append(Problem("row_altered", code, e.seq, e.id, e.actie_id,
-                                            message, row=label(table, row_id)))
+                    "row_deleted", code, e.seq, e.id, e.actie_id,
+                    f"{_where(e)} noemt deze {NOUNS[table]}, maar de rij bestaat niet meer",
+                    row=label(table, row_id)))
+            continue
+        rows.matched.add(row_id)
+        if digest is None:
+            rows.unbound += 1
+            continue
+        rows.bound += 1
+        if row[0] != digest:
+            problems.append(Problem(
+                "row_altered", code, e.seq, e.id, e.actie_id,
+                f"de inhoud past niet meer bij wat {_where(e)} over deze {NOUNS[table]} "
+                "vastlegde", row=label(table, row_id)))
+        elif table == DISCLOSURE:
+            if anonymous is not None and e.subject is None and row[2] is not None:
+                anonymous.add(row_id)
+            message = _other_youth(keys, e.subject, row[2], row[3], e)
+            if message is not None:
+                problems.append(Problem("row_altered", code, e.seq, e.id, e.actie_id,
+                                        message, row=label(table, row_id)))
     excused = 0
     for table, rows in tables.items():
         for row_id, row in sorted(rows.rows.items()):
@@ -376,12 +423,58 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
                 "row_unlogged", code, None, None, None,
                 f"geen logregel legt deze {NOUNS[table]} vast: buiten Deelwijs om "
                 "ingevoegd, of de logregel is verwijderd", row=label(table, row_id)))
+    if any(p.entry_id is None and p.seq is not None for p in problems):
+        problems = _with_ids(session, region_id, problems)
     summary = {"gebonden": {"toestemmingsversies": consents.bound,
                             "verstrekkingen": disclosures.bound},
                "ongebonden": consents.unbound + disclosures.unbound}
     if excused:
         summary["niet_meer_te_controleren"] = excused
     return problems, summary
+
+
+_GONE = (select(*_ENTRY_COLUMNS)
+         .where(_ENTRY.c.region_id == bindparam("r"), _ENTRY.c.seq < bindparam("size"),
+                _ENTRY.c.body.is_(None))
+         .order_by(_ENTRY.c.seq))
+_IDS = (select(_ENTRY.c.seq, _ENTRY.c.id)
+        .where(_ENTRY.c.region_id == bindparam("r"),
+               _ENTRY.c.seq.in_(bindparam("seqs", expanding=True))))
+
+
+def _stream(session: Session, region_id: int, dialect: str, scanned):
+    """The entries reconcile looks at, in log order (_Windows, or rows of _entries with the
+    same attributes). With `scanned`: the marked entries of verify's bulk pass (their id
+    left out: _with_ids fills it in for a problem), the entries without a body before its
+    size and every entry from it on; else all of them from _entries."""
+    params = {"r": region_id, "from": 0}
+    if scanned is not None and scanned.marked is not None:
+        params["from"] = scanned.size
+    cut = (lambda row: row) if dialect == "postgresql" else _windows
+    rest = (e for part in session.execute(_entries(dialect), params,
+                                          execution_options={"yield_per": BATCH}).partitions()
+            for e in map(cut, part))
+    if not params["from"]:
+        yield from rest
+        return
+    gone = [_Windows(*row, True, None, None, None, None)
+            for row in session.execute(_GONE, {"r": region_id, "size": scanned.size})]
+    marked = (_Windows(None, seq, actie_id, subject, None, None, False, *windows)
+              for seq, actie_id, subject, *windows in scanned.marked)
+    yield from heapq.merge(marked, gone, key=_seq)
+    yield from rest
+
+
+def _seq(e) -> int:
+    return e.seq
+
+
+def _with_ids(session: Session, region_id: int, problems: list) -> list:
+    """The problems with the id of the entry they name filled in where it was not known."""
+    seqs = sorted({p.seq for p in problems if p.entry_id is None and p.seq is not None})
+    ids = dict(session.execute(_IDS, {"r": region_id, "seqs": seqs}).all())
+    return [dataclasses.replace(p, entry_id=ids.get(p.seq))
+            if p.entry_id is None and p.seq is not None else p for p in problems]
 
 
 def _early(registered_at: dt.datetime, pruned_at: dt.datetime, now: dt.datetime

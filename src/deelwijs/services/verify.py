@@ -145,14 +145,15 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
                                     "checkpoints": mismatch["checkpoints"],
                                     "wortel": "niet berekend", "problemen": 1}
             continue
-        _verify_region(session, keys, region_id, code, public_key, report, progress,
-                       by_origin.get(audit.origin_for(keys, code), []), cosigners)
+        scanned = _verify_region(session, keys, region_id, code, public_key, report,
+                                 progress, by_origin.get(audit.origin_for(keys, code), []),
+                                 cosigners)
         # consent versions and disclosures against the entries that bind them, and pruned
         # bodies against their term (services.binding)
         from deelwijs.services import binding
         anonymous: set[int] = set()
         found, summary = binding.reconcile(session, keys, region_id, code,
-                                           anonymous=anonymous)
+                                           anonymous=anonymous, scanned=scanned)
         if deep:
             again, summary["diep"] = binding.redecide(session, app, region_id, code, deep,
                                                       skip=anonymous)
@@ -397,10 +398,12 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
                    public_key: PublicKeys, report: Report,
                    progress: Callable[[int], None] | None,
                    outside: Sequence[witness.Outside] = (),
-                   cosigners: Sequence[tuple[str, Ed25519PublicKey]] = ()) -> None:
+                   cosigners: Sequence[tuple[str, Ed25519PublicKey]] = ()
+                   ) -> verify_fast.Outcome | None:
     """First the bulk pass (PostgreSQL; see verify_fast): when it finds every entry and every
     checkpoint in order, that is the outcome. Otherwise (or elsewhere) the exact pass, which
-    names every problem."""
+    names every problem. Returns what the bulk pass read when it found every entry in order
+    (for binding.reconcile), else None."""
     checks = audit.checkpoints(session, region_id)
     head = session.execute(select(orm.LogHead.size, orm.LogHead.frontier).where(
         orm.LogHead.region_id == region_id)).first()
@@ -431,7 +434,7 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
         cover = check(fast.size, fast.roots, None, found)
         if not found:
             report.regions[code] = _summary(fast.size, checks, fast.roots, 0, cover)
-            return
+            return fast
     problems = report.problems
     start = len(problems)
     batches, scan = _source(session, region_id)
@@ -441,6 +444,7 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
     roots = merkle.roots_at(leaves, [*sizes, size])
     cover = check(size, roots, leaves, problems)
     report.regions[code] = _summary(size, checks, roots, len(problems) - start, cover)
+    return fast
 
 
 def _summary(size: int, checks: Sequence[orm.LogCheckpoint], roots: dict[int, bytes],

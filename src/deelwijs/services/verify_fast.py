@@ -248,6 +248,9 @@ class Block:
     end: int
     root: bytes | None
     parts: dict[int, list[bytes]]
+    # binding.marked of its entries whose body names a row, in position order (for verify's
+    # row reconciliation, which then need not read the bodies again)
+    marked: tuple = ()
 
 
 def chunk_rows(conn, region_id: int, start: int, end: int) -> Iterator[tuple]:
@@ -284,6 +287,7 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
     """Verify the entries of [start, end) (start a multiple of BLOCK, end at most one BLOCK
     further): the Block, or None when anything is not in order."""
     leaves: list[bytes] = []
+    marked: list[tuple] = []
     expect, clean = start, True
     for row in chunk_rows(conn, region_id, start, end):
         if clean:
@@ -293,11 +297,25 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
             else:
                 leaves += part
                 expect += len(part)
+                marked += _marked(row)
     if not clean or expect != end:
         return None
     tree = levels(leaves)
     return Block(start, end, tree[BLOCK_BITS][0] if end - start == BLOCK else None,
-                 {n: compact(tree, n - start) for n in sizes if start < n <= end})
+                 {n: compact(tree, n - start) for n in sizes if start < n <= end},
+                 tuple(marked))
+
+
+def _marked(row: tuple) -> list[tuple]:
+    """binding.marked of the entries of a chunk row that is in order (Checker.chunk), from
+    the leaf bytes already here."""
+    from deelwijs.services.binding import marked
+
+    a, n, data, lengths, _, _, pruned = row
+    pieces = _pieces(data, lengths) or []
+    gone = set(pruned or ())
+    seqs = [s for s in range(a, a + n) if s not in gone]
+    return [m for m in map(marked, seqs, map(bytes, pieces)) if m is not None]
 
 
 # --- a region -----------------------------------------------------------------------------------
@@ -327,9 +345,11 @@ def roots(blocks: Iterable[Block], sizes: Iterable[int], size: int) -> dict[int,
 
 @dataclass(frozen=True)
 class Outcome:
-    """A region whose every entry is in order: its size and the roots at the sizes asked."""
+    """A region whose every entry is in order: its size, the roots at the sizes asked and
+    binding.marked of its entries that name a row (Block.marked), in position order."""
     size: int
     roots: dict[int, bytes]
+    marked: list[tuple] | None = None
 
 
 def _tasks(size: int, sizes: list[int]) -> list[tuple[int, int, list[int]]]:
@@ -375,7 +395,7 @@ def scan(session, keys, region_id: int, sizes: Sequence[int],
         blocks = _in_process(raw, region_id, tasks, checker, progress)
     if blocks is None:
         return None
-    return Outcome(size, roots(blocks, sizes, size))
+    return Outcome(size, roots(blocks, sizes, size), [m for b in blocks for m in b.marked])
 
 
 def _once(fn: Callable[[], None]) -> Callable[[], None]:
