@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from deelwijs import __version__
+from deelwijs.cli_store import _load_ruleset
 
 app = typer.Typer(
     name="deelwijs",
@@ -33,27 +34,10 @@ RulesetOpt = Annotated[
 ]
 
 
-_JSON_NL = {
-    "Expecting value": "waarde verwacht",
-    "Expecting ',' delimiter": "komma verwacht",
-    "Expecting ':' delimiter": "dubbele punt verwacht",
-    "Expecting property name enclosed in double quotes": "veldnaam tussen dubbele aanhalingstekens "
-    "verwacht",
-    "Unterminated string starting at": "tekst zonder afsluitend aanhalingsteken",
-    "Extra data": "extra tekens na het JSON-object",
-    "Invalid control character at": "ongeldig stuurteken",
-    "Invalid \\escape": "ongeldige escape (\\)",
-    "Invalid \\uXXXX escape": "ongeldige \\u-escape",
-    "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
-}
 # The most `decide` reads from stdin or --file: far more than a batch of requests needs (one
 # request is about a kilobyte), and little enough that /dev/zero or an endless stream ends in
 # a clear error at once instead of memory filling up. docs/decide.md, 'Synopsis'.
 REQUEST_MAX = 16 * 1024 * 1024
-
-
-def _not_json(token: str):
-    raise ValueError(f"{token} is geen JSON-getal (RFC 8259)")
 
 
 def _err(line: str) -> None:
@@ -89,52 +73,6 @@ def _read_request(file: Path | None) -> str:
         raise typer.Exit(2) from None
 
 
-def _load_ruleset(name: str | None):
-    from deelwijs.rules.loader import RulesetError, resolve
-
-    try:
-        return resolve(name)
-    except RulesetError as exc:
-        stored = _stored_ruleset(name, exc) if exc.problems[0].code == "not_found" else None
-        if stored is not None:
-            return stored
-        for p in exc.problems:
-            _err(str(p))
-        raise typer.Exit(2) from None
-
-
-def _stored_ruleset(name: str | None, exc):
-    """A ruleset stored in the database, by digest (sha256:…) or id (newest stored version).
-
-    Only looked up when a database is configured or the embedded one exists."""
-    import os
-
-    from deelwijs.settings import DEFAULT_URL, VAR, load
-
-    if not name or (not os.environ.get("DEELWIJS_DATABASE_URL")
-                    and not (VAR / "deelwijs.sqlite3").exists()):
-        return None
-    from sqlalchemy import or_, select
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from deelwijs.rules.loader import from_document
-    from deelwijs.storage import db, orm
-
-    try:
-        engine = db.make_engine(load().database_url or DEFAULT_URL)
-        with engine.connect() as conn:
-            row = conn.execute(select(orm.RulesetVersion.source).where(
-                or_(orm.RulesetVersion.digest == name, orm.RulesetVersion.ruleset_id == name))
-                .order_by(orm.RulesetVersion.id.desc()).limit(1)).first()
-    except SQLAlchemyError:
-        return None
-    if row is None:
-        return None
-    import json
-
-    return from_document(json.loads(row[0]), f"database:{name}")
-
-
 @app.command()
 def decide(
     ruleset: RulesetOpt = None,
@@ -151,21 +89,13 @@ def decide(
     niets op stdout en op stderr één regel per probleem met het JSON-pad.
     """
     from deelwijs.domain.errors import RequestError
-    from deelwijs.services.decisions import decide_payload
+    from deelwijs.services.decisions import NotJson, decide_payload, parse_json
 
     text = _read_request(file)
     try:
-        payload = json.loads(text, parse_constant=_not_json)
-    except json.JSONDecodeError as exc:
-        _err(f"request: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
-             f"{_JSON_NL.get(exc.msg, 'ongeldige JSON')}")
-        raise typer.Exit(2) from None
-    except RecursionError:
-        _err("request: geen bruikbare JSON: te diep genest")
-        raise typer.Exit(2) from None
-    except ValueError as exc:  # NaN/Infinity (see _not_json), or a number too long to read
-        said = str(exc) if "JSON-getal" in str(exc) else "een getal is te lang om te lezen"
-        _err(f"request: geen geldige JSON: {said}")
+        payload = parse_json(text)
+    except NotJson as exc:
+        _err(f"request: {exc}")
         raise typer.Exit(2) from None
     rs = _load_ruleset(ruleset)
     try:

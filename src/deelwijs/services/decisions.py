@@ -2,11 +2,52 @@
 
 from __future__ import annotations
 
+import json
+
 from deelwijs.domain.engine import decide
 from deelwijs.domain.errors import Problem, RequestError
 from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
+
+# Python's JSON messages in Dutch
+_JSON_NL = {
+    "Expecting value": "waarde verwacht",
+    "Expecting ',' delimiter": "komma verwacht",
+    "Expecting ':' delimiter": "dubbele punt verwacht",
+    "Expecting property name enclosed in double quotes": "veldnaam tussen dubbele aanhalingstekens "
+    "verwacht",
+    "Unterminated string starting at": "tekst zonder afsluitend aanhalingsteken",
+    "Extra data": "extra tekens na het JSON-object",
+    "Invalid control character at": "ongeldig stuurteken",
+    "Invalid \\escape": "ongeldige escape (\\)",
+    "Invalid \\uXXXX escape": "ongeldige \\u-escape",
+    "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
+}
+
+
+class NotJson(ValueError):
+    """Request text that is not usable JSON; the message is the Dutch reason (the CLI and the
+    API put `request: ` before it)."""
+
+
+def _not_json(token: str):
+    raise ValueError(f"{token} is geen JSON-getal (RFC 8259)")
+
+
+def parse_json(text: str):
+    """The JSON of a request text, as `deelwijs decide` and POST /api/v1/decisions read it:
+    Python's json (integers of any length), NaN and Infinity refused; raises NotJson."""
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except json.JSONDecodeError as exc:
+        raise NotJson(f"geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
+                      f"{_JSON_NL.get(exc.msg, 'ongeldige JSON')}") from None
+    except RecursionError:
+        raise NotJson("geen bruikbare JSON: te diep genest") from None
+    except ValueError as exc:  # NaN/Infinity (see _not_json), or a number too long to read
+        said = str(exc) if "JSON-getal" in str(exc) else "een getal is te lang om te lezen"
+        raise NotJson(f"geen geldige JSON: {said}") from None
 
 
 def decide_payload(payload, ruleset: Ruleset, explain: bool = False):

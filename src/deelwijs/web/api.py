@@ -18,36 +18,17 @@ from starlette.responses import Response
 
 from deelwijs.domain.errors import RequestError
 from deelwijs.rules import loader
-from deelwijs.services.decisions import decide_payload
+from deelwijs.services.decisions import NotJson, decide_payload, parse_json
 from deelwijs.web import openapi
 from deelwijs.web.errors import dumps, problem
 from deelwijs.web.templating import render
 
 router = APIRouter(prefix="/api/v1")
 
-# Python's JSON messages in Dutch, as `deelwijs decide` words them (cli._JSON_NL; a test holds
-# the API's answers to malformed JSON against the CLI's)
-_JSON_NL = {
-    "Expecting value": "waarde verwacht",
-    "Expecting ',' delimiter": "komma verwacht",
-    "Expecting ':' delimiter": "dubbele punt verwacht",
-    "Expecting property name enclosed in double quotes": "veldnaam tussen dubbele "
-    "aanhalingstekens verwacht",
-    "Unterminated string starting at": "tekst zonder afsluitend aanhalingsteken",
-    "Extra data": "extra tekens na het JSON-object",
-    "Invalid control character at": "ongeldig stuurteken",
-    "Invalid \\escape": "ongeldige escape (\\)",
-    "Invalid \\uXXXX escape": "ongeldige \\u-escape",
-    "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
-}
 # orjson reads an integer beyond 64 bits as a float, Python's json as an int: a body with 19
 # or more digits in a row (rare: only such numbers or long digit strings) is read by json
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")
 _TRUE, _FALSE = {"true", "1", "ja", "yes"}, {"false", "0", "nee", "no", ""}
-
-
-def _not_json(token: str):
-    raise ValueError(f"{token} is geen JSON-getal (RFC 8259)")
 
 
 class _Refused(Exception):
@@ -76,15 +57,9 @@ def parse_body(body: bytes):
     except UnicodeDecodeError as exc:
         raise _bad_json(f"de body is geen UTF-8-tekst (byte {exc.start + 1} niet)") from None
     try:
-        return json.loads(text, parse_constant=_not_json)
-    except json.JSONDecodeError as exc:
-        raise _bad_json(f"geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
-                        f"{_JSON_NL.get(exc.msg, 'ongeldige JSON')}") from None
-    except RecursionError:
-        raise _bad_json("geen bruikbare JSON: te diep genest") from None
-    except ValueError as exc:  # NaN/Infinity (see _not_json), or a number too long to read
-        said = str(exc) if "JSON-getal" in str(exc) else "een getal is te lang om te lezen"
-        raise _bad_json(f"geen geldige JSON: {said}") from None
+        return parse_json(text)
+    except NotJson as exc:
+        raise _bad_json(str(exc)) from None
 
 
 def _ruleset(request: Request):
