@@ -86,7 +86,7 @@ def _fail(line: str) -> None:
 
 
 def _activities(ruleset: str | None) -> list[dict]:
-    from deelwijs.cli import _load_ruleset
+    from deelwijs.cli_store import _load_ruleset
     from deelwijs.domain import register
 
     return register.activities(_load_ruleset(ruleset))

@@ -102,6 +102,52 @@ def _reader(session, pro_id: int | None):
     return registry.professional(session, pro_id, "by")
 
 
+def _load_ruleset(name: str | None):
+    """The ruleset a command names with --ruleset: built-in id or file (rules.loader), else
+    stored in the database; otherwise its problems, one a line, and exit 2."""
+    from deelwijs.rules.loader import RulesetError, resolve
+
+    try:
+        return resolve(name)
+    except RulesetError as exc:
+        stored = _stored_ruleset(name, exc) if exc.problems[0].code == "not_found" else None
+        if stored is not None:
+            return stored
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        raise typer.Exit(2) from None
+
+
+def _stored_ruleset(name: str | None, exc):
+    """A ruleset stored in the database, by digest (sha256:…) or id (newest stored version).
+
+    Only looked up when a database is configured or the embedded one exists."""
+    import os
+
+    from deelwijs.settings import DEFAULT_URL, VAR, load
+
+    if not name or (not os.environ.get("DEELWIJS_DATABASE_URL")
+                    and not (VAR / "deelwijs.sqlite3").exists()):
+        return None
+    from sqlalchemy import or_, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from deelwijs.rules.loader import from_document
+    from deelwijs.storage import db, orm
+
+    try:
+        engine = db.make_engine(load().database_url or DEFAULT_URL)
+        with engine.connect() as conn:
+            row = conn.execute(select(orm.RulesetVersion.source).where(
+                or_(orm.RulesetVersion.digest == name, orm.RulesetVersion.ruleset_id == name))
+                .order_by(orm.RulesetVersion.id.desc()).limit(1)).first()
+    except SQLAlchemyError:
+        return None
+    if row is None:
+        return None
+    return from_document(json.loads(row[0]), f"database:{name}")
+
+
 def _print(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
