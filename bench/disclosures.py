@@ -55,7 +55,10 @@ Timed phases:
   C. services.disclosures.list_for_youth for --listings random youths, one transaction each,
      one client; the plans of the statements it sends are checked with EXPLAIN ANALYZE.
   Then deelwijs.services.verify.verify(session, keys, "bench") checks the bench region's
-  whole log (every leaf, MAC, checkpoint, the head) and the report says whether it verifies.
+  whole log (every leaf, MAC, checkpoint, the head) and reconciles its rows, and the report
+  says whether it verifies. The preloaded rows have no entries, so verify names each of
+  them ("rij zonder logregel"); those are counted apart, and any other problem (or one about
+  a disclosure recorded in this run) fails the run.
 
 Every figure is measured in this run; nothing is estimated or carried over.
 """
@@ -1026,11 +1029,21 @@ def main(argv: list[str] | None = None) -> int:
         for ln in plan_summary(lines):
             print(f"      {ln}")
     summary = report.regions.get(REGION, {})
+    # the preloaded consent versions and disclosures were written with COPY, without log
+    # entries (see setup), so verify's row reconciliation names each of them: expected, and
+    # counted apart; any other problem, or one about a row recorded in this run, fails
+    recorded = {f"disclosure {i}" for i in run_a.ids}
+    preloaded = [p for p in report.problems
+                 if p.kind == "row_unlogged" and p.row not in recorded]
+    problems = [p for p in report.problems if p not in preloaded]
+    verified = not problems and bool(summary)
     print(f"  processing log of region {REGION!r}: "
-          f"{'VERIFIES' if report.ok and summary else 'DOES NOT VERIFY'} "
+          f"{'VERIFIES' if verified else 'DOES NOT VERIFY'} "
           f"({summary.get('regels', 0):,} entries, {summary.get('checkpoints', 0)} "
-          f"checkpoints, deelwijs.services.verify.verify in {t_verify:.1f}s)")
-    for problem in report.problems[:5]:
+          f"checkpoints, rows bound {summary.get('gebonden')}, "
+          f"deelwijs.services.verify.verify in {t_verify:.1f}s); {len(preloaded):,} rows "
+          "preloaded without entries named as such (rij zonder logregel, by design)")
+    for problem in problems[:5]:
         print(f"    {problem.line()}")
     errors = run_a.errors + run_b.errors
     if errors:
@@ -1040,7 +1053,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  cProfile of phase A client 0 ({args.profile}), top 25 by cumulative time:")
         pstats.Stats(args.profile, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
     print(f"  total wall time {time.perf_counter() - started:.0f}s")
-    return 1 if errors or not report.ok else 0
+    return 1 if errors or not verified else 0
 
 
 if __name__ == "__main__":
