@@ -1,6 +1,7 @@
 """Benchmark: Deelwijs's engine against the same policy in Cedar (cedarpy).
 
     .venv/bin/python bench/engine.py [--n 100000] [--seed 1] [--chunk 1000] [--no-gc-freeze]
+                                     [--cli-only]
 
 1. Generates N random, valid disclosure requests (seeded, reproducible).
 2. Times our engine with full item output (outcome, grounds, reasons, rule ids, obligations;
@@ -13,7 +14,14 @@
    --chunk, one `is_authorized_batch` call per chunk of requests (throughput only).
 4. Checks that both agree on every item's allow/deny, and on its grounds (allowed) or its
    reason and deciding rule (denied). Exit 1 on any disagreement or Cedar evaluation error.
-5. Prints a compact report with the issue's targets next to the figures.
+5. Times the full Dutch answer (the contract's JSON, explanations included) for the same
+   requests: in process end to end, `decide_payload` (parse, decide, render) and orjson, one
+   request at a time and as one batch; and through the `deelwijs decide` console script on one
+   batch file of all N requests (one process: start, read, decide, write the indented answer
+   to a file). Prints the command's rate over the faster in-process pass (issue 13: >= 0.5x)
+   and checks that the command's answer equals the in-process answers. --cli-only runs only
+   these passes.
+6. Prints a compact report with the issue's targets next to the figures.
 
 Before every pass the garbage collector is run and everything alive is frozen (gc.freeze()):
 the benchmark's own inputs (N requests in three forms) and the previous passes' outputs are
@@ -33,18 +41,22 @@ import math
 import os
 import platform
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
 import cedarpy
+import orjson
 
 from deelwijs.domain import codes
 from deelwijs.domain.engine import decide
 from deelwijs.domain.request import parse_request
 from deelwijs.rules import loader
+from deelwijs.services.decisions import decide_payload
 
 HERE = Path(__file__).resolve().parent
 POLICIES = HERE / "cedar" / "policies.cedar"
@@ -52,6 +64,7 @@ ENTITIES = HERE / "cedar" / "entities.json"
 
 TARGET_RATE = 100_000  # decisions/s of our engine, one process (the issue)
 TARGET_RATIO = 13  # ours / cedarpy (the issue)
+TARGET_CLI = 0.5  # `deelwijs decide` on one batch / in process, full answer (issue 13)
 
 COVENANT_PARTIES = ("school", "swv", "leerplicht", "gemeente", "jeugdhulp", "jgz", "huisarts")
 # The pairs the legal routes are about; half of the legal-route requests use one of them, so
@@ -260,6 +273,67 @@ def time_ours_no_memo(parsed: list, rs) -> tuple[Run, list]:
     return Run("ours, engine only, memo cleared before every call", len(parsed), wall, lat), out
 
 
+# --- the full Dutch answer: in process and through `deelwijs decide` -----------------------
+
+
+def time_full_in_process(objs: list[dict], rs) -> tuple[Run, list[bytes]]:
+    """The contract's whole answer (Dutch explanations included), one request at a time:
+    `decide_payload(obj)` (parse, decide, render) and its JSON bytes (orjson, as the API)."""
+    rs.memo.clear()  # cold memo
+    out: list = [None] * len(objs)
+    lat = [0] * len(objs)
+    dumps = orjson.dumps
+    clock = time.perf_counter_ns
+    start = clock()
+    for i, obj in enumerate(objs):
+        t = clock()
+        out[i] = dumps(decide_payload(obj, rs))
+        lat[i] = clock() - t
+    wall = clock() - start
+    return Run("in process, full answer, one request at a time", len(objs), wall, lat), out
+
+
+def time_full_in_process_batch(objs: list[dict], rs) -> Run:
+    """The same as one batch, as `deelwijs decide` gets it: `decide_payload(objs)` + orjson."""
+    rs.memo.clear()  # cold memo
+    clock = time.perf_counter_ns
+    start = clock()
+    orjson.dumps(decide_payload(objs, rs))
+    wall = clock() - start
+    return Run("in process, full answer, one batch", len(objs), wall, None)
+
+
+def deelwijs_script() -> Path:
+    return Path(sys.executable).parent / ("deelwijs.exe" if os.name == "nt" else "deelwijs")
+
+
+def time_cli(objs: list[dict], tmp: Path) -> tuple[Run, Run, bytes]:
+    """`deelwijs decide --file` on one batch file of every request (one process, process start
+    and writing the indented answer to a file included), and on `[]` (process start alone).
+    No database: the DEELWIJS_ variables are left out, so the model covenant is built in."""
+    src, dst = tmp / "requests.json", tmp / "answers.json"
+    src.write_text(json.dumps(objs, ensure_ascii=False), encoding="utf-8")
+    (tmp / "empty.json").write_text("[]", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
+    runs = []
+    for label, path, n in ((f"deelwijs decide --file, one batch of {len(objs):,}", src,
+                            len(objs)),
+                           ("deelwijs decide --file on [] (process start)", tmp / "empty.json",
+                            0)):
+        with open(dst, "wb") as out:
+            start = time.perf_counter_ns()
+            run = subprocess.run([str(deelwijs_script()), "decide", "--file", str(path)],
+                                 stdout=out, stderr=subprocess.PIPE, env=env, check=False)
+            wall = time.perf_counter_ns() - start
+        if run.returncode:
+            raise SystemExit(f"deelwijs decide: exit {run.returncode}: "
+                             f"{run.stderr.decode(errors='replace')[:500]}")
+        runs.append(Run(label, n, wall, None))
+        if n:
+            answer = dst.read_bytes()
+    return runs[0], runs[1], answer
+
+
 def time_cedar_single(creqs: list[list[dict]], ps, es) -> tuple[Run, list]:
     is_authorized = cedarpy.is_authorized
     out: list = [None] * len(creqs)
@@ -368,6 +442,13 @@ def same_outcomes(a: list, b: list) -> int:
 # --- report --------------------------------------------------------------------------------
 
 
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def _fmt_us(v: float | None) -> str:
     return "n/a" if v is None else f"{v:,.1f}"
 
@@ -375,6 +456,37 @@ def _fmt_us(v: float | None) -> str:
 def _row(run: Run, target: str = "") -> str:
     return (f"  {run.label:<52} {run.rate:>12,.0f} {_fmt_us(run.pct(50)):>9} "
             f"{_fmt_us(run.pct(99)):>9}  {target}")
+
+
+def full_answer(objs: list[dict], rs, settle) -> tuple[list[str], bool]:
+    """The full Dutch answer in process and through `deelwijs decide`, in this run: report
+    lines, and whether the command's answer equals the in-process answers."""
+    settle()
+    single, answers = time_full_in_process(objs, rs)
+    settle()
+    batch = time_full_in_process_batch(objs, rs)
+    settle()
+    with tempfile.TemporaryDirectory(prefix="deelwijs-bench-") as tmp:
+        cli, start, printed = time_cli(objs, Path(tmp))
+    same = orjson.loads(printed) == [orjson.loads(a) for a in answers]
+    del printed, answers
+    best = max(single, batch, key=lambda r: r.rate)
+    ratio = cli.rate / best.rate
+    met = "MET" if ratio >= TARGET_CLI else "NOT MET"
+    lines = [
+        f"  {'full Dutch answer (the contract JSON), per request':<52} {'decisions/s':>12} "
+        f"{'p50 us':>9} {'p99 us':>9}",
+        _row(single, "decide_payload(obj) + orjson.dumps"),
+        _row(batch, "decide_payload(all) + orjson.dumps"),
+        _row(cli, f"{cli.wall_ns / 1e9:.2f} s wall, process start included"),
+        f"  {start.label:<52} {'':>12} {'':>9} {'':>9}  {start.wall_ns / 1e9:.2f} s wall",
+        f"  deelwijs decide / in process (the faster in-process pass: "
+        f"{best.label.removeprefix('in process, full answer, ')}): {ratio:.2f}x   "
+        f"target >= {TARGET_CLI}x: {met}",
+        "  deelwijs decide's answer equals the in-process answers (parsed): "
+        + ("yes" if same else "NO"),
+    ]
+    return lines, same
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -386,10 +498,32 @@ def main(argv: list[str] | None = None) -> int:
                          "only; adds about a minute at n=100000); 0, the default, skips it")
     ap.add_argument("--no-gc-freeze", action="store_true",
                     help="do not gc.freeze() the inputs and earlier outputs before each pass")
+    ap.add_argument("--cli-only", action="store_true",
+                    help="only the full-answer passes (in process and `deelwijs decide`) and "
+                         "their ratio; no engine-only or Cedar passes")
     args = ap.parse_args(argv)
 
     rs = loader.model()
     rng = random.Random(args.seed)
+
+    def settle() -> None:
+        gc.collect()
+        if not args.no_gc_freeze:
+            gc.freeze()
+
+    if args.cli_only:
+        objs = [make_request(rng) for _ in range(args.n)]
+        for obj in objs:
+            parse_request(obj, rs)  # every request must be valid
+        print(f"Deelwijs full-answer benchmark, {dt.datetime.now().isoformat(timespec='seconds')}"
+              f", load average {_load()}")
+        print(f"  Python {platform.python_version()} on {platform.machine()}, "
+              f"{os.cpu_count()} CPUs; ruleset {rs.id} {rs.version}; {args.n:,} requests "
+              f"(seed {args.seed})")
+        lines, same = full_answer(objs, rs, settle)
+        print("\n".join(lines))
+        print(f"  load average at the end: {_load()}")
+        return 0 if same else 1
 
     t = time.perf_counter()
     objs = [make_request(rng) for _ in range(args.n)]
@@ -402,11 +536,6 @@ def main(argv: list[str] | None = None) -> int:
     ps = cedarpy.PolicySet.from_str(POLICIES.read_text(encoding="utf-8"))
     es = cedarpy.Entities.from_json_str(ENTITIES.read_text(encoding="utf-8"))
     cedar_setup_s = time.perf_counter() - t
-
-    def settle() -> None:
-        gc.collect()
-        if not args.no_gc_freeze:
-            gc.freeze()
 
     settle()
     engine, ours = time_ours_engine(parsed, rs)
@@ -427,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         chunked, cedar_chunked = time_cedar_chunks(creqs, ps, es, args.chunk)
         cedar_runs.append(chunked)
         passes.append(cedar_chunked)
+    full_lines, full_same = full_answer(objs, rs, settle)
 
     # Agreement: our three passes must be identical (memo on, cold, off); ours against the
     # per-request batch pass;
@@ -448,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     def met(ok: bool) -> str:
         return "MET" if ok else "NOT MET"
 
-    print(f"Deelwijs engine benchmark, {dt.datetime.now().isoformat(timespec='seconds')}")
+    print(f"Deelwijs engine benchmark, {dt.datetime.now().isoformat(timespec='seconds')}, "
+          f"load average at the end {_load()}")
     print(f"  Python {platform.python_version()} on {platform.machine()}, "
           f"{os.cpu_count()} CPUs, one process; cedarpy {metadata.version('cedarpy')}; "
           f"ruleset {rs.id} {rs.version}")
@@ -497,9 +628,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    DISAGREE {ex}")
     for ex in result["detail_examples"]:
         print(f"    DETAIL   {ex}")
+    print()
+    print("\n".join(full_lines))
 
     bad = (result["decisions_differ"] or result["detail_differ"] or result["errors"]
-           or cedar_consistent or not ours_consistent)
+           or cedar_consistent or not ours_consistent or not full_same)
     return 1 if bad else 0
 
 

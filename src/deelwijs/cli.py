@@ -34,10 +34,11 @@ RulesetOpt = Annotated[
 ]
 
 
-# The most `decide` reads from stdin or --file: far more than a batch of requests needs (one
-# request is about a kilobyte), and little enough that /dev/zero or an endless stream ends in
-# a clear error at once instead of memory filling up. docs/decide.md, 'Synopsis'.
-REQUEST_MAX = 16 * 1024 * 1024
+# The most `decide` reads from stdin or --file: room for a batch of 100,000 requests (one
+# request is a few hundred bytes to a kilobyte), and little enough that /dev/zero or an
+# endless stream ends in a clear error at once instead of memory filling up.
+# docs/decide.md, 'Synopsis'.
+REQUEST_MAX = 64 * 1024 * 1024
 
 
 def _err(line: str) -> None:
@@ -58,7 +59,7 @@ def _read_request(file: Path | None) -> str:
         _err(f"request: {where} is een map, geen bestand")
         raise typer.Exit(2) from None
     except OSError as exc:
-        from deelwijs.settings import os_reason
+        from deelwijs.files import os_reason
 
         _err(f"request: kan {where} niet lezen ({os_reason(exc)})")
         raise typer.Exit(2) from None
@@ -261,7 +262,7 @@ def _scenario_problem(exc: Exception) -> str:
     """Why a scenario file could not be read, in Dutch."""
     import yaml
 
-    from deelwijs.settings import os_reason
+    from deelwijs.files import os_reason
 
     if isinstance(exc, OSError):
         return os_reason(exc)
