@@ -2,7 +2,8 @@
 """Deelwijs developer entry point: the README's two commands.
 
     python3 dev.py start    # install into .venv (first time), then start Deelwijs
-    python3 dev.py test     # install into .venv (first time), then lint and run the whole suite
+    python3 dev.py test     # install into .venv (first time), then lint (ruff, lint-imports)
+                            # and run the whole suite
 
 Needs only Python 3.11+ with pip and venv. Everything is installed into ./.venv from
 PyPI, pinned by requirements.lock. Extra arguments after `test` go to pytest; after
@@ -71,6 +72,13 @@ def main(args: list[str]) -> int:
     rc = run([str(BIN / "ruff"), "check", "src", "tests", "bench", "dev.py"])
     if rc:
         say("ruff found problems (see above)")
+        return rc
+    # the layers as a contract (.importlinter; README, "Where things are")
+    rc = run([str(BIN / "lint-imports"), "--config", str(ROOT / ".importlinter"), "--no-cache",
+              "--no-logo"])
+    if rc:
+        say("lint-imports: an import breaks the layers of .importlinter (see 'Broken "
+            "contracts' above); README.md, 'Where things are', says which way imports go")
         return rc
     return run([str(PY), "-m", "pytest", *rest])
 
