@@ -27,24 +27,15 @@ audit_app = typer.Typer(help="Het verwerkingslog: controleren, bewijzen, checkpo
 RegionOpt = Annotated[str | None, typer.Option("--region", help="Regiocode (standaard: alle).")]
 
 
-KEY_FILE_MAX = 64 * 1024  # a file of key lines is a few hundred bytes
-
-
 def _key_lines(path: Path, option: str) -> list[str]:
-    """The non-empty lines of a small key file (at most KEY_FILE_MAX bytes)."""
+    """The non-empty lines of a small key file (settings.read_secret_file)."""
     from deelwijs.cli_store import _fail
+    from deelwijs.settings import SettingsError, read_secret_file
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(KEY_FILE_MAX + 1)
-    except OSError as exc:
-        _fail(f"{option}: kan {path} niet lezen: {exc.strerror or exc}")
-    if len(data) > KEY_FILE_MAX:
-        _fail(f"{option}: {path} is groter dan {KEY_FILE_MAX // 1024} KiB; dat is geen "
-              "sleutelbestand")
-    try:
-        lines = [line.strip() for line in data.decode("utf-8").splitlines() if line.strip()]
-    except UnicodeDecodeError:
-        _fail(f"{option}: {path} is geen UTF-8-tekst, dus geen sleutelbestand")
+        text = read_secret_file(option, str(path))
+    except SettingsError as exc:
+        _fail(str(exc))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         _fail(f"{option}: {path} is leeg")
     return lines
@@ -287,6 +278,7 @@ def _region_ids(s, region: str | None) -> list[int]:
 def _catch_up_witness(app) -> None:
     """Append to the witness file every checkpoint of the database that is newer than the
     newest one the file holds for its log (one a failed append left out)."""
+    from deelwijs import files
     from deelwijs.services import audit, witness
     path = app.settings.witness_file
     if path is None:
@@ -308,7 +300,7 @@ def _catch_up_witness(app) -> None:
             witness.append(path, missing)
         except OSError as exc:
             print(f"getuigenbestand {path}: kon {len(missing)} checkpoint(s) niet "
-                  f"bijschrijven ({exc.strerror or exc})", file=sys.stderr)
+                  f"bijschrijven ({files.os_reason(exc, writing=True)})", file=sys.stderr)
             return
         print(f"getuigenbestand {path}: {len(missing)} ontbrekend(e) checkpoint(s) "
               "bijgeschreven", file=sys.stderr)
@@ -391,6 +383,7 @@ def cosign_command(
     scherm of in --out: bewaar zelf een kopie."""
     import time
 
+    from deelwijs import files
     from deelwijs.cli_store import _fail, _session
     from deelwijs.domain import checkpoint as cp
     from deelwijs.services import audit, verify, witness
@@ -422,7 +415,7 @@ def cosign_command(
             witness.append(config.witness_file, cosigned)
         except OSError as exc:
             print(f"getuigenbestand {config.witness_file}: kon niet bijschrijven "
-                  f"({exc.strerror or exc})", file=sys.stderr)
+                  f"({files.os_reason(exc, writing=True)})", file=sys.stderr)
     if out is None:
         print("\n".join(cosigned), end="")
         return

@@ -225,7 +225,7 @@ def _read_key_file(path: Path) -> bytes:
             key = fh.read(KEY_FILE_CAP + 1).strip()
     except OSError as exc:
         raise SettingsError(f"{path}: kan de hoofdsleutel niet lezen: "
-                            f"{exc.strerror or exc}") from None
+                            f"{files.os_reason(exc)}") from None
     try:
         if len(key) > KEY_FILE_CAP:
             raise ValueError

@@ -1,4 +1,5 @@
-"""Files Deelwijs writes: output options, and its own data directory.
+"""Files Deelwijs writes (output options, its own data directory) and the small files it
+reads (key files, files of checkpoints: `read_text`, capped; `os_reason` in Dutch).
 
 Every option that writes a file a user named (`rights inzage --pdf`, `register export
 --output`, `audit checkpoint --out`, ...) goes through `write_private` (and, before anything
@@ -123,17 +124,24 @@ def _inside(path: Path, folder: Path) -> bool:
 # --- checking and writing ------------------------------------------------------------------
 
 
-def _why(exc: OSError) -> str:
+def os_reason(exc: OSError, *, writing: bool = False) -> str:
+    """Why a file could not be read (or, `writing`, written), in Dutch: the system's own text
+    is English."""
+    if writing and exc.errno == errno.ENOENT:
+        return "de map bestaat niet"
+    if writing and exc.errno in (errno.EACCES, errno.EPERM):
+        return "geen schrijfrechten"
     return {
-        errno.ENOENT: "de map bestaat niet",
-        errno.EACCES: "geen schrijfrechten",
-        errno.EPERM: "geen schrijfrechten",
+        errno.ENOENT: "het bestand bestaat niet",
+        errno.EACCES: "geen toegang",
+        errno.EPERM: "geen toegang",
         errno.EISDIR: "dat is een map",
         errno.ENOTDIR: "een deel van het pad is geen map",
         errno.ENOSPC: "de schijf is vol",
         errno.EROFS: "het bestandssysteem is alleen-lezen",
         errno.ENAMETOOLONG: "de naam is te lang",
-    }.get(exc.errno, f"schrijffout (errno {exc.errno})")
+        errno.ELOOP: "te veel symbolische koppelingen",
+    }.get(exc.errno, f"{'schrijffout' if writing else 'leesfout'} (errno {exc.errno})")
 
 
 def check_target(path: str | os.PathLike, *, force: bool,
@@ -193,10 +201,7 @@ def write_private(path: str | os.PathLike, data: bytes | str, *, force: bool,
         with _temporary(folder, target.name) as tmp:
             fd = os.open(tmp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
             try:
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
+                write_all(fd, payload)
             finally:
                 os.close(fd)
             _place(tmp, final, force)
@@ -206,9 +211,17 @@ def write_private(path: str | os.PathLike, data: bytes | str, *, force: bool,
                             "bestaat al; kies een andere naam, of geef --force om het te "
                             "vervangen") from None
     except OSError as exc:
-        raise OutputRefused(f"{option}: kan '{os.fspath(path)}' niet schrijven: {_why(exc)}"
-                            ) from None
+        raise OutputRefused(f"{option}: kan '{os.fspath(path)}' niet schrijven: "
+                            f"{os_reason(exc, writing=True)}") from None
     return target
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to an open file (os.write may write less than asked), then fsync."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.fsync(fd)
 
 
 @contextlib.contextmanager
@@ -255,6 +268,40 @@ def _sync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# --- small files Deelwijs reads ------------------------------------------------------------
+
+
+class Unreadable(ValueError):
+    """A file that cannot be read as asked; the message is one Dutch line naming the path (the
+    caller puts the setting or option before it)."""
+
+
+def size_text(limit: int) -> str:
+    """A byte count as people write it: 64 KiB, 16 MiB, 1000 bytes."""
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit} bytes"
+
+
+def read_text(path: str | os.PathLike, limit: int, what: str) -> str:
+    """The UTF-8 text of a small file of kind `what` ("sleutelbestand", ...): at most `limit`
+    bytes are read (one more to tell), so /dev/zero or a huge file is refused at once instead
+    of filling memory. Raises Unreadable: 'kan PATH niet lezen (why)', 'PATH is groter dan
+    LIMIT; dat is geen WHAT', 'PATH is geen UTF-8-tekst, dus geen WHAT'."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise Unreadable(f"kan {path} niet lezen ({os_reason(exc)})") from None
+    if len(data) > limit:
+        raise Unreadable(f"{path} is groter dan {size_text(limit)}; dat is geen {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unreadable(f"{path} is geen UTF-8-tekst, dus geen {what}") from None
 
 
 # --- Deelwijs's own directory and database file --------------------------------------------
@@ -306,8 +353,7 @@ def create_exclusive(path: str | os.PathLike, data: bytes) -> bool:
         with _temporary(folder, target.name) as tmp:
             fd = os.open(tmp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
             try:
-                os.write(fd, data)
-                os.fsync(fd)
+                write_all(fd, data)
             finally:
                 os.close(fd)
             _place(tmp, folder / target.name, force=False)

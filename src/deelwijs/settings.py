@@ -98,33 +98,16 @@ def split_keys(text: str) -> tuple[bytes, ...]:
 SECRET_FILE_MAX = 64 * 1024  # a key file holds a few keys of 44 bytes each
 
 
-def os_reason(exc: OSError) -> str:
-    """Why a file could not be read or written, in Dutch (the system's own text is English)."""
-    import errno
-
-    return {errno.ENOENT: "het bestand bestaat niet", errno.EACCES: "geen toegang",
-            errno.EPERM: "geen toegang", errno.EISDIR: "dat is een map",
-            errno.ENOTDIR: "een deel van het pad is geen map", errno.ENOSPC: "de schijf is vol",
-            errno.EROFS: "alleen-lezen bestandssysteem", errno.ENAMETOOLONG: "de naam is te lang",
-            errno.ELOOP: "te veel symbolische koppelingen"}.get(exc.errno, "lees- of schrijffout")
-
-
 def read_secret_file(name: str, path: str) -> str:
-    """The text of a small key file named by setting `name`: at most SECRET_FILE_MAX bytes of
-    UTF-8 (/dev/zero or a huge file is refused at once, not read into memory)."""
+    """The text of a small key file named by setting (or option) `name`: at most
+    SECRET_FILE_MAX bytes of UTF-8 (/dev/zero or a huge file is refused at once, not read
+    into memory)."""
+    from deelwijs import files  # files reads the settings: imported when first needed
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(SECRET_FILE_MAX + 1)
-    except OSError as exc:
-        raise SettingsError(f"{name}: kan {path} niet lezen ({os_reason(exc)})") from None
-    if len(data) > SECRET_FILE_MAX:
-        raise SettingsError(f"{name}: {path} is groter dan {SECRET_FILE_MAX // 1024} KiB; dat "
-                            "is geen sleutelbestand")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SettingsError(f"{name}: {path} is geen UTF-8-tekst, dus geen sleutelbestand"
-                            ) from None
+        return files.read_text(path, SECRET_FILE_MAX, "sleutelbestand")
+    except files.Unreadable as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 def _wrapping_keys() -> tuple[bytes, ...]:
@@ -189,16 +172,7 @@ def _cosigner_keys() -> tuple[str, ...]:
     raw = os.environ.get("DEELWIJS_COSIGNER_KEY") or ""
     path = os.environ.get("DEELWIJS_COSIGNER_KEY_FILE")
     if path:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(64 * 1024 + 1)
-            if len(data) > 64 * 1024:
-                raise SettingsError(f"DEELWIJS_COSIGNER_KEY_FILE: {path} is groter dan 64 KiB; "
-                                    "dat is geen sleutelregel")
-            raw = data.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(
-                f"DEELWIJS_COSIGNER_KEY_FILE: kan {path} niet lezen: {exc}") from None
+        raw = read_secret_file("DEELWIJS_COSIGNER_KEY_FILE", path)
     return tuple(line.strip() for line in raw.splitlines() if line.strip())
 
 

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from deelwijs import files
 from deelwijs.domain import checkpoint as cp
 
 MAX_BYTES = 64 * 1024 * 1024  # a note is about 200 bytes: room for some 300,000 of them
@@ -45,18 +46,15 @@ def append(path: Path, notes: list[str]) -> None:
     if not notes:
         return
     data = "".join(notes).encode("utf-8")
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    files.private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, files.PRIVATE_FILE)
     try:
         try:
             import fcntl
             fcntl.flock(fd, fcntl.LOCK_EX)
         except (ImportError, OSError):  # no advisory locks here: O_APPEND alone
             pass
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
+        files.write_all(fd, data)
     finally:
         os.close(fd)
 
@@ -64,20 +62,9 @@ def append(path: Path, notes: list[str]) -> None:
 def read(path: str | os.PathLike) -> str:
     """The text of a file of checkpoints (at most MAX_BYTES)."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except IsADirectoryError:
-        raise WitnessError(f"{path} is een map, geen bestand met checkpoints") from None
-    except OSError as exc:
-        raise WitnessError(f"kan {path} niet lezen: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise WitnessError(f"{path} is groter dan {MAX_BYTES // (1024 * 1024)} MiB; dat is geen "
-                           "bestand met checkpoints")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise WitnessError(f"{path} is geen UTF-8-tekst, dus geen bestand met checkpoints"
-                           ) from None
+        return files.read_text(path, MAX_BYTES, "bestand met checkpoints")
+    except files.Unreadable as exc:
+        raise WitnessError(str(exc)) from None
 
 
 def load(path: str | os.PathLike, missing_ok: bool = False) -> list[Outside]:

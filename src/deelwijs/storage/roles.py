@@ -35,7 +35,6 @@ Dutch (`RolesError`).
 
 from __future__ import annotations
 
-import errno
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+
+from deelwijs import files
 
 SCHEMA = "public"
 # a role name as `db roles` accepts it: a plain lower-case SQL identifier
@@ -110,9 +111,7 @@ def read_password(path: str | Path, option: str) -> str:
         with open(path, "rb") as handle:
             raw = handle.read(PASSWORD_MAX + 1)
     except OSError as exc:
-        why = {errno.ENOENT: "het bestand bestaat niet", errno.EACCES: "geen leesrecht",
-               errno.EISDIR: "dat is een map"}.get(exc.errno, "leesfout")
-        raise RolesError(f"{option}: kan {path} niet lezen ({why})") from None
+        raise RolesError(f"{option}: kan {path} niet lezen ({files.os_reason(exc)})") from None
     if len(raw) > PASSWORD_MAX:
         raise RolesError(f"{option}: {path} is groter dan {PASSWORD_MAX} bytes; een "
                          "wachtwoordbestand bevat alleen het wachtwoord")
