@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
@@ -125,7 +126,8 @@ def stored_ruleset_problems(stored: Ruleset) -> list[str]:
     model is named too. A pure function of the document and this Deelwijs."""
     model = loader.model()
     doc = stored.document
-    widenings = [f"verruimt het model: {c['text']}" for c in show.diff(model, stored)
+    changes = show.diff(model, stored)
+    widenings = [f"verruimt het model: {c['text']}" for c in changes
                  if c["effect"] == show.VERRUIMING]
     label = f"opgeslagen ruleset {stored.id} {stored.version}"
     if not doc.get("extends"):
@@ -134,7 +136,7 @@ def stored_ruleset_problems(stored: Ruleset) -> list[str]:
         older = (" Het is een oudere of gewijzigde versie van het model; die regels zijn "
                  "juridisch onjuist gebleken (beslissingscontract 1.1)."
                  if stored.id == loader.MODEL_ID else "")
-        others = len(show.diff(model, stored)) - len(widenings)
+        others = len(changes) - len(widenings)
         return [f"{label}: [not_a_region] staat op zichzelf (zonder extends) maar is niet het "
                 f"ingebouwde model van deze Deelwijs ({model.id} {model.version}, "
                 f"{model.digest}).{older}", *widenings,
@@ -152,6 +154,21 @@ def stored_ruleset_problems(stored: Ruleset) -> list[str]:
              f"(samengevoegd met een ouder model, of na het laden gewijzigd): {c['text']}"
              for c in show.diff(rebuilt, stored)]
     return [*drift, *widenings]
+
+
+def version_problems(compiled: Callable[[], Ruleset], digest: str) -> list[str]:
+    """stored_ruleset_problems of a stored version whose digest column says `digest`, also
+    when its document no longer compiles (`compiled()` raises RulesetError) or its digest is
+    not that of its document."""
+    try:
+        ruleset = compiled()
+    except loader.RulesetError as exc:
+        return [str(p) for p in exc.problems]
+    problems = stored_ruleset_problems(ruleset)
+    if ruleset.digest != digest:
+        problems.insert(0, f"de digest in de database ({digest}) is niet die van het "
+                        f"opgeslagen document ({ruleset.digest})")
+    return problems
 
 
 @dataclass
@@ -193,15 +210,7 @@ class App:
         its digest is not that of its document; cached by digest."""
         hit = self._verdicts.get(digest)
         if hit is None:
-            try:
-                ruleset = self.ruleset_of(session, version_id, digest)
-            except loader.RulesetError as exc:
-                hit = [str(p) for p in exc.problems]
-            else:
-                hit = stored_ruleset_problems(ruleset)
-                if ruleset.digest != digest:
-                    hit.insert(0, f"de digest in de database ({digest}) is niet die van het "
-                               f"opgeslagen document ({ruleset.digest})")
+            hit = version_problems(lambda: self.ruleset_of(session, version_id, digest), digest)
             self._verdicts[digest] = hit
         return hit
 
@@ -235,13 +244,7 @@ class App:
     def check_active(self, session: Session, region_id: int, on: dt.date | None = None
                      ) -> tuple[orm.RulesetVersion, list[str]]:
         """The region's version in force on a day, with its problems ([]: it may decide)."""
-        if on is None:
-            version = session.scalars(_ACTIVE_VERSION, {"region_id": region_id}).first()
-        else:
-            version = session.scalars(_ACTIVE_VERSION_ON, {"region_id": region_id, "on": on}
-                                      ).first()
-        if version is None:
-            raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
+        version = _active_version(session, region_id, on)
         return version, self.ruleset_problems(session, version.id, version.digest)
 
     def active_ruleset(self, session: Session, region_id: int,
@@ -250,14 +253,21 @@ class App:
 
         One query; the version's source text (the whole ruleset document) is loaded only when
         the compiled ruleset is not cached yet."""
-        if on is None:
-            version = session.scalars(_ACTIVE_VERSION, {"region_id": region_id}).first()
-        else:
-            version = session.scalars(_ACTIVE_VERSION_ON, {"region_id": region_id, "on": on}
-                                      ).first()
-        if version is None:
-            raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
+        version = _active_version(session, region_id, on)
         return version, self.ruleset(version)
+
+
+def _active_version(session: Session, region_id: int, on: dt.date | None
+                    ) -> orm.RulesetVersion:
+    """The region's version in force on a day (today: None), without its source text."""
+    if on is None:
+        version = session.scalars(_ACTIVE_VERSION, {"region_id": region_id}).first()
+    else:
+        version = session.scalars(_ACTIVE_VERSION_ON, {"region_id": region_id, "on": on}
+                                  ).first()
+    if version is None:
+        raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
+    return version
 
 
 def keyed_tables() -> list[str]:

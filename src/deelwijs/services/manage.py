@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from deelwijs.domain import exceptions as exc_domain
 from deelwijs.rules import loader
 from deelwijs.services import audit, cases, registry, youths
-from deelwijs.services.app import App, stored_ruleset_problems
+from deelwijs.services.app import App, version_problems
 from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.services.youth_text import Texts
 from deelwijs.storage import orm
@@ -65,7 +65,8 @@ def activate_ruleset(session: Session, region: orm.Region, name: str, on: dt.dat
             raise NotFound("not_found", f"onbekende ruleset '{name}': geen ingebouwd id "
                            f"({ids}), geen bestand en geen opgeslagen versie", "ruleset"
                            ) from None
-        problems = _stored_version_problems(stored)
+        problems = version_problems(lambda: loader.from_document(
+            json.loads(stored.source), f"ruleset {stored.digest}"), stored.digest)
         if problems:
             more = f" (en nog {len(problems) - 1})" if len(problems) > 1 else ""
             raise Refused(
@@ -80,19 +81,6 @@ def activate_ruleset(session: Session, region: orm.Region, name: str, on: dt.dat
     return session.scalars(select(orm.RulesetActivation)
                            .where(orm.RulesetActivation.region_id == region.id)
                            .order_by(orm.RulesetActivation.id.desc()).limit(1)).one()
-
-
-def _stored_version_problems(stored: orm.RulesetVersion) -> list[str]:
-    """Why a stored version may not be activated (the same checks as deciding under it)."""
-    try:
-        ruleset = loader.from_document(json.loads(stored.source), f"ruleset {stored.digest}")
-    except loader.RulesetError as exc:
-        return [str(p) for p in exc.problems]
-    problems = stored_ruleset_problems(ruleset)
-    if ruleset.digest != stored.digest:
-        problems.insert(0, f"de digest in de database ({stored.digest}) is niet die van het "
-                        f"opgeslagen document ({ruleset.digest})")
-    return problems
 
 
 def activation_view(session: Session, row: orm.RulesetActivation, active_id: int | None = None
