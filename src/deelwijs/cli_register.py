@@ -37,30 +37,6 @@ RegionOpt = Annotated[
 ]
 
 
-def _controller(session, region) -> dict:
-    """The region's controller as the register names it: name, postal address and FG as the
-    region records them (migration 0005), and its OIN: the region's own (migration 0007), else
-    that of the region's organisation with the controller's name, or None."""
-    from sqlalchemy import func, select
-
-    from deelwijs.storage import orm
-
-    oin = org = None
-    if region.controller_name:
-        org = session.execute(
-            select(orm.Organisation.name, orm.Organisation.oin)
-            .where(orm.Organisation.region_id == region.id,
-                   func.lower(orm.Organisation.name) == region.controller_name.strip().lower())
-            .order_by(orm.Organisation.oin.is_(None), orm.Organisation.id)).first()
-        oin = org.oin if org is not None else None
-    if region.controller_oin:
-        oin = region.controller_oin
-    return {"naam": region.controller_name, "oin": oin,
-            "organisatie": org.name if org is not None else None,
-            "adres": region.controller_address,
-            "fg": {"naam": region.fg_name, "email": region.fg_email, "telefoon": region.fg_phone}}
-
-
 def _register(ruleset: str | None, region: str | None) -> tuple[list[dict], dict | None]:
     """The activities of the ruleset (the region's active one when only --region is given)
     and, with --region, the region's controller."""
@@ -74,7 +50,7 @@ def _register(ruleset: str | None, region: str | None) -> tuple[list[dict], dict
     rs = None
     with _session() as (app, s):
         row = registry.region_by_code(s, region)
-        controller = _controller(s, row)
+        controller = registry.controller(s, row)
         if ruleset is None:
             _version, rs = app.active_ruleset(s, row.id)
     return (register.activities(rs) if rs is not None else _activities(ruleset)), controller

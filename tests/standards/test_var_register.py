@@ -16,7 +16,6 @@ import pytest
 from tests.cli.cli_checks import ok
 from tests.standards import schemas
 
-from deelwijs import cli_register
 from deelwijs.domain import register
 from deelwijs.rules import loader
 from deelwijs.services import registry
@@ -100,7 +99,7 @@ def test_the_region_controller_is_found_on_both_databases(app):
         registry.create_organisation(s, region, "gemeente", CONTROLLER.upper(), oin=OIN,
                                      domain="jeugd")
         registry.create_organisation(s, region, "school", "Stichting De Linde")
-        controller = cli_register._controller(s, region)
+        controller = registry.controller(s, region)
     assert controller == {"naam": CONTROLLER, "oin": OIN, "organisatie": CONTROLLER.upper(),
                           "adres": "Postbus 12\n0000 AB Westdorp",
                           "fg": {"naam": None, "email": "fg@westdorp.example",
@@ -109,8 +108,8 @@ def test_the_region_controller_is_found_on_both_databases(app):
     check_entries(json.loads(register.to_json(acts, controller))["vng"], acts, OIN)
     with app.transaction() as s:
         other = registry.create_region(s, "oost", "Regio Oost", controller_name="Onbekend")
-        assert cli_register._controller(s, other)["oin"] is None
-        assert cli_register._controller(s, s.get(orm.Region, other.id))["organisatie"] is None
+        assert registry.controller(s, other)["oin"] is None
+        assert registry.controller(s, s.get(orm.Region, other.id))["organisatie"] is None
 
 
 # --- `deelwijs register export|show --region`, as a user runs it ---------------------------
@@ -162,7 +161,7 @@ def test_a_region_names_its_controllers_oin_itself(app):
                                         controller_oin=OIN)
         registry.create_organisation(s, region, "gemeente", CONTROLLER,
                                      oin="00000001000000000000", domain="jeugd")
-        controller = cli_register._controller(s, region)
+        controller = registry.controller(s, region)
         assert controller["oin"] == OIN
         with pytest.raises(Invalid) as bad:
             registry.update_region(s, region, controller_oin="1234")

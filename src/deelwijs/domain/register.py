@@ -1051,8 +1051,9 @@ def vng_missing(controller: dict | None) -> str | None:
                 "vastgelegd (deelwijs region update REGIO --controller NAAM).")
     if not controller.get("oin"):
         return (f"De VNG-velden (VAR) ontbreken: de verwerkingsverantwoordelijke "
-                f"'{controller['naam']}' heeft geen OIN. Het OIN komt van de organisatie met "
-                "die naam in de regio (deelwijs org create --oin).")
+                f"'{controller['naam']}' heeft geen OIN. Geef het met deelwijs region update "
+                "REGIO --controller-oin OIN (of geef de organisatie met die naam in de regio "
+                "een OIN: deelwijs org create --oin).")
     return None
 
 

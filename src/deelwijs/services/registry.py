@@ -9,7 +9,7 @@ import re
 import secrets
 import unicodedata
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from deelwijs.domain import codes
@@ -162,6 +162,27 @@ def update_region(session: Session, region: orm.Region, *, name: str | None = No
         setattr(region, field, value)
     session.flush()
     return region
+
+
+def controller(session: Session, region: orm.Region) -> dict:
+    """The region's controller as the register of processing activities names it: name,
+    postal address and FG as the region records them (migration 0005), and its OIN: the
+    region's own (migration 0007), else that of the region's organisation with the
+    controller's name, or None."""
+    oin = org = None
+    if region.controller_name:
+        org = session.execute(
+            select(orm.Organisation.name, orm.Organisation.oin)
+            .where(orm.Organisation.region_id == region.id,
+                   func.lower(orm.Organisation.name) == region.controller_name.strip().lower())
+            .order_by(orm.Organisation.oin.is_(None), orm.Organisation.id)).first()
+        oin = org.oin if org is not None else None
+    if region.controller_oin:
+        oin = region.controller_oin
+    return {"naam": region.controller_name, "oin": oin,
+            "organisatie": org.name if org is not None else None,
+            "adres": region.controller_address,
+            "fg": {"naam": region.fg_name, "email": region.fg_email, "telefoon": region.fg_phone}}
 
 
 def store_ruleset(session: Session, ruleset: Ruleset) -> orm.RulesetVersion:
