@@ -37,11 +37,7 @@ def region_view(region: orm.Region) -> dict:
     return {"id": region.id, "code": region.code, "name": region.name,
             "wams_in_force": bool(region.wams_in_force),
             # the controller and its FG, named in a parent's inzage (None: not recorded)
-            "controller_name": region.controller_name,
-            "controller_address": region.controller_address,
-            "controller_oin": region.controller_oin,
-            "fg_name": region.fg_name, "fg_email": region.fg_email,
-            "fg_phone": region.fg_phone}
+            **{name: getattr(region, name) for name in registry.CONTROLLER_FIELDS}}
 
 
 def list_regions(session: Session) -> list[dict]:
