@@ -31,7 +31,7 @@ import hashlib
 import re
 import uuid
 
-from deelwijs.domain.register import activity_uuid
+from deelwijs.domain.register import OIN, activity_uuid
 
 # uuid5 namespace of the ids the log derives (verwerkingId, verwerktObjectId)
 LOG_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://deelwijs.nl/verwerkingenlogging")
@@ -39,7 +39,6 @@ OBJECT_ID_LENGTH = 40  # VerwerktObjectBasis.objectId maxLength
 SUBJECT_ID_TYPE = "deelwijs-pseudoniem"
 # foreign_operation.entity when the caller did not say who it is (nothing records it yet)
 UNKNOWN_CALLER = "urn:deelwijs:aanroeper:onbekend"
-_OIN = re.compile(r"[0-9]{20}")
 # a stored time as Python writes it for a datetime without an offset (seconds, then '.' and six
 # digits unless the microseconds are zero)
 _STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?")
@@ -127,7 +126,7 @@ def export(view: dict) -> dict:
         elif key == "verwerkingId":
             own["verwerking"] = value
             value = verwerking_uuid(value)
-        elif key == "uitvoerder" and not _OIN.fullmatch(value):
+        elif key == "uitvoerder" and not OIN.fullmatch(value):
             own["uitvoerder"] = value
             continue
         elif key in ("afnemerId", "soortAfnemerId") and view.get("soortAfnemerId") != "OIN":

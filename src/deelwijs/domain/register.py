@@ -972,7 +972,8 @@ def _build(rs: Ruleset, code: str) -> dict:
 # --- VNG VAR ---------------------------------------------------------------------------------
 
 
-_OIN = re.compile(r"[0-9]{20}")
+# an organisation's OIN (Organisatie-identificatienummer): 20 ASCII digits
+OIN = re.compile(r"[0-9]{20}")
 
 
 def _vng_ground_names(ground: dict) -> list[str]:
@@ -1001,7 +1002,7 @@ def to_vng(activity: dict, controller_oin: str) -> list[dict]:
     the register's namespace of "<activity id>@<versie>#<grondslag>", so it changes with the
     ruleset; `gebaseerdOp` names the activity version itself (`urn:uuid:` of activity_uuid),
     the id the processing log's export gives as `verwerkingsactiviteitId`."""
-    if not isinstance(controller_oin, str) or not _OIN.fullmatch(controller_oin):
+    if not isinstance(controller_oin, str) or not OIN.fullmatch(controller_oin):
         raise ValueError(f"verantwoordelijkeOrganisatie is an OIN (20 digits): {controller_oin!r}")
     grounds: dict[str, list[dict]] = {}
     for g in activity["grondslag"]:

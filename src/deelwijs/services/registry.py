@@ -12,7 +12,7 @@ import unicodedata
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, register
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader
 from deelwijs.services.errors import Invalid, NotFound
@@ -24,7 +24,6 @@ NAME_MAX = 200  # names kept encrypted (no column limit): the same cap as a name
 LONG_TEXT_MAX = 100_000  # minutes, action descriptions: Text columns, capped for sanity
 _LINE_BREAKS = frozenset("\n\r\t")
 _KVK = re.compile(r"[0-9]{8}")
-_OIN = re.compile(r"[0-9]{20}")
 
 
 def limit_of(column) -> int:
@@ -106,6 +105,11 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ()-]{5,}[0-9]")
 
 
+def _check_oin(text: str, field: str) -> None:
+    if not register.OIN.fullmatch(text):
+        raise Invalid("invalid_oin", f"OIN '{text}' moet uit 20 cijfers bestaan", field)
+
+
 def _controller_values(values: dict) -> dict:
     """The controller fields given (None: not given), checked; an empty text clears a field
     (its value becomes None). The postal address may span lines."""
@@ -123,9 +127,8 @@ def _controller_values(values: dict) -> dict:
         if text is not None and field == "fg_phone" and not _PHONE.fullmatch(text):
             raise Invalid("invalid_phone", f"'{text}' is geen telefoonnummer (cijfers, "
                           "eventueel met +, spaties, haakjes of streepjes)", f"region.{field}")
-        if text is not None and field == "controller_oin" and not _OIN.fullmatch(text):
-            raise Invalid("invalid_oin", f"OIN '{text}' moet uit 20 cijfers bestaan",
-                          f"region.{field}")
+        if text is not None and field == "controller_oin":
+            _check_oin(text, f"region.{field}")
         if text is not None and field == "controller_address":
             text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
         out[field] = text
@@ -231,8 +234,8 @@ def create_organisation(session: Session, region: orm.Region, party: str, name: 
     if kvk is not None and not _KVK.fullmatch(kvk):
         raise Invalid("invalid_kvk", f"KvK-nummer '{kvk}' moet uit 8 cijfers bestaan", "kvk")
     oin = checked_text(oin, "oin", "het OIN", 100)
-    if oin is not None and not _OIN.fullmatch(oin):
-        raise Invalid("invalid_oin", f"OIN '{oin}' moet uit 20 cijfers bestaan", "oin")
+    if oin is not None:
+        _check_oin(oin, "oin")
     if domain is not None and domain not in codes.DOMAINS:
         raise Invalid("unknown_code", f"onbekend domein '{domain}'", "domain")
     exists = session.scalars(select(orm.Organisation).where(
