@@ -330,3 +330,88 @@ def test_it_never_prints_a_traceback_whatever_it_is_given(deelwijs, text):
     assert run.returncode == 2, (run.stdout, run.stderr)
     assert run.stdout == ""
     assert run.stderr.strip()
+
+
+# --- the garbage collector is off for the batch, and as it was afterwards ---------------------
+
+
+def _in_process(capsys, *args: str, before=None) -> tuple[int, str, str]:
+    """The command in this process (the collector is process-wide state); `before` is called
+    once the command tree is built, just before it runs."""
+    from deelwijs import cli_nl
+    from deelwijs.cli import app
+
+    command = cli_nl.command_of(app)
+    if before is not None:
+        before()
+    code = cli_nl.run(command, ["decide", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def collections():
+    """Every collection the garbage collector starts while the test runs, each as the names of
+    the functions on the stack it interrupted."""
+    import gc
+    import sys
+
+    started: list[set[str]] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            names, frame = set(), sys._getframe(1)
+            while frame is not None:
+                names.add(frame.f_code.co_name)
+                frame = frame.f_back
+            started.append(names)
+
+    gc.callbacks.append(note)
+    yield started
+    gc.callbacks.remove(note)
+
+
+def test_no_collection_runs_during_a_batch_and_the_collector_is_back_after(
+        capsys, tmp_path, collections):
+    import gc
+
+    batch = [OZA, SCHOOL_TO_SWV] * 500
+    path = tmp_path / "verzoeken.json"
+    path.write_text(json.dumps(batch), encoding="utf-8")
+    assert gc.isenabled()
+    # the same batch with the collector on: it collects (so the check below can fail)
+    decide_payload(batch, loader.model())
+    assert sum("decide_payload" in names for names in collections) > 10
+    code, out, err = _in_process(capsys, "--file", str(path), before=collections.clear)
+    assert (code, err) == (0, "")
+    # click may collect while it reads the command line (imports); the batch never does
+    assert [names for names in collections if "_decide" in names] == []
+    assert gc.isenabled()
+    assert json.loads(out) == decide_payload(batch, loader.model())
+
+
+@pytest.mark.parametrize("stdin", ["[{", json.dumps([SCHOOL_TO_SWV, {**OZA, "subject": {}}])],
+                         ids=["malformed", "bad_request"])
+def test_the_collector_is_back_after_a_refused_batch(capsys, monkeypatch, stdin):
+    import gc
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+    code, out, err = _in_process(capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith("request")
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off(capsys, tmp_path):
+    import gc
+
+    path = tmp_path / "verzoek.json"
+    path.write_text(json.dumps(OZA), encoding="utf-8")
+    gc.disable()
+    try:
+        code, out, _err = _in_process(capsys, "--file", str(path))
+        assert code == 0 and json.loads(out)["kind"] == "disclosure"
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 from deelwijs.domain.engine import decide
 from deelwijs.domain.errors import Problem, RequestError
 from deelwijs.domain.render import to_json
@@ -71,3 +73,38 @@ def decide_payload(payload, ruleset: Ruleset, explain: bool = False):
                                     "verwacht een JSON-object of een lijst van objecten")])
     request = parse_request(payload, ruleset, "request")
     return to_json(decide(request, ruleset, explain), explain)
+
+
+_INDENTED = (orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATACLASS
+             | orjson.OPT_PASSTHROUGH_DATETIME)
+
+
+def answer_json(answer) -> bytes | str:
+    """The answer as `deelwijs decide` prints it: the bytes (UTF-8) of
+    `json.dumps(answer, ensure_ascii=False, indent=2)` and a newline.
+
+    orjson writes those bytes ten times faster than json's indenting encoder, which is pure
+    Python. It escapes every character as json does with ensure_ascii=False (checked over every
+    code point) and indents the same way, but it writes floats differently (1e-05 as
+    0.00001) and refuses what json would write (an integer beyond 64 bits, a lone surrogate,
+    a key that is not a string). So json writes every answer that is not a disclosure and
+    holds a float (a disclosure answer holds no numbers), and any answer orjson refuses;
+    that text (a str, no bytes) goes out as json's always did.
+    """
+    for one in answer if isinstance(answer, list) else (answer,):
+        if isinstance(one, dict) and one.get("kind") != "disclosure" and _has_float(one):
+            return json.dumps(answer, ensure_ascii=False, indent=2) + "\n"
+    try:
+        return orjson.dumps(answer, option=_INDENTED)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(answer, ensure_ascii=False, indent=2) + "\n"
+
+
+def _has_float(value) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_float(v) for v in value)
+    return False
