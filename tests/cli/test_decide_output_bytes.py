@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from collections import defaultdict
@@ -20,6 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deelwijs.domain import codes, engine, render
+from deelwijs.domain.errors import RequestError
+from deelwijs.domain.request import parse_request
 from deelwijs.rules import loader
 from deelwijs.rules import scenario as scenarios
 from deelwijs.services.decisions import answer_json, decide_payload
@@ -139,6 +143,9 @@ def test_text_that_json_escapes_prints_the_old_bytes(decide, tmp_path):
 
 _PRINT_OLD = """
 import json, sys
+from deelwijs.domain import codes, engine, render
+from deelwijs.domain.errors import RequestError
+from deelwijs.domain.request import parse_request
 from deelwijs.rules import loader
 from deelwijs.services.decisions import decide_payload
 with open(sys.argv[1], encoding="utf-8") as fh:
@@ -207,3 +214,105 @@ def test_answer_json_escapes_every_character_as_json_does():
     value = {"kind": "disclosure", "text": chars, "list": [chars[:500], {"k" + chars[:200]: ""}]}
     assert answer_json(value) == (
         json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# --- the texts memoised per ruleset (domain.render) are the texts made afresh ----------------
+
+
+def _fresh_item_explanation(d, item) -> str:
+    """An item's explanation as render made it before the memo: every rule formatted anew."""
+    params = render._params(d, item.data)
+    seen: list[str] = []
+    for rule_id in item.rules:
+        if rule_id not in seen:
+            seen.append(rule_id)
+    return " ".join(render.rule_text(d.ruleset, r, params) for r in seen)
+
+
+def _fresh_summary(d) -> str:
+    """The answer's explanation as render made it before the memo."""
+    rs, req = d.ruleset, d.request
+    allowed = [i for i in d.items if i.outcome == "allow"]
+    denied = [i for i in d.items if i.outcome == "deny"]
+    overleg = f" (regionaal overleg '{req.overleg}')" if req.overleg else ""
+    parts = [f"Vraag: mag {rs.parties[req.discloser].named} gegevens over een jongere van "
+             f"{req.age} jaar delen met {rs.parties[req.recipient].named} voor "
+             f"{rs.purposes[req.purpose].named}{overleg}?"]
+    if allowed:
+        grounds = list(dict.fromkeys(g for i in allowed for g in i.grounds))
+        what = "Ja" if not denied else "Deels. U mag delen"
+        parts.append(f"{what}: {render._label_list(rs, [i.data for i in allowed])}, "
+                     f"op grond van {render._and([codes.GROUND_NL[g] for g in grounds])}.")
+    if denied:
+        reasons = list(dict.fromkeys(r for i in denied for r in i.reasons))
+        lead = "Nee, u mag niet delen" if not allowed else "U mag niet delen"
+        parts.append(f"{lead}: {render._label_list(rs, [i.data for i in denied])} "
+                     f"({'; '.join(codes.REASON_NL[r] for r in reasons)}).")
+    explained: list[str] = []
+    for i in d.items:
+        params = render._params(d, i.data)
+        for rule_id in i.rules:
+            text = render.rule_text(rs, rule_id, params)
+            if text not in explained:
+                explained.append(text)
+    parts.extend(explained)
+    if d.obligations:
+        todo = "; ".join(render.obligation_text(d, o) for o in d.obligations)
+        parts.append(f"Wat u nu moet doen: {todo}.")
+    return " ".join(parts)
+
+
+def _random_requests(rs, n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    purposes = [*rs.purposes, *rs.overleg_types]
+    out = []
+    for _ in range(n):
+        discloser = rng.choice(list(rs.parties))
+        obj = {"discloser": {"party": discloser}, "recipient": {"party": rng.choice(
+            list(rs.parties))}, "subject": {"age": rng.randint(0, 30)},
+            "purpose": rng.choice(purposes),
+            "data": rng.sample(list(rs.categories), rng.randint(1, 4)),
+            "consent": {"parents": rng.choice(["given", "refused", "none"]),
+                        "youth": rng.choice(["given", "none"])}}
+        if discloser in ("jeugdhulp", "gemeente") and rng.random() < 0.5:
+            obj["discloser"]["hat"] = rng.choice(list(rs.hats))
+        if rng.random() < 0.5:
+            obj["recipient"]["domain"] = rng.choice(list(rs.domains))
+        if rng.random() < 0.3:
+            obj["task"] = rng.choice(["both", "discloser", "recipient"])
+        if rng.random() < 0.3:
+            obj["exceptions"] = {"vital_interest": rng.random() < 0.5,
+                                 "weighing_documented": rng.random() < 0.5}
+        out.append(obj)
+    return out
+
+
+def test_memoised_texts_are_the_texts_made_afresh(tmp_path):
+    """Every disclosure's item explanations and explanation, from a cold memo and again from
+    a warm one, equal the texts formatted anew for each answer, under the model covenant, the
+    example region and a ruleset whose rule text has placeholders, braces and odd text."""
+    compared = 0
+    for name in ("model-convenant", "voorbeeldregio", _odd_ruleset(tmp_path)):
+        rs = loader.resolve(name)
+        objs = [*_scenario_requests().get(Path(name).name, []),
+                *_random_requests(rs, 1500, seed=len(name))]
+        requests = []
+        for obj in objs:
+            try:
+                requests.append(parse_request(obj, rs))
+            except RequestError:
+                continue
+        rs.memo.clear()
+        for explain in (False, True, False):  # cold, then warm
+            for req in requests:
+                d = engine.decide(req, rs, explain)
+                if d.kind != "disclosure":
+                    continue
+                answer = render.to_json(d, explain)
+                assert answer["explanation"] == _fresh_summary(d)
+                for item, entry in zip(d.items, answer["items"], strict=True):
+                    assert entry["explanation"] == _fresh_item_explanation(d, item)
+                    assert render.item_explanation(d, item) == entry["explanation"]
+                assert render.disclosure_summary(d) == answer["explanation"]
+                compared += 1
+    assert compared > 5000

@@ -2,11 +2,19 @@
 
 Rendering is separate from deciding: the engine names codes and rule ids; this module turns
 them into text for the professional who asked. Text is made only when asked for.
+
+A disclosure's texts are memoised per ruleset (`_Texts`, kept in the ruleset's memo beside
+the engine's item decisions, so clearing the memo clears it too): a rule's text is a pure
+function of the rule and of the few request facts its placeholders name, and an item's
+explanation of its rules and those facts. The memo stores what `rule_text` returned the first
+time, so it changes speed, never text.
 """
 
 from __future__ import annotations
 
 import contextlib
+import string
+from operator import itemgetter
 
 from deelwijs.domain import codes
 from deelwijs.domain.engine import (
@@ -56,6 +64,8 @@ def to_json(decision: Decision, explain: bool = False) -> dict:
 
 def rule_text(rs: Ruleset, rule_id: str, params: dict[str, str] | None = None,
               cite: bool = True) -> str:
+    """A rule's explanation with `params` filled in (left as written if they do not fit),
+    followed by its citations."""
     rule = rs.rules[rule_id]
     text = rule.explanation
     if params:
@@ -82,12 +92,152 @@ def _params(d: DisclosureDecision, cat: str) -> dict[str, str]:
 
 
 def item_explanation(d: DisclosureDecision, item: Item) -> str:
-    params = _params(d, item.data)
-    seen: list[str] = []
-    for rule_id in item.rules:
-        if rule_id not in seen:
+    """The texts of an item's rules, each rule once, in order."""
+    texts = _texts(d.ruleset)
+    return texts.item(d, item, texts.facts(d))[1]
+
+
+# The request facts a disclosure's texts depend on, by position: the category, the purpose,
+# the discloser, the recipient, the age and the recipient's domain code. Each placeholder of
+# `_params` is a function of one of them.
+_FACT = {"categorie": 0, "doel": 1, "verstrekker": 2, "Verstrekker": 2, "ontvanger": 3,
+         "Ontvanger": 3, "leeftijd": 4, "domein": 5}
+_MEMO_KEY = ("render.texts",)  # never a situation key of the engine (those start with a word)
+_TEXTS_LIMIT = 100_000  # entries per table before it is emptied (a long-running server)
+
+
+def _uses(explanation: str) -> tuple[int, ...] | None:
+    """The facts (positions in `_Texts.facts`) a rule's formatted text depends on, or None
+    when that cannot be told from the text (a conversion, a format spec, an index or an
+    attribute in a placeholder): such a rule is formatted afresh every time."""
+    try:
+        fields = list(string.Formatter().parse(explanation))
+    except ValueError:  # malformed: str.format fails the same way whatever the facts
+        return ()
+    used: set[int] = set()
+    for _literal, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if spec or conversion or name not in _FACT:
+            if name.isidentifier() and not spec and not conversion:
+                return ()  # a name `_params` never gives: always the text as written
+            return None
+        used.add(_FACT[name])
+    return tuple(sorted(used))
+
+
+def _no_facts(facts: list) -> tuple:
+    return ()
+
+
+def _getter(positions: tuple[int, ...]):
+    return itemgetter(*positions) if positions else _no_facts
+
+
+class _Texts:
+    """Memoised texts of one ruleset's disclosure answers (see the module's docstring)."""
+
+    __slots__ = ("entries", "getters", "items", "named", "rs", "rules", "uses")
+
+    def __init__(self, rs: Ruleset):
+        self.rs = rs
+        self.uses: dict[str, tuple[int, ...] | None] = {}
+        self.getters: dict[tuple[str, ...], object] = {}  # rules of an item → key of its facts
+        self.items: dict[tuple, tuple[tuple[str, ...], str]] = {}
+        self.rules: dict[tuple, str] = {}
+        self.named: dict[str, str] = {}
+        self.entries: dict[str, tuple] = {}
+
+    def facts(self, d: DisclosureDecision) -> list:
+        req = d.request
+        domain = (req.recipient_domain or self.rs.parties[req.recipient].default_domain
+                  or "onbekend")
+        return [None, req.purpose, req.discloser, req.recipient, str(req.age), domain]
+
+    def _rule_uses(self, rule_id: str) -> tuple[int, ...] | None:
+        uses = self.uses.get(rule_id, False)
+        if uses is False:
+            uses = self.uses[rule_id] = _uses(self.rs.rules[rule_id].explanation)
+        return uses
+
+    def item(self, d: DisclosureDecision, item: Item, facts: list) -> tuple[tuple[str, ...], str]:
+        """(the texts of the item's rules, each rule once, in order; those joined by spaces)."""
+        rules = item.rules
+        getter = self.getters.get(rules)
+        if getter is None:
+            positions: set[int] = set()
+            for rule_id in rules:
+                uses = self._rule_uses(rule_id)
+                if uses is None:
+                    getter = False
+                    break
+                positions.update(uses)
+            else:
+                getter = _getter(tuple(sorted(positions)))
+            self.getters[rules] = getter
+        facts[0] = item.data
+        if getter is False:  # a rule whose text cannot be memoised
+            return self._item_texts(d, item, facts)
+        key = (rules, getter(facts))
+        found = self.items.get(key)
+        if found is None:
+            if len(self.items) >= _TEXTS_LIMIT:
+                self.items.clear()
+            found = self.items[key] = self._item_texts(d, item, facts)
+        return found
+
+    def _item_texts(self, d: DisclosureDecision, item: Item,
+                    facts: list) -> tuple[tuple[str, ...], str]:
+        params = None
+        out: list[str] = []
+        seen: list[str] = []
+        for rule_id in item.rules:
+            if rule_id in seen:
+                continue
             seen.append(rule_id)
-    return " ".join(rule_text(d.ruleset, r, params) for r in seen)
+            uses = self._rule_uses(rule_id)
+            key = None if uses is None else (rule_id, *(facts[i] for i in uses))
+            text = self.rules.get(key) if key is not None else None
+            if text is None:
+                if params is None:
+                    params = _params(d, item.data)
+                text = rule_text(self.rs, rule_id, params)
+                if key is not None:
+                    if len(self.rules) >= _TEXTS_LIMIT:
+                        self.rules.clear()
+                    self.rules[key] = text
+            out.append(text)
+        texts = tuple(out)
+        return texts, " ".join(texts)
+
+    def party(self, code: str) -> str:
+        named = self.named.get(code)
+        if named is None:
+            named = self.named[code] = self.rs.parties[code].named
+        return named
+
+    def rule_entry(self, rule_id: str) -> dict:
+        """A fresh entry of the answer's `rules` block."""
+        made = self.entries.get(rule_id)
+        if made is None:
+            rule = self.rs.rules[rule_id]
+            made = self.entries[rule_id] = (
+                rule.title, tuple(rule.citations.as_dict().items()), bool(rule.fg_judgement),
+                rule.origin != "model-convenant", rule.origin)
+        title, citations, fg_judgement, regional, origin = made
+        entry = {"title": title, "citations": dict(citations)}
+        if fg_judgement:
+            entry["fg_judgement"] = True
+        if regional:
+            entry["origin"] = origin
+        return entry
+
+
+def _texts(rs: Ruleset) -> _Texts:
+    texts = rs.memo.get(_MEMO_KEY)
+    if texts is None or texts.rs is not rs:
+        texts = rs.memo[_MEMO_KEY] = _Texts(rs)
+    return texts
 
 
 def _and(words: list[str]) -> str:
@@ -99,13 +249,20 @@ def _label_list(rs: Ruleset, cats: list[str]) -> str:
 
 
 def disclosure_summary(d: DisclosureDecision) -> str:
+    texts = _texts(d.ruleset)
+    facts = texts.facts(d)
+    return _summary(d, texts, [texts.item(d, i, facts)[0] for i in d.items])
+
+
+def _summary(d: DisclosureDecision, texts: _Texts, item_texts: list[tuple[str, ...]]) -> str:
+    """The answer's explanation; `item_texts` are the texts of each item's rules."""
     rs = d.ruleset
     req = d.request
     allowed = [i for i in d.items if i.outcome == "allow"]
     denied = [i for i in d.items if i.outcome == "deny"]
     overleg = f" (regionaal overleg '{req.overleg}')" if req.overleg else ""
-    head = (f"Vraag: mag {rs.parties[req.discloser].named} gegevens over een jongere van "
-            f"{req.age} jaar delen met {rs.parties[req.recipient].named} voor "
+    head = (f"Vraag: mag {texts.party(req.discloser)} gegevens over een jongere van "
+            f"{req.age} jaar delen met {texts.party(req.recipient)} voor "
             f"{rs.purposes[req.purpose].named}{overleg}?")
     parts = [head]
     if allowed:
@@ -126,11 +283,11 @@ def disclosure_summary(d: DisclosureDecision) -> str:
         lead = "Nee, u mag niet delen" if not allowed else "U mag niet delen"
         parts.append(f"{lead}: {_label_list(rs, [i.data for i in denied])} "
                      f"({'; '.join(codes.REASON_NL[r] for r in reasons)}).")
+    # every rule's text once, in the order of the items and their rules (a rule repeated
+    # within an item has the same text, so the items' own lists lose nothing)
     explained: list[str] = []
-    for i in d.items:
-        params = _params(d, i.data)
-        for rule_id in i.rules:
-            text = rule_text(rs, rule_id, params)
+    for item_text in item_texts:
+        for text in item_text:
             if text not in explained:
                 explained.append(text)
     parts.extend(explained)
@@ -152,43 +309,37 @@ def obligation_text(d: DisclosureDecision, code: str) -> str:
     return OBLIGATION_NL[code]
 
 
-def _rules_block(rs: Ruleset, ids) -> dict:
-    out = {}
-    for rule_id in ids:
-        if rule_id in out:
-            continue
-        rule = rs.rules[rule_id]
-        entry = {"title": rule.title, "citations": rule.citations.as_dict()}
-        if rule.fg_judgement:
-            entry["fg_judgement"] = True
-        if rule.origin != "model-convenant":
-            entry["origin"] = rule.origin
-        out[rule_id] = entry
-    return out
-
-
 def _disclosure(d: DisclosureDecision, explain: bool) -> dict:
+    texts = _texts(d.ruleset)
+    facts = texts.facts(d)
     items = []
+    item_texts = []
+    block: dict[str, dict] = {}
     for i in d.items:
+        rule_texts, explanation = texts.item(d, i, facts)
+        item_texts.append(rule_texts)
         entry = {
             "data": i.data,
             "outcome": i.outcome,
             "reasons": list(i.reasons),
             "grounds": list(i.grounds),
             "rules": list(i.rules),
-            "explanation": item_explanation(d, i),
+            "explanation": explanation,
         }
         if explain and i.trace is not None:
             entry["trace"] = [s.as_dict() for s in i.trace]
         items.append(entry)
+        for rule_id in i.rules:
+            if rule_id not in block:
+                block[rule_id] = texts.rule_entry(rule_id)
     out = {
         "kind": "disclosure",
         "outcome": d.outcome,
         "purpose": d.request.purpose,
         "items": items,
         "obligations": list(d.obligations),
-        "explanation": disclosure_summary(d),
-        "rules": _rules_block(d.ruleset, [r for i in d.items for r in i.rules]),
+        "explanation": _summary(d, texts, item_texts),
+        "rules": block,
         "ruleset": d.ruleset.ref(),
     }
     if d.request.overleg:
