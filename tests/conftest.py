@@ -155,20 +155,45 @@ def deelwijs_script() -> Path:
     pytest.fail("geen deelwijs-commando gevonden in .venv of naast deze Python")
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any DEELWIJS_ variable, plus `extra`: a command
+    under test sees only the settings the test gives it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
+    env.update(extra)
+    return env
+
+
 @pytest.fixture
 def deelwijs(deelwijs_script, tmp_path):
     """Run `deelwijs ARGS...` and return the finished process. No database is configured
-    (DEELWIJS_VAR is an empty folder), and no output may ever hold a Python traceback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-    env["DEELWIJS_VAR"] = str(tmp_path / "var")
-    env["PYTHONIOENCODING"] = "utf-8"
+    (DEELWIJS_VAR is an empty folder) unless `env` names one, and no output may ever hold a
+    Python traceback. `env`: more environment variables for this run."""
+    base = clean_env(DEELWIJS_VAR=str(tmp_path / "var"), PYTHONIOENCODING="utf-8")
 
-    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    def run(*args: str, stdin: str = "", env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess:
         proc = subprocess.run([str(deelwijs_script), *map(str, args)], input=stdin,
-                              capture_output=True, text=True, encoding="utf-8", env=env,
-                              cwd=tmp_path, timeout=120, check=False)
+                              capture_output=True, text=True, encoding="utf-8",
+                              env={**base, **(env or {})}, cwd=tmp_path, timeout=120,
+                              check=False)
         assert "Traceback" not in proc.stdout, proc.stdout
         assert "Traceback" not in proc.stderr, proc.stderr
         return proc
 
     return run
+
+
+@pytest.fixture(scope="session")
+def make_demo(deelwijs_script, tmp_path_factory):
+    """`make_demo(name, youths)`: a new folder holding var/ with a demo region of that many
+    youths (database and master key; the witness file beside var/), made by `deelwijs demo`
+    as a user runs it; returns var/. Module fixtures copy it for each test."""
+    def make(name: str, youths: int) -> Path:
+        root = tmp_path_factory.mktemp(name)
+        proc = subprocess.run([str(deelwijs_script), "demo", "--youths", str(youths)],
+                              env=clean_env(DEELWIJS_VAR=str(root / "var")), cwd=root,
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return root / "var"
+
+    return make

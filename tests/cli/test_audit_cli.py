@@ -7,23 +7,15 @@ checked against the checkpoints kept outside the database (the witness file besi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
 
 import pytest
 
 
 @pytest.fixture(scope="module")
-def demo_var(deelwijs_script, tmp_path_factory):
-    root = tmp_path_factory.mktemp("audit_demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-    env["DEELWIJS_VAR"] = str(root / "var")
-    proc = subprocess.run([str(deelwijs_script), "demo", "--youths", "3"], env=env, cwd=root,
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return root / "var"
+def demo_var(make_demo):
+    return make_demo("audit_demo", 3)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ option, nothing written.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -70,21 +69,13 @@ def region(template, tmp_path) -> dict:
 
 
 @pytest.fixture
-def run(deelwijs_script, tmp_path):
-    """Like the `deelwijs` fixture (the same DEELWIJS_VAR), with DEELWIJS_WRAPPING_KEYS set to
-    the given keys (newest first; none: unset)."""
+def run(deelwijs):
+    """The `deelwijs` fixture with DEELWIJS_WRAPPING_KEYS set to the given keys (newest
+    first; none: unset)."""
 
     def run_(wrapping: tuple[bytes | str, ...], *args) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-        env.update(DEELWIJS_VAR=str(tmp_path / "var"), PYTHONIOENCODING="utf-8")
-        if wrapping:
-            env["DEELWIJS_WRAPPING_KEYS"] = ",".join(
-                k.decode() if isinstance(k, bytes) else k for k in wrapping)
-        proc = subprocess.run([str(deelwijs_script), *map(str, args)], capture_output=True,
-                              text=True, encoding="utf-8", env=env, cwd=tmp_path, timeout=120,
-                              check=False)
-        assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
-        return proc
+        keys = ",".join(k.decode() if isinstance(k, bytes) else k for k in wrapping)
+        return deelwijs(*args, env={"DEELWIJS_WRAPPING_KEYS": keys} if wrapping else None)
 
     return run_
 

@@ -500,16 +500,10 @@ def test_a_stored_ruleset_is_activated_by_digest_and_today_s_activation_is_activ
 
 
 @pytest.fixture
-def run_with(deelwijs_script, tmp_path):
-    """Like the `deelwijs` fixture (same DEELWIJS_VAR), with extra environment variables."""
+def run_with(deelwijs):
+    """The `deelwijs` fixture with extra environment variables: run_with(env, *args)."""
     def run(env: dict, *args) -> subprocess.CompletedProcess:
-        full = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-        full.update(DEELWIJS_VAR=str(tmp_path / "var"), PYTHONIOENCODING="utf-8", **env)
-        proc = subprocess.run([str(deelwijs_script), *map(str, args)], capture_output=True,
-                              text=True, encoding="utf-8", env=full, cwd=tmp_path, timeout=120,
-                              check=False)
-        assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
-        return proc
+        return deelwijs(*args, env=env)
 
     return run
 

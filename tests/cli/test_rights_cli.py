@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import sqlite3
-import subprocess
 
 import pytest
 from pypdf import PdfReader
@@ -23,15 +21,9 @@ COUNTED = ("rights_request", "youth_correction", "log_entry", "youth")
 
 
 @pytest.fixture(scope="module")
-def demo_var(deelwijs_script, tmp_path_factory):
+def demo_var(make_demo):
     """A var/ folder with a demo region of four youths (database and master key)."""
-    root = tmp_path_factory.mktemp("rights_demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-    env["DEELWIJS_VAR"] = str(root / "var")
-    proc = subprocess.run([str(deelwijs_script), "demo", "--youths", "4"], env=env, cwd=root,
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return root / "var"
+    return make_demo("rights_demo", 4)
 
 
 @pytest.fixture
