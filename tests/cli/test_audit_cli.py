@@ -161,13 +161,18 @@ def test_an_upper_case_traceparent_starts_a_new_trace(monkeypatch, run, tmp_path
 # --- checkpoints outside the database -----------------------------------------------------------
 
 
+def _drop_triggers(conn: sqlite3.Connection) -> None:
+    """Every append-only trigger of the copy dropped: past them, as an insider would."""
+    for name in [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")]:
+        conn.execute(f"DROP TRIGGER {name}")
+
+
 def _cut(tmp_path, size: int, blob: bytes) -> None:
     """Delete the entries and checkpoints past `size` and put back a head row saved when the
     log had that size (it carries a valid MAC): past the triggers, as an insider would."""
     with _db(tmp_path) as conn:
-        for name in [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger'")]:
-            conn.execute(f"DROP TRIGGER {name}")
+        _drop_triggers(conn)
         conn.execute("DELETE FROM log_entry WHERE seq >= ?", (size,))
         conn.execute("DELETE FROM log_checkpoint WHERE size > ?", (size,))
         conn.execute("UPDATE log_head SET size = ?, frontier = ?", (size, blob))
@@ -215,9 +220,7 @@ def test_deleting_the_newest_entries_and_rewinding_the_head_fails_verify(run, tm
 
 def test_wiping_the_log_and_its_checkpoints_fails_verify(run, tmp_path):
     with _db(tmp_path) as conn:
-        for name in [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger'")]:
-            conn.execute(f"DROP TRIGGER {name}")
+        _drop_triggers(conn)
         conn.execute("DELETE FROM log_entry")
         conn.execute("DELETE FROM log_checkpoint")
         conn.execute("UPDATE log_head SET size = 0, frontier = x''")
