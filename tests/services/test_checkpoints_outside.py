@@ -59,6 +59,19 @@ def head(app, region_id: int) -> tuple[int, bytes]:
     return size, bytes(blob)
 
 
+def cut_back(tamper, region_id: int, size: int, blob: bytes) -> None:
+    """The log cut back to `size` entries, and its head as it was then (`blob`, with its valid
+    MAC) put back: past the triggers, as an owner-role insider would. The app role itself is
+    refused the deletes (the head it could put back)."""
+    cut = [("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
+            {"r": region_id, "n": size}),
+           ("DELETE FROM log_checkpoint WHERE region_id = :r AND size > :n",
+            {"r": region_id, "n": size})]
+    tamper.assert_app_role_refused(*cut)
+    tamper(*cut, ("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
+                  {"r": region_id, "n": size, "f": blob}))
+
+
 def log_some(app, region_id: int, n: int) -> None:
     """n entries, one transaction each (a read of nothing in particular)."""
     for _ in range(n):
@@ -144,13 +157,7 @@ def test_deleting_the_newest_entries_and_rewinding_the_head_fails_against_the_wi
     with app.transaction() as s:
         audit.checkpoint(s, app.keys, region)
     assert report(app, outside=witness.load(witness_file)).ok
-    cut = [("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
-            {"r": region, "n": old_size}),
-           ("DELETE FROM log_checkpoint WHERE region_id = :r AND size > :n",
-            {"r": region, "n": old_size})]
-    tamper.assert_app_role_refused(*cut)  # putting the old head back the app role could do
-    tamper(*cut, ("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
-                  {"r": region, "n": old_size, "f": old_blob}))
+    cut_back(tamper, region, old_size, old_blob)
     assert report(app).ok  # what the database alone can tell: nothing
     rep = report(app, outside=witness.load(witness_file))
     assert kinds(rep) == ["truncated"], [p.line() for p in rep.problems]
@@ -295,13 +302,7 @@ def test_an_administrator_with_the_master_key_cannot_resign_a_shortened_log(logg
     rep = report(app, outside=witness.load(witness_file), cosigners=cosigners)
     assert rep.ok and rep.regions["testregio"]["medeondertekend"] == 1
     # cut the log, re-sign a checkpoint of the short log with the master key, new witness file
-    cut = [("DELETE FROM log_entry WHERE region_id = :r AND seq >= :n",
-            {"r": region, "n": old_size}),
-           ("DELETE FROM log_checkpoint WHERE region_id = :r AND size > :n",
-            {"r": region, "n": old_size})]
-    tamper.assert_app_role_refused(*cut)  # putting the old head back the app role could do
-    tamper(*cut, ("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
-                  {"r": region, "n": old_size, "f": old_blob}))
+    cut_back(tamper, region, old_size, old_blob)
     with app.transaction() as s:
         resigned = [c.note for c in audit.checkpoints(s, region)]
     witness_file.write_text("".join(resigned))
