@@ -93,8 +93,9 @@ def check_who_answers(session: Session, youth: orm.Youth, role: str, on: dt.date
         raise Invalid("before_birth", f"de datum van de toestemming ({on.isoformat()}) ligt "
                       f"vóór de geboortedatum van de jongere ({birth.isoformat()})", field)
     age = age_on(birth, on)
-    rule = consent_rule(session, youth.region_id, on)
-    counts = required_consenters(age, ruleset_in_force(session, youth.region_id, on))
+    ruleset = ruleset_in_force(session, youth.region_id, on)
+    rule = ruleset.consent
+    counts = required_consenters(age, ruleset)
     if role == "youth" and "youth" not in counts:
         raise Refused("too_young", f"De jongere was {age} jaar op {on.isoformat()}. Onder de "
                       f"{rule.youth_and_parents_from} jaar geeft een kind zelf geen "
