@@ -15,7 +15,7 @@ from deelwijs.domain import codes
 from deelwijs.domain.consent import ConsentVersion, age_on
 from deelwijs.domain.engine import required_consenters
 from deelwijs.domain.ruleset import ConsentRule, Ruleset
-from deelwijs.services import audit, binding
+from deelwijs.services import audit, binding, youths
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.services.registry import checked_text, limit_of
 from deelwijs.storage import orm
@@ -78,8 +78,7 @@ def consent_rule(session: Session, region_id: int, on: dt.date) -> ConsentRule:
 def _birth(session: Session, youth: orm.Youth) -> dt.date:
     if youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
-    keys = audit.keys_of(session)
-    return dt.date.fromisoformat(keys.decrypt(keys.unwrap(youth.key_wrapped), youth.birth_enc))
+    return youths.birth_of(audit.keys_of(session), youth)
 
 
 def check_who_answers(session: Session, youth: orm.Youth, role: str, on: dt.date,
