@@ -103,7 +103,7 @@ def item_explanation(d: DisclosureDecision, item: Item) -> str:
 _FACT = {"categorie": 0, "doel": 1, "verstrekker": 2, "Verstrekker": 2, "ontvanger": 3,
          "Ontvanger": 3, "leeftijd": 4, "domein": 5}
 _MEMO_KEY = ("render.texts",)  # never a situation key of the engine (those start with a word)
-_TEXTS_LIMIT = 100_000  # entries per table before it is emptied (a long-running server)
+_TEXTS_LIMIT = 20_000  # entries per table before it is emptied (100,000 requests make ~1,400)
 
 
 def _uses(explanation: str) -> tuple[int, ...] | None:
