@@ -244,24 +244,14 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Vervang een bestaand --
 
 
 def _check_out(out: Path | None, force: bool) -> None:
-    """Refuse an --out target before anything is read, signed or written (files.py)."""
-    if out is None:
-        return
-    from deelwijs import files
-    from deelwijs.cli_store import _fail
-    try:
-        files.check_target(out, force=force, option="--out")
-    except files.OutputRefused as exc:
-        _fail(str(exc))
+    """Refuse an --out target before anything is read, signed or written."""
+    from deelwijs.cli_store import _output_target
+    _output_target(out, force, "--out")
 
 
 def _write_out(out: Path, text: str, force: bool) -> None:
-    from deelwijs import files
-    from deelwijs.cli_store import _fail
-    try:
-        files.write_private(out, text, force=force, option="--out")
-    except files.OutputRefused as exc:
-        _fail(str(exc))
+    from deelwijs.cli_store import _write_output
+    _write_output(out, text, force, "--out")
 
 
 def _region_ids(s, region: str | None) -> list[int]:

@@ -96,17 +96,13 @@ def export(
     Persoonsgegevens). Exit 2 bij een onbekend formaat, een onbekende ruleset of een bestand
     dat niet te schrijven is. Een bestaand bestand wordt alleen met --force vervangen; de
     database, een sleutelbestand en de gegevensmap nooit."""
-    from deelwijs import files
+    from deelwijs.cli_store import _output_target, _write_output
     from deelwijs.domain import register
 
     kind = fmt.strip().lower()
     if kind not in FORMATS:
         _fail(f"--format: onbekend formaat '{fmt}' (kies uit: {', '.join(FORMATS)})")
-    if output is not None:  # before the ruleset is read: a refusal is quick and clear
-        try:
-            files.check_target(output, force=force, option="--output")
-        except files.OutputRefused as exc:
-            _fail(str(exc))
+    _output_target(output, force, "--output")  # before the ruleset is read: quick and clear
     acts, controller = _register(ruleset, region)
     text = register.to_json(acts, controller) if kind == "json" else register.to_csv(acts)
     missing = register.vng_missing(controller) if region is not None and kind == "json" else None
@@ -118,10 +114,7 @@ def export(
             sys.stdout.reconfigure(newline="")
         sys.stdout.write(text)
         return
-    try:  # never over the database, a key or inside the data directory (files.py)
-        files.write_private(output, text, force=force, option="--output")
-    except files.OutputRefused as exc:
-        _fail(str(exc))
+    _write_output(output, text, force, "--output")
     print(f"Verwerkingsregister geschreven naar {output} ({len(acts)} activiteiten, {kind}).",
           file=sys.stderr)
 

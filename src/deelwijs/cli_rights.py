@@ -46,21 +46,6 @@ def _opt_day(value: str | None, field: str):
     return None if value is None else _day(value, field)
 
 
-def _pdf_target(path: Path | None, force: bool) -> Path | None:
-    """Check before anything is read, logged or written that the PDF may be written there
-    (files.check_target: not over an existing file without --force, never over the
-    database, a key file or inside the data directory)."""
-    from deelwijs import files
-    from deelwijs.cli_store import _fail
-
-    if path is None:
-        return None
-    try:
-        return files.check_target(path, force=force, option="--pdf")
-    except files.OutputRefused as exc:
-        _fail(str(exc))
-
-
 @rights_app.command("inzage")
 def inzage_command(
     youth: Annotated[int, typer.Argument(help="Id van de jongere.", parser=ID)],
@@ -82,11 +67,10 @@ def inzage_command(
     """Inzage: alles wat over de jongere is vastgelegd, als JSON (artikel 15 AVG).
 
     Met --pdf ook als PDF voor de ouder of jongere. Het verzoek wordt vastgelegd en gelogd."""
-    from deelwijs import files
-    from deelwijs.cli_store import _day, _fail, _print, _session
+    from deelwijs.cli_store import _day, _output_target, _print, _session, _write_output
     from deelwijs.services import inzage_pdf, rights
 
-    target = _pdf_target(pdf, force)
+    target = _output_target(pdf, force, "--pdf")
     start, end, day = (_opt_day(period_from, "--from"), _opt_day(period_to, "--to"),
                        _day(on))
     written: list[Path] = []
@@ -96,11 +80,7 @@ def inzage_command(
                                 period_from=start, period_to=end, youth_agrees=youth_agrees,
                                 by=by)
             if target is not None:  # written before the commit: a refusal records nothing
-                try:
-                    written.append(files.write_private(target, inzage_pdf.render(out),
-                                                       force=force, option="--pdf"))
-                except files.OutputRefused as exc:
-                    _fail(str(exc))
+                written.append(_write_output(target, inzage_pdf.render(out), force, "--pdf"))
     except BaseException:
         for path in written:  # not recorded after all: no copy without its record
             path.unlink(missing_ok=True)

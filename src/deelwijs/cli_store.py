@@ -76,6 +76,32 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _output_target(path, force: bool, option: str):
+    """The file an output option (`--pdf`, `--out`, `--output`) names, checked before
+    anything is read, logged or written (files.check_target: not over an existing file
+    without --force, never over the database, a key file or inside the data directory); a
+    refusal is one Dutch line and exit 2. None when the option was not given."""
+    from deelwijs import files
+
+    if path is None:
+        return None
+    try:
+        return files.check_target(path, force=force, option=option)
+    except files.OutputRefused as exc:
+        _fail(str(exc))
+
+
+def _write_output(path, data: bytes | str, force: bool, option: str):
+    """files.write_private (0600, atomically, checked again); a refusal is one Dutch line
+    and exit 2. Returns the path written."""
+    from deelwijs import files
+
+    try:
+        return files.write_private(path, data, force=force, option=option)
+    except files.OutputRefused as exc:
+        _fail(str(exc))
+
+
 def _day(value: str | None, field: str = "--on") -> dt.date:
     if value is None:
         return dt.date.today()
