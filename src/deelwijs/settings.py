@@ -143,10 +143,11 @@ def lenient_number(name: str, default: float, integer: bool) -> float:
 
 
 def _sqlite_dir(database_url: str) -> Path | None:
-    if not database_url.startswith("sqlite:///"):
-        return None
-    file = database_url[len("sqlite:///"):].split("?", 1)[0]
-    return Path(file).parent if file and file != ":memory:" else None
+    """The folder of a SQLite database file (files.sqlite_path), else None."""
+    from deelwijs import files  # files reads the settings: imported when first needed
+
+    path = files.sqlite_path(database_url)
+    return path.parent if path is not None else None
 
 
 def _witness_file(database_url: str) -> Path | None:
