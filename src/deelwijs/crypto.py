@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from deelwijs import files
-from deelwijs.settings import VAR, Settings, SettingsError
+from deelwijs.settings import Settings, SettingsError
 
 WRAPPING_VAR = "DEELWIJS_WRAPPING_KEYS"
 
@@ -182,11 +182,6 @@ def _derive(raw: bytes, info: bytes) -> bytes:
 KEY_FILE_CAP = 4096  # a Fernet key is 44 bytes; a key file is never larger than this
 
 
-def master_key_path(settings: Settings) -> Path:
-    """Where the embedded default keeps its master key: master.key in the data directory."""
-    return Path(getattr(settings, "var", None) or VAR) / "master.key"
-
-
 def keyring_for(settings: Settings, *, holds_data: Callable[[], str | None]) -> Keyring:
     """The master key from the settings, with the settings' wrapping keys.
 
@@ -203,7 +198,7 @@ def keyring_for(settings: Settings, *, holds_data: Callable[[], str | None]) -> 
                             "DEELWIJS_MASTER_KEY_FILE) voor een productiedatabase; alleen de "
                             "ingebouwde SQLite-database maakt zelf een sleutel aan, en alleen "
                             "zolang die leeg is.")
-    path = master_key_path(settings)
+    path = files.master_key_path(settings)
     if not os.path.lexists(path):
         table = holds_data()
         if table is not None:

@@ -74,6 +74,11 @@ def _var(settings: settings_mod.Settings | None) -> Path:
     return Path(getattr(settings, "var", None) or settings_mod.VAR)
 
 
+def master_key_path(settings: settings_mod.Settings | None) -> Path:
+    """Where the embedded default keeps its master key: master.key in the data directory."""
+    return _var(settings) / MASTER_KEY_NAME
+
+
 def protected(settings: settings_mod.Settings | None = None
               ) -> tuple[dict[Path, str], dict[Path, str]]:
     """(files, directories) no output option may write, each resolved, with a Dutch name
@@ -89,7 +94,7 @@ def protected(settings: settings_mod.Settings | None = None
     dirs: dict[Path, str] = {}
     var = _var(settings)
     dirs[_resolve(var)] = f"de gegevensmap van Deelwijs ({var})"
-    files[_resolve(var / MASTER_KEY_NAME)] = "de hoofdsleutel van Deelwijs"
+    files[_resolve(master_key_path(settings))] = "de hoofdsleutel van Deelwijs"
     url = (settings.database_url if settings is not None
            else os.environ.get("DEELWIJS_DATABASE_URL") or settings_mod.DEFAULT_URL)
     db = sqlite_path(url)
