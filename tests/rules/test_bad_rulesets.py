@@ -215,3 +215,18 @@ def test_the_readme_shows_the_real_output_for_a_file_without_extends(deelwijs, t
     run = deelwijs("rules", "check", example["name"])  # the fixture runs in tmp_path
     assert run.returncode == int(example["code"]) == 2
     assert run.stdout + run.stderr == example["output"]
+
+
+@pytest.mark.parametrize(("before", "code"), [
+    ({"date": "2020-01-01", "years": 15.5, "rule": "retention.jeugdhulpdossier_voor_2020"},
+     "wrong_type"),
+    ({"years": 15, "rule": "retention.jeugdhulpdossier_voor_2020"}, "missing_field"),
+])
+def test_a_retention_term_before_a_date_is_checked_like_any_term(before, code):
+    """The model's own check: `before.years` is a whole number, `before.date` is there; never a
+    float in an answer or a KeyError."""
+    doc = copy.deepcopy(loader.model().document)
+    doc["retention"]["jeugdhulpdossier"]["before"] = before
+    with pytest.raises(RulesetError) as exc:
+        loader._compile(doc, loader._Check("model.yaml", loader._Lines()))
+    assert code in {p.code for p in exc.value.problems}

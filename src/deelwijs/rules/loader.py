@@ -647,8 +647,8 @@ def _compile(doc: dict, ck: _Check, digest: str | None = None) -> Ruleset:
             record, ck.integer(b.get("years"), (*p, "years"), 0, 120),
             ck.code(b.get("term"), (*p, "term"), ("minimum", "maximum"), "termijnsoort"),
             str(b.get("rule")),
-            str(before["date"]) if before else None,
-            before.get("years") if before else None,
+            str(before.get("date")) if before else None,
+            ck.integer(before.get("years"), (*p, "before", "years"), 0, 120) if before else None,
             before.get("rule") if before else None,
         )
     overleg = {}
