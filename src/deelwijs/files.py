@@ -203,14 +203,7 @@ def write_private(path: str | os.PathLike, data: bytes | str, *, force: bool,
     final = _entry(target)
     folder = final.parent
     try:
-        with _temporary(folder, target.name) as tmp:
-            fd = os.open(tmp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
-            try:
-                write_all(fd, payload)
-            finally:
-                os.close(fd)
-            _place(tmp, final, force)
-        _sync_dir(folder)
+        _write_atomically(folder, target.name, payload, final, force)
     except FileExistsError:
         raise OutputRefused(f"{option}: kan '{os.fspath(path)}' niet schrijven: het bestand "
                             "bestaat al; kies een andere naam, of geef --force om het te "
@@ -227,6 +220,19 @@ def write_all(fd: int, data: bytes) -> None:
     while view:
         view = view[os.write(fd, view):]
     os.fsync(fd)
+
+
+def _write_atomically(folder: Path, name: str, data: bytes, final: Path, force: bool) -> None:
+    """`data` into a new 0600 file in `folder`, fsynced, then moved to `final` (_place), and
+    the folder fsynced; FileExistsError when `final` exists and not `force`."""
+    with _temporary(folder, name) as tmp:
+        fd = os.open(tmp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+        _place(tmp, final, force)
+    _sync_dir(folder)
 
 
 @contextlib.contextmanager
@@ -355,16 +361,9 @@ def create_exclusive(path: str | os.PathLike, data: bytes) -> bool:
     private_dir(target.parent)
     folder = _resolve(target.parent)
     try:
-        with _temporary(folder, target.name) as tmp:
-            fd = os.open(tmp, os.O_WRONLY | getattr(os, "O_BINARY", 0))
-            try:
-                write_all(fd, data)
-            finally:
-                os.close(fd)
-            _place(tmp, folder / target.name, force=False)
+        _write_atomically(folder, target.name, data, folder / target.name, force=False)
     except FileExistsError:
         return False
-    _sync_dir(folder)
     return True
 
 
