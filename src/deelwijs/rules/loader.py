@@ -1147,8 +1147,10 @@ def _read(path: Path) -> str:
         raise RulesetError([RulesetProblem("unreadable", str(path), None, "(bestand)",
                                            "dit is een map, geen bestand")]) from None
     except OSError as exc:
+        from deelwijs.files import os_reason
+
         raise RulesetError([RulesetProblem("unreadable", str(path), None, "(bestand)",
-                                           f"kan het bestand niet lezen: {exc.strerror or exc}")]
+                                           f"kan het bestand niet lezen: {os_reason(exc)}")]
                            ) from None
     _check_size(len(raw), str(path))
     try:
