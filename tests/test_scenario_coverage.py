@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from deelwijs.domain import codes
+from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.errors import RequestError
 from deelwijs.rules import loader
-from deelwijs.services.decisions import decide_payload
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT.parent / "shared" / "spec" / "decisions.md"

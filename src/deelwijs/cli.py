@@ -105,8 +105,8 @@ def decide(
 
 
 def _decide(ruleset: str | None, explain: bool, file: Path | None) -> None:
+    from deelwijs.domain.contract import NotJson, decide_payload, parse_json
     from deelwijs.domain.errors import RequestError
-    from deelwijs.services.decisions import NotJson, decide_payload, parse_json
 
     text = _read_request(file)
     try:

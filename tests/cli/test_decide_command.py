@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.errors import RequestError
 from deelwijs.rules import loader
-from deelwijs.services.decisions import decide_payload
 
 BAD_RULESETS = Path(__file__).resolve().parents[1] / "rules" / "bad_rulesets"
 VOORBEELDREGIO = Path(str(loader.builtin_path("voorbeeldregio")))

@@ -22,11 +22,12 @@ import pytest
 import yaml
 
 from deelwijs.domain import codes, engine, render
+from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.errors import RequestError
 from deelwijs.domain.request import parse_request
 from deelwijs.rules import loader
 from deelwijs.rules import scenario as scenarios
-from deelwijs.services.decisions import answer_json, decide_payload
+from deelwijs.services.decisions import answer_json
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT.parent / "shared" / "spec" / "examples" / "decisions.json"

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import yaml
 
+from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.errors import RequestError
 from deelwijs.rules import loader
-from deelwijs.services.decisions import decide_payload
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,11 @@ from sqlalchemy import Text, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from deelwijs.domain import workflow as wf
+from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.render import dutch_date
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.services import audit, registry, rights
 from deelwijs.services.app import App
-from deelwijs.services.decisions import decide_payload
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import orm
 

@@ -16,9 +16,9 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from deelwijs.domain.contract import NotJson, decide_payload, parse_json
 from deelwijs.domain.errors import RequestError
 from deelwijs.rules import loader
-from deelwijs.services.decisions import NotJson, decide_payload, parse_json
 from deelwijs.web import openapi
 from deelwijs.web.errors import dumps, problem
 from deelwijs.web.templating import render

@@ -3,7 +3,7 @@
 Pure: form values in, the contract's request and the engine's answer out. No account, no
 database, nothing stored. The choices a form offers come from the ruleset (parties, overleg
 names, categories per purpose, consent ages), the answer from the engine
-(services.decisions.decide_payload, the one entry the CLI and the API use too), the words
+(domain.contract.decide_payload, the one entry the CLI and the API use too), the words
 from the ruleset and domain.render/domain.codes.
 """
 
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from deelwijs.domain import codes
+from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.engine import required_consenters
 from deelwijs.domain.errors import RequestError
 from deelwijs.domain.render import INFORM_MELDCODE_NL, OBLIGATION_NL, WHO_NL, rule_text
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader
-from deelwijs.services.decisions import decide_payload
 
 HAT_LABELS = {
     "toeleiding": "Toeleiding (namens de gemeente)",

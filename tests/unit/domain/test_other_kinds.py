@@ -267,8 +267,8 @@ def test_it_refuses_or_answers_a_day_whose_term_ends_after_9999_but_never_crashe
 
 def test_a_statutory_power_asks_to_keep_the_weighing_on_file_not_to_make_one():
     """LEGAL_POWER is a ground only once the weighing is documented (contract 1.1, change 6)."""
+    from deelwijs.domain.contract import decide_payload
     from deelwijs.rules import loader
-    from deelwijs.services.decisions import decide_payload
 
     base = {"discloser": {"party": "jgz"}, "recipient": {"party": "raad"},
             "subject": {"age": 7}, "purpose": "raadsonderzoek", "data": ["gezondheid"],
