@@ -2,9 +2,11 @@
 rectification, erasure, restriction and objection, for a youth, asked by the youth or by a
 parent with gezag.
 
-Who may ask depends on the youth's age on the day (brief §1.7): under 12 a parent or guardian
-with gezag; from 12 up to and including 15 the youth or a parent with gezag; from 16 the youth
-alone (a parent only when the youth agrees). A parent without gezag may not ask at all.
+Who may ask depends on the youth's age on the day (brief §1.7), by the consent ages of the
+region's ruleset in force that day (domain/standing.py): in the model covenant, under 12 a
+parent or guardian with gezag; from 12 up to and including 15 the youth or a parent with gezag;
+from 16 the youth alone (a parent only when the youth agrees). A parent without gezag may not
+ask at all.
 
 Every request is recorded as a `RightsRequest` with its decision, and every processing it
 causes is logged (audit) in the same transaction. Bad input raises a ServiceError with a Dutch
@@ -29,19 +31,22 @@ from sqlalchemy.orm import Session
 
 from deelwijs.domain import codes
 from deelwijs.domain import register as register_mod
+from deelwijs.domain import standing as standing_rule
 from deelwijs.domain import workflow as wf
 from deelwijs.domain.consent import age_on
 from deelwijs.domain.engine import decide
 from deelwijs.domain.render import dutch_date, to_json
 from deelwijs.domain.request import parse_request
-from deelwijs.domain.ruleset import Ruleset
+from deelwijs.domain.ruleset import ConsentRule, Ruleset
+from deelwijs.domain.standing import Standing
+from deelwijs.rules import loader
 from deelwijs.services import audit, youths
+from deelwijs.services import consent as consent_svc
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.services.youth_text import Texts
 from deelwijs.storage import fast, orm
 
-REQUESTERS = ("youth", "parent")
 KINDS = ("inzage", "rectificatie", "wissing", "beperking", "bezwaar")
 HONOURED = ("toegewezen", "deels")
 FIELDS = ("name", "birth", "school", "guardian_name", "startkwalificatie")
@@ -190,54 +195,21 @@ def due_date(received_on: dt.date) -> dt.date:
 # --- who may ask ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Standing:
-    """Who asks, and on which basis (for the request record and the log)."""
-
-    requester: str  # youth | parent
-    guardian: orm.Guardian | None
-    age: int
-    youth_agrees: bool
-    basis: str  # Dutch
-
-
 def who_may_ask(youth: orm.Youth, age: int, requester: str, guardian: orm.Guardian | None,
-                youth_agrees: bool = False) -> Standing:
+                youth_agrees: bool = False, ages: ConsentRule | None = None) -> Standing:
     """May this person exercise the youth's rights? Raises Invalid (bad input) or Refused (not
     this person, at this age), with a Dutch message; returns the standing otherwise.
 
-    Under 12: a parent or guardian with gezag. 12 to 15: the youth, or a parent with gezag.
-    16 and older: the youth alone; a parent only when the youth agrees (`youth_agrees`)."""
-    if requester not in REQUESTERS:
-        raise Invalid("unknown_code", "de verzoeker is 'youth' (de jongere zelf) of 'parent' "
-                      "(een ouder of voogd)", "requester")
-    if requester == "youth":
-        if guardian is not None:
-            raise Invalid("unexpected_guardian", "een verzoek van de jongere zelf noemt geen "
-                          "ouder", "guardian_id")
-        if age < 12:
-            raise Refused("too_young", f"De jongere is {age} jaar. Voor een kind jonger dan 12 "
-                          "jaar vragen de ouders of voogden met gezag dit aan, niet het kind "
-                          "zelf.", "requester")
-        return Standing("youth", None, age, False, f"de jongere zelf ({age} jaar)")
-    if guardian is None:
-        raise Invalid("missing_field", "noem de ouder of voogd die het verzoek doet",
-                      "guardian_id")
-    if guardian.youth_id != youth.id:
-        raise Invalid("unknown_guardian", "kies een ouder of voogd van deze jongere",
-                      "guardian_id")
-    if not guardian.has_gezag:
-        raise Refused("no_gezag", "Deze ouder heeft geen gezag over de jongere. Alleen een "
-                      "ouder of voogd met gezag kan deze rechten namens de jongere gebruiken.",
-                      "guardian_id")
-    if age >= 16 and not youth_agrees:
-        raise Refused("youth_decides", f"De jongere is {age} jaar. Vanaf 16 jaar beslist de "
-                      "jongere zelf over zijn of haar gegevens. Een ouder kan dit alleen vragen "
-                      "als de jongere daarmee instemt.", "requester")
-    basis = f"een {guardian.relation} met gezag"
-    if age >= 16:
-        basis += f", met instemming van de jongere ({age} jaar)"
-    return Standing("parent", guardian, age, age >= 16 and youth_agrees, basis)
+    The rule is domain/standing.py's, with the consent ages of `ages` (the ruleset in force;
+    without it, the model covenant's): under 12 a parent or guardian with gezag, 12 to 15 the
+    youth or a parent with gezag, 16 and older the youth alone, a parent only when the youth
+    agrees (`youth_agrees`)."""
+    try:
+        return standing_rule.who_may_ask(ages or loader.model().consent, youth.id, age,
+                                         requester, guardian, youth_agrees)
+    except standing_rule.NoStanding as exc:
+        error = Invalid if exc.kind == "invalid" else Refused
+        raise error(exc.code, exc.message, exc.field) from None
 
 
 def _live_youth(session: Session, youth_id: int) -> orm.Youth:
@@ -250,8 +222,10 @@ def _live_youth(session: Session, youth_id: int) -> orm.Youth:
 
 def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
               guardian_id: int | None, today: dt.date, youth_agrees: bool, *,
-              guardian=None) -> Standing:
-    """`guardian`: the guardian `guardian_id` names, when the caller read it already."""
+              guardian=None, ages: ConsentRule | None = None) -> Standing:
+    """`guardian`: the guardian `guardian_id` names, when the caller read it already; `ages`:
+    the consent ages of the region's ruleset in force today, when the caller has it (else
+    they are looked up: consent.consent_rule)."""
     if not isinstance(today, dt.date):
         raise Invalid("wrong_type", "de datum van het verzoek ontbreekt", "today")
     if guardian_id is not None and (guardian is None or guardian.id != guardian_id):
@@ -264,7 +238,9 @@ def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
         raise Invalid("before_birth", f"de datum van het verzoek ({today.isoformat()}) ligt "
                       "vóór de geboortedatum van de jongere", "today")
     age = age_on(birth, today)
-    return who_may_ask(youth, age, requester, guardian, youth_agrees)
+    if ages is None:
+        ages = consent_svc.consent_rule(session, youth.region_id, today)
+    return who_may_ask(youth, age, requester, guardian, youth_agrees, ages)
 
 
 def _professional(session: Session, youth: orm.Youth, pro_id: int | None, field: str = "by",
@@ -400,8 +376,12 @@ def inzage(session: Session, app: App, youth_id: int, *, requester: str,
     A period (`period_from`, `period_to`, both inclusive) narrows the disclosures, meetings and
     log entries shown; personal data, consent, requests and corrections are always complete."""
     youth, version, guardian = _inzage_start(session, youth_id, today, guardian_id)
+    # the ages of the ruleset in force today (as consent.consent_rule finds them: the model's
+    # before the region's first activation), from the version _inzage_start read
+    ages = (app.ruleset_of(session, version.id, version.digest) if version is not None
+            else loader.model()).consent
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees,
-                         guardian=guardian)
+                         guardian=guardian, ages=ages)
     if period_from is not None and period_to is not None and period_from > period_to:
         raise Invalid("invalid_period", "het begin van de periode ligt na het einde",
                       "period_from")
