@@ -20,13 +20,12 @@ package. It is registered when this conftest loads, so run the scenarios through
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from tests.fixtures.cli import clean_env, find_script, run_script
 
 from deelwijs.rules import scenario as scenarios
 
@@ -140,27 +139,13 @@ def explain_lines(sc: scenarios.Scenario) -> list[str]:
 
 
 # --- the real `deelwijs` console script, for the CLI and ruleset tests ---------------------
-
-ROOT = Path(__file__).resolve().parents[1]
+# (its helpers, clean_env and run_script, are in tests/fixtures/cli.py)
 
 
 @pytest.fixture(scope="session")
 def deelwijs_script() -> Path:
     """The venv's `deelwijs`: the project's .venv, else the one beside this Python."""
-    bindir = "Scripts" if os.name == "nt" else "bin"
-    for candidate in (ROOT / ".venv" / bindir / "deelwijs",
-                      Path(sys.executable).parent / "deelwijs"):
-        if candidate.exists():
-            return candidate
-    pytest.fail("geen deelwijs-commando gevonden in .venv of naast deze Python")
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without any DEELWIJS_ variable, plus `extra`: a command
-    under test sees only the settings the test gives it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-    env.update(extra)
-    return env
+    return find_script()
 
 
 @pytest.fixture
@@ -172,13 +157,8 @@ def deelwijs(deelwijs_script, tmp_path):
 
     def run(*args: str, stdin: str = "", env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess:
-        proc = subprocess.run([str(deelwijs_script), *map(str, args)], input=stdin,
-                              capture_output=True, text=True, encoding="utf-8",
-                              env={**base, **(env or {})}, cwd=tmp_path, timeout=120,
-                              check=False)
-        assert "Traceback" not in proc.stdout, proc.stdout
-        assert "Traceback" not in proc.stderr, proc.stderr
-        return proc
+        return run_script(deelwijs_script, *args, stdin=stdin, env={**base, **(env or {})},
+                          cwd=tmp_path)
 
     return run
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.fixtures.cli import find_script, in_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -26,29 +27,14 @@ def _expected() -> str:
     return f"{len(json.loads(EXAMPLES.read_text(encoding='utf-8')))} passed, 0 failed"
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _deelwijs() -> Path:
-    """The venv's `deelwijs`: the project's .venv, else the one beside this Python."""
-    bindir = "Scripts" if os.name == "nt" else "bin"
-    for candidate in (ROOT / ".venv" / bindir / "deelwijs",
-                      Path(sys.executable).parent / "deelwijs"):
-        if candidate.exists():
-            return candidate
-    pytest.fail("geen deelwijs-commando gevonden in .venv of naast deze Python; "
-                "installeer het project eerst (python3 dev.py test)")
-
-
 def test_check_decisions_passes_all_worked_examples():
     if not TOOL.is_file():
         msg = (f"{TOOL} ontbreekt: de voorbeelden van het beslissingscontract staan in "
                f"../shared naast het project ({SHARED})")
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"{msg}; in CI (CI={os.environ['CI']}) moet die map er zijn")
         pytest.skip(msg)
-    env = {**os.environ, "DEELWIJS_CMD": shlex.quote(str(_deelwijs()))}
+    env = {**os.environ, "DEELWIJS_CMD": shlex.quote(str(find_script()))}
     run = subprocess.run([sys.executable, str(TOOL)], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=300, check=False)
     lines = run.stdout.strip().splitlines()

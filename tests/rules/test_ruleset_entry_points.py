@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import secrets
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
+from tests.fixtures.cli import clean_env, run_script
+from tests.fixtures.postgres import fresh_database, server_url, unique_name
 
 from deelwijs.rules import loader
 from deelwijs.rules.loader import RulesetError
@@ -58,35 +58,21 @@ def store(tmp_path_factory):
     """A migrated database holding region `west` with voorbeeldregio active: its URL, its
     master key and a folder for DEELWIJS_VAR."""
     folder = tmp_path_factory.mktemp("store")
-    server = os.environ.get("DEELWIJS_TEST_DATABASE_URL", "").strip()
-    admin = name = None
-    if server:
-        admin = db.make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-        name = f"deelwijs_rules_{os.getpid()}_{secrets.token_hex(4)}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{folder / 'deelwijs.sqlite3'}"
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    engine.dispose()
-    key = Fernet.generate_key()
-    app = open_app(Settings(url, key))
-    with app.transaction() as s:
-        west = registry.create_region(s, "west", "Regio West")
-        registry.activate_ruleset(s, west, "voorbeeldregio", START)
-    try:
+    with ExitStack() as stack:
+        if server_url():
+            url = stack.enter_context(fresh_database(unique_name("deelwijs_rules")))
+        else:
+            url = f"sqlite:///{folder / 'deelwijs.sqlite3'}"
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        key = Fernet.generate_key()
+        app = open_app(Settings(url, key))
+        stack.callback(app.engine.dispose)
+        with app.transaction() as s:
+            west = registry.create_region(s, "west", "Regio West")
+            registry.activate_ruleset(s, west, "voorbeeldregio", START)
         yield {"url": url, "key": key, "app": app, "folder": folder}
-    finally:
-        app.engine.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                  "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                             {"name": name})
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            admin.dispose()
 
 
 def stored(app) -> tuple[int, int]:
@@ -117,16 +103,11 @@ def test_every_refused_file_is_refused_the_same_way_by_the_service_functions(sto
 
 def test_every_refused_file_is_refused_the_same_way_by_every_command(store, files,
                                                                       deelwijs_script):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-    env.update(DEELWIJS_VAR=str(store["folder"]), DEELWIJS_DATABASE_URL=store["url"],
-               DEELWIJS_MASTER_KEY=store["key"].decode(), PYTHONIOENCODING="utf-8")
+    env = clean_env(DEELWIJS_VAR=str(store["folder"]), DEELWIJS_DATABASE_URL=store["url"],
+                    DEELWIJS_MASTER_KEY=store["key"].decode(), PYTHONIOENCODING="utf-8")
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        proc = subprocess.run([str(deelwijs_script), *map(str, args)], input=stdin,
-                              capture_output=True, text=True, encoding="utf-8", env=env,
-                              cwd=store["folder"], timeout=120, check=False)
-        assert "Traceback" not in proc.stdout + proc.stderr, proc.stderr
-        return proc
+        return run_script(deelwijs_script, *args, stdin=stdin, env=env, cwd=store["folder"])
 
     before = stored(store["app"])
     each = [(path, ("decide", "--ruleset", path)) for path in files] + [

@@ -32,8 +32,6 @@ every call in its own transaction, and hands back ids.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,25 +39,22 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from tests.fixtures.postgres import (
+    APP_ROLE_ENV,
+    TEST_DB_ENV,
+    fresh_database,
+    server_url,
+    unique_name,
+    with_role,
+)
 
 from deelwijs.services import cases, consent, disclosures, registry, youths
 from deelwijs.services.app import App, open_app
 from deelwijs.settings import Settings, env_bool
 from deelwijs.storage import db, orm, roles
 
-from .helpers import (
-    BIRTH,
-    START,
-    TEST_DB_ENV,
-    TODAY,
-    TWO_PARENTS,
-    Tamper,
-    clean_tables,
-    row_counts,
-)
+from .helpers import BIRTH, START, TODAY, TWO_PARENTS, Tamper, clean_tables, row_counts
 
 
 @pytest.fixture(scope="session")
@@ -68,62 +63,31 @@ def master_key() -> bytes:
     return Fernet.generate_key()
 
 
-APP_ROLE_ENV = "DEELWIJS_TEST_APP_ROLE"
-
-
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str | None]:
     """The session's own PostgreSQL database (created, migrated, finally dropped) as the
     server's superuser, or None when DEELWIJS_TEST_DATABASE_URL is not set. With
     DEELWIJS_TEST_APP_ROLE=1 it was set up with two roles and migrated as the owner (see
-    `postgres_url`)."""
-    server = os.environ.get(TEST_DB_ENV, "").strip()
+    `postgres_url`). An unreachable server fails every test (tests/fixtures/postgres.py)."""
+    server = server_url()
     if not server:
         yield None
         return
     if not server.startswith("postgresql"):
         pytest.fail(f"{TEST_DB_ENV}={server!r}: verwacht een PostgreSQL-URL, bijvoorbeeld "
                     "postgresql://postgres@127.0.0.1:5432/postgres", pytrace=False)
-    admin = db.make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"deelwijs_test_{os.getpid()}_{secrets.token_hex(4)}"
-    unreachable = None
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        unreachable = str(exc.orig or exc).strip()
-    if unreachable is not None:  # fail (never skip), outside the except: no chained trace
-        admin.dispose()
-        pytest.fail(f"{TEST_DB_ENV} is gezet maar PostgreSQL is niet bereikbaar "
-                    f"({make_url(server).render_as_string(hide_password=True)}): "
-                    f"{unreachable}", pytrace=False)
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    name = unique_name("deelwijs_test")
     two_roles = env_bool(APP_ROLE_ENV, False)
     owner, app = f"{name}_owner", f"{name}_app"
-    try:
+    with fresh_database(name, server, roles=(app, owner) if two_roles else ()) as url:
         engine = db.make_engine(url)
         if two_roles:  # as production: roles first, then migrated by the owner
             roles.setup(engine, owner, app)
             engine.dispose()
-            engine = db.make_engine(_as_role(url, owner))
+            engine = db.make_engine(with_role(url, owner))
         db.upgrade(engine)
         engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                         {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            if two_roles:
-                for role in (app, owner):
-                    conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-        admin.dispose()
-
-
-def _as_role(url: str, role: str) -> str:
-    return make_url(url).set(username=role, password=None).render_as_string(
-        hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +97,7 @@ def postgres_url(postgres_admin_url) -> str | None:
     if postgres_admin_url is None or not env_bool(APP_ROLE_ENV, False):
         return postgres_admin_url
     name = make_url(postgres_admin_url).database
-    return _as_role(postgres_admin_url, f"{name}_app")
+    return with_role(postgres_admin_url, f"{name}_app")
 
 
 @pytest.fixture(scope="session")
@@ -180,7 +144,7 @@ def owner_url(database_url, postgres_admin_url) -> str:
     if postgres_admin_url is None or not env_bool(APP_ROLE_ENV, False):
         return postgres_admin_url or database_url
     name = make_url(postgres_admin_url).database
-    return _as_role(postgres_admin_url, f"{name}_owner")
+    return with_role(postgres_admin_url, f"{name}_owner")
 
 
 @pytest.fixture

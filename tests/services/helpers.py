@@ -15,8 +15,6 @@ from sqlalchemy.sql.expression import Executable
 from deelwijs.services import demo
 from deelwijs.storage import orm
 
-TEST_DB_ENV = "DEELWIJS_TEST_DATABASE_URL"
-
 START = dt.date(2020, 1, 1)  # the region's ruleset, signatures and mandate are from this day
 TODAY = dt.date(2026, 3, 2)  # the tests' "today", always passed explicitly
 BIRTH = dt.date(2014, 6, 15)  # the default youth: 11 on TODAY

@@ -11,12 +11,12 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import select
+from tests.fixtures.postgres import skip_without_postgres
 
 from deelwijs.services import cases, disclosures, verify
 from deelwijs.storage import orm
 
 from . import concurrency_worker
-from .helpers import TEST_DB_ENV
 
 pytestmark = pytest.mark.postgres
 
@@ -28,8 +28,7 @@ DAY = concurrency_worker.DAY
 @pytest.fixture
 def shared(app, build, postgres_url) -> dict:
     """What the workers share: a meeting with a minute, a consent series, a case."""
-    if not postgres_url:
-        pytest.skip(f"alleen met {TEST_DB_ENV} (PostgreSQL); SQLite heeft één schrijver")
+    skip_without_postgres("SQLite heeft één schrijver")
     edited = build.youth(name="Noor Jansen")
     mother, _ = build.guardians(edited)
     series = build.consent(edited, "parent", guardian_id=mother, given_on=DAY)

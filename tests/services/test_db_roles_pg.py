@@ -24,11 +24,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from tests.fixtures.cli import clean_env, run_script
+from tests.fixtures.postgres import TEST_DB_ENV, admin_engine, fresh_database
 
 from deelwijs.services import audit, cases, identification, retention, rights
 from deelwijs.storage import db, orm, roles
 
-from .helpers import TEST_DB_ENV, TODAY, clean_tables, valid_bsn
+from .helpers import TODAY, clean_tables, valid_bsn
 
 SERVER = os.environ.get(TEST_DB_ENV, "").strip()
 # on SQLite: skipped (the bad-input tests at the end run on both)
@@ -58,26 +60,13 @@ def _url(role: str | None, database: str) -> str:
 
 
 def _admin():
-    return db.make_engine(SERVER).execution_options(isolation_level="AUTOCOMMIT")
+    return admin_engine(SERVER)
 
 
 def _cli(script, tmp, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """The real `deelwijs` console script with only these DEELWIJS_ variables."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-    base.update(DEELWIJS_VAR=str(tmp / "var"), PYTHONIOENCODING="utf-8", **env)
-    proc = subprocess.run([str(script), *args], capture_output=True, text=True,
-                          encoding="utf-8", env=base, cwd=tmp, timeout=120, check=False)
-    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
-    return proc
-
-
-def _drop(admin, name: str, *role_names: str) -> None:
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        for role in role_names:
-            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+    return run_script(script, *args, cwd=tmp, env=clean_env(
+        DEELWIJS_VAR=str(tmp / "var"), PYTHONIOENCODING="utf-8", **env))
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +76,8 @@ def roles_db(deelwijs_script, tmp_path_factory):
     suffix = secrets.token_hex(4)
     name, owner, app = (f"deelwijs_roles_{suffix}", f"dw_owner_{suffix}",
                         f"dw_app_{suffix}")
-    admin = _admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     tmp = tmp_path_factory.mktemp("roles")
-    try:
+    with fresh_database(name, SERVER, roles=(app, owner)):
         password = tmp / "app.pw"
         password.write_text("een geheim wachtwoord\n")
         made = _cli(deelwijs_script, tmp, {"DEELWIJS_DATABASE_URL": _url(None, name)},
@@ -104,9 +90,6 @@ def roles_db(deelwijs_script, tmp_path_factory):
         assert migrated.returncode == 0, migrated.stderr
         yield RolesDb(name, owner, app, _url(None, name), _url(owner, name), _url(app, name),
                       made.stdout, migrated.stdout)
-    finally:
-        _drop(admin, name, app, owner)
-        admin.dispose()
 
 
 @pytest.fixture

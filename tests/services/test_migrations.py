@@ -3,21 +3,15 @@ migrates itself, and an un-migrated production database is refused with the fixi
 
 from __future__ import annotations
 
-import os
-import secrets
-from contextlib import contextmanager
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
+from tests.fixtures.postgres import fresh_database, skip_without_postgres, unique_name
 
 from deelwijs.services.app import open_app
 from deelwijs.settings import Settings
 from deelwijs.storage import db, orm
-
-from .helpers import TEST_DB_ENV
 
 
 def test_the_migrations_build_exactly_the_schema_of_the_models(app):
@@ -56,31 +50,11 @@ def test_the_embedded_sqlite_database_is_migrated_automatically_on_start(tmp_pat
         app.engine.dispose()
 
 
-@contextmanager
-def empty_postgres_database():
-    """A new, empty (un-migrated) database on the test server, dropped afterwards."""
-    server = os.environ[TEST_DB_ENV]
-    admin = db.make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"deelwijs_leeg_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                         {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 @pytest.mark.postgres
 def test_the_app_refuses_to_start_on_an_unmigrated_postgresql_database(postgres_url,
                                                                        master_key):
-    if not postgres_url:
-        pytest.skip(f"alleen met {TEST_DB_ENV} (PostgreSQL)")
-    with empty_postgres_database() as url:
+    skip_without_postgres()
+    with fresh_database(unique_name("deelwijs_leeg")) as url:
         settings = Settings(database_url=url, master_key=master_key)
         assert not settings.embedded
         engine = db.make_engine(url)
@@ -171,7 +145,6 @@ def test_0004_upgrades_and_downgrades_with_rows_on_sqlite(tmp_path):
 
 @pytest.mark.postgres
 def test_0004_upgrades_and_downgrades_with_rows_on_postgresql(postgres_url):
-    if not postgres_url:
-        pytest.skip(f"alleen met {TEST_DB_ENV} (PostgreSQL)")
-    with empty_postgres_database() as url:
+    skip_without_postgres()
+    with fresh_database(unique_name("deelwijs_leeg")) as url:
         _walk_0004(url)

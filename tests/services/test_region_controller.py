@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from tests.fixtures.postgres import fresh_database, skip_without_postgres, unique_name
 
 from deelwijs.services import demo, manage, registry
 from deelwijs.services.errors import Invalid
@@ -123,9 +124,6 @@ def test_0005_upgrades_and_downgrades_with_rows_on_sqlite(tmp_path):
 
 @pytest.mark.postgres
 def test_0005_upgrades_and_downgrades_with_rows_on_postgresql(postgres_url):
-    from .test_migrations import empty_postgres_database
-
-    if not postgres_url:
-        pytest.skip("alleen met DEELWIJS_TEST_DATABASE_URL (PostgreSQL)")
-    with empty_postgres_database() as url:
+    skip_without_postgres()
+    with fresh_database(unique_name("deelwijs_leeg")) as url:
         _walk_0005(url)

@@ -7,11 +7,9 @@ subprocess on a free port, with its own empty DEELWIJS_VAR (the app needs no dat
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.fixtures.cli import clean_env, find_script
 
 from deelwijs.settings import Settings
 from deelwijs.web import create_app
@@ -33,14 +32,9 @@ TRACEPARENT = re.compile(r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
 
 
 def deelwijs_script() -> Path:
-    """The venv's `deelwijs`: beside this Python, else the project's .venv."""
-    bindir = "Scripts" if os.name == "nt" else "bin"
-    for candidate in (Path(sys.executable).parent / "deelwijs",
-                      ROOT / ".venv" / bindir / "deelwijs"):
-        if candidate.exists():
-            return candidate
-    pytest.fail("geen deelwijs-commando naast deze Python of in .venv; installeer het project "
-                "eerst (python3 dev.py test)")
+    """The venv's `deelwijs` (tests/fixtures/cli.py), outside a fixture: the project's .venv,
+    else the one beside this Python."""
+    return find_script()
 
 
 def assert_security_headers(response) -> None:
@@ -87,9 +81,7 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
 
 
 def serve_env(var: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
-    env.update({"DEELWIJS_VAR": str(var), "DEELWIJS_WITNESS_FILE": "uit"})
-    return env
+    return clean_env(DEELWIJS_VAR=str(var), DEELWIJS_WITNESS_FILE="uit")
 
 
 @pytest.fixture(scope="session")

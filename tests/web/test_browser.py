@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.fixtures.cli import in_ci
 
 from .conftest import ROOT
 
@@ -29,16 +30,12 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 390, "height": 844}
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         reason = (f"geen Chromium op {CHROMIUM}: installeer het met "
                   "'apt-get install chromium' om de browsertests te draaien")
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"{reason}; in CI (CI={os.environ['CI']}) moet het er zijn "
                         "(.ci/run installeert het)")
         pytest.skip(reason)

@@ -8,12 +8,12 @@ equal. The scenarios' bad requests must be refused by both with the same problem
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from tests.fixtures.cli import clean_env, in_ci
 
 from deelwijs.rules import scenario as scenarios
 from deelwijs.web import openapi
@@ -26,9 +26,8 @@ URL = "/api/v1/decisions"
 
 def cli(body: bytes | str, *args: str) -> subprocess.CompletedProcess:
     data = body.encode() if isinstance(body, str) else body
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEELWIJS_")}
     return subprocess.run([str(deelwijs_script()), "decide", *args], input=data,
-                          capture_output=True, env=env, timeout=300, check=False)
+                          capture_output=True, env=clean_env(), timeout=300, check=False)
 
 
 def api(client, body, ruleset: str | None = None, **params):
@@ -50,7 +49,7 @@ def _scenario_requests() -> dict[str, tuple[list, list]]:
 
 def _examples() -> list:
     if not EXAMPLES.is_file():
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        if in_ci():
             pytest.fail(f"{EXAMPLES} ontbreekt; in CI moet die map er zijn")
         pytest.skip(f"{EXAMPLES} ontbreekt (de voorbeelden staan naast het project)")
     return [case["request"] for case in json.loads(EXAMPLES.read_text(encoding="utf-8"))]

@@ -4,13 +4,13 @@ on a free port. The contract's checker passes against the running API."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.fixtures.cli import in_ci
 
 from .conftest import (
     ROOT,
@@ -44,7 +44,7 @@ def test_serve_answers_pages_and_the_api(server):
 
 def test_check_decisions_passes_against_the_running_api(server):
     if not TOOL.is_file():
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        if in_ci():
             pytest.fail(f"{TOOL} ontbreekt; in CI moet die map er zijn")
         pytest.skip(f"{TOOL} ontbreekt (de voorbeelden staan naast het project)")
     run = subprocess.run([sys.executable, str(TOOL), "--url", f"{server}/api/v1/decisions"],
