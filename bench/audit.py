@@ -32,7 +32,8 @@ its own, built the same way:
   * a bulk chunk is built exactly as audit.log builds an entry: the template body with the
     varying parts filled in (subject = keys.subject(id) of one of --subjects synthetic youth
     ids, ~100 entries per subject in region B; trace and span ids; tijdstip; case, disclosure
-    and consent-series ids; checked against audit.canonical of the same dict on a sample),
+    and consent-series ids), stored as audit.prepare stores it (log_format.compact: format
+    2 where it fits; read back and compared with the full body on a sample),
     audit.leaf_data, merkle.leaf_hash, keys.entry_mac of the app's Keyring, seq from the
     log_head row (locked FOR UPDATE), the frontier advanced with merkle.Frontier, a checkpoint
     signed with deelwijs.domain.checkpoint.sign and keys.signing_key at every multiple of
@@ -97,7 +98,7 @@ from tqdm import tqdm
 
 from deelwijs import settings as settings_mod
 from deelwijs.domain import checkpoint as cp
-from deelwijs.domain import merkle
+from deelwijs.domain import log_format, merkle
 from deelwijs.services import audit, cases, consent, disclosures, registry, verify, youths
 from deelwijs.services.app import App, open_app
 from deelwijs.storage import db, orm
@@ -107,6 +108,7 @@ REGION_VERIFY = "auditbench-verify"
 REGION_INZAGE = "auditbench-inzage"
 RULESET = "voorbeeldregio"
 TARGET_VERIFY_RATIO = 0.6  # verify rate / raw SHA-256 rate over the same bytes
+TARGET_ENTRY_BYTES = 600  # an entry's leaf bytes (the header columns and the stored body)
 TARGET_VERIFY_S = 3.0  # seconds for 1,000,000 entries
 TARGET_FLOOR_RATIO = 0.8  # verify rate / read-out floor rate (issue 11)
 TARGET_INZAGE_MS = 50.0
@@ -314,16 +316,15 @@ S, T, P, W, C, V, R = (f"@@{c}@@" for c in "STPWCVR")  # sentinels of the varyin
 
 @dataclass
 class Template:
-    """A real entry's body with its varying parts replaced by sentinels."""
+    """A real entry's full body with its varying parts replaced by sentinels."""
 
     kind: str
     activity: str
-    shape: dict  # the body with sentinels
-    fmt: str  # canonical(shape) as a str.format template
+    shape: dict  # the full body (format 1's object) with sentinels
     needs: frozenset[str]
 
     def as_dict(self, values: dict[str, object]) -> dict:
-        """The same body as a dict (for the check against audit.canonical)."""
+        """The full body with the sentinels filled in, as audit.prepare builds it."""
         def fill(node):
             if isinstance(node, dict):
                 return {k: fill(v) for k, v in node.items()}
@@ -340,28 +341,21 @@ class Template:
 
 
 def make_template(row: orm.LogEntry) -> Template:
-    body = json.loads(row.body)
+    body = audit.body_of(row)
     body["trace_id"], body["span_id"], body["tijdstip"] = T, P, W
     for obj in body.get("verwerkteObjecten") or []:
         obj["objectId"] = S
     if str(body.get("verwerkingId") or "").startswith("deelwijs:casus:"):
         body["verwerkingId"] = f"deelwijs:casus:{C}"
-    if "verstrekking" in body:
-        body["verstrekking"] = V  # a number: rendered without quotes below
+    if "verstrekking" in body and "rij" not in body:
+        body["verstrekking"] = V  # (an entry that binds its row names that row's id)
     if isinstance(body.get("toestemming"), dict):
         body["toestemming"]["reeks"] = R
     if body.get("parent_span_id") is not None or body.get("foreign_operation") is not None:
         raise SystemExit("template entry was written under a foreign trace")
-    text = audit.canonical(body).replace("{", "{{").replace("}", "}}")
-    text = text.replace(f'"{V}"', "{V}")
-    needs = set()
-    for key in "STPWCVR":
-        if f"@@{key}@@" in text or f"{{{key}}}" in text:
-            needs.add(key)
-        text = text.replace(f"@@{key}@@", f"{{{key}}}")
-    if "@@" in text:
-        raise SystemExit("a sentinel was left in a template")
-    return Template(body["actie"], row.activity_id, body, text, frozenset(needs))
+    text = json.dumps(body)
+    needs = frozenset(key for key in "STPWCVR" if f"@@{key}@@" in text)
+    return Template(body["actie"], row.activity_id, body, needs)
 
 
 def load_templates(app: App, region_id: int) -> dict[str, list[Template]]:
@@ -390,7 +384,8 @@ class Bulk:
     step_us: float  # ... and the time between two entries
     rnd: random.Random
     next_disclosure: int = 50_000_000  # synthetic disclosure ids in the bodies
-    checked: int = 0  # bodies compared with audit.canonical(dict)
+    checked: int = 0  # bodies read back and compared with the full body
+    compact: int = 0  # of those, stored in format 2
 
 
 def bulk_chunk(conn: psycopg.Connection, keys, bulk: Bulk, n: int, bar: tqdm) -> None:
@@ -437,12 +432,16 @@ def bulk_chunk(conn: psycopg.Connection, keys, bulk: Bulk, n: int, bar: tqdm) ->
                     bulk.next_disclosure += 1
                 if "R" in needs:
                     values["R"] = str(UUID(int=bits(128), version=4))
-                body = tpl.fmt.format_map(values)
-                if seq % 99_991 == 0 or i == 0:  # a sample: the same text as audit.log's
-                    if audit.canonical(tpl.as_dict(values)) != body:
-                        raise SystemExit(f"bulk body of kind {kind} differs from "
-                                         "audit.canonical")
+                full = tpl.as_dict(values)
+                # stored as audit.prepare stores it (format 2 where it fits)
+                body = log_format.compact(full, subject, tpl.activity, registered_at)
+                if seq % 99_991 == 0 or i == 0:  # a sample: it reads back as the full body
+                    if (audit.canonical(log_format.expand(body, subject, tpl.activity,
+                                                          registered_at))
+                            != audit.canonical(full)):
+                        raise SystemExit(f"bulk body of kind {kind} does not read back")
                     bulk.checked += 1
+                    bulk.compact += log_format.is_compact(body)
                 actie_id = str(UUID(int=bits(128), version=4))
                 leaf = leaf_hash(leaf_data(region_id, seq, actie_id, subject, tpl.activity,
                                            registered_at, body))
@@ -977,6 +976,13 @@ def main(argv: list[str] | None = None) -> int:
         shared = conn.exec_driver_sql("SHOW shared_buffers").scalar()
         table_size = conn.exec_driver_sql(
             "SELECT pg_size_pretty(pg_total_relation_size('log_entry'))").scalar()
+        # bytes per entry of the verified region: the stored row (pg_column_size of the
+        # whole row), its body, and the share stored in format 2
+        row_b, body_b, compact_share = conn.exec_driver_sql(
+            "SELECT avg(pg_column_size(e.*)), avg(octet_length(e.body)), "
+            "avg(CASE WHEN left(e.body, 1) = '[' THEN 1.0 ELSE 0.0 END) FROM log_entry e "
+            "JOIN region r ON r.id = e.region_id WHERE r.code = %s",
+            (REGION_VERIFY,)).one()
     app.engine.dispose()
     load_after = os.getloadavg()
 
@@ -1005,12 +1011,16 @@ def main(argv: list[str] | None = None) -> int:
             i = setup_info[code]
             print(f"    {code}: {i['templates']} real entries as templates, "
                   f"{i['real_actions']} real actions interleaved, {i['checked_bodies']} bulk "
-                  "bodies compared with audit.canonical")
+                  "bodies read back and compared with their full body")
     print(f"  load average before the timed phases {load_before[0]:.2f} (1 min), after "
           f"{load_after[0]:.2f}: other work on this machine competes for the 2 CPUs")
     print()
     print(f"  B verify.verify over {REGION_VERIFY}: {n_a:,} entries, {n_bytes / 1e6:,.0f} MB of "
           "leaf bytes")
+    print(f"    per entry: {n_bytes / n_a:,.0f} bytes of leaf (what verify hashes), a stored "
+          f"row of {float(row_b):,.0f} bytes (pg_column_size), a body of {float(body_b):,.0f} "
+          f"bytes; {float(compact_share):.1%} of the bodies in format 2 (target: an entry "
+          f"<= {TARGET_ENTRY_BYTES} bytes: {met(n_bytes / n_a <= TARGET_ENTRY_BYTES)})")
     print(f"    end to end: {', '.join(f'{x:.2f}' for x in verify_runs)} s (median "
           f"{verify_s:.2f} s = {verify_rate:,.0f} entries/s, "
           f"{n_bytes / verify_s / 1e6:,.0f} MB/s); problems found: {len(bad)}")

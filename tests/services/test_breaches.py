@@ -4,7 +4,6 @@ refusal not to notify a risky breach, optimistic locking, and bad input writing 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,9 +35,9 @@ def _view(app, breach_id: int, now=None) -> dict:
 
 def _breach_entries(app) -> list[dict]:
     with app.transaction() as s:
-        return [{**json.loads(e.body), "subject": e.subject, "activity": e.activity_id}
+        return [{**audit.body_of(e), "subject": e.subject, "activity": e.activity_id}
                 for e in s.scalars(select(orm.LogEntry).order_by(orm.LogEntry.seq))
-                if json.loads(e.body)["actie"] == "breach"]
+                if audit.body_of(e)["actie"] == "breach"]
 
 
 def test_the_ap_deadline_is_72_hours_after_discovery_and_high_risk_means_inform(app, build):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy import select
 
 from deelwijs import settings as settings_mod
 from deelwijs.crypto import Keyring
-from deelwijs.services import cases, disclosures, keys, retention, rights, youths
+from deelwijs.services import audit, cases, disclosures, keys, retention, rights, youths
 from deelwijs.services.app import App, open_app
 from deelwijs.services.errors import Invalid
 from deelwijs.settings import SettingsError
@@ -91,8 +90,8 @@ def _status(app) -> dict:
 
 def _rotation_entries(app) -> list[dict]:
     with app.engine.connect() as conn:
-        bodies = conn.scalars(select(orm.LogEntry.body).order_by(orm.LogEntry.seq)).all()
-    return [b for b in map(json.loads, filter(None, bodies)) if "sleutelrotatie" in b]
+        rows = conn.execute(select(orm.LogEntry).order_by(orm.LogEntry.seq)).all()
+    return [b for b in map(audit.body_of, rows) if b and "sleutelrotatie" in b]
 
 
 def _wrapped(app) -> dict[int, bytes | None]:

@@ -49,7 +49,7 @@ def entry_of(app, table: str, row_id: int) -> orm.LogEntry:
     """The log entry that binds a row."""
     with app.transaction() as s:
         for e in s.scalars(select(orm.LogEntry).order_by(orm.LogEntry.seq)):
-            named = json.loads(e.body).get(binding.FIELD) if e.body else None
+            named = audit.body_of(e).get(binding.FIELD) if e.body else None
             if named and binding.parse_ref(named)[:2] == (table, row_id):
                 return e
     raise AssertionError(f"no entry binds {table} {row_id}")
@@ -63,7 +63,7 @@ def test_every_consent_version_and_disclosure_names_its_row_and_digest(app, buil
     with app.transaction() as s:
         rows = s.scalars(select(orm.ConsentRecord).order_by(orm.ConsentRecord.id)).all()
         for row in rows:
-            entry = json.loads(entry_of(app, "consent_record", row.id).body)
+            entry = audit.body_of(entry_of(app, "consent_record", row.id))
             assert entry[binding.FIELD] == f"consent_record:{row.id}:{binding.consent_digest(row)}"
             # the canonical form as docs/audit.md writes it down
             documented = ["consent_record", 1, row.id, row.youth_id, row.series, row.version,
@@ -86,7 +86,7 @@ def test_every_consent_version_and_disclosure_names_its_row_and_digest(app, buil
             "ruleset_digest")), stored.disclosed_on.isoformat(),
             hashlib.sha256(decision_text.encode()).hexdigest(), items]
     assert json.loads(decision_text) == stored.decision
-    body = json.loads(entry_of(app, "disclosure", disclosure).body)
+    body = audit.body_of(entry_of(app, "disclosure", disclosure))
     assert body["verstrekking"] == disclosure and body["actie"] == "deny"
     assert body[binding.FIELD] == (f"disclosure:{disclosure}:" + hashlib.sha256(
         audit.canonical(documented).encode()).hexdigest())
@@ -343,12 +343,13 @@ def test_deep_decides_again_and_names_a_decision_its_stored_facts_no_longer_give
 
 
 def _unbound(monkeypatch):
-    """Write entries as before revision 0006: without the field that binds the row."""
+    """Write entries as before revision 0006: without the field that binds the row, and in
+    format 1 (the compact format 2 came after it)."""
     real = audit.prepare
 
     def prepare(*args, extra=None, **kwargs):
         extra = {k: v for k, v in (extra or {}).items() if k != binding.FIELD}
-        return real(*args, extra=extra, **kwargs)
+        return real(*args, extra=extra, compact=False, **kwargs)
 
     monkeypatch.setattr(audit, "prepare", prepare)
 

@@ -21,12 +21,13 @@ PRUNE = "UPDATE log_entry SET body = NULL, pruned_at = :t WHERE seq = :seq"
 
 
 def _unbound(monkeypatch):
-    """Write entries as before revision 0006: without the field that binds the row."""
+    """Write entries as before revision 0006: without the field that binds the row, and in
+    format 1 (the compact format 2 came after it)."""
     real = audit.prepare
 
     def prepare(*args, extra=None, **kwargs):
         extra = {k: v for k, v in (extra or {}).items() if k != binding.FIELD}
-        return real(*args, extra=extra, **kwargs)
+        return real(*args, extra=extra, compact=False, **kwargs)
 
     monkeypatch.setattr(audit, "prepare", prepare)
 
@@ -46,7 +47,8 @@ def _both(app) -> tuple[tuple, tuple, verify_fast.Outcome | None]:
             assert [m[0] for m in scanned.marked] == sorted(cut)
             for seq, actie_id, subject, rij, actie, consent, disclosure in scanned.marked:
                 r = cut[seq]
-                assert (actie_id, subject, rij) == (r.actie_id, r.subject, r.rij)
+                assert (actie_id, subject, binding._upto(rij)) == (r.actie_id, r.subject,
+                                                                   binding._upto(r.rij))
                 if binding.parse_ref(binding._upto(rij) or "") is None:
                     assert (actie, consent, disclosure) == (r.actie, r.toestemming,
                                                             r.verstrekking)
@@ -118,3 +120,46 @@ def test_marked_cuts_windows_by_characters_as_the_database_does():
                                              json.dumps({"actie": "read"}))) is None
     with pytest.raises(ValueError):
         binding.marked(0, b"1\n2\n3")
+
+
+def test_a_run_of_leaves_is_marked_as_entry_by_entry(app, build, monkeypatch):
+    """binding.marked_run (one search of a chunk's leaf bytes, as the bulk pass reads them)
+    gives what binding.marked gives entry by entry: on a log of format 2 only, and on one
+    with entries of format 1, bound and from before the binding."""
+    youth = build.youth(name="Émile Jansen")
+    case = build.case("oza", participants=("school", "jeugdhulp", "swv"), youth_id=youth)
+    build.accede("jeugdhulp", case)
+    [mother, _] = build.guardians(youth)
+    build.consent(youth, "parent", guardian_id=mother, given_on=DAY)
+    build.disclose("alice", "jeugdhulp", {"gedrag": "Onrustig"}, DAY, case_id=case)
+
+    def leaves():
+        with app.transaction() as s:
+            rows = list(s.scalars(select(orm.LogEntry).order_by(orm.LogEntry.seq)))
+            return [(e.seq, audit.leaf_data(e.region_id, e.seq, e.actie_id, e.subject,
+                                            e.activity_id, e.registered_at, e.body))
+                    for e in rows if e.body is not None]
+
+    def check():
+        got = leaves()
+        starts, at = [], 0
+        for _, leaf in got:
+            starts.append(at)
+            at += len(leaf)
+        run = binding.marked_run(b"".join(leaf for _, leaf in got), starts,
+                                 [seq for seq, _ in got])
+        one = [m for m in (binding.marked(seq, leaf) for seq, leaf in got) if m is not None]
+
+        def read(m):  # what reconcile reads of a marked entry: the row up to its quote
+            return (*m[:3], binding._upto(m[3]), *m[4:])
+        assert [read(m) for m in run] == [read(m) for m in one]
+        return one
+
+    assert len(check()) == 2  # the consent version and the disclosure name their rows
+    monkeypatch.setattr(audit, "COMPACT", False)
+    build.consent(youth, "parent", guardian_id=mother, given_on=DAY)
+    _unbound(monkeypatch)
+    build.disclose("alice", "jeugdhulp", {"gedrag": "Stil"}, DAY, case_id=case)
+    monkeypatch.undo()
+    build.disclose("alice", "jeugdhulp", {"gedrag": "Rustig"}, DAY, case_id=case)
+    assert len(check()) == 5

@@ -5,12 +5,11 @@ consent counts as refused, so the engine refuses what rests on consent. Both are
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 from sqlalchemy import select
 
-from deelwijs.services import rights
+from deelwijs.services import audit, rights
 from deelwijs.storage import orm
 
 from .helpers import outcomes
@@ -50,8 +49,8 @@ def test_restricted_data_is_refused_and_the_rest_still_goes(app, build, shared_c
     view = build.disclosure_view(disclosure)
     assert [i.get("content") for i in view["items"]] == [None, "Verhuisd"]
     with app.transaction() as s:
-        last = json.loads(s.scalars(select(orm.LogEntry.body)
-                                    .order_by(orm.LogEntry.seq.desc())).first())
+        last = audit.body_of(s.scalars(select(orm.LogEntry)
+                                       .order_by(orm.LogEntry.seq.desc())).first())
     assert last["besluit"]["uitkomst"] == "partial"
     assert last["besluit"]["items"][0]["redenen"] == ["RESTRICTED"]
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import os
 import secrets
@@ -41,7 +40,7 @@ from deelwijs import __version__
 from deelwijs import settings as settings_mod
 from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
-from deelwijs.domain import log_export, merkle
+from deelwijs.domain import log_export, log_format, merkle
 from deelwijs.services.errors import Invalid, NotFound, ServiceError
 from deelwijs.storage import fast, orm
 from deelwijs.tracing import Trace, current_trace, parse_traceparent, trace
@@ -107,10 +106,11 @@ class Written:
     leaf_hash: bytes
 
 
-def canonical(obj) -> str:
-    """The canonical JSON of an entry body: sorted keys, no whitespace, UTF-8 text."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+# The canonical JSON of a full entry body (format 1): sorted keys, no whitespace, UTF-8 text.
+canonical = log_format.canonical
+# Whether prepare() stores bodies in the compact format 2 (domain/log_format.py) where they
+# fit it; format 1 (the full canonical JSON) otherwise, and for entries written before it.
+COMPACT = True
 
 
 def leaf_data(region_id: int, seq: int, actie_id: str, subject: str | None, activity_id: str,
@@ -233,7 +233,7 @@ class Pending:
     subject: str | None
     activity: str
     registered_at: dt.datetime
-    body: str  # canonical JSON
+    body: str  # the stored text: format 2 (log_format.compact) or the canonical JSON
 
 
 def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
@@ -243,10 +243,11 @@ def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
             uitvoerder: orm.Organisation | None = None, afnemer: orm.Organisation | None = None,
             decision: dict | None = None, hat: str | None = None,
             tijdstip: dt.datetime | None = None, vertrouwelijkheid: str = "vertrouwelijk",
-            status: int = 1, betrokkenheid: str = "jeugdige", extra: dict | None = None
-            ) -> Pending:
+            status: int = 1, betrokkenheid: str = "jeugdige", extra: dict | None = None,
+            compact: bool | None = None) -> Pending:
     """Build one entry (no I/O). `decision` is what allowed or refused the processing:
-    {"uitkomst", "gronden"|"redenen", "regels", "ruleset_digest"}."""
+    {"uitkomst", "gronden"|"redenen", "regels", "ruleset_digest"}. The body is stored in
+    format 2 where it fits (`compact`, default COMPACT), else as its canonical JSON."""
     if actie not in ACTIONS:
         raise ValueError(f"unknown log action {actie!r}")
     trace_ = current_trace()
@@ -285,8 +286,11 @@ def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
                     else None),
         **(extra or {}),
     }
-    return Pending(region_id, actie_id, span_id, subject, activity, registered_at,
-                   canonical(body))
+    if COMPACT if compact is None else compact:
+        text = log_format.compact(body, subject, activity, registered_at)
+    else:
+        text = canonical(body)
+    return Pending(region_id, actie_id, span_id, subject, activity, registered_at, text)
 
 
 # --- the log head: its size and frontier, with a MAC of its own --------------------------------
@@ -624,7 +628,7 @@ def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
     if row.body is None:
         out["opgeschoond"] = row.pruned_at.isoformat() if row.pruned_at else True
         return log_export.export_pruned(out)
-    body = json.loads(row.body)
+    body = body_of(row)
     if for_subject:
         for k in _WITHHELD:
             body.pop(k, None)
@@ -636,11 +640,21 @@ def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
 _WITHHELD = ("gebruiker", "systeem", "gegevensbron")
 
 
+def body_of(row) -> dict | None:
+    """The full body of a stored entry (format 1's object, keys sorted), whichever format
+    it is stored in; None when it was pruned. `row`: a LogEntry, or a row with its
+    `body`, `subject`, `activity_id` and `registered_at`."""
+    if row.body is None:
+        return None
+    return log_format.expand(row.body, row.subject, row.activity_id, row.registered_at)
+
+
 # A youth's entries with only what entry_view shows (no leaf hash or MAC, no ORM objects),
 # in log order; the parameter `subject` is keys.subject(youth_id). Built once, for
 # storage.fast (rights.inzage reads it with its other statements).
 SUBJECT_VIEWS = (select(orm.LogEntry.actie_id, orm.LogEntry.seq, orm.LogEntry.activity_id,
-                        orm.LogEntry.registered_at, orm.LogEntry.body, orm.LogEntry.pruned_at)
+                        orm.LogEntry.registered_at, orm.LogEntry.body, orm.LogEntry.pruned_at,
+                        orm.LogEntry.subject)
                  .where(orm.LogEntry.subject == bindparam("subject"))
                  .order_by(orm.LogEntry.region_id, orm.LogEntry.seq))
 

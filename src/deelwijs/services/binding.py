@@ -36,6 +36,7 @@ import functools
 import hashlib
 import heapq
 import json
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -43,6 +44,7 @@ from sqlalchemy import Integer, Text, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from deelwijs.crypto import Keyring
+from deelwijs.domain import log_format
 from deelwijs.services import audit
 from deelwijs.storage import orm
 
@@ -122,6 +124,11 @@ _MARK = f'"{FIELD}":"'
 _OLD_CONSENT = '"toestemming":{'  # {"antwoord", "doelen", "reeks", "rol", "versie"}
 _OLD_DISCLOSURE = '"verstrekking":'
 _ACTIE = '"actie":"'
+# a body of format 2 (domain/log_format.py) names its row right at its start, or binds none
+_ROW2 = log_format.ROW_MARK
+_ROW2_LEN = len(_ROW2)
+_ROW2_B = _ROW2.encode()
+_NO_ROW2_B = log_format.NO_ROW_MARK.encode()
 
 _CON = orm.ConsentRecord.__table__
 _DIS = orm.Disclosure.__table__
@@ -194,20 +201,26 @@ def _entries(dialect: str):
     if dialect != "postgresql":
         return (select(*_ENTRY_COLUMNS, body)
                 .where(_ENTRY.c.region_id == bindparam("r"), _ENTRY.c.seq >= bindparam("from"),
-                       or_(body.is_(None), *(func.instr(body, m) > 0 for m in (
-                           _MARK, _OLD_CONSENT, _OLD_DISCLOSURE))))
+                       or_(body.is_(None), func.substr(body, 1, _ROW2_LEN) == _ROW2,
+                           *(func.instr(body, m) > 0 for m in (
+                               _MARK, _OLD_CONSENT, _OLD_DISCLOSURE))))
                 .order_by(_ENTRY.c.seq))
-    # the positions once per row (OFFSET 0 keeps PostgreSQL from inlining them again)
+    # the positions once per row (OFFSET 0 keeps PostgreSQL from inlining them again); a
+    # body of format 2 names its row at a fixed place (log_format.ROW_MARK)
     inner = (select(*_ENTRY_COLUMNS, body,
+                    (func.substr(body, 1, _ROW2_LEN) == _ROW2).label("row2"),
                     *(func.strpos(body, m).label(f"p_{k}") for k, (m, _) in _MARKERS.items()))
              .where(_ENTRY.c.region_id == bindparam("r"), _ENTRY.c.seq >= bindparam("from"))
              .offset(0).subquery("e"))
-    windows = [case((inner.c[f"p_{k}"] > 0,
+    windows = [case(*([(inner.c.row2, func.substr(inner.c.body, _ROW2_LEN + 1, n))]
+                      if k == "rij" else []),
+                    (inner.c[f"p_{k}"] > 0,
                      func.substr(inner.c.body, inner.c[f"p_{k}"] + len(m), n))).label(k)
                for k, (m, n) in _MARKERS.items()]
     return (select(*(inner.c[c.name] for c in _ENTRY_COLUMNS),
                    inner.c.body.is_(None).label("gone"), *windows)
-            .where(or_(inner.c.body.is_(None), inner.c.p_rij > 0, inner.c.p_toestemming > 0,
+            .where(or_(inner.c.body.is_(None), inner.c.row2, inner.c.p_rij > 0,
+                       inner.c.p_toestemming > 0,
                        inner.c.p_verstrekking > 0))
             .order_by(inner.c.seq))
 
@@ -232,6 +245,9 @@ def _windows(row) -> _Windows:
     if body is None:
         return _Windows(*row[:6], True, None, None, None, None)
     cut = []
+    if body.startswith(_ROW2):  # format 2: the row at a fixed place, no older markers
+        n = _MARKERS["rij"][1]
+        return _Windows(*row[:6], False, body[_ROW2_LEN:_ROW2_LEN + n], None, None, None)
     for marker, n in _MARKERS.values():
         at = body.find(marker)
         cut.append(None if at < 0 else body[at + len(marker):at + len(marker) + n])
@@ -267,6 +283,14 @@ def marked(seq: int, leaf: bytes) -> tuple | None:
         if at < 0:
             raise ValueError(f"entry {seq}: not the bytes of a leaf")
     body = at + 1
+    if leaf.startswith(_ROW2_B, body):  # format 2: the row at a fixed place
+        start = body + _ROW2_LEN
+        n = _RIJ_B[1]
+        rij = leaf[start:start + 4 * n].decode("utf-8", "ignore")[:n]
+        header = leaf[:at].decode().split("\n")
+        return (seq, header[2], header[3] or None, rij, None, None, None)
+    if leaf.startswith(_NO_ROW2_B, body):
+        return None
     rij = _cut(leaf, body, _RIJ_B)
     actie = old_consent = old_disclosure = None
     if rij is None or parse_ref(_upto(rij)) is None:
@@ -277,6 +301,35 @@ def marked(seq: int, leaf: bytes) -> tuple | None:
         actie = _cut(leaf, body, _ACTIE_B)
     header = leaf[:at].decode().split("\n")
     return (seq, header[2], header[3] or None, rij, actie, old_consent, old_disclosure)
+
+
+# where a body of format 2 that binds a row starts in a run of leaf bytes: right after the
+# header's sixth line feed (a line feed inside a body is always escaped, and the header's
+# fields hold none of these characters)
+_ROW2_AT = re.compile(b"\n" + re.escape(_ROW2_B))
+# the same with the header before it (seq, actie_id, subject, activity, time) and the row
+_ROW2_ENTRY = re.compile(b"\n([0-9]+)\n([^\n]*)\n([^\n]*)\n[^\n]*\n[^\n]*\n"
+                         + re.escape(_ROW2_B) + b'([^"]*)"')
+# what only a body of format 1 can hold when it names a row
+_FORMAT1_MARKS = (_RIJ_B[0], _OLD_CONSENT_B[0], _OLD_DISCLOSURE_B[0])
+
+
+def marked_run(data: bytes, starts: list[int], seqs: list[int]) -> list[tuple]:
+    """`marked` of every leaf in a run of leaf bytes one after the other (`data`; leaf i
+    starts at starts[i] and is entry seqs[i]), in order. Where no leaf holds a body of format
+    1 that names a row, in one search of the run, with `rij` cut at its closing quote (all
+    that reconcile reads of the window: `_upto`); else entry by entry. The position in each
+    tuple is the one the leaf's own header holds (the bytes were checked against the stored
+    leaf hash and MAC, which commit to the position, before they come here)."""
+    if not any(m in data for m in _FORMAT1_MARKS):
+        found = _ROW2_ENTRY.findall(data)
+        if len(found) == data.count(b"\n" + _ROW2_B):  # every one with its whole header
+            return [(int(seq), actie_id.decode(), subject.decode() or None, rij.decode(),
+                     None, None, None) for seq, actie_id, subject, rij in found]
+    ends = [*starts[1:], len(data)]
+    return [m for m in map(marked, seqs, (data[a:b] for a, b in zip(starts, ends,
+                                                                     strict=True)))
+            if m is not None]
 
 
 def _upto(window: str | None, stop: str = '"') -> str | None:

@@ -309,13 +309,15 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
 def _marked(row: tuple) -> list[tuple]:
     """binding.marked of the entries of a chunk row that is in order (Checker.chunk), from
     the leaf bytes already here."""
-    from deelwijs.services.binding import marked
+    from deelwijs.services.binding import marked_run
 
     a, n, data, lengths, _, _, pruned = row
-    pieces = _pieces(data, lengths) or []
+    if not data:
+        return []
     gone = set(pruned or ())
     seqs = [s for s in range(a, a + n) if s not in gone]
-    return [m for m in map(marked, seqs, map(bytes, pieces)) if m is not None]
+    starts = [0, *accumulate(struct.unpack(f">{len(lengths) // 4}I", lengths))][:-1]
+    return marked_run(bytes(data), starts, seqs)
 
 
 # --- a region -----------------------------------------------------------------------------------
