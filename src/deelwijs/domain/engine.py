@@ -5,16 +5,20 @@ shared/spec/decisions.md in their order; the first check that decides, wins. The
 checks read (parties, matrix, routes, consent ages, ...) come from the ruleset; the order of
 the checks is the law's procedure and lives here.
 
+A category under a restriction of processing (AVG art. 18; `subject.restricted`, a stored
+fact of the data subject's, not a covenant rule) is denied before every check, with the reason
+RESTRICTED and the rule `avg.art18.beperking`.
+
 Item decisions are memoised per ruleset on everything they depend on (the category, the
-request's facts, and whether consent is valid): the same facts always give the same item, so
-the memo changes speed, never answers. `explain=True` bypasses it and records a trace of
-every rule consulted, in order, with its verdict.
+request's facts, the restrictions, and whether consent is valid): the same facts always give
+the same item, so the memo changes speed, never answers. `explain=True` bypasses it and
+records a trace of every rule consulted, in order, with its verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deelwijs.domain import codes
 from deelwijs.domain.request import (
@@ -27,6 +31,10 @@ from deelwijs.domain.request import (
 from deelwijs.domain.ruleset import Ruleset
 
 _MEMO_LIMIT = 200_000
+# A restriction of processing (AVG art. 18): its reason and rule, which no ruleset holds (the
+# texts are render's: render.RESTRICTION_TITLE, render.restriction_text).
+RESTRICTED = "RESTRICTED"
+RESTRICTION_RULE = "avg.art18.beperking"
 _VITAL_CATEGORIES = frozenset({"veiligheid", "gezondheid"})
 _WEIGHING_GROUNDS = frozenset({"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE",
                                "LEGAL_POWER"})
@@ -214,8 +222,12 @@ def situation_key(req: Disclosure, rs: Ruleset, valid: bool, crule: str) -> tupl
 
     Two requests with the same key get the same item for every category: that is what lets
     the memo serve most requests. It mirrors `_decide_item`; a property test checks that the
-    memoised answer always equals the traced one.
+    memoised answer always equals the traced one. The restrictions come first: a restricted
+    category's item names its restriction.
     """
+    if req.restricted:
+        return ("restricted", req.restricted,
+                situation_key(replace(req, restricted=()), rs, valid, crule))
     if req.bulk:
         return ("bulk",)
     if req.anonymous:
@@ -314,6 +326,12 @@ def _decide_item(req: Disclosure, rs: Ruleset, cat: str, valid: bool, crule: str
             rules = (*rules, "exception.vital_interest_direct_route")
         return deny(reason, rules)
 
+    # 0. A restriction of processing (AVG art. 18), before the contract's checks (only traced
+    # when the request names restrictions).
+    if req.restricted:
+        if any(c == cat for c, _ in req.restricted):
+            return deny(RESTRICTED, (RESTRICTION_RULE,))
+        step(RESTRICTION_RULE, "pass")
     # 1. Bulk.
     if req.bulk:
         return deny("BULK_REQUEST", ("bulk.no_bulk",))

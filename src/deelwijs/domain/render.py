@@ -18,6 +18,8 @@ from operator import itemgetter
 
 from deelwijs.domain import codes
 from deelwijs.domain.engine import (
+    RESTRICTED,
+    RESTRICTION_RULE,
     AbsenceDecision,
     ConsentDecision,
     Decision,
@@ -47,6 +49,11 @@ DUTY_NL = {
 }
 TERM_NL = {"minimum": "ten minste bewaren tot", "maximum": "vernietigen uiterlijk op"}
 WHO_NL = {"parents": "de ouders met gezag", "youth": "de jongere"}
+# A restriction of processing (AVG art. 18): the rule the engine names (engine.RESTRICTION_RULE)
+# is the data subject's request, not a rule of the ruleset, so its words are here.
+RESTRICTION_TITLE = "Beperking van de verwerking op verzoek van de betrokkene"
+RESTRICTION_CITATIONS = (("avg", "art. 18 AVG"),)
+_RESTRICTED_REASONS = (RESTRICTED,)
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
 
@@ -73,6 +80,17 @@ def rule_text(rs: Ruleset, rule_id: str, params: dict[str, str] | None = None,
             text = text.format(**params)
     citations = rule.citations.text()
     return f"{text} ({citations})" if cite and citations else text
+
+
+def restriction_text(request_id: int) -> str:
+    """A restricted item's explanation: which request restricted it, and that nothing goes out
+    while the restriction holds."""
+    return (f"De verwerking van deze gegevens is beperkt op verzoek van de betrokkene (AVG art. "
+            f"18, verzoek {request_id}): ze worden niet verstrekt zolang de beperking geldt.")
+
+
+def _is_restricted(item: Item) -> bool:
+    return item.reasons == _RESTRICTED_REASONS
 
 
 def _params(d: DisclosureDecision, cat: str) -> dict[str, str]:
@@ -162,6 +180,9 @@ class _Texts:
 
     def item(self, d: DisclosureDecision, item: Item, facts: list) -> tuple[tuple[str, ...], str]:
         """(the texts of the item's rules, each rule once, in order; those joined by spaces)."""
+        if item.reasons == _RESTRICTED_REASONS:  # the text names the request: not memoised
+            text = restriction_text(dict(d.request.restricted)[item.data])
+            return (text,), text
         rules = item.rules
         getter = self.getters.get(rules)
         if getter is None:
@@ -218,6 +239,8 @@ class _Texts:
 
     def rule_entry(self, rule_id: str) -> dict:
         """A fresh entry of the answer's `rules` block."""
+        if rule_id == RESTRICTION_RULE:
+            return {"title": RESTRICTION_TITLE, "citations": dict(RESTRICTION_CITATIONS)}
         made = self.entries.get(rule_id)
         if made is None:
             rule = self.rs.rules[rule_id]
@@ -255,11 +278,22 @@ def disclosure_summary(d: DisclosureDecision) -> str:
 
 
 def _summary(d: DisclosureDecision, texts: _Texts, item_texts: list[tuple[str, ...]]) -> str:
-    """The answer's explanation; `item_texts` are the texts of each item's rules."""
+    """The answer's explanation; `item_texts` are the texts of each item's rules.
+
+    Restricted items (AVG art. 18) are left out of the question and its answer; the text of
+    each follows at the end, one per item."""
     rs = d.ruleset
     req = d.request
-    allowed = [i for i in d.items if i.outcome == "allow"]
-    denied = [i for i in d.items if i.outcome == "deny"]
+    items: tuple[Item, ...] | list[Item] = d.items
+    restricted: list[str] = []
+    if req.restricted:
+        restricted = [t[0] for i, t in zip(items, item_texts, strict=True) if _is_restricted(i)]
+        kept = [(i, t) for i, t in zip(items, item_texts, strict=True) if not _is_restricted(i)]
+        if not kept:
+            return " ".join(restricted)
+        items, item_texts = [i for i, _ in kept], [t for _, t in kept]
+    allowed = [i for i in items if i.outcome == "allow"]
+    denied = [i for i in items if i.outcome == "deny"]
     overleg = f" (regionaal overleg '{req.overleg}')" if req.overleg else ""
     head = (f"Vraag: mag {texts.party(req.discloser)} gegevens over een jongere van "
             f"{req.age} jaar delen met {texts.party(req.recipient)} voor "
@@ -294,6 +328,7 @@ def _summary(d: DisclosureDecision, texts: _Texts, item_texts: list[tuple[str, .
     if d.obligations:
         todo = "; ".join(obligation_text(d, o) for o in d.obligations)
         parts.append(f"Wat u nu moet doen: {todo}.")
+    parts.extend(restricted)
     return " ".join(parts)
 
 
@@ -315,6 +350,7 @@ def _disclosure(d: DisclosureDecision, explain: bool) -> dict:
     items = []
     item_texts = []
     block: dict[str, dict] = {}
+    restricted = d.request.restricted
     for i in d.items:
         rule_texts, explanation = texts.item(d, i, facts)
         item_texts.append(rule_texts)
@@ -329,9 +365,13 @@ def _disclosure(d: DisclosureDecision, explain: bool) -> dict:
         if explain and i.trace is not None:
             entry["trace"] = [s.as_dict() for s in i.trace]
         items.append(entry)
+        if restricted and _is_restricted(i):
+            continue  # its rule comes last (below)
         for rule_id in i.rules:
             if rule_id not in block:
                 block[rule_id] = texts.rule_entry(rule_id)
+    if restricted and any(_is_restricted(i) for i in d.items):
+        block[RESTRICTION_RULE] = texts.rule_entry(RESTRICTION_RULE)
     out = {
         "kind": "disclosure",
         "outcome": d.outcome,

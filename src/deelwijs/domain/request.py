@@ -50,6 +50,9 @@ class Disclosure:
     discloser_mandate: bool = True
     startkwalificatie: bool = False
     weighing_documented: bool = False
+    # categories under a restriction of processing (AVG art. 18), each with the id of the
+    # data subject's request that restricted it: the engine denies them first (RESTRICTED)
+    restricted: tuple[tuple[str, int], ...] = ()
     kind: str = "disclosure"
 
 
@@ -95,7 +98,7 @@ _SUB = {
     "absence": {"unauthorised_hours", "school_weeks", "type"},
 }
 _SUBJECT = {
-    "disclosure": {"age", "anonymous", "startkwalificatie"},
+    "disclosure": {"age", "anonymous", "startkwalificatie", "restricted"},
     "absence_report": {"age", "startkwalificatie"},
     "consent_required": {"age"},
 }
@@ -276,6 +279,8 @@ def _fast_disclosure(obj: dict, rs: Ruleset) -> Disclosure | None:
     if not (d.keys() <= _DISCLOSER and r.keys() <= _RECIPIENT and s.keys() <= _SUBJECT_D
             and c.keys() <= _CONSENT and e.keys() <= _EXCEPTIONS and x.keys() <= _CONTEXT):
         return None
+    if "restricted" in s:  # a restriction (AVG art. 18): the careful checker reads it
+        return None
     parties = rs.parties
     d_party, r_party, hat = d.get("party"), r.get("party"), d.get("hat", _MISSING)
     purpose, task = obj.get("purpose"), obj.get("task", "both")
@@ -439,8 +444,36 @@ def _disclosure(obj: dict, ruleset: Ruleset, path: str, c: _Checker) -> Disclosu
         discloser_mandate=c.boolean(discloser, "mandate", f"{path}.discloser", True),
         startkwalificatie=c.boolean(subject, "startkwalificatie", f"{path}.subject", False),
         weighing_documented=c.boolean(exceptions, "weighing_documented", ep, False),
+        restricted=_restricted(subject, f"{path}.subject", ruleset, c),
     )
     return request
+
+
+def _restricted(subject: dict, path: str, ruleset: Ruleset,
+                c: _Checker) -> tuple[tuple[str, int], ...]:
+    """`subject.restricted`: {category: id of the request that restricted it}, the categories
+    under a restriction of processing (AVG art. 18) on the day. Optional; in the order given."""
+    if "restricted" not in subject:
+        return ()
+    value = subject["restricted"]
+    p = f"{path}.restricted"
+    if not isinstance(value, dict):
+        c.add(p, "wrong_type", "moet een object zijn, zoals {\"gedrag\": 12} (categorie: "
+              f"nummer van het verzoek tot beperking), niet {_type_nl(value)}")
+        return ()
+    out: list[tuple[str, int]] = []
+    for cat, request_id in value.items():
+        if cat not in ruleset.categories:
+            c.add(f"{p}.{cat}", "unknown_code",
+                  f"{_WHAT['data']} '{cat}'{_suggest(str(cat), ruleset.categories)}")
+        elif isinstance(request_id, bool) or not isinstance(request_id, int):
+            c.add(f"{p}.{cat}", "wrong_type", "moet het nummer van het verzoek tot beperking "
+                  f"zijn (een geheel getal), niet {_type_nl(request_id)}")
+        elif request_id < 1:
+            c.add(f"{p}.{cat}", "out_of_range", "het nummer van een verzoek is ten minste 1")
+        else:
+            out.append((cat, request_id))
+    return tuple(out)
 
 
 def _absence(obj: dict, path: str, c: _Checker) -> AbsenceReport:

@@ -5,7 +5,9 @@ The facts never come from what a user types: `acceded` (of the recipient and of 
 discloser) from accession forms, `mandate` (of either side) from signatures and mandates, the
 age from the date of birth on the day, `startkwalificatie` from the youth's record, consent
 from the consent records, exceptions (`weighing_documented` among them) from complete written
-weighings, the scope from the municipal workflow.
+weighings, the scope from the municipal workflow, and the restrictions of processing (AVG
+art. 18) from the youth's honoured requests: the engine refuses a restricted category itself
+(`subject.restricted`), so every item of the decision is the engine's.
 """
 
 from __future__ import annotations
@@ -337,24 +339,16 @@ def _in_scope(scope: dict, purpose: str, category: str, to_org_id: int) -> bool:
             and (not scope["recipient_ids"] or to_org_id in scope["recipient_ids"]))
 
 
-def restricted_item(category: str, restriction: dict) -> dict:
-    """A category under a restriction of processing (AVG art. 18) is refused before the engine
-    is asked: the restriction is a stored fact of the data subject's, not a covenant rule."""
-    return {"data": category, "outcome": "deny", "grounds": [], "reasons": ["RESTRICTED"],
-            "rules": ["avg.art18.beperking"],
-            "explanation": f"De verwerking van deze gegevens is beperkt op verzoek van de "
-                           f"betrokkene (AVG art. 18, verzoek {restriction['id']}): ze worden "
-                           "niet verstrekt zolang de beperking geldt."}
-
-
 def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Professional,
            hat: str | None, to_org: _Organisation, purpose: str, categories: list[str],
            task: str, day: dt.date, case: _Case | None, youth: _Youth | orm.Youth | None,
            meeting: _Meeting | None, region: _Region, from_org: _Organisation,
-           stored: dict) -> tuple[list[dict], bytes | None]:
-    """The engine requests for this disclosure: one per group of categories that share the
-    same consent facts (consent is recorded per category and recipient). Also returns the
-    youth's data key, unwrapped for the age (record() encrypts the content with it)."""
+           stored: dict, restricted: dict[str, dict]) -> tuple[list[dict], bytes | None]:
+    """The engine requests for this disclosure: one per group of `categories` that share the
+    same consent facts (consent is recorded per category and recipient), and then one for the
+    `restricted` categories (AVG art. 18: {category: the restriction}), which names them in
+    `subject.restricted` so that the engine refuses them. Also returns the youth's data key,
+    unwrapped for the age (record() encrypts the content with it)."""
     if hat is not None and hat not in professional.hats:
         raise Invalid("hat_not_allowed", f"{professional.name} mag de pet '{hat}' niet "
                       f"dragen (wel: {', '.join(professional.hats) or 'geen'})", "hat")
@@ -382,10 +376,10 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
             side["mandate"] = stored[f"{prefix}mandate"]
     if to_org.domain:
         recipient["domain"] = to_org.domain
-    documented = set()
-    if any(stored.get(k) for k in exc_domain.CASE_KINDS):  # weighed in this case: for this?
+    documented = set()  # (none to look up when every category is restricted)
+    if categories and any(stored.get(k) for k in exc_domain.CASE_KINDS):  # weighed in the case
         documented = case_svc.documented_for(session, case.id, to_org.id, categories, day)
-    elif any(stored.get(k) for k in exc_domain.YOUTH_KINDS):  # weighed about the youth
+    elif categories and any(stored.get(k) for k in exc_domain.YOUTH_KINDS):  # about the youth
         documented = case_svc.documented_for_youth(session, youth.id, from_org.id, to_org.id,
                                                    categories, day)
     context: dict = {"bulk": False, "wams_in_force": bool(region.wams_in_force)}
@@ -409,15 +403,19 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
         },
         "context": context,
     }
+    after = []
+    if restricted:
+        after.append({**base, "subject": {**base["subject"], "restricted": {
+            c: r["id"] for c, r in restricted.items()}}, "data": list(restricted)})
     if anonymous:
-        return [{**base, "data": list(categories)}], key
+        return [*([{**base, "data": list(categories)}] if categories else []), *after], key
     records = stored["consent"]  # as consent.versions_for
     gezag = stored["gezag"]  # as youths.gezag_ids
     required = required_consenters(age, ruleset)
     model_purpose = ruleset.overleg_types.get(purpose, purpose)
     groups: dict[tuple, list[str]] = {}
-    objections = (rights.active_objections(session, youth.id, day) if stored.get("rights")
-                  else [])
+    objections = (rights.active_objections(session, youth.id, day)
+                  if stored.get("rights") and categories else [])
     for cat in categories:
         facts = consent_facts(records, gezag, required, model_purpose, cat, to_org.id, day,
                               meeting.held_on if meeting else None)
@@ -425,17 +423,9 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
             # an honoured objection (AVG art. 21): in its scope nobody's consent counts
             facts = {**facts, "parents": "refused", "youth": "refused"}
         groups.setdefault(tuple(sorted(facts.items())), []).append(cat)
-    return [{**base, "consent": dict(key_), "data": cats} for key_, cats in groups.items()], key
-
-
-def _restricted_answer(ruleset: Ruleset, purpose: str, restricted: dict[str, dict]) -> dict:
-    items = [restricted_item(c, r) for c, r in restricted.items()]
-    return {"kind": "disclosure", "outcome": "deny", "purpose": purpose, "items": items,
-            "obligations": [], "explanation": " ".join(i["explanation"] for i in items),
-            "rules": {"avg.art18.beperking": {
-                "title": "Beperking van de verwerking op verzoek van de betrokkene",
-                "citations": {"avg": "art. 18 AVG"}}},
-            "ruleset": ruleset.ref()}
+    out = [{**base, "consent": dict(key_), "data": cats} for key_, cats in groups.items()]
+    out.extend(after)
+    return out, key
 
 
 def _merge(ruleset: Ruleset, answers: list[dict], order: list[str]) -> dict:
@@ -551,7 +541,7 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
     requests, key = _facts(session, app, ruleset, professional=pro, hat=hat, to_org=to_org,
                            purpose=purpose, categories=free, task=task, day=day, case=case,
                            youth=youth, meeting=meeting, region=region, from_org=from_org,
-                           stored=stored) if free else ([], None)
+                           stored=stored, restricted=restricted)
     answers = []
     for i, req in enumerate(requests):
         try:
@@ -561,8 +551,6 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
             field = "categories" if ".data" in p.path else p.path
             raise Invalid(p.code, p.message, field) from None
         answers.append(to_json(decide(parsed, ruleset), False))
-    if restricted:
-        answers.append(_restricted_answer(ruleset, purpose, restricted))
     at = _RESERVED_ID_AT[with_case]
     reserved = tuple(rows[0][at:at + 3]) if reserve_id else None
     return (version, _merge(ruleset, answers, list(categories)), {"requests": requests},
