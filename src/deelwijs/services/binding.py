@@ -398,7 +398,43 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
     def label(table: str, row_id: int) -> str:
         return f"{table} {row_id}"
 
+    subject_of = functools.lru_cache(maxsize=4096)(keys.subject)
+
+    def check(e, table: str, row_id: int, digest: str | None) -> None:
+        """The row an entry names (its digest None: named without one) against that row."""
+        rows = tables.get(table)
+        if rows is None or not rows.sees(e.seq):
+            return
+        row = rows.rows.pop(row_id, None)
+        if row is None:
+            if row_id not in rows.matched:
+                problems.append(Problem(
+                    "row_deleted", code, e.seq, e.id, e.actie_id,
+                    f"{_where(e)} noemt deze {NOUNS[table]}, maar de rij bestaat niet meer",
+                    row=label(table, row_id)))
+            return
+        rows.matched.add(row_id)
+        if digest is None:
+            rows.unbound += 1
+            return
+        rows.bound += 1
+        if row[0] != digest:
+            problems.append(Problem(
+                "row_altered", code, e.seq, e.id, e.actie_id,
+                f"de inhoud past niet meer bij wat {_where(e)} over deze {NOUNS[table]} "
+                "vastlegde", row=label(table, row_id)))
+        elif table == DISCLOSURE:
+            if anonymous is not None and e.subject is None and row[2] is not None:
+                anonymous.add(row_id)
+            message = _other_youth(subject_of, e.subject, row[2], row[3], e)
+            if message is not None:
+                problems.append(Problem("row_altered", code, e.seq, e.id, e.actie_id,
+                                        message, row=label(table, row_id)))
+
     for e in _stream(session, region_id, dialect, scanned):
+        if type(e) is _Bound:  # named with its digest (the usual case): checked at once
+            check(e, e.table, e.row_id, e.digest)
+            continue
         if e.gone:
             if e.pruned_at is None:  # verify's log check names it (gewijzigd)
                 continue
@@ -410,61 +446,31 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
                                         message))
             continue
         named = parse_ref(_upto(e.rij)) if e.rij is not None else None
-        digest = None
         if named is not None:
-            table, row_id, digest = named
-        else:  # written before the binding: named by its old reference, if at all
-            actie = _upto(e.actie)
-            if actie == "consent" and e.toestemming is not None:
-                old = _old_consent(e.toestemming)
-                if old is None:
-                    continue
-                if by_series is None:
-                    by_series = {(v[2], v[3]): k for k, v in consents.rows.items()}
-                table, row_id = CONSENT, by_series.get(old)
-                if row_id is None:
-                    if consents.sees(e.seq):
-                        problems.append(Problem(
-                            "row_deleted", code, e.seq, e.id, e.actie_id,
-                            f"{_where(e)} noemt toestemmingsversie {old[1]} van reeks "
-                            f"{old[0]}, maar die rij bestaat niet meer",
-                            row=f"{CONSENT} (reeks {old[0]}, versie {old[1]})"))
-                    continue
-            elif actie in ("disclose", "deny") and e.verstrekking is not None:
-                number = _upto(e.verstrekking, ",").split("}", 1)[0]
-                if not number.isdigit():
-                    continue
-                table, row_id = DISCLOSURE, int(number)
-            else:
+            check(e, *named)
+            continue
+        # written before the binding: named by its old reference, if at all
+        actie = _upto(e.actie)
+        if actie == "consent" and e.toestemming is not None:
+            old = _old_consent(e.toestemming)
+            if old is None:
                 continue
-        rows = tables.get(table)
-        if rows is None or not rows.sees(e.seq):
-            continue
-        row = rows.rows.pop(row_id, None)
-        if row is None:
-            if row_id not in rows.matched:
-                problems.append(Problem(
-                    "row_deleted", code, e.seq, e.id, e.actie_id,
-                    f"{_where(e)} noemt deze {NOUNS[table]}, maar de rij bestaat niet meer",
-                    row=label(table, row_id)))
-            continue
-        rows.matched.add(row_id)
-        if digest is None:
-            rows.unbound += 1
-            continue
-        rows.bound += 1
-        if row[0] != digest:
-            problems.append(Problem(
-                "row_altered", code, e.seq, e.id, e.actie_id,
-                f"de inhoud past niet meer bij wat {_where(e)} over deze {NOUNS[table]} "
-                "vastlegde", row=label(table, row_id)))
-        elif table == DISCLOSURE:
-            if anonymous is not None and e.subject is None and row[2] is not None:
-                anonymous.add(row_id)
-            message = _other_youth(keys, e.subject, row[2], row[3], e)
-            if message is not None:
-                problems.append(Problem("row_altered", code, e.seq, e.id, e.actie_id,
-                                        message, row=label(table, row_id)))
+            if by_series is None:
+                by_series = {(v[2], v[3]): k for k, v in consents.rows.items()}
+            row_id = by_series.get(old)
+            if row_id is None:
+                if consents.sees(e.seq):
+                    problems.append(Problem(
+                        "row_deleted", code, e.seq, e.id, e.actie_id,
+                        f"{_where(e)} noemt toestemmingsversie {old[1]} van reeks "
+                        f"{old[0]}, maar die rij bestaat niet meer",
+                        row=f"{CONSENT} (reeks {old[0]}, versie {old[1]})"))
+                continue
+            check(e, CONSENT, row_id, None)
+        elif actie in ("disclose", "deny") and e.verstrekking is not None:
+            number = _upto(e.verstrekking, ",").split("}", 1)[0]
+            if number.isdigit():
+                check(e, DISCLOSURE, int(number), None)
     excused = 0
     for table, rows in tables.items():
         for row_id, row in sorted(rows.rows.items()):
@@ -512,10 +518,34 @@ def _stream(session: Session, region_id: int, dialect: str, scanned):
         return
     gone = [_Windows(*row, True, None, None, None, None)
             for row in session.execute(_GONE, {"r": region_id, "size": scanned.size})]
-    marked = (_Windows(None, seq, actie_id, subject, None, None, False, *windows)
-              for seq, actie_id, subject, *windows in scanned.marked)
-    yield from heapq.merge(marked, gone, key=_seq)
+    marked = map(_from_marked, scanned.marked)
+    if gone:
+        yield from heapq.merge(marked, gone, key=_seq)
+    else:
+        yield from marked
     yield from rest
+
+
+class _Bound(NamedTuple):
+    """A marked entry that names its row with a digest (what reconcile reads of it)."""
+    seq: int
+    actie_id: str
+    subject: str | None
+    table: str
+    row_id: int
+    digest: str
+    id: None = None
+
+
+def _from_marked(m: tuple):
+    """A marked entry (binding.marked) as reconcile reads it: a _Bound when it names its row
+    with a digest, else the _Windows it stands for."""
+    seq, actie_id, subject, rij, *old = m
+    if rij is not None:
+        parts = rij.split('"', 1)[0].split(":")
+        if len(parts) == 3 and parts[1].isdigit():
+            return _Bound(seq, actie_id, subject, parts[0], int(parts[1]), parts[2])
+    return _Windows(None, seq, actie_id, subject, None, None, False, rij, *old)
 
 
 def _seq(e) -> int:
@@ -547,13 +577,13 @@ def _where(e) -> str:
     return f"logregel {e.seq} (actieId {e.actie_id})"
 
 
-def _other_youth(keys: Keyring, subject: str | None, youth_id: int | None,
+def _other_youth(subject_of, subject: str | None, youth_id: int | None,
                  case_youth: int | None, e) -> str | None:
     """A disclosure's youth against its entry's subject: recorded about a youth, it must
     still be about that youth; recorded in an anonymous case (no subject), about nobody or
     about the youth the case was later put on (identification)."""
     if subject is not None:
-        if youth_id is None or keys.subject(youth_id) != subject:
+        if youth_id is None or subject_of(youth_id) != subject:
             return (f"de verstrekking gaat nu over een andere jongere dan {_where(e)} "
                     "vastlegde")
     elif youth_id is not None and youth_id != case_youth:
