@@ -14,11 +14,10 @@ passes today's checks (`ruleset_to_decide`, `stored_ruleset_problems`).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -26,23 +25,9 @@ from deelwijs import settings as settings_mod
 from deelwijs.crypto import Keyring, keyring_for
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader, show
-from deelwijs.services.errors import NotFound, Refused
+from deelwijs.services import rulesets
+from deelwijs.services.errors import Refused
 from deelwijs.storage import db, orm
-
-# The newest activation's version, without the source text; built once, with bound
-# parameters (this runs for every decision, and building a statement costs more Python than
-# running the cached one).
-_ACTIVE_VERSION = (
-    select(orm.RulesetVersion)
-    .join(orm.RulesetActivation,
-          orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
-    .where(orm.RulesetActivation.region_id == bindparam("region_id"))
-    .order_by(orm.RulesetActivation.activated_on.desc(), orm.RulesetActivation.id.desc())
-    .options(defer(orm.RulesetVersion.source))
-    .limit(1))
-# ... in force on a day: the newest activation on or before it
-_ACTIVE_VERSION_ON = _ACTIVE_VERSION.where(orm.RulesetActivation.activated_on <= bindparam("on"))
-_SOURCE = select(orm.RulesetVersion.source).where(orm.RulesetVersion.id == bindparam("id"))
 
 # The parts of the model a region may not change: a stored document that has them otherwise
 # hands them to the loader, which names the problem.
@@ -188,22 +173,15 @@ class App:
         return db.transaction(self.sessions)
 
     def ruleset(self, version: orm.RulesetVersion) -> Ruleset:
-        hit = self._rulesets.get(version.digest)
-        if hit is None:
-            hit = loader.from_document(json.loads(version.source), f"ruleset {version.digest}")
-            self._rulesets[version.digest] = hit
-        return hit
+        """The compiled ruleset of a stored version row (rulesets.of_version, this app's
+        cache)."""
+        return rulesets.of_version(version, self._rulesets)
 
     def ruleset_of(self, session: Session, version_id: int, digest: str) -> Ruleset:
         """The compiled ruleset of a stored version known by id and digest (as a query that
         already joined the version returns them): its source text is read only when the
-        compiled ruleset is not cached yet."""
-        hit = self._rulesets.get(digest)
-        if hit is None:
-            source = session.scalar(_SOURCE, {"id": version_id})
-            hit = loader.from_document(json.loads(source), f"ruleset {digest}")
-            self._rulesets[digest] = hit
-        return hit
+        compiled ruleset is not cached yet (rulesets.compiled, this app's cache)."""
+        return rulesets.compiled(session, version_id, digest, self._rulesets)
 
     def ruleset_problems(self, session: Session, version_id: int, digest: str) -> list[str]:
         """stored_ruleset_problems of a stored version, also when it no longer compiles or
@@ -244,30 +222,18 @@ class App:
     def check_active(self, session: Session, region_id: int, on: dt.date | None = None
                      ) -> tuple[orm.RulesetVersion, list[str]]:
         """The region's version in force on a day, with its problems ([]: it may decide)."""
-        version = _active_version(session, region_id, on)
+        version = rulesets.active_version(session, region_id, on)
         return version, self.ruleset_problems(session, version.id, version.digest)
 
     def active_ruleset(self, session: Session, region_id: int,
                        on: dt.date | None = None) -> tuple[orm.RulesetVersion, Ruleset]:
-        """The region's ruleset in force on a day (the newest activation on or before it).
+        """The region's ruleset in force on a day (the newest activation on or before it:
+        rulesets.active_version).
 
         One query; the version's source text (the whole ruleset document) is loaded only when
         the compiled ruleset is not cached yet."""
-        version = _active_version(session, region_id, on)
+        version = rulesets.active_version(session, region_id, on)
         return version, self.ruleset(version)
-
-
-def _active_version(session: Session, region_id: int, on: dt.date | None
-                    ) -> orm.RulesetVersion:
-    """The region's version in force on a day (today: None), without its source text."""
-    if on is None:
-        version = session.scalars(_ACTIVE_VERSION, {"region_id": region_id}).first()
-    else:
-        version = session.scalars(_ACTIVE_VERSION_ON, {"region_id": region_id, "on": on}
-                                  ).first()
-    if version is None:
-        raise NotFound("no_ruleset", "deze regio heeft (op die datum) geen actieve ruleset")
-    return version
 
 
 def keyed_tables() -> list[str]:

@@ -4,7 +4,6 @@ old one stays. The engine's consent facts are derived from these for each disclo
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
 from sqlalchemy import bindparam, func, select
@@ -14,8 +13,8 @@ from sqlalchemy.orm import Session
 from deelwijs.domain import codes
 from deelwijs.domain.consent import ConsentVersion, age_on
 from deelwijs.domain.engine import required_consenters
-from deelwijs.domain.ruleset import ConsentRule, Ruleset
-from deelwijs.services import audit, binding, youths
+from deelwijs.domain.ruleset import ConsentRule
+from deelwijs.services import audit, binding, rulesets, youths
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.services.registry import checked_text, limit_of
 from deelwijs.storage import orm
@@ -39,40 +38,9 @@ def _check_scope(purposes, categories, recipient_ids) -> None:
 
 # --- whose consent counts at the youth's age on the day it is given -------------------------
 
-# the region's ruleset in force on a day (the newest activation on or before it): id and digest
-_IN_FORCE = (select(orm.RulesetVersion.id, orm.RulesetVersion.digest)
-             .join(orm.RulesetActivation,
-                   orm.RulesetActivation.ruleset_version_id == orm.RulesetVersion.id)
-             .where(orm.RulesetActivation.region_id == bindparam("region_id"),
-                    orm.RulesetActivation.activated_on <= bindparam("on"))
-             .order_by(orm.RulesetActivation.activated_on.desc(),
-                       orm.RulesetActivation.id.desc())
-             .limit(1))
-_SOURCE = select(orm.RulesetVersion.source).where(orm.RulesetVersion.id == bindparam("id"))
-_RULESETS: dict[str, Ruleset] = {}  # compiled stored versions, by digest (pure)
-
-
-def ruleset_in_force(session: Session, region_id: int, on: dt.date) -> Ruleset:
-    """The region's ruleset in force on `on`; before its first activation the built-in model
-    (the consent ages are legal limits a region cannot change)."""
-    from deelwijs.rules import loader
-
-    row = session.execute(_IN_FORCE, {"region_id": region_id, "on": on}).first()
-    if row is None:
-        return loader.model()
-    hit = _RULESETS.get(row.digest)
-    if hit is None:
-        source = session.scalar(_SOURCE, {"id": row.id})
-        hit = loader.from_document(json.loads(source), f"ruleset {row.digest}")
-        if len(_RULESETS) >= 64:
-            _RULESETS.clear()
-        _RULESETS[row.digest] = hit
-    return hit
-
-
 def consent_rule(session: Session, region_id: int, on: dt.date) -> ConsentRule:
     """The consent ages (`youth_and_parents_from`, `youth_alone_from`) in force on `on`."""
-    return ruleset_in_force(session, region_id, on).consent
+    return rulesets.in_force(session, region_id, on).consent
 
 
 def _birth(session: Session, youth: orm.Youth) -> dt.date:
@@ -92,7 +60,7 @@ def check_who_answers(session: Session, youth: orm.Youth, role: str, on: dt.date
         raise Invalid("before_birth", f"de datum van de toestemming ({on.isoformat()}) ligt "
                       f"vóór de geboortedatum van de jongere ({birth.isoformat()})", field)
     age = age_on(birth, on)
-    ruleset = ruleset_in_force(session, youth.region_id, on)
+    ruleset = rulesets.in_force(session, youth.region_id, on)
     rule = ruleset.consent
     counts = required_consenters(age, ruleset)
     if role == "youth" and "youth" not in counts:

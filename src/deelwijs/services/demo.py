@@ -15,7 +15,7 @@ from sqlalchemy import select
 from deelwijs.domain import codes
 from deelwijs.domain.consent import age_on
 from deelwijs.domain.engine import required_consenters
-from deelwijs.services import audit, cases, consent, disclosures, registry, youths
+from deelwijs.services import audit, cases, consent, disclosures, registry, rulesets, youths
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
@@ -175,7 +175,7 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
     # only whose consent the youth's age asks for that day: under 12 the parents with gezag,
     # from 12 the parents and the youth, from 16 the youth alone (consent.check_who_answers)
     counts_for = required_consenters(age_on(birth, consent_day),
-                                     consent.ruleset_in_force(s, region.id, consent_day))
+                                     rulesets.in_force(s, region.id, consent_day))
     answering = ([("parent", g) for g in youth.guardians if g.has_gezag]
                  if "parents" in counts_for else []) + \
         ([("youth", None)] if "youth" in counts_for else [])
