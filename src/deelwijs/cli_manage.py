@@ -119,12 +119,12 @@ def region_create(
 
     Noem ook de verwerkingsverantwoordelijke en hoe de FG te bereiken is: de inzage voor ouders
     en jongeren noemt ze (later te zetten met region update)."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     code = _text(code, "region.code", 64)
     name = _text(name, "region.name")
     with _session() as (_, s):
-        _print(manage.region_view(registry.create_region(
+        _print(registry.region_view(registry.create_region(
             s, code, name, wams, controller_name=controller,
             controller_address=controller_address, controller_oin=controller_oin,
             fg_name=fg_name, fg_email=fg_email, fg_phone=fg_phone)))
@@ -144,7 +144,7 @@ def region_update(
     """Wijzig de naam van een regio, de verwerkingsverantwoordelijke of de gegevens van de FG.
 
     Alleen wat u noemt, verandert; een lege waarde ("") wist dat gegeven."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     given = {"controller_name": controller, "controller_address": controller_address,
              "controller_oin": controller_oin, "fg_name": fg_name, "fg_email": fg_email,
@@ -154,16 +154,16 @@ def region_update(
               "--controller-oin, --fg-name, --fg-email of --fg-phone)")
     with _session() as (_, s):
         region = registry.region_by_code(s, code)
-        _print(manage.region_view(registry.update_region(s, region, name=name, **given)))
+        _print(registry.region_view(registry.update_region(s, region, name=name, **given)))
 
 
 @region_app.command("list")
 def region_list(as_json: JsonOpt = False) -> None:
     """Alle regio's: id, code, naam (en of de Wams er geldt)."""
-    from deelwijs.services import manage
+    from deelwijs.services import registry
 
     with _session() as (_, s):
-        rows = manage.list_regions(s)
+        rows = registry.list_regions(s)
     if as_json:
         _print(rows)
         return
@@ -183,12 +183,13 @@ def ruleset_activate(
     """Maak een ruleset de actieve van de regio vanaf een datum. De versie wordt opgeslagen;
     eerdere besluiten blijven de versie noemen waaronder ze zijn genomen. Een regionaal
     bestand dat het model verruimt, wordt geweigerd (zie deelwijs rules check)."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     day = _day(on)
     with _session() as (_, s):
-        row = manage.activate_ruleset(s, registry.region_by_code(s, region), ruleset, day)
-        _print(manage.activation_view(s, row))
+        r = registry.region_by_code(s, region)
+        registry.activate_ruleset(s, r, ruleset, day)
+        _print(registry.activation_view(s, registry.latest_activation(s, r)))
 
 
 @ruleset_app.command("list")
@@ -198,10 +199,10 @@ def ruleset_list(
 ) -> None:
     """De activeringen van een regio, nieuwste eerst, met digest; 'actief' is die van
     vandaag."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     with _session() as (_, s):
-        rows = manage.activations(s, registry.region_by_code(s, region), dt.date.today())
+        rows = registry.activations(s, registry.region_by_code(s, region), dt.date.today())
     if as_json:
         _print(rows)
         return
@@ -277,12 +278,12 @@ def signatory_add(
     function: Annotated[str, typer.Option(help="Functie, bv. bestuurder.")],
 ) -> None:
     """Voeg een ondertekenaar toe (wie namens de organisatie tekent)."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     name, function = _text(name, "name"), _text(function, "function")
     with _session() as (_, s):
         row = registry.add_signatory(s, registry.organisation(s, org_id), name, function)
-        _print(manage.signatory_view(row))
+        _print(registry.signatory_view(row))
 
 
 @org_app.command("sign")
@@ -297,13 +298,13 @@ def org_sign(
         "tekent (alleen met een machtiging die op die dag geldt).", parser=ID)] = None,
 ) -> None:
     """Teken het convenant: de rulesetversie die de regio op die dag actief heeft."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     day = _day(on)
-    with _session() as (app, s):
-        row = manage.sign(s, app, registry.organisation(s, org_id), day, signatory,
-                          on_behalf_of)
-        _print(manage.signature_view(s, row))
+    with _session() as (_, s):
+        row = registry.sign_covenant(s, registry.organisation(s, org_id), None, day, signatory,
+                                     on_behalf_of)
+        _print(registry.signature_view(s, row))
 
 
 @mandate_app.command("grant")
@@ -317,14 +318,14 @@ def mandate_grant(
 ) -> None:
     """Leg de schriftelijke machtiging van een schoolbestuur aan een samenwerkingsverband
     vast: daarmee is het bestuur partij zolang de machtiging geldt."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     document = _text(document, "document_ref")
     day = _day(on)
     with _session() as (_, s):
-        row = manage.grant_mandate(s, registry.organisation(s, school, "school"),
-                                   registry.organisation(s, swv, "swv"), day, document)
-        _print(manage.mandate_view(row))
+        row = registry.grant_mandate(s, registry.organisation(s, school, "school"),
+                                     registry.organisation(s, swv, "swv"), day, document)
+        _print(registry.mandate_view(row))
 
 
 @mandate_app.command("revoke")
@@ -334,11 +335,11 @@ def mandate_revoke(
     on: DateOpt = None,
 ) -> None:
     """Trek een machtiging in vanaf een datum (de machtiging blijft bewaard)."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     day = _day(on)
     with _session() as (_, s):
-        _print(manage.mandate_view(registry.revoke_mandate(s, mandate_id, day)))
+        _print(registry.mandate_view(registry.revoke_mandate(s, mandate_id, day)))
 
 
 # --- professionals -------------------------------------------------------------------------
@@ -354,13 +355,13 @@ def professional_create(
         "coordinatie.")] = None,
 ) -> None:
     """Voeg een professional toe aan een organisatie."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     name, function = _text(name, "name"), _text(function, "function")
     with _session() as (_, s):
         row = registry.create_professional(s, registry.organisation(s, org), name, function,
                                            hat or [])
-        _print(manage.professional_view(row))
+        _print(registry.professional_view(row))
 
 
 @professional_app.command("list")
@@ -369,10 +370,10 @@ def professional_list(
     as_json: JsonOpt = False,
 ) -> None:
     """De professionals van een organisatie, met hun petten."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     with _session() as (_, s):
-        rows = manage.list_professionals(s, registry.organisation(s, org))
+        rows = registry.list_professionals(s, registry.organisation(s, org))
     if as_json:
         _print(rows)
         return
@@ -424,14 +425,14 @@ def youth_create(
     """Voeg een jongere toe, met ouders of voogden (met of zonder gezag). Naam,
     geboortedatum, BSN en de namen van de ouders worden versleuteld opgeslagen; de uitvoer
     toont het BSN gemaskeerd."""
-    from deelwijs.services import manage, registry, youths
+    from deelwijs.services import registry, youths
 
     name = _text(name, "name")
     born = _day(birth, "birth")
     guardians = _guardians(guardian or [])
     today = dt.date.today()
     with _session() as (app, s):
-        row = manage.create_youth(s, app, registry.region_by_code(s, region), name, born,
+        row = youths.create_youth(s, app.keys, registry.region_by_code(s, region), name, born,
                                   today, bsn, school, guardians,
                                   registry.professional(s, by, "by") if by is not None else None,
                                   startkwalificatie=startkwalificatie)
@@ -457,17 +458,17 @@ def case_open(
     on: DateOpt = None,
 ) -> None:
     """Open een casus over een jongere (--youth) of een anonieme casus (--anonymous)."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import cases, registry
 
     if (youth is None) == (not anonymous):
         _fail("youth: kies --youth ID of --anonymous (precies één van de twee)")
     title = _text(title, "title")
     day = _day(on)
-    with _session() as (app, s):
-        row = manage.open_case(s, app, registry.region_by_code(s, region), title, purpose,
-                               participant or [], registry.professional(s, by, "by"), day,
-                               youth)
-        _print(manage.case_view(s, row))
+    with _session() as (_, s):
+        row = cases.open_case(s, None, registry.region_by_code(s, region), title, purpose,
+                              participant or [], registry.professional(s, by, "by"), day,
+                              youth)
+        _print(cases.case_view(s, row))
 
 
 @case_app.command("close")
@@ -479,13 +480,13 @@ def case_close(
 ) -> None:
     """Sluit een casus. Vanaf de sluitdatum loopt de bewaartermijn van het verslag (zie
     deelwijs retention plan). Noem de versie die u zag."""
-    from deelwijs.services import cases, manage, registry
+    from deelwijs.services import cases, registry
 
     day = _day(on)
     with _session() as (_, s):
         row = cases.close_case(s, case_id, version, day, dt.date.today(),
                                registry.professional(s, by, "by"))
-        _print(manage.case_view(s, row))
+        _print(cases.case_view(s, row))
 
 
 @meeting_app.command("schedule")
@@ -499,14 +500,14 @@ def meeting_schedule(
 ) -> None:
     """Plan een overleg in een casus, met agenda en deelnemers. De uitvoer noemt de id's
     van de agendapunten (voor case minute write)."""
-    from deelwijs.services import cases, manage
+    from deelwijs.services import cases
 
     items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda or [])]
     day = _day(on)
     with _session() as (_, s):
         row = cases.schedule_meeting(s, cases.get_case(s, case_id), day, items,
                                      participant or [])
-        _print(manage.meeting_view(s, row))
+        _print(cases.meeting_view(s, row))
 
 
 @meeting_app.command("update")
@@ -521,15 +522,15 @@ def meeting_update(
 ) -> None:
     """Wijzig de datum of de agenda van een overleg. Noem de versie die u zag; heeft iemand
     anders het overleg intussen gewijzigd, dan wordt niets opgeslagen (exit 2)."""
-    from deelwijs.services import manage
+    from deelwijs.services import cases
 
     if on is None and not agenda:
         _fail("meeting: niets te wijzigen; geef --on en/of --agenda")
     day = _day(on, "--on") if on is not None else None
     items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda)] if agenda else None
     with _session() as (_, s):
-        row = manage.update_meeting(s, meeting_id, version, day, items)
-        _print(manage.meeting_view(s, row))
+        row = cases.update_meeting(s, meeting_id, version, day, items)
+        _print(cases.meeting_view(s, row))
 
 
 @minute_app.command("write")
@@ -545,13 +546,19 @@ def minute_write(
                                                "nieuwste van dit agendapunt).", parser=ID)] = None,
 ) -> None:
     """Schrijf het verslag van een agendapunt, of wijzig het (met --version)."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import cases, registry
+    from deelwijs.services.errors import Invalid
 
     text = _text(text, "text", 100_000)
     with _session() as (_, s):
-        row = manage.write_minute(s, agenda_item, text, registry.professional(s, by, "by"),
-                                  version, minute)
-        _print(manage.minute_view(s, row))
+        pro = registry.professional(s, by, "by")
+        if minute is not None and version is None:  # (to the service: a conflict)
+            cases.get_agenda_item(s, agenda_item)
+            raise Invalid("missing_field", "noem bij een bestaand verslag de versie die u zag",
+                          "expected_version")
+        row = cases.write_minute(s, agenda_item, text, pro, minute_id=minute,
+                                 expected_version=version)
+        _print(cases.minute_view(s, row))
 
 
 @action_app.command("add")
@@ -565,15 +572,15 @@ def action_add(
     evaluate: Annotated[str | None, typer.Option(help="Evaluatiedatum JJJJ-MM-DD.")] = None,
 ) -> None:
     """Leg een actie uit een overleg vast, met eigenaar, deadline en evaluatiedatum."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import cases, registry
 
     description = _text(description, "description", 100_000)
     due_on = _day(due, "due_on")
     evaluate_on = _day(evaluate, "evaluate_on") if evaluate is not None else None
     with _session() as (_, s):
-        row = manage.add_action(s, meeting_id, registry.professional(s, owner, "owner"),
-                                description, due_on, evaluate_on)
-        _print(manage.action_view(s, row))
+        row = cases.add_action(s, meeting_id, registry.professional(s, owner, "owner"),
+                               description, due_on, evaluate_on)
+        _print(cases.action_view(s, row))
 
 
 @accession_app.command("record")
@@ -589,16 +596,16 @@ def accession_record(
 ) -> None:
     """Leg een toetredingsformulier vast. De organisatie geldt als partij in deze casus
     vanaf de dag dat het formulier getekend én bekendgemaakt is."""
-    from deelwijs.services import cases, manage, registry
+    from deelwijs.services import cases, registry
 
     document = _text(document, "document_ref")
     signed_on = _day(signed, "signed_on")
     notified_on = _day(notified, "notified_on") if notified is not None else None
     with _session() as (_, s):
-        row = manage.record_accession(s, cases.get_case(s, case_id),
-                                      registry.organisation(s, org), signed_on, document,
-                                      notified_on)
-        _print(manage.accession_view(row))
+        case = cases.get_case(s, case_id)
+        row = registry.record_accession(s, registry.organisation(s, org), case, signed_on,
+                                        document, notified_on)
+        _print(registry.accession_view(row))
 
 
 @accession_app.command("notify")
@@ -608,11 +615,11 @@ def accession_notify(
     on: DateOpt = None,
 ) -> None:
     """Leg vast dat een toetredingsformulier aan de deelnemers bekend is gemaakt."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     day = _day(on)
     with _session() as (_, s):
-        _print(manage.accession_view(registry.notify_accession(s, form_id, day)))
+        _print(registry.accession_view(registry.notify_accession(s, form_id, day)))
 
 
 def _questions_help(kinds: tuple[str, ...]) -> str:
@@ -659,15 +666,17 @@ def weighing_record(
         "conflict_of_duties en vital_interest).")] = None,
     until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
 ) -> None:
-    from deelwijs.services import cases, manage, registry
+    from deelwijs.services import cases, registry
 
     answers = _answers(answer)
     valid_until = _day(until, "valid_until") if until is not None else None
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with _session() as (_, s):
-        out = manage.record_weighing(s, cases.get_case(s, case_id), kind, answers,
-                                     registry.professional(s, by, "by"), at, to or [],
-                                     data or [], valid_until)
+        row = cases.record_exception(s, cases.get_case(s, case_id), kind, answers,
+                                     registry.professional(s, by, "by"), at,
+                                     to_org_ids=to or [], categories=data or [],
+                                     valid_until=valid_until)
+        out = cases.weighing_view(s, row, answers)
     _print(out)
 
 
@@ -692,15 +701,17 @@ def youth_weighing_record(
         help="vraag=antwoord, herhaalbaar (bv. --answer necessary=ja).")] = None,
     until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
 ) -> None:
-    from deelwijs.services import manage, registry
+    from deelwijs.services import cases, registry
 
     answers = _answers(answer)
     valid_until = _day(until, "valid_until") if until is not None else None
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with _session() as (_, s):
-        out = manage.record_youth_weighing(s, youth, kind, answers,
-                                           registry.professional(s, by, "by"), at, to, data,
-                                           valid_until)
+        row = cases.record_youth_weighing(s, youth, kind, answers,
+                                          registry.professional(s, by, "by"), at,
+                                          to_org_ids=to, categories=data,
+                                          valid_until=valid_until)
+        out = cases.weighing_view(s, row, answers)
     _print(out)
 
 
@@ -713,10 +724,10 @@ def workflow_open(
     by: ByOpt,
 ) -> None:
     """Open het werkproces voor een jongere (stand: nieuw; eerste stap: intake)."""
-    from deelwijs.services import cases, manage, registry
+    from deelwijs.services import cases, registry
 
     with _session() as (_, s):
-        row = manage.open_workflow(s, youth, registry.professional(s, by, "by"))
+        row = cases.open_workflow(s, None, youth, registry.professional(s, by, "by"))
         _print(cases.workflow_view(s, row))
 
 
@@ -758,7 +769,7 @@ def workflow_step(
 ) -> None:
     """Zet de volgende stap in het werkproces. Geen stap kan worden overgeslagen of
     herhaald; noem de versie die u zag."""
-    from deelwijs.services import cases, manage, registry
+    from deelwijs.services import cases, registry
 
     given = {"problems": problems, "domain": domain or None,
              "with-resident": with_resident or None, "outcome": outcome,
@@ -784,8 +795,8 @@ def workflow_step(
         details["note"] = _text(note, "note", 100_000)
     day = _day(on)
     with _session() as (_, s):
-        row = manage.take_step(s, workflow_id, version, step, details,
-                               registry.professional(s, by, "by"), day, today=dt.date.today())
+        row = cases.take_step(s, workflow_id, version, step, details,
+                              registry.professional(s, by, "by"), day, today=dt.date.today())
         _print(cases.workflow_view(s, row))
 
 
@@ -796,10 +807,10 @@ def workflow_show(
 ) -> None:
     """Eén werkproces: stand, reikwijdte, versie, mogelijke volgende stap en elke gezette
     stap met datum en wie (JSON)."""
-    from deelwijs.services import cases, manage
+    from deelwijs.services import cases
 
     with _session() as (_, s):
-        _print(cases.workflow_view(s, manage.get_workflow(s, workflow_id)))
+        _print(cases.workflow_view(s, cases.get_workflow(s, workflow_id)))
 
 
 def register(app: typer.Typer) -> None:

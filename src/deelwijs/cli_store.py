@@ -129,49 +129,19 @@ def _reader(session, pro_id: int | None):
 
 
 def _load_ruleset(name: str | None):
-    """The ruleset a command names with --ruleset: built-in id or file (rules.loader), else
-    stored in the database; otherwise its problems, one a line, and exit 2."""
-    from deelwijs.rules.loader import RulesetError, resolve
+    """The ruleset a command names with --ruleset: built-in id or file, else stored in the
+    database (services.rulesets.find_configured); otherwise its problems, one a line, and
+    exit 2."""
+    from deelwijs.rules.loader import RulesetError
+    from deelwijs.services import rulesets
 
     try:
-        return resolve(name)
+        found = rulesets.find_configured(name)
     except RulesetError as exc:
-        stored = _stored_ruleset(name, exc) if exc.problems[0].code == "not_found" else None
-        if stored is not None:
-            return stored
         for p in exc.problems:
             print(p, file=sys.stderr)
         raise typer.Exit(2) from None
-
-
-def _stored_ruleset(name: str | None, exc):
-    """A ruleset stored in the database, by digest (sha256:…) or id (newest stored version).
-
-    Only looked up when a database is configured or the embedded one exists."""
-    import os
-
-    from deelwijs.settings import DEFAULT_URL, VAR, load
-
-    if not name or (not os.environ.get("DEELWIJS_DATABASE_URL")
-                    and not (VAR / "deelwijs.sqlite3").exists()):
-        return None
-    from sqlalchemy import or_, select
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from deelwijs.rules.loader import from_document
-    from deelwijs.storage import db, orm
-
-    try:
-        engine = db.make_engine(load().database_url or DEFAULT_URL)
-        with engine.connect() as conn:
-            row = conn.execute(select(orm.RulesetVersion.source).where(
-                or_(orm.RulesetVersion.digest == name, orm.RulesetVersion.ruleset_id == name))
-                .order_by(orm.RulesetVersion.id.desc()).limit(1)).first()
-    except SQLAlchemyError:
-        return None
-    if row is None:
-        return None
-    return from_document(json.loads(row[0]), f"database:{name}")
+    return rulesets.of_version(found, label=f"database:{name}")
 
 
 def _print(obj) -> None:
@@ -466,11 +436,11 @@ def youth_show(youth_id: Annotated[int, typer.Argument(help="Id van de jongere."
 def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
     """Casussen van een regio (elke getoonde casus over een jongere wordt gelogd als
     raadpleging)."""
-    from deelwijs.services import manage, registry
+    from deelwijs.services import cases, registry
 
     with _session() as (_, s):
         r = registry.region_by_code(s, region)
-        for c in manage.list_cases(s, r, limit):
+        for c in cases.list_cases(s, r, limit):
             who = "anoniem" if c["anonymous"] else f"jongere {c['youth_id']}"
             print(f"{c['id']:>5}  {c['purpose']:<22} {c['overleg'] or '':<18} {who:<14} "
                   f"{c['title']}")
@@ -480,10 +450,10 @@ def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
 def case_show(case_id: CaseArg) -> None:
     """Eén casus met deelnemers, overleggen, agenda, acties en verstrekkingen (JSON); over
     een jongere wordt het inzien gelogd."""
-    from deelwijs.services import manage
+    from deelwijs.services import cases
 
     with _session() as (_, s):
-        out = manage.read_case(s, case_id)
+        out = cases.read_case(s, case_id)
     _print(out)
 
 

@@ -402,7 +402,7 @@ def test_no_caller_passes_the_stored_facts_to_disclosure_record(deelwijs, region
     assert ok(deelwijs("case", "show", region["case"]))["disclosures"] == []
 
 
-# --- the checks of services/manage.py, in-process (no subprocess needed) ---------------------
+# --- the checks of the use cases the commands call, in-process (no subprocess needed) -------
 
 
 @pytest.fixture
@@ -426,73 +426,76 @@ def _refused(app, field: str, call) -> str:
     return exc.value.message
 
 
-def test_manage_keeps_ids_from_other_organisations_regions_and_cases_out(app, region):
-    from deelwijs.services import cases, manage, registry
+def test_the_use_cases_keep_ids_from_other_organisations_regions_and_cases_out(app, region):
+    from deelwijs.services import cases, registry, youths
     from deelwijs.storage import orm
 
     day = dt.date(2025, 9, 20)
     pro = registry.professional
-    assert "niet bij deze regio" in _refused(app, "swv", lambda s: manage.grant_mandate(
+    assert "niet bij deze regio" in _refused(app, "swv", lambda s: registry.grant_mandate(
         s, registry.organisation(s, region["school"]),
         registry.organisation(s, region["other_swv"]), day, "M-9"))
-    assert "niet bij deze regio" in _refused(app, "school", lambda s: manage.create_youth(
-        s, app, registry.region_by_code(s, "oost"), "Kim", dt.date(2015, 1, 1), day, None,
+    assert "niet bij deze regio" in _refused(app, "school", lambda s: youths.create_youth(
+        s, app.keys, registry.region_by_code(s, "oost"), "Kim", dt.date(2015, 1, 1), day, None,
         region["school"], []))
-    assert "niet bij deze regio" in _refused(app, "on_behalf_of", lambda s: manage.sign(
-        s, app, registry.organisation(s, region["swv"]), day, None, region["other_swv"]))
+    assert "niet bij deze regio" in _refused(app, "on_behalf_of", lambda s: registry.sign_covenant(
+        s, registry.organisation(s, region["swv"]), None, day, None, region["other_swv"]))
     assert "werkt niet bij een deelnemende" in _refused(app, "by", lambda s: (
-        manage.write_minute(s, region["items"][1], "Notitie", pro(s, region["dave"]))))
+        cases.write_minute(s, region["items"][1], "Notitie", pro(s, region["dave"]))))
     assert "werkt niet bij een deelnemende" in _refused(app, "owner", lambda s: (
-        manage.add_action(s, region["meeting"], pro(s, region["dave"]), "Bellen", day, None)))
+        cases.add_action(s, region["meeting"], pro(s, region["dave"]), "Bellen", day, None)))
     assert "neemt geen deel" in _refused(app, "organisation", lambda s: (
-        manage.record_accession(s, cases.get_case(s, region["case"]),
-                                registry.organisation(s, region["jgz"]), day, "T", None)))
-    assert "werkt niet in de regio" in _refused(app, "by", lambda s: manage.open_workflow(
-        s, region["other_youth"], pro(s, region["dave"])))
-    assert "werkt niet in de regio" in _refused(app, "by", lambda s: manage.take_step(
+        registry.record_accession(s, registry.organisation(s, region["jgz"]),
+                                  cases.get_case(s, region["case"]), day, "T", None)))
+    assert "werkt niet in de regio" in _refused(app, "by", lambda s: cases.open_workflow(
+        s, None, region["other_youth"], pro(s, region["dave"])))
+    assert "werkt niet in de regio" in _refused(app, "by", lambda s: cases.take_step(
         s, region["workflow"], 1, "intake", {}, pro(s, region["other_pro"]), day))
-    assert "geen actieve ruleset" in _refused(app, "on", lambda s: manage.open_case(
-        s, app, registry.region_by_code(s, "oost"), "T", "oza", [], pro(s, region["other_pro"]),
-        day, None))
+    assert "geen actieve ruleset" in _refused(app, "on", lambda s: cases.open_case(
+        s, None, registry.region_by_code(s, "oost"), "T", "oza", [],
+        pro(s, region["other_pro"]), day, None))
     with app.transaction() as s:  # nothing of the above was written
         assert s.get(orm.Workflow, region["workflow"]).version == 1
         assert s.query(orm.Mandate).count() == 1 and s.query(orm.Action).count() == 0
 
 
 def test_a_new_agenda_keeps_the_items_that_stay_and_refuses_to_drop_a_minute(app, region):
-    from deelwijs.services import manage
+    from deelwijs.services import cases
 
     opening, talk = region["items"]
     with app.transaction() as s:
-        meeting = manage.update_meeting(s, region["meeting"], 1, None,
+        meeting = cases.update_meeting(s, region["meeting"], 1, None,
                                         ["Opening", "Rondvraag", "Bespreking"])
-        view = manage.meeting_view(s, meeting)
+        view = cases.meeting_view(s, meeting)
     assert view["version"] == 2
     assert [(a["id"] in (opening, talk), a["title"]) for a in view["agenda"]] == [
         (True, "Opening"), (False, "Rondvraag"), (True, "Bespreking")]
     assert [a["id"] for a in view["agenda"] if a["title"] != "Rondvraag"] == [opening, talk]
     with app.transaction() as s:  # Bespreking has no minute and goes; Opening has one
-        view = manage.meeting_view(s, manage.update_meeting(s, region["meeting"], 2, None,
+        view = cases.meeting_view(s, cases.update_meeting(s, region["meeting"], 2, None,
                                                             ["Opening"]))
     assert [a["title"] for a in view["agenda"]] == ["Opening"]
-    assert "heeft een verslag" in _refused(app, "agenda", lambda s: manage.update_meeting(
+    assert "heeft een verslag" in _refused(app, "agenda", lambda s: cases.update_meeting(
         s, region["meeting"], 3, None, ["Bespreking"]))
 
 
 def test_a_stored_ruleset_is_activated_by_digest_and_today_s_activation_is_active(app, region):
-    from deelwijs.services import manage, registry
+    from deelwijs.services import registry
 
     today = dt.date.today()
     with app.transaction() as s:
         west = registry.region_by_code(s, "west")
-        model = manage.activate_ruleset(s, west, "model-convenant", today + dt.timedelta(days=9))
-        digest = manage.activation_view(s, model)["digest"]
-        again = manage.activate_ruleset(s, registry.region_by_code(s, "oost"), digest, START)
-        assert manage.activation_view(s, again)["ruleset_id"] == "model-convenant"
-        listed = manage.activations(s, west, today)
+        registry.activate_ruleset(s, west, "model-convenant", today + dt.timedelta(days=9))
+        model = registry.latest_activation(s, west)
+        digest = registry.activation_view(s, model)["digest"]
+        oost = registry.region_by_code(s, "oost")
+        registry.activate_ruleset(s, oost, digest, START)
+        again = registry.latest_activation(s, oost)
+        assert registry.activation_view(s, again)["ruleset_id"] == "model-convenant"
+        listed = registry.activations(s, west, today)
     assert [(a["ruleset_id"], a["active"]) for a in listed] == [
         ("model-convenant", False), ("voorbeeldregio", True)]
-    assert "onbekende ruleset" in _refused(app, "ruleset", lambda s: manage.activate_ruleset(
+    assert "onbekende ruleset" in _refused(app, "ruleset", lambda s: registry.activate_ruleset(
         s, registry.region_by_code(s, "west"), "sha256:0", START))
 
 

@@ -4,8 +4,8 @@ or activating a ruleset for a region").
 
 The same refused files go through each entry point: `deelwijs rules check`, `deelwijs decide
 --ruleset FILE`, `deelwijs region ruleset activate FILE` (the console script, in a
-subprocess, on a real database) and the service functions registry.activate_ruleset and
-manage.activate_ruleset (in process). Each must refuse with the problems loader.load_file
+subprocess, on a real database) and the service function registry.activate_ruleset (in
+process), which the command calls. Each must refuse with the problems loader.load_file
 names (exit 2 on the command line, the same `file:line: [code] rule: message` lines), and
 nothing may be stored: no ruleset version, no activation.
 
@@ -30,7 +30,7 @@ from tests.fixtures.postgres import fresh_database, server_url, unique_name
 
 from deelwijs.rules import loader
 from deelwijs.rules.loader import RulesetError
-from deelwijs.services import manage, registry
+from deelwijs.services import registry
 from deelwijs.services.app import open_app
 from deelwijs.settings import Settings
 from deelwijs.storage import db, orm
@@ -94,7 +94,7 @@ def test_every_refused_file_is_refused_the_same_way_by_the_service_functions(sto
     assert before[1] >= 1
     for path in files:
         want = expected(path)
-        for activate in (registry.activate_ruleset, manage.activate_ruleset):
+        for activate in (registry.activate_ruleset,):
             with pytest.raises(RulesetError) as exc, app.transaction() as s:
                 activate(s, registry.region_by_code(s, "west"), str(path), START)
             assert [str(p) for p in exc.value.problems] == want, (path.name, activate)

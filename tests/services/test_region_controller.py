@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from tests.fixtures.postgres import fresh_database, skip_without_postgres, unique_name
 
-from deelwijs.services import demo, manage, registry
+from deelwijs.services import demo, registry
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
 
@@ -20,7 +20,7 @@ CONTROLLER = {"controller_name": "Gemeente Voorbeeldstad",
 
 def _region(app, code: str) -> dict:
     with app.transaction() as s:
-        return manage.region_view(registry.region_by_code(s, code))
+        return registry.region_view(registry.region_by_code(s, code))
 
 
 def test_a_region_records_its_controller_and_fg_and_changes_them(app):

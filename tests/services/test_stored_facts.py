@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from deelwijs.domain.exceptions import LABEL_NL, QUESTIONS
-from deelwijs.services import audit, cases, disclosures, manage, registry, rights, youths
+from deelwijs.services import audit, cases, disclosures, registry, rights, youths
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.storage import orm
 
@@ -257,9 +257,10 @@ def raad(app, build, world) -> dict[str, int]:
 def _power(app, build, youth: int, answers: dict, *, by: str = "erin", to=(), data=(),
            at: dt.datetime = WEIGHED_AT, valid_until: dt.date | None = None) -> dict:
     with app.transaction() as s:
-        return manage.record_youth_weighing(
+        row = cases.record_youth_weighing(
             s, youth, "statutory_power", answers, s.get(orm.Professional, build.pro(by)), at,
-            list(to), list(data), valid_until)
+            to_org_ids=list(to), categories=list(data), valid_until=valid_until)
+        return cases.weighing_view(s, row, answers)
 
 
 def _to_raad(app, build, raad, to: int, data, day: dt.date = DAY, who: str = "erin",
@@ -349,9 +350,9 @@ def test_a_statutory_power_is_weighed_about_the_youth_and_a_case_exception_in_a_
     assert (in_case.value.code, in_case.value.field) == ("not_in_case", "kind")
     assert "youth weighing record" in in_case.value.message
     with app.transaction() as s, pytest.raises(Invalid) as about_youth:
-        manage.record_youth_weighing(s, raad["youth"], "conflict_of_duties", {},
-                                     s.get(orm.Professional, build.pro("erin")), WEIGHED_AT,
-                                     [raad["noord"]], ["veiligheid"], None)
+        cases.record_youth_weighing(s, raad["youth"], "conflict_of_duties", {},
+                                    s.get(orm.Professional, build.pro("erin")), WEIGHED_AT,
+                                    to_org_ids=[raad["noord"]], categories=["veiligheid"])
     assert (about_youth.value.code, about_youth.value.field) == ("in_case_only", "kind")
     assert build.counts() == before
 

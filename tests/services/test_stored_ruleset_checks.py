@@ -266,8 +266,6 @@ def test_the_check_is_pure_a_copy_of_a_bad_document_fails_the_same(app, build):
 def test_a_stored_version_that_fails_today_cannot_be_activated_again(app, build, bad, tamper):
     """Activating by digest (as `region ruleset activate sha256:…` does) runs the same checks
     as deciding under it: the version is refused up front, and no activation is written."""
-    from deelwijs.services import manage
-
     make, digest, words = BAD[bad]
     doc = make()
     version_id, digest = _store_bad(app, build.w.region_id, doc, digest, BAD_FROM)
@@ -282,7 +280,7 @@ def test_a_stored_version_that_fails_today_cannot_be_activated_again(app, build,
             orm.RulesetActivation.id.desc()).limit(1))
         region = s.get(orm.Region, build.w.region_id)
         with pytest.raises(Refused) as caught:
-            manage.activate_ruleset(s, region, digest, DAY)
+            registry.activate_ruleset(s, region, digest, DAY)
         assert caught.value.code == "ruleset_invalid"
         assert all(w in str(caught.value) for w in words[:1]), str(caught.value)
     with app.transaction() as s:

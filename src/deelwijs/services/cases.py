@@ -14,7 +14,7 @@ from deelwijs.domain import exceptions as exc_domain
 from deelwijs.domain import workflow as wf
 from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.ruleset import Ruleset
-from deelwijs.services import audit
+from deelwijs.services import audit, rulesets
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.services.registry import (
     LONG_TEXT_MAX,
@@ -23,6 +23,7 @@ from deelwijs.services.registry import (
     region_of,
 )
 from deelwijs.services.youth_text import Texts
+from deelwijs.services.youths import get_youth
 from deelwijs.storage import orm
 
 # nouns with "het": onbekend overleg, not onbekende overleg
@@ -64,6 +65,18 @@ def get_case(session: Session, case_id: int) -> orm.Case:
     return _get(session, orm.Case, case_id, "casus", "case")
 
 
+def get_meeting(session: Session, meeting_id: int) -> orm.Meeting:
+    return _get(session, orm.Meeting, meeting_id, "overleg", "meeting")
+
+
+def get_agenda_item(session: Session, agenda_item_id: int) -> orm.AgendaItem:
+    return _get(session, orm.AgendaItem, agenda_item_id, "agendapunt", "agenda_item")
+
+
+def get_workflow(session: Session, workflow_id: int) -> orm.Workflow:
+    return _get(session, orm.Workflow, workflow_id, "werkproces", "workflow")
+
+
 def resolve_purpose(ruleset: Ruleset, purpose: str) -> tuple[str, str | None]:
     """A model purpose or a regional overleg name → (model purpose, overleg name)."""
     if purpose in ruleset.overleg_types:
@@ -76,11 +89,17 @@ def resolve_purpose(ruleset: Ruleset, purpose: str) -> tuple[str, str | None]:
                   "purpose")
 
 
-def open_case(session: Session, ruleset: Ruleset, region: orm.Region, title: str,
+def open_case(session: Session, ruleset: Ruleset | None, region: orm.Region, title: str,
               purpose: str, participants: list[int], created_by: orm.Professional,
-              opened_on: dt.date, youth: orm.Youth | None = None) -> orm.Case:
-    """A case about a youth, or an anonymous case (no youth: nothing identifying is stored).
-    The youth is of the region and their data were not destroyed."""
+              opened_on: dt.date, youth: orm.Youth | int | None = None) -> orm.Case:
+    """A case about a youth (or its id), or an anonymous case (no youth: nothing identifying
+    is stored). The youth is of the region and their data were not destroyed. `ruleset`
+    None: the one the region has in force on `opened_on` (none: NotFound on `on`)."""
+    if isinstance(youth, int):
+        youth = get_youth(session, youth)
+    if ruleset is None:
+        version = rulesets.active_version(session, region.id, opened_on, field="on")
+        ruleset = rulesets.compiled(session, version.id, version.digest)
     model_purpose, overleg = resolve_purpose(ruleset, purpose)
     title = checked_text(title, "title", "de titel", limit_of(orm.Case.title),
                          missing="een casus heeft een titel")
@@ -277,7 +296,7 @@ def update_meeting(session: Session, meeting_id: int, expected_version: int,
     agenda items, on which the minutes hang, follow the new agenda: an item whose title stays
     keeps its id (and its minutes) and moves to its new place, a new title becomes a new item,
     and an item that is left out goes, unless it has a minute (then nothing is saved)."""
-    meeting = _get(session, orm.Meeting, meeting_id, "overleg", "meeting")
+    meeting = get_meeting(session, meeting_id)
     if meeting.version != expected_version:
         raise Conflict("conflict", f"het overleg is intussen gewijzigd (versie "
                        f"{meeting.version}, u zag {expected_version}); laad opnieuw",
@@ -372,15 +391,35 @@ def minute_text(session: Session, minute: orm.Minute) -> str:
         "", minute.text_enc)
 
 
+def _minute_target(session: Session, agenda_item_id: int, minute_id: int | None) -> int:
+    """The minute of an agenda item to change: the one named, else the item's newest."""
+    if minute_id is not None:
+        minute = session.get(orm.Minute, minute_id)
+        if minute is None or minute.agenda_item_id != agenda_item_id:
+            raise NotFound("not_found", f"onbekend verslag bij dit agendapunt ({minute_id})",
+                           "minute")
+        return minute.id
+    found = session.scalars(select(orm.Minute.id).where(orm.Minute.agenda_item_id ==
+                                                        agenda_item_id)
+                            .order_by(orm.Minute.id.desc()).limit(1)).first()
+    if found is None:
+        raise NotFound("not_found", "dit agendapunt heeft nog geen verslag (laat --version weg "
+                       "voor een nieuw verslag)", "minute")
+    return found
+
+
 def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Professional,
                  minute_id: int | None = None, expected_version: int | None = None
                  ) -> orm.Minute:
-    """A new minute for an agenda item, or a change to one (with the version you saw). The
-    writer works for an organisation taking part in the case."""
+    """A new minute for an agenda item (neither a minute nor a version), or a change to one:
+    name the version you saw, and the minute (default, with a version: the item's newest).
+    The writer works for an organisation taking part in the case."""
+    item = get_agenda_item(session, agenda_item_id)
+    if expected_version is not None:
+        minute_id = _minute_target(session, item.id, minute_id)
     text = checked_text(text, "text", "het verslag", LONG_TEXT_MAX,
                         missing="een verslag heeft tekst", multiline=True)
     if minute_id is None:
-        item = _get(session, orm.AgendaItem, agenda_item_id, "agendapunt", "agenda_item")
         case = _minute_case(session, item.id)
         _in_case(session, case.id, by, "by")
         minute = orm.Minute(agenda_item_id=item.id, text="", updated_by_id=by.id)
@@ -406,11 +445,13 @@ def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Profe
     return minute
 
 
-def add_action(session: Session, meeting: orm.Meeting, owner: orm.Professional,
+def add_action(session: Session, meeting: orm.Meeting | int, owner: orm.Professional,
                description: str, due_on: dt.date, evaluate_on: dt.date | None = None
                ) -> orm.Action:
-    """An action from a meeting; its owner works for an organisation taking part in the
-    case."""
+    """An action from a meeting (or its id); its owner works for an organisation taking part
+    in the case."""
+    if isinstance(meeting, int):
+        meeting = get_meeting(session, meeting)
     description = checked_text(description, "description", "de omschrijving", LONG_TEXT_MAX,
                                missing="een actie heeft een omschrijving", multiline=True)
     _in_case(session, meeting.case_id, owner, "owner")
@@ -502,7 +543,7 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     return row
 
 
-def record_youth_weighing(session: Session, youth: orm.Youth, kind: str,
+def record_youth_weighing(session: Session, youth: orm.Youth | int, kind: str,
                           answers: dict[str, str], by: orm.Professional, at: dt.datetime, *,
                           to_org_ids: list[int], categories: list[str],
                           valid_until: dt.date | None = None) -> orm.ExceptionRecord:
@@ -512,7 +553,9 @@ def record_youth_weighing(session: Session, youth: orm.Youth, kind: str,
     (a power is used for a particular provision) and counts only for disclosures by the
     organisation of the professional who weighed (whose power it is), to those recipients,
     of those categories, from the day it was recorded until `valid_until` (if set). The
-    answers are encrypted with the youth's key."""
+    answers are encrypted with the youth's key. The youth may be given by id."""
+    if isinstance(youth, int):
+        youth = get_youth(session, youth)
     if kind in exc_domain.CASE_KINDS:
         raise Invalid("in_case_only", f"een {exc_domain.LABEL_NL[kind]} hoort bij een casus "
                       "(deelwijs case weighing record)", "kind")
@@ -618,9 +661,14 @@ def documented_exceptions(session: Session, case_id: int | None) -> set[str]:
 # --- the municipal workflow ----------------------------------------------------------------
 
 
-def open_workflow(session: Session, region: orm.Region, youth: orm.Youth,
+def open_workflow(session: Session, region: orm.Region | None, youth: orm.Youth | int,
                   by: orm.Professional) -> orm.Workflow:
-    """The workflow about a youth of the region, opened by a professional working there."""
+    """The workflow about a youth (or its id) of the region (None: the youth's), opened by a
+    professional working there."""
+    if isinstance(youth, int):
+        youth = get_youth(session, youth)
+    if region is None:
+        region = session.get(orm.Region, youth.region_id)
     if youth.region_id != region.id:
         raise Invalid("other_region", "de jongere hoort niet bij deze regio", "youth")
     if youth.key_wrapped is None:
@@ -639,7 +687,7 @@ def take_step(session: Session, workflow_id: int, expected_version: int, step: s
               today: dt.date | None = None) -> orm.Workflow:
     """The next step, by (and to) professionals of the workflow's region, on a day not before
     the previous step and, when `today` is given, not after it."""
-    flow = _get(session, orm.Workflow, workflow_id, "werkproces", "workflow")
+    flow = get_workflow(session, workflow_id)
     if region_of(session, by) != flow.region_id:
         raise Invalid("other_region", f"{by.name} werkt niet in de regio van dit werkproces",
                       "by")
@@ -718,3 +766,121 @@ def step_details(texts: Texts, step: orm.WorkflowStep) -> dict:
     if step.note_enc is None:
         return step.details
     return {**step.details, "note": texts.open("", step.note_enc)}
+
+
+# --- reading cases, and the views the commands print (and the API will answer) -------------
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def case_view(session: Session, case: orm.Case) -> dict:
+    return {"id": case.id, "region_id": case.region_id, "title": case_title(session, case),
+            "purpose": case.purpose, "overleg": case.overleg, "anonymous": case.anonymous,
+            "youth_id": case.youth_id, "opened_on": case.opened_on.isoformat(),
+            "created_by": case.created_by_id, "version": case.version,
+            "participants": [{"id": o.id, "party": o.party, "name": o.name}
+                             for o in participants(session, case)]}
+
+
+def read_case(session: Session, case_id: int, by: orm.Professional | None = None) -> dict:
+    """One case with its participants, meetings (agenda, actions) and disclosures, its free
+    text decrypted, for someone to read: about an identifiable youth the read is logged."""
+    from deelwijs.services import disclosures
+
+    case = get_case(session, case_id)
+    texts = Texts.for_case(session, case)
+    meetings = session.scalars(select(orm.Meeting).where(orm.Meeting.case_id == case.id)
+                               .order_by(orm.Meeting.held_on, orm.Meeting.id)).all()
+    out = {"id": case.id, "title": case_title(session, case, texts),
+           "purpose": case.purpose, "overleg": case.overleg, "anonymous": case.anonymous,
+           "youth_id": case.youth_id, "opened_on": case.opened_on, "version": case.version,
+           "participants": [{"id": o.id, "party": o.party, "name": o.name}
+                            for o in participants(session, case)],
+           "meetings": [{"id": m.id, "held_on": m.held_on, "version": m.version,
+                         "agenda": meeting_agenda(session, m, texts),
+                         "actions": [{"description": action_description(texts, a),
+                                      "owner": a.owner_id, "due_on": a.due_on,
+                                      "evaluate_on": a.evaluate_on}
+                                     for a in session.scalars(select(orm.Action).where(
+                                         orm.Action.meeting_id == m.id)
+                                         .order_by(orm.Action.id))]}
+                        for m in meetings],
+           "disclosures": [disclosures.view(session, d) for d in session.scalars(
+               select(orm.Disclosure).where(orm.Disclosure.case_id == case.id)
+               .order_by(orm.Disclosure.id))]}
+    _log_case_read(session, case, texts, by, "Inzien casus")
+    return out
+
+
+def list_cases(session: Session, region: orm.Region, limit: int = 50,
+               by: orm.Professional | None = None) -> list[dict]:
+    """A page of the region's cases with their titles decrypted: one read logged per case
+    about an identifiable youth shown."""
+    rows = session.scalars(select(orm.Case).where(orm.Case.region_id == region.id)
+                           .order_by(orm.Case.id).limit(limit)).all()
+    out = []
+    for case in rows:
+        texts = Texts.for_case(session, case)
+        out.append({"id": case.id, "purpose": case.purpose, "overleg": case.overleg,
+                    "anonymous": case.anonymous, "youth_id": case.youth_id,
+                    "title": case_title(session, case, texts)})
+        _log_case_read(session, case, texts, by, "Raadplegen lijst casussen")
+    return out
+
+
+def _log_case_read(session: Session, case: orm.Case, texts: Texts,
+                   by: orm.Professional | None, handeling: str) -> None:
+    if not texts.identifiable or texts.shredded:  # nothing about a person to read
+        return
+    audit.log_system(session, region_id=case.region_id, name=case.purpose, actie="read",
+                     youth_id=case.youth_id, categories=[], professional=by,
+                     uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+                     handeling=handeling, verwerking=f"Casusoverleg {case.purpose}",
+                     verwerking_id=f"deelwijs:casus:{case.id}")
+
+
+def meeting_view(session: Session, meeting: orm.Meeting) -> dict:
+    items = session.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting.id)
+                            .order_by(orm.AgendaItem.position, orm.AgendaItem.id)).all()
+    pros = session.scalars(select(orm.MeetingParticipant.professional_id).where(
+        orm.MeetingParticipant.meeting_id == meeting.id)).all()
+    texts = texts_of_meeting(session, meeting)
+    return {"id": meeting.id, "case_id": meeting.case_id, "held_on": meeting.held_on.isoformat(),
+            "version": meeting.version,
+            "agenda": [{"id": i.id, "position": i.position, "title": item_title(texts, i)}
+                       for i in items],
+            "participants": sorted(pros)}
+
+
+def minute_view(session: Session, row: orm.Minute) -> dict:
+    return {"id": row.id, "agenda_item_id": row.agenda_item_id, "version": row.version,
+            "text": minute_text(session, row), "updated_by": row.updated_by_id}
+
+
+def action_view(session: Session, row: orm.Action) -> dict:
+    texts = texts_of_meeting(session, session.get(orm.Meeting, row.meeting_id))
+    return {"id": row.id, "meeting_id": row.meeting_id, "owner": row.owner_id,
+            "description": action_description(texts, row),
+            "due_on": row.due_on.isoformat(),
+            "evaluate_on": _iso(row.evaluate_on), "done_on": _iso(row.done_on)}
+
+
+def weighing_view(session: Session, row: orm.ExceptionRecord, answers: dict[str, str]) -> dict:
+    """A weighing just recorded (record_exception, record_youth_weighing) from the `answers`
+    given, with what is still missing for a complete weighing."""
+    texts = (Texts.for_case(session, session.get(orm.Case, row.case_id))
+             if row.case_id is not None else Texts.for_youth(session, row.youth_id))
+    kind = row.kind
+    unanswered = [{"key": k, "question": q} for k, q, _ in exc_domain.QUESTIONS[kind]
+                  if not str(answers.get(k, "")).strip()]
+    _, problems = exc_domain.check_answers(kind, answers)
+    return {"id": row.id, "case_id": row.case_id, "youth_id": row.youth_id, "kind": kind,
+            "label": exc_domain.LABEL_NL[kind], "complete": row.complete,
+            "recorded_by": row.recorded_by_id, "recorded_at": row.recorded_at.isoformat(),
+            "to_org_ids": list(row.to_org_ids or []), "categories": list(row.categories or []),
+            "valid_until": _iso(row.valid_until),
+            "answers": [{"key": a["key"], "question": a["question"], "answer": a["answer"]}
+                        for a in exception_answers(texts, row)],
+            "unanswered": unanswered, "problems": problems}

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from deelwijs.domain import codes, register
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader
-from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.services import rulesets
+from deelwijs.services.app import version_problems
+from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.storage import orm
 
 # --- free text -------------------------------------------------------------------------------
@@ -211,14 +213,65 @@ def store_ruleset(session: Session, ruleset: Ruleset) -> orm.RulesetVersion:
 
 def activate_ruleset(session: Session, region: orm.Region, name: str, on: dt.date
                      ) -> orm.RulesetVersion:
-    """Make a ruleset (built-in id or file) the region's active one from `on`. Older decisions
-    keep naming the version that made them."""
-    ruleset = loader.resolve(name)
-    version = store_ruleset(session, ruleset)
+    """Make a ruleset the region's active one from `on`: a built-in id or a file (checked by
+    the loader, then stored), or a version stored in the database by its digest (sha256:…) or
+    id, as `deelwijs decide --ruleset` finds it (rulesets.find). A stored version is
+    activated only when it passes today's checks (app.version_problems). Older decisions keep
+    naming the version that made them."""
+    try:
+        found = rulesets.find(name, session)
+    except loader.RulesetError as exc:
+        if exc.problems[0].code != "not_found":
+            raise
+        ids = ", ".join(loader.builtin_ids())
+        raise NotFound("not_found", f"onbekende ruleset '{name}': geen ingebouwd id "
+                       f"({ids}), geen bestand en geen opgeslagen versie", "ruleset"
+                       ) from None
+    if isinstance(found, Ruleset):
+        version = store_ruleset(session, found)
+    else:
+        version = found
+        problems = version_problems(lambda: rulesets.of_version(version), version.digest)
+        if problems:
+            more = f" (en nog {len(problems) - 1})" if len(problems) > 1 else ""
+            raise Refused(
+                "ruleset_invalid",
+                f"opgeslagen ruleset {version.ruleset_id} {version.version} "
+                f"({version.digest}) voldoet niet aan de controles van deze Deelwijs en wordt "
+                f"niet geactiveerd: {problems[0]}{more}. Activeer het model of een regionaal "
+                "bestand dat deelwijs rules check goedkeurt.", "ruleset")
     session.add(orm.RulesetActivation(region_id=region.id, ruleset_version_id=version.id,
                                       activated_on=on))
     session.flush()
     return version
+
+
+def latest_activation(session: Session, region: orm.Region) -> orm.RulesetActivation:
+    """The region's activation written last (by id)."""
+    return session.scalars(select(orm.RulesetActivation)
+                           .where(orm.RulesetActivation.region_id == region.id)
+                           .order_by(orm.RulesetActivation.id.desc()).limit(1)).one()
+
+
+def activation_view(session: Session, row: orm.RulesetActivation, active_id: int | None = None
+                    ) -> dict:
+    version = session.get(orm.RulesetVersion, row.ruleset_version_id)
+    out = {"id": row.id, "activated_on": row.activated_on.isoformat(),
+           "ruleset_id": version.ruleset_id, "version": version.version,
+           "digest": version.digest}
+    if active_id is not None:
+        out["active"] = row.id == active_id
+    return out
+
+
+def activations(session: Session, region: orm.Region, today: dt.date) -> list[dict]:
+    """The region's activations, newest first; `active` marks the one in force today."""
+    rows = session.scalars(select(orm.RulesetActivation)
+                           .where(orm.RulesetActivation.region_id == region.id)
+                           .order_by(orm.RulesetActivation.activated_on.desc(),
+                                     orm.RulesetActivation.id.desc())).all()
+    active = next((r.id for r in rows if r.activated_on <= today), None)
+    return [activation_view(session, r, active if active is not None else -1) for r in rows]
 
 
 def create_organisation(session: Session, region: orm.Region, party: str, name: str,
@@ -261,12 +314,23 @@ def add_signatory(session: Session, org: orm.Organisation, name: str, function: 
     return row
 
 
-def sign_covenant(session: Session, org: orm.Organisation, version: orm.RulesetVersion,
-                  signed_on: dt.date, signatory: orm.Signatory | None = None,
-                  on_behalf_of: orm.Organisation | None = None) -> orm.CovenantSignature:
+def sign_covenant(session: Session, org: orm.Organisation, version: orm.RulesetVersion | None,
+                  signed_on: dt.date, signatory: orm.Signatory | int | None = None,
+                  on_behalf_of: orm.Organisation | int | None = None) -> orm.CovenantSignature:
     """A signature of the covenant. An SWV signs on behalf of a school board only under a
     written mandate that is in force on the day. The signatory signs for this organisation;
-    the board signed for is of the same region."""
+    the board signed for is of the same region.
+
+    `version` None: the ruleset version the region has in force on the day (none: NotFound on
+    `on`). The signatory and the board may be given by id (unknown: NotFound)."""
+    if isinstance(signatory, int):
+        signatory = _get(session, orm.Signatory, signatory, "ondertekenaar", "signatory")
+    if isinstance(on_behalf_of, int):
+        on_behalf_of = organisation(session, on_behalf_of, "on_behalf_of")
+    if version is None:
+        version = rulesets.active_version(session, org.region_id, signed_on, field="on")
+        rulesets.compiled(session, version.id, version.digest)  # (one that no longer compiles
+        # is refused here, as deciding under it would be)
     if signatory is not None and signatory.organisation_id != org.id:
         raise Invalid("other_organisation", f"{signatory.name} tekent niet voor {org.name}",
                       "signatory")
@@ -439,3 +503,58 @@ def organisation_view(session: Session, org: orm.Organisation, day: dt.date | No
                             for m in mandates]
     view["signatories"] = [{"name": s.name, "function": s.function} for s in org.signatories]
     return view
+
+
+# --- views: what the commands print (and the API will answer) -------------------------------
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def region_view(region: orm.Region) -> dict:
+    return {"id": region.id, "code": region.code, "name": region.name,
+            "wams_in_force": bool(region.wams_in_force),
+            # the controller and its FG, named in a parent's inzage (None: not recorded)
+            **{name: getattr(region, name) for name in CONTROLLER_FIELDS}}
+
+
+def list_regions(session: Session) -> list[dict]:
+    return [region_view(r) for r in session.scalars(select(orm.Region).order_by(orm.Region.code))]
+
+
+def signature_view(session: Session, row: orm.CovenantSignature) -> dict:
+    version = session.get(orm.RulesetVersion, row.ruleset_version_id)
+    return {"id": row.id, "organisation_id": row.organisation_id,
+            "signed_on": row.signed_on.isoformat(), "signatory_id": row.signatory_id,
+            "on_behalf_of": row.on_behalf_of_id, "ruleset_id": version.ruleset_id,
+            "ruleset_version": version.version, "digest": version.digest}
+
+
+def mandate_view(row: orm.Mandate) -> dict:
+    return {"id": row.id, "school": row.school_id, "swv": row.swv_id,
+            "granted_on": row.granted_on.isoformat(), "document_ref": row.document_ref,
+            "revoked_on": _iso(row.revoked_on)}
+
+
+def signatory_view(row: orm.Signatory) -> dict:
+    return {"id": row.id, "organisation_id": row.organisation_id, "name": row.name,
+            "function": row.function}
+
+
+def professional_view(row: orm.Professional) -> dict:
+    return {"id": row.id, "organisation_id": row.organisation_id, "name": row.name,
+            "function": row.function, "hats": list(row.hats or []), "active": row.active}
+
+
+def list_professionals(session: Session, org: orm.Organisation) -> list[dict]:
+    rows = session.scalars(select(orm.Professional)
+                           .where(orm.Professional.organisation_id == org.id)
+                           .order_by(orm.Professional.id))
+    return [professional_view(p) for p in rows]
+
+
+def accession_view(row: orm.AccessionForm) -> dict:
+    return {"id": row.id, "organisation_id": row.organisation_id, "case_id": row.case_id,
+            "signed_on": row.signed_on.isoformat(), "notified_on": _iso(row.notified_on),
+            "document_ref": row.document_ref}

@@ -14,7 +14,13 @@ from deelwijs.domain.consent import age_on
 from deelwijs.domain.request import MAX_AGE
 from deelwijs.services import audit
 from deelwijs.services.errors import Invalid, NotFound
-from deelwijs.services.registry import NAME_MAX, checked_text, region_of, same_region
+from deelwijs.services.registry import (
+    NAME_MAX,
+    checked_text,
+    organisation,
+    region_of,
+    same_region,
+)
 from deelwijs.storage import orm
 
 RELATIONS = ("moeder", "vader", "ouder", "voogd", "pleegouder")
@@ -45,7 +51,7 @@ def check_birth(birth, on: dt.date, field: str = "birth") -> dt.date:
 
 def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
                  birth: dt.date, today: dt.date, bsn: str | None = None,
-                 school: orm.Organisation | None = None,
+                 school: orm.Organisation | int | None = None,
                  guardians: list[dict] | None = None,
                  by: orm.Professional | None = None,
                  startkwalificatie: bool = False) -> orm.Youth:
@@ -53,7 +59,9 @@ def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
     registration (by the professional `by`, or by the administrator). The school board and
     the professional are of the youth's region. `startkwalificatie`: the youth holds a havo,
     vwo or mbo-2 diploma (a recorded disclosure takes `subject.startkwalificatie` from it;
-    a correction goes through rights.rectify)."""
+    a correction goes through rights.rectify). The school board may be given by id."""
+    if isinstance(school, int):
+        school = organisation(session, school, "school")
     name = checked_text(name, "name", "de naam", NAME_MAX, missing="de jongere heeft een naam")
     check_birth(birth, today)
     if school is not None and school.party != "school":
