@@ -255,14 +255,9 @@ def _write_out(out: Path, text: str, force: bool) -> None:
 
 
 def _region_ids(s, region: str | None) -> list[int]:
-    from sqlalchemy import select
-
     from deelwijs.services import registry
-    from deelwijs.storage import orm
 
-    if region is not None:
-        return [registry.region_by_code(s, region).id]
-    return list(s.scalars(select(orm.Region.id).order_by(orm.Region.id)))
+    return registry.region_ids(s, region)
 
 
 def _catch_up_witness(app) -> None:

@@ -90,6 +90,14 @@ def region_by_code(session: Session, code: str) -> orm.Region:
     return row
 
 
+def region_ids(session: Session, code: str | None = None) -> list[int]:
+    """The id of the region with this code (unknown: NotFound), or without a code those of
+    every region, in the order of their ids."""
+    if code is not None:
+        return [region_by_code(session, code).id]
+    return list(session.scalars(select(orm.Region.id).order_by(orm.Region.id)))
+
+
 # The controller (verwerkingsverantwoordelijke) of a region and how to reach its FG, as a
 # parent's inzage names them: field -> (column, Dutch label)
 CONTROLLER_FIELDS = {
