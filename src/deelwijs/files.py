@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from deelwijs import settings as settings_mod
+from deelwijs.errors import DeelwijsError
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -44,8 +45,10 @@ SQLITE_SIDECARS = ("", "-wal", "-shm", "-journal")
 MASTER_KEY_NAME = "master.key"
 
 
-class OutputRefused(ValueError):
+class OutputRefused(DeelwijsError, ValueError):
     """An output file that may not or cannot be written; the message is one Dutch line."""
+
+    code = "output_refused"
 
 
 # --- what is protected ---------------------------------------------------------------------
@@ -284,9 +287,11 @@ def _sync_dir(folder: Path) -> None:
 # --- small files Deelwijs reads ------------------------------------------------------------
 
 
-class Unreadable(ValueError):
+class Unreadable(DeelwijsError, ValueError):
     """A file that cannot be read as asked; the message is one Dutch line naming the path (the
     caller puts the setting or option before it)."""
+
+    code = "unreadable_file"
 
 
 def size_text(limit: int) -> str:

@@ -37,6 +37,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from deelwijs.errors import DeelwijsError
+
 VAR = Path(os.environ.get("DEELWIJS_VAR", "var"))
 DEFAULT_URL = f"sqlite:///{VAR / 'deelwijs.sqlite3'}"
 
@@ -48,8 +50,10 @@ DEFAULT_CHECKPOINT_MINUTES = 60.0
 WITNESS_OFF = ("uit", "off")
 
 
-class SettingsError(ValueError):
+class SettingsError(DeelwijsError, ValueError):
     """A setting has a value we cannot use. The message says which and how to fix it."""
+
+    code = "invalid_setting"
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -43,6 +43,8 @@ import re
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from deelwijs.errors import DeelwijsError
+
 __all__ = [
     "CheckpointError",
     "body",
@@ -74,8 +76,10 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _HEX_ID = re.compile(r"[0-9a-fA-F]{8}")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(DeelwijsError, ValueError):
     """A checkpoint or key that cannot be made, read or trusted. The message is Dutch."""
+
+    code = "invalid_checkpoint"
 
 
 # --- names and keys ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from deelwijs.domain.errors import Problem, RequestError
 from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
+from deelwijs.errors import DeelwijsError
 
 # Python's JSON messages in Dutch
 _JSON_NL = {
@@ -33,9 +34,13 @@ _JSON_NL = {
 }
 
 
-class NotJson(ValueError):
+class NotJson(DeelwijsError, ValueError):
     """Request text that is not usable JSON; the message is the Dutch reason (the CLI and the
-    API put `request: ` before it)."""
+    API put `request: ` before it: the field)."""
+
+    code = "invalid_json"
+    status = 400
+    field = "request"
 
 
 def _not_json(token: str):

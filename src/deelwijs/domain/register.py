@@ -21,6 +21,7 @@ import uuid
 
 from deelwijs.domain import codes
 from deelwijs.domain.ruleset import Party, Purpose, Route, Ruleset
+from deelwijs.errors import DeelwijsError
 
 FORMAT = 1
 SYSTEM_ACTIVITIES = ("registratie", "rechten", "verwerkingslog", "datalekken")
@@ -147,8 +148,10 @@ _ROLE_PLURAL = {
 }
 
 
-class UnknownActivity(LookupError):
+class UnknownActivity(DeelwijsError, LookupError):
     """A purpose or activity name the register does not know (message in Dutch)."""
+
+    code = "unknown_activity"
 
     def __init__(self, name: str, ruleset: Ruleset):
         known = [*ruleset.purposes, *SYSTEM_ACTIVITIES, *ruleset.overleg_types]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from deelwijs.domain.ruleset import ConsentRule
+from deelwijs.errors import DeelwijsError
 
 REQUESTERS = ("youth", "parent")
 
@@ -39,16 +40,19 @@ class Standing:
     basis: str  # Dutch
 
 
-class NoStanding(Exception):
+class NoStanding(DeelwijsError):
     """This person may not ask: `invalid` (the input is wrong) or `refused` (not this person,
     at this age), with a stable code, a Dutch message and the field it is about."""
 
+    code = "no_standing"
+
     def __init__(self, kind: str, code: str, message: str, field: str):
         self.kind = kind  # invalid | refused
-        self.code = code
-        self.message = message
-        self.field = field
-        super().__init__(f"{field}: {message}")
+        super().__init__(message, code=code, field=field)
+
+    @property
+    def status(self) -> int:  # as services.rights raises it: Invalid or Refused
+        return 422 if self.kind == "invalid" else 403
 
 
 def who_may_ask(ages: ConsentRule, youth_id: int, age: int, requester: str,

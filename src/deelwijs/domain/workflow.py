@@ -9,6 +9,7 @@ personally. No step can be skipped. Pure: the service records each step with dat
 from __future__ import annotations
 
 from deelwijs.domain import codes
+from deelwijs.errors import DeelwijsError
 
 STEPS = ("intake", "assessment", "investigation", "proposal", "decision", "coordinator")
 
@@ -40,10 +41,15 @@ STATE_NL = {
 }
 
 
-class WorkflowError(ValueError):
+class WorkflowError(DeelwijsError, ValueError):
+    """A step the workflow does not allow (services/cases.py refuses it: 403, on `step`)."""
+
+    code = "workflow_refused"
+    status = 403
+    field = "step"
+
     def __init__(self, code: str, message: str):
-        self.code = code
-        super().__init__(message)
+        super().__init__(message, code=code)
 
 
 def advance(state: str, step: str, details: dict) -> tuple[str, dict]:

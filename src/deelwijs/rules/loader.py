@@ -66,6 +66,7 @@ from deelwijs.domain.ruleset import (
     Rule,
     Ruleset,
 )
+from deelwijs.errors import DeelwijsError
 
 FORMAT = 1
 MODEL_ID = "model-convenant"
@@ -107,10 +108,19 @@ class RulesetProblem:
                 "message": self.message}
 
 
-class RulesetError(ValueError):
+class RulesetError(DeelwijsError, ValueError):
+    """A ruleset that cannot be loaded or is refused: every problem found, each with its own
+    code, file and line."""
+
+    code = "invalid_ruleset"
+
     def __init__(self, problems: list[RulesetProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+    def errors(self) -> list[dict]:
+        return [{"path": f"{p.file}:{p.line}" if p.line else p.file, "code": p.code,
+                 "message": f"[{p.code}] {p.rule}: {p.message}"} for p in self.problems]
 
 
 # --- plain YAML, with line numbers ---------------------------------------------------------

@@ -22,12 +22,15 @@ from pathlib import Path
 
 from deelwijs import files
 from deelwijs.domain import checkpoint as cp
+from deelwijs.errors import DeelwijsError
 
 MAX_BYTES = 64 * 1024 * 1024  # a note is about 200 bytes: room for some 300,000 of them
 
 
-class WitnessError(ValueError):
+class WitnessError(DeelwijsError, ValueError):
     """A file of checkpoints that cannot be read or written; the message is one Dutch line."""
+
+    code = "witness_file"
 
 
 @dataclass(frozen=True)

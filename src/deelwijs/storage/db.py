@@ -20,12 +20,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from deelwijs import files
+from deelwijs.errors import DeelwijsError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class NotMigrated(RuntimeError):
+class NotMigrated(DeelwijsError, RuntimeError):
     """The database schema is not at the newest migration."""
+
+    code = "not_migrated"
 
 
 def make_engine(url: str) -> Engine:

@@ -44,6 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from deelwijs import files
+from deelwijs.errors import DeelwijsError
 
 SCHEMA = "public"
 # a role name as `db roles` accepts it: a plain lower-case SQL identifier
@@ -81,8 +82,10 @@ _KINDS = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
           "f": "FOREIGN TABLE", "S": "SEQUENCE"}
 
 
-class RolesError(Exception):
+class RolesError(DeelwijsError):
     """The roles cannot be set up as asked; the message (Dutch, one line) says why."""
+
+    code = "roles_refused"
 
 
 def app_privileges(table: str) -> tuple[str, ...]:

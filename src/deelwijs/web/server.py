@@ -11,11 +11,15 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
+from deelwijs.errors import DeelwijsError
+
 APP = "deelwijs.web:create_app"
 
 
-class ServeError(Exception):
+class ServeError(DeelwijsError):
     """The app cannot be started; the message says why, in Dutch."""
+
+    code = "cannot_serve"
 
 
 def url_of(host: str, port: int) -> str:
