@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from deelwijs import __version__
-from deelwijs.cli_store import _load_ruleset
+from deelwijs.cli_store import _load_ruleset, _refuse
+from deelwijs.errors import DeelwijsError
 
 app = typer.Typer(
     name="deelwijs",
@@ -105,22 +106,18 @@ def decide(
 
 
 def _decide(ruleset: str | None, explain: bool, file: Path | None) -> None:
-    from deelwijs.domain.contract import NotJson, decide_payload, parse_json
-    from deelwijs.domain.errors import RequestError
+    from deelwijs.domain.contract import decide_payload, parse_json
 
     text = _read_request(file)
     try:
         payload = parse_json(text)
-    except NotJson as exc:
-        _err(f"request: {exc}")
-        raise typer.Exit(2) from None
+    except DeelwijsError as exc:  # NotJson: `request: why`
+        _refuse(exc)
     rs = _load_ruleset(ruleset)
     try:
         answer = decide_payload(payload, rs, explain)
-    except RequestError as exc:
-        for p in exc.problems:
-            _err(str(p))
-        raise typer.Exit(2) from None
+    except DeelwijsError as exc:  # RequestError: one line per problem, with its JSON path
+        _refuse(exc)
     _print_answer(answer)
 
 
@@ -161,15 +158,14 @@ def _serve(host: str, port: int, workers: int, access_log: bool, before=None) ->
     serve until Ctrl+C."""
     import contextlib
 
-    from deelwijs.settings import SettingsError, load
-    from deelwijs.web.server import ServeError, bind, run
+    from deelwijs.settings import load
+    from deelwijs.web.server import bind, run
 
     try:
         load()
         sock = bind(host, port)
-    except (SettingsError, ServeError) as exc:
-        _err(str(exc))
-        raise typer.Exit(2) from None
+    except DeelwijsError as exc:  # SettingsError, ServeError
+        _refuse(exc)
     if before is not None:
         before()
     # uvicorn stops gracefully on Ctrl+C, then passes the interrupt on

@@ -11,9 +11,11 @@ import datetime as dt
 import json
 import sys
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+
+from deelwijs.errors import DeelwijsError
 
 db_app = typer.Typer(help="Database: bijwerken en controleren.", no_args_is_help=True,
                      rich_markup_mode=None)
@@ -76,6 +78,13 @@ def _fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _refuse(exc: DeelwijsError) -> NoReturn:
+    """A Deelwijs error (deelwijs.errors) as the CLI says it: its lines on stderr (`field:
+    message`, or one line per problem of a request or ruleset) and exit 2."""
+    print("\n".join(exc.lines()), file=sys.stderr)
+    raise typer.Exit(2)
+
+
 def _output_target(path, force: bool, option: str):
     """The file an output option (`--pdf`, `--out`, `--output`) names, checked before
     anything is read, logged or written (files.check_target: not over an existing file
@@ -132,15 +141,12 @@ def _load_ruleset(name: str | None):
     """The ruleset a command names with --ruleset: built-in id or file, else stored in the
     database (services.rulesets.find_configured); otherwise its problems, one a line, and
     exit 2."""
-    from deelwijs.rules.loader import RulesetError
     from deelwijs.services import rulesets
 
     try:
         found = rulesets.find_configured(name)
-    except RulesetError as exc:
-        for p in exc.problems:
-            print(p, file=sys.stderr)
-        raise typer.Exit(2) from None
+    except DeelwijsError as exc:  # RulesetError
+        _refuse(exc)
     return rulesets.of_version(found, label=f"database:{name}")
 
 
@@ -156,9 +162,6 @@ def _app(migrate: bool | None = None, keys: bool = True):
     database that cannot be reached (exit 1)."""
     from cryptography.fernet import InvalidToken
     from sqlalchemy.exc import ArgumentError, OperationalError
-
-    from deelwijs.settings import SettingsError
-    from deelwijs.storage.db import NotMigrated
 
     engine = None
     try:
@@ -176,8 +179,8 @@ def _app(migrate: bool | None = None, keys: bool = True):
             if migrate:
                 db.upgrade(engine)
             yield engine
-    except (NotMigrated, SettingsError) as exc:
-        _fail(str(exc))
+    except DeelwijsError as exc:  # NotMigrated, SettingsError
+        _refuse(exc)
     except InvalidToken:
         _fail("DEELWIJS_MASTER_KEY: de hoofdsleutel past niet bij de gegevens in deze "
               "database (een andere sleutel dan waarmee ze zijn versleuteld). Zet de juiste "
@@ -193,17 +196,12 @@ def _app(migrate: bool | None = None, keys: bool = True):
 
 @contextmanager
 def _session():
-    from deelwijs.rules.loader import RulesetError
-    from deelwijs.services.errors import ServiceError
-
     with _app() as app:
         try:
             with app.transaction() as s:
                 yield app, s
-        except ServiceError as exc:
-            _fail(str(exc))
-        except RulesetError as exc:
-            _fail(str(exc))
+        except DeelwijsError as exc:  # ServiceError, RulesetError
+            _refuse(exc)
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -238,9 +236,8 @@ def _owner_engine(url: str | None):
     source naming where the URL came from (for messages)."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-    from deelwijs.settings import SettingsError, load
+    from deelwijs.settings import load
     from deelwijs.storage import db
-    from deelwijs.storage.roles import RolesError
 
     engine = None
     try:
@@ -257,8 +254,8 @@ def _owner_engine(url: str | None):
             _fail(f"{source}: geen bruikbare database-URL; verwacht bijvoorbeeld "
                   "postgresql://rol@host:5432/database")
         yield engine, source
-    except (SettingsError, RolesError) as exc:
-        _fail(str(exc))
+    except DeelwijsError as exc:  # SettingsError, RolesError
+        _refuse(exc)
     except OperationalError as exc:
         _connect_problem(exc, source)
     except DBAPIError as exc:  # (a migration the connected role may not run)

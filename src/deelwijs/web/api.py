@@ -17,10 +17,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from deelwijs.domain.contract import NotJson, decide_payload, parse_json
-from deelwijs.domain.errors import RequestError
+from deelwijs.errors import DeelwijsError
 from deelwijs.rules import loader
 from deelwijs.web import openapi
-from deelwijs.web.errors import dumps, problem
+from deelwijs.web.errors import dumps, problem, problem_of
 from deelwijs.web.templating import render
 
 router = APIRouter(prefix="/api/v1")
@@ -36,17 +36,11 @@ class _Refused(Exception):
         self.response = response
 
 
-def _bad_json(detail: str) -> _Refused:
-    return _Refused(problem(400, f"request: {detail}", code="invalid_json",
-                            errors=[{"path": "request", "code": "invalid_json",
-                                     "message": detail}]))
-
-
 def parse_body(body: bytes):
     """The request's JSON, as `deelwijs decide` reads it: orjson for speed; where orjson
     refuses or would read otherwise, Python's json decides (it reads what the CLI reads, such
     as integers beyond 64 bits, 1e400 or a leading byte order mark, and words a problem the
-    way the CLI does)."""
+    way the CLI does). Raises NotJson."""
     if not _LONG_NUMBER.search(body):
         try:
             return orjson.loads(body)
@@ -55,11 +49,8 @@ def parse_body(body: bytes):
     try:
         text = body.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        raise _bad_json(f"de body is geen UTF-8-tekst (byte {exc.start + 1} niet)") from None
-    try:
-        return parse_json(text)
-    except NotJson as exc:
-        raise _bad_json(str(exc)) from None
+        raise NotJson(f"de body is geen UTF-8-tekst (byte {exc.start + 1} niet)") from None
+    return parse_json(text)
 
 
 def _ruleset(request: Request):
@@ -118,12 +109,8 @@ async def decisions(request: Request) -> Response:
         answer = decide_payload(payload, rs, explain)
     except _Refused as refused:
         return refused.response
-    except RequestError as exc:
-        errors = [{"path": p.path, "code": p.code, "message": p.message}
-                  for p in exc.problems]
-        detail = (str(exc.problems[0]) if len(errors) == 1
-                  else f"{len(errors)} problemen; zie errors")
-        return problem(422, detail, errors=errors)
+    except DeelwijsError as exc:  # NotJson (400), RequestError (422): web/errors.problem_of
+        return problem_of(exc)
     return Response(dumps(answer), media_type="application/json")
 
 

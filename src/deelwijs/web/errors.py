@@ -4,6 +4,9 @@ Handlers raise (or return `problem(...)` for input they refuse); this module dec
 answer looks like. Problems follow RFC 9457: `type`, `title`, `status`, `detail`, plus `code`
 (stable, for programs) and, for bad input, `errors`: one {path, code, message} per problem,
 the path named as `deelwijs decide` names it (`request[3].data[1]`).
+
+Every Deelwijs error (deelwijs.errors.DeelwijsError) becomes a problem by `problem_of`, from
+its own code, status, message and field: one mapping, no branch per class.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from deelwijs.errors import DeelwijsError
 from deelwijs.web.templating import render
 
 API_PREFIX = "/api/"
@@ -25,8 +29,10 @@ log = logging.getLogger("deelwijs.web")
 # status → (code, title); titles are Dutch, as every message a person reads
 _STATUS = {
     400: ("bad_request", "Ongeldig verzoek"),
+    403: ("forbidden", "Niet toegestaan"),
     404: ("not_found", "Niet gevonden"),
     405: ("method_not_allowed", "Methode niet toegestaan"),
+    409: ("conflict", "Gewijzigd door een ander"),
     413: ("too_large", "Verzoek te groot"),
     415: ("unsupported_media_type", "Niet-ondersteund formaat"),
     422: ("invalid_request", "Ongeldige invoer"),
@@ -52,6 +58,29 @@ def problem(status: int, detail: str, code: str | None = None, title: str | None
     if errors is not None:
         body["errors"] = errors
     return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+INTERNAL = ("Er ging iets mis in Deelwijs. Probeer het later opnieuw; meld het als het blijft "
+            "gebeuren.")
+
+
+def problem_of(exc: DeelwijsError) -> Response:
+    """A Deelwijs error as problem+json: its status, its code, and its problems as `errors`
+    ({path, code, message}: the field it names, or each problem of a request or ruleset).
+    `detail` is `path: message` for one problem, a count for more, else the message. An
+    error without a status is not the caller's doing (a setting, a file, the database): 500,
+    with its code but without its message, which goes to the server's log."""
+    if exc.status is None:
+        log.error("fout in Deelwijs (%s): %s", exc.code, exc)
+        return problem(500, INTERNAL, code=exc.code)
+    errors = exc.errors()
+    if len(errors) > 1:
+        detail = f"{len(errors)} problemen; zie errors"
+    elif errors:
+        detail = f"{errors[0]['path']}: {errors[0]['message']}"
+    else:
+        detail = exc.message
+    return problem(exc.status, detail, code=exc.code, errors=errors or None)
 
 
 _PAGE_TEXT = {
@@ -84,13 +113,25 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.error("interne fout bij %s %s: %s: %s", request.method, request.url.path,
               type(exc).__name__, exc)
     if request.url.path.startswith(API_PREFIX):
-        return problem(500, "Er ging iets mis in Deelwijs. Probeer het later opnieuw; meld het "
-                       "als het blijft gebeuren.")
+        return problem(500, INTERNAL)
     return render("errors/error.html", status_code=500, title="Er ging iets mis",
                   text="Er ging iets mis in Deelwijs. Probeer het later opnieuw. Blijft het "
                   "gebeuren, meld het dan aan de beheerder.", status=500)
 
 
+async def deelwijs_error(request: Request, exc: DeelwijsError) -> Response:
+    """A Deelwijs error a handler did not catch: problem+json under /api/ (problem_of), else
+    a Dutch page with its message; one without a status is a 500 page (server_error)."""
+    if request.url.path.startswith(API_PREFIX):
+        return problem_of(exc)
+    if exc.status is None:
+        return await server_error(request, exc)
+    return render("errors/error.html", status_code=exc.status,
+                  title=_STATUS.get(exc.status, ("", "Fout"))[1], text=exc.message,
+                  status=exc.status)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(DeelwijsError, deelwijs_error)
     app.add_exception_handler(Exception, server_error)
