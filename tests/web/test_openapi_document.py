@@ -95,3 +95,26 @@ def test_every_bad_request_is_refused_by_the_schema_too_and_answered_as_a_proble
                                                 problem["errors"])
     for body in (b"{", b"[" * 10):
         assert not list(problems.iter_errors(api(client, body).json()))
+
+
+def test_a_restriction_of_processing_is_in_the_request_and_answer_schemas(client, document):
+    """subject.restricted ({category: request id}, AVG art. 18) is accepted and documented,
+    and the answer's reasons may be RESTRICTED (docs/decide.md)."""
+    schemas = document["components"]["schemas"]
+    restricted = schemas["DisclosureRequest"]["properties"]["subject"]["properties"]["restricted"]
+    assert restricted["propertyNames"]["enum"] == list(codes.CATEGORIES)
+    assert "AVG art. 18" in restricted["description"]
+    assert "RESTRICTED" in schemas["Item"]["properties"]["reasons"]["items"]["enum"]
+    request = {"discloser": {"party": "jeugdhulp"}, "recipient": {"party": "school"},
+               "subject": {"age": 14, "restricted": {"gedrag": 12}},
+               "purpose": "signalering", "data": ["gedrag", "onderwijspositie"]}
+    assert validator(document, "Request").is_valid(request)
+    for explain in ("false", "true"):
+        answer = api(client, request, explain=explain)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["items"][0]["reasons"] == ["RESTRICTED"]
+        assert not list(validator(document, "Decision").iter_errors(answer.json()))
+    for wrong in ({"nope": 12}, {"gedrag": 0}, {"gedrag": "12"}, ["gedrag"]):
+        bad = {**request, "subject": {"age": 14, "restricted": wrong}}
+        assert not validator(document, "Request").is_valid(bad)
+        assert api(client, bad).status_code == 422

@@ -12,6 +12,7 @@ from functools import cache
 
 from deelwijs import __version__
 from deelwijs.domain import codes
+from deelwijs.domain.engine import RESTRICTED, RESTRICTION_RULE
 from deelwijs.domain.request import MAX_AGE
 
 CONTRACT_VERSION = "1.1"
@@ -108,6 +109,14 @@ def _schemas() -> dict:
             "anonymous": _bool("de casus wordt zonder identificerende gegevens besproken",
                                False),
             "startkwalificatie": _bool("de jongere heeft een startkwalificatie", False),
+            "restricted": {
+                "type": "object",
+                "propertyNames": {"enum": list(codes.CATEGORIES)},
+                "additionalProperties": {"type": "integer", "minimum": 1},
+                "description": "de categorieën onder een beperking van de verwerking (AVG "
+                "art. 18) op de dag, elk met het nummer van het verzoek dat haar beperkte: "
+                "{\"gedrag\": 12}. Zo'n categorie wordt geweigerd vóór elke andere toets "
+                f"(reden {RESTRICTED}, regel {RESTRICTION_RULE})"},
         }, ("age",), "over welke jongere"),
         "purpose": {"type": "string", "enum": [*codes.PURPOSES, *_overleg_names()],
                     "description": "het overleg of de wettelijke route; een regionale "
@@ -166,7 +175,7 @@ def _schemas() -> dict:
     item = _obj({
         "data": _enum(codes.CATEGORIES),
         "outcome": _enum(("allow", "deny")),
-        "reasons": {"type": "array", "items": _enum(codes.REASONS)},
+        "reasons": {"type": "array", "items": _enum((*codes.REASONS, RESTRICTED))},
         "grounds": {"type": "array", "items": _enum(codes.GROUNDS)},
         "rules": {"type": "array", "items": {"type": "string"}},
         "explanation": {"type": "string"},
