@@ -91,7 +91,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from tqdm import tqdm
 
 from deelwijs import settings as settings_mod
-from deelwijs.domain import codes, merkle
+from deelwijs.domain import codes, log_format, merkle
 from deelwijs.domain import workflow as wf
 from deelwijs.rules import loader
 from deelwijs.services import audit, demo, disclosures, registry, verify
@@ -586,8 +586,13 @@ def make_work(cases: list[tuple], n: int, rnd: random.Random, today: dt.date) ->
 # --- phase A: the service -------------------------------------------------------------------
 
 
+LOG_FORMAT_ENV = "BENCH_LOG_FORMAT"
+
+
 def service_client(url: str, warmup: list[dict], work: list[dict], profile: str | None,
                    barrier, results) -> None:
+    # --log-format 1: bodies as before format 2 (an A/B of the record path; see main)
+    audit.COMPACT = os.environ.get(LOG_FORMAT_ENV, "2") != "1"
     try:
         app = bench_app(url)  # its own engine, pool and ruleset cache
         for w in warmup:
@@ -714,7 +719,8 @@ def read_rows(url: str, ids: list[int], region_id: int, seq_from: int
         for r in conn.execute(f"SELECT {', '.join(LOG_COLS)} FROM log_entry "
                               "WHERE region_id = %s AND seq >= %s ORDER BY seq",
                               (region_id, seq_from)):
-            entries[json.loads(r[3])["verstrekking"]] = r
+            # LOG_COLS: subject, activity_id, registered_at, body (format 2: log_format)
+            entries[log_format.expand(r[3], r[0], r[1], r[2])["verstrekking"]] = r
         cp = conn.execute("SELECT root, note FROM log_checkpoint WHERE region_id = %s "
                           "ORDER BY size DESC LIMIT 1", (region_id,)).fetchone()
     missing = [i for i in ids if i not in entries]
@@ -892,7 +898,11 @@ def main(argv: list[str] | None = None) -> int:
                          "the server's setting is not changed)")
     ap.add_argument("--profile", metavar="FILE",
                     help="cProfile client 0 of phase A into FILE and print its top functions")
+    ap.add_argument("--log-format", choices=("1", "2"), default="2",
+                    help="information only: the log bodies A writes (2: compact, as the "
+                         "service writes them; 1: the full canonical JSON of before)")
     args = ap.parse_args(argv)
+    os.environ[LOG_FORMAT_ENV] = args.log_format  # the spawned clients of A read it
     if not args.url.startswith("postgresql://"):
         ap.error("--url must be a postgresql:// URL")
     today = dt.date.today()
@@ -998,7 +1008,8 @@ def main(argv: list[str] | None = None) -> int:
           "(the pool's pre-ping included; BEGIN and COMMIT not)")
     print()
     print(f"  A record via services.disclosures.record, {args.clients} processes, one "
-          f"transaction each ({run_a.n:,} disclosures, {n_items_a:,} items):")
+          f"transaction each ({run_a.n:,} disclosures, {n_items_a:,} items; log bodies in "
+          f"format {args.log_format}):")
     print(f"    {run_a.rate:10,.0f} disclosures/s   p50 {run_a.pct(50):6.1f} ms   "
           f"p99 {run_a.pct(99):6.1f} ms   target >= {TARGET_RATE:,}/s: "
           f"{met(run_a.rate >= TARGET_RATE)}")

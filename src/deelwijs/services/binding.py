@@ -496,6 +496,12 @@ _GONE = (select(*_ENTRY_COLUMNS)
          .where(_ENTRY.c.region_id == bindparam("r"), _ENTRY.c.seq < bindparam("size"),
                 _ENTRY.c.body.is_(None))
          .order_by(_ENTRY.c.seq))
+# the same for the positions the bulk pass found without a body
+_GONE_AT = (select(*_ENTRY_COLUMNS)
+            .where(_ENTRY.c.region_id == bindparam("r"),
+                   _ENTRY.c.seq.in_(bindparam("seqs", expanding=True)),
+                   _ENTRY.c.body.is_(None))
+            .order_by(_ENTRY.c.seq))
 _IDS = (select(_ENTRY.c.seq, _ENTRY.c.id)
         .where(_ENTRY.c.region_id == bindparam("r"),
                _ENTRY.c.seq.in_(bindparam("seqs", expanding=True))))
@@ -516,8 +522,16 @@ def _stream(session: Session, region_id: int, dialect: str, scanned):
     if not params["from"]:
         yield from rest
         return
-    gone = [_Windows(*row, True, None, None, None, None)
-            for row in session.execute(_GONE, {"r": region_id, "size": scanned.size})]
+    pruned = getattr(scanned, "pruned", None)
+    if pruned is None:  # not known: read where they are
+        rows = session.execute(_GONE, {"r": region_id, "size": scanned.size})
+    elif pruned:  # known by position (the bulk pass read every entry before its size)
+        rows = (row for part in range(0, len(pruned), BATCH)
+                for row in session.execute(_GONE_AT, {"r": region_id,
+                                                      "seqs": pruned[part:part + BATCH]}))
+    else:
+        rows = ()
+    gone = [_Windows(*row, True, None, None, None, None) for row in rows]
     marked = map(_from_marked, scanned.marked)
     if gone:
         yield from heapq.merge(marked, gone, key=_seq)

@@ -251,6 +251,8 @@ class Block:
     # binding.marked of its entries whose body names a row, in position order (for verify's
     # row reconciliation, which then need not read the bodies again)
     marked: tuple = ()
+    # the positions of its entries without a body (pruned), in order
+    pruned: tuple = ()
 
 
 def chunk_rows(conn, region_id: int, start: int, end: int) -> Iterator[tuple]:
@@ -288,6 +290,7 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
     further): the Block, or None when anything is not in order."""
     leaves: list[bytes] = []
     marked: list[tuple] = []
+    pruned: list[int] = []
     expect, clean = start, True
     for row in chunk_rows(conn, region_id, start, end):
         if clean:
@@ -298,12 +301,14 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
                 leaves += part
                 expect += len(part)
                 marked += _marked(row)
+                if row[6]:
+                    pruned += sorted(row[6])
     if not clean or expect != end:
         return None
     tree = levels(leaves)
     return Block(start, end, tree[BLOCK_BITS][0] if end - start == BLOCK else None,
                  {n: compact(tree, n - start) for n in sizes if start < n <= end},
-                 tuple(marked))
+                 tuple(marked), tuple(pruned))
 
 
 def _marked(row: tuple) -> list[tuple]:
@@ -347,11 +352,14 @@ def roots(blocks: Iterable[Block], sizes: Iterable[int], size: int) -> dict[int,
 
 @dataclass(frozen=True)
 class Outcome:
-    """A region whose every entry is in order: its size, the roots at the sizes asked and
-    binding.marked of its entries that name a row (Block.marked), in position order."""
+    """A region whose every entry is in order: its size, the roots at the sizes asked,
+    binding.marked of its entries that name a row (Block.marked) and the positions of those
+    without a body (Block.pruned), in position order."""
     size: int
     roots: dict[int, bytes]
     marked: list[tuple] | None = None
+    # the positions of the entries before `size` without a body (Block.pruned), in order
+    pruned: list[int] | None = None
 
 
 def _tasks(size: int, sizes: list[int]) -> list[tuple[int, int, list[int]]]:
@@ -397,7 +405,8 @@ def scan(session, keys, region_id: int, sizes: Sequence[int],
         blocks = _in_process(raw, region_id, tasks, checker, progress)
     if blocks is None:
         return None
-    return Outcome(size, roots(blocks, sizes, size), [m for b in blocks for m in b.marked])
+    return Outcome(size, roots(blocks, sizes, size), [m for b in blocks for m in b.marked],
+                   [p for b in blocks for p in b.pruned])
 
 
 def _once(fn: Callable[[], None]) -> Callable[[], None]:
