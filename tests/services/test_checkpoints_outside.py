@@ -371,6 +371,32 @@ def test_a_write_on_a_tampered_head_fails_in_dutch_and_writes_nothing(logged, ap
     assert "head" in kinds(report(app))
 
 
+def test_a_head_put_back_from_before_stops_the_next_write_in_dutch(logged, app, build, tamper):
+    """An older head, with its valid MAC (from a backup, say), put back behind the log: the
+    next write finds its position taken and stops in Dutch, writing nothing."""
+    region = build.w.region_id
+    size, blob = head(app, region)
+    log_some(app, region, 2)
+    tamper.as_app(("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
+                   {"n": size, "f": blob, "r": region}))
+    before = build.counts()
+    attempts = {
+        "consent": lambda: build.parents_consent(logged["youth"], purposes=("oza",),
+                                                 categories=("thuissituatie",), given_on=DAY),
+        "disclosure": lambda: build.disclose("alice", "jeugdhulp", {"gedrag": "Weer onrustig"},
+                                             DAY, case_id=logged["case"]),
+        "log entry": lambda: log_some(app, region, 1),
+        "read": lambda: _read(app, logged["youth"]),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(audit.HeadTampered) as caught:
+            attempt()
+        message = caught.value.message
+        assert "het verwerkingslog is aangetast" in message, what
+        assert f"op positie {size} staat al een logregel" in message, what
+        assert build.counts() == before, what
+
+
 def _first_leaf(app) -> bytes:
     with app.engine.connect() as conn:
         return bytes(conn.execute(text("SELECT leaf_hash FROM log_entry WHERE seq = 0")).scalar())

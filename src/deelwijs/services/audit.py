@@ -312,6 +312,21 @@ class HeadTampered(ServiceError):
             "Laat het log controleren met: deelwijs audit verify")
 
 
+# how the databases name a second entry at a taken position (the log's unique constraint)
+_SEQ_TAKEN = ("uq_log_entry_region_seq", "log_entry.region_id, log_entry.seq")
+
+
+def head_behind(exc: Exception, region_id: int, seq: int) -> HeadTampered | None:
+    """HeadTampered when `exc` is the database refusing an entry at a position that is
+    already taken: the head was put back to an older state (with its valid MAC, e.g. from a
+    backup) behind the log. None for any other error."""
+    text = str(getattr(exc, "orig", None) or exc)
+    if not any(name in text for name in _SEQ_TAKEN):
+        return None
+    return HeadTampered(region_id, seq, f"staat achter het log: op positie {seq} staat al een "
+                        "logregel (een oudere logkop teruggezet?)")
+
+
 def _head_tag(keys: Keyring, region_id: int, size: int, nodes: bytes) -> bytes:
     """The head's MAC: the entry MAC key over position -1 (never an entry's) and a digest of
     the region, the size and the frontier's nodes."""
@@ -414,12 +429,18 @@ def _write(session: Session, keys: Keyring, sealed: Sealed, advance: bool) -> Wr
     conn = session.connection()
     region_id = sealed.params["e_region_id"]
     head = {"r": region_id, "f": sealed.frontier}
-    if conn.dialect.name == "postgresql":  # one round trip: the INSERT as a CTE of the UPDATE
-        fast.execute(conn, _ENTRY_AND_SIZE if advance else _ENTRY_AND_FRONTIER,
-                     {**sealed.params, **head})
-    else:
-        conn.execute(_INSERT_ENTRY, sealed.params)
-        conn.execute(_SET_SIZE if advance else _SET_FRONTIER, head)
+    try:
+        if conn.dialect.name == "postgresql":  # one round trip: the INSERT as a CTE
+            fast.execute(conn, _ENTRY_AND_SIZE if advance else _ENTRY_AND_FRONTIER,
+                         {**sealed.params, **head})
+        else:
+            conn.execute(_INSERT_ENTRY, sealed.params)
+            conn.execute(_SET_SIZE if advance else _SET_FRONTIER, head)
+    except Exception as exc:
+        behind = head_behind(exc, region_id, sealed.written.seq)
+        if behind is None:
+            raise
+        raise behind from exc
     return appended(session, keys, region_id, sealed)
 
 

@@ -739,7 +739,13 @@ def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
         stmt, names = _write_statement(len(items), sealed is not None)
         for keys, item_values in zip(names, content, strict=True):
             params.update(zip(keys, item_values, strict=True))
-        written = fast.execute(conn, stmt, params)
+        try:
+            written = fast.execute(conn, stmt, params)
+        except Exception as exc:  # an entry at a taken position: the head was put back
+            behind = audit.head_behind(exc, from_org.region_id, head_size or 0)
+            if behind is None:
+                raise
+            raise behind from exc
         if sealed is None or not written:  # no head yet (or the bench's log-less arm)
             if pending is not None:
                 audit.append(session, app.keys, pending)
