@@ -32,6 +32,7 @@ from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.render import dutch_date
 from deelwijs.services import audit
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
+from deelwijs.services.views import BreachView
 from deelwijs.storage import orm
 
 AP_HOURS = 72
@@ -360,7 +361,8 @@ def is_overdue(breach: orm.Breach, now: dt.datetime) -> bool:
             and now > breach.ap_deadline)
 
 
-def breach_view(session: Session, breach: orm.Breach, now: dt.datetime | None = None) -> dict:
+def breach_view(session: Session, breach: orm.Breach, now: dt.datetime | None = None
+                ) -> BreachView:
     now = utc(now, "now") if now is not None else audit.now()
     subjects = _subjects(session, breach.id)
     org = session.get(orm.Organisation, breach.organisation_id)

@@ -22,6 +22,14 @@ from deelwijs.services.registry import (
     limit_of,
     region_of,
 )
+from deelwijs.services.views import (
+    ActionView,
+    CaseView,
+    MeetingView,
+    MinuteView,
+    WeighingView,
+    WorkflowView,
+)
 from deelwijs.services.youth_text import Texts
 from deelwijs.services.youths import get_youth
 from deelwijs.storage import orm
@@ -749,7 +757,7 @@ def help_request_domains(session: Session, youth_id: int | None) -> list[str] | 
     return None if scope is None else list(scope)
 
 
-def workflow_view(session: Session, flow: orm.Workflow) -> dict:
+def workflow_view(session: Session, flow: orm.Workflow) -> WorkflowView:
     steps = session.scalars(select(orm.WorkflowStep).where(
         orm.WorkflowStep.workflow_id == flow.id).order_by(orm.WorkflowStep.id)).all()
     texts = Texts.for_youth(session, flow.youth_id)
@@ -775,7 +783,7 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def case_view(session: Session, case: orm.Case) -> dict:
+def case_view(session: Session, case: orm.Case) -> CaseView:
     return {"id": case.id, "region_id": case.region_id, "title": case_title(session, case),
             "purpose": case.purpose, "overleg": case.overleg, "anonymous": case.anonymous,
             "youth_id": case.youth_id, "opened_on": case.opened_on.isoformat(),
@@ -841,7 +849,7 @@ def _log_case_read(session: Session, case: orm.Case, texts: Texts,
                      verwerking_id=f"deelwijs:casus:{case.id}")
 
 
-def meeting_view(session: Session, meeting: orm.Meeting) -> dict:
+def meeting_view(session: Session, meeting: orm.Meeting) -> MeetingView:
     items = session.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting.id)
                             .order_by(orm.AgendaItem.position, orm.AgendaItem.id)).all()
     pros = session.scalars(select(orm.MeetingParticipant.professional_id).where(
@@ -854,12 +862,12 @@ def meeting_view(session: Session, meeting: orm.Meeting) -> dict:
             "participants": sorted(pros)}
 
 
-def minute_view(session: Session, row: orm.Minute) -> dict:
+def minute_view(session: Session, row: orm.Minute) -> MinuteView:
     return {"id": row.id, "agenda_item_id": row.agenda_item_id, "version": row.version,
             "text": minute_text(session, row), "updated_by": row.updated_by_id}
 
 
-def action_view(session: Session, row: orm.Action) -> dict:
+def action_view(session: Session, row: orm.Action) -> ActionView:
     texts = texts_of_meeting(session, session.get(orm.Meeting, row.meeting_id))
     return {"id": row.id, "meeting_id": row.meeting_id, "owner": row.owner_id,
             "description": action_description(texts, row),
@@ -867,7 +875,8 @@ def action_view(session: Session, row: orm.Action) -> dict:
             "evaluate_on": _iso(row.evaluate_on), "done_on": _iso(row.done_on)}
 
 
-def weighing_view(session: Session, row: orm.ExceptionRecord, answers: dict[str, str]) -> dict:
+def weighing_view(session: Session, row: orm.ExceptionRecord, answers: dict[str, str]
+                  ) -> WeighingView:
     """A weighing just recorded (record_exception, record_youth_weighing) from the `answers`
     given, with what is still missing for a complete weighing."""
     texts = (Texts.for_case(session, session.get(orm.Case, row.case_id))

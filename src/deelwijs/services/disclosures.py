@@ -32,6 +32,7 @@ from deelwijs.services import cases as case_svc
 from deelwijs.services import consent as consent_svc
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.services.views import DisclosureReadView, DisclosureView
 from deelwijs.storage import fast, orm
 
 KINDS = ("minute", "document", "answer")
@@ -781,7 +782,7 @@ def content_of(app: App, youth: orm.Youth | None, item: orm.DisclosureItem) -> s
 
 
 def view(session: Session, row: orm.Disclosure, with_content: bool = False,
-         app: App | None = None) -> dict:
+         app: App | None = None) -> DisclosureView:
     """A disclosure as JSON; with the content of its allowed items when asked (decrypted: pass
     the app; the caller logs that read)."""
     items = session.scalars(select(orm.DisclosureItem).where(
@@ -796,7 +797,7 @@ def view(session: Session, row: orm.Disclosure, with_content: bool = False,
 
 
 def read(session: Session, app: App, row: orm.Disclosure,
-         by: orm.Professional | None = None) -> dict:
+         by: orm.Professional | None = None) -> DisclosureReadView:
     """A disclosure with its decision and the content of its allowed items, for someone to
     read: about an identifiable youth, the read is logged."""
     out = view(session, row, with_content=True, app=app)
@@ -818,7 +819,7 @@ def read(session: Session, app: App, row: orm.Disclosure,
 
 
 def _view(row: orm.Disclosure, items: list[orm.DisclosureItem],
-          content: dict[int, str | None] | None) -> dict:
+          content: dict[int, str | None] | None) -> DisclosureView:
     return {
         "id": row.id, "youth_id": row.youth_id, "case_id": row.case_id,
         "from_org": row.from_org_id, "to_org": row.to_org_id,

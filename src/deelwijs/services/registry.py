@@ -18,6 +18,16 @@ from deelwijs.rules import loader
 from deelwijs.services import rulesets
 from deelwijs.services.app import version_problems
 from deelwijs.services.errors import Invalid, NotFound, Refused
+from deelwijs.services.views import (
+    AccessionView,
+    ActivationView,
+    MandateView,
+    OrganisationView,
+    ProfessionalView,
+    RegionView,
+    SignatoryView,
+    SignatureView,
+)
 from deelwijs.storage import orm
 
 # --- free text -------------------------------------------------------------------------------
@@ -262,7 +272,7 @@ def latest_activation(session: Session, region: orm.Region) -> orm.RulesetActiva
 
 
 def activation_view(session: Session, row: orm.RulesetActivation, active_id: int | None = None
-                    ) -> dict:
+                    ) -> ActivationView:
     version = session.get(orm.RulesetVersion, row.ruleset_version_id)
     out = {"id": row.id, "activated_on": row.activated_on.isoformat(),
            "ruleset_id": version.ruleset_id, "version": version.version,
@@ -495,7 +505,7 @@ def list_organisations(session: Session, region: orm.Region) -> list[dict]:
 
 
 def organisation_view(session: Session, org: orm.Organisation, day: dt.date | None = None
-                      ) -> dict:
+                      ) -> OrganisationView:
     day = day or dt.date.max
     view = {"id": org.id, "party": org.party, "name": org.name, "kvk": org.kvk, "oin": org.oin,
             "domain": org.domain}
@@ -520,7 +530,7 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def region_view(region: orm.Region) -> dict:
+def region_view(region: orm.Region) -> RegionView:
     return {"id": region.id, "code": region.code, "name": region.name,
             "wams_in_force": bool(region.wams_in_force),
             # the controller and its FG, named in a parent's inzage (None: not recorded)
@@ -531,7 +541,7 @@ def list_regions(session: Session) -> list[dict]:
     return [region_view(r) for r in session.scalars(select(orm.Region).order_by(orm.Region.code))]
 
 
-def signature_view(session: Session, row: orm.CovenantSignature) -> dict:
+def signature_view(session: Session, row: orm.CovenantSignature) -> SignatureView:
     version = session.get(orm.RulesetVersion, row.ruleset_version_id)
     return {"id": row.id, "organisation_id": row.organisation_id,
             "signed_on": row.signed_on.isoformat(), "signatory_id": row.signatory_id,
@@ -539,18 +549,18 @@ def signature_view(session: Session, row: orm.CovenantSignature) -> dict:
             "ruleset_version": version.version, "digest": version.digest}
 
 
-def mandate_view(row: orm.Mandate) -> dict:
+def mandate_view(row: orm.Mandate) -> MandateView:
     return {"id": row.id, "school": row.school_id, "swv": row.swv_id,
             "granted_on": row.granted_on.isoformat(), "document_ref": row.document_ref,
             "revoked_on": _iso(row.revoked_on)}
 
 
-def signatory_view(row: orm.Signatory) -> dict:
+def signatory_view(row: orm.Signatory) -> SignatoryView:
     return {"id": row.id, "organisation_id": row.organisation_id, "name": row.name,
             "function": row.function}
 
 
-def professional_view(row: orm.Professional) -> dict:
+def professional_view(row: orm.Professional) -> ProfessionalView:
     return {"id": row.id, "organisation_id": row.organisation_id, "name": row.name,
             "function": row.function, "hats": list(row.hats or []), "active": row.active}
 
@@ -562,7 +572,7 @@ def list_professionals(session: Session, org: orm.Organisation) -> list[dict]:
     return [professional_view(p) for p in rows]
 
 
-def accession_view(row: orm.AccessionForm) -> dict:
+def accession_view(row: orm.AccessionForm) -> AccessionView:
     return {"id": row.id, "organisation_id": row.organisation_id, "case_id": row.case_id,
             "signed_on": row.signed_on.isoformat(), "notified_on": _iso(row.notified_on),
             "document_ref": row.document_ref}

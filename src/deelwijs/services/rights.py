@@ -44,6 +44,7 @@ from deelwijs.services import audit, youths
 from deelwijs.services import consent as consent_svc
 from deelwijs.services.app import App
 from deelwijs.services.errors import Invalid, NotFound, Refused
+from deelwijs.services.views import CorrectionView, InzageOrganisationView, RequestView
 from deelwijs.services.youth_text import Texts
 from deelwijs.storage import fast, orm
 
@@ -329,7 +330,7 @@ def _log(session: Session, youth: orm.Youth, actie: str, handeling: str,
         audit.log(session, activity=activity[0], activity_version=activity[1], **kw)
 
 
-def request_view(row: orm.RightsRequest) -> dict:
+def request_view(row: orm.RightsRequest) -> RequestView:
     return {"id": row.id, "youth_id": row.youth_id, "kind": row.kind,
             "requester": row.requester, "guardian_id": row.guardian_id,
             "received_on": row.received_on.isoformat(), "due_on": row.due_on.isoformat(),
@@ -659,7 +660,7 @@ class _Inzage:
     def org(self, org_id: int):
         return self.orgs.get(org_id)
 
-    def org_view(self, org_id: int) -> dict:
+    def org_view(self, org_id: int) -> InzageOrganisationView:
         o = self.org(org_id)
         party = self.rs.parties.get(o.party)
         return {"id": o.id, "naam": o.name, "soort": party.label if party else o.party}
@@ -1264,12 +1265,12 @@ def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
 
 
 def _correction_view(keys, key: bytes | None, row: orm.YouthCorrection,
-                     request: orm.RightsRequest | None) -> dict:
+                     request: orm.RightsRequest | None) -> CorrectionView:
     target = (request.scope or {}).get("target_guardian_id") if request is not None else None
     return _correction_fields(keys, key, row, target)
 
 
-def _correction_fields(keys, key: bytes | None, row, target: int | None) -> dict:
+def _correction_fields(keys, key: bytes | None, row, target: int | None) -> CorrectionView:
     def text(token):
         if token is None:
             return None
@@ -1281,7 +1282,7 @@ def _correction_fields(keys, key: bytes | None, row, target: int | None) -> dict
             "request_id": row.request_id}
 
 
-def correction_views(session: Session, app: App, youth: orm.Youth) -> list[dict]:
+def correction_views(session: Session, app: App, youth: orm.Youth) -> list[CorrectionView]:
     key = app.keys.unwrap(youth.key_wrapped) if youth.key_wrapped is not None else None
     rows = session.scalars(select(orm.YouthCorrection).where(
         orm.YouthCorrection.youth_id == youth.id).order_by(orm.YouthCorrection.id)).all()

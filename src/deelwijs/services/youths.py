@@ -21,6 +21,7 @@ from deelwijs.services.registry import (
     region_of,
     same_region,
 )
+from deelwijs.services.views import ShreddedYouthView, YouthView
 from deelwijs.storage import orm
 
 RELATIONS = ("moeder", "vader", "ouder", "voogd", "pleegouder")
@@ -152,7 +153,8 @@ def birth_of(keys: Keyring, youth: orm.Youth, key: bytes | None = None) -> dt.da
     return dt.date.fromisoformat(keys.decrypt(key, youth.birth_enc))
 
 
-def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date) -> dict:
+def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date
+               ) -> YouthView | ShreddedYouthView:
     if youth.key_wrapped is None:
         return {"id": youth.id, "shredded": True}
     key = keys.unwrap(youth.key_wrapped)
