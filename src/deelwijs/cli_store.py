@@ -140,7 +140,14 @@ def _reader(session, pro_id: int | None):
 def _load_ruleset(name: str | None):
     """The ruleset a command names with --ruleset: built-in id or file, else stored in the
     database (services.rulesets.find_configured); otherwise its problems, one a line, and
-    exit 2."""
+    exit 2. A built-in id or a file is found by the loader alone: `decide` then starts
+    without the database layer (SQLAlchemy is a large import)."""
+    from deelwijs.rules import loader
+
+    try:
+        return loader.resolve(name)
+    except loader.RulesetError:
+        pass  # stored in the database, or not at all: rulesets.find_configured says which
     from deelwijs.services import rulesets
 
     try:
