@@ -39,8 +39,8 @@ Format 2, position by position (docs/audit.md, "Format 2: the compact body"):
     17 the other keys of the body whose value differs from what positions 0-16 and the
        constants give: verbatim, under their full names
 
-Trailing positions at their empty value (13: [], 14: null, 15: 0, 16: null, 17: {}) are left
-out. Encodings within a position:
+Trailing positions 14 to 17 at their empty value (14: null, 15: 0, 16: null, 17: {}) are left
+out (position 13 is always there; a reader pads what is missing). Encodings within a position:
 
 - a word: an integer i stands for WORDS[i]; any other value is itself;
 - hex: lowercase hexadecimal of even length >= 16 as "~" and its bytes in base64url without
