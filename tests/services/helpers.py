@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
-from deelwijs.services import demo
+from deelwijs.services import audit, binding, demo
 from deelwijs.storage import orm
 
 START = dt.date(2020, 1, 1)  # the region's ruleset, signatures and mandate are from this day
@@ -144,3 +144,15 @@ def outcomes(decision: dict) -> dict[str, tuple[str, list[str]]]:
     """{category: (outcome, grounds or reasons)} of a decision."""
     return {i["data"]: (i["outcome"], i["grounds"] if i["outcome"] == "allow" else i["reasons"])
             for i in decision["items"]}
+
+
+def write_unbound(monkeypatch) -> None:
+    """Have audit.prepare write entries as before revision 0006: without the field that binds
+    the row (binding.FIELD), and in format 1 (the compact format 2 came after it)."""
+    real = audit.prepare
+
+    def prepare(*args, extra=None, **kwargs):
+        extra = {k: v for k, v in (extra or {}).items() if k != binding.FIELD}
+        return real(*args, extra=extra, compact=False, **kwargs)
+
+    monkeypatch.setattr(audit, "prepare", prepare)

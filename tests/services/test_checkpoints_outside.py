@@ -351,15 +351,7 @@ def test_a_write_on_a_tampered_head_fails_in_dutch_and_writes_nothing(logged, ap
     # credentials can make this change
     tamper.as_app((HEAD_TAMPERING[how], {"f": flipped, "g": first_leaf}))
     before = build.counts()
-    attempts = {
-        "consent": lambda: build.parents_consent(logged["youth"], purposes=("oza",),
-                                                 categories=("thuissituatie",), given_on=DAY),
-        "disclosure": lambda: build.disclose("alice", "jeugdhulp", {"gedrag": "Weer onrustig"},
-                                             DAY, case_id=logged["case"]),
-        "log entry": lambda: log_some(app, build.w.region_id, 1),
-        "read": lambda: _read(app, logged["youth"]),
-    }
-    for what, attempt in attempts.items():
+    for what, attempt in _writes(logged, app, build).items():
         with pytest.raises(audit.HeadTampered) as caught:
             attempt()
         message = caught.value.message
@@ -380,21 +372,25 @@ def test_a_head_put_back_from_before_stops_the_next_write_in_dutch(logged, app, 
     tamper.as_app(("UPDATE log_head SET size = :n, frontier = :f WHERE region_id = :r",
                    {"n": size, "f": blob, "r": region}))
     before = build.counts()
-    attempts = {
-        "consent": lambda: build.parents_consent(logged["youth"], purposes=("oza",),
-                                                 categories=("thuissituatie",), given_on=DAY),
-        "disclosure": lambda: build.disclose("alice", "jeugdhulp", {"gedrag": "Weer onrustig"},
-                                             DAY, case_id=logged["case"]),
-        "log entry": lambda: log_some(app, region, 1),
-        "read": lambda: _read(app, logged["youth"]),
-    }
-    for what, attempt in attempts.items():
+    for what, attempt in _writes(logged, app, build).items():
         with pytest.raises(audit.HeadTampered) as caught:
             attempt()
         message = caught.value.message
         assert "het verwerkingslog is aangetast" in message, what
         assert f"op positie {size} staat al een logregel" in message, what
         assert build.counts() == before, what
+
+
+def _writes(logged, app, build) -> dict:
+    """One of each kind of write that appends to the log (a read writes its entry too)."""
+    return {
+        "consent": lambda: build.parents_consent(logged["youth"], purposes=("oza",),
+                                                 categories=("thuissituatie",), given_on=DAY),
+        "disclosure": lambda: build.disclose("alice", "jeugdhulp", {"gedrag": "Weer onrustig"},
+                                             DAY, case_id=logged["case"]),
+        "log entry": lambda: log_some(app, build.w.region_id, 1),
+        "read": lambda: _read(app, logged["youth"]),
+    }
 
 
 def _first_leaf(app) -> bytes:

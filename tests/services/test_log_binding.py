@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from deelwijs.services import audit, binding, identification, verify
 from deelwijs.storage import db, orm
 
-from .helpers import TODAY, outcomes
+from .helpers import TODAY, outcomes, write_unbound
 
 DAY = dt.date(2024, 3, 1)
 LONG_AGO = dt.datetime(1999, 5, 4, 12, 0)
@@ -342,22 +342,10 @@ def test_deep_decides_again_and_names_a_decision_its_stored_facts_no_longer_give
 # --- rows from before the binding -------------------------------------------------------------
 
 
-def _unbound(monkeypatch):
-    """Write entries as before revision 0006: without the field that binds the row, and in
-    format 1 (the compact format 2 came after it)."""
-    real = audit.prepare
-
-    def prepare(*args, extra=None, **kwargs):
-        extra = {k: v for k, v in (extra or {}).items() if k != binding.FIELD}
-        return real(*args, extra=extra, compact=False, **kwargs)
-
-    monkeypatch.setattr(audit, "prepare", prepare)
-
-
 def test_rows_from_before_the_binding_are_unbound_not_forged(app, build, refused,
                                                              monkeypatch, tamper):
     youth, case, _ = refused  # bound
-    _unbound(monkeypatch)
+    write_unbound(monkeypatch)
     [mother, _] = build.guardians(youth)
     old_series = build.consent(youth, "parent", guardian_id=mother, given_on=DAY)
     old_disclosure = build.disclose("alice", "jeugdhulp", {"gedrag": "Onrustig"}, DAY,
@@ -402,7 +390,7 @@ def test_0006_downgrades_and_upgrades_a_database_with_entries(app, build, refuse
     database (SQLite or PostgreSQL): the trigger's rule comes and goes, the entries stay,
     verify reports the old rows as unbound."""
     youth, case, _ = refused
-    _unbound(monkeypatch)
+    write_unbound(monkeypatch)
     build.parents_consent(youth, given_on=dt.date(2024, 2, 1))
     build.disclose("alice", "jeugdhulp", {"gedrag": "Onrustig"}, DAY, case_id=case)
     monkeypatch.undo()

@@ -15,21 +15,11 @@ from sqlalchemy import select
 from deelwijs.services import audit, binding, verify, verify_fast
 from deelwijs.storage import orm
 
+from .helpers import write_unbound
+
 DAY = dt.date(2024, 3, 1)
 LONG_AGO = dt.datetime(1999, 5, 4, 12, 0)
 PRUNE = "UPDATE log_entry SET body = NULL, pruned_at = :t WHERE seq = :seq"
-
-
-def _unbound(monkeypatch):
-    """Write entries as before revision 0006: without the field that binds the row, and in
-    format 1 (the compact format 2 came after it)."""
-    real = audit.prepare
-
-    def prepare(*args, extra=None, **kwargs):
-        extra = {k: v for k, v in (extra or {}).items() if k != binding.FIELD}
-        return real(*args, extra=extra, compact=False, **kwargs)
-
-    monkeypatch.setattr(audit, "prepare", prepare)
 
 
 def _both(app) -> tuple[tuple, tuple, verify_fast.Outcome | None]:
@@ -70,7 +60,7 @@ def test_reconcile_from_the_bulk_pass_names_the_same_problems(app, build, monkey
     moved = build.disclose("alice", "jeugdhulp", {"gedrag": "Onrustig"}, DAY, case_id=case)
     [mother, _] = build.guardians(youth)
     bound_series = build.consent(youth, "parent", guardian_id=mother, given_on=DAY)
-    _unbound(monkeypatch)  # rows written before the binding: named by their old reference
+    write_unbound(monkeypatch)  # rows written before the binding: named by their old reference
     old_series = build.consent(youth, "parent", guardian_id=mother, given_on=DAY)
     old_disclosure = build.disclose("alice", "jeugdhulp", {"gedrag": "Oud, é"}, DAY,
                                     case_id=case)
@@ -158,7 +148,7 @@ def test_a_run_of_leaves_is_marked_as_entry_by_entry(app, build, monkeypatch):
     assert len(check()) == 2  # the consent version and the disclosure name their rows
     monkeypatch.setattr(audit, "COMPACT", False)
     build.consent(youth, "parent", guardian_id=mother, given_on=DAY)
-    _unbound(monkeypatch)
+    write_unbound(monkeypatch)
     build.disclose("alice", "jeugdhulp", {"gedrag": "Stil"}, DAY, case_id=case)
     monkeypatch.undo()
     build.disclose("alice", "jeugdhulp", {"gedrag": "Rustig"}, DAY, case_id=case)
