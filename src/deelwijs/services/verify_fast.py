@@ -444,10 +444,12 @@ def _in_process(raw, region_id: int, tasks, checker: Checker,
 _worker: dict = {}
 
 
-def _start_worker(conninfo: str, snapshot: str, checker: Checker) -> None:
+def _start_worker(conninfo: str, snapshot: str, checker: Checker, stop) -> None:
     """A worker's connection: read-only, in the exported snapshot of the caller's
     transaction, so it sees exactly the rows the caller sees. An error is kept for the first
-    task to raise (an initializer that raises makes a Pool start new workers forever)."""
+    task to raise (an initializer that raises makes a Pool start new workers forever). Once
+    `stop` is set, the tasks left are skipped."""
+    _worker["stop"] = stop
     try:
         from multiprocessing import util
 
@@ -466,6 +468,8 @@ def _start_worker(conninfo: str, snapshot: str, checker: Checker) -> None:
 
 
 def _work(task: tuple[int, int, int, list[int]]) -> Block | None:
+    if _worker["stop"].is_set():
+        return None
     if "error" in _worker:
         raise _worker["error"]
     region_id, start, end, wanted = task
@@ -498,8 +502,13 @@ def _parallel(raw, region_id: int, tasks, checker: Checker,
     if raw.info.password:
         from psycopg.conninfo import make_conninfo
         conninfo = make_conninfo(conninfo, password=raw.info.password)
-    # fork: the workers inherit the MAC state instead of receiving the key through a pipe
-    pool = ctx.Pool(min(WORKERS, len(tasks)), _start_worker, (conninfo, snapshot, checker))
+    # fork: the workers inherit the MAC state instead of receiving the key through a pipe.
+    # The pool is never terminated: Pool.terminate() can wait forever on its task thread (a
+    # worker killed while it holds the queue's lock), and did so in CI. On a problem, `stop`
+    # makes the workers skip what is left, and the pool ends the ordinary way.
+    stop = ctx.Event()
+    pool = ctx.Pool(min(WORKERS, len(tasks)), _start_worker,
+                    (conninfo, snapshot, checker, stop))
     done: dict[int, Block] = {}
     try:
         results = pool.imap_unordered(_work, [(region_id, *t) for t in tasks])
@@ -512,13 +521,11 @@ def _parallel(raw, region_id: int, tasks, checker: Checker,
             if progress is not None:
                 progress(block.end - block.start)
     except _NotInOrder:
-        pool.terminate()
         raise
     except Exception as exc:
-        pool.terminate()
         raise _CannotFork from exc
-    else:
-        pool.close()
     finally:
+        stop.set()
+        pool.close()
         pool.join()
     return [done[start] for start, _, _ in tasks]
