@@ -58,7 +58,7 @@ Timed phases (every figure and its peer measured in this run):
      and services.rights.inzage (the whole art. 15 overview) when that module exists, each
      call rolled back so the data stays the same between runs. Target <= 50 ms.
   D. Log write overhead: --disclosures disclosures through services.disclosures.record with
-     the log on, and as many with the log off: deelwijs.services.audit.prepare replaced (in
+     the log on, and as many with the log off: deelwijs.services.log.audit.prepare replaced (in
      this process only) by a function returning None, which makes record write the
      disclosure and its items without building, sealing or writing a log entry and without
      taking the log head (on PostgreSQL still in one statement, with the id reserved in its
@@ -99,8 +99,10 @@ from tqdm import tqdm
 from deelwijs import settings as settings_mod
 from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import log_format, merkle
-from deelwijs.services import audit, cases, consent, disclosures, registry, verify, youths
 from deelwijs.services.app import App, open_app
+from deelwijs.services.casus import cases, consent, disclosures, youths
+from deelwijs.services.covenant import registry
+from deelwijs.services.log import audit, verify
 from deelwijs.storage import db, orm
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/deelwijs_audit_bench"
@@ -666,11 +668,11 @@ def verify_end_to_end(app: App, code: str) -> tuple[float, verify.Report]:
 
 
 def verify_parts(app: App, code: str, region_id: int) -> dict[str, float]:
-    """The parts of verify's bulk pass (services/verify_fast) over one region, each timed on
+    """The parts of verify's bulk pass (services/log/verify_bulk) over one region, each timed on
     its own, all in this one process and one connection, block by block (so a part is never
     overlapped with another, unlike in verify itself, where the server builds the next chunks
     while worker processes hash)."""
-    from deelwijs.services import verify_fast as vf
+    from deelwijs.services.log import verify_bulk as vf
 
     parts = dict.fromkeys(("server builds and sends the chunks (1 connection)",
                            "leaf hashes", "MACs + compare with the stored columns",
@@ -949,7 +951,7 @@ def main(argv: list[str] | None = None) -> int:
             plan = explain(app, stmt, params)
     uses_index = any("ix_log_entry_subject" in ln for ln in plan)
     try:
-        from deelwijs.services import rights
+        from deelwijs.services.rights import requests as rights
         has_rights = hasattr(rights, "inzage")
     except ImportError:
         rights, has_rights = None, False

@@ -54,7 +54,7 @@ Timed phases:
      log.
   C. services.disclosures.list_for_youth for --listings random youths, one transaction each,
      one client; the plans of the statements it sends are checked with EXPLAIN ANALYZE.
-  Then deelwijs.services.verify.verify(session, keys, "bench") checks the bench region's
+  Then deelwijs.services.log.verify.verify(session, keys, "bench") checks the bench region's
   whole log (every leaf, MAC, checkpoint, the head) and reconciles its rows, and the report
   says whether it verifies. The preloaded rows have no entries, so verify names each of
   them ("rij zonder logregel"); those are counted apart, and any other problem (or one about
@@ -94,8 +94,11 @@ from deelwijs import settings as settings_mod
 from deelwijs.domain import codes, log_format, merkle
 from deelwijs.domain import workflow as wf
 from deelwijs.rules import loader
-from deelwijs.services import audit, demo, disclosures, registry, verify
+from deelwijs.services import demo
 from deelwijs.services.app import App, open_app
+from deelwijs.services.casus import disclosures
+from deelwijs.services.covenant import registry
+from deelwijs.services.log import audit, verify
 from deelwijs.storage import db, orm
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/deelwijs_bench"
@@ -1052,7 +1055,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'VERIFIES' if verified else 'DOES NOT VERIFY'} "
           f"({summary.get('regels', 0):,} entries, {summary.get('checkpoints', 0)} "
           f"checkpoints, rows bound {summary.get('gebonden')}, "
-          f"deelwijs.services.verify.verify in {t_verify:.1f}s); {len(preloaded):,} rows "
+          f"deelwijs.services.log.verify.verify in {t_verify:.1f}s); {len(preloaded):,} rows "
           "preloaded without entries named as such (rij zonder logregel, by design)")
     for problem in problems[:5]:
         print(f"    {problem.line()}")

@@ -81,7 +81,7 @@ def _outside(paths: list[Path], witness_file: Path | None) -> tuple[list, list[s
     """The checkpoints kept outside the database: the witness file's (when it exists) and
     those of each --checkpoint file; with a line per source for the report."""
     from deelwijs.cli_store import _fail
-    from deelwijs.services import witness
+    from deelwijs.services.log import witness
     found, said = [], []
     if witness_file is not None:
         try:
@@ -133,14 +133,14 @@ def verify_command(
     from tqdm import tqdm
 
     from deelwijs.cli_store import _session
-    from deelwijs.services import verify
+    from deelwijs.services.log import verify
 
     key = _public_key(public_key)
     with _session() as (app, s):
         cosigners = _cosigners(cosigner_key or [], app.settings.cosigner_keys)
         outside, sources = _outside(checkpoint or [], app.settings.witness_file)
         if region is not None:
-            from deelwijs.services import registry
+            from deelwijs.services.covenant import registry
             registry.region_by_code(s, region)
         total = verify.total_entries(s)
         with tqdm(total=total, unit=" regels", desc="controleren", file=sys.stderr,
@@ -204,7 +204,7 @@ def prove_command(
 ) -> None:
     """Druk een inclusiebewijs af: de regel zit in de ondertekende boom."""
     from deelwijs.cli_store import _print, _session
-    from deelwijs.services import verify
+    from deelwijs.services.log import verify
 
     with _session() as (app, s):
         proof = verify.prove(s, app.keys, entry, region)
@@ -226,7 +226,7 @@ def consistency_command(
 ) -> None:
     """Druk een consistentiebewijs af: het oude checkpoint is een begin van het nieuwe."""
     from deelwijs.cli_store import _fail, _print, _session
-    from deelwijs.services import verify
+    from deelwijs.services.log import verify
 
     if old > new or old < 0:
         _fail("de oude grootte is niet groter dan de nieuwe, en niet negatief")
@@ -255,7 +255,7 @@ def _write_out(out: Path, text: str, force: bool) -> None:
 
 
 def _region_ids(s, region: str | None) -> list[int]:
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     return registry.region_ids(s, region)
 
@@ -264,7 +264,7 @@ def _catch_up_witness(app) -> None:
     """Append to the witness file every checkpoint of the database that is newer than the
     newest one the file holds for its log (one a failed append left out)."""
     from deelwijs import files
-    from deelwijs.services import audit, witness
+    from deelwijs.services.log import audit, witness
     path = app.settings.witness_file
     if path is None:
         return
@@ -297,7 +297,7 @@ def checkpoint_command(region: RegionOpt = None, out: OutOpt = None,
     """Onderteken nu een checkpoint (grootte en wortel) van het log van elke regio; ook in het
     getuigenbestand, en met --out in een bestand dat de database verlaat."""
     from deelwijs.cli_store import _app, _session
-    from deelwijs.services import audit
+    from deelwijs.services.log import audit
 
     _check_out(out, force)
     with _session() as (app, s):
@@ -316,7 +316,7 @@ def key_command(region: RegionOpt = None) -> None:
     """Toon de sleutelregels waarmee een toezichthouder checkpoints kan controleren: een per
     regio, met de herkomst van haar log als naam."""
     from deelwijs.cli_store import _session
-    from deelwijs.services import audit
+    from deelwijs.services.log import audit
 
     with _session() as (app, s):
         lines = [line for rid in _region_ids(s, region)
@@ -371,7 +371,7 @@ def cosign_command(
     from deelwijs import files
     from deelwijs.cli_store import _fail, _session
     from deelwijs.domain import checkpoint as cp
-    from deelwijs.services import audit, verify, witness
+    from deelwijs.services.log import audit, verify, witness
 
     try:
         name, private = cp.parse_private_key(_key_lines(key, "--key")[0])
@@ -416,7 +416,8 @@ def log_command(
 ) -> None:
     """Toon de logregels over één jongere (voor de FG; het log leest zichzelf zonder te loggen)."""
     from deelwijs.cli_store import _print, _session
-    from deelwijs.services import audit, youths
+    from deelwijs.services.casus import youths
+    from deelwijs.services.log import audit
 
     with _session() as (app, s):
         youths.get_youth(s, youth)

@@ -1,5 +1,5 @@
 """`deelwijs keys`: the wrapping keys (verpakkingssleutels) that wrap the youths' data keys,
-and their rotation (docs/retention.md § 4; the logic is in services/keys.py).
+and their rotation (docs/retention.md § 4; the logic is in services/rights/keys.py).
 
 `keys new` prints a new wrapping key; `keys rewrap [--dry-run]` re-wraps every live youth key
 under the newest wrapping key, in batches (one transaction each), with a progress bar on
@@ -80,7 +80,7 @@ def keys_status(batch_size: BatchOpt = 500) -> None:
     eerst, met een vingerafdruk), hoeveel onder de hoofdsleutel, hoeveel onder geen enkele
     (onleesbaar) en hoeveel vernietigd zijn, en of de oudere verpakkingssleutels nu weg
     kunnen. Schrijft niets."""
-    from deelwijs.services import keys
+    from deelwijs.services.rights import keys
 
     _check_batch(batch_size)
     with _app() as app, _progress("sleutels tellen") as tick, app.transaction() as s:
@@ -101,8 +101,8 @@ def keys_rewrap(
     onder staan en vernietigde jongeren worden overgeslagen, dus opnieuw draaien na een
     onderbreking is veilig. Wordt gelogd in het verwerkingslog (één regel per regio). Controleer
     daarna met `deelwijs keys status` en vernietig pas dan de oude verpakkingssleutel."""
-    from deelwijs.services import keys
     from deelwijs.services.errors import ServiceError
+    from deelwijs.services.rights import keys
 
     _check_batch(batch_size)
     with _app() as app, _progress("opnieuw verpakken") as tick:

@@ -119,7 +119,7 @@ def region_create(
 
     Noem ook de verwerkingsverantwoordelijke en hoe de FG te bereiken is: de inzage voor ouders
     en jongeren noemt ze (later te zetten met region update)."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     code = _text(code, "region.code", 64)
     name = _text(name, "region.name")
@@ -144,7 +144,7 @@ def region_update(
     """Wijzig de naam van een regio, de verwerkingsverantwoordelijke of de gegevens van de FG.
 
     Alleen wat u noemt, verandert; een lege waarde ("") wist dat gegeven."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     given = {"controller_name": controller, "controller_address": controller_address,
              "controller_oin": controller_oin, "fg_name": fg_name, "fg_email": fg_email,
@@ -160,7 +160,7 @@ def region_update(
 @region_app.command("list")
 def region_list(as_json: JsonOpt = False) -> None:
     """Alle regio's: id, code, naam (en of de Wams er geldt)."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     with _session() as (_, s):
         rows = registry.list_regions(s)
@@ -183,7 +183,7 @@ def ruleset_activate(
     """Maak een ruleset de actieve van de regio vanaf een datum. De versie wordt opgeslagen;
     eerdere besluiten blijven de versie noemen waaronder ze zijn genomen. Een regionaal
     bestand dat het model verruimt, wordt geweigerd (zie deelwijs rules check)."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     day = _day(on)
     with _session() as (_, s):
@@ -199,7 +199,7 @@ def ruleset_list(
 ) -> None:
     """De activeringen van een regio, nieuwste eerst, met digest; 'actief' is die van
     vandaag."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     with _session() as (_, s):
         rows = registry.activations(s, registry.region_by_code(s, region), dt.date.today())
@@ -222,7 +222,7 @@ def ruleset_check(
     deze Deelwijs, zoals deelwijs rules check een bestand controleert. Een versie die faalt
     (bijvoorbeeld opgeslagen door een oudere Deelwijs) beslist geen nieuwe verstrekkingen;
     vervang hem met deelwijs region ruleset activate. Exit 2 bij problemen."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     day = _day(on)
     with _session() as (app, s):
@@ -262,7 +262,7 @@ def org_create(
                                                "participatie, schulden, wonen of zorg.")] = None,
 ) -> None:
     """Voeg een organisatie (convenantpartij) toe aan een regio."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     name = _text(name, "name")
     with _session() as (_, s):
@@ -278,7 +278,7 @@ def signatory_add(
     function: Annotated[str, typer.Option(help="Functie, bv. bestuurder.")],
 ) -> None:
     """Voeg een ondertekenaar toe (wie namens de organisatie tekent)."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     name, function = _text(name, "name"), _text(function, "function")
     with _session() as (_, s):
@@ -298,7 +298,7 @@ def org_sign(
         "tekent (alleen met een machtiging die op die dag geldt).", parser=ID)] = None,
 ) -> None:
     """Teken het convenant: de rulesetversie die de regio op die dag actief heeft."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     day = _day(on)
     with _session() as (_, s):
@@ -318,7 +318,7 @@ def mandate_grant(
 ) -> None:
     """Leg de schriftelijke machtiging van een schoolbestuur aan een samenwerkingsverband
     vast: daarmee is het bestuur partij zolang de machtiging geldt."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     document = _text(document, "document_ref")
     day = _day(on)
@@ -335,7 +335,7 @@ def mandate_revoke(
     on: DateOpt = None,
 ) -> None:
     """Trek een machtiging in vanaf een datum (de machtiging blijft bewaard)."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     day = _day(on)
     with _session() as (_, s):
@@ -355,7 +355,7 @@ def professional_create(
         "coordinatie.")] = None,
 ) -> None:
     """Voeg een professional toe aan een organisatie."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     name, function = _text(name, "name"), _text(function, "function")
     with _session() as (_, s):
@@ -370,7 +370,7 @@ def professional_list(
     as_json: JsonOpt = False,
 ) -> None:
     """De professionals van een organisatie, met hun petten."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     with _session() as (_, s):
         rows = registry.list_professionals(s, registry.organisation(s, org))
@@ -425,7 +425,8 @@ def youth_create(
     """Voeg een jongere toe, met ouders of voogden (met of zonder gezag). Naam,
     geboortedatum, BSN en de namen van de ouders worden versleuteld opgeslagen; de uitvoer
     toont het BSN gemaskeerd."""
-    from deelwijs.services import registry, youths
+    from deelwijs.services.casus import youths
+    from deelwijs.services.covenant import registry
 
     name = _text(name, "name")
     born = _day(birth, "birth")
@@ -458,7 +459,8 @@ def case_open(
     on: DateOpt = None,
 ) -> None:
     """Open een casus over een jongere (--youth) of een anonieme casus (--anonymous)."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     if (youth is None) == (not anonymous):
         _fail("youth: kies --youth ID of --anonymous (precies één van de twee)")
@@ -480,7 +482,8 @@ def case_close(
 ) -> None:
     """Sluit een casus. Vanaf de sluitdatum loopt de bewaartermijn van het verslag (zie
     deelwijs retention plan). Noem de versie die u zag."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     day = _day(on)
     with _session() as (_, s):
@@ -500,7 +503,7 @@ def meeting_schedule(
 ) -> None:
     """Plan een overleg in een casus, met agenda en deelnemers. De uitvoer noemt de id's
     van de agendapunten (voor case minute write)."""
-    from deelwijs.services import cases
+    from deelwijs.services.casus import cases
 
     items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda or [])]
     day = _day(on)
@@ -522,7 +525,7 @@ def meeting_update(
 ) -> None:
     """Wijzig de datum of de agenda van een overleg. Noem de versie die u zag; heeft iemand
     anders het overleg intussen gewijzigd, dan wordt niets opgeslagen (exit 2)."""
-    from deelwijs.services import cases
+    from deelwijs.services.casus import cases
 
     if on is None and not agenda:
         _fail("meeting: niets te wijzigen; geef --on en/of --agenda")
@@ -546,7 +549,8 @@ def minute_write(
                                                "nieuwste van dit agendapunt).", parser=ID)] = None,
 ) -> None:
     """Schrijf het verslag van een agendapunt, of wijzig het (met --version)."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
     from deelwijs.services.errors import Invalid
 
     text = _text(text, "text", 100_000)
@@ -572,7 +576,8 @@ def action_add(
     evaluate: Annotated[str | None, typer.Option(help="Evaluatiedatum JJJJ-MM-DD.")] = None,
 ) -> None:
     """Leg een actie uit een overleg vast, met eigenaar, deadline en evaluatiedatum."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     description = _text(description, "description", 100_000)
     due_on = _day(due, "due_on")
@@ -596,7 +601,8 @@ def accession_record(
 ) -> None:
     """Leg een toetredingsformulier vast. De organisatie geldt als partij in deze casus
     vanaf de dag dat het formulier getekend én bekendgemaakt is."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     document = _text(document, "document_ref")
     signed_on = _day(signed, "signed_on")
@@ -615,7 +621,7 @@ def accession_notify(
     on: DateOpt = None,
 ) -> None:
     """Leg vast dat een toetredingsformulier aan de deelnemers bekend is gemaakt."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     day = _day(on)
     with _session() as (_, s):
@@ -666,7 +672,8 @@ def weighing_record(
         "conflict_of_duties en vital_interest).")] = None,
     until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
 ) -> None:
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     answers = _answers(answer)
     valid_until = _day(until, "valid_until") if until is not None else None
@@ -701,7 +708,8 @@ def youth_weighing_record(
         help="vraag=antwoord, herhaalbaar (bv. --answer necessary=ja).")] = None,
     until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
 ) -> None:
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     answers = _answers(answer)
     valid_until = _day(until, "valid_until") if until is not None else None
@@ -724,7 +732,8 @@ def workflow_open(
     by: ByOpt,
 ) -> None:
     """Open het werkproces voor een jongere (stand: nieuw; eerste stap: intake)."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     with _session() as (_, s):
         row = cases.open_workflow(s, None, youth, registry.professional(s, by, "by"))
@@ -769,7 +778,8 @@ def workflow_step(
 ) -> None:
     """Zet de volgende stap in het werkproces. Geen stap kan worden overgeslagen of
     herhaald; noem de versie die u zag."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     given = {"problems": problems, "domain": domain or None,
              "with-resident": with_resident or None, "outcome": outcome,
@@ -807,7 +817,7 @@ def workflow_show(
 ) -> None:
     """Eén werkproces: stand, reikwijdte, versie, mogelijke volgende stap en elke gezette
     stap met datum en wie (JSON)."""
-    from deelwijs.services import cases
+    from deelwijs.services.casus import cases
 
     with _session() as (_, s):
         _print(cases.workflow_view(s, cases.get_workflow(s, workflow_id)))

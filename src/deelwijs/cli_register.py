@@ -45,7 +45,7 @@ def _register(ruleset: str | None, region: str | None) -> tuple[list[dict], dict
     if region is None:
         return _activities(ruleset), None
     from deelwijs.cli_store import _session
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     rs = None
     with _session() as (app, s):

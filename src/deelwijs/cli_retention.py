@@ -41,7 +41,7 @@ AtOpt = Annotated[str | None, typer.Option("--at", help="Moment JJJJ-MM-DDTUU:MM
 def _moment(value: str | None, field: str) -> dt.datetime:
     """A moment from the command line as UTC without a zone (how Deelwijs stores moments);
     without a zone it is Dutch time."""
-    from deelwijs.services.breaches import LOCAL
+    from deelwijs.services.log.breaches import LOCAL
 
     if value is None:
         return dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -58,7 +58,7 @@ def _moment(value: str | None, field: str) -> dt.datetime:
 
 
 def _region(s, code: str | None):
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     return registry.region_by_code(s, code) if code is not None else None
 
@@ -75,7 +75,7 @@ def retention_plan(
 ) -> None:
     """Wat de vernietigingsronde op een dag zou vernietigen, per jongere, met de
     bewaartermijnen van de engine en de reden (JSON). Schrijft niets."""
-    from deelwijs.services import retention
+    from deelwijs.services.rights import retention
 
     day = _day(on)
     with _session() as (app, s):
@@ -101,7 +101,7 @@ def retention_run(
     (DEELWIJS_WRAPPING_KEYS) niet mogelijk is."""
     from tqdm import tqdm
 
-    from deelwijs.services import keys, retention
+    from deelwijs.services.rights import keys, retention
 
     day = _day(on)
     if not dry_run and day > dt.date.today():
@@ -118,7 +118,7 @@ def retention_run(
         result = retention.run(s, app, day, dry_run, progress=tick, region_code=region)
     result["youths"] = [{k: e.get(k) for k in ("youth_id", "region", "action", "keep_until",
                                                 "rule", "wiped")} for e in result["youths"]]
-    # what this run means for the backups made before it (services/keys.py)
+    # what this run means for the backups made before it (services/rights/keys.py)
     notice = keys.rotation_notice(app.keys, result["shredded"], dry_run)
     result["key_rotation"] = {"possible": app.keys.can_rotate, "message": notice}
     _print(result)
@@ -148,7 +148,8 @@ def breach_record(
 ) -> None:
     """Leg een datalek vast. De AP-termijn is 72 uur na ontdekken; bij hoog risico moeten de
     betrokkenen geïnformeerd worden."""
-    from deelwijs.services import breaches, registry
+    from deelwijs.services.covenant import registry
+    from deelwijs.services.log import breaches
 
     moment = _moment(discovered, "--discovered")
     with _session() as (_, s):
@@ -172,7 +173,7 @@ def breach_notify_ap(
         "--delay-reason", help="Reden van de vertraging (verplicht na 72 uur).")] = None,
 ) -> None:
     """Leg vast dat het datalek bij de Autoriteit Persoonsgegevens is gemeld."""
-    from deelwijs.services import breaches
+    from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
     with _session() as (_, s):
@@ -192,7 +193,7 @@ def breach_no_notification(
 ) -> None:
     """Leg vast waarom het datalek niet bij de AP gemeld wordt (alleen als een risico
     onwaarschijnlijk is)."""
-    from deelwijs.services import breaches
+    from deelwijs.services.log import breaches
 
     with _session() as (_, s):
         row = breaches.no_notification(s, breach, expected_version=version, reason=reason,
@@ -211,7 +212,7 @@ def breach_inform(
     on: OnOpt = None,
 ) -> None:
     """Leg vast dat een jongere (of de ouders) over het datalek is geïnformeerd."""
-    from deelwijs.services import breaches
+    from deelwijs.services.log import breaches
 
     day = _day(on)
     with _session() as (_, s):
@@ -229,7 +230,7 @@ def breach_notify_partners(
     at: AtOpt = None,
 ) -> None:
     """Leg vast dat de convenantpartners over het datalek zijn geïnformeerd."""
-    from deelwijs.services import breaches
+    from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
     with _session() as (_, s):
@@ -242,7 +243,7 @@ def breach_notify_partners(
 @breach_app.command("list")
 def breach_list(region: RegionOpt = None) -> None:
     """Alle datalekken, nieuwste eerst: id, ontdekt, risico, stand van de AP-melding."""
-    from deelwijs.services import breaches
+    from deelwijs.services.log import breaches
 
     with _session() as (_, s):
         rows = breaches.list_breaches(s, _region(s, region))
@@ -256,7 +257,7 @@ def breach_list(region: RegionOpt = None) -> None:
 def breach_show(breach: Annotated[int, typer.Argument(help="Id van het datalek.",
                                                       parser=ID)]) -> None:
     """Eén datalek met betrokkenen en meldingen (JSON)."""
-    from deelwijs.services import breaches
+    from deelwijs.services.log import breaches
 
     with _session() as (_, s):
         view = breaches.breach_view(s, breaches.get_breach(s, breach))
@@ -267,7 +268,7 @@ def breach_show(breach: Annotated[int, typer.Argument(help="Id van het datalek."
 def breach_overdue(region: RegionOpt = None, at: AtOpt = None) -> None:
     """Datalekken waarvan de termijn van 72 uur voorbij is, zonder melding bij de AP en
     zonder vastgelegde reden om niet te melden (JSON)."""
-    from deelwijs.services import breaches
+    from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
     with _session() as (_, s):

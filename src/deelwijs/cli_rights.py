@@ -68,7 +68,8 @@ def inzage_command(
 
     Met --pdf ook als PDF voor de ouder of jongere. Het verzoek wordt vastgelegd en gelogd."""
     from deelwijs.cli_store import _day, _output_target, _print, _session, _write_output
-    from deelwijs.services import inzage_pdf, rights
+    from deelwijs.documents import inzage_pdf
+    from deelwijs.services.rights import requests as rights
 
     target = _output_target(pdf, force, "--pdf")
     start, end, day = (_opt_day(period_from, "--from"), _opt_day(period_to, "--to"),
@@ -108,7 +109,7 @@ def rectify_command(
 ) -> None:
     """Verbeter een gegeven; de oude en de nieuwe waarde worden bewaard (artikel 16 AVG)."""
     from deelwijs.cli_store import _day, _print, _session
-    from deelwijs.services import rights
+    from deelwijs.services.rights import requests as rights
 
     day = _day(on)
     with _session() as (app, s):
@@ -125,7 +126,7 @@ def history_command(
 ) -> None:
     """De geschiedenis van verbeteringen: oude en nieuwe waarden (JSON)."""
     from deelwijs.cli_store import _print, _session
-    from deelwijs.services import rights
+    from deelwijs.services.rights import requests as rights
 
     with _session() as (app, s):
         out = rights.corrections(s, app, youth, by=by)
@@ -146,7 +147,7 @@ def erase_command(
     Dat kan niet zolang iets nog bewaard moet blijven. Een weigering wordt vastgelegd; de
     reden staat op stderr (exit 1)."""
     from deelwijs.cli_store import _day, _fail, _print, _session
-    from deelwijs.services import rights
+    from deelwijs.services.rights import requests as rights
 
     day = _day(on)
     refused = out = None
@@ -182,7 +183,7 @@ def restrict_command(
 
     Verstrekkingen in die reikwijdte worden daarna geweigerd. Wettelijke routes gaan door."""
     from deelwijs.cli_store import _day, _print, _session
-    from deelwijs.services import rights
+    from deelwijs.services.rights import requests as rights
 
     day, ends = _day(on), _opt_day(until, "--until")
     with _session() as (app, s):
@@ -213,7 +214,7 @@ def object_command(
     Toegewezen: in die reikwijdte telt de toestemming als geweigerd. Tegen een wettelijke
     plicht kan geen bezwaar worden gemaakt."""
     from deelwijs.cli_store import _day, _print, _session
-    from deelwijs.services import rights
+    from deelwijs.services.rights import requests as rights
 
     day = _day(on)
     with _session() as (app, s):
@@ -235,7 +236,7 @@ def lift_command(
 ) -> None:
     """Hef een beperking op (of trek een bezwaar in), vanaf de gegeven dag."""
     from deelwijs.cli_store import _day, _print, _session
-    from deelwijs.services import rights
+    from deelwijs.services.rights import requests as rights
 
     day = _day(on)
     with _session() as (app, s):
@@ -251,7 +252,7 @@ def list_command(
     """Alle verzoeken over een jongere, en de beperkingen en bezwaren die op die dag gelden
     (JSON)."""
     from deelwijs.cli_store import _day, _print, _session
-    from deelwijs.services import rights
+    from deelwijs.services.rights import requests as rights
 
     day = _day(on)
     with _session() as (_, s):

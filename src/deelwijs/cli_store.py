@@ -133,7 +133,7 @@ def _reader(session, pro_id: int | None):
     """The professional who reads (for the processing log), or None for the administrator."""
     if pro_id is None:
         return None
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
     return registry.professional(session, pro_id, "by")
 
 
@@ -381,7 +381,7 @@ def demo_command(
 @org_app.command("list")
 def org_list(region: RegionOpt = "demo") -> None:
     """Alle organisaties van een regio, per partijsoort."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     with _session() as (_, s):
         rows = registry.list_organisations(s, registry.region_by_code(s, region))
@@ -393,7 +393,7 @@ def org_list(region: RegionOpt = "demo") -> None:
 def org_show(org_id: Annotated[int, typer.Argument(help="Id van de organisatie.",
                                                   parser=ID)]) -> None:
     """Eén organisatie met ondertekeningen, machtigingen en ondertekenaars (JSON)."""
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     with _session() as (_, s):
         _print(registry.organisation_view(s, registry.organisation(s, org_id)))
@@ -409,7 +409,8 @@ def youth_list(region: RegionOpt = "demo", limit: LimitOpt = 50,
                by: ByOpt = None) -> None:
     """Jongeren van een regio (BSN gemaskeerd). Elke getoonde jongere komt in het
     verwerkingslog."""
-    from deelwijs.services import registry, youths
+    from deelwijs.services.casus import youths
+    from deelwijs.services.covenant import registry
 
     with _session() as (app, s):
         rows = youths.list_youths(s, app.keys, registry.region_by_code(s, region),
@@ -423,7 +424,7 @@ def youth_show(youth_id: Annotated[int, typer.Argument(help="Id van de jongere."
                by: ByOpt = None) -> None:
     """Eén jongere: ouders (met of zonder gezag), toestemmingen met geschiedenis en
     verstrekkingen (JSON). Het inzien komt in het verwerkingslog."""
-    from deelwijs.services import consent, disclosures, youths
+    from deelwijs.services.casus import consent, disclosures, youths
 
     with _session() as (app, s):
         y = youths.get_youth(s, youth_id)
@@ -440,7 +441,8 @@ def youth_show(youth_id: Annotated[int, typer.Argument(help="Id van de jongere."
 def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
     """Casussen van een regio (elke getoonde casus over een jongere wordt gelogd als
     raadpleging)."""
-    from deelwijs.services import cases, registry
+    from deelwijs.services.casus import cases
+    from deelwijs.services.covenant import registry
 
     with _session() as (_, s):
         r = registry.region_by_code(s, region)
@@ -454,7 +456,7 @@ def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
 def case_show(case_id: CaseArg) -> None:
     """Eén casus met deelnemers, overleggen, agenda, acties en verstrekkingen (JSON); over
     een jongere wordt het inzien gelogd."""
-    from deelwijs.services import cases
+    from deelwijs.services.casus import cases
 
     with _session() as (_, s):
         out = cases.read_case(s, case_id)
@@ -470,7 +472,7 @@ def case_identify(
 ) -> None:
     """Zet een anonieme casus op naam, alleen als identificerende gegevens naar elke
     deelnemer mogen (met de toestemming die dat vraagt). Anders verandert er niets."""
-    from deelwijs.services import identification
+    from deelwijs.services.casus import identification
 
     with _session() as (app, s):
         identification.identify_case(s, app, case_id, youth, professional, _day(on))
@@ -484,7 +486,7 @@ def case_identify(
 def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere.",
                                                        parser=ID)]) -> None:
     """Elke verstrekking over één jongere, nieuwste eerst."""
-    from deelwijs.services import disclosures
+    from deelwijs.services.casus import disclosures
 
     with _session() as (_, s):
         rows = disclosures.list_for_youth(s, youth)
@@ -500,7 +502,7 @@ def disclosure_show(disclosure_id: Annotated[int, typer.Argument(
                     by: ByOpt = None) -> None:
     """Eén verstrekking met het volledige besluit en de inhoud (JSON). Het inzien van de
     inhoud komt in het verwerkingslog."""
-    from deelwijs.services import disclosures
+    from deelwijs.services.casus import disclosures
     from deelwijs.services.errors import NotFound
     from deelwijs.storage import orm
 
@@ -534,7 +536,7 @@ def disclosure_record(
     """Leg een verstrekking vast: de engine beslist uit de opgeslagen feiten. Ook een
     geweigerde poging wordt vastgelegd, met het besluit dat zegt waarom, maar zonder de inhoud
     van wat niet mocht. Exit 0 ook als (een deel) geweigerd is."""
-    from deelwijs.services import disclosures
+    from deelwijs.services.casus import disclosures
 
     contents = {}
     for i, pair in enumerate(data):
@@ -577,7 +579,7 @@ def consent_record(
     on: DateOpt = None,
 ) -> None:
     """Leg toestemming of weigering vast (versie 1 van een nieuwe reeks)."""
-    from deelwijs.services import consent, youths
+    from deelwijs.services.casus import consent, youths
 
     with _session() as (_, s):
         row = consent.record(s, youths.get_youth(s, youth), role, answer, purpose, data,
@@ -596,7 +598,7 @@ def consent_change(
     on: DateOpt = None,
 ) -> None:
     """Wijzig of trek toestemming in: een nieuwe versie; de oude blijft bewaard."""
-    from deelwijs.services import consent
+    from deelwijs.services.casus import consent
 
     with _session() as (_, s):
         row = consent.change(s, series, version, answer, _day(on), dt.date.today())

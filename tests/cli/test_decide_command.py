@@ -17,7 +17,7 @@ from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.errors import RequestError
 from deelwijs.rules import loader
 
-BAD_RULESETS = Path(__file__).resolve().parents[1] / "rules" / "bad_rulesets"
+BAD_RULESETS = Path(__file__).resolve().parents[1] / "unit" / "rules" / "bad_rulesets"
 VOORBEELDREGIO = Path(str(loader.builtin_path("voorbeeldregio")))
 
 OZA = {

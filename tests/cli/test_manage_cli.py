@@ -177,8 +177,9 @@ def template(tmp_path_factory) -> dict:
     folder and the ids."""
     from sqlalchemy import select
 
-    from deelwijs.services import cases, registry, youths
     from deelwijs.services.app import open_app
+    from deelwijs.services.casus import cases, youths
+    from deelwijs.services.covenant import registry
     from deelwijs.settings import Settings
     from deelwijs.storage import orm
 
@@ -427,7 +428,8 @@ def _refused(app, field: str, call) -> str:
 
 
 def test_the_use_cases_keep_ids_from_other_organisations_regions_and_cases_out(app, region):
-    from deelwijs.services import cases, registry, youths
+    from deelwijs.services.casus import cases, youths
+    from deelwijs.services.covenant import registry
     from deelwijs.storage import orm
 
     day = dt.date(2025, 9, 20)
@@ -460,7 +462,7 @@ def test_the_use_cases_keep_ids_from_other_organisations_regions_and_cases_out(a
 
 
 def test_a_new_agenda_keeps_the_items_that_stay_and_refuses_to_drop_a_minute(app, region):
-    from deelwijs.services import cases
+    from deelwijs.services.casus import cases
 
     opening, talk = region["items"]
     with app.transaction() as s:
@@ -480,7 +482,7 @@ def test_a_new_agenda_keeps_the_items_that_stay_and_refuses_to_drop_a_minute(app
 
 
 def test_a_stored_ruleset_is_activated_by_digest_and_today_s_activation_is_active(app, region):
-    from deelwijs.services import registry
+    from deelwijs.services.covenant import registry
 
     today = dt.date.today()
     with app.transaction() as s:

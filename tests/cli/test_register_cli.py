@@ -17,7 +17,7 @@ from deelwijs.domain import register
 from deelwijs.rules import loader
 
 VOORBEELDREGIO = Path(str(loader.builtin_path("voorbeeldregio")))
-BAD_RULESETS = Path(__file__).resolve().parents[1] / "rules" / "bad_rulesets"
+BAD_RULESETS = Path(__file__).resolve().parents[1] / "unit" / "rules" / "bad_rulesets"
 MODEL_IDS = [a["id"] for a in register.activities(loader.model())]
 
 

@@ -20,8 +20,9 @@ ON = "2026-03-02"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> dict:
-    from deelwijs.services import cases, registry, youths
     from deelwijs.services.app import open_app
+    from deelwijs.services.casus import cases, youths
+    from deelwijs.services.covenant import registry
     from deelwijs.settings import Settings
 
     folder = tmp_path_factory.mktemp("retention")

@@ -181,7 +181,7 @@ NAMES = {"name": "Gülşen Yıldız 王小明", "guardian": ("Łukasz Wąsik", "
 
 def _pdf_pages(path) -> tuple[str, str, list[str]]:
     """(the parent's pages, the annex, every line), white space folded in the first two."""
-    from deelwijs.services.inzage_pdf import ANNEX
+    from deelwijs.documents.inzage_pdf import ANNEX
 
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(path.read_bytes())).pages)
     parents, annex = " ".join(text.split()).split(ANNEX)
@@ -189,7 +189,7 @@ def _pdf_pages(path) -> tuple[str, str, list[str]]:
 
 
 def test_the_inzage_pdf_prints_every_name_names_the_controller_and_is_private(run, tmp_path):
-    from tests.services.test_inzage_pdf import CODE, FORBIDDEN
+    from tests.documents.test_inzage_pdf import CODE, FORBIDDEN
 
     asker = _asker(run)
     guardians = _ok(run("youth", "show", YOUTH))["guardians"]

@@ -16,7 +16,7 @@ from deelwijs.domain import codes
 from deelwijs.rules import loader, scenario
 
 VOORBEELDREGIO = Path(str(loader.builtin_path("voorbeeldregio")))
-BAD_RULESETS = Path(__file__).resolve().parents[1] / "rules" / "bad_rulesets"
+BAD_RULESETS = Path(__file__).resolve().parents[1] / "unit" / "rules" / "bad_rulesets"
 NO_EXTENDS = BAD_RULESETS / "no_extends.yaml"
 
 # The purpose × category matrix of shared/spec/decisions.md.

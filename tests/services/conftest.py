@@ -49,8 +49,9 @@ from tests.fixtures.postgres import (
     with_role,
 )
 
-from deelwijs.services import cases, consent, disclosures, registry, youths
 from deelwijs.services.app import App, open_app
+from deelwijs.services.casus import cases, consent, disclosures, youths
+from deelwijs.services.covenant import registry
 from deelwijs.settings import Settings, env_bool
 from deelwijs.storage import db, orm, roles
 

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
-from deelwijs.services import audit, binding, demo
+from deelwijs.services import demo
+from deelwijs.services.log import audit, binding
 from deelwijs.storage import orm
 
 START = dt.date(2020, 1, 1)  # the region's ruleset, signatures and mandate are from this day

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from deelwijs.services import cases, consent, disclosures, registry, youths
+from deelwijs.services.casus import cases, consent, disclosures, youths
+from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound, ServiceError
 from deelwijs.storage import orm
 

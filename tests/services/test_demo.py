@@ -12,7 +12,8 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from deelwijs.domain import codes
 from deelwijs.domain.consent import age_on
-from deelwijs.services import demo, youths
+from deelwijs.services import demo
+from deelwijs.services.casus import youths
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from deelwijs.domain.exceptions import QUESTIONS
-from deelwijs.services import cases
+from deelwijs.services.casus import cases
+from deelwijs.services.casus.youth_text import Texts
 from deelwijs.services.errors import Invalid
-from deelwijs.services.youth_text import Texts
 from deelwijs.storage import orm
 
 from .helpers import outcomes

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
-from deelwijs.services import cases, consent, registry, youths
+from deelwijs.services.casus import cases, consent, youths
+from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound, ServiceError
 from deelwijs.storage import orm
 

@@ -15,16 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from deelwijs.domain.exceptions import QUESTIONS
-from deelwijs.services import (
-    breaches,
-    cases,
-    demo,
-    disclosures,
-    registry,
-    rights,
-    views,
-    youths,
-)
+from deelwijs.services import demo, views
+from deelwijs.services.casus import cases, disclosures, youths
+from deelwijs.services.covenant import registry
+from deelwijs.services.log import breaches
+from deelwijs.services.rights import requests as rights
 from deelwijs.storage import orm
 
 from .helpers import TODAY

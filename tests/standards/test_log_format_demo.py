@@ -14,7 +14,8 @@ import json
 from sqlalchemy import select
 
 from deelwijs.domain import log_format
-from deelwijs.services import audit, demo, verify
+from deelwijs.services import demo
+from deelwijs.services.log import audit, verify
 from deelwijs.storage import orm
 
 TODAY = dt.date(2026, 3, 2)

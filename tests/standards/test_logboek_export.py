@@ -19,7 +19,9 @@ import pytest
 from rfc3986_validator import validate_rfc3986
 from sqlalchemy import select
 
-from deelwijs.services import audit, demo, youths
+from deelwijs.services import demo
+from deelwijs.services.casus import youths
+from deelwijs.services.log import audit
 from deelwijs.storage import orm
 
 SPEC = (Path(__file__).resolve().parent / "logboek" / "sections" / "03-specificaties"

@@ -18,7 +18,7 @@ from tests.standards import schemas
 
 from deelwijs.domain import register
 from deelwijs.rules import loader
-from deelwijs.services import registry
+from deelwijs.services.covenant import registry
 from deelwijs.storage import orm
 
 VAR = "Verwerkingsactiviteit"

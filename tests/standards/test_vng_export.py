@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import select, text
 from tests.standards import schemas
 
-from deelwijs.services import audit, demo, rights
+from deelwijs.services import demo
+from deelwijs.services.log import audit
+from deelwijs.services.rights import requests as rights
 from deelwijs.storage import orm
 
 TODAY = dt.date(2026, 3, 2)

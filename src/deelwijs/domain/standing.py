@@ -7,7 +7,7 @@ The ages are the ruleset's consent ages (`ruleset.consent`): under `youth_and_pa
 alone, a parent only when the youth agrees. A parent without gezag may not ask at all.
 
 The service layer reads the guardian and the age and turns `NoStanding` into its own errors
-(services/rights.py).
+(services/rights/requests.py).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ STATE_NL = {
 
 
 class WorkflowError(DeelwijsError, ValueError):
-    """A step the workflow does not allow (services/cases.py refuses it: 403, on `step`)."""
+    """A step the workflow does not allow (services/casus/cases.py refuses it: 403, on `step`)."""
 
     code = "workflow_refused"
     status = 403

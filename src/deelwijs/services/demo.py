@@ -15,9 +15,12 @@ from sqlalchemy import select
 from deelwijs.domain import codes
 from deelwijs.domain.consent import age_on
 from deelwijs.domain.engine import required_consenters
-from deelwijs.services import audit, cases, consent, disclosures, registry, rulesets, youths
+from deelwijs.services import rulesets
 from deelwijs.services.app import App
+from deelwijs.services.casus import cases, consent, disclosures, youths
+from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid
+from deelwijs.services.log import audit
 from deelwijs.storage import orm
 
 REGION = "demo"

@@ -1,0 +1,3 @@
+"""The covenant: regions, parties, signatures, mandates, accession forms and the rulesets a region
+runs.
+"""
