@@ -211,6 +211,20 @@ def _session():
             _refuse(exc)
 
 
+@contextmanager
+def _unit(by: int | None = None, hat: str | None = None, today: dt.date | None = None):
+    """One unit of work for a command (services/context.py): the actor is the professional
+    of `--by`, or the administrator without it; today is the clock's date unless given."""
+    from deelwijs.services.context import Unit, actor_of
+
+    with _session() as (app, s):
+        try:
+            actor = actor_of(s, by, "by", hat)
+        except DeelwijsError as exc:
+            _refuse(exc)
+        yield Unit(app, s, actor, today or dt.date.today())
+
+
 # --- db ------------------------------------------------------------------------------------
 
 

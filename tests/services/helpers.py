@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 from deelwijs.services import demo
+from deelwijs.services.context import Actor, Unit, actor_of
 from deelwijs.services.log import audit, binding
 from deelwijs.storage import orm
 
@@ -157,3 +158,13 @@ def write_unbound(monkeypatch) -> None:
         return real(*args, extra=extra, compact=False, **kwargs)
 
     monkeypatch.setattr(audit, "prepare", prepare)
+
+
+def unit_of(app, session, by=None, today: dt.date = TODAY, hat: str | None = None) -> Unit:
+    """A unit of work for a test (services/context.py): the administrator, or the professional
+    `by` (an id or a row) with `hat`; today is the tests' TODAY unless given."""
+    if isinstance(by, Actor):
+        actor = by
+    else:
+        actor = actor_of(session, by if by is None or isinstance(by, int) else by.id, "by", hat)
+    return Unit(app, session, actor, today)

@@ -1,0 +1,58 @@
+"""Need to know: may this actor do this? The one home of the access checks.
+
+The use cases call these checks themselves, inside their transaction, so the CLI, the API and
+the pages get the same answer. The administrator (`Actor.admin()`) passes every check within
+its region (every region when it has none); a professional passes:
+
+- `require_region`: only in the region of their organisation;
+- `require_case`: only in a case their organisation takes part in (a participant, or acceded
+  with a toetredingsformulier, which makes it a participant);
+- `require_admin`: never (managing regions, parties, rulesets and keys is the
+  administrator's).
+
+A refusal names the check's field (`by` for the actor in the CLI) and says why in Dutch.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+
+from deelwijs.services.context import Unit
+from deelwijs.services.errors import Invalid, Refused
+from deelwijs.storage import orm
+
+
+def may_see_case(u: Unit, case_id: int) -> bool:
+    """Whether the actor may read or work in the case (need to know)."""
+    actor = u.actor
+    if actor.is_admin:
+        return True
+    taking_part = exists().where(orm.CaseParticipant.case_id == case_id,
+                                 orm.CaseParticipant.organisation_id == actor.organisation_id)
+    return bool(u.session.scalar(select(taking_part)))
+
+
+def require_case(u: Unit, case_id: int, field: str = "by") -> None:
+    """Only someone of a participating organisation works in (or reads) a case."""
+    if not may_see_case(u, case_id):
+        pro = u.professional
+        raise Invalid("not_a_participant", f"{pro.name} werkt niet bij een deelnemende "
+                      "organisatie van deze casus", field)
+
+
+def require_region(u: Unit, region_id: int, field: str = "by") -> None:
+    """A professional acts only in the region of their organisation; a regional
+    administrator only in its own."""
+    actor = u.actor
+    if actor.region_id is None or actor.region_id == region_id:
+        return
+    if actor.is_admin:
+        raise Refused("other_region", "dit beheer gaat over een andere regio", field)
+    raise Invalid("other_region", f"{u.professional.name} werkt niet in deze regio", field)
+
+
+def require_admin(u: Unit, what: str, field: str = "by") -> None:
+    """Managing the installation (regions, parties, rulesets, keys) is the
+    administrator's."""
+    if not u.actor.is_admin:
+        raise Refused("admin_only", f"{what} is voorbehouden aan het beheer", field)
