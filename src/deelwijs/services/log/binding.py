@@ -332,6 +332,42 @@ def marked_run(data: bytes, starts: list[int], seqs: list[int]) -> list[tuple]:
             if m is not None]
 
 
+# the subject of every leaf whose body is of format 2 and, when the body binds a row, that
+# row (up to its closing quote), or `null` when it binds none: from a line feed before a
+# position, over the five header lines after it, to the body's start
+_ROW2_ALL = re.compile(b"\n[0-9]+\n[^\n]*\n([^\n]*)\n[^\n]*\n[^\n]*\n"
+                       + re.escape(_ROW2_B[:-1]) + b'(?:"([^"\n]*)"|(null))')
+
+
+class Named(NamedTuple):
+    """The entries of a run of leaf bytes from position `seq` on that bind a row, all of
+    format 2, as the distinct (subject, rij) they name (the bytes of the header's subject,
+    empty for none, and of the body's `rij` up to its closing quote) in the order in which
+    each first occurs: what the reconciliation reads of them, without an object per entry
+    (`reconcile`; of a row named more than once, only the first entry counts there)."""
+    seq: int
+    pairs: tuple
+
+
+def named_run(data: bytes, first: int, leaves: int) -> Named | None:
+    """Named of a run of `leaves` leaves (leaf bytes one after the other, checked against
+    their leaf hashes), the first of them entry `first`, when every body in it is of format
+    2 (a row named at its start, or none); else None (then marked_run).
+
+    Every leaf holds at least the six line feeds between its header fields (audit.leaf_data)
+    and a body holds none unescaped; when the run holds exactly six per leaf, no field holds
+    one, and every match of _ROW2_ALL takes six consecutive ones. As many matches as leaves
+    then take all of them, six by six from the first, so that each match is one leaf's
+    header and its body's start, in order."""
+    if data.count(b"\n") != 6 * leaves:
+        return None
+    found = _ROW2_ALL.findall(data)
+    if len(found) != leaves:
+        return None
+    return Named(first, tuple((subject, rij) for subject, rij, none in dict.fromkeys(found)
+                              if not none))
+
+
 def _upto(window: str | None, stop: str = '"') -> str | None:
     return None if window is None else window.split(stop, 1)[0]
 
@@ -380,9 +416,31 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
     that are now about a youth (identified since).
 
     `scanned`: what verify's bulk pass (verify_bulk.Outcome) read of the region's entries, in
-    this transaction: its size and `marked` (`marked` of every entry before that size whose
-    body names a row). Then the bodies are not read a second time; only the entries without
-    a body before that size, and every entry from it on, are read here."""
+    this transaction: its size and `marked` (binding.Named of its chunks whose entries are
+    all of format 2, `marked` of every other entry before that size whose body names a row).
+    Then the bodies are not read a second time; only the entries without a body before that
+    size, and every entry from it on, are read here. A Named is checked at once, against all
+    rows: when anything in it is not exactly in order (a row that is not there or not as
+    named, a subject that does not fit, rows read at a smaller log size than the bulk
+    pass's), the region is reconciled again without `scanned`, entry by entry, so that what
+    is reported is always that pass's."""
+    if scanned is not None and any(type(m) is Named for m in scanned.marked or ()):
+        try:
+            return _reconcile(session, keys, region_id, code, now, anonymous, scanned)
+        except _Unsure:
+            if anonymous is not None:
+                anonymous.clear()
+            scanned = None
+    return _reconcile(session, keys, region_id, code, now, anonymous, scanned)
+
+
+class _Unsure(Exception):
+    """A binding.Named that is not exactly in order: reconcile entry by entry."""
+
+
+def _reconcile(session: Session, keys: Keyring, region_id: int, code: str,
+               now: dt.datetime | None, anonymous: set[int] | None, scanned
+               ) -> tuple[list, dict]:
     from deelwijs.services.log.verify import Problem
 
     now = now or audit.now()
@@ -431,9 +489,46 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
                 problems.append(Problem("row_altered", code, e.seq, e.id, e.actie_id,
                                         message, row=label(table, row_id)))
 
+    expected: dict[bytes, tuple] | None = None
+
+    def named(e: Named) -> None:
+        """check() of every (subject, rij) of a chunk in order, where it finds nothing
+        wrong: each names a row that was matched before (then it is not looked at, as in
+        check()), or one that is there with the digest named and a subject that fits.
+        Raises _Unsure otherwise. (Entries with the same subject and rij after the first
+        are left out of a Named: check() ignores them, their row being matched then.)"""
+        nonlocal expected
+        if expected is None:
+            expected = _expected(tables, subject_of, scanned.size)
+        for subject, rij in e.pairs:
+            hit = expected.get(rij)
+            if hit is None:  # not a row as named, unless one matched before
+                parts = rij.split(b":")
+                rows = tables.get(parts[0].decode("utf-8", "replace"))
+                # (check() reads a window of _MARKERS["rij"] characters: within it here)
+                if (len(rij) <= _MARKERS["rij"][1] and len(parts) == 3
+                        and parts[1].isdigit() and rows is not None
+                        and int(parts[1]) in rows.matched):
+                    continue
+                raise _Unsure
+            rows, row_id, allowed, youth_id = hit
+            if row_id in rows.matched:
+                continue
+            if allowed is not None and subject not in allowed:
+                raise _Unsure
+            del rows.rows[row_id]
+            rows.matched.add(row_id)
+            rows.bound += 1
+            if (allowed is not None and anonymous is not None and not subject
+                    and youth_id is not None):
+                anonymous.add(row_id)
+
     for e in _stream(session, region_id, dialect, scanned):
         if type(e) is _Bound:  # named with its digest (the usual case): checked at once
             check(e, e.table, e.row_id, e.digest)
+            continue
+        if type(e) is Named:
+            named(e)
             continue
         if e.gone:
             if e.pruned_at is None:  # verify's log check names it (gewijzigd)
@@ -492,6 +587,30 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
     return problems, summary
 
 
+def _expected(tables: dict, subject_of, size: int) -> dict[bytes, tuple]:
+    """The `rij` of every row as its entry names it (table:id:digest, bytes) -> (its
+    _Rows, its id, for a disclosure the subjects its entry may have (bytes; empty for none:
+    see _other_youth), and its youth). Raises _Unsure when the rows were read at a smaller
+    log size than `size` (an entry their statement did not see is not checked against them,
+    and which ones those are is known only entry by entry)."""
+    out: dict[bytes, tuple] = {}
+    for table, rows in tables.items():
+        if rows.size is not None and rows.size < size:
+            raise _Unsure
+        for row_id, row in rows.rows.items():
+            allowed = youth_id = None
+            if table == DISCLOSURE:
+                _, _, youth_id, case_youth = row
+                if youth_id is None:
+                    allowed = {b""}
+                else:
+                    allowed = {subject_of(youth_id).encode()}
+                    if youth_id == case_youth:
+                        allowed.add(b"")
+            out[f"{table}:{row_id}:{row[0]}".encode()] = (rows, row_id, allowed, youth_id)
+    return out
+
+
 _GONE = (select(*_ENTRY_COLUMNS)
          .where(_ENTRY.c.region_id == bindparam("r"), _ENTRY.c.seq < bindparam("size"),
                 _ENTRY.c.body.is_(None))
@@ -532,7 +651,7 @@ def _stream(session: Session, region_id: int, dialect: str, scanned):
     else:
         rows = ()
     gone = [_Windows(*row, True, None, None, None, None) for row in rows]
-    marked = map(_from_marked, scanned.marked)
+    marked = (m if type(m) is Named else _from_marked(m) for m in scanned.marked)
     if gone:
         yield from heapq.merge(marked, gone, key=_seq)
     else:

@@ -248,8 +248,9 @@ class Block:
     end: int
     root: bytes | None
     parts: dict[int, list[bytes]]
-    # binding.marked of its entries whose body names a row, in position order (for verify's
-    # row reconciliation, which then need not read the bodies again)
+    # binding.Named of its chunks whose entries that name a row are all of format 2, and
+    # binding.marked of those of the other chunks, in position order (for verify's row
+    # reconciliation, which then need not read the bodies again)
     marked: tuple = ()
     # the positions of its entries without a body (pruned), in order
     pruned: tuple = ()
@@ -312,13 +313,18 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
 
 
 def _marked(row: tuple) -> list[tuple]:
-    """binding.marked of the entries of a chunk row that is in order (Checker.chunk), from
-    the leaf bytes already here."""
-    from deelwijs.services.log.binding import marked_run
+    """What verify's reconciliation needs of the entries of a chunk row that is in order
+    (Checker.chunk) that name a row, from the leaf bytes already here: binding.Named of the
+    chunk when all of them are of format 2 (no object per entry), else binding.marked of
+    each."""
+    from deelwijs.services.log.binding import marked_run, named_run
 
     a, n, data, lengths, _, _, pruned = row
     if not data:
         return []
+    named = named_run(data, a, len(lengths) // 4)
+    if named is not None:
+        return [named] if named.pairs else []
     gone = set(pruned or ())
     seqs = [s for s in range(a, a + n) if s not in gone]
     starts = [0, *accumulate(struct.unpack(f">{len(lengths) // 4}I", lengths))][:-1]
@@ -353,8 +359,9 @@ def roots(blocks: Iterable[Block], sizes: Iterable[int], size: int) -> dict[int,
 @dataclass(frozen=True)
 class Outcome:
     """A region whose every entry is in order: its size, the roots at the sizes asked,
-    binding.marked of its entries that name a row (Block.marked) and the positions of those
-    without a body (Block.pruned), in position order."""
+    what the reconciliation needs of its entries that name a row (Block.marked:
+    binding.Named of a chunk, binding.marked of an entry) and the positions of those without
+    a body (Block.pruned), in position order."""
     size: int
     roots: dict[int, bytes]
     marked: list[tuple] | None = None
