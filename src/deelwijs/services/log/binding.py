@@ -396,9 +396,18 @@ class _Rows:
         return self.size is None or seq < self.size
 
 
+def read_rows(session: Session, region_id: int, code: str) -> tuple:
+    """The region's consent versions and disclosures as `reconcile` reads them (its `rows`):
+    verify reads them while its bulk pass's workers scan the log."""
+    problems: list = []
+    return (_read_consents(session, region_id),
+            _read_disclosures(session, region_id, session.connection().dialect.name, code,
+                              problems), problems)
+
+
 def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
               now: dt.datetime | None = None, anonymous: set[int] | None = None,
-              scanned=None) -> tuple[list, dict]:
+              scanned=None, rows: tuple | None = None) -> tuple[list, dict]:
     """Every consent version and disclosure of the region against the log entry that binds
     it, and every entry that binds a row against that row; every pruned body against its
     term. Returns the problems (verify.Problem, one line each naming the table and id, or
@@ -423,15 +432,18 @@ def reconcile(session: Session, keys: Keyring, region_id: int, code: str,
     rows: when anything in it is not exactly in order (a row that is not there or not as
     named, a subject that does not fit, rows read at a smaller log size than the bulk
     pass's), the region is reconciled again without `scanned`, entry by entry, so that what
-    is reported is always that pass's."""
+    is reported is always that pass's.
+
+    `rows`: read_rows of the region, read before in this transaction (used once: the
+    reconciliation takes the rows it matches out of them)."""
     if scanned is not None and any(type(m) is Named for m in scanned.marked or ()):
         try:
-            return _reconcile(session, keys, region_id, code, now, anonymous, scanned)
+            return _reconcile(session, keys, region_id, code, now, anonymous, scanned, rows)
         except _Unsure:
             if anonymous is not None:
                 anonymous.clear()
-            scanned = None
-    return _reconcile(session, keys, region_id, code, now, anonymous, scanned)
+            scanned = rows = None
+    return _reconcile(session, keys, region_id, code, now, anonymous, scanned, rows)
 
 
 class _Unsure(Exception):
@@ -439,16 +451,14 @@ class _Unsure(Exception):
 
 
 def _reconcile(session: Session, keys: Keyring, region_id: int, code: str,
-               now: dt.datetime | None, anonymous: set[int] | None, scanned
-               ) -> tuple[list, dict]:
+               now: dt.datetime | None, anonymous: set[int] | None, scanned,
+               rows: tuple | None) -> tuple[list, dict]:
     from deelwijs.services.log.verify import Problem
 
     now = now or audit.now()
     conn = session.connection()
     dialect = conn.dialect.name
-    problems: list = []
-    consents = _read_consents(session, region_id)
-    disclosures = _read_disclosures(session, region_id, dialect, code, problems)
+    consents, disclosures, problems = rows or read_rows(session, region_id, code)
     tables = {CONSENT: consents, DISCLOSURE: disclosures}
     by_series: dict | None = None
     latest_pruned: dt.datetime | None = None

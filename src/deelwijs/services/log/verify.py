@@ -145,15 +145,19 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
                                     "checkpoints": mismatch["checkpoints"],
                                     "wortel": "niet berekend", "problemen": 1}
             continue
+        # consent versions and disclosures against the entries that bind them, and pruned
+        # bodies against their term (services.binding); the rows are read while the bulk
+        # pass's workers scan the log
+        from deelwijs.services.log import binding
+        rows: list = []
         scanned = _verify_region(session, keys, region_id, code, public_key, report,
                                  progress, by_origin.get(audit.origin_for(keys, code), []),
-                                 cosigners)
-        # consent versions and disclosures against the entries that bind them, and pruned
-        # bodies against their term (services.binding)
-        from deelwijs.services.log import binding
+                                 cosigners, lambda rows=rows, rid=region_id, code=code:
+                                 rows.append(binding.read_rows(session, rid, code)))
         anonymous: set[int] = set()
-        found, summary = binding.reconcile(session, keys, region_id, code,
-                                           anonymous=anonymous, scanned=scanned)
+        found, summary = binding.reconcile(
+            session, keys, region_id, code, anonymous=anonymous, scanned=scanned,
+            rows=rows[0] if rows and scanned is not None else None)
         if deep:
             again, summary["diep"] = binding.redecide(session, app, region_id, code, deep,
                                                       skip=anonymous)
@@ -398,7 +402,8 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
                    public_key: PublicKeys, report: Report,
                    progress: Callable[[int], None] | None,
                    outside: Sequence[witness.Outside] = (),
-                   cosigners: Sequence[tuple[str, Ed25519PublicKey]] = ()
+                   cosigners: Sequence[tuple[str, Ed25519PublicKey]] = (),
+                   meanwhile: Callable[[], None] | None = None
                    ) -> verify_bulk.Outcome | None:
     """First the bulk pass (PostgreSQL; see verify_bulk): when it finds every entry and every
     checkpoint in order, that is the outcome. Otherwise (or elsewhere) the exact pass, which
@@ -418,6 +423,11 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
         notes.extend(_open_notes([c.note for c in checks], key, origin))
         opened.extend(_open_notes([o.note for o in outside], key, origin))
 
+    def while_scanning() -> None:
+        open_notes()
+        if meanwhile is not None:
+            meanwhile()
+
     def check(size: int, roots: dict[int, bytes], leaves: list[bytes] | None,
               problems: list[Problem]) -> dict:
         if len(notes) != len(checks) or len(opened) != len(outside):
@@ -428,7 +438,7 @@ def _verify_region(session: Session, keys: Keyring, region_id: int, code: str,
         return _check_outside(code, size, roots, checks, notes, outside, opened, cosigners,
                               every, problems)
 
-    fast = verify_bulk.scan(session, keys, region_id, sizes, progress, open_notes)
+    fast = verify_bulk.scan(session, keys, region_id, sizes, progress, while_scanning)
     if fast is not None:
         found: list[Problem] = []
         cover = check(fast.size, fast.roots, None, found)
