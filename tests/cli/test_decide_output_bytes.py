@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deelwijs.domain import codes, engine, render
+from deelwijs.domain import engine, labels, render
 from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.errors import RequestError
 from deelwijs.domain.request import parse_request
@@ -243,12 +243,12 @@ def _fresh_summary(d) -> str:
         grounds = list(dict.fromkeys(g for i in allowed for g in i.grounds))
         what = "Ja" if not denied else "Deels. U mag delen"
         parts.append(f"{what}: {render._label_list(rs, [i.data for i in allowed])}, "
-                     f"op grond van {render._and([codes.GROUND_NL[g] for g in grounds])}.")
+                     f"op grond van {render._and([labels.GROUND_CITED[g] for g in grounds])}.")
     if denied:
         reasons = list(dict.fromkeys(r for i in denied for r in i.reasons))
         lead = "Nee, u mag niet delen" if not allowed else "U mag niet delen"
         parts.append(f"{lead}: {render._label_list(rs, [i.data for i in denied])} "
-                     f"({'; '.join(codes.REASON_NL[r] for r in reasons)}).")
+                     f"({'; '.join(labels.REASON_PHRASE[r] for r in reasons)}).")
     explained: list[str] = []
     for i in d.items:
         params = render._params(d, i.data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from deelwijs.domain import labels as _labels
+
 KINDS = ("disclosure", "absence_report", "consent_required", "retention")
 
 PARTIES = (
@@ -52,27 +54,8 @@ EDUCATION_STATUSES = ("leerplicht", "kwalificatieplicht", "rmc", "none")
 ROUTE_NEEDS = ("weighing_documented",)
 ROUTE_ALTERNATIVES = ("consent", "vital_interest")
 
-# Dutch words for the codes, for explanations.
-REASON_NL = {
-    "NOT_A_PARTY": "geen partij",
-    "PURPOSE_MISMATCH": "niet nodig voor het doel",
-    "CONSENT_MISSING": "geen geldige toestemming",
-    "CONSENT_NOT_A_GROUND": "toestemming is hier geen grondslag",
-    "PROFESSIONAL_SECRECY": "beroepsgeheim",
-    "SITUATION_C": "alleen voor de taak van de ontvanger (situatie C)",
-    "OUT_OF_SCOPE": "buiten de hulpvraag",
-    "SPECIAL_CATEGORY": "bijzonder persoonsgegeven zonder uitzonderingsgrond",
-    "BULK_REQUEST": "bulkverzoek",
-}
-GROUND_NL = {
-    "PUBLIC_TASK": "de publieke taak (art. 6 lid 1 sub e AVG)",
-    "LEGAL_OBLIGATION": "een wettelijke plicht (art. 6 lid 1 sub c AVG)",
-    "LEGAL_POWER": "een wettelijke bevoegdheid, gebruikt na een vastgelegde afweging "
-                   "(art. 6 lid 1 sub e AVG)",
-    "CONSENT": "toestemming (art. 6 lid 1 sub a AVG)",
-    "VITAL_INTEREST": "een vitaal belang (art. 6 lid 1 sub d AVG)",
-    "CONFLICT_OF_DUTIES": "een conflict van plichten",
-    "MELDRECHT": "het meldrecht (meldcode)",
-    "COMPATIBLE_PURPOSE": "een verenigbaar doel (art. 6 lid 4 AVG)",
-    "ANONYMOUS": "anonimiteit: er gaan geen persoonsgegevens over",
-}
+# The Dutch words for these codes are in domain/labels.py. These two names stay only for
+# services/rights/requests.py (the inzage), outside this step (issue 12, step 8): its
+# import moves to labels, and then they go.
+GROUND_NL = _labels.GROUND_CITED
+REASON_NL = _labels.REASON_PHRASE

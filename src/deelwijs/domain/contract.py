@@ -11,27 +11,13 @@ from __future__ import annotations
 
 import json
 
+from deelwijs.domain import labels
 from deelwijs.domain.engine import decide
 from deelwijs.domain.errors import Problem, RequestError
 from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.errors import DeelwijsError
-
-# Python's JSON messages in Dutch
-_JSON_NL = {
-    "Expecting value": "waarde verwacht",
-    "Expecting ',' delimiter": "komma verwacht",
-    "Expecting ':' delimiter": "dubbele punt verwacht",
-    "Expecting property name enclosed in double quotes": "veldnaam tussen dubbele aanhalingstekens "
-    "verwacht",
-    "Unterminated string starting at": "tekst zonder afsluitend aanhalingsteken",
-    "Extra data": "extra tekens na het JSON-object",
-    "Invalid control character at": "ongeldig stuurteken",
-    "Invalid \\escape": "ongeldige escape (\\)",
-    "Invalid \\uXXXX escape": "ongeldige \\u-escape",
-    "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
-}
 
 
 class NotJson(DeelwijsError, ValueError):
@@ -54,7 +40,7 @@ def parse_json(text: str):
         return json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise NotJson(f"geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}): "
-                      f"{_JSON_NL.get(exc.msg, 'ongeldige JSON')}") from None
+                      f"{labels.JSON_ERROR.get(exc.msg, 'ongeldige JSON')}") from None
     except RecursionError:
         raise NotJson("geen bruikbare JSON: te diep genest") from None
     except ValueError as exc:  # NaN/Infinity (see _not_json), or a number too long to read

@@ -19,7 +19,7 @@ import json
 import re
 import uuid
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.domain.ruleset import Party, Purpose, Route, Ruleset
 from deelwijs.errors import DeelwijsError
 
@@ -29,89 +29,8 @@ NOT_APPLICABLE = "n.v.t."
 # Namespace for the VNG `id` (a uuid): uuid5 of "<activity id>@<versie>".
 _VNG_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://deelwijs.nl/verwerkingsactiviteit")
 
-_GROUND_NAME = {
-    "PUBLIC_TASK": "publieke taak",
-    "LEGAL_OBLIGATION": "wettelijke plicht",
-    "LEGAL_POWER": "wettelijke bevoegdheid (vastgelegde afweging)",
-    "CONSENT": "toestemming",
-    "VITAL_INTEREST": "vitaal belang",
-    "CONFLICT_OF_DUTIES": "conflict van plichten (vastgelegde afweging)",
-    "MELDRECHT": "meldrecht (meldcode)",
-    "COMPATIBLE_PURPOSE": "verenigbaar doel (vastgelegde beoordeling)",
-    "ANONYMOUS": "anoniem bespreken",
-}
-# The AVG article of a ground (as in codes.GROUND_NL); other grounds cite their rule's article.
-_GROUND_AVG = {
-    "PUBLIC_TASK": "art. 6 lid 1 sub e AVG",
-    "LEGAL_OBLIGATION": "art. 6 lid 1 sub c AVG",
-    "LEGAL_POWER": "art. 6 lid 1 sub e AVG",
-    "CONSENT": "art. 6 lid 1 sub a AVG",
-    "VITAL_INTEREST": "art. 6 lid 1 sub d AVG",
-    "COMPATIBLE_PURPOSE": "art. 6 lid 4 AVG",
-}
-# VNG VAR `grondslag` names, by the letter of art. 6 lid 1 AVG (VNG has no "vitaal belang").
-_VNG_GROUND = {"a": "Toestemming betrokkene", "b": "Uitvoering overeenkomst",
-               "c": "Wettelijke verplichting", "d": "Vitaal belang", "e": "Publieke taak",
-               "f": "Gerechtvaardigd belang"}
 _CONSENT_RULES = ("consent.under_12", "consent.age_12_15", "consent.from_16")
-_ROUTE_NL = {"covenant": "casusoverleg onder het convenant", "municipal": "taak van het college",
-             "own_task": "eigen taak", "legal": "wettelijke route", "system": "Deelwijs"}
-_MEMBERSHIP = {
-    "always": "",
-    "mandate": "met schriftelijke machtiging aan het samenwerkingsverband",
-    "acceded": "na een getekend en aan de deelnemers bekendgemaakt toetredingsformulier",
-    "never": "geen convenantpartij",
-}
-# Article titles of the covenant, numbered as in the regional adaptation the model follows
-# (Amersfoort e.o., 16-11-2022; brief §1.3). The national model's numbering may differ.
-_ARTICLE_TITLES = {
-    1: "definities", 2: "afzonderlijke verwerkingsverantwoordelijken", 3: "doel verwerking",
-    4: "grondslagen", 5: "soorten persoonsgegevens",
-    6: "(bijzondere) persoonsgegevens en geheimhouding", 7: "dataminimalisatie", 8: "kwaliteit",
-    9: "bewaren en vernietigen", 10: "beveiliging", 11: "geheimhouding",
-    12: "informeren van betrokkenen", 13: "rechten van betrokkenen",
-    14: "verstrekking aan derden", 15: "verwerkingsregister en FG", 16: "aansprakelijkheid",
-    17: "wijzigingen", 18: "toetreding", 19: "duur en beëindiging",
-    20: "monitoring, toezicht, audit en evaluatie", 21: "toepasselijk recht",
-}
-_RECORDS = {
-    "leerlingdossier": ("leerlingdossier", "nadat de leerling de school verliet"),
-    "verzuimregistratie": ("verzuim-, in- en uitschrijvingsgegevens", "na uitschrijving"),
-    "verwijzing_so": ("gegevens over een verwijzing naar het speciaal onderwijs", "na vertrek"),
-    "jeugdhulpdossier": ("jeugdhulpdossier", "na het einde van de hulp"),
-    "casusoverleg_verslag": ("verslag van het casusoverleg", "na afsluiting van de casus"),
-}
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december")
 
-# The aim of each purpose. The ruleset names a purpose; what it is for comes from the decision
-# contract, the glossary and the domain brief (§1.4: reconstructed, the covenant's own
-# per-overleg text could not be read).
-_AIMS = {
-    "signalering": "Vroegtijdig signaleren van zorgen over een jongere en afstemmen welke "
-    "ondersteuning passend is (preventief overleg).",
-    "thuiszitters": "Terugleiden naar onderwijs van een leerling die thuiszit, en aanpakken "
-    "van absoluut of relatief verzuim.",
-    "een_plan": "Afstemmen van de hulp aan jongere en gezin in één plan (1 gezin 1 plan).",
-    "oza": "Vaststellen van de extra ondersteuningsbehoefte van een leerling en opstellen van "
-    "een gecombineerd onderwijs-zorgarrangement (OZA).",
-    "toeleiding": "Toeleiding naar hulp: van de eerste melding tot het besluit van het college "
-    "over de hulp (taak van het college).",
-    "gecoordineerde_aanpak": "Gecoördineerde aanpak door het college als de problemen van een "
-    "inwoner op meerdere domeinen samenhangen, binnen de hulpvraag van de inwoner.",
-    "eigen_taak": "Eigen begeleiding of hulp van de verstrekkende partij voor de jongere, "
-    "buiten een casusoverleg (ABC-situatie A).",
-    "verzuimmelding": "Wettelijke melding van ongeoorloofd verzuim door de school aan de "
-    "gemeente (leerplicht), via het verzuimloket van DUO.",
-    "overdracht": "Overdracht van gegevens bij een overstap naar een volgende school "
-    "(onderwijskundig rapport), of van de kinderopvang naar school met toestemming.",
-    "meldcode": "Melden bij Veilig Thuis bij een vermoeden van huiselijk geweld of "
-    "kindermishandeling, volgens de stappen van de meldcode.",
-    "ots": "Verstrekken aan de gecertificeerde instelling die een ondertoezichtstelling "
-    "uitvoert.",
-    "raadsonderzoek": "Inlichtingen geven aan de Raad voor de Kinderbescherming die nodig zijn "
-    "voor de taak van de Raad.",
-}
 _COVENANT_AIM = ("Algemeen doel van het convenant: tijdige en passende ondersteuning van de "
                  "leerling op school, in de vrije tijd en thuis, op basis van samenwerking "
                  "tussen onderwijs en jeugdhulp (art. 3 convenant).")
@@ -138,14 +57,6 @@ _SECURITY = (
     ("organisatorisch", "Iedere deelnemer is tot geheimhouding verplicht (art. 11 convenant) en "
      "iedere partij beveiligt haar eigen systemen passend (art. 10 convenant; art. 32 AVG)."),
 )
-
-_ROLE_PLURAL = {
-    "jeugdige": "jeugdigen (leerlingen en jongeren over wie gegevens worden verwerkt)",
-    "ouder of verzorger met gezag": "ouders of verzorgers met gezag",
-    "ouder of verzorger": "ouders of verzorgers (met vermelding of zij gezag hebben)",
-    "verzoeker": "verzoekers: de jongere of een ouder met gezag die een verzoek doet",
-    "medewerker": "medewerkers van de partijen die het verzoek of het lek behandelen",
-}
 
 
 class UnknownActivity(DeelwijsError, LookupError):
@@ -246,11 +157,11 @@ def _ground(rs: Ruleset, code: str, rule_ids, condition: str = "", avg: str | No
     """A ground with its AVG article, the sector law its rules cite and the rules."""
     rules = _rules(rs, rule_ids)
     if avg is None:
-        avg = _GROUND_AVG.get(code) or "; ".join(_unique(
+        avg = labels.GROUND_AVG_ARTICLE.get(code) or "; ".join(_unique(
             s for r in rules for s in _segments(rs.rules[r].citations.avg))) or "–"
     return {
         "code": code,
-        "naam": _GROUND_NAME.get(code, code),
+        "naam": labels.GROUND_NAME.get(code, code),
         "avg": avg,
         "wet": _laws(rs, rules if laws_from is None else _rules(rs, laws_from)),
         "regels": rules,
@@ -290,12 +201,12 @@ def _own_category(code: str, naam: str, roles: list[str], bsn: bool = False) -> 
 
 def _date_nl(iso: str) -> str:
     y, m, d = (int(x) for x in iso.split("-"))
-    return f"{d} {_MONTHS[m - 1]} {y}"
+    return f"{d} {labels.MONTHS[m - 1]} {y}"
 
 
 def _term(rs: Ruleset, record: str) -> dict:
     r = rs.retention[record]
-    naam, event = _RECORDS.get(record, (record, "na het einde"))
+    naam, event = labels.RECORD_AND_START.get(record, (record, "na het einde"))
     kind = "ten minste" if r.term == "minimum" else "ten hoogste"
     text = f"{naam}: {kind} {r.years} jaar {event}"
     if r.term == "maximum":
@@ -332,7 +243,8 @@ def _covenant_articles(rs: Ruleset, rule_ids, extra=()) -> list[str]:
                 regional.append(seg)
             elif "convenant" in seg:
                 numbers.update(int(n) for n in re.findall(r"art\. (\d+)", seg))
-    out = [f"art. {n} convenant ({_ARTICLE_TITLES[n]})" if n in _ARTICLE_TITLES
+    titles = labels.COVENANT_ARTICLE_TITLE
+    out = [f"art. {n} convenant ({titles[n]})" if n in titles
            else f"art. {n} convenant" for n in sorted(numbers)]
     return out + _unique(regional)
 
@@ -433,8 +345,9 @@ def _covenant(rs: Ruleset, p: Purpose) -> dict:
     return {
         "verantwoordelijken": [_party(m, _join("afzonderlijke verwerkingsverantwoordelijke "
                                                "voor de eigen verwerking (art. 2 convenant)",
-                                               _MEMBERSHIP[m.covenant])) for m in members],
-        "ontvangers": [_recipient(m, _MEMBERSHIP[m.covenant]) for m in members],
+                                               labels.MEMBERSHIP_CONDITION[m.covenant]))
+                               for m in members],
+        "ontvangers": [_recipient(m, labels.MEMBERSHIP_CONDITION[m.covenant]) for m in members],
         "categorieen": cats,
         "grondslag": grounds,
         "aanvullend": _exceptions(rs, codes_),
@@ -594,22 +507,17 @@ def rs_vital(cat: str) -> bool:
     return cat in ("veiligheid", "gezondheid")
 
 
-_KIND_NL = {"secrecy": "iedere geheimhouder", "public_body": "iedere publieke partij",
-            "private": "iedere private partij"}
-_STATUS_NL = {"leerplicht": "leerplichtig", "kwalificatieplicht": "kwalificatieplichtig",
-              "rmc": "18 tot 23 jaar zonder startkwalificatie (RMC)", "none": "zonder status"}
-
-
 def _route_who(rs: Ruleset, route: Route) -> str:
     """'van X aan Y' for a route, with its kind of discloser and the youth's status."""
     if route.from_:
         frm = _labels(rs.parties[c] for c in sorted(route.from_))
     elif route.from_kind:
-        frm = " of ".join(_KIND_NL[k] for k in sorted(route.from_kind))
+        frm = " of ".join(labels.PARTY_KIND_EVERY[k] for k in sorted(route.from_kind))
     else:
         frm = "iedere verstrekker"
     to = (_labels(rs.parties[c] for c in sorted(route.to)) if route.to else "iedere ontvanger")
-    statuses = [_STATUS_NL[s] for s in codes.EDUCATION_STATUSES if s in (route.status or ())]
+    statuses = [labels.EDUCATION_STATUS_ADJECTIVE[s] for s in codes.EDUCATION_STATUSES
+                if s in (route.status or ())]
     status = f" (jongere {' of '.join(statuses)})" if statuses else ""
     return f"van {frm} aan {to}{status}"
 
@@ -632,7 +540,7 @@ def _legal(rs: Ruleset, p: Purpose) -> dict:
             parts = []
             for route, (code, _r) in found:
                 what = ("met geldige toestemming" if code == "CONSENT"
-                        else _GROUND_NAME.get(code, code))
+                        else labels.GROUND_NAME.get(code, code))
                 parts.append(f"{_route_who(rs, route)}: {what}")
             note = ", ".join(parts)
         cats.append(_category(rs, cat, note))
@@ -704,7 +612,8 @@ def _log_retention(rs: Ruleset) -> dict:
     iso = log_retention(rs)
     longest = max(rs.retention.values(), key=lambda r: r.years, default=None)
     basis = (f"de langste bewaartermijn van de gegevens waarover het logboek gaat "
-             f"({_RECORDS.get(longest.record, (longest.record,))[0]}, {longest.years} jaar)"
+             f"({labels.RECORD_AND_START.get(longest.record, (longest.record,))[0]}, "
+             f"{longest.years} jaar)"
              if longest else "de langste bewaartermijn van de gegevens")
     text = (f"{iso[1:-1]} jaar na de verwerking: {basis} plus {LOG_RETENTION_MARGIN_YEARS} "
             "jaar marge voor controles (afgeleid, niet in de ruleset). Daarna wordt de inhoud "
@@ -913,7 +822,7 @@ def _build(rs: Ruleset, code: str) -> dict:
                 "legal": _legal}[route](rs, p)
         regional = [name for name, purpose in rs.overleg_types.items() if purpose == code]
         naam = _cap(p.label) + (f" (in deze regio: {', '.join(regional)})" if regional else "")
-        doel = _AIMS.get(code, _cap(p.label) + ".")
+        doel = labels.PURPOSE_AIM.get(code, _cap(p.label) + ".")
         if route == "covenant":
             doel += " " + _COVENANT_AIM
         aim_note = ["De doelomschrijving is afgeleid uit de webinarpresentatie (8 december "
@@ -925,7 +834,7 @@ def _build(rs: Ruleset, code: str) -> dict:
     extra = part.get("aanvullend", [])
     if any(c["bijzonder"] for c in cats):
         for g in grounds:
-            if g["code"] == "CONSENT" and g["avg"] == _GROUND_AVG["CONSENT"]:
+            if g["code"] == "CONSENT" and g["avg"] == labels.GROUND_AVG_ARTICLE["CONSENT"]:
                 g["avg"] += " en art. 9 lid 2 sub a AVG (uitdrukkelijke toestemming)"
     rules = _rules(rs, [*part["regels"], *(r for g in extra for r in g["regels"]),
                         *(t["regel"] for t in part["bewaartermijn"]["termijnen"])])
@@ -946,7 +855,7 @@ def _build(rs: Ruleset, code: str) -> dict:
         "ruleset": rs.ref(),
         "soort": "systeem" if system else "doel",
         "code": code,
-        "route": _ROUTE_NL[route],
+        "route": labels.ROUTE_PHRASE[route],
         "naam": naam,
         "doel": doel,
         "grondslag": grounds,
@@ -960,7 +869,7 @@ def _build(rs: Ruleset, code: str) -> dict:
         "functionaris_gegevensbescherming": (
             "De functionaris gegevensbescherming van iedere partij (art. 15 convenant); naam "
             "en contactgegevens staan niet in de ruleset en vult iedere partij zelf in."),
-        "categorieen_betrokkenen": [_ROLE_PLURAL.get(r, r) for r in roles],
+        "categorieen_betrokkenen": [labels.ROLE_PLURAL.get(r, r) for r in roles],
         "categorieen_gegevens": cats,
         "ontvangers": part["ontvangers"],
         "doorgifte_derde_landen": NOT_APPLICABLE,
@@ -984,7 +893,7 @@ def _vng_ground_names(ground: dict) -> list[str]:
     (a ground citing "sub c en e" is two), else the ground's own name."""
     m = re.search(r"art\. 6 lid 1 sub ([a-f](?:(?:, | en | of )[a-f])*)\b", ground["avg"])
     letters = re.findall(r"\b[a-f]\b", m.group(1)) if m else []
-    return [_VNG_GROUND[x] for x in letters] or [_cap(ground["naam"])]
+    return [labels.VNG_GROUND[x] for x in letters] or [_cap(ground["naam"])]
 
 
 def _vng_grounds(grounds: list[dict]) -> list[str]:

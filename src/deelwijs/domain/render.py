@@ -16,7 +16,7 @@ import contextlib
 import string
 from operator import itemgetter
 
-from deelwijs.domain import codes
+from deelwijs.domain import labels
 from deelwijs.domain.engine import (
     RESTRICTED,
     RESTRICTION_RULE,
@@ -29,33 +29,13 @@ from deelwijs.domain.engine import (
 )
 from deelwijs.domain.ruleset import Ruleset
 
-OBLIGATION_NL = {
-    "LOG_PROCESSING": "leg de verstrekking vast in het verwerkingenlogboek",
-    "DOCUMENT_WEIGHING": "leg uw afweging schriftelijk vast",
-    "INFORM_DATA_SUBJECT": "informeer de ouders en/of de jongere over deze verstrekking",
-    "RECORD_CONSENT": "bewaar de toestemming (wie, wanneer, waarvoor) bij het dossier",
-}
-INFORM_MELDCODE_NL = (
-    "bespreek de melding vooraf met de ouders en/of de jongere en informeer hen erover, "
-    "behalve als dat de veiligheid van het kind, van uzelf of van een ander in gevaar brengt, "
-    "of als u dan ernstig vreest dat zij het contact met u verbreken (stap 4 en 5 van de "
-    "meldcode; art. 5.2.6 Wmo 2015); leg vast waarom u hen niet informeerde")
 _WEIGHED = frozenset({"VITAL_INTEREST", "CONFLICT_OF_DUTIES", "COMPATIBLE_PURPOSE",
                       "LEGAL_POWER"})
-DUTY_NL = {
-    "mandatory": "De school moet dit verzuim melden",
-    "optional": "De school mag dit verzuim melden, maar hoeft het niet",
-    "none": "De school meldt dit verzuim niet",
-}
-TERM_NL = {"minimum": "ten minste bewaren tot", "maximum": "vernietigen uiterlijk op"}
-WHO_NL = {"parents": "de ouders met gezag", "youth": "de jongere"}
 # A restriction of processing (AVG art. 18): the rule the engine names (engine.RESTRICTION_RULE)
 # is the data subject's request, not a rule of the ruleset, so its words are here.
 RESTRICTION_TITLE = "Beperking van de verwerking op verzoek van de betrokkene"
 RESTRICTION_CITATIONS = (("avg", "art. 18 AVG"),)
 _RESTRICTED_REASONS = (RESTRICTED,)
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-          "september", "oktober", "november", "december")
 
 
 def to_json(decision: Decision, explain: bool = False) -> dict:
@@ -307,7 +287,7 @@ def _summary(d: DisclosureDecision, texts: _Texts, item_texts: list[tuple[str, .
                     grounds.append(g)
         what = "Ja" if not denied else "Deels. U mag delen"
         parts.append(f"{what}: {_label_list(rs, [i.data for i in allowed])}, "
-                     f"op grond van {_and([codes.GROUND_NL[g] for g in grounds])}.")
+                     f"op grond van {_and([labels.GROUND_CITED[g] for g in grounds])}.")
     if denied:
         reasons = []
         for i in denied:
@@ -316,7 +296,7 @@ def _summary(d: DisclosureDecision, texts: _Texts, item_texts: list[tuple[str, .
                     reasons.append(r)
         lead = "Nee, u mag niet delen" if not allowed else "U mag niet delen"
         parts.append(f"{lead}: {_label_list(rs, [i.data for i in denied])} "
-                     f"({'; '.join(codes.REASON_NL[r] for r in reasons)}).")
+                     f"({'; '.join(labels.REASON_PHRASE[r] for r in reasons)}).")
     # every rule's text once, in the order of the items and their rules (a rule repeated
     # within an item has the same text, so the items' own lists lose nothing)
     explained: list[str] = []
@@ -336,12 +316,12 @@ def obligation_text(d: DisclosureDecision, code: str) -> str:
     """What an obligation asks of the professional. Under the meldcode, informing the parents
     or the youth is not done where it would endanger the child or another person."""
     if code == "INFORM_DATA_SUBJECT" and any("MELDRECHT" in i.grounds for i in d.items):
-        return INFORM_MELDCODE_NL
+        return labels.INFORM_MELDCODE_INSTRUCTION
     if code == "DOCUMENT_WEIGHING" and all(
             set(i.grounds) & _WEIGHED <= {"LEGAL_POWER"} for i in d.items):
         # a statutory power is only a ground once the weighing is on file
         return "bewaar de vastgelegde afweging bij het dossier"
-    return OBLIGATION_NL[code]
+    return labels.OBLIGATION_INSTRUCTION[code]
 
 
 def _disclosure(d: DisclosureDecision, explain: bool) -> dict:
@@ -399,7 +379,7 @@ def _absence(d: AbsenceDecision) -> dict:
     }[d.status]
     deadline = (f" binnen {d.deadline_working_days} werkdagen bij DUO (verzuimloket)"
                 if d.duty == "mandatory" else "")
-    text = " ".join(p for p in (status, f"{DUTY_NL[d.duty]}{deadline}.",
+    text = " ".join(p for p in (status, f"{labels.ABSENCE_DUTY[d.duty]}{deadline}.",
                                 rule_text(rs, d.rule)) if p)
     return {
         "kind": "absence_report",
@@ -414,7 +394,7 @@ def _absence(d: AbsenceDecision) -> dict:
 
 def _consent(d: ConsentDecision) -> dict:
     rs = d.ruleset
-    who = " en ".join(WHO_NL[w] for w in d.required)
+    who = " en ".join(labels.CONSENTER[w] for w in d.required)
     verb = "geeft" if d.required == ("youth",) else "geven"  # 'de ouders' is plural
     text = f"Voor een jongere van {d.request.age} jaar {verb} {who} toestemming"
     return {
@@ -427,7 +407,7 @@ def _consent(d: ConsentDecision) -> dict:
 
 
 def dutch_date(day) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {labels.MONTHS[day.month - 1]} {day.year}"
 
 
 def _retention(d: RetentionDecision) -> dict:
@@ -439,7 +419,7 @@ def _retention(d: RetentionDecision) -> dict:
         "term": d.term,
         "years": d.years,
         "rule": d.rule,
-        "explanation": (f"{TERM_NL[d.term].capitalize()} {dutch_date(d.keep_until)} "
+        "explanation": (f"{labels.RETENTION_TERM[d.term].capitalize()} {dutch_date(d.keep_until)} "
                         f"({d.years} jaar na {dutch_date(d.request.ended_on)}). "
                         f"{rule_text(rs, d.rule, {'jaren': str(d.years)})}"),
         "ruleset": rs.ref(),

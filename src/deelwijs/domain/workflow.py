@@ -8,7 +8,7 @@ personally. No step can be skipped. Pure: the service records each step with dat
 
 from __future__ import annotations
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.errors import DeelwijsError
 
 STEPS = ("intake", "assessment", "investigation", "proposal", "decision", "coordinator")
@@ -27,18 +27,10 @@ NEXT = {
     "coordinator": (),
 }
 FINAL = ("single", "declined", "self_coordinated", "coordinator")
-STATE_NL = {
-    "new": "nieuw",
-    "intake": "intake gehouden",
-    "assessment": "problematiek beoordeeld",
-    "investigation": "onderzoek met de inwoner (reikwijdte bepaald)",
-    "proposal": "voorstel gecoördineerde aanpak gedaan",
-    "decision": "besluit genomen",
-    "coordinator": "coördinator aangewezen",
-    "single": "enkelvoudige problematiek: afgerond",
-    "declined": "inwoner ziet af van het voorstel",
-    "self_coordinated": "inwoner neemt de afstemming zelf op zich",
-}
+# The Dutch words of the states are labels.WORKFLOW_STATE. This name stays only for the
+# services (casus/cases, rights/requests, rights/retention), outside this step (issue 12,
+# step 8): their imports move to labels, and then it goes.
+STATE_NL = labels.WORKFLOW_STATE
 
 
 class WorkflowError(DeelwijsError, ValueError):
@@ -60,10 +52,10 @@ def advance(state: str, step: str, details: dict) -> tuple[str, dict]:
         expected = NEXT.get(state, ())
         if not expected:
             raise WorkflowError("workflow_closed",
-                                f"het werkproces is afgerond ({STATE_NL[state]})")
+                                f"het werkproces is afgerond ({labels.WORKFLOW_STATE[state]})")
         raise WorkflowError("step_out_of_order",
                             f"stap '{step}' kan nu niet; eerst: {', '.join(expected)} "
-                            f"(huidige stand: {STATE_NL[state]})")
+                            f"(huidige stand: {labels.WORKFLOW_STATE[state]})")
     if step == "assessment":
         problems = details.get("problems")
         if problems not in ("single", "multiple"):

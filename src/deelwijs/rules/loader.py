@@ -52,7 +52,7 @@ from pathlib import Path
 
 import yaml
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.domain.ruleset import (
     AbsenceRule,
     Category,
@@ -703,8 +703,6 @@ IDENTITY_FIELDS = ("id", "version", "title", "source")
 OVERLEG_NAME_MAX = 100
 # How strict a covenant membership is: a region may only keep the model's or say `never`.
 _STRICTNESS = {"always": 0, "mandate": 1, "acceded": 1, "never": 2}
-_PARTY_FIELD_NL = {"label": "de naam", "article": "het lidwoord", "kind": "de soort",
-                   "default_domain": "het domein"}
 
 
 def _fold(text: str) -> str:
@@ -914,12 +912,12 @@ def _merge_region(region: dict, model: dict, ck: _Check) -> dict:
         for key in body:
             if key in ("label", "article"):
                 ck.fail("relabels_party", (*p, key),
-                        f"een regio kan {_PARTY_FIELD_NL[key]} van een partij niet wijzigen: "
+                        f"een regio kan {labels.PARTY_FIELD[key]} van een partij niet wijzigen: "
                         f"een antwoord noemt '{party}' altijd zoals het model doet "
                         f"('{base['label']}')", "party.covenant_parties")
             elif key in ("kind", "default_domain"):
                 ck.fail("legal_limit_changed", (*p, key),
-                        f"{_PARTY_FIELD_NL[key]} van '{party}' volgt uit de wet (model: "
+                        f"{labels.PARTY_FIELD[key]} van '{party}' volgt uit de wet (model: "
                         f"{base.get(key)!r}); een regio kan die niet wijzigen",
                         "party.covenant_parties")
             elif key != "covenant":

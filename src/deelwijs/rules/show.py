@@ -6,18 +6,8 @@ import dataclasses
 import datetime as dt
 import difflib
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.domain.ruleset import Ruleset
-
-MEMBERSHIP_NL = {
-    "always": "ja",
-    "mandate": "ja, met schriftelijke machtiging aan het SWV",
-    "acceded": "ja, na toetredingsformulier (getekend en bekendgemaakt)",
-    "never": "nee",
-}
-KIND_NL = {"public_body": "publiek", "secrecy": "beroepsgeheim", "private": "privaat"}
-ROUTE_NL = {"covenant": "convenant", "municipal": "gemeente", "own_task": "eigen taak",
-            "legal": "wettelijke route"}
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -41,7 +31,8 @@ def render(rs: Ruleset) -> str:
     out.append(_table(["categorie", *purposes], rows))
     out += ["", "Partijen", ""]
     out.append(_table(["code", "naam", "soort", "convenantpartij", "domein"],
-                      [[p.code, p.label, KIND_NL[p.kind], MEMBERSHIP_NL[p.covenant],
+                      [[p.code, p.label, labels.PARTY_KIND_SHORT[p.kind],
+                        labels.MEMBERSHIP_SHORT[p.covenant],
                         p.default_domain or "–"] for p in rs.parties.values()]))
     c = rs.consent
     out += ["", "Toestemming (wie moet toestemmen, naar leeftijd op de dag van verstrekking)", ""]
@@ -120,41 +111,13 @@ VERRUIMING, BEPERKING, WIJZIGING = "verruiming", "beperking", "wijziging"
 EFFECTS = (VERRUIMING, BEPERKING, WIJZIGING)
 _OPPOSITE = {VERRUIMING: BEPERKING, BEPERKING: VERRUIMING, WIJZIGING: WIJZIGING}
 
-SECTION_NL = {
-    "purposes": "doel", "parties": "partij", "categories": "categorie", "hats": "pet",
-    "domains": "domein", "routes": "wettelijke route", "consent": "toestemming",
-    "absence": "verzuim", "retention": "bewaartermijn", "overleg_types": "regionaal overleg",
-    "conditions": "extra voorwaarde", "rules": "regel", "signatories": "ondertekenaars",
-}
-ROUTE_FIELD_NL = {
-    "rule": "regel", "from_": "van", "to": "aan", "categories": "categorieën",
-    "grant": "grond", "otherwise": "anders", "otherwise_rule": "regel bij anders",
-    "deny": "weigering", "obligations": "verplichtingen", "from_kind": "soort verstrekker",
-    "status": "status", "needs": "vereist", "alternatives": "andere gronden",
-    "lacking": "bij ontbreken",
-}
-ABSENCE_NL = {
-    "leerplicht_from": "leerplichtig vanaf (jaar)",
-    "leerplicht_until": "leerplichtig tot (jaar)",
-    "kwalificatieplicht_until": "kwalificatieplichtig tot (jaar)",
-    "threshold_hours": "meldgrens (uren ongeoorloofd verzuim)",
-    "threshold_weeks": "binnen (schoolweken)",
-    "deadline_working_days": "melden binnen (werkdagen)",
-    "rmc_until": "RMC-taak tot (jaar)",
-}
 # Absence: a widening is a report (and so a verzuimmelding) due in more cases.
 _ABSENCE_LOWER = {"leerplicht_from": VERRUIMING, "leerplicht_until": BEPERKING,
                   "kwalificatieplicht_until": BEPERKING, "threshold_hours": VERRUIMING,
                   "threshold_weeks": BEPERKING, "rmc_until": BEPERKING}
-CONSENT_NL = {"youth_and_parents_from": "ouders en jongere samen vanaf",
-              "youth_alone_from": "jongere alleen vanaf",
-              "written": "schriftelijk", "prior": "vooraf"}
 # A higher age: youth_and_parents_from raised = fewer consents needed (the youth's own say
 # comes later); youth_alone_from raised = the parents' consent needed for longer.
 _CONSENT_LOWER = {"youth_and_parents_from": BEPERKING, "youth_alone_from": VERRUIMING}
-RULE_FIELD_NL = {"title": "titel", "explanation": "uitleg", "avg": "bron (avg)",
-                 "sector": "bron (sectorwet)", "convenant": "bron (convenant)",
-                 "fg_judgement": "FG-oordeel", "origin": "herkomst"}
 
 
 def _canon(value):
@@ -319,14 +282,14 @@ class _Diff:
               **extra) -> None:
         """A field without its own Dutch text (a field added later is still reported)."""
         where = " ".join(str(p) for p in path[1:-1])
-        text = (f"{SECTION_NL.get(path[0], path[0])} {where}".strip()
+        text = (f"{labels.RULESET_SECTION.get(path[0], path[0])} {where}".strip()
                 + f", veld '{path[-1]}': {_quoted(before)} → {_quoted(after)}")
         self.change(kind, path, before, after, effect, text, **extra)
 
     # --- walking -------------------------------------------------------------------------
 
     def run(self) -> list[dict]:
-        order = list(SECTION_NL)
+        order = list(labels.RULESET_SECTION)
         names = [f.name for f in dataclasses.fields(Ruleset) if f.name not in NOT_DIFFED]
         for name in sorted(names, key=lambda n: order.index(n) if n in order else len(order)):
             va, vb = getattr(self.a, name), getattr(self.b, name)
@@ -414,8 +377,8 @@ class _Diff:
                             f"{code}: naam '{va}' → '{vb}'", purpose=code)
             elif name == "route":
                 self.change("purpose_route", p, va, vb, WIJZIGING,
-                            f"{code}: route '{ROUTE_NL.get(va, va)}' → "
-                            f"'{ROUTE_NL.get(vb, vb)}'", purpose=code)
+                            f"{code}: route '{labels.ROUTE_SHORT.get(va, va)}' → "
+                            f"'{labels.ROUTE_SHORT.get(vb, vb)}'", purpose=code)
             elif name == "default_help_request_domains":
                 self.change("purpose_domains", p, va, vb, _scope(va, vb),
                             f"{code}: domeinen van een hulpvraag zonder vastgelegde "
@@ -438,12 +401,12 @@ class _Diff:
             code, name = p[1], p[-1]
             if name == "covenant":
                 self.change("party", p, va, vb, _covenant(va, vb),
-                            f"{code}: convenantpartij '{MEMBERSHIP_NL.get(va, va)}' → "
-                            f"'{MEMBERSHIP_NL.get(vb, vb)}'", party=code)
+                            f"{code}: convenantpartij '{labels.MEMBERSHIP_SHORT.get(va, va)}' → "
+                            f"'{labels.MEMBERSHIP_SHORT.get(vb, vb)}'", party=code)
             elif name == "kind":
                 self.change("party_kind", p, va, vb, _party_kind(va, vb),
-                            f"{code}: soort '{KIND_NL.get(va, va)}' → "
-                            f"'{KIND_NL.get(vb, vb)}'", party=code)
+                            f"{code}: soort '{labels.PARTY_KIND_SHORT.get(va, va)}' → "
+                            f"'{labels.PARTY_KIND_SHORT.get(vb, vb)}'", party=code)
             elif name == "label":
                 self.change("party_label", p, va, vb, WIJZIGING,
                             f"{code}: naam '{va}' → '{vb}'", party=code)
@@ -460,8 +423,9 @@ class _Diff:
         self.keyed("parties", a, b, describe,
                    lambda k, v: self.add("party_added", ("parties", k), VERRUIMING,
                                          f"nieuwe partij '{k}' ({v.label}): "
-                                         f"{KIND_NL.get(v.kind, v.kind)}, convenantpartij "
-                                         f"'{MEMBERSHIP_NL.get(v.covenant, v.covenant)}'",
+                                         f"{labels.PARTY_KIND_SHORT.get(v.kind, v.kind)}, "
+                                         "convenantpartij "
+                                         f"'{labels.MEMBERSHIP_SHORT.get(v.covenant, v.covenant)}'",
                                          party=k),
                    lambda k, v: self.add("party_removed", ("parties", k), BEPERKING,
                                          f"partij '{k}' ({v.label}) vervalt", party=k))
@@ -572,7 +536,7 @@ class _Diff:
             name, "alle" if _is_scope(va) and _is_scope(vb) else "geen")
         self.change("route", p, va, vb, effect,
                     f"wettelijke route {purpose}, route {index + 1} (regel "
-                    f"{getattr(route, 'rule', '?')}): {ROUTE_FIELD_NL.get(name, name)} "
+                    f"{getattr(route, 'rule', '?')}): {labels.ROUTE_FIELD.get(name, name)} "
                     f"{_quoted(va, none)} → {_quoted(vb, none)}", purpose=purpose, index=index)
 
     def _consent(self, a, b) -> None:
@@ -580,11 +544,11 @@ class _Diff:
             name = p[-1]
             if name in _CONSENT_LOWER:
                 self.change("consent", p, va, vb, _number(va, vb, _CONSENT_LOWER[name]),
-                            f"toestemming: {CONSENT_NL[name]} {_nl(va)} → {_nl(vb)} jaar "
+                            f"toestemming: {labels.CONSENT_FIELD[name]} {_nl(va)} → {_nl(vb)} jaar "
                             "(wettelijke grens)")
             elif name in ("written", "prior"):
                 self.change("consent", p, va, vb, _flag(va, vb, VERRUIMING),
-                            f"toestemming: {CONSENT_NL[name]} {_nl(va)} → {_nl(vb)}")
+                            f"toestemming: {labels.CONSENT_FIELD[name]} {_nl(va)} → {_nl(vb)}")
             else:
                 self.other("consent", p, va, vb)
 
@@ -596,7 +560,7 @@ class _Diff:
             effect = (_number(va, vb, _ABSENCE_LOWER[name]) if name in _ABSENCE_LOWER
                       else WIJZIGING)
             self.change("absence", p, va, vb, effect,
-                        f"verzuim: {ABSENCE_NL.get(name, name)} {_nl(va)} → {_nl(vb)} "
+                        f"verzuim: {labels.ABSENCE_FIELD.get(name, name)} {_nl(va)} → {_nl(vb)} "
                         "(wettelijke grens)")
 
         self.fields(("absence",), a, b, describe)
@@ -687,7 +651,7 @@ class _Diff:
 
         def describe(p, va, vb, rule) -> None:
             rid, name = p[1], p[-1]
-            label = RULE_FIELD_NL.get(name, name)
+            label = labels.RULE_FIELD.get(name, name)
             if name in ("title", "avg", "sector", "convenant"):
                 self.change("rule_text", p, va, vb, WIJZIGING,
                             f"regel {rid}: {label} {_quoted(va)} → {_quoted(vb)}", id=rid)

@@ -10,6 +10,7 @@ import jinja2
 from starlette.responses import HTMLResponse
 
 from deelwijs import __version__
+from deelwijs.domain import labels
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -30,7 +31,8 @@ env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.globals.update(static=static_url, version=__version__)
+# `labels`: the Dutch words for the codes (domain/labels.py), e.g. labels.HAT_CHOICE[code]
+env.globals.update(static=static_url, version=__version__, labels=labels)
 
 
 def render(name: str, status_code: int = 200, headers: dict | None = None,

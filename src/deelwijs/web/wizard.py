@@ -4,7 +4,7 @@ Pure: form values in, the contract's request and the engine's answer out. No acc
 database, nothing stored. The choices a form offers come from the ruleset (parties, overleg
 names, categories per purpose, consent ages), the answer from the engine
 (domain.contract.decide_payload, the one entry the CLI and the API use too), the words
-from the ruleset and domain.render/domain.codes.
+from the ruleset, domain.render and domain.labels.
 """
 
 from __future__ import annotations
@@ -14,36 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.engine import required_consenters
 from deelwijs.domain.errors import RequestError
-from deelwijs.domain.render import INFORM_MELDCODE_NL, OBLIGATION_NL, WHO_NL, rule_text
+from deelwijs.domain.render import rule_text
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader
-
-HAT_LABELS = {
-    "toeleiding": "Toeleiding (namens de gemeente)",
-    "hulpverlening": "Hulpverlening (als jeugdhulpverlener)",
-    "coordinatie": "Coördinatie of regie (namens de gemeente)",
-}
-TASK_LABELS = {
-    "both": "Voor een taak van ons allebei (situatie B)",
-    "own": "Voor mijn eigen taak (situatie A)",
-    "recipient": "Alleen voor een taak van de ontvanger (situatie C)",
-}
-CONSENT_LABELS = {"given": "Gegeven", "refused": "Geweigerd", "none": "Niet gevraagd"}
-ROUTE_GROUPS = (
-    ("covenant", "Casusoverleg volgens het convenant"),
-    ("municipal", "Taak van de gemeente"),
-    ("own_task", "Eigen taak"),
-    ("legal", "Wettelijke routes"),
-)
-OUTCOME = {
-    "allow": ("Ja", "Ja, dat mag"),
-    "deny": ("Nee", "Nee, dat mag niet"),
-    "partial": ("Gedeeltelijk", "Gedeeltelijk: een deel mag, een deel niet"),
-}
 
 # Checkboxes: (name, default, label). Their defaults are the contract's.
 CONSENT_FLAGS = (
@@ -192,7 +169,7 @@ def choices(rs: Ruleset, form: Form) -> dict:
     parties = [(code, _cap(rs.parties[code].label)) for code in codes.PARTIES
                if code in rs.parties]
     groups = []
-    for route, title in ROUTE_GROUPS:
+    for route, title in labels.ROUTE_HEADING.items():
         options = [(code, _cap(rs.purposes[code].label)) for code in codes.PURPOSES
                    if code in rs.purposes and rs.purposes[code].route == route]
         groups.append((title, options))
@@ -215,9 +192,9 @@ def choices(rs: Ruleset, form: Form) -> dict:
                     f"{c.youth_alone_from} jaar de jongere zelf.")
     return {
         "rulesets": [(r.id, f"{r.title} ({r.id}, versie {r.version})") for r in rulesets()],
-        "parties": parties, "hats": list(HAT_LABELS.items()), "purpose_groups": groups,
-        "categories": categories, "consent_labels": list(CONSENT_LABELS.items()),
-        "consent_hint": consent_hint, "tasks": list(TASK_LABELS.items()),
+        "parties": parties, "hats": list(labels.HAT_CHOICE.items()), "purpose_groups": groups,
+        "categories": categories, "consent_labels": list(labels.CONSENT_ANSWER.items()),
+        "consent_hint": consent_hint, "tasks": list(labels.TASK_CHOICE.items()),
         "domains": [(code, rs.domains.get(code, code)) for code in codes.DOMAINS],
         "consent_flags": CONSENT_FLAGS, "exception_flags": EXCEPTION_FLAGS,
         "detail_flags": DETAIL_FLAGS, "hat_wearers": [rs.parties[p].label
@@ -352,7 +329,7 @@ def next_steps(form: Form, request: dict, answer: dict) -> list[dict]:
     age = request["subject"]["age"]
     if denied:
         who = required_consenters(age, rs)
-        names = " en ".join(WHO_NL[w] for w in who)
+        names = " en ".join(labels.CONSENTER[w] for w in who)
 
         def with_consent(r: dict) -> None:
             r["consent"] = {w: "given" for w in who}
@@ -411,8 +388,8 @@ def next_steps(form: Form, request: dict, answer: dict) -> list[dict]:
 
 def obligations(answer: dict) -> list[str]:
     meldrecht = any("MELDRECHT" in i["grounds"] for i in answer["items"])
-    return [INFORM_MELDCODE_NL if code == "INFORM_DATA_SUBJECT" and meldrecht
-            else OBLIGATION_NL[code] for code in answer["obligations"]]
+    return [labels.INFORM_MELDCODE_INSTRUCTION if code == "INFORM_DATA_SUBJECT" and meldrecht
+            else labels.OBLIGATION_INSTRUCTION[code] for code in answer["obligations"]]
 
 
 def answer_view(form: Form, request: dict, answer: dict) -> dict:
@@ -424,9 +401,9 @@ def answer_view(form: Form, request: dict, answer: dict) -> dict:
             "code": i["data"],
             "label": _cap(rs.categories[i["data"]].label),
             "allowed": i["outcome"] == "allow",
-            "verdict": OUTCOME[i["outcome"]][0],
-            "grounds": [codes.GROUND_NL.get(g, g) for g in i["grounds"]],
-            "reasons": [codes.REASON_NL.get(r, r) for r in i["reasons"]],
+            "verdict": labels.OUTCOME_VERDICT[i["outcome"]][0],
+            "grounds": [labels.GROUND_CITED.get(g, g) for g in i["grounds"]],
+            "reasons": [labels.REASON_PHRASE.get(r, r) for r in i["reasons"]],
             "explanation": i["explanation"],
             "rules": [{"id": r, "title": answer["rules"][r]["title"],
                        "citations": list(answer["rules"][r]["citations"].values()),
@@ -438,13 +415,13 @@ def answer_view(form: Form, request: dict, answer: dict) -> dict:
     model = model_purpose(rs, purpose)
     purpose_label = (f"{purpose} ({rs.purposes[model].label})" if purpose != model
                      else rs.purposes[model].label)
-    hat = f", met de pet {HAT_LABELS[str(v['hat'])].lower()}" if v["hat"] else ""
+    hat = f", met de pet {labels.HAT_CHOICE[str(v['hat'])].lower()}" if v["hat"] else ""
     question = (f"U werkt voor {rs.parties[str(v['discloser'])].named}{hat} en wilt gegevens "
                 f"over een jongere van {request['subject']['age']} jaar delen met "
                 f"{rs.parties[str(v['recipient'])].named}, voor {purpose_label}.")
     return {
         "outcome": answer["outcome"],
-        "headline": OUTCOME[answer["outcome"]][1],
+        "headline": labels.OUTCOME_VERDICT[answer["outcome"]][1],
         "question": question,
         "items": items,
         "obligations": obligations(answer),

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 from tests.services.helpers import TODAY, outcomes
 
-from deelwijs.domain.exceptions import LABEL_NL, QUESTIONS
+from deelwijs.domain.exceptions import QUESTIONS
+from deelwijs.domain.labels import WEIGHING_KIND
 from deelwijs.services.casus import cases, disclosures, youths
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound
@@ -292,7 +293,7 @@ def test_a_complete_weighing_counts_only_for_its_recipients_data_dates_and_organ
     out = _power(app, build, raad["youth"], POWER_YES, to=[raad["noord"]],
                  data=["thuissituatie", "veiligheid"], valid_until=dt.date(2024, 6, 30))
     assert (out["complete"], out["kind"], out["label"], out["youth_id"], out["case_id"]) == (
-        True, "statutory_power", LABEL_NL["statutory_power"], raad["youth"], None)
+        True, "statutory_power", WEIGHING_KIND["statutory_power"], raad["youth"], None)
     assert out["problems"] == [] and out["unanswered"] == []
 
     noord = raad["noord"]
