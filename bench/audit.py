@@ -101,6 +101,7 @@ from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import log_format, merkle
 from deelwijs.services.app import App, open_app
 from deelwijs.services.casus import cases, consent, disclosures, youths
+from deelwijs.services.context import PROFESSIONAL, Actor, actor_of, unit
 from deelwijs.services.covenant import registry
 from deelwijs.services.log import audit, verify
 from deelwijs.storage import db, orm
@@ -222,48 +223,50 @@ def build_world(app: App, code: str, name: str, n_youths: int, today: dt.date) -
     case with an accession and a meeting (youths/consent/cases/registry services)."""
     d = dates(today)
     with app.transaction() as s:
-        region = registry.create_region(s, code, name)
-        version = registry.activate_ruleset(s, region, RULESET, d["start"])
+        u = unit(app, s, today=today)  # the administrator
+        region = registry.create_region(u, code, name)
+        version = registry.activate_ruleset(u, region, RULESET, d["start"])
         orgs = {}
         for key, (party, org_name, domain) in ORGS.items():
-            orgs[key] = registry.create_organisation(s, region, party, org_name, domain=domain)
+            orgs[key] = registry.create_organisation(u, region, party, org_name, domain=domain)
         for key in ("swv", "leerplicht", "gemeente"):
-            sig = registry.add_signatory(s, orgs[key], "W. Bestuurder", "bestuurder")
-            registry.sign_covenant(s, orgs[key], version, d["start"], sig)
-        registry.grant_mandate(s, orgs["school"], orgs["swv"], d["start"], "MACHT-001")
-        registry.sign_covenant(s, orgs["swv"], version, d["start"], on_behalf_of=orgs["school"])
+            sig = registry.add_signatory(u, orgs[key], "W. Bestuurder", "bestuurder")
+            registry.sign_covenant(u, orgs[key], version, d["start"], sig)
+        registry.grant_mandate(u, orgs["school"], orgs["swv"], d["start"], "MACHT-001")
+        registry.sign_covenant(u, orgs["swv"], version, d["start"], on_behalf_of=orgs["school"])
         for org, pro_name, function, hats in PERSONAS.values():
-            registry.create_professional(s, orgs[org], pro_name, function, hats)
+            registry.create_professional(u, orgs[org], pro_name, function, hats)
     world = load_world(app, code)
     for i in range(n_youths):
         with audit.trace(), app.transaction() as s:
             region = s.get(orm.Region, world.region_id)
             youth = youths.create_youth(
-                s, app.keys, region, ["Sem de Vries", "Fenna Oosterhout"][i % 2], d["birth"],
-                today, school=s.get(orm.Organisation, world.orgs["school"]),
-                guardians=[dict(g) for g in TWO_PARENTS],
-                by=s.get(orm.Professional, world.pros["alice"]))
+                unit(app, s, actor_of(s, world.pros["alice"]), today), region,
+                ["Sem de Vries", "Fenna Oosterhout"][i % 2], d["birth"],
+                school=s.get(orm.Organisation, world.orgs["school"]),
+                guardians=[dict(g) for g in TWO_PARENTS])
             youth_id = youth.id
         with app.transaction() as s:
             gezag = [g.id for g in youths.get_youth(s, youth_id).guardians if g.has_gezag]
         for g in [*gezag, None]:  # the parents with gezag and (13 years old) the youth
             with audit.trace(), app.transaction() as s:
-                consent.record(s, youths.get_youth(s, youth_id), "youth" if g is None
+                consent.record(unit(app, s, actor_of(s, world.pros["alice"]), d["consent"]),
+                               youths.get_youth(s, youth_id), "youth" if g is None
                                else "parent", "given", ["oza"], ["gedrag"], d["consent"],
-                               d["consent"], written=True, guardian_id=g,
-                               document_ref=f"TOEST-{g or 'youth'}",
-                               recorded_by=s.get(orm.Professional, world.pros["alice"]))
+                               written=True, guardian_id=g,
+                               document_ref=f"TOEST-{g or 'youth'}")
         with app.transaction() as s:
             region = s.get(orm.Region, world.region_id)
             _, ruleset = app.active_ruleset(s, region.id, d["case"])
+            as_alice = unit(app, s, actor_of(s, world.pros["alice"]), today)
             case = cases.open_case(
-                s, ruleset, region, "Zorgen over gedrag in de klas", "oza",
-                [world.orgs[p] for p in ("school", "jeugdhulp", "swv")],
-                s.get(orm.Professional, world.pros["alice"]), d["case"],
+                as_alice, ruleset, region, "Zorgen over gedrag in de klas", "oza",
+                [world.orgs[p] for p in ("school", "jeugdhulp", "swv")], d["case"],
                 youth=youths.get_youth(s, youth_id))
-            registry.record_accession(s, s.get(orm.Organisation, world.orgs["jeugdhulp"]), case,
+            registry.record_accession(unit(app, s, today=today),
+                                      s.get(orm.Organisation, world.orgs["jeugdhulp"]), case,
                                       d["case"], f"TOETR-jeugdhulp-{case.id}", d["case"])
-            cases.schedule_meeting(s, case, d["meeting"], ["Opening", "Bespreking"],
+            cases.schedule_meeting(as_alice, case, d["meeting"], ["Opening", "Bespreking"],
                                    [world.pros["alice"], world.pros["bob"]])
     return load_world(app, code)
 
@@ -290,25 +293,31 @@ def load_world(app: App, code: str) -> World:
 REAL_ACTIONS = ("disclose", "read", "disclose", "deny", "consent")
 
 
+def alice(w: World) -> Actor:
+    """Alice (of the school board) as an actor, from ids only: the web app keeps the actor
+    so, and disclosures.record then loads no professional of its own."""
+    return Actor(PROFESSIONAL, professional_id=w.pros["alice"],
+                 organisation_id=w.orgs["school"], region_id=w.region_id)
+
+
 def real_action(app: App, w: World, youth_id: int, kind: str, today: dt.date) -> None:
     """One processing about a real youth through the services (one log entry)."""
     case_id = w.cases[youth_id]
     with audit.trace(), app.transaction() as s:
         if kind in ("disclose", "deny"):
-            disclosures.record(s, app, professional_id=w.pros["alice"],
+            disclosures.record(unit(app, s, alice(w), today),
                                to_org_id=w.orgs["jeugdhulp"],
                                contents=dict(ALLOWED if kind == "disclose" else REFUSED),
                                day=today, kind="minute", case_id=case_id,
                                meeting_id=w.meetings[case_id])
         elif kind == "read":
-            youths.read_youth(s, app.keys, youth_id, today,
-                              by=s.get(orm.Professional, w.pros["bob"]))
+            youths.read_youth(unit(app, s, actor_of(s, w.pros["bob"]), today), youth_id)
         else:
             youth = youths.get_youth(s, youth_id)
             g = next(g.id for g in youth.guardians if g.has_gezag)
-            consent.record(s, youth, "parent", "given", ["oza"], ["gedrag"], today, today,
-                           written=True, guardian_id=g, document_ref=f"TOEST-parent-{g}",
-                           recorded_by=s.get(orm.Professional, w.pros["alice"]))
+            consent.record(unit(app, s, alice(w), today), youth, "parent", "given", ["oza"],
+                           ["gedrag"], today, written=True, guardian_id=g,
+                           document_ref=f"TOEST-parent-{g}")
 
 
 # --- bulk entries, built as audit.log builds them -------------------------------------------
@@ -743,14 +752,14 @@ def explain(app: App, stmt: str, params) -> list[str]:
 
 def log_inzage(app: App, youth_id: int) -> int:
     with app.transaction() as s:
-        rows = audit.entries_for_youth(s, app.keys, youth_id)
+        rows = audit.entries_for_youth(unit(app, s), youth_id)
         views = [audit.entry_view(r, for_subject=True) for r in rows]
     return len(views)
 
 
 def rights_inzage(app: App, rights, youth_id: int, today: dt.date) -> int:
     with app.transaction() as s:
-        out = rights.inzage(s, app, youth_id, requester="youth", today=today)
+        out = rights.inzage(unit(app, s, today=today), youth_id, requester="youth")
         s.rollback()  # nothing kept: the next run sees the same data
     return len(out["verwerkingslog"])
 
@@ -772,7 +781,7 @@ def timed(fn, runs: int, warmup: int, desc: str) -> list[float]:
 def record_one(app: App, w: World, youth_id: int, contents: dict, today: dt.date) -> None:
     case_id = w.cases[youth_id]
     with audit.trace(), app.transaction() as s:
-        disclosures.record(s, app, professional_id=w.pros["alice"],
+        disclosures.record(unit(app, s, alice(w), today),
                            to_org_id=w.orgs["jeugdhulp"], contents=dict(contents), day=today,
                            kind="minute", case_id=case_id, meeting_id=w.meetings[case_id])
 
@@ -819,7 +828,7 @@ def log_call_cost(app: App, w: World, youth_id: int, n: int, today: dt.date) -> 
     case_id = w.cases[youth_id]
     with app.transaction() as s:
         _, decision, _ = disclosures.decide_stored(
-            s, app, professional_id=w.pros["alice"], to_org_id=w.orgs["jeugdhulp"],
+            unit(app, s, alice(w), today), to_org_id=w.orgs["jeugdhulp"],
             categories=list(ALLOWED), day=today, case_id=case_id, meeting_id=w.meetings[case_id])
         version, _ = app.active_ruleset(s, w.region_id, today)
         digest, ruleset_id = version.digest, version.ruleset_id

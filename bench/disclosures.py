@@ -97,6 +97,7 @@ from deelwijs.rules import loader
 from deelwijs.services import demo
 from deelwijs.services.app import App, open_app
 from deelwijs.services.casus import disclosures
+from deelwijs.services.context import PROFESSIONAL, Actor, actor_of, unit
 from deelwijs.services.covenant import registry
 from deelwijs.services.log import audit, verify
 from deelwijs.storage import db, orm
@@ -216,14 +217,15 @@ def build_registry(app: App, today: dt.date, rnd: random.Random) -> Registry:
     start = today - dt.timedelta(days=400)
     per_type = 20
     with app.transaction() as s:
-        region = registry.create_region(s, REGION, "Benchmarkregio (synthetisch)")
-        version = registry.activate_ruleset(s, region, RULESET, start)
+        u = unit(app, s, today=today)  # the administrator
+        region = registry.create_region(u, REGION, "Benchmarkregio (synthetisch)")
+        version = registry.activate_ruleset(u, region, RULESET, start)
         orgs: dict[str, list[orm.Organisation]] = {}
         for party in codes.PARTIES:
             for i in range(per_type):
                 place = f"{demo.PLACES[i % len(demo.PLACES)]} {i // len(demo.PLACES) + 1}"
                 org = registry.create_organisation(
-                    s, region, party, demo.PARTY_NAMES[party].format(p=place),
+                    u, region, party, demo.PARTY_NAMES[party].format(p=place),
                     kvk=f"{rnd.randint(10000000, 99999999)}",
                     domain=demo.GEMEENTE_DOMAINS[i % len(demo.GEMEENTE_DOMAINS)]
                     if party == "gemeente" else None)
@@ -237,18 +239,18 @@ def build_registry(app: App, today: dt.date, rnd: random.Random) -> Registry:
         for party, group in orgs.items():
             function, hats = functions.get(party, ("medewerker", []))
             for org in group:
-                sig = registry.add_signatory(s, org, demo._name(rnd), "bestuurder")
+                sig = registry.add_signatory(u, org, demo._name(rnd), "bestuurder")
                 pros[org.id] = [registry.create_professional(
-                    s, org, demo._name(rnd), function, hats).id for _ in range(2)]
+                    u, org, demo._name(rnd), function, hats).id for _ in range(2)]
                 if party in ("swv", "gemeente", "leerplicht"):
-                    registry.sign_covenant(s, org, version, start, sig)
+                    registry.sign_covenant(u, org, version, start, sig)
         for i, school in enumerate(orgs["school"]):
             swv = orgs["swv"][i % len(orgs["swv"])]
-            mandate = registry.grant_mandate(s, school, swv, start, f"MACHT-{school.id:04d}")
+            mandate = registry.grant_mandate(u, school, swv, start, f"MACHT-{school.id:04d}")
             if i % 10 == 9:  # a few boards revoked their mandate
-                registry.revoke_mandate(s, mandate.id, start + dt.timedelta(days=200))
+                registry.revoke_mandate(u, mandate.id, start + dt.timedelta(days=200))
             else:
-                registry.sign_covenant(s, swv, version, start + dt.timedelta(days=1),
+                registry.sign_covenant(u, swv, version, start + dt.timedelta(days=1),
                                        on_behalf_of=school)
         return Registry(
             region_id=region.id, version_id=version.id, digest=version.digest,
@@ -434,8 +436,8 @@ def make_templates(app: App, youths: list[Youth], today: dt.date, rnd: random.Ra
                 cats = rnd.sample(offered, rnd.randint(1, min(3, len(offered))))
                 day = today - dt.timedelta(days=rnd.randint(0, 30))
                 _, decision, _ = disclosures.decide_stored(
-                    s, app, professional_id=y.creator_id, to_org_id=to_org, categories=cats,
-                    day=day, case_id=y.case_id, meeting_id=y.meeting_id)
+                    unit(app, s, actor_of(s, y.creator_id), day), to_org_id=to_org,
+                    categories=cats, day=day, case_id=y.case_id, meeting_id=y.meeting_id)
                 items = []
                 for item in decision["items"]:
                     allowed = item["outcome"] == "allow"
@@ -502,7 +504,8 @@ def ensure_log_regions(app: App) -> dict[str, int]:
     migration makes none; audit.log would make the bench region's lazily). {code: id}."""
     with app.transaction() as s:
         if s.scalars(select(orm.Region).where(orm.Region.code == REGION_B)).first() is None:
-            registry.create_region(s, REGION_B, "Benchmark, ruwe INSERTs (synthetisch)")
+            registry.create_region(unit(app, s), REGION_B,
+                                   "Benchmark, ruwe INSERTs (synthetisch)")
         ids = dict(s.execute(select(orm.Region.code, orm.Region.id)
                              .where(orm.Region.code.in_((REGION, REGION_B)))).all())
         for region_id in ids.values():
@@ -555,17 +558,19 @@ def setup(args, today: dt.date) -> dict:
 
 
 def load_cases(url: str, region_code: str) -> list[tuple]:
-    """(case id, meeting id, creator id, model purpose, recipients) per case about a youth."""
+    """(case id, meeting id, creator id, model purpose, recipients, the creator's
+    organisation id, region id) per case about a youth."""
     sql = """
         SELECT c.id, min(m.id), c.created_by_id, c.purpose,
-               array_agg(DISTINCT p.organisation_id) FILTER (WHERE p.organisation_id <> pr.organisation_id)
+               array_agg(DISTINCT p.organisation_id) FILTER (WHERE p.organisation_id <> pr.organisation_id),
+               pr.organisation_id, r.id
         FROM casus c
         JOIN region r ON r.id = c.region_id AND r.code = %s
         JOIN professional pr ON pr.id = c.created_by_id
         JOIN meeting m ON m.case_id = c.id
         JOIN case_participant p ON p.case_id = c.id
         WHERE c.youth_id IS NOT NULL
-        GROUP BY c.id
+        GROUP BY c.id, pr.organisation_id, r.id
         ORDER BY c.id"""  # noqa: E501
     with psycopg.connect(url) as conn:
         return conn.execute(sql, (region_code,)).fetchall()
@@ -576,14 +581,23 @@ def make_work(cases: list[tuple], n: int, rnd: random.Random, today: dt.date) ->
     offered = {}
     work = []
     for _ in range(n):
-        case_id, meeting_id, creator, purpose, recipients = rnd.choice(cases)
+        case_id, meeting_id, creator, purpose, recipients, org_id, region_id = rnd.choice(cases)
         if purpose not in offered:
             offered[purpose] = disclosures.offered_categories(ruleset, purpose)
         cats = rnd.sample(offered[purpose], rnd.randint(1, min(3, len(offered[purpose]))))
-        work.append({"professional_id": creator, "to_org_id": rnd.choice(recipients),
+        # the actor as the web app keeps it (ids, no row): record() loads no professional
+        actor = Actor(PROFESSIONAL, professional_id=creator, organisation_id=org_id,
+                      region_id=region_id)
+        work.append({"actor": actor, "to_org_id": rnd.choice(recipients),
                      "contents": {c: content_for(c) for c in cats}, "day": today,
                      "kind": "minute", "case_id": case_id, "meeting_id": meeting_id})
     return work
+
+
+def record(app: App, s, w: dict):
+    """disclosures.record of one work item (make_work), by its actor, on its day."""
+    args = dict(w)
+    return disclosures.record(unit(app, s, args.pop("actor"), w["day"]), **args)
 
 
 # --- phase A: the service -------------------------------------------------------------------
@@ -600,7 +614,7 @@ def service_client(url: str, warmup: list[dict], work: list[dict], profile: str 
         app = bench_app(url)  # its own engine, pool and ruleset cache
         for w in warmup:
             with app.transaction() as s:
-                disclosures.record(s, app, **w)
+                record(app, s, w)
     except BaseException as exc:
         barrier.abort()
         results.put({"fatal": f"{type(exc).__name__}: {exc}"})
@@ -616,7 +630,7 @@ def service_client(url: str, warmup: list[dict], work: list[dict], profile: str 
         t = time.perf_counter()
         try:
             with app.transaction() as s:
-                row = disclosures.record(s, app, **w)
+                row = record(app, s, w)
             ids.append(row.id)
         except Exception as exc:  # counted and reported, never hidden
             errors.append(f"{type(exc).__name__}: {exc}")
@@ -858,12 +872,12 @@ def listing(url: str, youth_ids: list[int]) -> tuple[list[float], list[int]]:
     app = bench_app(url)
     for yid in youth_ids[:10]:  # warm the pool and the compiled-statement cache
         with app.transaction() as s:
-            disclosures.list_for_youth(s, yid)
+            disclosures.list_for_youth(unit(app, s), yid)
     lat, counts = [], []
     for yid in youth_ids:
         t = time.perf_counter()
         with app.transaction() as s:
-            rows = disclosures.list_for_youth(s, yid)
+            rows = disclosures.list_for_youth(unit(app, s), yid)
         lat.append(time.perf_counter() - t)
         counts.append(len(rows))
     app.engine.dispose()
@@ -929,7 +943,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def one_record():
         with app.transaction() as s:
-            disclosures.record(s, app, **probe)
+            record(app, s, probe)
 
     one_record()  # warm caches so the count is that of a steady-state record
     record_sql = statements(app, one_record)
@@ -961,7 +975,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def one_listing():
         with app.transaction() as s:
-            disclosures.list_for_youth(s, probe_youth)
+            disclosures.list_for_youth(unit(app, s), probe_youth)
 
     list_sql = statements(app, one_listing)
     plans = []

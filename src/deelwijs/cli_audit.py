@@ -315,12 +315,12 @@ def checkpoint_command(region: RegionOpt = None, out: OutOpt = None,
 def key_command(region: RegionOpt = None) -> None:
     """Toon de sleutelregels waarmee een toezichthouder checkpoints kan controleren: een per
     regio, met de herkomst van haar log als naam."""
-    from deelwijs.cli_store import _session
+    from deelwijs.cli_store import _unit
     from deelwijs.services.log import audit
 
-    with _session() as (app, s):
-        lines = [line for rid in _region_ids(s, region)
-                 for line in audit.verifier_keys(s, app.keys, rid)]
+    with _unit() as u:
+        lines = [line for rid in _region_ids(u.session, region)
+                 for line in audit.verifier_keys(u, rid)]
     print("\n".join(lines))
 
 
@@ -415,13 +415,13 @@ def log_command(
     limit: Annotated[int, typer.Option(help="Hoogstens zoveel regels.", parser=COUNT)] = 200,
 ) -> None:
     """Toon de logregels over één jongere (voor de FG; het log leest zichzelf zonder te loggen)."""
-    from deelwijs.cli_store import _print, _session
+    from deelwijs.cli_store import _print, _unit
     from deelwijs.services.casus import youths
     from deelwijs.services.log import audit
 
-    with _session() as (app, s):
-        youths.get_youth(s, youth)
-        rows = audit.entries_for_youth(s, app.keys, youth, limit)
+    with _unit() as u:
+        youths.get_youth(u.session, youth)
+        rows = audit.entries_for_youth(u, youth, limit)
         _print([audit.entry_view(r) for r in rows])
 
 

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import COUNT, _app, _fail, _print
+from deelwijs.cli_store import COUNT, _fail, _print, _unit
 
 keys_app = typer.Typer(
     help="Verpakkingssleutels (DEELWIJS_WRAPPING_KEYS): de sleutels die de sleutels van de "
@@ -83,8 +83,8 @@ def keys_status(batch_size: BatchOpt = 500) -> None:
     from deelwijs.services.rights import keys
 
     _check_batch(batch_size)
-    with _app() as app, _progress("sleutels tellen") as tick, app.transaction() as s:
-        result = keys.status(s, app.keys, progress=tick, batch_size=batch_size)
+    with _unit() as u, _progress("sleutels tellen") as tick:
+        result = keys.status(u, progress=tick, batch_size=batch_size)
     _print(result)
 
 
@@ -105,9 +105,9 @@ def keys_rewrap(
     from deelwijs.services.rights import keys
 
     _check_batch(batch_size)
-    with _app() as app, _progress("opnieuw verpakken") as tick:
+    with _unit() as u, _progress("opnieuw verpakken") as tick:
         try:
-            result = keys.rewrap(app, dry_run=dry_run, batch_size=batch_size, progress=tick)
+            result = keys.rewrap(u, dry_run=dry_run, batch_size=batch_size, progress=tick)
         except ServiceError as exc:
             _fail(str(exc))
     _print(result)

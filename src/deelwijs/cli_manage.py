@@ -24,6 +24,7 @@ from deelwijs.cli_store import (
     _fail,
     _print,
     _session,
+    _unit,
     case_app,
     org_app,
     youth_app,
@@ -123,9 +124,9 @@ def region_create(
 
     code = _text(code, "region.code", 64)
     name = _text(name, "region.name")
-    with _session() as (_, s):
+    with _unit() as u:
         _print(registry.region_view(registry.create_region(
-            s, code, name, wams, controller_name=controller,
+            u, code, name, wams, controller_name=controller,
             controller_address=controller_address, controller_oin=controller_oin,
             fg_name=fg_name, fg_email=fg_email, fg_phone=fg_phone)))
 
@@ -152,9 +153,9 @@ def region_update(
     if name is None and all(v is None for v in given.values()):
         _fail("region: noem wat er verandert (--name, --controller, --controller-address, "
               "--controller-oin, --fg-name, --fg-email of --fg-phone)")
-    with _session() as (_, s):
-        region = registry.region_by_code(s, code)
-        _print(registry.region_view(registry.update_region(s, region, name=name, **given)))
+    with _unit() as u:
+        region = registry.region_by_code(u.session, code)
+        _print(registry.region_view(registry.update_region(u, region, name=name, **given)))
 
 
 @region_app.command("list")
@@ -162,8 +163,8 @@ def region_list(as_json: JsonOpt = False) -> None:
     """Alle regio's: id, code, naam (en of de Wams er geldt)."""
     from deelwijs.services.covenant import registry
 
-    with _session() as (_, s):
-        rows = registry.list_regions(s)
+    with _unit() as u:
+        rows = registry.list_regions(u)
     if as_json:
         _print(rows)
         return
@@ -186,9 +187,10 @@ def ruleset_activate(
     from deelwijs.services.covenant import registry
 
     day = _day(on)
-    with _session() as (_, s):
+    with _unit() as u:
+        s = u.session
         r = registry.region_by_code(s, region)
-        registry.activate_ruleset(s, r, ruleset, day)
+        registry.activate_ruleset(u, r, ruleset, day)
         _print(registry.activation_view(s, registry.latest_activation(s, r)))
 
 
@@ -201,8 +203,8 @@ def ruleset_list(
     vandaag."""
     from deelwijs.services.covenant import registry
 
-    with _session() as (_, s):
-        rows = registry.activations(s, registry.region_by_code(s, region), dt.date.today())
+    with _unit() as u:
+        rows = registry.activations(u, registry.region_by_code(u.session, region))
     if as_json:
         _print(rows)
         return
@@ -265,8 +267,9 @@ def org_create(
     from deelwijs.services.covenant import registry
 
     name = _text(name, "name")
-    with _session() as (_, s):
-        org = registry.create_organisation(s, registry.region_by_code(s, region), party, name,
+    with _unit() as u:
+        s = u.session
+        org = registry.create_organisation(u, registry.region_by_code(s, region), party, name,
                                            kvk=kvk, oin=oin, domain=domain)
         _print(registry.organisation_view(s, org))
 
@@ -281,8 +284,9 @@ def signatory_add(
     from deelwijs.services.covenant import registry
 
     name, function = _text(name, "name"), _text(function, "function")
-    with _session() as (_, s):
-        row = registry.add_signatory(s, registry.organisation(s, org_id), name, function)
+    with _unit() as u:
+        row = registry.add_signatory(u, registry.organisation(u.session, org_id), name,
+                                     function)
         _print(registry.signatory_view(row))
 
 
@@ -301,10 +305,10 @@ def org_sign(
     from deelwijs.services.covenant import registry
 
     day = _day(on)
-    with _session() as (_, s):
-        row = registry.sign_covenant(s, registry.organisation(s, org_id), None, day, signatory,
-                                     on_behalf_of)
-        _print(registry.signature_view(s, row))
+    with _unit() as u:
+        row = registry.sign_covenant(u, registry.organisation(u.session, org_id), None, day,
+                                     signatory, on_behalf_of)
+        _print(registry.signature_view(u.session, row))
 
 
 @mandate_app.command("grant")
@@ -322,8 +326,9 @@ def mandate_grant(
 
     document = _text(document, "document_ref")
     day = _day(on)
-    with _session() as (_, s):
-        row = registry.grant_mandate(s, registry.organisation(s, school, "school"),
+    with _unit() as u:
+        s = u.session
+        row = registry.grant_mandate(u, registry.organisation(s, school, "school"),
                                      registry.organisation(s, swv, "swv"), day, document)
         _print(registry.mandate_view(row))
 
@@ -338,8 +343,8 @@ def mandate_revoke(
     from deelwijs.services.covenant import registry
 
     day = _day(on)
-    with _session() as (_, s):
-        _print(registry.mandate_view(registry.revoke_mandate(s, mandate_id, day)))
+    with _unit() as u:
+        _print(registry.mandate_view(registry.revoke_mandate(u, mandate_id, day)))
 
 
 # --- professionals -------------------------------------------------------------------------
@@ -358,9 +363,9 @@ def professional_create(
     from deelwijs.services.covenant import registry
 
     name, function = _text(name, "name"), _text(function, "function")
-    with _session() as (_, s):
-        row = registry.create_professional(s, registry.organisation(s, org), name, function,
-                                           hat or [])
+    with _unit() as u:
+        row = registry.create_professional(u, registry.organisation(u.session, org), name,
+                                           function, hat or [])
         _print(registry.professional_view(row))
 
 
@@ -372,8 +377,8 @@ def professional_list(
     """De professionals van een organisatie, met hun petten."""
     from deelwijs.services.covenant import registry
 
-    with _session() as (_, s):
-        rows = registry.list_professionals(s, registry.organisation(s, org))
+    with _unit() as u:
+        rows = registry.list_professionals(u, registry.organisation(u.session, org))
     if as_json:
         _print(rows)
         return
@@ -431,13 +436,10 @@ def youth_create(
     name = _text(name, "name")
     born = _day(birth, "birth")
     guardians = _guardians(guardian or [])
-    today = dt.date.today()
-    with _session() as (app, s):
-        row = youths.create_youth(s, app.keys, registry.region_by_code(s, region), name, born,
-                                  today, bsn, school, guardians,
-                                  registry.professional(s, by, "by") if by is not None else None,
-                                  startkwalificatie=startkwalificatie)
-        _print(youths.youth_view(app.keys, row, today))
+    with _unit(by=by) as u:
+        row = youths.create_youth(u, registry.region_by_code(u.session, region), name, born,
+                                  bsn, school, guardians, startkwalificatie=startkwalificatie)
+        _print(youths.youth_view(u.keys, row, u.today))
 
 
 # --- cases ---------------------------------------------------------------------------------
@@ -466,11 +468,10 @@ def case_open(
         _fail("youth: kies --youth ID of --anonymous (precies één van de twee)")
     title = _text(title, "title")
     day = _day(on)
-    with _session() as (_, s):
-        row = cases.open_case(s, None, registry.region_by_code(s, region), title, purpose,
-                              participant or [], registry.professional(s, by, "by"), day,
-                              youth)
-        _print(cases.case_view(s, row))
+    with _unit(by=by) as u:
+        row = cases.open_case(u, None, registry.region_by_code(u.session, region), title,
+                              purpose, participant or [], day, youth)
+        _print(cases.case_view(u.session, row))
 
 
 @case_app.command("close")
@@ -483,13 +484,11 @@ def case_close(
     """Sluit een casus. Vanaf de sluitdatum loopt de bewaartermijn van het verslag (zie
     deelwijs retention plan). Noem de versie die u zag."""
     from deelwijs.services.casus import cases
-    from deelwijs.services.covenant import registry
 
     day = _day(on)
-    with _session() as (_, s):
-        row = cases.close_case(s, case_id, version, day, dt.date.today(),
-                               registry.professional(s, by, "by"))
-        _print(cases.case_view(s, row))
+    with _unit(by=by) as u:
+        row = cases.close_case(u, case_id, version, day)
+        _print(cases.case_view(u.session, row))
 
 
 @meeting_app.command("schedule")
@@ -507,10 +506,10 @@ def meeting_schedule(
 
     items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda or [])]
     day = _day(on)
-    with _session() as (_, s):
-        row = cases.schedule_meeting(s, cases.get_case(s, case_id), day, items,
+    with _unit() as u:
+        row = cases.schedule_meeting(u, cases.get_case(u.session, case_id), day, items,
                                      participant or [])
-        _print(cases.meeting_view(s, row))
+        _print(cases.meeting_view(u.session, row))
 
 
 @meeting_app.command("update")
@@ -531,9 +530,9 @@ def meeting_update(
         _fail("meeting: niets te wijzigen; geef --on en/of --agenda")
     day = _day(on, "--on") if on is not None else None
     items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda)] if agenda else None
-    with _session() as (_, s):
-        row = cases.update_meeting(s, meeting_id, version, day, items)
-        _print(cases.meeting_view(s, row))
+    with _unit() as u:
+        row = cases.update_meeting(u, meeting_id, version, day, items)
+        _print(cases.meeting_view(u.session, row))
 
 
 @minute_app.command("write")
@@ -550,19 +549,17 @@ def minute_write(
 ) -> None:
     """Schrijf het verslag van een agendapunt, of wijzig het (met --version)."""
     from deelwijs.services.casus import cases
-    from deelwijs.services.covenant import registry
     from deelwijs.services.errors import Invalid
 
     text = _text(text, "text", 100_000)
-    with _session() as (_, s):
-        pro = registry.professional(s, by, "by")
+    with _unit(by=by) as u:
         if minute is not None and version is None:  # (to the service: a conflict)
-            cases.get_agenda_item(s, agenda_item)
+            cases.get_agenda_item(u.session, agenda_item)
             raise Invalid("missing_field", "noem bij een bestaand verslag de versie die u zag",
                           "expected_version")
-        row = cases.write_minute(s, agenda_item, text, pro, minute_id=minute,
+        row = cases.write_minute(u, agenda_item, text, minute_id=minute,
                                  expected_version=version)
-        _print(cases.minute_view(s, row))
+        _print(cases.minute_view(u.session, row))
 
 
 @action_app.command("add")
@@ -582,10 +579,10 @@ def action_add(
     description = _text(description, "description", 100_000)
     due_on = _day(due, "due_on")
     evaluate_on = _day(evaluate, "evaluate_on") if evaluate is not None else None
-    with _session() as (_, s):
-        row = cases.add_action(s, meeting_id, registry.professional(s, owner, "owner"),
+    with _unit() as u:
+        row = cases.add_action(u, meeting_id, registry.professional(u.session, owner, "owner"),
                                description, due_on, evaluate_on)
-        _print(cases.action_view(s, row))
+        _print(cases.action_view(u.session, row))
 
 
 @accession_app.command("record")
@@ -607,9 +604,10 @@ def accession_record(
     document = _text(document, "document_ref")
     signed_on = _day(signed, "signed_on")
     notified_on = _day(notified, "notified_on") if notified is not None else None
-    with _session() as (_, s):
+    with _unit() as u:
+        s = u.session
         case = cases.get_case(s, case_id)
-        row = registry.record_accession(s, registry.organisation(s, org), case, signed_on,
+        row = registry.record_accession(u, registry.organisation(s, org), case, signed_on,
                                         document, notified_on)
         _print(registry.accession_view(row))
 
@@ -624,8 +622,8 @@ def accession_notify(
     from deelwijs.services.covenant import registry
 
     day = _day(on)
-    with _session() as (_, s):
-        _print(registry.accession_view(registry.notify_accession(s, form_id, day)))
+    with _unit() as u:
+        _print(registry.accession_view(registry.notify_accession(u, form_id, day)))
 
 
 def _questions_help(kinds: tuple[str, ...]) -> str:
@@ -673,17 +671,15 @@ def weighing_record(
     until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
 ) -> None:
     from deelwijs.services.casus import cases
-    from deelwijs.services.covenant import registry
 
     answers = _answers(answer)
     valid_until = _day(until, "valid_until") if until is not None else None
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    with _session() as (_, s):
-        row = cases.record_exception(s, cases.get_case(s, case_id), kind, answers,
-                                     registry.professional(s, by, "by"), at,
+    with _unit(by=by) as u:
+        row = cases.record_exception(u, cases.get_case(u.session, case_id), kind, answers, at,
                                      to_org_ids=to or [], categories=data or [],
                                      valid_until=valid_until)
-        out = cases.weighing_view(s, row, answers)
+        out = cases.weighing_view(u.session, row, answers)
     _print(out)
 
 
@@ -709,17 +705,14 @@ def youth_weighing_record(
     until: Annotated[str | None, typer.Option(help="Geldig tot en met JJJJ-MM-DD.")] = None,
 ) -> None:
     from deelwijs.services.casus import cases
-    from deelwijs.services.covenant import registry
 
     answers = _answers(answer)
     valid_until = _day(until, "valid_until") if until is not None else None
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    with _session() as (_, s):
-        row = cases.record_youth_weighing(s, youth, kind, answers,
-                                          registry.professional(s, by, "by"), at,
-                                          to_org_ids=to, categories=data,
-                                          valid_until=valid_until)
-        out = cases.weighing_view(s, row, answers)
+    with _unit(by=by) as u:
+        row = cases.record_youth_weighing(u, youth, kind, answers, at, to_org_ids=to,
+                                          categories=data, valid_until=valid_until)
+        out = cases.weighing_view(u.session, row, answers)
     _print(out)
 
 
@@ -733,11 +726,10 @@ def workflow_open(
 ) -> None:
     """Open het werkproces voor een jongere (stand: nieuw; eerste stap: intake)."""
     from deelwijs.services.casus import cases
-    from deelwijs.services.covenant import registry
 
-    with _session() as (_, s):
-        row = cases.open_workflow(s, None, youth, registry.professional(s, by, "by"))
-        _print(cases.workflow_view(s, row))
+    with _unit(by=by) as u:
+        row = cases.open_workflow(u, None, youth)
+        _print(cases.workflow_view(u.session, row))
 
 
 # the options each step reads; any other is refused, so nothing typed is silently dropped
@@ -779,7 +771,6 @@ def workflow_step(
     """Zet de volgende stap in het werkproces. Geen stap kan worden overgeslagen of
     herhaald; noem de versie die u zag."""
     from deelwijs.services.casus import cases
-    from deelwijs.services.covenant import registry
 
     given = {"problems": problems, "domain": domain or None,
              "with-resident": with_resident or None, "outcome": outcome,
@@ -804,10 +795,9 @@ def workflow_step(
     if note is not None:
         details["note"] = _text(note, "note", 100_000)
     day = _day(on)
-    with _session() as (_, s):
-        row = cases.take_step(s, workflow_id, version, step, details,
-                              registry.professional(s, by, "by"), day, today=dt.date.today())
-        _print(cases.workflow_view(s, row))
+    with _unit(by=by) as u:
+        row = cases.take_step(u, workflow_id, version, step, details, day)
+        _print(cases.workflow_view(u.session, row))
 
 
 @workflow_app.command("show")

@@ -44,15 +44,15 @@ def _register(ruleset: str | None, region: str | None) -> tuple[list[dict], dict
 
     if region is None:
         return _activities(ruleset), None
-    from deelwijs.cli_store import _session
+    from deelwijs.cli_store import _unit
     from deelwijs.services.covenant import registry
 
     rs = None
-    with _session() as (app, s):
-        row = registry.region_by_code(s, region)
-        controller = registry.controller(s, row)
+    with _unit() as u:
+        row = registry.region_by_code(u.session, region)
+        controller = registry.controller(u, row)
         if ruleset is None:
-            _version, rs = app.active_ruleset(s, row.id)
+            _version, rs = u.app.active_ruleset(u.session, row.id)
     return (register.activities(rs) if rs is not None else _activities(ruleset)), controller
 
 

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import ID, VERSION, _day, _fail, _print, _session
+from deelwijs.cli_store import ID, VERSION, _day, _fail, _print, _unit
 
 retention_app = typer.Typer(help="Bewaartermijnen: wat vernietigd wordt en waarom, en de "
                             "vernietigingsronde.", no_args_is_help=True, rich_markup_mode=None)
@@ -78,8 +78,8 @@ def retention_plan(
     from deelwijs.services.rights import retention
 
     day = _day(on)
-    with _session() as (app, s):
-        entries = retention.plan(s, app, day, region)
+    with _unit(today=day) as u:
+        entries = retention.plan(u, region)
     due = [e for e in entries if e["due"]]
     _print({"on": day.isoformat(), "due": len(due), "kept": len(entries) - len(due),
             "youths": entries if all_ else due})
@@ -107,20 +107,20 @@ def retention_run(
     if not dry_run and day > dt.date.today():
         _fail(f"--on: {day.isoformat()} ligt in de toekomst; een vernietigingsronde vooruit "
               "kan alleen als proefronde (--dry-run)")
-    with _session() as (app, s), tqdm(total=0, desc="vernietigingsronde", unit=" jongeren",
-                                      file=sys.stderr, leave=False) as bar:
+    with _unit(today=day) as u, tqdm(total=0, desc="vernietigingsronde", unit=" jongeren",
+                                     file=sys.stderr, leave=False) as bar:
 
         def tick(done: int, total: int) -> None:
             bar.total = total
             bar.n = done
             bar.refresh()
 
-        result = retention.run(s, app, day, dry_run, progress=tick, region_code=region)
+        result = retention.run(u, dry_run, progress=tick, region_code=region)
     result["youths"] = [{k: e.get(k) for k in ("youth_id", "region", "action", "keep_until",
                                                 "rule", "wiped")} for e in result["youths"]]
     # what this run means for the backups made before it (services/rights/keys.py)
-    notice = keys.rotation_notice(app.keys, result["shredded"], dry_run)
-    result["key_rotation"] = {"possible": app.keys.can_rotate, "message": notice}
+    notice = keys.rotation_notice(u, result["shredded"], dry_run)
+    result["key_rotation"] = {"possible": u.keys.can_rotate, "message": notice}
     _print(result)
     if notice:
         print(notice, file=sys.stderr)
@@ -152,12 +152,12 @@ def breach_record(
     from deelwijs.services.log import breaches
 
     moment = _moment(discovered, "--discovered")
-    with _session() as (_, s):
+    with _unit(by=by) as u:
         row = breaches.record_breach(
-            s, region=registry.region_by_code(s, region), organisation_id=org,
+            u, region=registry.region_by_code(u.session, region), organisation_id=org,
             discovered_at=moment, description=description, categories=list(data or []),
-            risk=risk, by=by, youth_ids=list(youth or []), measures=measures)
-        view = breaches.breach_view(s, row)
+            risk=risk, youth_ids=list(youth or []), measures=measures)
+        view = breaches.breach_view(u.session, row)
     _print(view)
 
 
@@ -176,10 +176,10 @@ def breach_notify_ap(
     from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
-    with _session() as (_, s):
-        row = breaches.notify_ap(s, breach, expected_version=version, notified_at=moment,
-                                 reference=reference, by=by, delay_reason=delay_reason)
-        view = breaches.breach_view(s, row)
+    with _unit(by=by) as u:
+        row = breaches.notify_ap(u, breach, expected_version=version, notified_at=moment,
+                                 reference=reference, delay_reason=delay_reason)
+        view = breaches.breach_view(u.session, row)
     _print(view)
 
 
@@ -195,10 +195,9 @@ def breach_no_notification(
     onwaarschijnlijk is)."""
     from deelwijs.services.log import breaches
 
-    with _session() as (_, s):
-        row = breaches.no_notification(s, breach, expected_version=version, reason=reason,
-                                       by=by)
-        view = breaches.breach_view(s, row)
+    with _unit(by=by) as u:
+        row = breaches.no_notification(u, breach, expected_version=version, reason=reason)
+        view = breaches.breach_view(u.session, row)
     _print(view)
 
 
@@ -215,10 +214,10 @@ def breach_inform(
     from deelwijs.services.log import breaches
 
     day = _day(on)
-    with _session() as (_, s):
-        row = breaches.inform_subject(s, breach, youth, expected_version=version,
-                                      informed_on=day, by=by)
-        view = breaches.breach_view(s, row)
+    with _unit(by=by) as u:
+        row = breaches.inform_subject(u, breach, youth, expected_version=version,
+                                      informed_on=day)
+        view = breaches.breach_view(u.session, row)
     _print(view)
 
 
@@ -233,10 +232,10 @@ def breach_notify_partners(
     from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
-    with _session() as (_, s):
-        row = breaches.notify_partners(s, breach, expected_version=version,
-                                       notified_at=moment, by=by)
-        view = breaches.breach_view(s, row)
+    with _unit(by=by) as u:
+        row = breaches.notify_partners(u, breach, expected_version=version,
+                                       notified_at=moment)
+        view = breaches.breach_view(u.session, row)
     _print(view)
 
 
@@ -245,8 +244,8 @@ def breach_list(region: RegionOpt = None) -> None:
     """Alle datalekken, nieuwste eerst: id, ontdekt, risico, stand van de AP-melding."""
     from deelwijs.services.log import breaches
 
-    with _session() as (_, s):
-        rows = breaches.list_breaches(s, _region(s, region))
+    with _unit() as u:
+        rows = breaches.list_breaches(u, _region(u.session, region))
         lines = [f"{b.id:>5}  {breaches.local(b.discovered_at)}  {b.risk:<16} "
                  f"{breaches.ap_status(b)}" for b in rows]
     for line in lines:
@@ -259,8 +258,8 @@ def breach_show(breach: Annotated[int, typer.Argument(help="Id van het datalek."
     """Eén datalek met betrokkenen en meldingen (JSON)."""
     from deelwijs.services.log import breaches
 
-    with _session() as (_, s):
-        view = breaches.breach_view(s, breaches.get_breach(s, breach))
+    with _unit() as u:
+        view = breaches.breach_view(u.session, breaches.get_breach(u, breach))
     _print(view)
 
 
@@ -271,9 +270,9 @@ def breach_overdue(region: RegionOpt = None, at: AtOpt = None) -> None:
     from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
-    with _session() as (_, s):
-        rows = breaches.overdue(s, moment, _region(s, region))
-        views = [breaches.breach_view(s, b, moment) for b in rows]
+    with _unit() as u:
+        rows = breaches.overdue(u, moment, _region(u.session, region))
+        views = [breaches.breach_view(u.session, b, moment) for b in rows]
     _print(views)
 
 

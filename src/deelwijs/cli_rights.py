@@ -67,7 +67,7 @@ def inzage_command(
     """Inzage: alles wat over de jongere is vastgelegd, als JSON (artikel 15 AVG).
 
     Met --pdf ook als PDF voor de ouder of jongere. Het verzoek wordt vastgelegd en gelogd."""
-    from deelwijs.cli_store import _day, _output_target, _print, _session, _write_output
+    from deelwijs.cli_store import _day, _output_target, _print, _unit, _write_output
     from deelwijs.documents import inzage_pdf
     from deelwijs.services.rights import requests as rights
 
@@ -76,10 +76,9 @@ def inzage_command(
                        _day(on))
     written: list[Path] = []
     try:
-        with _session() as (app, s):
-            out = rights.inzage(s, app, youth, requester=as_, guardian_id=guardian, today=day,
-                                period_from=start, period_to=end, youth_agrees=youth_agrees,
-                                by=by)
+        with _unit(by=by, today=day) as u:
+            out = rights.inzage(u, youth, requester=as_, guardian_id=guardian,
+                                period_from=start, period_to=end, youth_agrees=youth_agrees)
             if target is not None:  # written before the commit: a refusal records nothing
                 written.append(_write_output(target, inzage_pdf.render(out), force, "--pdf"))
     except BaseException:
@@ -108,14 +107,13 @@ def rectify_command(
     on: DateOpt = None,
 ) -> None:
     """Verbeter een gegeven; de oude en de nieuwe waarde worden bewaard (artikel 16 AVG)."""
-    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.cli_store import _day, _print, _unit
     from deelwijs.services.rights import requests as rights
 
     day = _day(on)
-    with _session() as (app, s):
-        out = rights.rectify(s, app, youth, field, value, requester=as_, by=by, today=day,
-                             guardian_id=guardian, youth_agrees=youth_agrees,
-                             target_guardian_id=of_guardian)
+    with _unit(by=by, today=day) as u:
+        out = rights.rectify(u, youth, field, value, requester=as_, guardian_id=guardian,
+                             youth_agrees=youth_agrees, target_guardian_id=of_guardian)
     _print(out)
 
 
@@ -125,11 +123,11 @@ def history_command(
     by: ByOpt = None,
 ) -> None:
     """De geschiedenis van verbeteringen: oude en nieuwe waarden (JSON)."""
-    from deelwijs.cli_store import _print, _session
+    from deelwijs.cli_store import _print, _unit
     from deelwijs.services.rights import requests as rights
 
-    with _session() as (app, s):
-        out = rights.corrections(s, app, youth, by=by)
+    with _unit(by=by) as u:
+        out = rights.corrections(u, youth)
     _print(out)
 
 
@@ -146,15 +144,15 @@ def erase_command(
 
     Dat kan niet zolang iets nog bewaard moet blijven. Een weigering wordt vastgelegd; de
     reden staat op stderr (exit 1)."""
-    from deelwijs.cli_store import _day, _fail, _print, _session
+    from deelwijs.cli_store import _day, _fail, _print, _unit
     from deelwijs.services.rights import requests as rights
 
     day = _day(on)
     refused = out = None
-    with _session() as (app, s):
+    with _unit(by=by, today=day) as u:
         try:
-            out = rights.erase(s, app, youth, requester=as_, today=day, guardian_id=guardian,
-                               youth_agrees=youth_agrees, by=by)
+            out = rights.erase(u, youth, requester=as_, guardian_id=guardian,
+                               youth_agrees=youth_agrees)
         except rights.ErasureRefused as exc:
             refused = exc
     if refused is not None:
@@ -182,15 +180,15 @@ def restrict_command(
     """Beperk het gebruik voor doelen, gegevens en ontvangers (artikel 18 AVG).
 
     Verstrekkingen in die reikwijdte worden daarna geweigerd. Wettelijke routes gaan door."""
-    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.cli_store import _day, _print, _unit
     from deelwijs.services.rights import requests as rights
 
     day, ends = _day(on), _opt_day(until, "--until")
-    with _session() as (app, s):
-        out = rights.restrict(s, app, youth, requester=as_, reason=reason, today=day,
-                              guardian_id=guardian, youth_agrees=youth_agrees,
-                              purposes=purpose or [], categories=data or [],
-                              recipient_ids=recipient or [], ends_on=ends, by=by)
+    with _unit(by=by, today=day) as u:
+        out = rights.restrict(u, youth, requester=as_, reason=reason, guardian_id=guardian,
+                              youth_agrees=youth_agrees, purposes=purpose or [],
+                              categories=data or [], recipient_ids=recipient or [],
+                              ends_on=ends)
     _print(out)
 
 
@@ -213,15 +211,15 @@ def object_command(
 
     Toegewezen: in die reikwijdte telt de toestemming als geweigerd. Tegen een wettelijke
     plicht kan geen bezwaar worden gemaakt."""
-    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.cli_store import _day, _print, _unit
     from deelwijs.services.rights import requests as rights
 
     day = _day(on)
-    with _session() as (app, s):
-        out = rights.object_to(s, app, youth, requester=as_, today=day, guardian_id=guardian,
+    with _unit(by=by, today=day) as u:
+        out = rights.object_to(u, youth, requester=as_, guardian_id=guardian,
                                youth_agrees=youth_agrees, purposes=purpose or [],
                                categories=data or [], recipient_ids=recipient or [],
-                               refusal=refuse, by=by)
+                               refusal=refuse)
     _print(out)
 
 
@@ -235,12 +233,12 @@ def lift_command(
     on: DateOpt = None,
 ) -> None:
     """Hef een beperking op (of trek een bezwaar in), vanaf de gegeven dag."""
-    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.cli_store import _day, _print, _unit
     from deelwijs.services.rights import requests as rights
 
     day = _day(on)
-    with _session() as (app, s):
-        out = rights.lift_restriction(s, app, request, motivation=reason, today=day, by=by)
+    with _unit(by=by, today=day) as u:
+        out = rights.lift_restriction(u, request, motivation=reason)
     _print(out)
 
 
@@ -251,14 +249,14 @@ def list_command(
 ) -> None:
     """Alle verzoeken over een jongere, en de beperkingen en bezwaren die op die dag gelden
     (JSON)."""
-    from deelwijs.cli_store import _day, _print, _session
+    from deelwijs.cli_store import _day, _print, _unit
     from deelwijs.services.rights import requests as rights
 
     day = _day(on)
-    with _session() as (_, s):
-        out = {"requests": rights.list_requests(s, youth),
-               "active_restrictions": rights.active_restrictions(s, youth, day),
-               "active_objections": rights.active_objections(s, youth, day)}
+    with _unit(today=day) as u:
+        out = {"requests": rights.list_requests(u, youth),
+               "active_restrictions": rights.active_restrictions(u.session, youth, day),
+               "active_objections": rights.active_objections(u.session, youth, day)}
     _print(out)
 
 

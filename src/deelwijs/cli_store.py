@@ -129,14 +129,6 @@ LimitOpt = Annotated[int, typer.Option(help="Hoogstens zoveel.", parser=COUNT)]
 CaseArg = Annotated[int, typer.Argument(help="Id van de casus.", parser=ID)]
 
 
-def _reader(session, pro_id: int | None):
-    """The professional who reads (for the processing log), or None for the administrator."""
-    if pro_id is None:
-        return None
-    from deelwijs.services.covenant import registry
-    return registry.professional(session, pro_id, "by")
-
-
 def _load_ruleset(name: str | None):
     """The ruleset a command names with --ruleset: built-in id or file, else stored in the
     database (services.rulesets.find_configured); otherwise its problems, one a line, and
@@ -212,14 +204,16 @@ def _session():
 
 
 @contextmanager
-def _unit(by: int | None = None, hat: str | None = None, today: dt.date | None = None):
+def _unit(by: int | None = None, hat: str | None = None, today: dt.date | None = None,
+          field: str = "by"):
     """One unit of work for a command (services/context.py): the actor is the professional
-    of `--by`, or the administrator without it; today is the clock's date unless given."""
+    of `--by` (an unknown one is refused with `field`, the option's name), or the
+    administrator without it; today is the clock's date unless given."""
     from deelwijs.services.context import Unit, actor_of
 
     with _session() as (app, s):
         try:
-            actor = actor_of(s, by, "by", hat)
+            actor = actor_of(s, by, field, hat)
         except DeelwijsError as exc:
             _refuse(exc)
         yield Unit(app, s, actor, today or dt.date.today())
@@ -397,8 +391,8 @@ def org_list(region: RegionOpt = "demo") -> None:
     """Alle organisaties van een regio, per partijsoort."""
     from deelwijs.services.covenant import registry
 
-    with _session() as (_, s):
-        rows = registry.list_organisations(s, registry.region_by_code(s, region))
+    with _unit() as u:
+        rows = registry.list_organisations(u, registry.region_by_code(u.session, region))
     for o in rows:
         print(f"{o['id']:>5}  {o['party']:<13} {o['name']}")
 
@@ -426,9 +420,8 @@ def youth_list(region: RegionOpt = "demo", limit: LimitOpt = 50,
     from deelwijs.services.casus import youths
     from deelwijs.services.covenant import registry
 
-    with _session() as (app, s):
-        rows = youths.list_youths(s, app.keys, registry.region_by_code(s, region),
-                                  dt.date.today(), limit, offset, by=_reader(s, by))
+    with _unit(by=by) as u:
+        rows = youths.list_youths(u, registry.region_by_code(u.session, region), limit, offset)
     for y in rows:
         print(f"{y['id']:>5}  {y['age']:>2} jr  {y['name']}")
 
@@ -440,11 +433,11 @@ def youth_show(youth_id: Annotated[int, typer.Argument(help="Id van de jongere."
     verstrekkingen (JSON). Het inzien komt in het verwerkingslog."""
     from deelwijs.services.casus import consent, disclosures, youths
 
-    with _session() as (app, s):
-        y = youths.get_youth(s, youth_id)
-        view = youths.read_youth(s, app.keys, y.id, dt.date.today(), by=_reader(s, by))
-        view["consent"] = consent.history(s, y.id)
-        view["disclosures"] = disclosures.list_for_youth(s, y.id)
+    with _unit(by=by) as u:
+        y = youths.get_youth(u.session, youth_id)
+        view = youths.read_youth(u, y.id)
+        view["consent"] = consent.history(u, y.id)
+        view["disclosures"] = disclosures.list_for_youth(u, y.id)
     _print(view)
 
 
@@ -458,9 +451,9 @@ def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
     from deelwijs.services.casus import cases
     from deelwijs.services.covenant import registry
 
-    with _session() as (_, s):
-        r = registry.region_by_code(s, region)
-        for c in cases.list_cases(s, r, limit):
+    with _unit() as u:
+        r = registry.region_by_code(u.session, region)
+        for c in cases.list_cases(u, r, limit):
             who = "anoniem" if c["anonymous"] else f"jongere {c['youth_id']}"
             print(f"{c['id']:>5}  {c['purpose']:<22} {c['overleg'] or '':<18} {who:<14} "
                   f"{c['title']}")
@@ -472,8 +465,8 @@ def case_show(case_id: CaseArg) -> None:
     een jongere wordt het inzien gelogd."""
     from deelwijs.services.casus import cases
 
-    with _session() as (_, s):
-        out = cases.read_case(s, case_id)
+    with _unit() as u:
+        out = cases.read_case(u, case_id)
     _print(out)
 
 
@@ -487,9 +480,12 @@ def case_identify(
     """Zet een anonieme casus op naam, alleen als identificerende gegevens naar elke
     deelnemer mogen (met de toestemming die dat vraagt). Anders verandert er niets."""
     from deelwijs.services.casus import identification
+    from deelwijs.services.context import Unit, actor_of
 
-    with _session() as (app, s):
-        identification.identify_case(s, app, case_id, youth, professional, _day(on))
+    day = _day(on)
+    with _session() as (app, s):  # (the actor is --professional: unknown, its field names it)
+        u = Unit(app, s, actor_of(s, professional, "professional"), dt.date.today())
+        identification.identify_case(u, case_id, youth, day)
     print(f"Casus {case_id} staat nu op naam van jongere {youth}.")
 
 
@@ -502,8 +498,8 @@ def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere."
     """Elke verstrekking over één jongere, nieuwste eerst."""
     from deelwijs.services.casus import disclosures
 
-    with _session() as (_, s):
-        rows = disclosures.list_for_youth(s, youth)
+    with _unit() as u:
+        rows = disclosures.list_for_youth(u, youth)
     for d in rows:
         cats = ", ".join(f"{i['data']}:{i['outcome']}" for i in d["items"])
         print(f"{d['id']:>6}  {d['on']}  {d['outcome']:<7} {d['from_org']}→{d['to_org']}  "
@@ -520,12 +516,12 @@ def disclosure_show(disclosure_id: Annotated[int, typer.Argument(
     from deelwijs.services.errors import NotFound
     from deelwijs.storage import orm
 
-    with _session() as (app, s):
-        row = s.get(orm.Disclosure, disclosure_id)
+    with _unit(by=by) as u:
+        row = u.session.get(orm.Disclosure, disclosure_id)
         if row is None:
             raise NotFound("not_found", f"onbekende verstrekking ({disclosure_id})",
                            "disclosure")
-        out = disclosures.read(s, app, row, by=_reader(s, by))
+        out = disclosures.read(u, row)
         out["decision"] = row.decision
     _print(out)
 
@@ -561,12 +557,11 @@ def disclosure_record(
             _fail(f"--data[{i}]: categorie '{cat}' staat er twee keer")
         contents[cat] = text
     day = _day(on)
-    with _session() as (app, s):
-        row = disclosures.record(s, app, professional_id=professional, to_org_id=to,
-                                 contents=contents, day=day, kind=kind, case_id=case,
-                                 youth_id=youth, purpose=purpose, hat=hat, task=task,
-                                 meeting_id=meeting)
-        out = disclosures.view(s, row)
+    with _unit(by=professional, hat=hat, field="professional") as u:
+        row = disclosures.record(u, to_org_id=to, contents=contents, day=day, kind=kind,
+                                 case_id=case, youth_id=youth, purpose=purpose, hat=hat,
+                                 task=task, meeting_id=meeting)
+        out = disclosures.view(u.session, row)
     _print(out)
 
 
@@ -595,9 +590,9 @@ def consent_record(
     """Leg toestemming of weigering vast (versie 1 van een nieuwe reeks)."""
     from deelwijs.services.casus import consent, youths
 
-    with _session() as (_, s):
-        row = consent.record(s, youths.get_youth(s, youth), role, answer, purpose, data,
-                             _day(on), dt.date.today(), written=not not_written,
+    with _unit() as u:
+        row = consent.record(u, youths.get_youth(u.session, youth), role, answer, purpose, data,
+                             _day(on), written=not not_written,
                              recipient_ids=recipient or [], guardian_id=guardian,
                              document_ref=document, prior_to_meeting_id=prior_to)
         _print({"series": row.series, "version": row.version, "answer": row.answer})
@@ -614,8 +609,8 @@ def consent_change(
     """Wijzig of trek toestemming in: een nieuwe versie; de oude blijft bewaard."""
     from deelwijs.services.casus import consent
 
-    with _session() as (_, s):
-        row = consent.change(s, series, version, answer, _day(on), dt.date.today())
+    with _unit() as u:
+        row = consent.change(u, series, version, answer, _day(on))
         _print({"series": row.series, "version": row.version, "answer": row.answer})
 
 

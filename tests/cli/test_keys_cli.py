@@ -19,6 +19,7 @@ import subprocess
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from tests.cli.cli_checks import ok, refused
+from tests.services.helpers import unit_of
 
 ON = "2026-03-02"
 
@@ -38,21 +39,22 @@ def template(tmp_path_factory) -> dict:
     app = open_app(Settings(f"sqlite:///{folder / 'deelwijs.sqlite3'}", key))
     start = dt.date(2023, 1, 1)
     with app.transaction() as s:
-        west = registry.create_region(s, "west", "Regio West")
-        version = registry.activate_ruleset(s, west, "voorbeeldregio", start)
-        school = registry.create_organisation(s, west, "school", "Stichting De Linde")
-        swv = registry.create_organisation(s, west, "swv", "SWV West")
-        registry.sign_covenant(s, swv, version, start)
-        alice = registry.create_professional(s, school, "Alice Bakker", "intern begeleider")
+        u = unit_of(app, s)
+        west = registry.create_region(u, "west", "Regio West")
+        version = registry.activate_ruleset(u, west, "voorbeeldregio", start)
+        school = registry.create_organisation(u, west, "school", "Stichting De Linde")
+        swv = registry.create_organisation(u, west, "swv", "SWV West")
+        registry.sign_covenant(u, swv, version, start)
+        alice = registry.create_professional(u, school, "Alice Bakker", "intern begeleider")
         ruleset = app.active_ruleset(s, west.id)[1]
         ids = {"master": key}
         for name, closed in (("gone", dt.date(2024, 1, 10)), ("kept", None)):
-            youth = youths.create_youth(s, app.keys, west, f"Jongere {name}",
-                                        dt.date(2014, 6, 15), dt.date(2026, 3, 2),
+            youth = youths.create_youth(unit_of(app, s, today=dt.date(2026, 3, 2)), west,
+                                        f"Jongere {name}", dt.date(2014, 6, 15),
                                         guardians=[{"name": "Ouder", "relation": "moeder",
                                                     "gezag": True}])
-            case = cases.open_case(s, ruleset, west, "Zorgen", "oza", [swv.id], alice,
-                                   dt.date(2023, 9, 1), youth=youth)
+            case = cases.open_case(unit_of(app, s, by=alice), ruleset, west, "Zorgen", "oza",
+                                   [swv.id], dt.date(2023, 9, 1), youth=youth)
             case.closed_on = closed
             ids[name] = youth.id
     app.engine.dispose()

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from cryptography.fernet import Fernet
 from tests.cli.cli_checks import ok, refused
+from tests.services.helpers import unit_of
 
 from deelwijs.domain.exceptions import QUESTIONS
 
@@ -190,50 +191,54 @@ def template(tmp_path_factory) -> dict:
     ids: dict = {}
     today = dt.date.today()
     with app.transaction() as s:
-        west = registry.create_region(s, "west", "Regio West")
-        version = registry.activate_ruleset(s, west, "voorbeeldregio", START)
-        orgs = {k: registry.create_organisation(s, west, k, name) for k, name in (
+        u = unit_of(app, s)
+        west = registry.create_region(u, "west", "Regio West")
+        version = registry.activate_ruleset(u, west, "voorbeeldregio", START)
+        orgs = {k: registry.create_organisation(u, west, k, name) for k, name in (
             ("school", "Stichting De Linde"), ("swv", "SWV West"),
             ("jeugdhulp", "Wijkteam Centrum"), ("gemeente", "Gemeente West"),
             ("jgz", "JGZ West"))}
         ids.update({k: o.id for k, o in orgs.items()})
-        ids["signatory"] = registry.add_signatory(s, orgs["swv"], "W. Bestuurder",
+        ids["signatory"] = registry.add_signatory(u, orgs["swv"], "W. Bestuurder",
                                                   "bestuurder").id
-        registry.sign_covenant(s, orgs["swv"], version, START)
-        ids["mandate"] = registry.grant_mandate(s, orgs["school"], orgs["swv"], START, "M-1").id
-        pros = {k: registry.create_professional(s, orgs[org], name, "medewerker", hats)
+        registry.sign_covenant(u, orgs["swv"], version, START)
+        ids["mandate"] = registry.grant_mandate(u, orgs["school"], orgs["swv"], START, "M-1").id
+        pros = {k: registry.create_professional(u, orgs[org], name, "medewerker", hats)
                 for k, org, name, hats in (
                     ("alice", "school", "Alice Bakker", []),
                     ("bob", "jeugdhulp", "Bob Jansen", ["hulpverlening"]),
                     ("dave", "gemeente", "Dave Mulder", []))}
         ids.update({k: p.id for k, p in pros.items()})
-        youth = youths.create_youth(s, app.keys, west, "Sem de Vries", dt.date(2015, 3, 1),
-                                    today, guardians=[
+        youth = youths.create_youth(unit_of(app, s, today=today), west, "Sem de Vries",
+                                    dt.date(2015, 3, 1), guardians=[
                                         {"name": "Fatima de Vries", "relation": "moeder",
                                          "gezag": True},
                                         {"name": "Daan de Vries", "relation": "vader",
                                          "gezag": True}])
         ids["youth"] = youth.id
-        case = cases.open_case(s, app.active_ruleset(s, west.id)[1], west, "Zorgen", "oza",
-                               [orgs["jeugdhulp"].id], pros["alice"], dt.date(2025, 9, 2),
+        case = cases.open_case(unit_of(app, s, by=pros["alice"]), app.active_ruleset(s, west.id)[1],
+                               west, "Zorgen", "oza",
+                               [orgs["jeugdhulp"].id], dt.date(2025, 9, 2),
                                youth=youth)
         ids["case"] = case.id
-        meeting = cases.schedule_meeting(s, case, dt.date(2025, 9, 15), ["Opening", "Bespreking"],
+        meeting = cases.schedule_meeting(unit_of(app, s), case, dt.date(2025, 9, 15),
+                                         ["Opening", "Bespreking"],
                                          [pros["alice"].id])
         ids["meeting"] = meeting.id
         items = s.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting.id)
                           .order_by(orm.AgendaItem.position)).all()
         ids["items"] = [i.id for i in items]
-        ids["minute"] = cases.write_minute(s, items[0].id, "Welkom.", pros["alice"]).id
-        ids["form"] = registry.record_accession(s, orgs["jeugdhulp"], case, dt.date(2025, 9, 2),
+        ids["minute"] = cases.write_minute(unit_of(app, s, by=pros["alice"]), items[0].id,
+                                           "Welkom.").id
+        ids["form"] = registry.record_accession(u, orgs["jeugdhulp"], case, dt.date(2025, 9, 2),
                                                 "TOETR-1").id
-        ids["workflow"] = cases.open_workflow(s, west, youth, pros["dave"]).id
-        oost = registry.create_region(s, "oost", "Regio Oost")
-        ids["other_youth"] = youths.create_youth(s, app.keys, oost, "Noor Jansen",
-                                                 dt.date(2014, 1, 1), today).id
-        other_swv = registry.create_organisation(s, oost, "swv", "SWV Oost")
+        ids["workflow"] = cases.open_workflow(unit_of(app, s, by=pros["dave"]), west, youth).id
+        oost = registry.create_region(u, "oost", "Regio Oost")
+        ids["other_youth"] = youths.create_youth(unit_of(app, s, today=today), oost,
+                                                 "Noor Jansen", dt.date(2014, 1, 1)).id
+        other_swv = registry.create_organisation(u, oost, "swv", "SWV Oost")
         ids["other_swv"] = other_swv.id
-        ids["other_pro"] = registry.create_professional(s, other_swv, "Olga Oost", "consulent").id
+        ids["other_pro"] = registry.create_professional(u, other_swv, "Olga Oost", "consulent").id
     app.engine.dispose()
     return {"folder": folder, "key": key, **ids}
 
@@ -435,27 +440,31 @@ def test_the_use_cases_keep_ids_from_other_organisations_regions_and_cases_out(a
     day = dt.date(2025, 9, 20)
     pro = registry.professional
     assert "niet bij deze regio" in _refused(app, "swv", lambda s: registry.grant_mandate(
-        s, registry.organisation(s, region["school"]),
+        unit_of(app, s), registry.organisation(s, region["school"]),
         registry.organisation(s, region["other_swv"]), day, "M-9"))
     assert "niet bij deze regio" in _refused(app, "school", lambda s: youths.create_youth(
-        s, app.keys, registry.region_by_code(s, "oost"), "Kim", dt.date(2015, 1, 1), day, None,
-        region["school"], []))
+        unit_of(app, s, today=day), registry.region_by_code(s, "oost"), "Kim",
+        dt.date(2015, 1, 1), None, region["school"], []))
     assert "niet bij deze regio" in _refused(app, "on_behalf_of", lambda s: registry.sign_covenant(
-        s, registry.organisation(s, region["swv"]), None, day, None, region["other_swv"]))
+        unit_of(app, s), registry.organisation(s, region["swv"]), None, day, None,
+        region["other_swv"]))
     assert "werkt niet bij een deelnemende" in _refused(app, "by", lambda s: (
-        cases.write_minute(s, region["items"][1], "Notitie", pro(s, region["dave"]))))
+        cases.write_minute(unit_of(app, s, by=pro(s, region["dave"])), region["items"][1],
+                           "Notitie")))
     assert "werkt niet bij een deelnemende" in _refused(app, "owner", lambda s: (
-        cases.add_action(s, region["meeting"], pro(s, region["dave"]), "Bellen", day, None)))
+        cases.add_action(unit_of(app, s), region["meeting"], pro(s, region["dave"]), "Bellen", day,
+                         None)))
     assert "neemt geen deel" in _refused(app, "organisation", lambda s: (
-        registry.record_accession(s, registry.organisation(s, region["jgz"]),
+        registry.record_accession(unit_of(app, s), registry.organisation(s, region["jgz"]),
                                   cases.get_case(s, region["case"]), day, "T", None)))
     assert "werkt niet in de regio" in _refused(app, "by", lambda s: cases.open_workflow(
-        s, None, region["other_youth"], pro(s, region["dave"])))
+        unit_of(app, s, by=pro(s, region["dave"])), None, region["other_youth"]))
     assert "werkt niet in de regio" in _refused(app, "by", lambda s: cases.take_step(
-        s, region["workflow"], 1, "intake", {}, pro(s, region["other_pro"]), day))
+        unit_of(app, s, by=pro(s, region["other_pro"])), region["workflow"], 1, "intake", {},
+        day))
     assert "geen actieve ruleset" in _refused(app, "on", lambda s: cases.open_case(
-        s, None, registry.region_by_code(s, "oost"), "T", "oza", [],
-        pro(s, region["other_pro"]), day, None))
+        unit_of(app, s, by=pro(s, region["other_pro"])), None,
+        registry.region_by_code(s, "oost"), "T", "oza", [], day, None))
     with app.transaction() as s:  # nothing of the above was written
         assert s.get(orm.Workflow, region["workflow"]).version == 1
         assert s.query(orm.Mandate).count() == 1 and s.query(orm.Action).count() == 0
@@ -466,7 +475,7 @@ def test_a_new_agenda_keeps_the_items_that_stay_and_refuses_to_drop_a_minute(app
 
     opening, talk = region["items"]
     with app.transaction() as s:
-        meeting = cases.update_meeting(s, region["meeting"], 1, None,
+        meeting = cases.update_meeting(unit_of(app, s), region["meeting"], 1, None,
                                         ["Opening", "Rondvraag", "Bespreking"])
         view = cases.meeting_view(s, meeting)
     assert view["version"] == 2
@@ -474,11 +483,12 @@ def test_a_new_agenda_keeps_the_items_that_stay_and_refuses_to_drop_a_minute(app
         (True, "Opening"), (False, "Rondvraag"), (True, "Bespreking")]
     assert [a["id"] for a in view["agenda"] if a["title"] != "Rondvraag"] == [opening, talk]
     with app.transaction() as s:  # Bespreking has no minute and goes; Opening has one
-        view = cases.meeting_view(s, cases.update_meeting(s, region["meeting"], 2, None,
+        view = cases.meeting_view(s,
+                                  cases.update_meeting(unit_of(app, s), region["meeting"], 2, None,
                                                             ["Opening"]))
     assert [a["title"] for a in view["agenda"]] == ["Opening"]
     assert "heeft een verslag" in _refused(app, "agenda", lambda s: cases.update_meeting(
-        s, region["meeting"], 3, None, ["Bespreking"]))
+        unit_of(app, s), region["meeting"], 3, None, ["Bespreking"]))
 
 
 def test_a_stored_ruleset_is_activated_by_digest_and_today_s_activation_is_active(app, region):
@@ -486,19 +496,20 @@ def test_a_stored_ruleset_is_activated_by_digest_and_today_s_activation_is_activ
 
     today = dt.date.today()
     with app.transaction() as s:
+        u = unit_of(app, s, today=today)
         west = registry.region_by_code(s, "west")
-        registry.activate_ruleset(s, west, "model-convenant", today + dt.timedelta(days=9))
+        registry.activate_ruleset(u, west, "model-convenant", today + dt.timedelta(days=9))
         model = registry.latest_activation(s, west)
         digest = registry.activation_view(s, model)["digest"]
         oost = registry.region_by_code(s, "oost")
-        registry.activate_ruleset(s, oost, digest, START)
+        registry.activate_ruleset(u, oost, digest, START)
         again = registry.latest_activation(s, oost)
         assert registry.activation_view(s, again)["ruleset_id"] == "model-convenant"
-        listed = registry.activations(s, west, today)
+        listed = registry.activations(u, west)
     assert [(a["ruleset_id"], a["active"]) for a in listed] == [
         ("model-convenant", False), ("voorbeeldregio", True)]
     assert "onbekende ruleset" in _refused(app, "ruleset", lambda s: registry.activate_ruleset(
-        s, registry.region_by_code(s, "west"), "sha256:0", START))
+        unit_of(app, s), registry.region_by_code(s, "west"), "sha256:0", START))
 
 
 # --- the database itself: the master key, reaching it, migrating it ------------------------

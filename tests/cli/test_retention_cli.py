@@ -12,6 +12,7 @@ import sqlite3
 import pytest
 from cryptography.fernet import Fernet
 from tests.cli.cli_checks import ok, refused
+from tests.services.helpers import unit_of
 
 ON = "2026-03-02"
 
@@ -31,26 +32,28 @@ def template(tmp_path_factory) -> dict:
     app = open_app(Settings(f"sqlite:///{folder / 'deelwijs.sqlite3'}", key))
     start = dt.date(2023, 1, 1)
     with app.transaction() as s:
-        west = registry.create_region(s, "west", "Regio West")
-        version = registry.activate_ruleset(s, west, "voorbeeldregio", start)
-        school = registry.create_organisation(s, west, "school", "Stichting De Linde")
-        swv = registry.create_organisation(s, west, "swv", "SWV West")
-        registry.sign_covenant(s, swv, version, start)
-        registry.grant_mandate(s, school, swv, start, "M-1")
-        registry.sign_covenant(s, swv, version, start, on_behalf_of=school)
-        alice = registry.create_professional(s, school, "Alice Bakker", "intern begeleider")
+        u = unit_of(app, s)
+        west = registry.create_region(u, "west", "Regio West")
+        version = registry.activate_ruleset(u, west, "voorbeeldregio", start)
+        school = registry.create_organisation(u, west, "school", "Stichting De Linde")
+        swv = registry.create_organisation(u, west, "swv", "SWV West")
+        registry.sign_covenant(u, swv, version, start)
+        registry.grant_mandate(u, school, swv, start, "M-1")
+        registry.sign_covenant(u, swv, version, start, on_behalf_of=school)
+        alice = registry.create_professional(u, school, "Alice Bakker", "intern begeleider")
         ruleset = app.active_ruleset(s, west.id)[1]
         ids = {"school": school.id, "alice": alice.id}
         for name, closed in (("gone", dt.date(2024, 1, 10)), ("kept", None)):
-            youth = youths.create_youth(s, app.keys, west, f"Jongere {name}",
-                                        dt.date(2014, 6, 15), dt.date(2026, 3, 2),
+            youth = youths.create_youth(unit_of(app, s, today=dt.date(2026, 3, 2)), west,
+                                        f"Jongere {name}", dt.date(2014, 6, 15),
                                         guardians=[{"name": "Ouder", "relation": "moeder",
                                                     "gezag": True}])
-            case = cases.open_case(s, ruleset, west, f"Zorgen om jongere {name}", "oza",
-                                   [swv.id], alice, dt.date(2023, 9, 1), youth=youth)
-            meeting = cases.schedule_meeting(s, case, dt.date(2023, 10, 2),
+            case = cases.open_case(unit_of(app, s, by=alice), ruleset, west,
+                                   f"Zorgen om jongere {name}", "oza",
+                                   [swv.id], dt.date(2023, 9, 1), youth=youth)
+            meeting = cases.schedule_meeting(unit_of(app, s), case, dt.date(2023, 10, 2),
                                              ["Opening", f"Thuissituatie van {name}"], [])
-            cases.add_action(s, meeting, alice, f"Moeder van {name} bellen",
+            cases.add_action(unit_of(app, s), meeting, alice, f"Moeder van {name} bellen",
                              dt.date(2023, 10, 16))
             case.closed_on = closed
             ids[name] = youth.id

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 from pypdf import PdfReader
-from tests.services.helpers import TODAY, valid_bsn
+from tests.services.helpers import TODAY, unit_of, valid_bsn
 
 from deelwijs.documents import inzage_pdf
 from deelwijs.services.covenant import registry
@@ -59,13 +59,12 @@ def _pages(data: bytes) -> tuple[str, str]:
 
 def _set_controller(app, build, **values) -> None:
     with app.transaction() as s:
-        registry.update_region(s, s.get(orm.Region, build.w.region_id), **values)
+        registry.update_region(unit_of(app, s), s.get(orm.Region, build.w.region_id), **values)
 
 
 def _inzage(app, youth: int, guardian: int) -> dict:
     with app.transaction() as s:
-        return rights.inzage(s, app, youth, requester="parent", guardian_id=guardian,
-                             today=TODAY)
+        return rights.inzage(unit_of(app, s), youth, requester="parent", guardian_id=guardian)
 
 
 def _youth_answer(app, youth: int, given_on: dt.date) -> None:

@@ -55,7 +55,7 @@ from deelwijs.services.covenant import registry
 from deelwijs.settings import Settings, env_bool
 from deelwijs.storage import db, orm, roles
 
-from .helpers import BIRTH, START, TODAY, TWO_PARENTS, Tamper, clean_tables, row_counts
+from .helpers import BIRTH, START, TODAY, TWO_PARENTS, Tamper, clean_tables, row_counts, unit_of
 
 
 @pytest.fixture(scope="session")
@@ -223,21 +223,22 @@ def world(app) -> World:
     through its written mandate to the SWV, which signed on its behalf. Youth-care providers,
     the JGZ and the GP join a case by accession form (see `Builder.accede`)."""
     with app.transaction() as s:
-        region = registry.create_region(s, "testregio", "Testregio")
-        version = registry.activate_ruleset(s, region, "voorbeeldregio", START)
+        u = unit_of(app, s)
+        region = registry.create_region(u, "testregio", "Testregio")
+        version = registry.activate_ruleset(u, region, "voorbeeldregio", START)
         w = World(region.id, version.id, version.digest)
         orgs = {}
         for key, (party, name, domain) in ORGS.items():
-            orgs[key] = registry.create_organisation(s, region, party, name, domain=domain)
+            orgs[key] = registry.create_organisation(u, region, party, name, domain=domain)
             w.orgs[key] = orgs[key].id
         for key in ("swv", "leerplicht", "gemeente", "gemeente_schulden"):
-            sig = registry.add_signatory(s, orgs[key], "W. Bestuurder", "bestuurder")
-            registry.sign_covenant(s, orgs[key], version, START, sig)
-        mandate = registry.grant_mandate(s, orgs["school"], orgs["swv"], START, "MACHT-001")
-        registry.sign_covenant(s, orgs["swv"], version, START, on_behalf_of=orgs["school"])
+            sig = registry.add_signatory(u, orgs[key], "W. Bestuurder", "bestuurder")
+            registry.sign_covenant(u, orgs[key], version, START, sig)
+        mandate = registry.grant_mandate(u, orgs["school"], orgs["swv"], START, "MACHT-001")
+        registry.sign_covenant(u, orgs["swv"], version, START, on_behalf_of=orgs["school"])
         w.mandate_id = mandate.id
         for key, (org, name, function, hats) in PERSONAS.items():
-            w.pros[key] = registry.create_professional(s, orgs[org], name, function, hats).id
+            w.pros[key] = registry.create_professional(u, orgs[org], name, function, hats).id
     return w
 
 
@@ -259,8 +260,8 @@ class Builder:
         with self.app.transaction() as s:
             region = s.get(orm.Region, self.w.region_id)
             school = s.get(orm.Organisation, self.w.orgs["school"])
-            return youths.create_youth(s, self.app.keys, region, name, birth, today, bsn=bsn,
-                                       school=school, guardians=list(guardians)).id
+            return youths.create_youth(unit_of(self.app, s, today=today), region, name, birth,
+                                       bsn=bsn, school=school, guardians=list(guardians)).id
 
     def guardians(self, youth_id: int) -> list[int]:
         """The ids of the youth's parents/guardians, in the order they were given."""
@@ -274,21 +275,23 @@ class Builder:
             region = s.get(orm.Region, self.w.region_id)
             _, ruleset = self.app.active_ruleset(s, region.id, opened_on)
             youth = youths.get_youth(s, youth_id) if youth_id is not None else None
-            return cases.open_case(s, ruleset, region, title, purpose,
-                                   [self.w.orgs[p] for p in participants],
-                                   s.get(orm.Professional, self.w.pros[creator]), opened_on,
+            return cases.open_case(unit_of(self.app, s, by=self.w.pros[creator]), ruleset,
+                                   region, title, purpose,
+                                   [self.w.orgs[p] for p in participants], opened_on,
                                    youth=youth).id
 
     def meeting(self, case_id: int, held_on: dt.date, agenda=("Opening", "Bespreking"),
                 participants=("alice",)) -> int:
         with self.app.transaction() as s:
-            return cases.schedule_meeting(s, cases.get_case(s, case_id), held_on, list(agenda),
+            return cases.schedule_meeting(unit_of(self.app, s), cases.get_case(s, case_id),
+                                          held_on, list(agenda),
                                           [self.w.pros[p] for p in participants]).id
 
     def accede(self, org: str, case_id: int, signed_on: dt.date = START,
                notified_on: dt.date | None = START) -> int:
         with self.app.transaction() as s:
-            return registry.record_accession(s, s.get(orm.Organisation, self.w.orgs[org]),
+            return registry.record_accession(unit_of(self.app, s),
+                                             s.get(orm.Organisation, self.w.orgs[org]),
                                              cases.get_case(s, case_id), signed_on,
                                              f"TOETR-{org}-{case_id}", notified_on).id
 
@@ -300,12 +303,12 @@ class Builder:
         """Record a consent (or refusal); returns its series."""
         with self.app.transaction() as s:
             return consent.record(
-                s, youths.get_youth(s, youth_id), role, answer, list(purposes),
-                list(categories), given_on, today or given_on, written=written,
+                unit_of(self.app, s, by=self.w.pros["alice"], today=today or given_on),
+                youths.get_youth(s, youth_id), role, answer, list(purposes),
+                list(categories), given_on, written=written,
                 recipient_ids=[self.w.orgs[r] for r in recipients], guardian_id=guardian_id,
                 document_ref=f"TOEST-{role}-{guardian_id}" if written else None,
-                prior_to_meeting_id=prior_to_meeting_id,
-                recorded_by=s.get(orm.Professional, self.w.pros["alice"])).series
+                prior_to_meeting_id=prior_to_meeting_id).series
 
     def parents_consent(self, youth_id: int, answer: str = "given", **kwargs) -> list[str]:
         """Every parent with gezag gives (or refuses) the same consent."""
@@ -316,13 +319,14 @@ class Builder:
     def change_consent(self, series: str, expected_version: int, answer: str, on: dt.date,
                        today: dt.date | None = None) -> int:
         with self.app.transaction() as s:
-            return consent.change(s, series, expected_version, answer, on, today or on).version
+            return consent.change(unit_of(self.app, s, today=today or on), series,
+                                  expected_version, answer, on).version
 
     def decide(self, who: str, to: str, categories, day: dt.date, **kwargs) -> dict:
         """The engine's decision from the stored facts (nothing is recorded)."""
         with self.app.transaction() as s:
             _, decision, _ = disclosures.decide_stored(
-                s, self.app, professional_id=self.w.pros[who], to_org_id=self.w.orgs[to],
+                unit_of(self.app, s, by=self.w.pros[who]), to_org_id=self.w.orgs[to],
                 categories=list(categories), day=day, **kwargs)
         return decision
 
@@ -330,7 +334,7 @@ class Builder:
         """The engine requests the service built from the stored facts."""
         with self.app.transaction() as s:
             _, _, facts = disclosures.decide_stored(
-                s, self.app, professional_id=self.w.pros[who], to_org_id=self.w.orgs[to],
+                unit_of(self.app, s, by=self.w.pros[who]), to_org_id=self.w.orgs[to],
                 categories=list(categories), day=day, **kwargs)
         return facts["requests"]
 
@@ -338,7 +342,7 @@ class Builder:
                  **kwargs) -> int:
         """Record a disclosure; returns its id."""
         with self.app.transaction() as s:
-            return disclosures.record(s, self.app, professional_id=self.w.pros[who],
+            return disclosures.record(unit_of(self.app, s, by=self.w.pros[who]),
                                       to_org_id=self.w.orgs[to], contents=dict(contents),
                                       day=day, **kwargs).id
 

@@ -8,11 +8,12 @@ import datetime as dt
 import pytest
 
 from deelwijs.services.casus import cases, consent, disclosures, youths
+from deelwijs.services.context import PROFESSIONAL, Actor
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound, ServiceError
 from deelwijs.storage import orm
 
-from .helpers import TODAY, valid_bsn
+from .helpers import TODAY, unit_of, valid_bsn
 
 DAY = dt.date(2024, 3, 1)
 UNKNOWN = 987654
@@ -26,20 +27,25 @@ def _youth(s, b, **kwargs):
     args = {"name": "Sem de Vries", "birth": dt.date(2014, 6, 15), "today": TODAY,
             "bsn": valid_bsn(1), "guardians": [{"name": "Fatima de Vries", "gezag": True}],
             **kwargs}
-    return youths.create_youth(s, b.app.keys, _region(s, b), args.pop("name"),
-                               args.pop("birth"), args.pop("today"), **args)
+    u = unit_of(b.app, s, today=args.pop("today"))
+    return youths.create_youth(u, _region(s, b), args.pop("name"), args.pop("birth"), **args)
 
 
 def _disclose(s, b, **kwargs):
     args = {"professional_id": b.pro("alice"), "to_org_id": b.org("leerplicht"),
             "contents": {"gedrag": "Onrustig"}, "day": DAY, "case_id": b.case_id, **kwargs}
-    return disclosures.record(s, b.app, **args)
+    pro_id = args.pop("professional_id")
+    # an unknown professional: an actor whose row is not there (the service reads it)
+    by = (Actor(PROFESSIONAL, professional_id=pro_id, organisation_id=b.org("school"),
+                region_id=b.w.region_id) if pro_id == UNKNOWN else pro_id)
+    return disclosures.record(unit_of(b.app, s, by=by), **args)
 
 
 def _case(s, b, participants):
     _, ruleset = b.app.active_ruleset(s, b.w.region_id, DAY)
-    return cases.open_case(s, ruleset, _region(s, b), "Casus", "oza", participants,
-                           s.get(orm.Professional, b.pro("alice")), DAY)
+    return cases.open_case(unit_of(b.app, s, by=b.pro("alice")), ruleset, _region(s, b), "Casus",
+                           "oza", participants,
+                           DAY)
 
 
 def _consent(s, b, **kwargs):
@@ -47,9 +53,9 @@ def _consent(s, b, **kwargs):
     args = {"role": "parent", "answer": "given", "purposes": ["oza"], "categories": ["gedrag"],
             "given_on": DAY, "today": DAY, "document_ref": "TOEST-1",
             "guardian_id": youth.guardians[0].id, **kwargs}
-    return consent.record(s, youth, args.pop("role"), args.pop("answer"), args.pop("purposes"),
-                          args.pop("categories"), args.pop("given_on"), args.pop("today"),
-                          **args)
+    u = unit_of(b.app, s, today=args.pop("today"))
+    return consent.record(u, youth, args.pop("role"), args.pop("answer"), args.pop("purposes"),
+                          args.pop("categories"), args.pop("given_on"), **args)
 
 
 BAD = {
@@ -89,8 +95,9 @@ BAD = {
         (lambda s, b: _consent(s, b, document_ref=None), Invalid, "missing_field",
          "document_ref"),
     "an organisation with an invalid KvK number":
-        (lambda s, b: registry.create_organisation(s, _region(s, b), "jeugdhulp", "Nieuw",
-                                                   kvk="123"), Invalid, "invalid_kvk", "kvk"),
+        (lambda s, b: registry.create_organisation(unit_of(b.app, s), _region(s, b), "jeugdhulp",
+                                                   "Nieuw", kvk="123"),
+         Invalid, "invalid_kvk", "kvk"),
 }
 
 

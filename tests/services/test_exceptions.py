@@ -13,7 +13,7 @@ from deelwijs.services.casus.youth_text import Texts
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
 
-from .helpers import outcomes
+from .helpers import outcomes, unit_of
 
 DAY = dt.date(2024, 3, 1)
 ALL_YES = {key: "ja" for key, _question, _form in QUESTIONS["conflict_of_duties"]}
@@ -23,8 +23,8 @@ def _weigh(app, build, case: int, answers: dict, kind: str = "conflict_of_duties
            to=("leerplicht",), categories=("veiligheid",), valid_until=None
            ) -> orm.ExceptionRecord:
     with app.transaction() as s:
-        return cases.record_exception(s, cases.get_case(s, case), kind, answers,
-                                      s.get(orm.Professional, build.pro("erin")),
+        return cases.record_exception(unit_of(app, s, by=build.pro("erin")),
+                                      cases.get_case(s, case), kind, answers,
                                       dt.datetime(2024, 2, 28, 14, 30),
                                       to_org_ids=[build.org(o) for o in to],
                                       categories=list(categories), valid_until=valid_until)

@@ -18,7 +18,7 @@ from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound, ServiceError
 from deelwijs.storage import orm
 
-from .helpers import START, TODAY, TWO_PARENTS
+from .helpers import START, TODAY, TWO_PARENTS, unit_of
 
 OPENED = dt.date(2024, 3, 1)  # the case is opened on this day
 MEETING_DAY = dt.date(2024, 3, 15)
@@ -53,26 +53,27 @@ def setting(app, build) -> Setting:
                       opened_on=OPENED)
     meeting = build.meeting(case, MEETING_DAY)
     with app.transaction() as s:
+        u = unit_of(app, s)
         items = [i.id for i in s.scalars(select(orm.AgendaItem)
                                          .where(orm.AgendaItem.meeting_id == meeting)
                                          .order_by(orm.AgendaItem.position))]
         alice = s.get(orm.Professional, build.pro("alice"))
-        minute = cases.write_minute(s, items[0], "Welkom.", alice).id
+        minute = cases.write_minute(unit_of(app, s, by=alice), items[0], "Welkom.").id
         region = s.get(orm.Region, build.w.region_id)
-        flow = cases.open_workflow(s, region, s.get(orm.Youth, youth),
-                                   s.get(orm.Professional, build.pro("dave")))
-        cases.take_step(s, flow.id, flow.version, "intake", {},
-                        s.get(orm.Professional, build.pro("dave")), STEP_DAY)
+        flow = cases.open_workflow(unit_of(app, s, by=build.pro("dave")), region,
+                                   s.get(orm.Youth, youth))
+        cases.take_step(unit_of(app, s, by=build.pro("dave")), flow.id, flow.version, "intake", {},
+                        STEP_DAY)
         s.get(orm.Youth, shredded).key_wrapped = None  # as the retention run destroys a key
         signatory = s.scalars(select(orm.Signatory.id).where(
             orm.Signatory.organisation_id == build.org("leerplicht"))).one()
-        elders = registry.create_region(s, "elders", "Regio Elders")
-        registry.activate_ruleset(s, elders, "voorbeeldregio", START)
-        school = registry.create_organisation(s, elders, "school", "Stichting Onderwijs Elders")
-        swv = registry.create_organisation(s, elders, "swv", "SWV Elders")
-        pro = registry.create_professional(s, swv, "Olga Oost", "consulent")
-        elders_youth = youths.create_youth(s, app.keys, elders, "Noor Jansen",
-                                           dt.date(2014, 1, 1), TODAY)
+        elders = registry.create_region(u, "elders", "Regio Elders")
+        registry.activate_ruleset(u, elders, "voorbeeldregio", START)
+        school = registry.create_organisation(u, elders, "school", "Stichting Onderwijs Elders")
+        swv = registry.create_organisation(u, elders, "swv", "SWV Elders")
+        pro = registry.create_professional(u, swv, "Olga Oost", "consulent")
+        elders_youth = youths.create_youth(unit_of(app, s), elders, "Noor Jansen",
+                                           dt.date(2014, 1, 1))
         return Setting(youth, shredded, case, meeting, items, minute, flow.id, signatory,
                        elders.id, school.id, swv.id, pro.id, elders_youth.id)
 
@@ -93,79 +94,87 @@ def _region(s, b):
 
 
 def _sign(s, b, x, org="jeugdhulp", signatory=None, on_behalf_of=None):
-    return registry.sign_covenant(s, _org(s, b, org), s.get(orm.RulesetVersion, b.w.version_id),
-                                  START, signatory, on_behalf_of)
+    return registry.sign_covenant(unit_of(b.app, s), _org(s, b, org),
+                                  s.get(orm.RulesetVersion, b.w.version_id), START, signatory,
+                                  on_behalf_of)
 
 
 def _mandate(s, b, x, school=None, swv=None, document_ref="MACHT-002"):
-    return registry.grant_mandate(s, school or _org(s, b, "school"), swv or _org(s, b, "swv"),
-                                  START, document_ref)
+    return registry.grant_mandate(unit_of(b.app, s), school or _org(s, b, "school"),
+                                  swv or _org(s, b, "swv"), START, document_ref)
 
 
 def _accession(s, b, x, org="jeugdhulp", document_ref="TOETR-9"):
-    return registry.record_accession(s, _org(s, b, org), cases.get_case(s, x.case), OPENED,
-                                     document_ref, OPENED)
+    return registry.record_accession(unit_of(b.app, s), _org(s, b, org),
+                                     cases.get_case(s, x.case), OPENED, document_ref, OPENED)
 
 
 def _organisation(s, b, x, name="Wijkteam Noord", **kwargs):
-    return registry.create_organisation(s, _region(s, b), "jeugdhulp", name, **kwargs)
+    return registry.create_organisation(unit_of(b.app, s), _region(s, b), "jeugdhulp", name,
+                                        **kwargs)
 
 
 def _professional(s, b, x, name="Eva de Boer", function="mentor"):
-    return registry.create_professional(s, _org(s, b, "school"), name, function)
+    return registry.create_professional(unit_of(b.app, s), _org(s, b, "school"), name,
+                                        function)
 
 
-def _youth(s, b, x, name="Sem de Vries", **kwargs):
+def _youth(s, b, x, name="Sem de Vries", by=None, **kwargs):
     args = {"school": _org(s, b, "school"), "guardians": list(TWO_PARENTS), **kwargs}
-    return youths.create_youth(s, b.app.keys, _region(s, b), name, dt.date(2014, 6, 15), TODAY,
-                               **args)
+    return youths.create_youth(unit_of(b.app, s, by=by), _region(s, b), name,
+                               dt.date(2014, 6, 15), **args)
 
 
 def _case(s, b, x, youth=None, title="Zorgen over aanwezigheid"):
     _, ruleset = b.app.active_ruleset(s, b.w.region_id, OPENED)
-    return cases.open_case(s, ruleset, _region(s, b), title, "oza", [b.org("leerplicht")],
-                           _pro(s, b, "alice"), OPENED,
+    return cases.open_case(unit_of(b.app, s, by=_pro(s, b, "alice")), ruleset, _region(s, b), title,
+                           "oza", [b.org("leerplicht")],
+                           OPENED,
                            youth=s.get(orm.Youth, youth) if youth else None)
 
 
 def _schedule(s, b, x, held_on=MEETING_DAY, agenda=("Opening",)):
-    return cases.schedule_meeting(s, cases.get_case(s, x.case), held_on, list(agenda),
+    return cases.schedule_meeting(unit_of(b.app, s), cases.get_case(s, x.case), held_on,
+                                  list(agenda),
                                   [b.pro("alice")])
 
 
 def _update(s, b, x, held_on=None, agenda=None):
-    return cases.update_meeting(s, x.meeting, 1, held_on, agenda)
+    return cases.update_meeting(unit_of(b.app, s), x.meeting, 1, held_on, agenda)
 
 
 def _minute(s, b, x, who="alice", text="Notitie.", item=1, minute_id=None, version=None):
-    return cases.write_minute(s, x.items[item], text, _pro(s, b, who), minute_id, version)
+    return cases.write_minute(unit_of(b.app, s, by=_pro(s, b, who)), x.items[item], text, minute_id,
+                              version)
 
 
 def _action(s, b, x, who="bob", description="Gesprek met ouders plannen"):
-    return cases.add_action(s, s.get(orm.Meeting, x.meeting), _pro(s, b, who), description,
+    return cases.add_action(unit_of(b.app, s), s.get(orm.Meeting, x.meeting), _pro(s, b, who),
+                            description,
                             MEETING_DAY + dt.timedelta(days=14))
 
 
 def _weighing(s, b, x, who="dave"):
-    return cases.record_exception(s, cases.get_case(s, x.case), "compatible_purpose", {},
-                                  _pro(s, b, who), dt.datetime(2024, 3, 20, 10))
+    return cases.record_exception(unit_of(b.app, s, by=_pro(s, b, who)), cases.get_case(s, x.case),
+                                  "compatible_purpose", {},
+                                  dt.datetime(2024, 3, 20, 10))
 
 
 def _open_workflow(s, b, x, youth=None, by=None):
-    return cases.open_workflow(s, _region(s, b), s.get(orm.Youth, youth or x.youth),
-                               by or _pro(s, b, "dave"))
+    return cases.open_workflow(unit_of(b.app, s, by=by or _pro(s, b, "dave")), _region(s, b),
+                               s.get(orm.Youth, youth or x.youth))
 
 
-def _step(s, b, x, by=None, on=STEP_DAY, **kwargs):
-    return cases.take_step(s, x.workflow, 2, "assessment", {"problems": "multiple"},
-                           by or _pro(s, b, "dave"), on, **kwargs)
+def _step(s, b, x, by=None, on=STEP_DAY, today=TODAY):
+    return cases.take_step(unit_of(b.app, s, by=by or _pro(s, b, "dave"), today=today),
+                           x.workflow, 2, "assessment", {"problems": "multiple"}, on)
 
 
 def _consent(s, b, x, document_ref="TOEST-1", recipients=()):
     youth = s.get(orm.Youth, x.youth)  # 9 on OPENED: the parents with gezag consent
-    return consent.record(s, youth, "parent", "given", ["oza"], ["gedrag"], OPENED, OPENED,
-                          recipient_ids=list(recipients), document_ref=document_ref,
-                          guardian_id=youth.guardians[0].id)
+    return consent.record(unit_of(b.app, s, today=OPENED), youth, "parent", "given", ["oza"],
+                          ["gedrag"], OPENED, recipient_ids=list(recipients),
+                          document_ref=document_ref, guardian_id=youth.guardians[0].id)
 
 
 def _elders(s, x, attr):
@@ -218,14 +227,14 @@ BAD = {
          Invalid, "too_long", "document_ref", f"de documentverwijzing {TOO_LONG_200}"),
     # registry: free text and registration numbers
     "a region code of 65 characters":
-        (lambda s, b, x: registry.create_region(s, "r" * 65, "Regio"),
+        (lambda s, b, x: registry.create_region(unit_of(b.app, s), "r" * 65, "Regio"),
          Invalid, "too_long", "region.code",
          "de regiocode is te lang (65 tekens; ten hoogste 64)"),
     "a region name of 300 characters":
-        (lambda s, b, x: registry.create_region(s, "lang", LONG),
+        (lambda s, b, x: registry.create_region(unit_of(b.app, s), "lang", LONG),
          Invalid, "too_long", "region.name", f"de naam van de regio {TOO_LONG_200}"),
     "a region without a code":
-        (lambda s, b, x: registry.create_region(s, " ", "Regio"),
+        (lambda s, b, x: registry.create_region(unit_of(b.app, s), " ", "Regio"),
          Invalid, "missing_field", "region.code", "een regio heeft een code"),
     "an organisation name of 300 characters":
         (lambda s, b, x: _organisation(s, b, x, name=LONG),
@@ -249,10 +258,12 @@ BAD = {
          Invalid, "invalid_oin", "oin",
          "OIN '0000000100123456700²' moet uit 20 cijfers bestaan"),
     "a signatory name of 300 characters":
-        (lambda s, b, x: registry.add_signatory(s, _org(s, b, "school"), LONG, "bestuurder"),
+        (lambda s, b, x: registry.add_signatory(unit_of(b.app, s), _org(s, b, "school"), LONG,
+                                                "bestuurder"),
          Invalid, "too_long", "name", f"de naam {TOO_LONG_200}"),
     "a signatory without a function":
-        (lambda s, b, x: registry.add_signatory(s, _org(s, b, "school"), "J. de Wit", ""),
+        (lambda s, b, x: registry.add_signatory(unit_of(b.app, s), _org(s, b, "school"),
+                                                "J. de Wit", ""),
          Invalid, "missing_field", "function", "een ondertekenaar heeft een functie"),
     "a professional name of 300 characters":
         (lambda s, b, x: _professional(s, b, x, name=LONG),
@@ -333,7 +344,8 @@ BAD = {
          Invalid, "too_long", "text",
          "het verslag is te lang (100001 tekens; ten hoogste 100000)"),
     "a minute on an unknown agenda item":
-        (lambda s, b, x: cases.write_minute(s, 987654, "Notitie.", _pro(s, b, "alice")),
+        (lambda s, b,
+         x: cases.write_minute(unit_of(b.app, s, by=_pro(s, b, "alice")), 987654, "Notitie."),
          NotFound, "not_found", "agenda_item", "onbekend agendapunt (987654)"),
     "an action owned by a professional outside the case":
         (lambda s, b, x: _action(s, b, x, who="dave"),
@@ -402,7 +414,8 @@ def test_a_consent_change_with_a_document_reference_of_300_characters_is_refused
         series = _consent(s, build, setting).series
     before = build.counts()
     with pytest.raises(Invalid) as refused, app.transaction() as s:
-        consent.change(s, series, 1, "withdrawn", OPENED, OPENED, document_ref=LONG)
+        consent.change(unit_of(app, s, today=OPENED), series, 1, "withdrawn", OPENED,
+                       document_ref=LONG)
     assert (refused.value.code, refused.value.field) == ("too_long", "document_ref")
     assert refused.value.message == f"de documentverwijzing {TOO_LONG_200}"
     assert build.counts() == before
@@ -415,13 +428,14 @@ def test_a_coordinator_of_another_region_is_refused(app, build, setting):
     with app.transaction() as s:
         for name, details in steps:
             flow = s.get(orm.Workflow, setting.workflow)
-            cases.take_step(s, flow.id, flow.version, name, details, _pro(s, build, "dave"),
-                            STEP_DAY, today=STEP_DAY)
+            cases.take_step(unit_of(app, s, by=_pro(s, build, "dave"), today=STEP_DAY), flow.id,
+                            flow.version, name, details, STEP_DAY)
     before = build.counts()
     with pytest.raises(Invalid) as refused, app.transaction() as s:
-        cases.take_step(s, setting.workflow, 6, "coordinator",
+        cases.take_step(unit_of(app, s, by=_pro(s, build, "dave")), setting.workflow, 6,
+                        "coordinator",
                         {"coordination": "licht", "coordinator_id": setting.elders_pro},
-                        _pro(s, build, "dave"), STEP_DAY)
+                        STEP_DAY)
     assert (refused.value.code, refused.value.field) == ("other_region",
                                                          "details.coordinator_id")
     assert refused.value.message == "Olga Oost werkt niet in de regio van dit werkproces"
@@ -433,7 +447,8 @@ def test_a_300_character_name_is_invalid_not_a_database_error(app, build):
     the service refuses it first, with the field and a Dutch message, on either database."""
     before = build.counts()
     with pytest.raises(Invalid) as refused, app.transaction() as s:
-        registry.create_organisation(s, _region(s, build), "jeugdhulp", "W" * 300)
+        registry.create_organisation(unit_of(app, s), _region(s, build), "jeugdhulp",
+                                     "W" * 300)
     assert (refused.value.code, refused.value.field) == ("too_long", "name")
     assert refused.value.message == "de naam is te lang (300 tekens; ten hoogste 200)"
     assert build.counts() == before
@@ -447,10 +462,11 @@ def test_a_300_character_name_is_invalid_not_a_database_error(app, build):
 
 def test_text_at_its_limit_is_kept_stripped(app, build):
     with app.transaction() as s:
-        org = registry.create_organisation(s, _region(s, build), "jeugdhulp",
+        u = unit_of(app, s)
+        org = registry.create_organisation(u, _region(s, build), "jeugdhulp",
                                            f"  {'W' * 200}\t", kvk=" ", oin="")
-        sig = registry.add_signatory(s, org, " J. de Wit ", " bestuurder ")
-        pro = registry.create_professional(s, org, "Eva de Boer ", " mentor")
+        sig = registry.add_signatory(u, org, " J. de Wit ", " bestuurder ")
+        pro = registry.create_professional(u, org, "Eva de Boer ", " mentor")
     with app.transaction() as s:
         org, sig, pro = (s.get(orm.Organisation, org.id), s.get(orm.Signatory, sig.id),
                          s.get(orm.Professional, pro.id))
@@ -463,7 +479,7 @@ def test_a_new_agenda_moves_the_items_that_stay_and_adds_and_drops_the_others(ap
                                                                              setting):
     opening, talk = setting.items
     with app.transaction() as s:
-        cases.update_meeting(s, setting.meeting, 1, agenda=["Rondvraag", "Opening"])
+        cases.update_meeting(unit_of(app, s), setting.meeting, 1, agenda=["Rondvraag", "Opening"])
     with app.transaction() as s:
         meeting = s.get(orm.Meeting, setting.meeting)
         items = s.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting.id)
@@ -477,7 +493,8 @@ def test_a_new_agenda_moves_the_items_that_stay_and_adds_and_drops_the_others(ap
         assert s.get(orm.AgendaItem, talk) is None  # no minute: it went
         assert s.get(orm.Minute, setting.minute).agenda_item_id == opening
     with app.transaction() as s:  # an agenda as text: one item a line, blank lines skipped
-        cases.update_meeting(s, setting.meeting, 2, agenda="Opening\n\n  Afspraken  \n")
+        cases.update_meeting(unit_of(app, s), setting.meeting, 2,
+                             agenda="Opening\n\n  Afspraken  \n")
     with app.transaction() as s:
         items = s.scalars(select(orm.AgendaItem)
                           .where(orm.AgendaItem.meeting_id == setting.meeting)

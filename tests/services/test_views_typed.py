@@ -22,7 +22,7 @@ from deelwijs.services.log import breaches
 from deelwijs.services.rights import requests as rights
 from deelwijs.storage import orm
 
-from .helpers import TODAY
+from .helpers import TODAY, unit_of
 
 # every *_view function annotated, with the type(s) it returns (audit.entry_view is not:
 # audit.py's log format is being changed under issue 11, and its keys are the log's)
@@ -128,11 +128,12 @@ def _all(s, model):
 
 def test_the_registry_views_match_their_types(app, region):
     with app.transaction() as s:
+        u = unit_of(app, s)
         reg = s.get(orm.Region, region)
         check(registry.region_view(reg), views.RegionView)
-        for view in registry.list_regions(s):
+        for view in registry.list_regions(u):
             check(view, views.RegionView)
-        for view in registry.activations(s, reg, TODAY):  # with `active`
+        for view in registry.activations(u, reg):  # with `active`
             assert "active" in view
             check(view, views.ActivationView)
         for row in _all(s, orm.RulesetActivation):  # without
@@ -173,13 +174,13 @@ def test_the_case_views_match_their_types(app, region):
         author = s.get(orm.Professional, s.scalars(select(
             orm.MeetingParticipant.professional_id).where(
             orm.MeetingParticipant.meeting_id == meeting.id)).first())
-        minute = cases.write_minute(s, item.id, "Besproken: het verzuim.", author)
+        minute = cases.write_minute(unit_of(app, s, by=author), item.id, "Besproken: het verzuim.")
         check(cases.minute_view(s, minute), views.MinuteView)
         case = s.get(orm.Case, meeting.case_id)
         keys = [k for k, _q, _f in QUESTIONS["conflict_of_duties"]]
         for answers in ({k: "ja" for k in keys}, {keys[0]: "ja"}):  # complete and not
             row = cases.record_exception(
-                s, case, "conflict_of_duties", answers, author,
+                unit_of(app, s, by=author), case, "conflict_of_duties", answers,
                 dt.datetime(2026, 3, 1, 10), categories=["veiligheid"],
                 to_org_ids=[o.id for o in cases.participants(s, case)][:1])
             check(cases.weighing_view(s, row, answers), views.WeighingView)
@@ -193,9 +194,10 @@ def test_the_disclosure_views_match_their_types(app, region):
             view = disclosures.view(s, row, with_content=True, app=app)
             assert all("content" in i for i in view["items"])
             check(view, views.DisclosureView)
-            check(disclosures.read(s, app, row), views.DisclosureReadView)
+            check(disclosures.read(unit_of(app, s), row), views.DisclosureReadView)
         for youth_id in {r.youth_id for r in rows if r.youth_id is not None}:
-            check(disclosures.list_for_youth(s, youth_id), list[views.DisclosureView])
+            check(disclosures.list_for_youth(unit_of(app, s), youth_id),
+                  list[views.DisclosureView])
 
 
 def test_the_youth_breach_and_rights_views_match_their_types(app, region):
@@ -208,21 +210,21 @@ def test_the_youth_breach_and_rights_views_match_their_types(app, region):
                      and any(g.has_gezag for g in y.guardians))
         parent = next(g for g in youth.guardians if g.has_gezag)
         breach = breaches.record_breach(
-            s, region=region, organisation_id=pro.organisation_id,
+            unit_of(app, s, by=pro), region=region, organisation_id=pro.organisation_id,
             discovered_at=dt.datetime(2026, 3, 1, 9, 30), description="Een verslag ging naar "
-            "de verkeerde ouder.", categories=["identificatie"], risk="hoog", by=pro.id,
+            "de verkeerde ouder.", categories=["identificatie"], risk="hoog",
             youth_ids=[youth.id])
         check(breaches.breach_view(s, breach), views.BreachView)
-        rights.rectify(s, app, youth.id, "name", "Sem de Vries", requester="parent",
-                       guardian_id=parent.id, by=pro.id, today=TODAY, youth_agrees=True)
-        overview = rights.inzage(s, app, youth.id, requester="parent", guardian_id=parent.id,
-                                 today=TODAY, youth_agrees=True)
+        rights.rectify(unit_of(app, s, by=pro.id), youth.id, "name", "Sem de Vries",
+                       requester="parent", guardian_id=parent.id, youth_agrees=True)
+        overview = rights.inzage(unit_of(app, s), youth.id, requester="parent",
+                                 guardian_id=parent.id, youth_agrees=True)
         schools = [v["school"] for v in overview.values()
                    if isinstance(v, dict) and v.get("school")]
         assert schools
         for school in schools:  # _Inzage.org_view
             check(school, views.InzageOrganisationView)
-        requests = rights.list_requests(s, youth.id)
+        requests = rights.list_requests(unit_of(app, s), youth.id)
         assert {r["kind"] for r in requests} >= {"inzage"}
         for row in s.scalars(select(orm.RightsRequest)):
             check(rights.request_view(row), views.RequestView)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from rfc3986_validator import validate_rfc3986
 from sqlalchemy import select
+from tests.services.helpers import unit_of
 
 from deelwijs.services import demo
 from deelwijs.services.casus import youths
@@ -154,9 +155,9 @@ def test_a_trace_from_a_caller_gives_a_foreign_operation_with_its_entity(app, wo
                                                                         spec):
     youth = build.youth()
     with audit.trace(f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"), app.transaction() as s:
-        youths.read_youth(s, app.keys, youth, TODAY)
+        youths.read_youth(unit_of(app, s), youth)
     with app.transaction() as s:
-        [read] = [audit.entry_view(r) for r in audit.entries_for_youth(s, app.keys, youth)
+        [read] = [audit.entry_view(r) for r in audit.entries_for_youth(unit_of(app, s), youth)
                   if audit.body_of(r)["actie"] == "read"]
     assert problems(read, spec) == []
     assert read["trace_id"] == CALLER_TRACE and read["parent_span_id"] == CALLER_SPAN
@@ -165,8 +166,8 @@ def test_a_trace_from_a_caller_gives_a_foreign_operation_with_its_entity(app, wo
                                          "entity": "urn:deelwijs:aanroeper:onbekend"}
     # without a caller's trace: no foreign_operation, no parent span
     with app.transaction() as s:
-        youths.read_youth(s, app.keys, youth, TODAY)
+        youths.read_youth(unit_of(app, s), youth)
     with app.transaction() as s:
-        own = [audit.entry_view(r) for r in audit.entries_for_youth(s, app.keys, youth)][-1]
+        own = [audit.entry_view(r) for r in audit.entries_for_youth(unit_of(app, s), youth)][-1]
     assert "foreign_operation" not in own and "parent_span_id" not in own
     assert problems(own, spec) == []

@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 from tests.cli.cli_checks import ok
+from tests.services.helpers import unit_of
 from tests.standards import schemas
 
 from deelwijs.domain import register
@@ -93,13 +94,14 @@ def test_without_the_controllers_oin_the_var_part_is_left_out():
 
 def test_the_region_controller_is_found_on_both_databases(app):
     with app.transaction() as s:
-        region = registry.create_region(s, "west", "Regio West", controller_name=CONTROLLER,
+        u = unit_of(app, s)
+        region = registry.create_region(u, "west", "Regio West", controller_name=CONTROLLER,
                                         controller_address="Postbus 12\n0000 AB Westdorp",
                                         fg_email="fg@westdorp.example")
-        registry.create_organisation(s, region, "gemeente", CONTROLLER.upper(), oin=OIN,
+        registry.create_organisation(u, region, "gemeente", CONTROLLER.upper(), oin=OIN,
                                      domain="jeugd")
-        registry.create_organisation(s, region, "school", "Stichting De Linde")
-        controller = registry.controller(s, region)
+        registry.create_organisation(u, region, "school", "Stichting De Linde")
+        controller = registry.controller(u, region)
     assert controller == {"naam": CONTROLLER, "oin": OIN, "organisatie": CONTROLLER.upper(),
                           "adres": "Postbus 12\n0000 AB Westdorp",
                           "fg": {"naam": None, "email": "fg@westdorp.example",
@@ -107,9 +109,10 @@ def test_the_region_controller_is_found_on_both_databases(app):
     acts = register.activities(loader.resolve("voorbeeldregio"))
     check_entries(json.loads(register.to_json(acts, controller))["vng"], acts, OIN)
     with app.transaction() as s:
-        other = registry.create_region(s, "oost", "Regio Oost", controller_name="Onbekend")
-        assert registry.controller(s, other)["oin"] is None
-        assert registry.controller(s, s.get(orm.Region, other.id))["organisatie"] is None
+        u = unit_of(app, s)
+        other = registry.create_region(u, "oost", "Regio Oost", controller_name="Onbekend")
+        assert registry.controller(u, other)["oin"] is None
+        assert registry.controller(u, s.get(orm.Region, other.id))["organisatie"] is None
 
 
 # --- `deelwijs register export|show --region`, as a user runs it ---------------------------
@@ -157,16 +160,17 @@ def test_a_region_names_its_controllers_oin_itself(app):
     from deelwijs.services.errors import Invalid
 
     with app.transaction() as s:
-        region = registry.create_region(s, "zuid", "Regio Zuid", controller_name=CONTROLLER,
+        u = unit_of(app, s)
+        region = registry.create_region(u, "zuid", "Regio Zuid", controller_name=CONTROLLER,
                                         controller_oin=OIN)
-        registry.create_organisation(s, region, "gemeente", CONTROLLER,
+        registry.create_organisation(u, region, "gemeente", CONTROLLER,
                                      oin="00000001000000000000", domain="jeugd")
-        controller = registry.controller(s, region)
+        controller = registry.controller(u, region)
         assert controller["oin"] == OIN
         with pytest.raises(Invalid) as bad:
-            registry.update_region(s, region, controller_oin="1234")
+            registry.update_region(u, region, controller_oin="1234")
         assert (bad.value.code, bad.value.field) == ("invalid_oin", "region.controller_oin")
-        registry.update_region(s, region, controller_oin="")
+        registry.update_region(u, region, controller_oin="")
         assert s.get(orm.Region, region.id).controller_oin is None
     acts = register.activities(loader.model())
     check_entries(json.loads(register.to_json(acts, controller))["vng"], acts, OIN)

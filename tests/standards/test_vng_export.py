@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 from sqlalchemy import select, text
+from tests.services.helpers import unit_of
 from tests.standards import schemas
 
 from deelwijs.services import demo
@@ -97,8 +98,8 @@ def test_the_data_subjects_view_validates_against_the_inzage_api(app, demo_rows)
     with app.transaction() as s:
         parent = s.scalars(select(orm.Guardian.id).where(
             orm.Guardian.youth_id == youth, orm.Guardian.has_gezag)).first()
-        shown = rights.inzage(s, app, youth, requester="parent", guardian_id=parent,
-                              youth_agrees=True, today=TODAY)
+        shown = rights.inzage(unit_of(app, s), youth, requester="parent", guardian_id=parent,
+                              youth_agrees=True)
     assert shown["verwerkingslog"]
     for view in shown["verwerkingslog"]:
         assert schemas.problems(schemas.INZAGE, LIMITED, view) == [], view
@@ -141,7 +142,7 @@ def test_organisations_are_named_by_their_oin_or_under_deelwijs(app, world, buil
     build.disclose("alice", "leerplicht", {"verzuim": "12 uur"}, TODAY, case_id=case)
     build.disclose("alice", "gemeente", {"verzuim": "12 uur"}, TODAY, case_id=case)
     with app.transaction() as s:
-        views = [audit.entry_view(r) for r in audit.entries_for_youth(s, app.keys, youth)]
+        views = [audit.entry_view(r) for r in audit.entries_for_youth(unit_of(app, s), youth)]
     to_leerplicht, to_gemeente = [v for v in views if v["actie"] in ("disclose", "deny")]
     assert (to_leerplicht["uitvoerder"], to_leerplicht["soortAfnemerId"],
             to_leerplicht["afnemerId"]) == (OIN_SCHOOL, "OIN", OIN_LEERPLICHT)
@@ -153,7 +154,7 @@ def test_organisations_are_named_by_their_oin_or_under_deelwijs(app, world, buil
         assert schemas.problems(schemas.BEWERKING, ACTION, v) == []
     # the inzage still names the recipient without an OIN
     with app.transaction() as s:
-        shown = rights.inzage(s, app, youth, requester="parent", today=TODAY,
+        shown = rights.inzage(unit_of(app, s), youth, requester="parent",
                               guardian_id=build.guardians(youth)[0])
     sentences = [v["omschrijving"] for v in shown["verwerkingslog"]]
     assert any("Gemeente Voorbeeldstad, team Jeugd" in t for t in sentences), sentences
@@ -203,7 +204,7 @@ def test_a_pruned_entry_is_exported_as_a_marker_not_as_an_action(app, world, bui
                           "WHERE registered_at < :old"),
                      {"t": dt.datetime(2026, 3, 2, 8, 0), "old": dt.datetime(2000, 1, 1)})
     with app.transaction() as s:
-        [row] = audit.entries_for_youth(s, app.keys, youth)
+        [row] = audit.entries_for_youth(unit_of(app, s), youth)
         view = audit.entry_view(row)
     assert view == {"actieId": row.actie_id, "seq": row.seq,
                     "tijdstipRegistratie": "1999-05-04T12:00:00+00:00",

@@ -18,6 +18,7 @@ from deelwijs.domain.engine import required_consenters
 from deelwijs.services import rulesets
 from deelwijs.services.app import App
 from deelwijs.services.casus import cases, consent, disclosures, youths
+from deelwijs.services.context import Actor, unit
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid
 from deelwijs.services.log import audit
@@ -92,14 +93,15 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
     tick = progress or (lambda n: None)
     start = today - dt.timedelta(days=400)
     with app.transaction() as s:
-        region = registry.create_region(s, REGION, "Demoregio (synthetisch)", **CONTROLLER)
-        version = registry.activate_ruleset(s, region, "voorbeeldregio", start)
+        u = unit(app, s, today=today)  # the administrator
+        region = registry.create_region(u, REGION, "Demoregio (synthetisch)", **CONTROLLER)
+        version = registry.activate_ruleset(u, region, "voorbeeldregio", start)
         orgs: dict[str, list[orm.Organisation]] = {}
         for party in codes.PARTIES:
             for i in range(per_type):
                 place = PLACES[i % len(PLACES)]
                 org = registry.create_organisation(
-                    s, region, party, PARTY_NAMES[party].format(p=place),
+                    u, region, party, PARTY_NAMES[party].format(p=place),
                     kvk=f"{rnd.randint(10000000, 99999999)}",
                     domain=GEMEENTE_DOMAINS[i % len(GEMEENTE_DOMAINS)]
                     if party == "gemeente" else None)
@@ -114,18 +116,18 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
         for party, group in orgs.items():
             function, hats = functions.get(party, ("medewerker", []))
             for org in group:
-                sig = registry.add_signatory(s, org, _name(rnd), "bestuurder")
-                pros[org.id] = [registry.create_professional(s, org, _name(rnd), function, hats)
+                sig = registry.add_signatory(u, org, _name(rnd), "bestuurder")
+                pros[org.id] = [registry.create_professional(u, org, _name(rnd), function, hats)
                                 for _ in range(2)]
                 if party in ("swv", "gemeente", "leerplicht"):
-                    registry.sign_covenant(s, org, version, start, sig)
+                    registry.sign_covenant(u, org, version, start, sig)
         for i, school in enumerate(orgs["school"]):
             swv = orgs["swv"][i % len(orgs["swv"])]
-            mandate = registry.grant_mandate(s, school, swv, start, f"MACHT-{school.id:04d}")
+            mandate = registry.grant_mandate(u, school, swv, start, f"MACHT-{school.id:04d}")
             if i % 10 == 9:  # a few boards revoked their mandate
-                registry.revoke_mandate(s, mandate.id, start + dt.timedelta(days=200))
+                registry.revoke_mandate(u, mandate.id, start + dt.timedelta(days=200))
             else:
-                registry.sign_covenant(s, swv, version, start + dt.timedelta(days=1),
+                registry.sign_covenant(u, swv, version, start + dt.timedelta(days=1),
                                        on_behalf_of=school)
         tick(1)
         counts = {"youths": 0, "cases": 0, "disclosures": 0, "consents": 0}
@@ -161,9 +163,9 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
     # others are under kwalificatieplicht or the RMC task (from n: the random draws stay as
     # they were)
     diploma = age >= 17 and n % 3 != 0
-    youth = youths.create_youth(s, app.keys, region, f"{rnd.choice(FIRST)} {family}", birth,
-                                today, bsn=bsn, school=school, guardians=parents,
-                                startkwalificatie=diploma)
+    youth = youths.create_youth(unit(app, s, today=today), region,
+                                f"{rnd.choice(FIRST)} {family}", birth, bsn=bsn, school=school,
+                                guardians=parents, startkwalificatie=diploma)
     counts["youths"] += 1
     purposes = ("signalering", "thuiszitters", "een_plan", "oza", "toeleiding",
                 "gecoordineerde_aanpak", "eigen_taak")
@@ -172,6 +174,7 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
     partners = [rnd.choice(orgs["jeugdhulp"]), rnd.choice(orgs["jgz"]),
                 rnd.choice(orgs["gemeente"]), rnd.choice(orgs["leerplicht"])]
     creator = pros[school.id][0]
+    as_creator = unit(app, s, Actor.of(creator, region.id), today)
     state = n % 6  # consent in every state
     meeting_day = opened + dt.timedelta(days=14)
     consent_day = opened + dt.timedelta(days=3 if state != 4 else 20)
@@ -186,42 +189,43 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
         if state == 5:
             break  # no consent recorded at all
         answer = "refused" if state == 1 and role == "youth" else "given"
-        rec = consent.record(s, youth, role, answer, [purpose, "eigen_taak"],
-                             list(codes.CATEGORIES[:11]), consent_day, today,
+        rec = consent.record(as_creator, youth, role, answer, [purpose, "eigen_taak"],
+                             list(codes.CATEGORIES[:11]), consent_day,
                              written=state != 3, document_ref=f"TOEST-{youth.id}-{role}"
                              if state != 3 else None,
-                             guardian_id=who.id if who else None, recorded_by=creator)
+                             guardian_id=who.id if who else None)
         counts["consents"] += 1
         if state == 2:
-            consent.change(s, rec.series, 1, "withdrawn",
-                           min(meeting_day + dt.timedelta(days=30), today),
-                           today, recorded_by=creator)
-    case = cases.open_case(s, app.ruleset(
+            consent.change(as_creator, rec.series, 1, "withdrawn",
+                           min(meeting_day + dt.timedelta(days=30), today))
+    case = cases.open_case(as_creator, app.ruleset(
         app.active_ruleset(s, region.id)[0]), region, f"Casus {n + 1}", purpose,
-        [p.id for p in partners], creator, opened, youth=youth if n % 25 else None)
+        [p.id for p in partners], opened, youth=youth if n % 25 else None)
     counts["cases"] += 1
     for org in partners:
         if org.party == "jeugdhulp":
-            registry.record_accession(s, org, case, opened, f"TOETR-{case.id}",
+            registry.record_accession(unit(app, s, today=today), org, case, opened,
+                                      f"TOETR-{case.id}",
                                       notified_on=opened + dt.timedelta(days=2)
                                       if n % 4 else None)
-    meeting = cases.schedule_meeting(s, case, meeting_day, ["Opening", "Bespreking",
-                                                            "Afspraken"],
+    meeting = cases.schedule_meeting(as_creator, case, meeting_day,
+                                     ["Opening", "Bespreking", "Afspraken"],
                                      [creator.id, pros[partners[0].id][0].id])
-    cases.add_action(s, meeting, creator, "Gesprek met ouders plannen",
+    cases.add_action(as_creator, meeting, creator, "Gesprek met ouders plannen",
                      meeting_day + dt.timedelta(days=14), meeting_day + dt.timedelta(days=42))
     if purpose in ("toeleiding", "gecoordineerde_aanpak") and case.youth_id:
-        flow = cases.open_workflow(s, region, youth, pros[partners[2].id][0])
+        as_gemeente = unit(app, s, Actor.of(pros[partners[2].id][0], region.id), today)
+        flow = cases.open_workflow(as_gemeente, region, youth)
         steps = [("intake", {}), ("assessment", {"problems": "multiple"}),
                  ("investigation", {"scope": ["jeugd", "onderwijs"], "with_resident": True})]
         for step, details in steps:
-            cases.take_step(s, flow.id, flow.version, step, details,
-                            pros[partners[2].id][0], opened + dt.timedelta(days=5))
+            cases.take_step(as_gemeente, flow.id, flow.version, step, details,
+                            opened + dt.timedelta(days=5))
     later = meeting_day + dt.timedelta(days=rnd.randint(0, 60))
     for to_org in partners[:2]:
         cats = rnd.sample(disclosures.offered_categories(
             app.ruleset(app.active_ruleset(s, region.id)[0]), case.purpose), 2)
-        disclosures.record(s, app, professional_id=creator.id, to_org_id=to_org.id,
+        disclosures.record(as_creator, to_org_id=to_org.id,
                            contents={c: f"Synthetische inhoud over {c}" for c in cats},
                            day=min(later, today), kind="minute", case_id=case.id,
                            meeting_id=meeting.id)

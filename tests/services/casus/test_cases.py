@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
+from tests.services.helpers import unit_of
 
 from deelwijs.services.casus import cases
 from deelwijs.services.errors import Conflict, Invalid, NotFound
@@ -59,11 +60,11 @@ def test_two_professionals_saving_the_same_meeting_the_second_gets_a_conflict(ap
         seen_by_carol = carol_s.get(orm.Meeting, meeting)
         assert seen_by_alice.version == seen_by_carol.version == 1
 
-        cases.update_meeting(alice_s, meeting, seen_by_alice.version,
+        cases.update_meeting(unit_of(app, alice_s), meeting, seen_by_alice.version,
                              agenda="Opening\nBespreking verzuim")
         alice_s.commit()
         with pytest.raises(Conflict) as conflict:
-            cases.update_meeting(carol_s, meeting, seen_by_carol.version,
+            cases.update_meeting(unit_of(app, carol_s), meeting, seen_by_carol.version,
                                  held_on=dt.date(2024, 3, 8), agenda="Opening\nRondvraag")
         carol_s.rollback()
     finally:
@@ -81,12 +82,13 @@ def test_two_professionals_saving_the_same_meeting_the_second_gets_a_conflict(ap
 
 def test_saving_a_meeting_with_the_version_seen_before_a_reload_is_a_conflict(app, meeting):
     with app.transaction() as s:
-        cases.update_meeting(s, meeting, 1, held_on=dt.date(2024, 3, 8))
+        cases.update_meeting(unit_of(app, s), meeting, 1, held_on=dt.date(2024, 3, 8))
     with pytest.raises(Conflict) as conflict, app.transaction() as s:
-        cases.update_meeting(s, meeting, 1, agenda="Oud")
+        cases.update_meeting(unit_of(app, s), meeting, 1, agenda="Oud")
     assert "versie 2, u zag 1" in conflict.value.message
     with app.transaction() as s:
-        cases.update_meeting(s, meeting, 2, agenda="Na herladen")  # reload, then save: fine
+        cases.update_meeting(unit_of(app, s), meeting, 2,
+                             agenda="Na herladen")  # reload, then save: fine
         row = s.get(orm.Meeting, meeting)
         agenda = cases.meeting_agenda(s, row)
     assert (row.held_on, agenda, row.version) == (dt.date(2024, 3, 8), ["Na herladen"], 3)
@@ -96,8 +98,8 @@ def test_two_professionals_editing_the_same_minute_the_second_gets_a_conflict(
         app, build, meeting):
     item = _agenda_item(app, meeting)
     with app.transaction() as s:
-        minute = cases.write_minute(s, item, "Sem verzuimt veel.",
-                                    s.get(orm.Professional, build.pro("alice"))).id
+        minute = cases.write_minute(unit_of(app, s, by=build.pro("alice")), item,
+                                    "Sem verzuimt veel.").id
     alice_s, carol_s = app.sessions(), app.sessions()
     try:
         alice, carol = (alice_s.get(orm.Professional, build.pro("alice")),
@@ -106,11 +108,13 @@ def test_two_professionals_editing_the_same_minute_the_second_gets_a_conflict(
         seen_by_alice = alice_s.get(orm.Minute, minute)
         seen_by_carol = carol_s.get(orm.Minute, minute)
         assert seen_by_alice.version == seen_by_carol.version == 1
-        cases.write_minute(alice_s, item, "Sem verzuimt veel; ouders komen op gesprek.", alice,
-                           minute_id=minute, expected_version=seen_by_alice.version)
+        cases.write_minute(unit_of(app, alice_s, by=alice), item,
+                           "Sem verzuimt veel; ouders komen op gesprek.", minute_id=minute,
+                           expected_version=seen_by_alice.version)
         alice_s.commit()
         with pytest.raises(Conflict) as conflict:
-            cases.write_minute(carol_s, item, "Sem verzuimt niet.", carol, minute_id=minute,
+            cases.write_minute(unit_of(app, carol_s, by=carol), item, "Sem verzuimt niet.",
+                               minute_id=minute,
                                expected_version=seen_by_carol.version)
         carol_s.rollback()
     finally:
@@ -128,9 +132,9 @@ def test_changing_a_minute_without_saying_which_version_you_saw_is_a_conflict(
     item = _agenda_item(app, meeting)
     with app.transaction() as s:
         alice = s.get(orm.Professional, build.pro("alice"))
-        minute = cases.write_minute(s, item, "Eerste tekst", alice).id
+        minute = cases.write_minute(unit_of(app, s, by=alice), item, "Eerste tekst").id
     with pytest.raises(Conflict), app.transaction() as s:
-        cases.write_minute(s, item, "Tweede tekst", s.get(orm.Professional, build.pro("alice")),
+        cases.write_minute(unit_of(app, s, by=build.pro("alice")), item, "Tweede tekst",
                            minute_id=minute)
     with app.transaction() as s:
         assert cases.minute_text(s, s.get(orm.Minute, minute)) == "Eerste tekst"
@@ -156,10 +160,10 @@ def test_an_action_gets_an_owner_a_deadline_and_an_evaluation_date_not_before_th
     with app.transaction() as s:
         m = s.get(orm.Meeting, meeting)
         bob = s.get(orm.Professional, build.pro("bob"))
-        cases.add_action(s, m, bob, "Gesprek met ouders plannen", MEETING_DAY +
+        cases.add_action(unit_of(app, s), m, bob, "Gesprek met ouders plannen", MEETING_DAY +
                          dt.timedelta(days=14), evaluate_on=MEETING_DAY + dt.timedelta(days=42))
     with pytest.raises(Invalid) as refused, app.transaction() as s:
-        cases.add_action(s, s.get(orm.Meeting, meeting),
+        cases.add_action(unit_of(app, s), s.get(orm.Meeting, meeting),
                          s.get(orm.Professional, build.pro("bob")), "Te laat",
                          MEETING_DAY - dt.timedelta(days=1))
     assert (refused.value.code, refused.value.field) == ("invalid_date", "due_on")
@@ -172,7 +176,7 @@ def test_an_action_gets_an_owner_a_deadline_and_an_evaluation_date_not_before_th
 
 def test_an_unknown_meeting_is_not_found(app):
     with pytest.raises(NotFound) as missing, app.transaction() as s:
-        cases.update_meeting(s, 424242, 1, agenda="x")
+        cases.update_meeting(unit_of(app, s), 424242, 1, agenda="x")
     assert missing.value.field == "meeting"
 
 
@@ -180,21 +184,45 @@ def test_closing_a_case_names_the_version_and_starts_its_retention_term(app, bui
     case = build.case("oza", participants=("school", "swv"), youth_id=build.youth())
     with app.transaction() as s:
         alice = s.get(orm.Professional, build.pro("alice"))
-        row = cases.close_case(s, case, 1, dt.date(2026, 6, 1), dt.date(2026, 6, 2), alice)
+        row = cases.close_case(unit_of(app, s, by=alice, today=dt.date(2026, 6, 2)), case, 1,
+                               dt.date(2026, 6, 1))
         assert (row.closed_on, row.version) == (dt.date(2026, 6, 1), 2)
     other = build.case("oza", participants=("school", "swv"), opened_on=dt.date(2026, 1, 5))
     before = build.counts()
     with app.transaction() as s:
         alice = s.get(orm.Professional, build.pro("alice"))
         with pytest.raises(Conflict, match="al gesloten"):
-            cases.close_case(s, case, 2, dt.date(2026, 6, 3), dt.date(2026, 6, 3), alice)
+            cases.close_case(unit_of(app, s, by=alice, today=dt.date(2026, 6, 3)), case, 2,
+                             dt.date(2026, 6, 3))
     for version, closed, by, field in (
             (7, dt.date(2026, 2, 1), "alice", "expected_version"),
             (1, dt.date(2030, 1, 1), "alice", "closed_on"),
             (1, dt.date(2025, 1, 1), "alice", "closed_on"),
             (1, dt.date(2026, 2, 1), "erin", "by")):
         with pytest.raises((Invalid, Conflict)) as refused, app.transaction() as s:
-            cases.close_case(s, other, version, closed, dt.date(2026, 6, 3),
-                             s.get(orm.Professional, build.pro(by)))
+            cases.close_case(unit_of(app, s, by=build.pro(by), today=dt.date(2026, 6, 3)), other,
+                             version, closed)
         assert refused.value.field == field
     assert build.counts() == before
+
+
+def test_only_a_participant_or_the_administrator_reads_a_case_or_sees_it_listed(app, build):
+    """Need to know: a professional of an organisation that takes part in the case reads it
+    and sees it listed; one of another organisation is refused (and nothing is logged) and
+    does not see it; the administrator reads and lists everything."""
+    case = build.case("oza", participants=("leerplicht",), youth_id=build.youth())
+    before = build.counts()
+    with pytest.raises(Invalid) as refused, app.transaction() as s:
+        cases.read_case(unit_of(app, s, by=build.pro("dave")), case)
+    assert (refused.value.code, refused.value.field) == ("not_a_participant", "by")
+    assert refused.value.message == ("Dave Mulder werkt niet bij een deelnemende organisatie "
+                                     "van deze casus")
+    assert build.counts() == before
+    with app.transaction() as s:
+        region = s.get(orm.Region, build.w.region_id)
+        assert cases.read_case(unit_of(app, s, by=build.pro("alice")), case)["id"] == case
+        assert cases.read_case(unit_of(app, s), case)["id"] == case
+        listed = {who: [c["id"] for c in cases.list_cases(unit_of(app, s, by=by), region)]
+                  for who, by in (("dave", build.pro("dave")), ("alice", build.pro("alice")),
+                                  ("admin", None))}
+    assert listed == {"dave": [], "alice": [case], "admin": [case]}

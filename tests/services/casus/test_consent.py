@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.services.helpers import outcomes
+from tests.services.helpers import outcomes, unit_of
 
 from deelwijs.services.casus import consent
 from deelwijs.services.errors import Conflict, Invalid
@@ -38,7 +38,7 @@ def test_a_withdrawal_is_a_new_version_and_the_old_version_stays(app, build):
     assert {(r.role, r.guardian_id, tuple(r.purposes), tuple(r.categories)) for r in rows} == {
         ("parent", mother, ("oza",), ("gedrag",))}
     with app.transaction() as s:
-        history = consent.history(s, youth)
+        history = consent.history(unit_of(app, s), youth)
     assert [(h["version"], h["answer"]) for h in history] == [(1, "given"), (2, "withdrawn"),
                                                               (3, "given")]
 
@@ -174,7 +174,8 @@ def test_two_changes_racing_past_the_version_check_give_one_conflict_not_two_ver
 
     monkeypatch.setattr(consent, "latest", lambda session, series: seen_by_second)
     with pytest.raises(Conflict) as conflict, app.transaction() as s:
-        consent.change(s, series, 1, "refused", dt.date(2024, 3, 2), dt.date(2024, 3, 2))
+        consent.change(unit_of(app, s, today=dt.date(2024, 3, 2)), series, 1, "refused",
+                       dt.date(2024, 3, 2))
     assert "tegelijk" in conflict.value.message
     monkeypatch.undo()
     assert [(r.version, r.answer) for r in _versions(app, series)] == [(1, "given"),

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import text
-from tests.services.helpers import outcomes
+from tests.services.helpers import outcomes, unit_of
 
 from deelwijs.domain import codes
 from deelwijs.rules import loader
@@ -78,7 +78,7 @@ def test_the_full_decision_is_recorded_with_ruleset_digest_professional_hat_and_
     with app.transaction() as s:
         row = s.get(orm.Disclosure, disclosure)
         assert row.created_at is not None
-        assert disclosures.list_for_youth(s, youth)[0]["id"] == disclosure
+        assert disclosures.list_for_youth(unit_of(app, s), youth)[0]["id"] == disclosure
 
 
 def test_a_denied_disclosure_stores_nothing_of_the_data_and_says_why_in_dutch(
@@ -168,7 +168,8 @@ def test_a_new_ruleset_version_decides_later_disclosures_and_never_rewrites_olde
     old = build.disclose("alice", "leerplicht", {"leerresultaten": "Cito E"}, DAY,
                          case_id=case)
     with app.transaction() as s:
-        new_version = registry.activate_ruleset(s, s.get(orm.Region, build.w.region_id),
+        new_version = registry.activate_ruleset(unit_of(app, s),
+                                                s.get(orm.Region, build.w.region_id),
                                                 "model-convenant", dt.date(2025, 1, 1))
     new = build.disclose("alice", "leerplicht", {"leerresultaten": "Cito E"},
                          dt.date(2025, 2, 1), case_id=case)

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.services.helpers import BIRTH, TODAY, valid_bsn
+from tests.services.helpers import BIRTH, TODAY, unit_of, valid_bsn
 
 from deelwijs.services.casus import cases, consent, youths
 from deelwijs.services.errors import Invalid, Refused
@@ -81,16 +81,17 @@ def test_a_bsn_in_the_agenda_minutes_actions_or_weighing_of_an_anonymous_case_is
                          .where(orm.AgendaItem.meeting_id == meeting)).first()
     alice = build.pro("alice")
     calls = {
-        "agenda[0]": lambda s: cases.update_meeting(s, meeting, 1, agenda=[WRITTEN["plain"]]),
-        "text": lambda s: cases.write_minute(s, item, f"Besproken: {WRITTEN['spaces 4-2-3']}",
-                                             s.get(orm.Professional, alice)),
+        "agenda[0]": lambda s: cases.update_meeting(unit_of(app, s), meeting, 1,
+                                                    agenda=[WRITTEN["plain"]]),
+        "text": lambda s: cases.write_minute(unit_of(app, s, by=alice), item,
+                                             f"Besproken: {WRITTEN['spaces 4-2-3']}"),
         "description": lambda s: cases.add_action(
-            s, s.get(orm.Meeting, meeting), s.get(orm.Professional, alice),
+            unit_of(app, s), s.get(orm.Meeting, meeting), s.get(orm.Professional, alice),
             f"Bel school over {BSN}", DAY + dt.timedelta(days=7)),
         "answers.consent_sought": lambda s: cases.record_exception(
-            s, cases.get_case(s, case), "conflict_of_duties",
+            unit_of(app, s, by=alice), cases.get_case(s, case), "conflict_of_duties",
             {"consent_sought": f"ja, ouders van {WRITTEN['dots']} gebeld"},
-            s.get(orm.Professional, alice), dt.datetime(2024, 3, 1, 10),
+            dt.datetime(2024, 3, 1, 10),
             to_org_ids=[build.org("leerplicht")], categories=["gedrag"]),
     }
     for field, call in calls.items():
@@ -120,11 +121,11 @@ def test_numbers_that_are_no_bsn_stay_allowed(app, build):
 def _breach(app, build, **kw) -> int:
     args = dict(region=build.w.region_id, organisation_id=build.org("school"),
                 discovered_at=FOUND, description="Een mail ging naar de verkeerde ouder.",
-                categories=["identificatie"], risk="onwaarschijnlijk", by=build.pro("alice"),
-                youth_ids=[], measures="Mail teruggeroepen.")
+                categories=["identificatie"], risk="onwaarschijnlijk", youth_ids=[],
+                measures="Mail teruggeroepen.")
     args.update(kw)
     with app.transaction() as s:
-        return breaches.record_breach(s, **args).id
+        return breaches.record_breach(unit_of(app, s, by=build.pro("alice")), **args).id
 
 
 @pytest.mark.parametrize("field", ["description", "measures"])
@@ -142,13 +143,14 @@ def test_a_bsn_in_a_breach_reason_is_refused(app, build):
     breach = _breach(app, build)
     before = build.counts()
     with pytest.raises(Invalid) as refused, app.transaction() as s:
-        breaches.no_notification(s, breach, expected_version=1, by=build.pro("alice"),
+        breaches.no_notification(unit_of(app, s, by=build.pro("alice")), breach,
+                                 expected_version=1,
                                  reason=f"Alleen {WRITTEN['dots']} geraakt, versleuteld")
     _refused(refused, "contains_bsn", "reason")
     late = _breach(app, build, risk="hoog", discovered_at=FOUND - dt.timedelta(days=10))
     with pytest.raises(Invalid) as refused, app.transaction() as s:
-        breaches.notify_ap(s, late, expected_version=1, notified_at=FOUND,
-                           reference="AP-2026-1", by=build.pro("alice"),
+        breaches.notify_ap(unit_of(app, s, by=build.pro("alice")), late, expected_version=1,
+                           notified_at=FOUND, reference="AP-2026-1",
                            delay_reason=f"Eerst {BSN} nagezocht")
     _refused(refused, "contains_bsn", "delay_reason")
     assert build.counts()["breach"] == before["breach"] + 1
@@ -175,8 +177,9 @@ def test_find_bsn(text, found):
 
 def _create(app, build, birth, today=TODAY):
     with app.transaction() as s:
-        return youths.create_youth(s, app.keys, s.get(orm.Region, build.w.region_id),
-                                   "Sem de Vries", birth, today).id
+        return youths.create_youth(unit_of(app, s, today=today),
+                                   s.get(orm.Region, build.w.region_id), "Sem de Vries",
+                                   birth).id
 
 
 @pytest.mark.parametrize("birth,code", [
@@ -208,22 +211,22 @@ def test_a_request_dated_before_the_youths_birth_is_refused_not_answered_with_a_
     before = build.counts()
     for day in (dt.date(1902, 1, 1), BIRTH - dt.timedelta(days=1)):
         with pytest.raises(Invalid) as refused, app.transaction() as s:
-            rights.inzage(s, app, youth, requester="youth", today=day)
+            rights.inzage(unit_of(app, s, today=day), youth, requester="youth")
         assert (refused.value.code, refused.value.field) == ("before_birth", "today")
         assert " jaar" not in refused.value.message  # no age at all, let alone -112
         with pytest.raises(Invalid) as refused, app.transaction() as s:
-            rights.rectify(s, app, youth, "name", "Sem Jansen", requester="parent",
-                           guardian_id=build.guardians(youth)[0], by=build.pro("alice"),
-                           today=day)
+            rights.rectify(unit_of(app, s, by=build.pro("alice"), today=day), youth, "name",
+                           "Sem Jansen", requester="parent",
+                           guardian_id=build.guardians(youth)[0])
         assert refused.value.code == "before_birth"
     assert build.counts() == before
 
 
 def _rectify_birth(app, build, youth, value, today):
     with app.transaction() as s:
-        return rights.rectify(s, app, youth, "birth", value, requester="parent",
-                              guardian_id=build.guardians(youth)[0], by=build.pro("alice"),
-                              today=today)
+        return rights.rectify(unit_of(app, s, by=build.pro("alice"), today=today), youth,
+                              "birth", value, requester="parent",
+                              guardian_id=build.guardians(youth)[0])
 
 
 def test_a_corrected_birth_date_lies_on_or_before_the_day_of_registration(app, build):
@@ -260,8 +263,9 @@ def test_a_corrected_birth_date_is_not_after_a_recorded_consent(app, build):
 
 def _consent(app, build, youth, role, given_on, answer="given", guardian=None, today=TODAY):
     with app.transaction() as s:
-        return consent.record(s, youths.get_youth(s, youth), role, answer, ["oza"], ["gedrag"],
-                              given_on, today, guardian_id=guardian, document_ref="TOEST-1")
+        return consent.record(unit_of(app, s, today=today), youths.get_youth(s, youth), role,
+                              answer, ["oza"], ["gedrag"], given_on, guardian_id=guardian,
+                              document_ref="TOEST-1")
 
 
 def test_consent_dated_before_the_youths_birth_is_refused(app, build):
@@ -308,10 +312,11 @@ def test_from_16_the_youth_decides_and_the_parents_answer_is_refused(app, build)
     _consent(app, build, youth, "youth", dt.date(2024, 6, 15))  # 16
     # a parent's consent given at 15 may be withdrawn at 16, not answered anew
     with pytest.raises(Refused) as refused, app.transaction() as s:
-        consent.change(s, series, 1, "given", dt.date(2024, 7, 1), TODAY)
+        consent.change(unit_of(app, s), series, 1, "given", dt.date(2024, 7, 1))
     assert refused.value.code == "youth_decides"
     with app.transaction() as s:
-        assert consent.change(s, series, 1, "withdrawn", dt.date(2024, 7, 1), TODAY).version == 2
+        assert consent.change(unit_of(app, s), series, 1, "withdrawn",
+                              dt.date(2024, 7, 1)).version == 2
 
 
 def test_the_ages_come_from_the_regions_ruleset_in_force_on_the_day(app, build):

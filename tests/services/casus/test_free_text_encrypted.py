@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select, text
-from tests.services.helpers import TODAY
+from tests.services.helpers import TODAY, unit_of
 
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.services.casus import cases, disclosures, identification
@@ -38,10 +38,11 @@ def _fill(app, build, case: int) -> dict:
     meeting = build.meeting(case, DAY, agenda=AGENDA)
     with app.transaction() as s:
         alice = s.get(orm.Professional, build.pro("alice"))
-        action = cases.add_action(s, s.get(orm.Meeting, meeting), alice, ACTION,
+        action = cases.add_action(unit_of(app, s), s.get(orm.Meeting, meeting), alice, ACTION,
                                   DAY + dt.timedelta(days=7)).id
-        weighing = cases.record_exception(s, cases.get_case(s, case), "compatible_purpose",
-                                          WEIGHING, alice, dt.datetime(2024, 3, 1, 10)).id
+        weighing = cases.record_exception(unit_of(app, s, by=alice), cases.get_case(s, case),
+                                          "compatible_purpose",
+                                          WEIGHING, dt.datetime(2024, 3, 1, 10)).id
     return {"case": case, "meeting": meeting, "action": action, "weighing": weighing}
 
 
@@ -69,11 +70,12 @@ def _stored_bytes(app) -> bytes:
 
 def _flow_with_note(app, build, youth: int) -> int:
     with app.transaction() as s:
-        flow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                   s.get(orm.Youth, youth),
-                                   s.get(orm.Professional, build.pro("dave")))
-        cases.take_step(s, flow.id, flow.version, "intake", {"note": NOTE},
-                        s.get(orm.Professional, build.pro("dave")), DAY)
+        flow = cases.open_workflow(unit_of(app, s, by=build.pro("dave")),
+                                   s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth))
+        cases.take_step(unit_of(app, s, by=build.pro("dave")), flow.id, flow.version, "intake",
+                        {"note": NOTE},
+                        DAY)
         return flow.id
 
 
@@ -130,8 +132,7 @@ def test_the_inzage_overview_shows_the_decrypted_case_text(app, build):
     mother, _ = build.guardians(youth)
     made = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))
     with app.transaction() as s:
-        overview = rights.inzage(s, app, youth, requester="parent", guardian_id=mother,
-                                 today=TODAY)
+        overview = rights.inzage(unit_of(app, s), youth, requester="parent", guardian_id=mother)
     [case] = overview["casussen"]
     assert case["titel"] == TITLE
     [meeting] = case["overleggen"]
@@ -160,11 +161,12 @@ def test_an_anonymous_case_keeps_its_text_as_written_until_it_is_put_on_a_name(a
     with app.transaction() as s:
         row = s.get(orm.ExceptionRecord, made["weighing"])
         assert {a["answer"] for a in row.answers} == {ANSWER}  # as written, in the plain column
-        assert cases.read_case(s, made["case"])["title"] == TITLE
+        assert cases.read_case(unit_of(app, s), made["case"])["title"] == TITLE
     youth = build.youth()
 
     with app.transaction() as s:  # the school names it to public parties on its public task
-        identification.identify_case(s, app, made["case"], youth, build.pro("alice"), TODAY)
+        identification.identify_case(unit_of(app, s, by=build.pro("alice")), made["case"], youth,
+                                     TODAY)
 
     title, title_enc = _raw(app, "casus", "title, title_enc", made["case"])
     assert title == "" and title_enc is not None
@@ -182,7 +184,7 @@ def test_an_anonymous_case_keeps_its_text_as_written_until_it_is_put_on_a_name(a
     assert build.disclosure_view(shared)["items"][0]["content"] == (
         "Vaak afwezig sinds de opname")
     with app.transaction() as s:
-        assert [d["id"] for d in disclosures.list_for_youth(s, youth)] == [shared]
+        assert [d["id"] for d in disclosures.list_for_youth(unit_of(app, s), youth)] == [shared]
     with app.transaction() as s:
         case = s.get(orm.Case, made["case"])
         assert cases.case_title(s, case) == TITLE
@@ -198,9 +200,9 @@ def test_once_the_youth_is_shredded_the_text_is_unreadable_and_no_new_text_is_ta
     made = _fill(app, build, build.case("oza", youth_id=youth, title=TITLE))
     flow = _flow_with_note(app, build, youth)
     with app.transaction() as s:
-        fresh = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                    s.get(orm.Youth, youth),
-                                    s.get(orm.Professional, build.pro("dave"))).id
+        fresh = cases.open_workflow(unit_of(app, s, by=build.pro("dave")),
+                                    s.get(orm.Region, build.w.region_id),
+                                    s.get(orm.Youth, youth)).id
         item = s.scalars(select(orm.AgendaItem.id).where(
             orm.AgendaItem.meeting_id == made["meeting"])).first()
     with app.transaction() as s:
@@ -219,23 +221,24 @@ def test_once_the_youth_is_shredded_the_text_is_unreadable_and_no_new_text_is_ta
 
     before = build.counts()
     attempts = [
-        lambda s: cases.schedule_meeting(s, cases.get_case(s, made["case"]), DAY,
+        lambda s: cases.schedule_meeting(unit_of(app, s), cases.get_case(s, made["case"]), DAY,
                                          ["Nieuw punt"], []),
-        lambda s: cases.update_meeting(s, made["meeting"], 1, agenda=["Ander punt"]),
-        lambda s: cases.add_action(s, s.get(orm.Meeting, made["meeting"]),
+        lambda s: cases.update_meeting(unit_of(app, s), made["meeting"], 1, agenda=["Ander punt"]),
+        lambda s: cases.add_action(unit_of(app, s), s.get(orm.Meeting, made["meeting"]),
                                    s.get(orm.Professional, build.pro("alice")), "Nieuw",
                                    DAY + dt.timedelta(days=3)),
-        lambda s: cases.record_exception(s, cases.get_case(s, made["case"]),
+        lambda s: cases.record_exception(unit_of(app, s, by=build.pro("alice")),
+                                         cases.get_case(s, made["case"]),
                                          "compatible_purpose", WEIGHING,
-                                         s.get(orm.Professional, build.pro("alice")),
                                          dt.datetime(2024, 3, 2, 9)),
-        lambda s: cases.take_step(s, fresh, 1, "intake", {"note": NOTE},
-                                  s.get(orm.Professional, build.pro("dave")), DAY),
-        lambda s: cases.write_minute(s, item, "Nog een verslag",
-                                     s.get(orm.Professional, build.pro("alice"))),
-        lambda s: cases.open_case(s, None, s.get(orm.Region, build.w.region_id), TITLE, "oza",
-                                  [build.org("swv")], s.get(orm.Professional, build.pro("alice")),
-                                  DAY, youth),
+        lambda s: cases.take_step(unit_of(app, s, by=build.pro("dave")), fresh, 1, "intake",
+                                  {"note": NOTE},
+                                  DAY),
+        lambda s: cases.write_minute(unit_of(app, s, by=build.pro("alice")), item,
+                                     "Nog een verslag"),
+        lambda s: cases.open_case(unit_of(app, s, by=build.pro("alice")), None,
+                                  s.get(orm.Region, build.w.region_id), TITLE, "oza",
+                                  [build.org("swv")], DAY, youth),
     ]
     for attempt in attempts:
         with pytest.raises(Invalid) as refused, app.transaction() as s:
@@ -253,17 +256,18 @@ def test_a_new_agenda_keeps_the_encrypted_items_whose_title_stays_with_their_min
     with app.transaction() as s:
         opening, talk = s.scalars(select(orm.AgendaItem.id).where(
             orm.AgendaItem.meeting_id == made["meeting"]).order_by(orm.AgendaItem.position))
-        minute = cases.write_minute(s, talk, "Moeder vertelde over de scheiding",
-                                    s.get(orm.Professional, build.pro("alice"))).id
+        minute = cases.write_minute(unit_of(app, s, by=build.pro("alice")), talk,
+                                    "Moeder vertelde over de scheiding").id
 
     # an item with a minute cannot go; the refusal names its (decrypted) title
     with pytest.raises(Invalid) as refused, app.transaction() as s:
-        cases.update_meeting(s, made["meeting"], 1, agenda=["Opening"])
+        cases.update_meeting(unit_of(app, s), made["meeting"], 1, agenda=["Opening"])
     assert refused.value.code == "has_minute"
     assert f"'{AGENDA[1]}' heeft een verslag" in refused.value.message
 
     with app.transaction() as s:  # the titles are compared decrypted, not as ciphertext
-        cases.update_meeting(s, made["meeting"], 1, agenda=[AGENDA[1], "Rondvraag over oma"])
+        cases.update_meeting(unit_of(app, s), made["meeting"], 1,
+                             agenda=[AGENDA[1], "Rondvraag over oma"])
     with app.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, position, title, title_enc FROM agenda_item "
                                  "WHERE meeting_id = :m ORDER BY position"),
@@ -289,9 +293,9 @@ def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build
     with app.transaction() as s:  # as written before revision 0003: plaintext, no ciphertext
         s.execute(text("UPDATE action SET description = :d, description_enc = NULL "
                        "WHERE id = :i"), {"d": ACTION, "i": made["action"]})
-        flow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                   s.get(orm.Youth, youth),
-                                   s.get(orm.Professional, build.pro("dave")))
+        flow = cases.open_workflow(unit_of(app, s, by=build.pro("dave")),
+                                   s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth))
         s.add(orm.WorkflowStep(workflow_id=flow.id, step="intake", details={"note": NOTE},
                                taken_on=DAY, professional_id=build.pro("dave")))
         flow.state = "declined"  # a closed workflow does not keep the youth's data
@@ -301,7 +305,7 @@ def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build
             s, s.get(orm.Meeting, made["meeting"])), s.get(orm.Action, made["action"])) == ACTION
 
     with app.transaction() as s:
-        dry = retention.run(s, app, TODAY, dry_run=True)
+        dry = retention.run(unit_of(app, s), dry_run=True)
     assert {k: dry["wiped"][k] for k in ("casus", "meeting", "agenda_item", "action",
                                          "exception_record", "workflow_step")} == {
         "casus": 1, "meeting": 1, "agenda_item": 2, "action": 1, "exception_record": 1,
@@ -309,7 +313,7 @@ def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build
     assert b"de opname" in _stored_bytes(app)  # the dry run changed nothing
 
     with app.transaction() as s:
-        done = retention.run(s, app, TODAY, dry_run=False)
+        done = retention.run(unit_of(app, s), dry_run=False)
     assert done["shredded"] == 1 and done["wiped"] == dry["wiped"]
     assert _raw(app, "casus", "title, title_enc", made["case"]) == ("", None)
     assert _raw(app, "meeting", "agenda, agenda_enc", made["meeting"]) == ("", None)
@@ -325,7 +329,7 @@ def test_the_retention_run_empties_the_ciphertext_and_older_plaintext(app, build
 
 def _reads(app, youth: int) -> list[dict]:
     with app.transaction() as s:
-        return [audit.body_of(e) for e in audit.entries_for_youth(s, app.keys, youth)
+        return [audit.body_of(e) for e in audit.entries_for_youth(unit_of(app, s), youth)
                 if audit.body_of(e)["actie"] == "read"]
 
 
@@ -336,8 +340,8 @@ def test_reading_a_case_about_a_youth_is_logged_and_an_anonymous_one_is_not(app,
     assert _reads(app, youth) == []
 
     with app.transaction() as s:
-        shown = cases.read_case(s, named, s.get(orm.Professional, build.pro("alice")))
-        assert cases.read_case(s, anonymous)["title"] == "Groep 7"
+        shown = cases.read_case(unit_of(app, s, by=build.pro("alice")), named)
+        assert cases.read_case(unit_of(app, s), anonymous)["title"] == "Groep 7"
     assert shown["title"] == TITLE
     assert shown["meetings"][0]["agenda"] == list(AGENDA)
     assert shown["meetings"][0]["actions"][0]["description"] == ACTION
@@ -347,7 +351,7 @@ def test_reading_a_case_about_a_youth_is_logged_and_an_anonymous_one_is_not(app,
     assert read["verwerkingsactiviteitId"].endswith("/oza")
 
     with app.transaction() as s:
-        listed = cases.list_cases(s, s.get(orm.Region, build.w.region_id))
+        listed = cases.list_cases(unit_of(app, s), s.get(orm.Region, build.w.region_id))
     assert {c["id"]: c["title"] for c in listed} == {named: TITLE, anonymous: "Groep 7"}
     assert [r["handelingNaam"] for r in _reads(app, youth)] == [
         "Inzien casus", "Raadplegen lijst casussen"]
@@ -355,5 +359,5 @@ def test_reading_a_case_about_a_youth_is_logged_and_an_anonymous_one_is_not(app,
     with app.transaction() as s:  # a shredded youth's case holds nothing to read: not logged
         rights.shred_youth(s, s.get(orm.Youth, youth), "Vernietigen op verzoek")
     with app.transaction() as s:
-        assert cases.read_case(s, named)["title"] == SHREDDED
+        assert cases.read_case(unit_of(app, s), named)["title"] == SHREDDED
     assert len(_reads(app, youth)) == 2

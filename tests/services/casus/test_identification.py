@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.services.helpers import TODAY
+from tests.services.helpers import TODAY, unit_of
 
 from deelwijs.services.casus import identification
 from deelwijs.services.errors import Invalid, Refused
@@ -15,7 +15,7 @@ from deelwijs.storage import orm
 
 def _identify(app, build, case, youth, who="alice"):
     with app.transaction() as s:
-        return identification.identify_case(s, app, case, youth, build.pro(who), TODAY)
+        return identification.identify_case(unit_of(app, s, by=build.pro(who)), case, youth, TODAY)
 
 
 def _case_row(app, case):

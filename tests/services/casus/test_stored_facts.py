@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.services.helpers import TODAY, outcomes
+from tests.services.helpers import TODAY, outcomes, unit_of
 
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.domain.labels import WEIGHING_KIND
@@ -32,7 +32,7 @@ def _youth_aged(build, age: int, on: dt.date = DAY, **kwargs) -> int:
     with build.app.transaction() as s:
         region = s.get(orm.Region, build.w.region_id)
         school = s.get(orm.Organisation, build.org("school"))
-        return youths.create_youth(s, build.app.keys, region, "Noor Jansen", birth, TODAY,
+        return youths.create_youth(unit_of(build.app, s), region, "Noor Jansen", birth,
                                    school=school, guardians=[], **kwargs).id
 
 
@@ -66,7 +66,7 @@ def test_a_provider_whose_accession_form_is_not_notified_brings_nothing_into_the
 
     # made known to the participants: from that day the provider is a party
     with app.transaction() as s:
-        registry.notify_accession(s, form, DAY)
+        registry.notify_accession(unit_of(app, s), form, DAY)
     [request] = build.facts("bob", "leerplicht", ["gedrag"], DAY, case_id=case)
     assert request["discloser"] == {"party": "jeugdhulp", "acceded": True}
     assert outcomes(build.decide("bob", "leerplicht", ["gedrag"], DAY, case_id=case)) == {
@@ -114,7 +114,7 @@ def test_a_school_without_a_mandate_brings_nothing_into_the_overleg(app, build, 
 
     revoked_on = DAY - dt.timedelta(days=1)
     with app.transaction() as s:
-        registry.revoke_mandate(s, world.mandate_id, revoked_on)
+        registry.revoke_mandate(unit_of(app, s), world.mandate_id, revoked_on)
     [request] = build.facts("alice", "leerplicht", ["verzuim"], DAY, case_id=case)
     assert request["discloser"] == {"party": "school", "mandate": False}
     disclosure = build.disclose("alice", "leerplicht", {"verzuim": "12 uur"}, DAY,
@@ -138,9 +138,10 @@ def test_a_school_that_signed_itself_needs_no_mandate(app, build, world):
     youth = build.youth()
     case = build.case("oza", participants=("leerplicht", "swv"), youth_id=youth)
     with app.transaction() as s:
-        registry.revoke_mandate(s, world.mandate_id, DAY - dt.timedelta(days=1))
+        u = unit_of(app, s)
+        registry.revoke_mandate(u, world.mandate_id, DAY - dt.timedelta(days=1))
         school = s.get(orm.Organisation, build.org("school"))
-        registry.sign_covenant(s, school, s.get(orm.RulesetVersion, world.version_id),
+        registry.sign_covenant(u, school, s.get(orm.RulesetVersion, world.version_id),
                                DAY - dt.timedelta(days=1))
     [request] = build.facts("alice", "leerplicht", ["verzuim"], DAY, case_id=case)
     assert request["discloser"]["mandate"] is True
@@ -192,7 +193,7 @@ def test_creating_a_youth_sets_the_startkwalificatie_and_the_view_shows_it(app, 
         region = s.get(orm.Region, build.w.region_id)
     before = build.counts()
     with app.transaction() as s, pytest.raises(Invalid) as wrong:
-        youths.create_youth(s, app.keys, region, "Noor Jansen", dt.date(2008, 1, 1), TODAY,
+        youths.create_youth(unit_of(app, s), region, "Noor Jansen", dt.date(2008, 1, 1),
                             startkwalificatie="ja")
     assert (wrong.value.code, wrong.value.field) == ("wrong_type", "startkwalificatie")
     assert build.counts() == before
@@ -206,15 +207,15 @@ def test_a_correction_of_the_startkwalificatie_changes_the_next_decision_and_is_
     assert outcomes(build.decide("alice", "leerplicht", ["verzuim"], DAY, **ask)) == {
         "verzuim": ("allow", ["LEGAL_OBLIGATION"])}
     with app.transaction() as s:
-        out = rights.rectify(s, app, youth, "startkwalificatie", "Ja", requester="youth",
-                             by=alice, today=DAY)
+        out = rights.rectify(unit_of(app, s, by=alice, today=DAY), youth, "startkwalificatie",
+                             "Ja", requester="youth")
     assert (out["correction"]["field"], out["correction"]["old"], out["correction"]["new"]) == (
         "startkwalificatie", "nee", "ja")
     assert out["request"]["kind"] == "rectificatie"
     assert outcomes(build.decide("alice", "leerplicht", ["verzuim"], DAY, **ask)) == {
         "verzuim": ("deny", ["PURPOSE_MISMATCH"])}
     with app.transaction() as s:
-        entries = [audit.entry_view(r) for r in audit.entries_for_youth(s, app.keys, youth)]
+        entries = [audit.entry_view(r) for r in audit.entries_for_youth(unit_of(app, s), youth)]
         history = rights.correction_views(s, app, s.get(orm.Youth, youth))
     corrected = [e for e in entries if e["actie"] == "correct"]
     assert [e["handelingNaam"] for e in corrected] == [
@@ -223,14 +224,14 @@ def test_a_correction_of_the_startkwalificatie_changes_the_next_decision_and_is_
         ("startkwalificatie", "nee", "ja")]
     # the inzage shows the field as it stands now
     with app.transaction() as s:
-        shown = rights.inzage(s, app, youth, requester="youth", today=DAY)
+        shown = rights.inzage(unit_of(app, s, today=DAY), youth, requester="youth")
     assert shown["jongere"]["startkwalificatie"] is True
 
     before = build.counts()
     for value, code in (("ja", "no_change"), ("misschien", "wrong_type")):
         with app.transaction() as s, pytest.raises(Invalid) as refused:
-            rights.rectify(s, app, youth, "startkwalificatie", value, requester="youth",
-                           by=alice, today=DAY)
+            rights.rectify(unit_of(app, s, by=alice, today=DAY), youth, "startkwalificatie",
+                           value, requester="youth")
         assert (refused.value.code, refused.value.field) == (code, "value")
     assert build.counts() == before
 
@@ -252,7 +253,7 @@ def raad(app, build, world) -> dict[str, int]:
     with app.transaction() as s:
         region = s.get(orm.Region, world.region_id)
         ids = {name: registry.create_organisation(
-            s, region, "raad", f"Raad voor de Kinderbescherming, {name}").id
+            unit_of(app, s), region, "raad", f"Raad voor de Kinderbescherming, {name}").id
             for name in ("locatie Noord", "locatie Zuid")}
     return {"noord": ids["locatie Noord"], "zuid": ids["locatie Zuid"], "youth": build.youth()}
 
@@ -261,7 +262,7 @@ def _power(app, build, youth: int, answers: dict, *, by: str = "erin", to=(), da
            at: dt.datetime = WEIGHED_AT, valid_until: dt.date | None = None) -> dict:
     with app.transaction() as s:
         row = cases.record_youth_weighing(
-            s, youth, "statutory_power", answers, s.get(orm.Professional, build.pro(by)), at,
+            unit_of(app, s, by=build.pro(by)), youth, "statutory_power", answers, at,
             to_org_ids=list(to), categories=list(data), valid_until=valid_until)
         return cases.weighing_view(s, row, answers)
 
@@ -272,7 +273,7 @@ def _to_raad(app, build, raad, to: int, data, day: dt.date = DAY, who: str = "er
     route, without a case."""
     with app.transaction() as s:
         _, decision, facts = disclosures.decide_stored(
-            s, app, professional_id=build.pro(who), to_org_id=to, categories=list(data),
+            unit_of(app, s, by=build.pro(who)), to_org_id=to, categories=list(data),
             day=day, youth_id=raad["youth"], purpose="raadsonderzoek")
     return decision if decide else facts["requests"][0]
 
@@ -318,7 +319,7 @@ def test_a_complete_weighing_counts_only_for_its_recipients_data_dates_and_organ
 def test_a_recorded_disclosure_to_the_raad_takes_the_weighing_from_storage(app, build, raad):
     _power(app, build, raad["youth"], POWER_YES, to=[raad["noord"]], data=["thuissituatie"])
     with app.transaction() as s:
-        row = disclosures.record(s, app, professional_id=build.pro("erin"),
+        row = disclosures.record(unit_of(app, s, by=build.pro("erin")),
                                  to_org_id=raad["noord"],
                                  contents={"thuissituatie": "Zorgen over de thuissituatie"},
                                  day=DAY, youth_id=raad["youth"], purpose="raadsonderzoek")
@@ -347,14 +348,16 @@ def test_a_statutory_power_is_weighed_about_the_youth_and_a_case_exception_in_a_
                       youth_id=raad["youth"])
     before = build.counts()
     with app.transaction() as s, pytest.raises(Invalid) as in_case:
-        cases.record_exception(s, cases.get_case(s, case), "statutory_power", POWER_YES,
-                               s.get(orm.Professional, build.pro("erin")), WEIGHED_AT,
+        cases.record_exception(unit_of(app, s, by=build.pro("erin")), cases.get_case(s, case),
+                               "statutory_power", POWER_YES,
+                               WEIGHED_AT,
                                to_org_ids=[build.org("leerplicht")], categories=["veiligheid"])
     assert (in_case.value.code, in_case.value.field) == ("not_in_case", "kind")
     assert "youth weighing record" in in_case.value.message
     with app.transaction() as s, pytest.raises(Invalid) as about_youth:
-        cases.record_youth_weighing(s, raad["youth"], "conflict_of_duties", {},
-                                    s.get(orm.Professional, build.pro("erin")), WEIGHED_AT,
+        cases.record_youth_weighing(unit_of(app, s, by=build.pro("erin")), raad["youth"],
+                                    "conflict_of_duties", {},
+                                    WEIGHED_AT,
                                     to_org_ids=[raad["noord"]], categories=["veiligheid"])
     assert (about_youth.value.code, about_youth.value.field) == ("in_case_only", "kind")
     assert build.counts() == before

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tests.services.helpers import outcomes
+from tests.services.helpers import outcomes, unit_of
 
 from deelwijs.services.casus import cases
 from deelwijs.services.errors import Conflict, Refused
@@ -25,9 +25,9 @@ def youth(build) -> int:
 @pytest.fixture
 def flow(app, build, youth) -> int:
     with app.transaction() as s:
-        return cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                   s.get(orm.Youth, youth),
-                                   s.get(orm.Professional, build.pro("dave"))).id
+        return cases.open_workflow(unit_of(app, s, by=build.pro("dave")),
+                                   s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth)).id
 
 
 def step(app, build, flow: int, name: str, details: dict | None = None,
@@ -35,8 +35,9 @@ def step(app, build, flow: int, name: str, details: dict | None = None,
     with app.transaction() as s:
         if expected is None:
             expected = s.get(orm.Workflow, flow).version
-        row = cases.take_step(s, flow, expected, name, details or {},
-                              s.get(orm.Professional, build.pro(who)), on)
+        row = cases.take_step(unit_of(app, s, by=build.pro(who)), flow, expected, name,
+                              details or {},
+                              on)
         return cases.workflow_view(s, row)
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
-from tests.services.helpers import BIRTH, TODAY, outcomes, valid_bsn
+from tests.services.helpers import BIRTH, TODAY, outcomes, unit_of, valid_bsn
 
 from deelwijs.crypto import Keyring
 from deelwijs.services.casus import consent, youths
@@ -55,12 +55,12 @@ def test_a_youth_is_found_by_bsn_through_the_keyed_hash(app, build, master_key):
     build.youth(bsn=valid_bsn(3), name="Noor Jansen")
     with app.transaction() as s:
         region = s.get(orm.Region, build.w.region_id)
-        found = youths.find_by_bsn(s, app.keys, region, f"{bsn[:4]} {bsn[4:6]} {bsn[6:]}")
+        found = youths.find_by_bsn(unit_of(app, s), region, f"{bsn[:4]} {bsn[4:6]} {bsn[6:]}")
         assert found.id == youth
         assert found.bsn_hash == Keyring(master_key).bsn_hash(bsn)
         view = youths.youth_view(app.keys, found, TODAY)
         with pytest.raises(NotFound):
-            youths.find_by_bsn(s, app.keys, region, valid_bsn(4))
+            youths.find_by_bsn(unit_of(app, s), region, valid_bsn(4))
     # the hash is keyed: another master key gives another hash, so it cannot be looked up
     # in a table of all BSNs without the key
     assert Keyring(Fernet.generate_key()).bsn_hash(bsn) != found.bsn_hash

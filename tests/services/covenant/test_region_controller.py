@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from tests.fixtures.postgres import fresh_database, skip_without_postgres, unique_name
+from tests.services.helpers import unit_of
 
 from deelwijs.services import demo
 from deelwijs.services.covenant import registry
@@ -26,8 +27,9 @@ def _region(app, code: str) -> dict:
 
 def test_a_region_records_its_controller_and_fg_and_changes_them(app):
     with app.transaction() as s:
-        registry.create_region(s, "west", "Regio West", **CONTROLLER)
-        registry.create_region(s, "oost", "Regio Oost")
+        u = unit_of(app, s)
+        registry.create_region(u, "west", "Regio West", **CONTROLLER)
+        registry.create_region(u, "oost", "Regio Oost")
     west = _region(app, "west")
     assert west["controller_name"] == "Gemeente Voorbeeldstad"
     assert west["controller_address"] == "Postbus 1\n0000 AA  Voorbeeldstad"
@@ -37,7 +39,7 @@ def test_a_region_records_its_controller_and_fg_and_changes_them(app):
             if k.startswith(("controller", "fg"))} == dict.fromkeys(
                 [*CONTROLLER, "controller_oin"])
     with app.transaction() as s:  # only what is given changes; an empty text clears
-        registry.update_region(s, registry.region_by_code(s, "west"), fg_phone="",
+        registry.update_region(unit_of(app, s), registry.region_by_code(s, "west"), fg_phone="",
                                fg_email="privacy@voorbeeldstad.example", name="Regio West 2")
     west = _region(app, "west")
     assert (west["name"], west["fg_email"], west["fg_phone"], west["fg_name"]) == (
@@ -56,9 +58,11 @@ def test_a_region_records_its_controller_and_fg_and_changes_them(app):
 ])
 def test_bad_controller_details_are_refused_and_nothing_is_written(app, field, value, words):
     with app.transaction() as s:
-        registry.create_region(s, "west", "Regio West")
-    for call in (lambda s: registry.create_region(s, "oost", "Regio Oost", **{field: value}),
-                 lambda s: registry.update_region(s, registry.region_by_code(s, "west"),
+        registry.create_region(unit_of(app, s), "west", "Regio West")
+    for call in (lambda s: registry.create_region(unit_of(app, s), "oost", "Regio Oost",
+                                                  **{field: value}),
+                 lambda s: registry.update_region(unit_of(app, s),
+                                                  registry.region_by_code(s, "west"),
                                                   **{field: value})):
         with pytest.raises(Invalid) as err, app.transaction() as s:
             call(s)
@@ -70,7 +74,7 @@ def test_bad_controller_details_are_refused_and_nothing_is_written(app, field, v
 
 def test_an_unknown_region_field_is_refused(app):
     with pytest.raises(Invalid, match="onbekend"), app.transaction() as s:
-        registry.create_region(s, "west", "Regio West", controller_fax="123")
+        registry.create_region(unit_of(app, s), "west", "Regio West", controller_fax="123")
 
 
 def test_the_demo_region_has_a_synthetic_controller_and_fg(app):

@@ -15,6 +15,7 @@ import json
 
 import pytest
 from sqlalchemy import select, text, update
+from tests.services.helpers import unit_of
 
 from deelwijs.rules import loader
 from deelwijs.services.casus import disclosures
@@ -197,10 +198,10 @@ def test_a_decision_made_under_the_bad_version_stays_readable_with_its_digest(
     assert shown["decision"]["ruleset"]["digest"] == digest
     assert {i["data"]: i["content"] for i in shown["items"] if i["outcome"] == "allow"}
     with app.transaction() as s:
-        listed = disclosures.list_for_youth(s, youth)
+        listed = disclosures.list_for_youth(unit_of(app, s), youth)
         guardian = build.guardians(youth)[0]
-        overview = rights.inzage(s, app, youth, requester="parent", guardian_id=guardian,
-                                 today=DAY + dt.timedelta(days=1))
+        overview = rights.inzage(unit_of(app, s, today=DAY + dt.timedelta(days=1)), youth,
+                                 requester="parent", guardian_id=guardian)
     assert [d["id"] for d in listed] == [made]
     assert len(overview["verstrekkingen"]) == 1
     assert digest in json.dumps(overview, ensure_ascii=False, default=str)
@@ -212,7 +213,7 @@ def test_activating_a_checked_ruleset_lets_the_region_decide_again(app, build, c
     _refused(lambda: build.disclose("alice", "leerplicht", CONTENTS, DAY, case_id=case_id))
     with app.transaction() as s:
         region = s.get(orm.Region, build.w.region_id)
-        version = registry.activate_ruleset(s, region, "voorbeeldregio", BAD_FROM)
+        version = registry.activate_ruleset(unit_of(app, s), region, "voorbeeldregio", BAD_FROM)
         assert version.id == build.w.version_id  # the same stored version, activated again
     made = build.disclose("alice", "leerplicht", CONTENTS, DAY, case_id=case_id)
     assert build.disclosure_view(made)["ruleset_digest"] == build.w.digest
@@ -282,7 +283,7 @@ def test_a_stored_version_that_fails_today_cannot_be_activated_again(app, build,
             orm.RulesetActivation.id.desc()).limit(1))
         region = s.get(orm.Region, build.w.region_id)
         with pytest.raises(Refused) as caught:
-            registry.activate_ruleset(s, region, digest, DAY)
+            registry.activate_ruleset(unit_of(app, s), region, digest, DAY)
         assert caught.value.code == "ruleset_invalid"
         assert all(w in str(caught.value) for w in words[:1]), str(caught.value)
     with app.transaction() as s:

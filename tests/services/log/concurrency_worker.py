@@ -17,6 +17,7 @@ import traceback
 
 from deelwijs.services.app import open_app
 from deelwijs.services.casus import cases, consent, disclosures
+from deelwijs.services.context import actor_of, unit
 from deelwijs.services.errors import Conflict
 from deelwijs.settings import Settings
 from deelwijs.storage import orm
@@ -52,7 +53,8 @@ def _meeting(app, ids, token, out) -> None:
             version, agenda = seen.version, "\n".join(cases.meeting_agenda(s, seen))
         try:
             with app.transaction() as s:
-                cases.update_meeting(s, ids["meeting"], version, agenda=f"{agenda}\n{token}")
+                cases.update_meeting(unit(app, s, today=DAY), ids["meeting"], version,
+                                     agenda=f"{agenda}\n{token}")
         except Conflict:
             out["meeting_conflicts"] += 1
             continue
@@ -67,8 +69,8 @@ def _minute(app, ids, token, out) -> None:
         version, text = seen.version, cases.minute_text(s, seen)
     try:
         with app.transaction() as s:
-            cases.write_minute(s, ids["agenda_item"], f"{text} {token}",
-                               s.get(orm.Professional, ids["writer"]),
+            cases.write_minute(unit(app, s, actor_of(s, ids["writer"]), DAY),
+                               ids["agenda_item"], f"{text} {token}",
                                minute_id=ids["minute"], expected_version=version)
     except Conflict:
         out["minute_conflicts"] += 1
@@ -83,7 +85,8 @@ def _consent(app, ids, token, out) -> None:
     toggled = "withdrawn" if answer == "given" else "given"
     try:
         with app.transaction() as s:
-            consent.change(s, ids["series"], version, toggled, DAY, DAY, document_ref=token)
+            consent.change(unit(app, s, today=DAY), ids["series"], version, toggled, DAY,
+                           document_ref=token)
     except Conflict:
         out["consent_conflicts"] += 1
         return
@@ -93,7 +96,7 @@ def _consent(app, ids, token, out) -> None:
 def _disclose(app, ids, worker, token, out) -> None:
     who, to = (("alice", "leerplicht") if worker % 2 else ("carol", "school"))
     with app.transaction() as s:
-        row = disclosures.record(s, app, professional_id=ids["pros"][who],
-                                 to_org_id=ids["orgs"][to], contents={"gedrag": token},
+        u = unit(app, s, actor_of(s, ids["pros"][who]), DAY)
+        row = disclosures.record(u, to_org_id=ids["orgs"][to], contents={"gedrag": token},
                                  day=DAY, case_id=ids["case"], kind="minute")
         out["disclosures"].append(row.id)

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from tests.services.helpers import unit_of
 
 from deelwijs import __version__
 from deelwijs.domain import merkle
@@ -82,7 +83,7 @@ def test_every_processing_writes_one_entry_with_the_vng_fields(logged, app, buil
 def test_the_log_holds_no_bsn_and_no_name(build, app):
     youth = build.youth(bsn="999990019", name="Fenna Oosterhout")
     with app.transaction() as s:
-        youths.read_youth(s, app.keys, youth, DAY)
+        youths.read_youth(unit_of(app, s, today=DAY), youth)
     for row in entries(app):
         assert "999990019" not in (row.body or "") and "Fenna" not in (row.body or "")
         assert row.subject != "999990019"
@@ -94,8 +95,8 @@ def test_an_action_whose_entry_cannot_be_written_fails_whole(build, app):
     with app.transaction() as s:  # a session without keys cannot log: nothing is written
         s.info.pop("deelwijs_keys")
         with pytest.raises(RuntimeError, match="unlogged"):
-            consent.record(s, youths.get_youth(s, youth), "youth", "given", ["oza"],
-                           ["gedrag"], DAY, DAY, written=False)
+            consent.record(unit_of(app, s, today=DAY), youths.get_youth(s, youth), "youth",
+                           "given", ["oza"], ["gedrag"], DAY, written=False)
         s.rollback()
     assert build.counts() == before
 
@@ -103,7 +104,7 @@ def test_an_action_whose_entry_cannot_be_written_fails_whole(build, app):
 def test_a_refused_disclosure_is_logged_and_a_bad_one_writes_nothing(logged, app, build):
     before = build.counts()
     with pytest.raises(Invalid), app.transaction() as s:
-        disclosures.record(s, app, professional_id=build.pro("alice"),
+        disclosures.record(unit_of(app, s, by=build.pro("alice")),
                            to_org_id=build.org("jeugdhulp"), contents={"onzin": "x"}, day=DAY,
                            youth_id=logged, purpose="oza")
     assert build.counts() == before

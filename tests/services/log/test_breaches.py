@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from tests.services.helpers import row_counts
+from tests.services.helpers import row_counts, unit_of
 
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused, ServiceError
@@ -16,6 +16,12 @@ from deelwijs.services.log import audit, breaches
 from deelwijs.storage import orm
 
 FOUND = dt.datetime(2026, 3, 2, 13, 30)  # UTC
+LATER = dt.date(2026, 3, 10)  # the day the register is kept: after every date below
+
+
+def _u(app, s, by):
+    """The unit of the professional `by` (None: the administrator), on LATER."""
+    return unit_of(app, s, by=by, today=LATER)
 
 
 def _record(app, build, youths=(), risk="hoog", discovered_at=FOUND, **kw) -> int:
@@ -24,13 +30,14 @@ def _record(app, build, youths=(), risk="hoog", discovered_at=FOUND, **kw) -> in
                 "de verkeerde ouder.", categories=["identificatie", "gedrag"], risk=risk,
                 by=build.pro("alice"), youth_ids=list(youths), measures="Mail teruggeroepen.")
     args.update(kw)
+    by = args.pop("by")
     with app.transaction() as s:
-        return breaches.record_breach(s, **args).id
+        return breaches.record_breach(_u(app, s, by), **args).id
 
 
 def _view(app, breach_id: int, now=None) -> dict:
     with app.transaction() as s:
-        return breaches.breach_view(s, breaches.get_breach(s, breach_id), now)
+        return breaches.breach_view(s, breaches.get_breach(_u(app, s, None), breach_id), now)
 
 
 def _breach_entries(app) -> list[dict]:
@@ -95,24 +102,26 @@ def test_overdue_lists_breaches_past_the_deadline_without_notification_or_reason
                        discovered_at=dt.datetime(2026, 3, 1, 8, 0))
     fresh = _record(app, build, [youth], discovered_at=dt.datetime(2026, 3, 3, 10, 0))
     with app.transaction() as s:
-        breaches.notify_ap(s, notified, expected_version=1, reference="AP-2026-0001",
-                           notified_at=dt.datetime(2026, 3, 2, 9, 0), by=build.pro("alice"))
-        breaches.no_notification(s, reasoned, expected_version=1, by=build.pro("alice"),
+        alice = _u(app, s, build.pro("alice"))
+        breaches.notify_ap(alice, notified, expected_version=1, reference="AP-2026-0001",
+                           notified_at=dt.datetime(2026, 3, 2, 9, 0))
+        breaches.no_notification(alice, reasoned, expected_version=1,
                                  reason="Versleutelde USB-stick; de sleutel is niet gelekt.")
 
     def overdue(now):
         with app.transaction() as s:
-            return [b.id for b in breaches.overdue(s, now)]
+            return [b.id for b in breaches.overdue(_u(app, s, None), now)]
 
     assert overdue(dt.datetime(2026, 3, 4, 10, 0)) == []  # exactly at the deadline: not yet
     assert overdue(dt.datetime(2026, 3, 4, 10, 1)) == [late]
     assert overdue(dt.datetime(2026, 3, 7, 0, 0)) == [late, fresh]
     with app.transaction() as s:
         region = s.get(orm.Region, build.w.region_id)
-        assert [b.id for b in breaches.overdue(s, dt.datetime(2026, 3, 7), region)] == [
+        admin = _u(app, s, None)
+        assert [b.id for b in breaches.overdue(admin, dt.datetime(2026, 3, 7), region)] == [
             late, fresh]
-        other = registry.create_region(s, "elders", "Elders")
-        assert breaches.overdue(s, dt.datetime(2026, 3, 7), other) == []
+        other = registry.create_region(admin, "elders", "Elders")
+        assert breaches.overdue(admin, dt.datetime(2026, 3, 7), other) == []
     view = _view(app, late, dt.datetime(2026, 3, 4, 10, 1))
     assert view["overdue"] is True
     assert view["ap_status"].startswith("te laat: de termijn om te melden bij de AP liep af "
@@ -128,8 +137,8 @@ def test_not_notifying_is_refused_unless_a_risk_is_unlikely(app, build):
         breach = _record(app, build, [youth], risk=risk)
         before = row_counts(app.engine)
         with app.transaction() as s, pytest.raises(Refused) as exc:
-            breaches.no_notification(s, breach, expected_version=1, by=build.pro("alice"),
-                                     reason="Valt wel mee.")
+            breaches.no_notification(_u(app, s, build.pro("alice")), breach,
+                                     expected_version=1, reason="Valt wel mee.")
         assert (exc.value.code, exc.value.field) == ("notification_required", "risk")
         assert "binnen 72 uur gemeld worden bij de Autoriteit Persoonsgegevens" in \
             exc.value.message
@@ -142,13 +151,13 @@ def test_a_late_notification_needs_the_reason_for_the_delay(app, build):
     breach = _record(app, build, [build.youth()])
     late = FOUND + dt.timedelta(hours=73)
     with app.transaction() as s, pytest.raises(Invalid) as exc:
-        breaches.notify_ap(s, breach, expected_version=1, reference="AP-1", notified_at=late,
-                           by=build.pro("alice"))
+        breaches.notify_ap(_u(app, s, build.pro("alice")), breach, expected_version=1,
+                           reference="AP-1", notified_at=late)
     assert exc.value.field == "delay_reason" and "art. 33 lid 1 AVG" in exc.value.message
     with app.transaction() as s:
-        breaches.notify_ap(s, breach, expected_version=1, reference="AP-1", notified_at=late,
-                           by=build.pro("alice"), delay_reason="Pas na het weekend ontdekt "
-                           "wie geraakt waren.")
+        breaches.notify_ap(_u(app, s, build.pro("alice")), breach, expected_version=1,
+                           reference="AP-1", notified_at=late,
+                           delay_reason="Pas na het weekend ontdekt wie geraakt waren.")
     view = _view(app, breach)
     assert view["ap_status"].endswith(", na de termijn van 72 uur")
     entry = _breach_entries(app)[-1]
@@ -160,13 +169,13 @@ def test_informing_a_subject_and_the_partners(app, build):
     one, two = build.youth(), build.youth(name="Noor Bakker")
     breach = _record(app, build, [one, two])
     with app.transaction() as s:
-        breaches.inform_subject(s, breach, one, expected_version=1,
-                                informed_on=dt.date(2026, 3, 3), by=build.pro("alice"))
+        breaches.inform_subject(_u(app, s, build.pro("alice")), breach, one,
+                                expected_version=1, informed_on=dt.date(2026, 3, 3))
     view = _view(app, breach)
     assert (view["version"], view["still_to_inform"]) == (2, [two])
     assert view["subjects"][0]["informed_on"] == "2026-03-03"
     with app.transaction() as s:
-        breaches.notify_partners(s, breach, expected_version=2, by=build.pro("alice"),
+        breaches.notify_partners(_u(app, s, build.pro("alice")), breach, expected_version=2,
                                  notified_at=dt.datetime(2026, 3, 3, 8, 0))
     assert _view(app, breach)["partners_notified_at"] == "2026-03-03T09:00+01:00"
     entries = _breach_entries(app)
@@ -178,19 +187,20 @@ def test_informing_a_subject_and_the_partners(app, build):
 
     bystander = build.youth(name="Ander")
     for call, exc_type, field in (
-            (lambda s: breaches.inform_subject(s, breach, one, expected_version=3,
-                                               informed_on=dt.date(2026, 3, 4),
-                                               by=build.pro("alice")), Refused, "youth"),
-            (lambda s: breaches.inform_subject(s, breach, bystander,
+            (lambda s: breaches.inform_subject(_u(app, s, build.pro("alice")), breach, one,
                                                expected_version=3,
-                                               informed_on=dt.date(2026, 3, 4),
-                                               by=build.pro("alice")), Invalid, "youth"),
-            (lambda s: breaches.inform_subject(s, breach, two, expected_version=3,
-                                               informed_on=dt.date(2026, 3, 1),
-                                               by=build.pro("alice")), Invalid, "informed_on"),
-            (lambda s: breaches.notify_partners(s, breach, expected_version=3,
-                                                notified_at=dt.datetime(2026, 3, 4),
-                                                by=build.pro("alice")), Refused, "breach")):
+                                               informed_on=dt.date(2026, 3, 4)), Refused, "youth"),
+            (lambda s: breaches.inform_subject(_u(app, s, build.pro("alice")), breach,
+                                               bystander, expected_version=3,
+                                               informed_on=dt.date(2026, 3, 4)), Invalid, "youth"),
+            (lambda s: breaches.inform_subject(_u(app, s, build.pro("alice")), breach, two,
+                                               expected_version=3,
+                                               informed_on=dt.date(2026, 3, 1)), Invalid,
+             "informed_on"),
+            (lambda s: breaches.notify_partners(_u(app, s, build.pro("alice")), breach,
+                                                expected_version=3,
+                                                notified_at=dt.datetime(2026, 3, 4)), Refused,
+             "breach")):
         before = row_counts(app.engine)
         with app.transaction() as s, pytest.raises(exc_type) as exc:
             call(s)
@@ -202,10 +212,10 @@ def test_informing_a_subject_and_the_partners(app, build):
 def test_a_stale_version_is_a_conflict_and_saves_nothing(app, build):
     breach = _record(app, build, [build.youth()])
     with app.transaction() as s:
-        breaches.notify_ap(s, breach, expected_version=1, reference="AP-1",
-                           notified_at=FOUND + dt.timedelta(hours=2), by=build.pro("alice"))
+        breaches.notify_ap(_u(app, s, build.pro("alice")), breach, expected_version=1,
+                           reference="AP-1", notified_at=FOUND + dt.timedelta(hours=2))
     with app.transaction() as s, pytest.raises(Conflict) as exc:
-        breaches.notify_partners(s, breach, expected_version=1, by=build.pro("alice"),
+        breaches.notify_partners(_u(app, s, build.pro("alice")), breach, expected_version=1,
                                  notified_at=FOUND + dt.timedelta(hours=3))
     assert exc.value.field == "expected_version"
     assert "versie 2, u zag 1" in exc.value.message
@@ -214,13 +224,14 @@ def test_a_stale_version_is_a_conflict_and_saves_nothing(app, build):
     stale = app.sessions()
     try:
         stale.info["deelwijs_keys"] = app.keys
-        seen = breaches.get_breach(stale, breach)  # loaded at version 2 (and held)
+        seen = breaches.get_breach(_u(app, stale, None), breach)  # loaded at version 2 (and held)
         assert seen.version == 2
         with app.transaction() as s:
-            breaches.notify_partners(s, breach, expected_version=2, by=build.pro("bob"),
+            breaches.notify_partners(_u(app, s, build.pro("bob")), breach, expected_version=2,
                                      notified_at=FOUND + dt.timedelta(hours=4))
         with pytest.raises(Conflict) as exc:
-            breaches.notify_partners(stale, breach, expected_version=2, by=build.pro("alice"),
+            breaches.notify_partners(_u(app, stale, build.pro("alice")), breach,
+                                     expected_version=2,
                                      notified_at=FOUND + dt.timedelta(hours=5))
         assert "door iemand anders gewijzigd" in exc.value.message
     finally:
@@ -255,26 +266,30 @@ def test_bad_input_writes_nothing(app, build, change, exc_type, field, words):
 def test_bad_updates_write_nothing(app, build):
     breach = _record(app, build, [build.youth()], risk="onwaarschijnlijk")
     with app.transaction() as s:
-        elders = registry.create_region(s, "elders", "Elders")
+        u = unit_of(app, s)
+        elders = registry.create_region(u, "elders", "Elders")
         stranger = registry.create_professional(
-            s, registry.create_organisation(s, elders, "school", "Elders school"), "Eve",
+            u, registry.create_organisation(u, elders, "school", "Elders school"), "Eve",
             "medewerker", []).id
     before = row_counts(app.engine)
     for call, field in (
-            (lambda s: breaches.notify_ap(s, breach, expected_version=1, reference=" ",
-                                          notified_at=FOUND, by=build.pro("alice")),
+            (lambda s: breaches.notify_ap(_u(app, s, build.pro("alice")), breach,
+                                          expected_version=1, reference=" ",
+                                          notified_at=FOUND),
              "reference"),
-            (lambda s: breaches.notify_ap(s, breach, expected_version=1, reference="AP-1",
-                                          notified_at=FOUND - dt.timedelta(hours=1),
-                                          by=build.pro("alice")), "notified_at"),
-            (lambda s: breaches.notify_ap(s, breach, expected_version=1, reference="AP-1",
-                                          notified_at=FOUND, by=stranger), "by"),
-            (lambda s: breaches.no_notification(s, breach, expected_version=1, reason="",
-                                                by=build.pro("alice")), "reason"),
-            (lambda s: breaches.no_notification(s, breach, expected_version=None, reason="x",
-                                                by=build.pro("alice")), "expected_version"),
-            (lambda s: breaches.no_notification(s, 424242, expected_version=1, reason="x",
-                                                by=build.pro("alice")), "breach")):
+            (lambda s: breaches.notify_ap(_u(app, s, build.pro("alice")), breach,
+                                          expected_version=1, reference="AP-1",
+                                          notified_at=FOUND - dt.timedelta(hours=1)),
+             "notified_at"),
+            (lambda s: breaches.notify_ap(_u(app, s, stranger), breach, expected_version=1,
+                                          reference="AP-1", notified_at=FOUND), "by"),
+            (lambda s: breaches.no_notification(_u(app, s, build.pro("alice")), breach,
+                                                expected_version=1, reason=""), "reason"),
+            (lambda s: breaches.no_notification(_u(app, s, build.pro("alice")), breach,
+                                                expected_version=None, reason="x"),
+             "expected_version"),
+            (lambda s: breaches.no_notification(_u(app, s, build.pro("alice")), 424242,
+                                                expected_version=1, reason="x"), "breach")):
         with app.transaction() as s, pytest.raises(ServiceError) as exc:
             call(s)
         assert exc.value.field == field, exc.value

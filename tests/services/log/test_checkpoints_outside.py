@@ -19,7 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
-from tests.services.helpers import TODAY
+from tests.services.helpers import TODAY, unit_of
 
 from deelwijs import __version__
 from deelwijs.crypto import Keyring
@@ -264,7 +264,7 @@ def test_the_retention_run_ends_with_a_checkpoint(build, app, monkeypatch):
     monkeypatch.setattr(audit, "CHECKPOINT_EVERY", 10**6)
     log_some(app, build.w.region_id, 4)
     with app.transaction() as s:
-        retention.run(s, app, TODAY, dry_run=False)
+        retention.run(unit_of(app, s), dry_run=False)
     with app.transaction() as s:
         size = s.scalar(select(orm.LogHead.size).where(orm.LogHead.region_id == build.w.region_id))
         assert audit.checkpoints(s, build.w.region_id)[-1].size == size
@@ -276,7 +276,7 @@ def test_the_retention_run_ends_with_a_checkpoint(build, app, monkeypatch):
 def test_the_public_key_must_carry_the_logs_origin_as_its_name(logged, app, build):
     with app.transaction() as s:
         origin = audit.origin(s, build.w.region_id)
-        lines = audit.verifier_keys(s, app.keys)
+        lines = audit.verifier_keys(unit_of(app, s))
     assert lines == [cp.verifier_key(origin, app.keys.verify_key)]
     assert report(app, public_key=dict([cp.parse_verifier_key(lines[0])])).ok
     rep = report(app, public_key={"deelwijs": app.keys.verify_key})  # the right key, wrong name
@@ -402,7 +402,7 @@ def _first_leaf(app) -> bytes:
 
 def _read(app, youth_id: int) -> None:
     with app.transaction() as s:
-        youths.read_youth(s, app.keys, youth_id, DAY)
+        youths.read_youth(unit_of(app, s, today=DAY), youth_id)
 
 
 # --- proofs recompute --------------------------------------------------------------------------

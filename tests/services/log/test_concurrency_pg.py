@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 from tests.fixtures.postgres import skip_without_postgres
+from tests.services.helpers import unit_of
 
 from deelwijs.services.casus import cases, disclosures
 from deelwijs.services.log import verify
@@ -41,8 +42,7 @@ def shared(app, build, postgres_url) -> dict:
     with app.transaction() as s:
         item = s.scalars(select(orm.AgendaItem.id)
                          .where(orm.AgendaItem.meeting_id == meeting)).one()
-        minute = cases.write_minute(s, item, "Verslag:",
-                                    s.get(orm.Professional, build.pro("carol"))).id
+        minute = cases.write_minute(unit_of(app, s, by=build.pro("carol")), item, "Verslag:").id
     return {"meeting": meeting, "agenda_item": item, "minute": minute, "series": series,
             "case": case, "writer": build.pro("carol"), "pros": dict(build.w.pros),
             "orgs": dict(build.w.orgs), "url": postgres_url}

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from tests.fixtures.cli import clean_env, run_script
 from tests.fixtures.postgres import TEST_DB_ENV, admin_engine, fresh_database
-from tests.services.helpers import TODAY, clean_tables, valid_bsn
+from tests.services.helpers import TODAY, clean_tables, unit_of, valid_bsn
 
 from deelwijs.services.casus import cases, identification
 from deelwijs.services.log import audit
@@ -338,12 +338,11 @@ def test_a_region_is_built_and_kept_through_the_app_role(roles_db, app, build, m
     case = build.case("oza", youth_id=youth, opened_on=dt.date(2023, 9, 1))
     meeting = build.meeting(case, dt.date(2023, 10, 2), agenda=("Opening", "Verzuim", "Rondvraag"))
     with app.transaction() as s:  # an agenda item taken off: the one DELETE the app does
-        cases.update_meeting(s, meeting, 1, agenda=["Opening", "Verzuim"])
+        cases.update_meeting(unit_of(app, s), meeting, 1, agenda=["Opening", "Verzuim"])
     with app.transaction() as s:
         item = s.scalars(select(orm.AgendaItem.id).where(
             orm.AgendaItem.meeting_id == meeting).order_by(orm.AgendaItem.position)).first()
-        cases.write_minute(s, item, "Sem zit vaak thuis.", s.get(orm.Professional,
-                                                                  build.pro("alice")))
+        cases.write_minute(unit_of(app, s, by=build.pro("alice")), item, "Sem zit vaak thuis.")
     allowed = build.disclose("alice", "leerplicht", {"verzuim": "12 uur ongeoorloofd"},
                              dt.date(2023, 10, 2), case_id=case, meeting_id=meeting,
                              kind="minute")
@@ -357,19 +356,19 @@ def test_a_region_is_built_and_kept_through_the_app_role(roles_db, app, build, m
                             case_id=anonymous)
     named = build.youth(name="Later Genoemd")
     with app.transaction() as s:
-        identification.identify_case(s, app, anonymous, named, build.pro("alice"), TODAY)
+        identification.identify_case(unit_of(app, s, by=build.pro("alice")), anonymous, named,
+                                     TODAY)
     assert build.disclosure_view(shared)["youth_id"] == named
     with app.transaction() as s:
-        rights.rectify(s, app, youth, "name", "Sem de Vries Jr", requester="parent",
-                       guardian_id=mother, by=build.pro("alice"), today=dt.date(2023, 11, 1))
-        overview = rights.inzage(s, app, youth, requester="parent", guardian_id=mother,
-                                 today=TODAY)
+        rights.rectify(unit_of(app, s, by=build.pro("alice"), today=dt.date(2023, 11, 1)),
+                       youth, "name", "Sem de Vries Jr", requester="parent", guardian_id=mother)
+        overview = rights.inzage(unit_of(app, s), youth, requester="parent", guardian_id=mother)
     assert overview["casussen"][0]["id"] == case
     with app.transaction() as s:  # the case closed long ago: the youth is due
         cases.get_case(s, case).closed_on = dt.date(2024, 1, 10)
 
     with app.transaction() as s:
-        result = retention.run(s, app, TODAY, dry_run=False)
+        result = retention.run(unit_of(app, s), dry_run=False)
     assert youth in [y["youth_id"] for y in result["youths"]]
     assert result["shredded"] >= 1 and result["log_pruned"] >= 1
     with app.transaction() as s:

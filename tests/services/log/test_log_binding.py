@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
-from tests.services.helpers import TODAY, outcomes, write_unbound
+from tests.services.helpers import TODAY, outcomes, unit_of, write_unbound
 
 from deelwijs.services.casus import identification
 from deelwijs.services.log import audit, binding, verify
@@ -238,7 +238,7 @@ def test_an_anonymous_disclosure_stays_bound_when_its_case_is_put_on_a_name(app,
     build.parents_consent(youth, purposes=("oza",), categories=("identificatie",),
                           given_on=TODAY - dt.timedelta(days=3))
     with app.transaction() as s:
-        identification.identify_case(s, app, case, youth, build.pro("bob"), TODAY)
+        identification.identify_case(unit_of(app, s, by=build.pro("bob")), case, youth, TODAY)
     assert build.disclosure_view(anonymous)["youth_id"] == youth
     rep = report(app, deep=50)
     assert rep.ok, lines(rep)

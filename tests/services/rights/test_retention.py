@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.services.helpers import TODAY, row_counts
+from tests.services.helpers import TODAY, row_counts, unit_of
 
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.services.casus import cases, disclosures, youths
@@ -37,8 +37,7 @@ def _minute(app, build, meeting_id: int, text: str) -> int:
     with app.transaction() as s:
         item = s.scalars(select(orm.AgendaItem).where(orm.AgendaItem.meeting_id == meeting_id)
                          .order_by(orm.AgendaItem.position)).first()
-        return cases.write_minute(s, item.id, text,
-                                  s.get(orm.Professional, build.pro("alice"))).id
+        return cases.write_minute(unit_of(app, s, by=build.pro("alice")), item.id, text).id
 
 
 def _full_youth(app, build, name: str = "Sem de Vries", bsn: str | None = None) -> dict:
@@ -52,29 +51,31 @@ def _full_youth(app, build, name: str = "Sem de Vries", bsn: str | None = None) 
     minute = _minute(app, build, meeting, f"{name} zit vaak thuis.")
     with app.transaction() as s:
         alice = s.get(orm.Professional, build.pro("alice"))
-        cases.add_action(s, s.get(orm.Meeting, meeting), alice, f"Bellen met de moeder van {name}",
+        cases.add_action(unit_of(app, s), s.get(orm.Meeting, meeting), alice,
+                         f"Bellen met de moeder van {name}",
                          dt.date(2023, 10, 16))
-        cases.record_exception(s, cases.get_case(s, case), "compatible_purpose",
-                               {k: "ja" for k, _, _ in QUESTIONS["compatible_purpose"]}, alice,
+        cases.record_exception(unit_of(app, s, by=alice), cases.get_case(s, case),
+                               "compatible_purpose",
+                               {k: "ja" for k, _, _ in QUESTIONS["compatible_purpose"]},
                                dt.datetime(2023, 10, 2, 10))
     disclosure = build.disclose("alice", "leerplicht", {"verzuim": "12 uur ongeoorloofd"},
                                 dt.date(2023, 10, 2), case_id=case, meeting_id=meeting,
                                 kind="minute")
     with app.transaction() as s:
-        rights.rectify(s, app, youth, "name", f"{name} Jr", requester="parent",
-                       guardian_id=mother, by=build.pro("alice"), today=dt.date(2023, 11, 1))
+        rights.rectify(unit_of(app, s, by=build.pro("alice"), today=dt.date(2023, 11, 1)),
+                       youth, "name", f"{name} Jr", requester="parent", guardian_id=mother)
     return {"youth": youth, "case": case, "meeting": meeting, "minute": minute,
             "disclosure": disclosure, "mother": mother}
 
 
 def _plan(app, today=TODAY, region=None) -> dict[int, dict]:
     with app.transaction() as s:
-        return {e["youth_id"]: e for e in retention.plan(s, app, today, region)}
+        return {e["youth_id"]: e for e in retention.plan(unit_of(app, s, today=today), region)}
 
 
 def _run(app, today=TODAY, dry_run=False) -> dict:
     with app.transaction() as s:
-        return retention.run(s, app, today, dry_run)
+        return retention.run(unit_of(app, s, today=today), dry_run)
 
 
 def _log(app) -> list[tuple]:
@@ -113,9 +114,9 @@ def test_the_plan_names_each_youths_terms_from_the_engine_and_what_keeps_the_oth
     flow = build.youth(name="Open Werkproces")
     _close(app, build.case("oza", youth_id=flow), CLOSED_LONG_AGO)
     with app.transaction() as s:
-        workflow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                       s.get(orm.Youth, flow),
-                                       s.get(orm.Professional, build.pro("dave"))).id
+        workflow = cases.open_workflow(unit_of(app, s, by=build.pro("dave")),
+                                       s.get(orm.Region, build.w.region_id),
+                                       s.get(orm.Youth, flow)).id
     registered_only = build.youth(name="Alleen Geregistreerd")
     _registered(app, registered_only, dt.date(2024, 5, 1))
     new = build.youth(name="Net Geregistreerd")
@@ -154,8 +155,8 @@ def test_the_term_is_the_one_of_the_regions_ruleset_in_force_on_the_day(app, bui
     _close(app, build.case("oza", youth_id=youth), dt.date(2024, 6, 1))
     assert _plan(app)[youth]["keep_until"] == "2025-06-01"  # voorbeeldregio: 1 year
     with app.transaction() as s:
-        registry.activate_ruleset(s, s.get(orm.Region, build.w.region_id), "model-convenant",
-                                  dt.date(2026, 1, 1))
+        registry.activate_ruleset(unit_of(app, s), s.get(orm.Region, build.w.region_id),
+                                  "model-convenant", dt.date(2026, 1, 1))
     entry = _plan(app)[youth]
     assert (entry["keep_until"], entry["due"]) == ("2026-06-01", False)  # the model: 2 years
     assert entry["ruleset"]["id"] == "model-convenant"
@@ -167,8 +168,8 @@ def test_a_restriction_for_a_legal_claim_keeps_the_data_past_its_term(app, build
     mother, _ = build.guardians(youth)
     _close(app, build.case("oza", youth_id=youth), CLOSED_LONG_AGO)
     with app.transaction() as s:
-        rights.restrict(s, app, youth, requester="parent", guardian_id=mother,
-                        reason="rechtsvordering", today=dt.date(2026, 1, 5))
+        rights.restrict(unit_of(app, s, today=dt.date(2026, 1, 5)), youth, requester="parent",
+                        guardian_id=mother, reason="rechtsvordering")
     entry = _plan(app)[youth]
     assert entry["due"] is False
     assert [b["kind"] for b in entry["blockers"]] == ["legal_hold"]
@@ -177,18 +178,18 @@ def test_a_restriction_for_a_legal_claim_keeps_the_data_past_its_term(app, build
 
 def test_bad_input_is_refused(app, build):
     with app.transaction() as s, pytest.raises(NotFound) as exc:
-        retention.plan(s, app, TODAY, "geenregio")
+        retention.plan(unit_of(app, s), "geenregio")
     assert exc.value.field == "region"
     with app.transaction() as s, pytest.raises(Invalid) as exc:
-        retention.plan(s, app, "2026-03-02")
+        retention.plan(unit_of(app, s, today="2026-03-02"))
     assert exc.value.field == "today"
     tomorrow = dt.date.today() + dt.timedelta(days=1)
     with app.transaction() as s, pytest.raises(Invalid) as exc:
-        retention.run(s, app, tomorrow, dry_run=False)
+        retention.run(unit_of(app, s, today=tomorrow), dry_run=False)
     assert (exc.value.field, exc.value.code) == ("today", "invalid_date")
     assert "proefronde" in exc.value.message
     with app.transaction() as s:  # looking ahead is a dry run
-        assert retention.run(s, app, tomorrow, dry_run=True)["dry_run"] is True
+        assert retention.run(unit_of(app, s, today=tomorrow), dry_run=True)["dry_run"] is True
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -274,7 +275,7 @@ def test_a_youth_past_the_term_is_shredded_and_every_encrypted_field_is_unreadab
             assert youths.youth_view(app.keys, k, TODAY)["name"].endswith(" Jr")
             assert cases.minute_text(s, s.get(orm.Minute, kept["minute"])).endswith(
                 "zit vaak thuis.")
-        [entry] = [e for e in audit.entries_for_youth(s, app.keys, gone["youth"])
+        [entry] = [e for e in audit.entries_for_youth(unit_of(app, s), gone["youth"])
                    if audit.body_of(e)["actie"] == "erase"]
         body = audit.body_of(entry)
     assert entry.activity_id == "voorbeeldregio/registratie"
@@ -320,7 +321,7 @@ def test_a_youth_erased_on_request_gets_its_ciphertext_wiped_by_the_next_run(app
     youth = build.youth()
     mother, _ = build.guardians(youth)
     with app.transaction() as s:
-        rights.erase(s, app, youth, requester="parent", guardian_id=mother, today=TODAY)
+        rights.erase(unit_of(app, s), youth, requester="parent", guardian_id=mother)
     entry = _plan(app)[youth]
     assert (entry["action"], entry["due"]) == ("wipe", True)
     assert "al vernietigd" in entry["reason"]
@@ -334,7 +335,7 @@ def test_a_youth_erased_on_request_gets_its_ciphertext_wiped_by_the_next_run(app
         assert (y.name_enc, y.birth_enc, [g.name_enc for g in y.guardians]) == (
             b"", b"", [b"", b""])
         handelingen = [audit.body_of(e)["handelingNaam"]
-                       for e in audit.entries_for_youth(s, app.keys, youth)]
+                       for e in audit.entries_for_youth(unit_of(app, s), youth)]
     assert handelingen.count(retention.WIPE_REASON) == 1
     assert _run(app)["cleaned"] == 0
 
@@ -343,8 +344,7 @@ def test_the_run_after_an_erasure_on_request_empties_the_cases_free_text(app, bu
     data = _full_youth(app, build)
     _close(app, data["case"], CLOSED_LONG_AGO)
     with app.transaction() as s:  # the key goes; the emptied columns wait for the run
-        rights.erase(s, app, data["youth"], requester="parent", guardian_id=data["mother"],
-                     today=TODAY)
+        rights.erase(unit_of(app, s), data["youth"], requester="parent", guardian_id=data["mother"])
     with app.transaction() as s:
         assert s.get(orm.Case, data["case"]).title_enc is not None
     assert _plan(app)[data["youth"]]["action"] == "wipe"
@@ -361,8 +361,7 @@ def test_the_run_after_an_erasure_on_request_empties_the_cases_free_text(app, bu
         meeting = s.get(orm.Meeting, data["meeting"])
         assert (case.title, case.title_enc, meeting.agenda, meeting.agenda_enc) == (
             "", None, "", None)
-        [entry] = [audit.body_of(e) for e in audit.entries_for_youth(s, app.keys,
-                                                                        data["youth"])
+        [entry] = [audit.body_of(e) for e in audit.entries_for_youth(unit_of(app, s), data["youth"])
                    if audit.body_of(e)["handelingNaam"] == retention.WIPE_REASON]
     assert entry["gewist"]["casus"] == 1
 

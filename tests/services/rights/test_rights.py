@@ -11,7 +11,7 @@ import json
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
-from tests.services.helpers import TODAY, TWO_PARENTS, valid_bsn
+from tests.services.helpers import TODAY, TWO_PARENTS, unit_of, valid_bsn
 
 from deelwijs.documents import inzage_pdf
 from deelwijs.services.casus import cases, disclosures, youths
@@ -32,20 +32,21 @@ ONE_WITHOUT_GEZAG = (
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _call(app, fn, *args, **kwargs):
+def _call(app, fn, *args, by=None, today=TODAY, **kwargs):
+    """fn (a use case) in a transaction of its own, as the administrator or the professional
+    `by`, on `today`."""
     with app.transaction() as s:
-        return fn(s, app, *args, **kwargs)
+        return fn(unit_of(app, s, by=by, today=today), *args, **kwargs)
 
 
 def _inzage(app, youth, **kwargs):
     kwargs.setdefault("requester", "parent" if "guardian_id" in kwargs else "youth")
-    kwargs.setdefault("today", TODAY)
     return _call(app, rights.inzage, youth, **kwargs)
 
 
 def _entries(app, youth) -> list[dict]:
     with app.transaction() as s:
-        return [audit.entry_view(r) for r in audit.entries_for_youth(s, app.keys, youth)]
+        return [audit.entry_view(r) for r in audit.entries_for_youth(unit_of(app, s), youth)]
 
 
 def _requests(app, youth) -> list[orm.RightsRequest]:
@@ -65,7 +66,7 @@ def _write_minute(app, build, meeting_id: int, text: str) -> int:
     with app.transaction() as s:
         item = s.scalars(select(orm.AgendaItem.id).where(
             orm.AgendaItem.meeting_id == meeting_id).order_by(orm.AgendaItem.position)).first()
-        return cases.write_minute(s, item, text, s.get(orm.Professional, build.pro("alice"))).id
+        return cases.write_minute(unit_of(app, s, by=build.pro("alice")), item, text).id
 
 
 @pytest.fixture
@@ -381,7 +382,8 @@ def test_the_school_is_rectified_to_another_school_board_only(app, build):
     youth = build.youth()
     with app.transaction() as s:
         region = s.get(orm.Region, build.w.region_id)
-        other = registry.create_organisation(s, region, "school", "Stichting Het Baken")
+        other = registry.create_organisation(unit_of(app, s), region, "school",
+                                             "Stichting Het Baken")
         other_id = other.id
     out = _call(app, rights.rectify, youth, "school", str(other_id), requester="parent",
                 guardian_id=build.guardians(youth)[0], by=build.pro("alice"), today=TODAY)
@@ -427,10 +429,10 @@ def test_a_refusal_in_a_transaction_that_already_wrote_is_recorded_in_that_trans
     """No second transaction that could wait on this one's locks: the refusal goes into the
     caller's transaction, and stays when the caller catches it there."""
     with app.transaction() as s:
-        youths.read_youth(s, app.keys, shared["youth"], TODAY)  # writes a log entry
+        youths.read_youth(unit_of(app, s), shared["youth"])  # writes a log entry
         with pytest.raises(rights.ErasureRefused) as exc:
-            rights.erase(s, app, shared["youth"], requester="parent",
-                         guardian_id=shared["mother"], today=TODAY)
+            rights.erase(unit_of(app, s), shared["youth"], requester="parent",
+                         guardian_id=shared["mother"])
     [row] = _requests(app, shared["youth"])
     assert (row.id, row.status) == (exc.value.request_id, "afgewezen")
 
@@ -444,8 +446,9 @@ def test_erasure_is_refused_while_a_case_or_workflow_is_open(app, build, shared)
         exc.value.message)
     youth = build.youth(name="Noor Jansen")
     with app.transaction() as s:
-        cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                            youths.get_youth(s, youth), s.get(orm.Professional, build.pro("dave")))
+        cases.open_workflow(unit_of(app, s, by=build.pro("dave")),
+                            s.get(orm.Region, build.w.region_id),
+                            youths.get_youth(s, youth))
     with pytest.raises(rights.ErasureRefused, match="werkproces van de gemeente"):
         _call(app, rights.erase, youth, requester="parent",
               guardian_id=build.guardians(youth)[0], today=TODAY)
@@ -472,7 +475,7 @@ def test_erasure_after_the_term_shreds_the_youth(app, build, shared):
         assert disclosures.content_of(app, y, item) == "[vernietigd]"
         # the BSN can no longer be found
         with pytest.raises(NotFound):
-            youths.find_by_bsn(s, app.keys, s.get(orm.Region, build.w.region_id),
+            youths.find_by_bsn(unit_of(app, s), s.get(orm.Region, build.w.region_id),
                                valid_bsn(11))
     erased = [e for e in _entries(app, youth) if e["actie"] == "erase"]
     assert [e["handelingNaam"] for e in erased] == [
@@ -591,7 +594,7 @@ def test_rights_requests_are_listed(app, shared):
     _call(app, rights.object_to, shared["youth"], requester="parent",
           guardian_id=shared["mother"], purposes=["verzuimmelding"], today=TODAY)
     with app.transaction() as s:
-        listed = rights.list_requests(s, shared["youth"])
+        listed = rights.list_requests(unit_of(app, s), shared["youth"])
     assert [(r["kind"], r["status"]) for r in listed] == [("inzage", "toegewezen"),
                                                           ("bezwaar", "afgewezen")]
 
@@ -730,7 +733,7 @@ def test_lifting_needs_a_motivation_and_a_refused_restriction_has_nothing_to_lif
     honoured = _call(app, rights.restrict, shared["youth"], requester="parent",
                      guardian_id=shared["mother"], reason="juistheid", today=TODAY)
     with app.transaction() as s:
-        before = rights.list_requests(s, shared["youth"])
+        before = rights.list_requests(unit_of(app, s), shared["youth"])
     with pytest.raises(Refused, match="afgewezen"):
         _call(app, rights.lift_restriction, refused["request"]["id"], motivation="x",
               today=TODAY)
@@ -739,4 +742,4 @@ def test_lifting_needs_a_motivation_and_a_refused_restriction_has_nothing_to_lif
               today=TODAY)
     assert exc.value.field == "motivation"
     with app.transaction() as s:
-        assert rights.list_requests(s, shared["youth"]) == before
+        assert rights.list_requests(unit_of(app, s), shared["youth"]) == before

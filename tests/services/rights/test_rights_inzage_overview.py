@@ -10,7 +10,7 @@ import json
 
 import pytest
 from sqlalchemy import event, select
-from tests.services.helpers import TODAY
+from tests.services.helpers import unit_of
 
 from deelwijs.services.casus import cases
 from deelwijs.services.rights import requests as rights
@@ -21,8 +21,8 @@ STEP_DAY = dt.date(2024, 3, 1)
 
 def _inzage(app, youth: int, **kwargs) -> dict:
     with app.transaction() as s:
-        return rights.inzage(s, app, youth, requester="parent",
-                             guardian_id=kwargs.pop("guardian_id"), today=TODAY, **kwargs)
+        return rights.inzage(unit_of(app, s), youth, requester="parent",
+                             guardian_id=kwargs.pop("guardian_id"), **kwargs)
 
 
 def _items(app, meeting_id: int) -> list[int]:
@@ -33,12 +33,12 @@ def _items(app, meeting_id: int) -> list[int]:
 
 def _minute(app, build, item_id: int, text: str) -> None:
     with app.transaction() as s:
-        cases.write_minute(s, item_id, text, s.get(orm.Professional, build.pro("alice")))
+        cases.write_minute(unit_of(app, s, by=build.pro("alice")), item_id, text)
 
 
 def _action(app, build, meeting_id: int, text: str, due_on: dt.date) -> None:
     with app.transaction() as s:
-        cases.add_action(s, s.get(orm.Meeting, meeting_id),
+        cases.add_action(unit_of(app, s), s.get(orm.Meeting, meeting_id),
                          s.get(orm.Professional, build.pro("alice")), text, due_on)
 
 
@@ -49,10 +49,11 @@ STEPS = {"intake": {}, "assessment": {"problems": "multiple"},
 def _workflow(app, build, youth: int, steps: list[str]) -> int:
     with app.transaction() as s:
         dave = s.get(orm.Professional, build.pro("dave"))
-        flow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                   s.get(orm.Youth, youth), dave)
+        flow = cases.open_workflow(unit_of(app, s, by=dave), s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth))
         for step in steps:
-            flow = cases.take_step(s, flow.id, flow.version, step, STEPS[step], dave, STEP_DAY)
+            flow = cases.take_step(unit_of(app, s, by=dave), flow.id, flow.version, step,
+                                   STEPS[step], STEP_DAY)
         return flow.id
 
 

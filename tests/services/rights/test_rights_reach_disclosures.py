@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from tests.services.helpers import outcomes
+from tests.services.helpers import outcomes, unit_of
 
 from deelwijs.services.log import audit
 from deelwijs.services.rights import requests as rights
@@ -39,8 +39,9 @@ def test_restricted_data_is_refused_and_the_rest_still_goes(app, build, shared_c
     both = {"gedrag": "Onrustig", "thuissituatie": "Verhuisd"}
     assert build.decide("alice", "jeugdhulp", list(both), DAY, case_id=case)["outcome"] == "allow"
     with app.transaction() as s:
-        rights.restrict(s, app, youth, requester="parent", guardian_id=_mother(build, youth),
-                        reason="juistheid", today=DAY, categories=["gedrag"])
+        rights.restrict(unit_of(app, s, today=DAY), youth, requester="parent",
+                        guardian_id=_mother(build, youth), reason="juistheid",
+                        categories=["gedrag"])
     decision = build.decide("alice", "jeugdhulp", list(both), LATER, case_id=case)
     assert outcomes(decision) == {"gedrag": ("deny", ["RESTRICTED"]),
                                   "thuissituatie": ("allow", ["CONSENT"])}
@@ -58,9 +59,9 @@ def test_restricted_data_is_refused_and_the_rest_still_goes(app, build, shared_c
 def test_a_lifted_restriction_no_longer_counts(app, build, shared_case):
     youth, case = shared_case
     with app.transaction() as s:
-        row = rights.restrict(s, app, youth, requester="parent",
+        row = rights.restrict(unit_of(app, s, today=DAY), youth, requester="parent",
                               guardian_id=_mother(build, youth), reason="juistheid",
-                              today=DAY, categories=["gedrag"], ends_on=dt.date(2024, 3, 10))
+                              categories=["gedrag"], ends_on=dt.date(2024, 3, 10))
     assert row
     assert build.decide("alice", "jeugdhulp", ["gedrag"], dt.date(2024, 3, 5),
                         case_id=case)["outcome"] == "deny"
@@ -71,8 +72,9 @@ def test_a_lifted_restriction_no_longer_counts(app, build, shared_case):
 def test_an_honoured_objection_turns_consent_into_a_refusal(app, build, shared_case):
     youth, case = shared_case
     with app.transaction() as s:
-        rights.object_to(s, app, youth, requester="parent", guardian_id=_mother(build, youth),
-                         today=DAY, purposes=["oza"], recipient_ids=[build.org("jeugdhulp")])
+        rights.object_to(unit_of(app, s, today=DAY), youth, requester="parent",
+                         guardian_id=_mother(build, youth), purposes=["oza"],
+                         recipient_ids=[build.org("jeugdhulp")])
     facts = build.facts("alice", "jeugdhulp", ["gedrag"], LATER, case_id=case)
     assert facts[0]["consent"]["parents"] == "refused"
     assert build.decide("alice", "jeugdhulp", ["gedrag"], LATER,
@@ -89,8 +91,8 @@ def test_an_honoured_objection_turns_consent_into_a_refusal(app, build, shared_c
 def test_a_refused_objection_changes_nothing(app, build, shared_case):
     youth, case = shared_case
     with app.transaction() as s:
-        rights.object_to(s, app, youth, requester="parent", guardian_id=_mother(build, youth),
-                         today=DAY, purposes=["oza"],
+        rights.object_to(unit_of(app, s, today=DAY), youth, requester="parent",
+                         guardian_id=_mother(build, youth), purposes=["oza"],
                          refusal="Dwingende gerechtvaardigde gronden: veiligheid van de jongere")
     assert build.decide("alice", "jeugdhulp", ["gedrag"], LATER,
                         case_id=case)["outcome"] == "allow"

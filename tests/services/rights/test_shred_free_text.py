@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select, text, update
-from tests.services.helpers import TODAY
+from tests.services.helpers import unit_of
 
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.services.casus import cases
@@ -47,11 +47,12 @@ def _case_with_text(app, build, youth: int, title: str = TITLE) -> dict:
     case = build.case("oza", youth_id=youth, title=title)
     meeting = build.meeting(case, DAY, agenda=AGENDA)
     with app.transaction() as s:
-        action = cases.add_action(s, s.get(orm.Meeting, meeting), _pro(s, build), ACTION,
+        action = cases.add_action(unit_of(app, s), s.get(orm.Meeting, meeting), _pro(s, build),
+                                  ACTION,
                                   DAY + dt.timedelta(days=7)).id
         weighing = cases.record_exception(
-            s, cases.get_case(s, case), "compatible_purpose",
-            {k: ANSWER for k, _, _ in QUESTIONS["compatible_purpose"]}, _pro(s, build),
+            unit_of(app, s, by=_pro(s, build)), cases.get_case(s, case), "compatible_purpose",
+            {k: ANSWER for k, _, _ in QUESTIONS["compatible_purpose"]},
             dt.datetime(2024, 3, 1, 10)).id
         items = s.scalars(select(orm.AgendaItem.id).where(orm.AgendaItem.meeting_id == meeting)
                           .order_by(orm.AgendaItem.position)).all()
@@ -64,9 +65,10 @@ def _closed_flow_with_note(app, build, youth: int) -> int:
     step whose note is in its details as before revision 0003; the workflow has ended."""
     with app.transaction() as s:
         dave = _pro(s, build, "dave")
-        flow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                   s.get(orm.Youth, youth), dave)
-        cases.take_step(s, flow.id, flow.version, "intake", {"note": NOTE}, dave, DAY)
+        flow = cases.open_workflow(unit_of(app, s, by=dave), s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth))
+        cases.take_step(unit_of(app, s, by=dave), flow.id, flow.version, "intake", {"note": NOTE},
+                        DAY)
         s.add(orm.WorkflowStep(workflow_id=flow.id, step="intake", details={"note": OLD_NOTE},
                                taken_on=DAY, professional_id=dave.id))
         s.flush()
@@ -172,7 +174,7 @@ def test_after_the_retention_run_no_text_about_the_youth_remains(app, build):
         assert secret not in stored  # the newer only ciphertext
 
     with app.transaction() as s:
-        dry = retention.run(s, app, TODAY, dry_run=True)
+        dry = retention.run(unit_of(app, s), dry_run=True)
     assert [y["youth_id"] for y in dry["youths"]] == [youth]
     counts = {"casus": 2, "meeting": 2, "agenda_item": 4, "action": 2, "exception_record": 2,
               "workflow_step": 2}
@@ -180,7 +182,7 @@ def test_after_the_retention_run_no_text_about_the_youth_remains(app, build):
     assert _stored(app) == stored  # a dry run changes nothing
 
     with app.transaction() as s:
-        done = retention.run(s, app, TODAY, dry_run=False)
+        done = retention.run(unit_of(app, s), dry_run=False)
     assert done["shredded"] == 1 and done["wiped"] == dry["wiped"]
     assert _youth_rows(app, new) == _youth_rows(app, old) == WIPED_ROWS
     assert _youth_rows(app, new, flow)["workflow_step"] == [({}, None), ({}, None)]
@@ -202,7 +204,7 @@ def test_after_the_retention_run_no_text_about_the_youth_remains(app, build):
                  b=old["meeting"]) == [(2,), (2,)]
 
     with app.transaction() as s:  # nothing left to do: a second run changes nothing
-        again = retention.run(s, app, TODAY, dry_run=False)
+        again = retention.run(unit_of(app, s), dry_run=False)
     assert again["due"] == 0 and set(again["wiped"].values()) == {0}
 
 
@@ -245,8 +247,8 @@ def test_a_wipe_leaves_the_rest_of_a_workflow_step_as_it_was(app, build):
     youth = build.youth()
     with app.transaction() as s:
         dave = _pro(s, build, "dave")
-        flow = cases.open_workflow(s, s.get(orm.Region, build.w.region_id),
-                                   s.get(orm.Youth, youth), dave)
+        flow = cases.open_workflow(unit_of(app, s, by=dave), s.get(orm.Region, build.w.region_id),
+                                   s.get(orm.Youth, youth))
         s.add(orm.WorkflowStep(workflow_id=flow.id, step="intake", taken_on=DAY,
                                details={"note": OLD_NOTE, "met": "moeder"},
                                professional_id=dave.id))
@@ -273,8 +275,7 @@ def test_the_inzage_shows_the_decrypted_text_and_the_older_plaintext(app, build)
     assert _rows(app, "casus", "title", "id = :i", i=new["case"]) == [("",)]
 
     with app.transaction() as s:
-        overview = rights.inzage(s, app, youth, requester="parent", guardian_id=mother,
-                                 today=TODAY)
+        overview = rights.inzage(unit_of(app, s), youth, requester="parent", guardian_id=mother)
     shown = {c["id"]: c for c in overview["casussen"]}
     assert (shown[new["case"]]["titel"], shown[old["case"]]["titel"]) == (TITLE, OLD_TITLE)
     [meeting] = shown[new["case"]]["overleggen"]
@@ -292,12 +293,12 @@ def test_the_inzage_is_the_same_whether_the_text_is_encrypted_or_older_plaintext
     mother, _ = build.guardians(youth)
     made = _case_with_text(app, build, youth)
     with app.transaction() as s:
-        cases.write_minute(s, made["items"][1], "Sem slaapt slecht.", _pro(s, build))
+        cases.write_minute(unit_of(app, s, by=_pro(s, build)), made["items"][1],
+                           "Sem slaapt slecht.")
 
     def parts() -> tuple:
         with app.transaction() as s:
-            overview = rights.inzage(s, app, youth, requester="parent", guardian_id=mother,
-                                     today=TODAY)
+            overview = rights.inzage(unit_of(app, s), youth, requester="parent", guardian_id=mother)
         return overview["casussen"], overview["bewaartermijnen"]
 
     encrypted = parts()
@@ -318,7 +319,7 @@ def test_an_erasure_refused_names_the_case_by_its_decrypted_title(app, build):
     made = _case_with_text(app, build, youth)
     old = _older_plaintext(app, build, youth)
     with pytest.raises(rights.ErasureRefused) as refused, app.transaction() as s:
-        rights.erase(s, app, youth, requester="parent", guardian_id=mother, today=TODAY)
+        rights.erase(unit_of(app, s), youth, requester="parent", guardian_id=mother)
     assert [(b["kind"], b["case_id"]) for b in refused.value.blockers] == [
         ("open_case", made["case"]), ("open_case", old["case"])]
     assert f"de casus '{TITLE}' (nummer {made['case']}) loopt nog" in refused.value.message

@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from tests.fixtures.cli import clean_env, run_script
 from tests.fixtures.postgres import fresh_database, server_url, unique_name
+from tests.services.helpers import unit_of
 
 from deelwijs.rules import loader
 from deelwijs.rules.loader import RulesetError
@@ -70,8 +71,9 @@ def store(tmp_path_factory):
         app = open_app(Settings(url, key))
         stack.callback(app.engine.dispose)
         with app.transaction() as s:
-            west = registry.create_region(s, "west", "Regio West")
-            registry.activate_ruleset(s, west, "voorbeeldregio", START)
+            u = unit_of(app, s)
+            west = registry.create_region(u, "west", "Regio West")
+            registry.activate_ruleset(u, west, "voorbeeldregio", START)
         yield {"url": url, "key": key, "app": app, "folder": folder}
 
 
@@ -96,7 +98,7 @@ def test_every_refused_file_is_refused_the_same_way_by_the_service_functions(sto
         want = expected(path)
         for activate in (registry.activate_ruleset,):
             with pytest.raises(RulesetError) as exc, app.transaction() as s:
-                activate(s, registry.region_by_code(s, "west"), str(path), START)
+                activate(unit_of(app, s), registry.region_by_code(s, "west"), str(path), START)
             assert [str(p) for p in exc.value.problems] == want, (path.name, activate)
         assert stored(app) == before, path.name
 
@@ -139,8 +141,8 @@ def test_a_good_regional_file_goes_through_the_same_gate_and_is_stored(store, tm
     app = store["app"]
     versions, activations = stored(app)
     with app.transaction() as s:
-        version = registry.activate_ruleset(s, registry.region_by_code(s, "west"), str(path),
-                                            START + dt.timedelta(days=1))
+        version = registry.activate_ruleset(unit_of(app, s), registry.region_by_code(s, "west"),
+                                            str(path), START + dt.timedelta(days=1))
         assert (version.ruleset_id, version.digest) == ("west-regio",
                                                          loader.load_file(path).digest)
     assert stored(app) == (versions + 1, activations + 1)

@@ -1,5 +1,13 @@
 """Cases (casus), meetings (overleggen), minutes, actions, documented exceptions and the
-municipal stepwise workflow."""
+municipal stepwise workflow.
+
+The use cases (open_case, schedule_meeting, close_case, update_meeting, write_minute,
+add_action, record_exception, record_youth_weighing, open_workflow, take_step, read_case,
+list_cases) take a `Unit` (services/context.py) first: the session, who acts and today. What
+is done or logged in a professional's name needs one (`Unit.professional_or`); need to know
+(working in or reading a case) is decided by services/access.py. The lookups (get_*), the
+views (*_view) and the SQL facts the engine asks (documented_*, help_request_*) take a
+session."""
 
 from __future__ import annotations
 
@@ -14,9 +22,10 @@ from deelwijs.domain import exceptions as exc_domain
 from deelwijs.domain import workflow as wf
 from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.ruleset import Ruleset
-from deelwijs.services import rulesets
+from deelwijs.services import access, rulesets
 from deelwijs.services.casus.youth_text import Texts
 from deelwijs.services.casus.youths import get_youth
+from deelwijs.services.context import Unit
 from deelwijs.services.covenant.registry import (
     LONG_TEXT_MAX,
     checked_text,
@@ -45,15 +54,6 @@ def _get(session: Session, model, ident, what: str, field: str):
         raise NotFound("not_found", f"onbekend{'' if what in _HET else 'e'} {what} ({ident})",
                        field)
     return row
-
-
-def _in_case(session: Session, case_id: int, pro: orm.Professional, field: str) -> None:
-    """Need to know: only someone of a participating organisation works in a case."""
-    taking_part = exists().where(orm.CaseParticipant.case_id == case_id,
-                                 orm.CaseParticipant.organisation_id == pro.organisation_id)
-    if not session.scalar(select(taking_part)):
-        raise Invalid("not_a_participant", f"{pro.name} werkt niet bij een deelnemende "
-                      "organisatie van deze casus", field)
 
 
 def no_bsn_in_anonymous(youth_id: int | None, text: str, field: str, what: str) -> None:
@@ -98,12 +98,17 @@ def resolve_purpose(ruleset: Ruleset, purpose: str) -> tuple[str, str | None]:
                   "purpose")
 
 
-def open_case(session: Session, ruleset: Ruleset | None, region: orm.Region, title: str,
-              purpose: str, participants: list[int], created_by: orm.Professional,
-              opened_on: dt.date, youth: orm.Youth | int | None = None) -> orm.Case:
+def open_case(u: Unit, ruleset: Ruleset | None, region: orm.Region, title: str,
+              purpose: str, participants: list[int], opened_on: dt.date | None = None,
+              youth: orm.Youth | int | None = None) -> orm.Case:
     """A case about a youth (or its id), or an anonymous case (no youth: nothing identifying
-    is stored). The youth is of the region and their data were not destroyed. `ruleset`
-    None: the one the region has in force on `opened_on` (none: NotFound on `on`)."""
+    is stored), opened by the acting professional (their organisation takes part) on
+    `opened_on` (default today). The youth is of the region and their data were not
+    destroyed. `ruleset` None: the one the region has in force on `opened_on` (none: NotFound
+    on `on`)."""
+    session = u.session
+    created_by = u.professional_or("created_by", "een casus openen")
+    opened_on = opened_on or u.today
     if isinstance(youth, int):
         youth = get_youth(session, youth)
     if ruleset is None:
@@ -236,8 +241,11 @@ def _meeting_day(case: orm.Case, held_on: dt.date) -> None:
                       f"({case.opened_on.isoformat()})", "held_on")
 
 
-def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda: list[str],
+def schedule_meeting(u: Unit, case: orm.Case, held_on: dt.date, agenda: list[str],
                      professional_ids: list[int]) -> orm.Meeting:
+    """A meeting in an open case on `held_on`, with its agenda and the professionals (of
+    participating organisations) taking part."""
+    session = u.session
     if case.closed_on is not None:
         raise Refused("case_closed", "deze casus is gesloten", "case")
     _meeting_day(case, held_on)
@@ -265,12 +273,16 @@ def schedule_meeting(session: Session, case: orm.Case, held_on: dt.date, agenda:
     return meeting
 
 
-def close_case(session: Session, case_id: int, expected_version: int, closed_on: dt.date,
-               today: dt.date, by: orm.Professional) -> orm.Case:
-    """Close a case: from `closed_on` its retention term runs (casusoverleg_verslag). Name the
+def close_case(u: Unit, case_id: int, expected_version: int, closed_on: dt.date | None = None
+               ) -> orm.Case:
+    """Close a case, by a professional of a participating organisation: from `closed_on`
+    (default today, never after it) its retention term runs (casusoverleg_verslag). Name the
     version you saw; a case closed or changed since is a conflict."""
+    session = u.session
+    by = u.professional_or("by", "een casus sluiten")
+    closed_on = closed_on or u.today
     case = get_case(session, case_id)
-    if by.organisation_id not in {o.id for o in participants(session, case)}:
+    if not access.may_see_case(u, case.id):
         raise Invalid("not_a_participant", f"{by.name} werkt niet bij een deelnemer van deze "
                       "casus", "by")
     if case.closed_on is not None:
@@ -279,7 +291,7 @@ def close_case(session: Session, case_id: int, expected_version: int, closed_on:
     if case.version != expected_version:
         raise Conflict("conflict", f"de casus is intussen gewijzigd (versie {case.version}, u "
                        f"zag {expected_version}); laad opnieuw", "expected_version")
-    if closed_on > today:
+    if closed_on > u.today:
         raise Invalid("date_in_future", "de sluitdatum ligt in de toekomst", "closed_on")
     if closed_on < case.opened_on:
         raise Invalid("invalid_date", "een casus kan niet sluiten vóór hij geopend is",
@@ -298,13 +310,14 @@ def _save(session: Session, what: str) -> None:
                        "expected_version") from None
 
 
-def update_meeting(session: Session, meeting_id: int, expected_version: int,
+def update_meeting(u: Unit, meeting_id: int, expected_version: int,
                    held_on: dt.date | None = None, agenda: list[str] | str | None = None
                    ) -> orm.Meeting:
     """A new date and/or a new agenda (a list of titles, or a text with one per line). The
     agenda items, on which the minutes hang, follow the new agenda: an item whose title stays
     keeps its id (and its minutes) and moves to its new place, a new title becomes a new item,
     and an item that is left out goes, unless it has a minute (then nothing is saved)."""
+    session = u.session
     meeting = get_meeting(session, meeting_id)
     if meeting.version != expected_version:
         raise Conflict("conflict", f"het overleg is intussen gewijzigd (versie "
@@ -417,12 +430,14 @@ def _minute_target(session: Session, agenda_item_id: int, minute_id: int | None)
     return found
 
 
-def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Professional,
-                 minute_id: int | None = None, expected_version: int | None = None
-                 ) -> orm.Minute:
+def write_minute(u: Unit, agenda_item_id: int, text: str, minute_id: int | None = None,
+                 expected_version: int | None = None) -> orm.Minute:
     """A new minute for an agenda item (neither a minute nor a version), or a change to one:
     name the version you saw, and the minute (default, with a version: the item's newest).
-    The writer works for an organisation taking part in the case."""
+    The writer, the acting professional, works for an organisation taking part in the case
+    (access.require_case)."""
+    session = u.session
+    by = u.professional_or("by", "een verslag schrijven")
     item = get_agenda_item(session, agenda_item_id)
     if expected_version is not None:
         minute_id = _minute_target(session, item.id, minute_id)
@@ -430,7 +445,7 @@ def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Profe
                         missing="een verslag heeft tekst", multiline=True)
     if minute_id is None:
         case = _minute_case(session, item.id)
-        _in_case(session, case.id, by, "by")
+        access.require_case(u, case.id, "by")
         minute = orm.Minute(agenda_item_id=item.id, text="", updated_by_id=by.id)
         youth = _set_minute_text(session, minute, case, text)
         session.add(minute)
@@ -442,7 +457,7 @@ def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Profe
         raise NotFound("not_found", f"onbekend verslag bij dit agendapunt ({minute_id})",
                        "minute")
     case = _minute_case(session, minute.agenda_item_id)
-    _in_case(session, case.id, by, "by")
+    access.require_case(u, case.id, "by")
     if expected_version is None or minute.version != expected_version:
         raise Conflict("conflict", f"het verslag is intussen gewijzigd (versie "
                        f"{minute.version}, u zag {expected_version}); laad opnieuw",
@@ -454,16 +469,22 @@ def write_minute(session: Session, agenda_item_id: int, text: str, by: orm.Profe
     return minute
 
 
-def add_action(session: Session, meeting: orm.Meeting | int, owner: orm.Professional,
+def add_action(u: Unit, meeting: orm.Meeting | int, owner: orm.Professional,
                description: str, due_on: dt.date, evaluate_on: dt.date | None = None
                ) -> orm.Action:
-    """An action from a meeting (or its id); its owner works for an organisation taking part
-    in the case."""
+    """An action from a meeting (or its id); its owner (a professional named, not the actor)
+    works for an organisation taking part in the case."""
+    session = u.session
     if isinstance(meeting, int):
         meeting = get_meeting(session, meeting)
     description = checked_text(description, "description", "de omschrijving", LONG_TEXT_MAX,
                                missing="een actie heeft een omschrijving", multiline=True)
-    _in_case(session, meeting.case_id, owner, "owner")
+    owner_takes_part = exists().where(
+        orm.CaseParticipant.case_id == meeting.case_id,
+        orm.CaseParticipant.organisation_id == owner.organisation_id)
+    if not session.scalar(select(owner_takes_part)):
+        raise Invalid("not_a_participant", f"{owner.name} werkt niet bij een deelnemende "
+                      "organisatie van deze casus", "owner")
     no_bsn_in_anonymous(session.get(orm.Case, meeting.case_id).youth_id, description,
                         "description", "de omschrijving")
     if due_on < meeting.held_on:
@@ -514,8 +535,8 @@ def _sealed_answers(texts: Texts, questions: dict[str, str], answers: dict[str, 
          for k, v in answers.items()], [], "answers")
 
 
-def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[str, str],
-                     by: orm.Professional, at: dt.datetime, *,
+def record_exception(u: Unit, case: orm.Case, kind: str, answers: dict[str, str],
+                     at: dt.datetime, *,
                      to_org_ids: list[int] | None = None, categories: list[str] | None = None,
                      valid_until: dt.date | None = None) -> orm.ExceptionRecord:
     """The written weighing (each question answered, by whom, when) and what it is about: the
@@ -523,7 +544,10 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     of duties) or an emergency (vital interest) is weighed for a particular disclosure, so those
     must name both; for a compatible purpose or a legal duty empty means the whole case. The
     use of a statutory power is weighed about the youth, not in a case (record_youth_weighing):
-    the legal route it opens is outside the casusoverleg."""
+    the legal route it opens is outside the casusoverleg. It is recorded in the name of the
+    acting professional, of an organisation taking part in the case."""
+    session = u.session
+    by = u.professional_or("by", "een afweging vastleggen")
     if kind in exc_domain.YOUTH_KINDS:
         raise Invalid("not_in_case", f"een {exc_domain.LABEL_NL[kind]} hoort bij de jongere, "
                       "niet bij een casus: die verstrekking (zoals aan de Raad voor de "
@@ -532,7 +556,7 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     if kind not in exc_domain.CASE_KINDS:
         raise Invalid("unknown_code", f"onbekende uitzondering '{kind}' (kies uit "
                       f"{', '.join(exc_domain.CASE_KINDS)})", "kind")
-    _in_case(session, case.id, by, "by")
+    access.require_case(u, case.id, "by")
     complete, questions, to_org_ids, categories = _checked_weighing(
         kind, answers, to_org_ids, categories, valid_until, at)
     for key, answer in answers.items():
@@ -552,8 +576,8 @@ def record_exception(session: Session, case: orm.Case, kind: str, answers: dict[
     return row
 
 
-def record_youth_weighing(session: Session, youth: orm.Youth | int, kind: str,
-                          answers: dict[str, str], by: orm.Professional, at: dt.datetime, *,
+def record_youth_weighing(u: Unit, youth: orm.Youth | int, kind: str,
+                          answers: dict[str, str], at: dt.datetime, *,
                           to_org_ids: list[int], categories: list[str],
                           valid_until: dt.date | None = None) -> orm.ExceptionRecord:
     """The written weighing for using a statutory power to provide data about a youth (e.g.
@@ -562,7 +586,10 @@ def record_youth_weighing(session: Session, youth: orm.Youth | int, kind: str,
     (a power is used for a particular provision) and counts only for disclosures by the
     organisation of the professional who weighed (whose power it is), to those recipients,
     of those categories, from the day it was recorded until `valid_until` (if set). The
-    answers are encrypted with the youth's key. The youth may be given by id."""
+    answers are encrypted with the youth's key. The youth may be given by id; the weigher is
+    the acting professional, of the youth's region."""
+    session = u.session
+    by = u.professional_or("by", "een afweging vastleggen")
     if isinstance(youth, int):
         youth = get_youth(session, youth)
     if kind in exc_domain.CASE_KINDS:
@@ -670,10 +697,12 @@ def documented_exceptions(session: Session, case_id: int | None) -> set[str]:
 # --- the municipal workflow ----------------------------------------------------------------
 
 
-def open_workflow(session: Session, region: orm.Region | None, youth: orm.Youth | int,
-                  by: orm.Professional) -> orm.Workflow:
-    """The workflow about a youth (or its id) of the region (None: the youth's), opened by a
-    professional working there."""
+def open_workflow(u: Unit, region: orm.Region | None, youth: orm.Youth | int
+                  ) -> orm.Workflow:
+    """The workflow about a youth (or its id) of the region (None: the youth's), opened by the
+    acting professional, who works there."""
+    session = u.session
+    by = u.professional_or("by", "een werkproces openen")
     if isinstance(youth, int):
         youth = get_youth(session, youth)
     if region is None:
@@ -691,11 +720,14 @@ def open_workflow(session: Session, region: orm.Region | None, youth: orm.Youth 
     return row
 
 
-def take_step(session: Session, workflow_id: int, expected_version: int, step: str,
-              details: dict, by: orm.Professional, on: dt.date, *,
-              today: dt.date | None = None) -> orm.Workflow:
-    """The next step, by (and to) professionals of the workflow's region, on a day not before
-    the previous step and, when `today` is given, not after it."""
+def take_step(u: Unit, workflow_id: int, expected_version: int, step: str,
+              details: dict, on: dt.date | None = None) -> orm.Workflow:
+    """The next step, by the acting professional (and to professionals) of the workflow's
+    region, on `on` (default today): a day not before the previous step and not after
+    today."""
+    session = u.session
+    by = u.professional_or("by", "een stap zetten")
+    on = on or u.today
     flow = get_workflow(session, workflow_id)
     if region_of(session, by) != flow.region_id:
         raise Invalid("other_region", f"{by.name} werkt niet in de regio van dit werkproces",
@@ -704,7 +736,7 @@ def take_step(session: Session, workflow_id: int, expected_version: int, step: s
         raise Conflict("conflict", f"het werkproces is intussen gewijzigd (versie "
                        f"{flow.version}, u zag {expected_version}); laad opnieuw",
                        "expected_version")
-    if today is not None and on > today:
+    if on > u.today:
         raise Invalid("date_in_future", f"de datum van de stap ({on.isoformat()}) ligt in de "
                       "toekomst", "on")
     previous = session.scalar(select(orm.WorkflowStep.taken_on)
@@ -793,12 +825,16 @@ def case_view(session: Session, case: orm.Case) -> CaseView:
                              for o in participants(session, case)]}
 
 
-def read_case(session: Session, case_id: int, by: orm.Professional | None = None) -> dict:
+def read_case(u: Unit, case_id: int) -> dict:
     """One case with its participants, meetings (agenda, actions) and disclosures, its free
-    text decrypted, for someone to read: about an identifiable youth the read is logged."""
+    text decrypted, for the actor to read: a professional of a participating organisation
+    (access.require_case), or the administrator. About an identifiable youth the read is
+    logged in the actor's name."""
     from deelwijs.services.casus import disclosures
 
+    session = u.session
     case = get_case(session, case_id)
+    access.require_case(u, case.id, "by")
     texts = Texts.for_case(session, case)
     meetings = session.scalars(select(orm.Meeting).where(orm.Meeting.case_id == case.id)
                                .order_by(orm.Meeting.held_on, orm.Meeting.id)).all()
@@ -819,16 +855,23 @@ def read_case(session: Session, case_id: int, by: orm.Professional | None = None
            "disclosures": [disclosures.view(session, d) for d in session.scalars(
                select(orm.Disclosure).where(orm.Disclosure.case_id == case.id)
                .order_by(orm.Disclosure.id))]}
-    _log_case_read(session, case, texts, by, "Inzien casus")
+    _log_case_read(session, case, texts, u.professional, "Inzien casus")
     return out
 
 
-def list_cases(session: Session, region: orm.Region, limit: int = 50,
-               by: orm.Professional | None = None) -> list[dict]:
-    """A page of the region's cases with their titles decrypted: one read logged per case
-    about an identifiable youth shown."""
-    rows = session.scalars(select(orm.Case).where(orm.Case.region_id == region.id)
-                           .order_by(orm.Case.id).limit(limit)).all()
+def list_cases(u: Unit, region: orm.Region, limit: int = 50) -> list[dict]:
+    """A page of the region's cases with their titles decrypted: for a professional only the
+    cases their organisation takes part in (need to know, as access.may_see_case), for the
+    administrator all. One read is logged per case about an identifiable youth shown, in the
+    actor's name."""
+    session = u.session
+    query = select(orm.Case).where(orm.Case.region_id == region.id)
+    if not u.actor.is_admin:
+        query = query.where(exists().where(
+            orm.CaseParticipant.case_id == orm.Case.id,
+            orm.CaseParticipant.organisation_id == u.actor.organisation_id))
+    rows = session.scalars(query.order_by(orm.Case.id).limit(limit)).all()
+    by = u.professional
     out = []
     for case in rows:
         texts = Texts.for_case(session, case)

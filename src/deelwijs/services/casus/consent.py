@@ -1,5 +1,10 @@
 """Consent records: append-only and versioned. A change or withdrawal is a new version; the
-old one stays. The engine's consent facts are derived from these for each disclosure."""
+old one stays. The engine's consent facts are derived from these for each disclosure.
+
+The use cases (record, change, history) take a `Unit` (services/context.py) first: the
+professional who records (`u.professional`, or the administrator) and the day that is "now"
+(`u.today`: an answer is not dated after it) come from it. consent_rule,
+check_who_answers, latest, version_of and versions_for are building blocks on a session."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from deelwijs.domain.engine import required_consenters
 from deelwijs.domain.ruleset import ConsentRule
 from deelwijs.services import rulesets
 from deelwijs.services.casus import youths
+from deelwijs.services.context import Unit
 from deelwijs.services.covenant.registry import checked_text, limit_of
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.services.log import audit, binding
@@ -77,12 +83,14 @@ def check_who_answers(session: Session, youth: orm.Youth, role: str, on: dt.date
                       "antwoord van de jongere vast (--role youth).", "role")
 
 
-def record(session: Session, youth: orm.Youth, role: str, answer: str, purposes: list[str],
-           categories: list[str], given_on: dt.date, today: dt.date, written: bool = True,
+def record(u: Unit, youth: orm.Youth, role: str, answer: str, purposes: list[str],
+           categories: list[str], given_on: dt.date, written: bool = True,
            recipient_ids: list[int] | None = None, guardian_id: int | None = None,
-           document_ref: str | None = None, prior_to_meeting_id: int | None = None,
-           recorded_by: orm.Professional | None = None) -> orm.ConsentRecord:
-    """Record a new consent or refusal (version 1 of a new series)."""
+           document_ref: str | None = None, prior_to_meeting_id: int | None = None
+           ) -> orm.ConsentRecord:
+    """Record a new consent or refusal (version 1 of a new series), given on `given_on` (not
+    after `u.today`), recorded by the acting professional (or the administrator)."""
+    session, today, recorded_by = u.session, u.today, u.professional
     if role not in ("parent", "youth"):
         raise Invalid("unknown_code", "rol is 'parent' (ouder met gezag) of 'youth'", "role")
     if answer not in ("given", "refused"):
@@ -156,14 +164,15 @@ def latest(session: Session, series: str) -> orm.ConsentRecord:
     return row
 
 
-def change(session: Session, series: str, expected_version: int, answer: str,
-           on: dt.date, today: dt.date, recorded_by: orm.Professional | None = None,
-           document_ref: str | None = None) -> orm.ConsentRecord:
-    """A new version of a consent: `withdrawn`, or a new `given`/`refused`. Works from `on`.
+def change(u: Unit, series: str, expected_version: int, answer: str,
+           on: dt.date, document_ref: str | None = None) -> orm.ConsentRecord:
+    """A new version of a consent: `withdrawn`, or a new `given`/`refused`. Works from `on`
+    (not after `u.today`); recorded by the acting professional (or the administrator).
 
     `expected_version` is the version the professional saw; if someone changed it since, the
     change is refused with a conflict and nothing is written.
     """
+    session, today, recorded_by = u.session, u.today, u.professional
     if answer not in ("given", "refused", "withdrawn"):
         raise Invalid("unknown_code", "antwoord is given, refused of withdrawn", "answer")
     if on > today:
@@ -218,8 +227,9 @@ def versions_for(session: Session, youth_id: int) -> list[ConsentVersion]:
     return [version_of(x) for x in session.execute(_VERSIONS, {"youth_id": youth_id})]
 
 
-def history(session: Session, youth_id: int) -> list[dict]:
-    rows = session.scalars(select(orm.ConsentRecord)
+def history(u: Unit, youth_id: int) -> list[dict]:
+    """Every version of every consent of the youth, per series, oldest first."""
+    rows = u.session.scalars(select(orm.ConsentRecord)
                            .where(orm.ConsentRecord.youth_id == youth_id)
                            .order_by(orm.ConsentRecord.series, orm.ConsentRecord.version))
     return [{"series": r.series, "version": r.version, "role": r.role,

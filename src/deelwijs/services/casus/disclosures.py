@@ -8,6 +8,11 @@ from the consent records, exceptions (`weighing_documented` among them) from com
 weighings, the scope from the municipal workflow, and the restrictions of processing (AVG
 art. 18) from the youth's honoured requests: the engine refuses a restricted category itself
 (`subject.restricted`), so every item of the decision is the engine's.
+
+The use cases (record, decide_stored, read, list_for_youth) take a `Unit`
+(services/context.py) first. record and decide_stored are a professional's: the discloser
+is `u.actor` (its ids, not a loaded row: the facts query reads the professional), and `hat`
+defaults to the actor's. view and the fact-building blocks stay on a session.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from deelwijs.services.app import App
 from deelwijs.services.casus import cases as case_svc
 from deelwijs.services.casus import consent as consent_svc
 from deelwijs.services.casus import youths
+from deelwijs.services.context import Unit
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.log import audit, binding
@@ -449,13 +455,26 @@ def _merge(ruleset: Ruleset, answers: list[dict], order: list[str]) -> dict:
             "rules": rules}
 
 
-def decide_stored(session: Session, app: App, *, professional_id: int, to_org_id: int,
-                  categories: list[str], day: dt.date, case_id: int | None = None,
-                  youth_id: int | None = None, purpose: str | None = None,
-                  hat: str | None = None, task: str = "both", meeting_id: int | None = None
-                  ) -> tuple[orm.RulesetVersion, dict, dict]:
-    """Ask the engine about a disclosure from the stored facts. Returns (ruleset version,
-    decision as the contract's JSON, the facts used)."""
+def _discloser(u: Unit) -> int:
+    """The id of the professional who discloses: the actor's (no row is loaded; the facts
+    query reads the professional). The administrator discloses nothing."""
+    professional_id = u.actor.professional_id
+    if professional_id is None:
+        u.professional_or("professional", "een verstrekking")
+    return professional_id
+
+
+def decide_stored(u: Unit, *, to_org_id: int, categories: list[str], day: dt.date,
+                  case_id: int | None = None, youth_id: int | None = None,
+                  purpose: str | None = None, hat: str | None = None, task: str = "both",
+                  meeting_id: int | None = None) -> tuple[orm.RulesetVersion, dict, dict]:
+    """Ask the engine about a disclosure by the acting professional (`u.actor`, under `hat`,
+    default the actor's) from the stored facts. Returns (ruleset version, decision as the
+    contract's JSON, the facts used)."""
+    session, app = u.session, u.app
+    professional_id = _discloser(u)
+    if hat is None:
+        hat = u.actor.hat
     version, decision, facts, _ = _decide_stored(
         session, app, professional_id=professional_id, to_org_id=to_org_id,
         categories=categories, day=day, case_id=case_id, youth_id=youth_id, purpose=purpose,
@@ -656,16 +675,21 @@ def _write_statement(n: int, with_entry: bool):
     return text(sql).bindparams(*binds), names
 
 
-def record(session: Session, app: App, *, professional_id: int, to_org_id: int,
-           contents: dict[str, str], day: dt.date, kind: str = "answer",
-           case_id: int | None = None, youth_id: int | None = None,
+def record(u: Unit, *, to_org_id: int, contents: dict[str, str], day: dt.date,
+           kind: str = "answer", case_id: int | None = None, youth_id: int | None = None,
            purpose: str | None = None, hat: str | None = None, task: str = "both",
            meeting_id: int | None = None) -> orm.Disclosure:
-    """Decide and record a disclosure. Content is kept only for allowed items: a denied item
-    stores nothing of the data, only the decision that says why. About an identifiable youth
-    the content is encrypted with the youth's own key. The processing log gets one entry (a
-    disclosure, or a refused attempt), in the same transaction, as the last statements."""
+    """Decide and record a disclosure by the acting professional (`u.actor`; the
+    administrator is refused), under `hat` (default the actor's). Content is kept only for
+    allowed items: a denied item stores nothing of the data, only the decision that says why.
+    About an identifiable youth the content is encrypted with the youth's own key. The
+    processing log gets one entry (a disclosure, or a refused attempt), in the same
+    transaction, as the last statements."""
     started = audit.now()
+    session, app = u.session, u.app
+    professional_id = _discloser(u)
+    if hat is None:
+        hat = u.actor.hat
     if kind not in KINDS:
         raise Invalid("unknown_code", f"soort verstrekking is {', '.join(KINDS)}", "kind")
     version, decision, _, (pro, from_org, case, to_org, youth, key, reserved) = (
@@ -799,10 +823,10 @@ def view(session: Session, row: orm.Disclosure, with_content: bool = False,
     return _view(row, items, content)
 
 
-def read(session: Session, app: App, row: orm.Disclosure,
-         by: orm.Professional | None = None) -> DisclosureReadView:
-    """A disclosure with its decision and the content of its allowed items, for someone to
-    read: about an identifiable youth, the read is logged."""
+def read(u: Unit, row: orm.Disclosure) -> DisclosureReadView:
+    """A disclosure with its decision and the content of its allowed items, for the actor to
+    read: about an identifiable youth, the read is logged in the actor's name."""
+    session, app, by = u.session, u.app, u.professional
     out = view(session, row, with_content=True, app=app)
     out["decision"] = row.decision
     youth = session.get(orm.Youth, row.youth_id) if row.youth_id is not None else None
@@ -848,7 +872,9 @@ _LISTED_ITEMS = (select(_ITEM.c.id, _ITEM.c.disclosure_id, _ITEM.c.category, _IT
                  .order_by(_ITEM.c.id))
 
 
-def list_for_youth(session: Session, youth_id: int, limit: int = 1000) -> list[dict]:
+def list_for_youth(u: Unit, youth_id: int, limit: int = 1000) -> list[dict]:
+    """The youth's disclosures, newest first (the views without content)."""
+    session = u.session
     if session.autoflush:  # as the ORM queries this replaced: what is pending is listed
         session.flush()
     conn = session.connection()

@@ -3,32 +3,31 @@
 An anonymous case stores nothing identifying. To attach a youth to it later, the youth's
 identifying data would go to every other participating organisation: the engine must allow
 disclosing `identificatie` to each of them, from the stored facts (consent above all). If
-any is refused, nothing changes and the refusal says why.
+any is refused, nothing changes and the refusal says why. The acting professional (of the
+`Unit`, services/context.py) asks, and is named in the processing log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.orm import Session
-
-from deelwijs.services.app import App
 from deelwijs.services.casus import cases, disclosures, youths
+from deelwijs.services.context import Unit
 from deelwijs.services.errors import Invalid, Refused
 from deelwijs.services.log import audit
 from deelwijs.storage import orm
 
 
-def identify_case(session: Session, app: App, case_id: int, youth_id: int,
-                  professional_id: int, day: dt.date) -> dict:
-    """Attach a youth to an anonymous case. Returns the decisions per participant."""
+def identify_case(u: Unit, case_id: int, youth_id: int, day: dt.date | None = None) -> dict:
+    """Attach a youth to an anonymous case, asked by the acting professional, deciding as on
+    `day` (default today). Returns the decisions per participant."""
+    session = u.session
     case = cases.get_case(session, case_id)
     if not case.anonymous:
         raise Invalid("not_anonymous", "deze casus is al op naam", "case")
     youth = youths.get_youth(session, youth_id)
-    pro = session.get(orm.Professional, professional_id)
-    if pro is None:
-        raise Invalid("not_found", f"onbekende professional ({professional_id})", "professional")
+    pro = u.professional_or("professional", "een casus op naam zetten")
+    day = day or u.today
     if youth.region_id != case.region_id:
         raise Invalid("other_region", "de jongere hoort niet bij de regio van de casus", "youth")
     # Decide as if the case were on the youth's name; the caller's transaction rolls this back
@@ -40,8 +39,7 @@ def identify_case(session: Session, app: App, case_id: int, youth_id: int,
         if org.id == pro.organisation_id:
             continue
         _version, decision, _facts = disclosures.decide_stored(
-            session, app, professional_id=pro.id, to_org_id=org.id,
-            categories=["identificatie"], day=day, case_id=case.id)
+            u, to_org_id=org.id, categories=["identificatie"], day=day, case_id=case.id)
         decisions[org.id] = decision
     refused = {org_id: d for org_id, d in decisions.items() if d["outcome"] != "allow"}
     if refused:

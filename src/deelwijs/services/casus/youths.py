@@ -1,4 +1,8 @@
-"""Youths and their parents/guardians. Identifying data is encrypted per youth."""
+"""Youths and their parents/guardians. Identifying data is encrypted per youth.
+
+The use cases (create_youth, read_youth, list_youths, find_by_bsn) take a `Unit`
+(services/context.py) first: the keys, the day (`u.today`: the check of a date of birth, the
+ages shown) and who acts (`u.professional`, or the administrator) come from it."""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from stdnum.nl import bsn as stdnum_bsn
 from deelwijs.crypto import Keyring
 from deelwijs.domain.consent import age_on
 from deelwijs.domain.request import MAX_AGE
+from deelwijs.services import access
+from deelwijs.services.context import Unit
 from deelwijs.services.covenant.registry import (
     NAME_MAX,
     checked_text,
     organisation,
-    region_of,
     same_region,
 )
 from deelwijs.services.errors import Invalid, NotFound
@@ -50,27 +55,26 @@ def check_birth(birth, on: dt.date, field: str = "birth") -> dt.date:
     return birth
 
 
-def create_youth(session: Session, keys: Keyring, region: orm.Region, name: str,
-                 birth: dt.date, today: dt.date, bsn: str | None = None,
-                 school: orm.Organisation | int | None = None,
+def create_youth(u: Unit, region: orm.Region, name: str, birth: dt.date,
+                 bsn: str | None = None, school: orm.Organisation | int | None = None,
                  guardians: list[dict] | None = None,
-                 by: orm.Professional | None = None,
                  startkwalificatie: bool = False) -> orm.Youth:
     """guardians: [{"name": ..., "relation": "moeder", "gezag": true}, ...]. Logged as a
-    registration (by the professional `by`, or by the administrator). The school board and
-    the professional are of the youth's region. `startkwalificatie`: the youth holds a havo,
-    vwo or mbo-2 diploma (a recorded disclosure takes `subject.startkwalificatie` from it;
-    a correction goes through rights.rectify). The school board may be given by id."""
+    registration (by the acting professional, or by the administrator). The school board and
+    the professional are of the youth's region; the date of birth is not after `u.today`.
+    `startkwalificatie`: the youth holds a havo, vwo or mbo-2 diploma (a recorded disclosure
+    takes `subject.startkwalificatie` from it; a correction goes through rights.rectify). The
+    school board may be given by id."""
+    session, keys, by = u.session, u.keys, u.professional
     if isinstance(school, int):
         school = organisation(session, school, "school")
     name = checked_text(name, "name", "de naam", NAME_MAX, missing="de jongere heeft een naam")
-    check_birth(birth, today)
+    check_birth(birth, u.today)
     if school is not None and school.party != "school":
         raise Invalid("not_a_school", f"{school.name} is geen schoolbestuur", "school")
     if school is not None:
         same_region(region.id, school, "school")
-    if by is not None and region_of(session, by) != region.id:
-        raise Invalid("other_region", f"{by.name} werkt niet in deze regio", "by")
+    access.require_region(u, region.id, "by")
     if not isinstance(startkwalificatie, bool):
         raise Invalid("wrong_type", "startkwalificatie is ja of nee (true/false)",
                       "startkwalificatie")
@@ -136,10 +140,10 @@ def gezag_ids(session: Session, youth_id: int) -> list[int]:
     return list(session.scalars(_GEZAG, {"youth_id": youth_id}))
 
 
-def find_by_bsn(session: Session, keys: Keyring, region: orm.Region, bsn: str) -> orm.Youth:
+def find_by_bsn(u: Unit, region: orm.Region, bsn: str) -> orm.Youth:
     bsn = validate_bsn(bsn)
-    row = session.scalars(select(orm.Youth).where(
-        orm.Youth.region_id == region.id, orm.Youth.bsn_hash == keys.bsn_hash(bsn))).first()
+    row = u.session.scalars(select(orm.Youth).where(
+        orm.Youth.region_id == region.id, orm.Youth.bsn_hash == u.keys.bsn_hash(bsn))).first()
     if row is None:
         raise NotFound("not_found", "geen jongere met dit BSN in deze regio", "bsn")
     return row
@@ -174,12 +178,12 @@ def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date
     }
 
 
-def read_youth(session: Session, keys: Keyring, youth_id: int, today: dt.date,
-               by: orm.Professional | None = None) -> dict:
-    """A youth's record, decrypted, for someone to read: the read is logged (a shredded
-    youth's record holds nothing to read, and is not)."""
+def read_youth(u: Unit, youth_id: int) -> dict:
+    """A youth's record, decrypted (the age on `u.today`), for the actor to read: the read is
+    logged (a shredded youth's record holds nothing to read, and is not)."""
+    session, keys, by = u.session, u.keys, u.professional
     youth = get_youth(session, youth_id)
-    view = youth_view(keys, youth, today)
+    view = youth_view(keys, youth, u.today)
     if youth.key_wrapped is None:
         return view
     audit.log_system(session, region_id=youth.region_id, name="registratie", actie="read",
@@ -189,13 +193,14 @@ def read_youth(session: Session, keys: Keyring, youth_id: int, today: dt.date,
     return view
 
 
-def list_youths(session: Session, keys: Keyring, region: orm.Region, today: dt.date,
-                limit: int = 100, offset: int = 0, by: orm.Professional | None = None
+def list_youths(u: Unit, region: orm.Region, limit: int = 100, offset: int = 0
                 ) -> list[dict]:
-    """A page of the region's youths, decrypted: one read logged per youth shown."""
+    """A page of the region's youths, decrypted (ages on `u.today`): one read logged per
+    youth shown, in the actor's name."""
+    session, keys, by = u.session, u.keys, u.professional
     rows = list(session.scalars(select(orm.Youth).where(orm.Youth.region_id == region.id)
                                 .order_by(orm.Youth.id).limit(limit).offset(offset)))
-    views = [youth_view(keys, y, today) for y in rows]
+    views = [youth_view(keys, y, u.today) for y in rows]
     org = session.get(orm.Organisation, by.organisation_id) if by else None
     for y in rows:
         if y.key_wrapped is not None:

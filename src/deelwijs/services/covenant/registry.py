@@ -1,5 +1,15 @@
 """Regions, rulesets, organisations (parties), signatures, mandates, accession forms and
-professionals: who takes part in the covenant, and on what paper."""
+professionals: who takes part in the covenant, and on what paper.
+
+The use cases take a `Unit` (services/context.py) first. Managing the covenant (regions,
+ruleset activation, organisations, signatories, signatures, mandates, professionals) is the
+administrator's (`access.require_admin`); an accession form is recorded and made known by the
+administrator or a professional of an organisation in the case (`access.require_case`). The
+reads (`list_*`, `activations`, `controller`) show a professional only their own region
+(`access.require_region`). The lookups (`region_by_code`, `organisation`, `professional`,
+`region_ids`, `latest_activation`), the `*_view` functions and the SQL facts the engine asks
+(`mandate_in_force`, `school_party_fact`, `acceded_fact` and their `has_*` /
+`school_is_party` forms) are building blocks on a session."""
 
 from __future__ import annotations
 
@@ -15,8 +25,9 @@ from sqlalchemy.orm import Session
 from deelwijs.domain import codes, register
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.rules import loader
-from deelwijs.services import rulesets
+from deelwijs.services import access, rulesets
 from deelwijs.services.app import version_problems
+from deelwijs.services.context import Unit
 from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.services.views import (
     AccessionView,
@@ -155,10 +166,12 @@ def _controller_values(values: dict) -> dict:
     return out
 
 
-def create_region(session: Session, code: str, name: str, wams_in_force: bool = False,
+def create_region(u: Unit, code: str, name: str, wams_in_force: bool = False,
                   **controller) -> orm.Region:
     """A new region. `controller`: any of CONTROLLER_FIELDS (the controller's name and postal
     address, the FG's name, e-mail address and phone number), shown in a parent's inzage."""
+    access.require_admin(u, "een regio aanmaken")
+    session = u.session
     code = checked_text(code, "region.code", "de regiocode", limit_of(orm.Region.code),
                         missing="een regio heeft een code")
     name = checked_text(name, "region.name", "de naam van de regio", limit_of(orm.Region.name),
@@ -172,10 +185,12 @@ def create_region(session: Session, code: str, name: str, wams_in_force: bool = 
     return region
 
 
-def update_region(session: Session, region: orm.Region, *, name: str | None = None,
+def update_region(u: Unit, region: orm.Region, *, name: str | None = None,
                   **controller) -> orm.Region:
     """Change a region's name or its controller details (CONTROLLER_FIELDS). A field given as
     None stays as it is; an empty text clears it (not the name: a region keeps a name)."""
+    access.require_admin(u, "een regio wijzigen")
+    access.require_region(u, region.id)
     values = _controller_values(controller)
     if name is not None:
         region.name = checked_text(name, "region.name", "de naam van de regio",
@@ -183,18 +198,19 @@ def update_region(session: Session, region: orm.Region, *, name: str | None = No
                                    missing="een regio heeft een naam")
     for field, value in values.items():
         setattr(region, field, value)
-    session.flush()
+    u.session.flush()
     return region
 
 
-def controller(session: Session, region: orm.Region) -> dict:
+def controller(u: Unit, region: orm.Region) -> dict:
     """The region's controller as the register of processing activities names it: name,
     postal address and FG as the region records them (migration 0005), and its OIN: the
     region's own (migration 0007), else that of the region's organisation with the
     controller's name, or None."""
+    access.require_region(u, region.id)
     oin = org = None
     if region.controller_name:
-        org = session.execute(
+        org = u.session.execute(
             select(orm.Organisation.name, orm.Organisation.oin)
             .where(orm.Organisation.region_id == region.id,
                    func.lower(orm.Organisation.name) == region.controller_name.strip().lower())
@@ -229,13 +245,16 @@ def store_ruleset(session: Session, ruleset: Ruleset) -> orm.RulesetVersion:
     return row
 
 
-def activate_ruleset(session: Session, region: orm.Region, name: str, on: dt.date
+def activate_ruleset(u: Unit, region: orm.Region, name: str, on: dt.date
                      ) -> orm.RulesetVersion:
     """Make a ruleset the region's active one from `on`: a built-in id or a file (checked by
     the loader, then stored), or a version stored in the database by its digest (sha256:…) or
     id, as `deelwijs decide --ruleset` finds it (rulesets.find). A stored version is
     activated only when it passes today's checks (app.version_problems). Older decisions keep
     naming the version that made them."""
+    access.require_admin(u, "een ruleset activeren")
+    access.require_region(u, region.id)
+    session = u.session
     try:
         found = rulesets.find(name, session)
     except loader.RulesetError as exc:
@@ -282,8 +301,11 @@ def activation_view(session: Session, row: orm.RulesetActivation, active_id: int
     return out
 
 
-def activations(session: Session, region: orm.Region, today: dt.date) -> list[dict]:
-    """The region's activations, newest first; `active` marks the one in force today."""
+def activations(u: Unit, region: orm.Region) -> list[dict]:
+    """The region's activations, newest first; `active` marks the one in force on the unit's
+    today."""
+    access.require_region(u, region.id)
+    session, today = u.session, u.today
     rows = session.scalars(select(orm.RulesetActivation)
                            .where(orm.RulesetActivation.region_id == region.id)
                            .order_by(orm.RulesetActivation.activated_on.desc(),
@@ -292,9 +314,12 @@ def activations(session: Session, region: orm.Region, today: dt.date) -> list[di
     return [activation_view(session, r, active if active is not None else -1) for r in rows]
 
 
-def create_organisation(session: Session, region: orm.Region, party: str, name: str,
+def create_organisation(u: Unit, region: orm.Region, party: str, name: str,
                         kvk: str | None = None, oin: str | None = None,
                         domain: str | None = None) -> orm.Organisation:
+    access.require_admin(u, "een organisatie aanmaken")
+    access.require_region(u, region.id)
+    session = u.session
     if party not in codes.PARTIES:
         raise Invalid("unknown_code", f"onbekende partijcode '{party}'", "party")
     name = checked_text(name, "name", "de naam", limit_of(orm.Organisation.name),
@@ -320,8 +345,11 @@ def create_organisation(session: Session, region: orm.Region, party: str, name: 
     return org
 
 
-def add_signatory(session: Session, org: orm.Organisation, name: str, function: str
+def add_signatory(u: Unit, org: orm.Organisation, name: str, function: str
                   ) -> orm.Signatory:
+    access.require_admin(u, "een ondertekenaar toevoegen")
+    access.require_region(u, org.region_id)
+    session = u.session
     name = checked_text(name, "name", "de naam", limit_of(orm.Signatory.name),
                         missing="een ondertekenaar heeft een naam")
     function = checked_text(function, "function", "de functie", limit_of(orm.Signatory.function),
@@ -332,7 +360,7 @@ def add_signatory(session: Session, org: orm.Organisation, name: str, function: 
     return row
 
 
-def sign_covenant(session: Session, org: orm.Organisation, version: orm.RulesetVersion | None,
+def sign_covenant(u: Unit, org: orm.Organisation, version: orm.RulesetVersion | None,
                   signed_on: dt.date, signatory: orm.Signatory | int | None = None,
                   on_behalf_of: orm.Organisation | int | None = None) -> orm.CovenantSignature:
     """A signature of the covenant. An SWV signs on behalf of a school board only under a
@@ -341,6 +369,9 @@ def sign_covenant(session: Session, org: orm.Organisation, version: orm.RulesetV
 
     `version` None: the ruleset version the region has in force on the day (none: NotFound on
     `on`). The signatory and the board may be given by id (unknown: NotFound)."""
+    access.require_admin(u, "een ondertekening vastleggen")
+    access.require_region(u, org.region_id)
+    session = u.session
     if isinstance(signatory, int):
         signatory = _get(session, orm.Signatory, signatory, "ondertekenaar", "signatory")
     if isinstance(on_behalf_of, int):
@@ -369,9 +400,12 @@ def sign_covenant(session: Session, org: orm.Organisation, version: orm.RulesetV
     return row
 
 
-def grant_mandate(session: Session, school: orm.Organisation, swv: orm.Organisation,
+def grant_mandate(u: Unit, school: orm.Organisation, swv: orm.Organisation,
                   granted_on: dt.date, document_ref: str) -> orm.Mandate:
     """A school board's written mandate to an SWV of its own region."""
+    access.require_admin(u, "een machtiging vastleggen")
+    access.require_region(u, school.region_id)
+    session = u.session
     if school.party != "school" or swv.party != "swv":
         raise Invalid("invalid_mandate", "een machtiging gaat van een schoolbestuur naar een "
                       "samenwerkingsverband", "mandate")
@@ -387,8 +421,12 @@ def grant_mandate(session: Session, school: orm.Organisation, swv: orm.Organisat
     return row
 
 
-def revoke_mandate(session: Session, mandate_id: int, revoked_on: dt.date) -> orm.Mandate:
+def revoke_mandate(u: Unit, mandate_id: int, revoked_on: dt.date) -> orm.Mandate:
+    access.require_admin(u, "een machtiging intrekken")
+    session = u.session
     row = _get(session, orm.Mandate, mandate_id, "machtiging", "mandate")
+    if u.actor.region_id is not None:
+        access.require_region(u, organisation(session, row.school_id).region_id)
     if row.revoked_on is not None:
         raise Invalid("already_revoked", "deze machtiging is al ingetrokken", "mandate")
     if revoked_on < row.granted_on:
@@ -429,10 +467,13 @@ def school_is_party(session: Session, school: orm.Organisation, day: dt.date) ->
     return bool(session.scalar(select(school_party_fact(school.id, day))))
 
 
-def record_accession(session: Session, org: orm.Organisation, case: orm.Case,
+def record_accession(u: Unit, org: orm.Organisation, case: orm.Case,
                      signed_on: dt.date, document_ref: str,
                      notified_on: dt.date | None = None) -> orm.AccessionForm:
-    """An accession form for the casusoverleg, by one of its participating organisations."""
+    """An accession form for the casusoverleg, by one of its participating organisations;
+    recorded by the administrator or a professional of an organisation in the case."""
+    access.require_case(u, case.id)
+    session = u.session
     if org.party not in ("jeugdhulp", "jgz", "huisarts"):
         raise Invalid("not_accession_party", "een toetredingsformulier is voor zorgaanbieders, "
                       "JGZ en huisartsen", "organisation")
@@ -453,8 +494,12 @@ def record_accession(session: Session, org: orm.Organisation, case: orm.Case,
     return row
 
 
-def notify_accession(session: Session, form_id: int, notified_on: dt.date) -> orm.AccessionForm:
+def notify_accession(u: Unit, form_id: int, notified_on: dt.date) -> orm.AccessionForm:
+    """Record that an accession form was made known to the case's participants; by the
+    administrator or a professional of an organisation in the case."""
+    session = u.session
     form = _get(session, orm.AccessionForm, form_id, "toetredingsformulier", "accession")
+    access.require_case(u, form.case_id)
     if notified_on < form.signed_on:
         raise Invalid("invalid_date", "bekendmaken kan niet vóór ondertekenen", "notified_on")
     form.notified_on = notified_on
@@ -479,8 +524,11 @@ def has_acceded(session: Session, org: orm.Organisation, case_id: int | None,
     return bool(session.scalar(select(acceded_fact(org.id, case_id, day))))
 
 
-def create_professional(session: Session, org: orm.Organisation, name: str, function: str,
+def create_professional(u: Unit, org: orm.Organisation, name: str, function: str,
                         hats: list[str] | None = None) -> orm.Professional:
+    access.require_admin(u, "een professional aanmaken")
+    access.require_region(u, org.region_id)
+    session = u.session
     hats = hats or []
     for h in hats:
         if h not in codes.HATS:
@@ -498,7 +546,9 @@ def create_professional(session: Session, org: orm.Organisation, name: str, func
     return row
 
 
-def list_organisations(session: Session, region: orm.Region) -> list[dict]:
+def list_organisations(u: Unit, region: orm.Region) -> list[dict]:
+    access.require_region(u, region.id)
+    session = u.session
     rows = session.scalars(select(orm.Organisation).where(orm.Organisation.region_id == region.id)
                            .order_by(orm.Organisation.party, orm.Organisation.name))
     return [organisation_view(session, o) for o in rows]
@@ -537,8 +587,9 @@ def region_view(region: orm.Region) -> RegionView:
             **{name: getattr(region, name) for name in CONTROLLER_FIELDS}}
 
 
-def list_regions(session: Session) -> list[dict]:
-    return [region_view(r) for r in session.scalars(select(orm.Region).order_by(orm.Region.code))]
+def list_regions(u: Unit) -> list[dict]:
+    return [region_view(r)
+            for r in u.session.scalars(select(orm.Region).order_by(orm.Region.code))]
 
 
 def signature_view(session: Session, row: orm.CovenantSignature) -> SignatureView:
@@ -565,8 +616,9 @@ def professional_view(row: orm.Professional) -> ProfessionalView:
             "function": row.function, "hats": list(row.hats or []), "active": row.active}
 
 
-def list_professionals(session: Session, org: orm.Organisation) -> list[dict]:
-    rows = session.scalars(select(orm.Professional)
+def list_professionals(u: Unit, org: orm.Organisation) -> list[dict]:
+    access.require_region(u, org.region_id)
+    rows = u.session.scalars(select(orm.Professional)
                            .where(orm.Professional.organisation_id == org.id)
                            .order_by(orm.Professional.id))
     return [professional_view(p) for p in rows]

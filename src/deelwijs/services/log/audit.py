@@ -16,6 +16,11 @@ every N entries, with the first entry T minutes or more after the newest checkpo
 settings), at the end of the demo and of the retention run, and on demand; each one is also
 appended to the witness file outside the database once its transaction has committed
 (services.witness).
+
+The reads the CLI offers on behalf of someone (`entries_for_youth`, `verifier_keys`) take the
+unit of work (`u: Unit`, services/context.py) first; the rest (`log`, `log_system`, the
+write path, `checkpoint(s)`, `origin`, `entry`, `entry_view`) are building blocks on a
+session that the use cases and verify call.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import time
 import uuid
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import bindparam, event, insert, select, update
@@ -44,6 +50,9 @@ from deelwijs.domain import log_export, log_format, merkle
 from deelwijs.services.errors import Invalid, NotFound, ServiceError
 from deelwijs.storage import fast, orm
 from deelwijs.tracing import Trace, current_trace, parse_traceparent, trace
+
+if TYPE_CHECKING:
+    from deelwijs.services.context import Unit
 
 __all__ = ["Trace", "current_trace", "log", "log_system", "parse_traceparent", "trace"]
 
@@ -615,13 +624,13 @@ def verifier_key(keys: Keyring, origin_: str) -> str:
     return cp.verifier_key(origin_, keys.verify_key)
 
 
-def verifier_keys(session: Session, keys: Keyring, region_id: int | None = None) -> list[str]:
+def verifier_keys(u: Unit, region_id: int | None = None) -> list[str]:
     """The vkey line of every region's log (or of one): the same public key under each
-    region's origin."""
+    region's origin (`deelwijs audit key`)."""
     stmt = select(orm.Region.code).order_by(orm.Region.id)
     if region_id is not None:
         stmt = stmt.where(orm.Region.id == region_id)
-    return [verifier_key(keys, origin_for(keys, code)) for code in session.scalars(stmt)]
+    return [verifier_key(u.keys, origin_for(u.keys, code)) for code in u.session.scalars(stmt)]
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -667,13 +676,14 @@ SUBJECT_VIEWS = (select(orm.LogEntry.actie_id, orm.LogEntry.seq, orm.LogEntry.ac
                  .order_by(orm.LogEntry.region_id, orm.LogEntry.seq))
 
 
-def entries_for_youth(session: Session, keys: Keyring, youth_id: int,
-                      limit: int | None = None) -> list[orm.LogEntry]:
-    stmt = (select(orm.LogEntry).where(orm.LogEntry.subject == keys.subject(youth_id))
+def entries_for_youth(u: Unit, youth_id: int, limit: int | None = None) -> list[orm.LogEntry]:
+    """A youth's entries in log order, at most `limit` (`deelwijs audit log`, for the FG;
+    reading the log writes no entry)."""
+    stmt = (select(orm.LogEntry).where(orm.LogEntry.subject == u.keys.subject(youth_id))
             .order_by(orm.LogEntry.region_id, orm.LogEntry.seq))
     if limit:
         stmt = stmt.limit(limit)
-    return list(session.scalars(stmt))
+    return list(u.session.scalars(stmt))
 
 
 def entry(session: Session, ref: str, region_id: int | None = None) -> orm.LogEntry:

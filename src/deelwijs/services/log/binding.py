@@ -805,6 +805,7 @@ def redecide(session: Session, app, region_id: int, code: str, sample: int,
     no longer allow to decide (a shredded youth, a ruleset that no longer passes its
     checks, …) and those whose day now falls under another ruleset version."""
     from deelwijs.services.casus import disclosures
+    from deelwijs.services.context import PROFESSIONAL, Actor, unit
     from deelwijs.services.errors import ServiceError
     from deelwijs.services.log.verify import Problem
 
@@ -818,8 +819,12 @@ def redecide(session: Session, app, region_id: int, code: str, sample: int,
         items = session.execute(_SAMPLE_ITEMS, {"d": r.id}).all()
         try:
             with session.begin_nested():  # whatever deciding reads or caches, nothing stays
+                # decided again as its professional did (the ids as stored: no row loaded)
+                as_discloser = unit(app, session, Actor(
+                    PROFESSIONAL, professional_id=r.professional_id,
+                    organisation_id=r.from_org_id, region_id=r.region_id, hat=r.hat))
                 version, decision, _ = disclosures.decide_stored(
-                    session, app, professional_id=r.professional_id, to_org_id=r.to_org_id,
+                    as_discloser, to_org_id=r.to_org_id,
                     categories=[i.category for i in items], day=r.disclosed_on,
                     case_id=r.case_id, youth_id=r.youth_id if r.case_id is None else None,
                     purpose=None if r.case_id is not None else r.purpose, hat=r.hat,

@@ -11,6 +11,11 @@ its facts, the affected youths, the measures taken, and what was notified to who
 
 Times are stored as UTC without a zone, like every other moment in Deelwijs; a service takes
 an aware datetime (converted) or a naive one (taken as UTC). Views show them in Dutch time.
+Every use case takes the unit of work (`u: Unit`, services/context.py) first. Writes are
+recorded in the name of the acting professional (`u.professional_or("by")`: not the
+administrator), who works in the breach's region (`access.require_region`); `u.today` is the
+"today" a date informed on may not lie after. The reads (`get_breach`, `list_breaches`,
+`overdue`) are the administrator's commands today and check nothing further.
 Updates name the version the caller saw (`expected_version`); a stale one is a Conflict.
 Every write is logged ("breach", activity "datalekken"), one entry per affected youth.
 Bad input raises a ServiceError with a Dutch message before anything is written.
@@ -30,6 +35,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from deelwijs.domain import codes
 from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.render import dutch_date
+from deelwijs.services import access
+from deelwijs.services.context import Unit
 from deelwijs.services.errors import Conflict, Invalid, NotFound, Refused
 from deelwijs.services.log import audit
 from deelwijs.services.views import BreachView
@@ -95,23 +102,18 @@ def _no_bsn(value: str, field: str) -> None:
 # --- look-ups ------------------------------------------------------------------------------
 
 
-def get_breach(session: Session, breach_id: int, field: str = "breach") -> orm.Breach:
-    row = session.get(orm.Breach, breach_id) if isinstance(breach_id, int) else None
+def get_breach(u: Unit, breach_id: int, field: str = "breach") -> orm.Breach:
+    """One breach by its id (`deelwijs breach show`)."""
+    row = u.session.get(orm.Breach, breach_id) if isinstance(breach_id, int) else None
     if row is None:
         raise NotFound("not_found", f"onbekend datalek ({breach_id})", field)
     return row
 
 
-def _professional(session: Session, region_id: int, pro_id, field: str = "by"
-                  ) -> orm.Professional:
-    if pro_id is None:
-        raise Invalid("missing_field", "noem de professional die dit vastlegt", field)
-    pro = session.get(orm.Professional, pro_id) if isinstance(pro_id, int) else None
-    if pro is None:
-        raise NotFound("not_found", f"onbekende professional ({pro_id})", field)
-    org = session.get(orm.Organisation, pro.organisation_id)
-    if org.region_id != region_id:
-        raise Invalid("other_region", f"{pro.name} werkt niet in deze regio", field)
+def _recorder(u: Unit, region_id: int) -> orm.Professional:
+    """The professional in whose name a write is recorded: one of the breach's region."""
+    pro = u.professional_or("by", "het datalekkenregister bijhouden")
+    access.require_region(u, region_id, "by")
     return pro
 
 
@@ -139,12 +141,12 @@ def _save(session: Session) -> None:
                        "eens.", "expected_version") from None
 
 
-def _log(session: Session, breach: orm.Breach, handeling: str, by: orm.Professional,
+def _log(session: Session, breach: orm.Breach, handeling: str, pro: orm.Professional,
          youth_ids: list[int] | None = None, extra: dict | None = None) -> None:
     """One entry per affected youth (one without a subject when none is known)."""
     if youth_ids is None:
         youth_ids = [s.youth_id for s in _subjects(session, breach.id)]
-    org = session.get(orm.Organisation, by.organisation_id)
+    org = session.get(orm.Organisation, pro.organisation_id)
     body = {"datalek": {"id": breach.id, "risico": breach.risk,
                         "ontdekt": breach.discovered_at.isoformat(),
                         "ap_deadline": breach.ap_deadline.isoformat(),
@@ -152,7 +154,7 @@ def _log(session: Session, breach: orm.Breach, handeling: str, by: orm.Professio
     for youth_id in youth_ids or [None]:
         audit.log_system(session, region_id=breach.region_id, name="datalekken",
                          actie="breach", youth_id=youth_id, categories=list(breach.categories),
-                         handeling=handeling, professional=by, uitvoerder=org,
+                         handeling=handeling, professional=pro, uitvoerder=org,
                          verwerking="Datalek", verwerking_id=f"deelwijs:datalek:{breach.id}",
                          extra=body)
 
@@ -160,11 +162,13 @@ def _log(session: Session, breach: orm.Breach, handeling: str, by: orm.Professio
 # --- writing -------------------------------------------------------------------------------
 
 
-def record_breach(session: Session, *, region: orm.Region | int, organisation_id: int,
+def record_breach(u: Unit, *, region: orm.Region | int, organisation_id: int,
                   discovered_at: dt.datetime, description: str, categories: list[str],
-                  risk: str, by: int, youth_ids: list[int], measures: str = "") -> orm.Breach:
-    """Record a breach discovered at `discovered_at`. The AP deadline is 72 hours later; when
-    the risk is high every affected youth must be informed."""
+                  risk: str, youth_ids: list[int], measures: str = "") -> orm.Breach:
+    """Record a breach discovered at `discovered_at`, in the name of the acting professional.
+    The AP deadline is 72 hours later; when the risk is high every affected youth must be
+    informed."""
+    session = u.session
     region_id = region.id if isinstance(region, orm.Region) else region
     if not isinstance(region_id, int) or session.get(orm.Region, region_id) is None:
         raise NotFound("not_found", f"onbekende regio ({region_id})", "region")
@@ -195,7 +199,7 @@ def record_breach(session: Session, *, region: orm.Region | int, organisation_id
     if org.region_id != region_id:
         raise Invalid("other_region", f"{org.name} hoort niet bij deze regio",
                       "organisation_id")
-    pro = _professional(session, region_id, by)
+    pro = _recorder(u, region_id)
     if not isinstance(youth_ids, list | tuple):
         raise Invalid("wrong_type", "de geraakte jongeren zijn een lijst van id's",
                       "youth_ids")
@@ -224,14 +228,15 @@ def record_breach(session: Session, *, region: orm.Region | int, organisation_id
     return breach
 
 
-def notify_ap(session: Session, breach_id: int, *, expected_version: int,
-              notified_at: dt.datetime, reference: str, by: int,
+def notify_ap(u: Unit, breach_id: int, *, expected_version: int,
+              notified_at: dt.datetime, reference: str,
               delay_reason: str | None = None) -> orm.Breach:
     """Record the notification to the AP, with the AP's reference. After the 72-hour deadline
     the reasons for the delay must be given (AVG art. 33 lid 1)."""
-    breach = get_breach(session, breach_id)
+    session = u.session
+    breach = get_breach(u, breach_id)
     _check_version(breach, expected_version)
-    pro = _professional(session, breach.region_id, by)
+    pro = _recorder(u, breach.region_id)
     at = utc(notified_at, "notified_at")
     _not_future(at, "notified_at", "het moment van melden")
     if at < breach.discovered_at:
@@ -262,13 +267,14 @@ def notify_ap(session: Session, breach_id: int, *, expected_version: int,
     return breach
 
 
-def no_notification(session: Session, breach_id: int, *, expected_version: int, reason: str,
-                    by: int) -> orm.Breach:
+def no_notification(u: Unit, breach_id: int, *, expected_version: int, reason: str
+                    ) -> orm.Breach:
     """Record why the breach is not notified to the AP. Only allowed when a risk to the youths
     is unlikely (AVG art. 33 lid 1); otherwise refused."""
-    breach = get_breach(session, breach_id)
+    session = u.session
+    breach = get_breach(u, breach_id)
     _check_version(breach, expected_version)
-    pro = _professional(session, breach.region_id, by)
+    pro = _recorder(u, breach.region_id)
     reason = _text(reason, "reason", "leg vast waarom het lek niet gemeld wordt")
     _no_bsn(reason, "reason")
     if breach.risk != "onwaarschijnlijk":
@@ -288,15 +294,16 @@ def no_notification(session: Session, breach_id: int, *, expected_version: int, 
     return breach
 
 
-def inform_subject(session: Session, breach_id: int, youth_id: int, *, expected_version: int,
-                   informed_on: dt.date, by: int) -> orm.Breach:
+def inform_subject(u: Unit, breach_id: int, youth_id: int, *, expected_version: int,
+                   informed_on: dt.date) -> orm.Breach:
     """Record that a youth (or the parents) was informed of the breach (AVG art. 34)."""
-    breach = get_breach(session, breach_id)
+    session = u.session
+    breach = get_breach(u, breach_id)
     _check_version(breach, expected_version)
-    pro = _professional(session, breach.region_id, by)
+    pro = _recorder(u, breach.region_id)
     if not isinstance(informed_on, dt.date) or isinstance(informed_on, dt.datetime):
         raise Invalid("wrong_type", "geef de datum waarop geïnformeerd is", "informed_on")
-    if informed_on > dt.date.today():
+    if informed_on > u.today:
         raise Invalid("invalid_date", "die datum ligt in de toekomst", "informed_on")
     if informed_on < breach.discovered_at.date():
         raise Invalid("invalid_date", "die datum ligt vóór het ontdekken van het lek",
@@ -317,12 +324,13 @@ def inform_subject(session: Session, breach_id: int, youth_id: int, *, expected_
     return breach
 
 
-def notify_partners(session: Session, breach_id: int, *, expected_version: int,
-                    notified_at: dt.datetime, by: int) -> orm.Breach:
+def notify_partners(u: Unit, breach_id: int, *, expected_version: int,
+                    notified_at: dt.datetime) -> orm.Breach:
     """Record that the covenant partners were told about the breach."""
-    breach = get_breach(session, breach_id)
+    session = u.session
+    breach = get_breach(u, breach_id)
     _check_version(breach, expected_version)
-    pro = _professional(session, breach.region_id, by)
+    pro = _recorder(u, breach.region_id)
     at = utc(notified_at, "notified_at")
     _not_future(at, "notified_at", "het moment van melden")
     if at < breach.discovered_at:
@@ -386,14 +394,15 @@ def breach_view(session: Session, breach: orm.Breach, now: dt.datetime | None = 
     }
 
 
-def list_breaches(session: Session, region: orm.Region | None = None) -> list[orm.Breach]:
+def list_breaches(u: Unit, region: orm.Region | None = None) -> list[orm.Breach]:
+    """Every breach (or a region's), the newest discovery first."""
     stmt = select(orm.Breach).order_by(orm.Breach.discovered_at.desc(), orm.Breach.id.desc())
     if region is not None:
         stmt = stmt.where(orm.Breach.region_id == region.id)
-    return list(session.scalars(stmt))
+    return list(u.session.scalars(stmt))
 
 
-def overdue(session: Session, now: dt.datetime, region: orm.Region | None = None
+def overdue(u: Unit, now: dt.datetime, region: orm.Region | None = None
             ) -> list[orm.Breach]:
     """Breaches past the 72-hour deadline, neither notified to the AP nor with a recorded
     reason not to notify; the oldest deadline first."""
@@ -404,4 +413,4 @@ def overdue(session: Session, now: dt.datetime, region: orm.Region | None = None
             .order_by(orm.Breach.ap_deadline, orm.Breach.id))
     if region is not None:
         stmt = stmt.where(orm.Breach.region_id == region.id)
-    return list(session.scalars(stmt))
+    return list(u.session.scalars(stmt))

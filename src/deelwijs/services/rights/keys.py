@@ -14,7 +14,8 @@ shredded (or re-wrapped by someone else) between reading and writing is left alo
 idempotent and resumable: what is under the newest key already is skipped, and so are
 shredded youths (they have no key). A real run logs one entry per region that had keys
 re-wrapped (activity `registratie`, in the transaction of the last batch); a dry run writes
-nothing. `status` reads only.
+nothing. `status` reads only. Both are the administrator's (they take a `Unit`;
+access.require_admin).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from deelwijs.crypto import WRAPPING_VAR, Keyring
 from deelwijs.domain import checkpoint as cp
-from deelwijs.services.app import App
+from deelwijs.services import access
+from deelwijs.services.context import Unit
 from deelwijs.services.errors import Invalid
 from deelwijs.services.log import audit
 from deelwijs.storage import orm
@@ -55,10 +57,11 @@ def _plural(n: int) -> str:
     return f"{n} sleutel" if n == 1 else f"{n} sleutels"
 
 
-def rotation_notice(keys: Keyring, shredded: int = 0, dry_run: bool = False) -> str | None:
+def rotation_notice(u: Unit, shredded: int = 0, dry_run: bool = False) -> str | None:
     """What a retention run should tell the operator about backups: that rotation is not
-    possible (no wrapping keys), or, after a real run that destroyed keys, how to make the
-    backups from before it unreadable. None when there is nothing to say."""
+    possible (no wrapping keys of `u.keys`), or, after a real run that destroyed keys, how to
+    make the backups from before it unreadable. None when there is nothing to say."""
+    keys = u.keys
     if not keys.can_rotate:
         return NO_ROTATION
     if shredded and not dry_run:
@@ -79,11 +82,13 @@ def _shredded(session: Session) -> int:
                           .where(_YOUTH.c.key_wrapped.is_(None)))
 
 
-def status(session: Session, keys: Keyring, progress: Progress | None = None,
-           batch_size: int = BATCH) -> dict:
+def status(u: Unit, progress: Progress | None = None, batch_size: int = BATCH) -> dict:
     """How many youth keys are wrapped under each configured wrapping key (newest first),
     under the master key, under none of them (unreadable), and how many are shredded; and
-    whether the older wrapping keys can be removed and destroyed. Reads only."""
+    whether the older wrapping keys can be removed and destroyed. The administrator's
+    (access.require_admin). Reads only."""
+    access.require_admin(u, "De stand van de sleutelrotatie")
+    session, keys = u.session, u.keys
     tick = progress or (lambda done, total: None)
     total = _live(session)
     tick(0, total)
@@ -143,12 +148,14 @@ def _status_message(keys: Keyring, to_rewrap: int, unreadable: int, master: int)
     return text
 
 
-def rewrap(app: App, *, dry_run: bool = False, batch_size: int = BATCH,
+def rewrap(u: Unit, *, dry_run: bool = False, batch_size: int = BATCH,
            progress: Progress | None = None) -> dict:
     """Re-wrap every live youth key that is not under the newest wrapping key, in batches of
-    `batch_size`, one transaction per batch (see the module's docstring). `progress(done,
-    total)` is called after each batch. Returns the counts."""
-    keys = app.keys
+    `batch_size`, one transaction per batch of `u.app` (see the module's docstring; the
+    unit's own session is not used). The administrator's (access.require_admin).
+    `progress(done, total)` is called after each batch. Returns the counts."""
+    access.require_admin(u, "Sleutelrotatie")
+    app, keys = u.app, u.keys
     if not isinstance(dry_run, bool):
         raise Invalid("wrong_type", "geef aan of dit een proefronde is (dry_run)", "dry_run")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

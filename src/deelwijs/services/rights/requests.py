@@ -8,6 +8,12 @@ parent or guardian with gezag; from 12 up to and including 15 the youth or a par
 from 16 the youth alone (a parent only when the youth agrees). A parent without gezag may not
 ask at all.
 
+The use cases (inzage, rectify, corrections, erase, restrict, object_to, lift_restriction,
+list_requests) take a `Unit` (services/context.py) first: the one who records and handles the
+request is the acting professional (`--by`, who must work in the youth's region), or the
+administrator; a rectification only a professional records. The request's day is the unit's
+`u.today` (the CLI's `--on`).
+
 Every request is recorded as a `RightsRequest` with its decision, and every processing it
 causes is logged (audit) in the same transaction. Bad input raises a ServiceError with a Dutch
 message and a field, before anything is written. The one exception is a refused erasure: the
@@ -40,10 +46,12 @@ from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import ConsentRule, Ruleset
 from deelwijs.domain.standing import Standing
 from deelwijs.rules import loader
+from deelwijs.services import access
 from deelwijs.services.app import App
 from deelwijs.services.casus import consent as consent_svc
 from deelwijs.services.casus import youths
 from deelwijs.services.casus.youth_text import Texts
+from deelwijs.services.context import Unit
 from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.services.log import audit
 from deelwijs.services.views import CorrectionView, InzageOrganisationView, RequestView
@@ -245,20 +253,17 @@ def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
     return who_may_ask(youth, age, requester, guardian, youth_agrees, ages)
 
 
-def _professional(session: Session, youth: orm.Youth, pro_id: int | None, field: str = "by",
-                  required: bool = False) -> orm.Professional | None:
-    if pro_id is None:
-        if required:
-            raise Invalid("missing_field", "noem de professional die het verzoek behandelt",
-                          field)
-        return None
-    pro = session.get(orm.Professional, pro_id)
-    if pro is None:
-        raise NotFound("not_found", f"onbekende professional ({pro_id})", field)
-    org = session.get(orm.Organisation, pro.organisation_id)
-    if org.region_id != youth.region_id:
-        raise Invalid("other_region", f"{pro.name} werkt niet in de regio van deze jongere",
-                      field)
+def _handler(u: Unit, youth: orm.Youth, field: str = "by", required: bool = False
+             ) -> orm.Professional | None:
+    """The professional who handles the request (None for the administrator), who works in
+    the youth's region (access.require_region, with this module's words); `required`: only a
+    professional may."""
+    pro = u.professional_or(field, "Een gegeven verbeteren") if required else u.professional
+    try:
+        access.require_region(u, youth.region_id, field)
+    except Invalid as exc:
+        raise Invalid(exc.code, f"{pro.name} werkt niet in de regio van deze jongere",
+                      field) from None
     return pro
 
 
@@ -266,7 +271,7 @@ def _professional(session: Session, youth: orm.Youth, pro_id: int | None, field:
 
 
 def _request_values(youth: orm.Youth, kind: str, standing: Standing, today: dt.date,
-                    status: str, motivation: str, scope: dict, by: orm.Professional | None,
+                    status: str, motivation: str, scope: dict, pro: orm.Professional | None,
                     ends_on: dt.date | None = None) -> dict:
     """The columns of a new RightsRequest."""
     return dict(
@@ -275,14 +280,14 @@ def _request_values(youth: orm.Youth, kind: str, standing: Standing, today: dt.d
         received_on=today, due_on=due_date(today),
         scope={**scope, "youth_agrees": standing.youth_agrees}, status=status,
         motivation=motivation, decided_on=today, ends_on=ends_on,
-        handled_by_id=by.id if by is not None else None)
+        handled_by_id=pro.id if pro is not None else None)
 
 
 def _record(session: Session, youth: orm.Youth, kind: str, standing: Standing, today: dt.date,
-            status: str, motivation: str, scope: dict, by: orm.Professional | None,
+            status: str, motivation: str, scope: dict, pro: orm.Professional | None,
             ends_on: dt.date | None = None) -> orm.RightsRequest:
     row = orm.RightsRequest(**_request_values(youth, kind, standing, today, status, motivation,
-                                              scope, by, ends_on))
+                                              scope, pro, ends_on))
     session.add(row)
     session.flush()
     return row
@@ -310,7 +315,7 @@ class _Request:
 
 
 def _log(session: Session, youth: orm.Youth, actie: str, handeling: str,
-         categories: list[str], by: orm.Professional | None, request: orm.RightsRequest | None,
+         categories: list[str], pro: orm.Professional | None, request: orm.RightsRequest | None,
          extra: dict | None = None, activity: tuple[str, str] | None = None) -> None:
     """Log under the region's activity "rechten"; `activity`: its (id, version) when the
     caller read it already (as audit.region_activity does)."""
@@ -320,8 +325,8 @@ def _log(session: Session, youth: orm.Youth, actie: str, handeling: str,
                    "status": request.status}
     kw = dict(
         region_id=youth.region_id, actie=actie, youth_id=youth.id,
-        categories=list(dict.fromkeys(categories)), handeling=handeling, professional=by,
-        uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+        categories=list(dict.fromkeys(categories)), handeling=handeling, professional=pro,
+        uitvoerder=session.get(orm.Organisation, pro.organisation_id) if pro else None,
         verwerking="Verzoek van betrokkene",
         verwerking_id=f"deelwijs:verzoek:{request.id}" if request is not None else None,
         extra={**({"verzoek": verzoek} if verzoek else {}), **(extra or {})})
@@ -341,8 +346,9 @@ def request_view(row: orm.RightsRequest) -> RequestView:
             "handled_by": row.handled_by_id}
 
 
-def list_requests(session: Session, youth_id: int) -> list[dict]:
+def list_requests(u: Unit, youth_id: int) -> list[dict]:
     """Every rights request about a youth, oldest first."""
+    session = u.session
     youths.get_youth(session, youth_id)
     rows = session.scalars(select(orm.RightsRequest).where(
         orm.RightsRequest.youth_id == youth_id).order_by(orm.RightsRequest.id))
@@ -368,15 +374,17 @@ def _recipients(session: Session, youth_id: int) -> list[dict]:
 # --- inzage (art. 15) ----------------------------------------------------------------------
 
 
-def inzage(session: Session, app: App, youth_id: int, *, requester: str,
-           guardian_id: int | None = None, today: dt.date,
+def inzage(u: Unit, youth_id: int, *, requester: str, guardian_id: int | None = None,
            period_from: dt.date | None = None, period_to: dt.date | None = None,
-           youth_agrees: bool = False, by: int | None = None) -> dict:
+           youth_agrees: bool = False) -> dict:
     """Everything Deelwijs holds about a youth, for the youth or a parent (AVG art. 15), with
-    Dutch labels. The request is recorded (kind "inzage", answered today) and logged.
+    Dutch labels. The request is recorded (kind "inzage", received and answered on the
+    unit's day, `u.today`), handled by the acting professional (or the administrator), and
+    logged.
 
     A period (`period_from`, `period_to`, both inclusive) narrows the disclosures, meetings and
     log entries shown; personal data, consent, requests and corrections are always complete."""
+    session, app, today = u.session, u.app, u.today
     youth, version, guardian = _inzage_start(session, youth_id, today, guardian_id)
     # the ages of the ruleset in force today (as consent.consent_rule finds them: the model's
     # before the region's first activation), from the version _inzage_start read
@@ -387,7 +395,7 @@ def inzage(session: Session, app: App, youth_id: int, *, requester: str,
     if period_from is not None and period_to is not None and period_from > period_to:
         raise Invalid("invalid_period", "het begin van de periode ligt na het einde",
                       "period_from")
-    pro = _professional(session, youth, by)
+    pro = _handler(u, youth)
     if version is not None:
         ruleset = app.ruleset_of(session, version.id, version.digest)
     else:  # (raises NotFound when the region has no ruleset in force)
@@ -1164,19 +1172,22 @@ def _check_corrected_birth(session: Session, youth: orm.Youth, birth: dt.date) -
                       "controleer eerst die toestemming", "value")
 
 
-def rectify(session: Session, app: App, youth_id: int, field: str, new_value, *,
-            requester: str, by: int, today: dt.date, guardian_id: int | None = None,
-            youth_agrees: bool = False, target_guardian_id: int | None = None) -> dict:
+def rectify(u: Unit, youth_id: int, field: str, new_value, *, requester: str,
+            guardian_id: int | None = None, youth_agrees: bool = False,
+            target_guardian_id: int | None = None) -> dict:
     """Correct the youth's name, date of birth, school or startkwalificatie (value "ja" or
     "nee": whether the youth holds a havo, vwo or mbo-2 diploma), or a parent's name (AVG
     art. 16).
     The old and the new value are kept, encrypted with the youth's key (YouthCorrection), so
     the history stays readable until the youth's data is shredded. Logged as "correct".
 
-    `target_guardian_id` names the parent whose name is corrected (field "guardian_name")."""
+    `target_guardian_id` names the parent whose name is corrected (field "guardian_name").
+    Only a professional corrects (`u.professional`, recorded as the corrector), on the unit's
+    day."""
+    session, app, today = u.session, u.app, u.today
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
-    pro = _professional(session, youth, by, required=True)
+    pro = _handler(u, youth, required=True)
     if field not in FIELDS:
         raise Invalid("unknown_code", "kies wat verbeterd wordt: name (naam), birth "
                       "(geboortedatum), school, guardian_name (naam van een ouder) of "
@@ -1292,10 +1303,12 @@ def correction_views(session: Session, app: App, youth: orm.Youth) -> list[Corre
                              else None) for r in rows]
 
 
-def corrections(session: Session, app: App, youth_id: int, *, by: int | None = None) -> list[dict]:
-    """The rectification history of a youth, decrypted (oldest first). Reading it is logged."""
+def corrections(u: Unit, youth_id: int) -> list[dict]:
+    """The rectification history of a youth, decrypted (oldest first). Reading it is logged
+    (in the name of the acting professional, or the administrator)."""
+    session, app = u.session, u.app
     youth = youths.get_youth(session, youth_id)
-    pro = _professional(session, youth, by)
+    pro = _handler(u, youth)
     out = correction_views(session, app, youth)
     if youth.key_wrapped is not None and out:
         _log(session, youth, "read", "Inzien correctiegeschiedenis", ["identificatie"], pro,
@@ -1363,7 +1376,7 @@ def _refusal_text(blockers: list[dict]) -> str:
 
 
 def shred_youth(session: Session, youth: orm.Youth, reason: str, *,
-                by: orm.Professional | None = None, activity: str = "registratie",
+                pro: orm.Professional | None = None, activity: str = "registratie",
                 extra: dict | None = None) -> bool:
     """Crypto-shred a youth: destroy the wrapped data key, the BSN hash and the encrypted BSN,
     and record when. Name, date of birth, the parents' names, encrypted minutes, disclosure
@@ -1382,8 +1395,8 @@ def shred_youth(session: Session, youth: orm.Youth, reason: str, *,
     session.flush()
     audit.log_system(
         session, region_id=youth.region_id, name=activity, actie="erase", youth_id=youth.id,
-        categories=["identificatie", "bsn"], handeling=reason, professional=by,
-        uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+        categories=["identificatie", "bsn"], handeling=reason, professional=pro,
+        uitvoerder=session.get(orm.Organisation, pro.organisation_id) if pro else None,
         extra={"vernietigd": {"sleutel": True, "bsn": True}, **(extra or {})})
     return True
 
@@ -1412,18 +1425,18 @@ def _has_written(session: Session) -> bool:
     return True
 
 
-def erase(session: Session, app: App, youth_id: int, *, requester: str, today: dt.date,
-          guardian_id: int | None = None, youth_agrees: bool = False,
-          by: int | None = None) -> dict:
+def erase(u: Unit, youth_id: int, *, requester: str, guardian_id: int | None = None,
+          youth_agrees: bool = False) -> dict:
     """Erase the youth's data on request (AVG art. 17) by crypto-shredding, unless something
     must still be kept (erasure_blockers; art. 17 lid 3 sub b). A refusal is recorded and
     logged in its own transaction, then ErasureRefused is raised with a Dutch message that
     names the term and the date until which the data must be kept. (When the caller's
     transaction already wrote something, the refusal is recorded in it instead, to avoid
     waiting on its locks: catch ErasureRefused inside that transaction to keep it.)"""
+    session, app, today = u.session, u.app, u.today
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
-    pro = _professional(session, youth, by)
+    pro = _handler(u, youth)
     blockers = erasure_blockers(session, app, youth, today)
     if blockers:
         message = _refusal_text(blockers)
@@ -1446,7 +1459,7 @@ def erase(session: Session, app: App, youth_id: int, *, requester: str, today: d
     request = _record(session, youth, "wissing", standing, today, "toegewezen",
                       "De gegevens zijn vernietigd: de sleutel waarmee ze versleuteld waren, "
                       "is gewist. Niemand kan ze nog lezen.", {"notify": notify}, pro)
-    shred_youth(session, youth, "Wissen op verzoek van betrokkene (art. 17 AVG)", by=pro,
+    shred_youth(session, youth, "Wissen op verzoek van betrokkene (art. 17 AVG)", pro=pro,
                 activity="rechten",
                 extra={"verzoek": {"id": request.id, "soort": "wissing",
                                    "verzoeker": request.requester, "status": request.status}})
@@ -1500,16 +1513,16 @@ def _labels(ruleset: Ruleset, purposes: list[str]) -> str:
     return _and([ruleset.purposes[p].label for p in purposes])
 
 
-def restrict(session: Session, app: App, youth_id: int, *, requester: str, reason: str,
-             today: dt.date, guardian_id: int | None = None, youth_agrees: bool = False,
-             purposes=(), categories=(), recipient_ids=(), ends_on: dt.date | None = None,
-             by: int | None = None) -> dict:
+def restrict(u: Unit, youth_id: int, *, requester: str, reason: str,
+             guardian_id: int | None = None, youth_agrees: bool = False, purposes=(),
+             categories=(), recipient_ids=(), ends_on: dt.date | None = None) -> dict:
     """Restrict the processing of the youth's data (AVG art. 18) for a scope: purposes, data
     categories, recipients (an empty list means all). From today until `ends_on` (or until
     lifted), disclosures in that scope are refused. Legal routes (the absence report to
     leerplicht, the meldcode, child protection, the transfer to the next school) go on
     (art. 18 lid 2 AVG): a restriction that names only those is refused, one that names them
     among others is partly honoured."""
+    session, app, today = u.session, u.app, u.today
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
     if reason not in RESTRICTION_REASONS:
@@ -1518,7 +1531,7 @@ def restrict(session: Session, app: App, youth_id: int, *, requester: str, reaso
     if ends_on is not None and ends_on <= today:
         raise Invalid("invalid_date", "de einddatum van de beperking ligt niet na vandaag",
                       "ends_on")
-    pro = _professional(session, youth, by)
+    pro = _handler(u, youth)
     ruleset, model, cats, orgs = _scope(session, app, youth, today, purposes, categories,
                                         recipient_ids)
     honoured, legal, everything = _legal_split(ruleset, model)
@@ -1549,21 +1562,21 @@ def restrict(session: Session, app: App, youth_id: int, *, requester: str, reaso
             "notify": _recipients(session, youth.id) if honoured else []}
 
 
-def object_to(session: Session, app: App, youth_id: int, *, requester: str, today: dt.date,
-              guardian_id: int | None = None, youth_agrees: bool = False, purposes=(),
-              categories=(), recipient_ids=(), refusal: str | None = None,
-              by: int | None = None) -> dict:
+def object_to(u: Unit, youth_id: int, *, requester: str, guardian_id: int | None = None,
+              youth_agrees: bool = False, purposes=(), categories=(), recipient_ids=(),
+              refusal: str | None = None) -> dict:
     """Object to the processing of the youth's data (AVG art. 21) for a scope (an empty list
     means all). An honoured objection turns the consent for that scope into a refusal in every
     later disclosure. An objection against a legal duty (the legal routes: the absence report
     to leerplicht, the meldcode, child protection, the transfer to the next school) cannot be
     honoured. `refusal`: the handler's motivation to refuse anyway (compelling legitimate
     grounds, art. 21 lid 1 AVG)."""
+    session, app, today = u.session, u.app, u.today
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
     if refusal is not None and not str(refusal).strip():
         raise Invalid("missing_field", "een afwijzing heeft een motivering", "refusal")
-    pro = _professional(session, youth, by)
+    pro = _handler(u, youth)
     ruleset, model, cats, orgs = _scope(session, app, youth, today, purposes, categories,
                                         recipient_ids)
     honoured, legal, everything = _legal_split(ruleset, model)
@@ -1599,11 +1612,11 @@ def object_to(session: Session, app: App, youth_id: int, *, requester: str, toda
             "motivation": request.motivation}
 
 
-def lift_restriction(session: Session, app: App, request_id: int, *, motivation: str,
-                     today: dt.date, by: int | None = None) -> dict:
-    """End an honoured restriction (or withdraw an honoured objection) from today. The youth
-    or parent is told before a restriction is lifted (art. 18 lid 3 AVG): `motivation` says
-    why, in Dutch."""
+def lift_restriction(u: Unit, request_id: int, *, motivation: str) -> dict:
+    """End an honoured restriction (or withdraw an honoured objection) from the unit's day
+    (`u.today`). The youth or parent is told before a restriction is lifted (art. 18 lid 3
+    AVG): `motivation` says why, in Dutch."""
+    session, today = u.session, u.today
     row = get_request(session, request_id)
     if row.kind not in ("beperking", "bezwaar"):
         raise Invalid("wrong_kind", f"verzoek {row.id} is geen beperking of bezwaar "
@@ -1622,7 +1635,7 @@ def lift_restriction(session: Session, app: App, request_id: int, *, motivation:
         raise Invalid("missing_field", "zeg waarom de beperking wordt opgeheven (de jongere of "
                       "ouder krijgt dit te horen)", "motivation")
     youth = youths.get_youth(session, row.youth_id)
-    pro = _professional(session, youth, by)
+    pro = _handler(u, youth)
     row.ends_on = today
     row.scope = {**(row.scope or {}),
                  "lifted": {"on": today.isoformat(), "by": pro.id if pro else None,

@@ -25,7 +25,9 @@ records are append-only and hold no direct identifiers: they stay. Log entries a
 deleted: past the log's own term (audit.LOG_RETENTION) their body is removed and the leaf
 hash stays, so the Merkle tree still verifies.
 
-A dry run reads only: it writes nothing, not even a log entry. The run is idempotent.
+A dry run reads only: it writes nothing, not even a log entry. The run is idempotent. The plan
+and the run are the administrator's (`plan(u)`, `run(u, dry_run)` on the unit's day
+`u.today`; access.require_admin).
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from deelwijs.domain import workflow as wf
 from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.render import dutch_date
 from deelwijs.domain.ruleset import Ruleset
+from deelwijs.services import access
 from deelwijs.services.app import App
+from deelwijs.services.context import Unit
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.log import audit
@@ -244,13 +248,15 @@ def _plan_region(session: Session, app: App, region: orm.Region, today: dt.date,
     return out
 
 
-def plan(session: Session, app: App, today: dt.date, region_code: str | None = None
-         ) -> list[dict]:
-    """What the retention run would do on `today`, per youth (of one region or all): every
+def plan(u: Unit, region_code: str | None = None) -> list[dict]:
+    """What the retention run would do on the unit's day (`u.today`, which may lie ahead),
+    per youth (of one region or all); the administrator's (access.require_admin): every
     youth whose key is still there, with the records Deelwijs holds about them, each with
     the engine's keep_until and rule; what keeps them (`blockers`); `due` and `action`
     ("shred" or "keep"); and a Dutch `reason`. Youths shredded earlier (on request) whose
     ciphertext is still stored come with action "wipe". Reads only."""
+    session, app, today = u.session, u.app, u.today
+    access.require_admin(u, "Het plan van de vernietigingsronde")
     _check_day(today)
     terms = _Terms()
     out: list[dict] = []
@@ -365,17 +371,20 @@ def _prune_log(session: Session, region: orm.Region, cutoff: dt.datetime, dry_ru
     return n
 
 
-def run(session: Session, app: App, today: dt.date, dry_run: bool,
-        progress: Progress | None = None, region_code: str | None = None) -> dict:
-    """Apply the plan of `today`: crypto-shred every due youth (rights.shred_youth), empty
+def run(u: Unit, dry_run: bool, progress: Progress | None = None,
+        region_code: str | None = None) -> dict:
+    """Apply the plan of the unit's day (`u.today`), as the administrator
+    (access.require_admin): crypto-shred every due youth (rights.shred_youth), empty
     their ciphertext (`wipe`), finish the wiping of youths shredded earlier, and remove the
     bodies of log entries past audit.LOG_RETENTION (the rows and leaf hashes stay). Each
     destruction is logged ("erase", activity "registratie", with the engine's rule and
     keep_until); the log pruning once per region ("verwerkingslog").
 
-    A dry run computes the same counts and writes nothing. `today` may not lie after the
+    A dry run computes the same counts and writes nothing. `u.today` may not lie after the
     real date for a real run (that would destroy data before its term). `progress(done,
     total)` is called as youths are handled. Returns the counts and the handled youths."""
+    session, app, today = u.session, u.app, u.today
+    access.require_admin(u, "De vernietigingsronde")
     _check_day(today)
     if not isinstance(dry_run, bool):
         raise Invalid("wrong_type", "geef aan of dit een proefronde is (dry_run)", "dry_run")
