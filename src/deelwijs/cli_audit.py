@@ -142,12 +142,14 @@ def verify_command(
         if region is not None:
             from deelwijs.services.covenant import registry
             registry.region_by_code(s, region)
+        from deelwijs.services.casus import redecide
         total = verify.total_entries(s)
         with tqdm(total=total, unit=" regels", desc="controleren", file=sys.stderr,
                   disable=None, leave=False) as bar:
             report = verify.verify(s, app.keys, region, key, progress=bar.update,
                                    outside=outside, cosigners=cosigners,
-                                   deep=sample if deep else 0, app=app)
+                                   deep=sample if deep else 0, app=app,
+                                   redecide=redecide.redecide if deep else None)
     if as_json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

@@ -250,13 +250,14 @@ def list_command(
     """Alle verzoeken over een jongere, en de beperkingen en bezwaren die op die dag gelden
     (JSON)."""
     from deelwijs.cli_store import _day, _print, _unit
+    from deelwijs.services.casus import facts as stored_facts
     from deelwijs.services.rights import requests as rights
 
     day = _day(on)
     with _unit(today=day) as u:
         out = {"requests": rights.list_requests(u, youth),
-               "active_restrictions": rights.active_restrictions(u.session, youth, day),
-               "active_objections": rights.active_objections(u.session, youth, day)}
+               "active_restrictions": stored_facts.active_restrictions(u.session, youth, day),
+               "active_objections": stored_facts.active_objections(u.session, youth, day)}
     _print(out)
 
 

@@ -13,6 +13,7 @@ from tests.services.helpers import TODAY, unit_of
 
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.services.casus import cases, disclosures, identification
+from deelwijs.services.casus import facts as stored_facts
 from deelwijs.services.casus.youth_text import SHREDDED, Texts
 from deelwijs.services.errors import Invalid
 from deelwijs.services.log import audit
@@ -120,7 +121,7 @@ def test_about_an_identifiable_youth_the_free_text_is_stored_only_encrypted(app,
         assert {a["answer"] for a in answers} == {ANSWER}
         assert [a["key"] for a in answers] == list(WEIGHING)
         # the encrypted weighing still counts: its completeness is kept beside the ciphertext
-        assert cases.documented_exceptions(s, case.id) == {"compatible_purpose"}
+        assert stored_facts.documented_exceptions(s, case.id) == {"compatible_purpose"}
         view = cases.workflow_view(s, s.get(orm.Workflow, flow))
         assert view["steps"][0]["details"] == {"note": NOTE}
         step = s.scalars(select(orm.WorkflowStep)).one()

@@ -9,6 +9,7 @@ import pytest
 from tests.services.helpers import outcomes, unit_of
 
 from deelwijs.services.casus import cases
+from deelwijs.services.casus import facts as stored_facts
 from deelwijs.services.errors import Conflict, Refused
 from deelwijs.storage import orm
 
@@ -96,7 +97,7 @@ def test_single_problems_close_the_workflow(app, build, flow, youth):
     assert refused.value.code == "workflow_closed"
     assert "afgerond" in refused.value.message
     with app.transaction() as s:
-        assert cases.help_request_domains(s, youth) is None
+        assert stored_facts.help_request_domains(s, youth) is None
 
 
 def test_a_resident_who_declines_the_proposal_closes_the_workflow(app, build, flow):
@@ -149,7 +150,7 @@ def test_the_residents_scope_becomes_the_help_request_domains_and_bounds_disclos
 
     step(app, build, flow, *SCOPE)
     with app.transaction() as s:
-        assert cases.help_request_domains(s, youth) == ["jeugd", "onderwijs"]
+        assert stored_facts.help_request_domains(s, youth) == ["jeugd", "onderwijs"]
     facts = build.facts("alice", "gemeente", cats, DAY, case_id=case)
     assert facts[0]["context"]["help_request_domains"] == ["jeugd", "onderwijs"]
     assert facts[0]["recipient"] == {"party": "gemeente", "domain": "jeugd"}

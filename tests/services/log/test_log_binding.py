@@ -15,7 +15,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 from tests.services.helpers import TODAY, outcomes, unit_of, write_unbound
 
-from deelwijs.services.casus import identification
+from deelwijs.services.casus import identification, redecide
 from deelwijs.services.log import audit, binding, verify
 from deelwijs.storage import db, orm
 
@@ -25,7 +25,7 @@ LONG_AGO = dt.datetime(1999, 5, 4, 12, 0)
 
 def report(app, deep: int = 0) -> verify.Report:
     with app.transaction() as s:
-        return verify.verify(s, app.keys, deep=deep, app=app)
+        return verify.verify(s, app.keys, deep=deep, app=app, redecide=redecide.redecide)
 
 
 def lines(rep: verify.Report, kind: str | None = None) -> list[str]:

@@ -15,6 +15,7 @@ from tests.services.helpers import TODAY, TWO_PARENTS, unit_of, valid_bsn
 
 from deelwijs.documents import inzage_pdf
 from deelwijs.services.casus import cases, disclosures, youths
+from deelwijs.services.casus import facts as stored_facts
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound, Refused, ServiceError
 from deelwijs.services.log import audit
@@ -513,9 +514,9 @@ def test_a_restriction_is_recorded_in_force_from_today_and_can_be_lifted(app, bu
     scope = {"id": rid, "purposes": ["oza"], "categories": ["gedrag"],
              "recipient_ids": [build.org("leerplicht")]}
     with app.transaction() as s:
-        assert rights.active_restrictions(s, youth, TODAY) == [scope]
-        assert rights.active_restrictions(s, youth, TODAY - dt.timedelta(days=1)) == []
-        assert rights.active_objections(s, youth, TODAY) == []
+        assert stored_facts.active_restrictions(s, youth, TODAY) == [scope]
+        assert stored_facts.active_restrictions(s, youth, TODAY - dt.timedelta(days=1)) == []
+        assert stored_facts.active_objections(s, youth, TODAY) == []
     assert _entries(app, youth)[-1]["actie"] == "restrict"
     later = TODAY + dt.timedelta(days=10)
     lifted = _call(app, rights.lift_restriction, rid, motivation="Nagekeken: de gegevens "
@@ -523,8 +524,8 @@ def test_a_restriction_is_recorded_in_force_from_today_and_can_be_lifted(app, bu
     assert lifted["ends_on"] == later.isoformat()
     assert lifted["scope"]["lifted"]["motivation"] == "Nagekeken: de gegevens kloppen."
     with app.transaction() as s:
-        assert rights.active_restrictions(s, youth, later - dt.timedelta(days=1)) == [scope]
-        assert rights.active_restrictions(s, youth, later) == []
+        assert stored_facts.active_restrictions(s, youth, later - dt.timedelta(days=1)) == [scope]
+        assert stored_facts.active_restrictions(s, youth, later) == []
     assert _entries(app, youth)[-1]["handelingNaam"] == "Opheffen beperking"
     with pytest.raises(Refused, match="geldt al niet meer"):
         _call(app, rights.lift_restriction, rid, motivation="nogmaals", today=later)
@@ -537,10 +538,10 @@ def test_a_restriction_with_an_end_date_ends_by_itself(app, shared):
     assert out["status"] == "toegewezen"
     assert "Wettelijke routes gaan wel door" in out["motivation"]
     with app.transaction() as s:
-        [active] = rights.active_restrictions(s, shared["youth"], dt.date(2026, 3, 31))
+        [active] = stored_facts.active_restrictions(s, shared["youth"], dt.date(2026, 3, 31))
         assert "verzuimmelding" not in active["purposes"] and "oza" in active["purposes"]
         assert (active["categories"], active["recipient_ids"]) == ([], [])
-        assert rights.active_restrictions(s, shared["youth"], dt.date(2026, 4, 1)) == []
+        assert stored_facts.active_restrictions(s, shared["youth"], dt.date(2026, 4, 1)) == []
 
 
 def test_an_objection_is_honoured_and_in_force(app, build):
@@ -550,10 +551,10 @@ def test_an_objection_is_honoured_and_in_force(app, build):
     assert out["status"] == "toegewezen"
     assert "niet meer gebruikt voor" in out["motivation"]
     with app.transaction() as s:
-        assert rights.active_objections(s, youth, TODAY) == [
+        assert stored_facts.active_objections(s, youth, TODAY) == [
             {"id": out["request"]["id"], "purposes": ["oza", "signalering"],
              "categories": ["gezondheid"], "recipient_ids": []}]
-        assert rights.active_restrictions(s, youth, TODAY) == []
+        assert stored_facts.active_restrictions(s, youth, TODAY) == []
     last = _entries(app, youth)[-1]
     assert (last["actie"], last["bezwaar"]["doelen"]) == ("object", ["oza", "signalering"])
 
@@ -571,7 +572,7 @@ def test_an_objection_against_a_legal_duty_cannot_be_honoured(app, shared):
                   today=TODAY)
     assert mixed["status"] == "deels"
     with app.transaction() as s:
-        [active] = rights.active_objections(s, youth, TODAY)
+        [active] = stored_facts.active_objections(s, youth, TODAY)
     assert active["purposes"] == ["oza"]
     [first, second] = _requests(app, youth)
     assert (first.kind, first.status, first.scope["honoured"]) == ("bezwaar", "afgewezen", None)
@@ -586,7 +587,7 @@ def test_an_objection_can_be_refused_with_a_motivation(app, shared):
     assert out["motivation"] == ("Bezwaar afgewezen: er zijn dwingende redenen om de hulp "
                                  "voort te zetten")
     with app.transaction() as s:
-        assert rights.active_objections(s, shared["youth"], TODAY) == []
+        assert stored_facts.active_objections(s, shared["youth"], TODAY) == []
 
 
 def test_rights_requests_are_listed(app, shared):

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from deelwijs.domain import codes
 from deelwijs.domain import exceptions as exc_domain
 from deelwijs.domain import workflow as wf
-from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.services import access, rulesets
-from deelwijs.services.casus.youth_text import Texts
+from deelwijs.services.casus.youth_text import Texts, no_bsn_in_anonymous
 from deelwijs.services.casus.youths import get_youth
 from deelwijs.services.context import Unit
 from deelwijs.services.covenant.registry import (
@@ -54,20 +53,6 @@ def _get(session: Session, model, ident, what: str, field: str):
         raise NotFound("not_found", f"onbekend{'' if what in _HET else 'e'} {what} ({ident})",
                        field)
     return row
-
-
-def no_bsn_in_anonymous(youth_id: int | None, text: str, field: str, what: str) -> None:
-    """An anonymous case keeps its text as written (nothing identifying is stored with it):
-    text holding a BSN is refused there, before anything is written. About a youth the text
-    is encrypted with the youth's key (services/youth_text), and may name it."""
-    if youth_id is not None:
-        return
-    found = find_bsn(text)
-    if found is not None:
-        raise Invalid("contains_bsn", f"{what} bevat een BSN ({masked(found)}). In een "
-                      "anonieme casus wordt niets opgeslagen dat iemand identificeert; laat "
-                      "het BSN weg (of zet de casus eerst op naam: deelwijs case identify)",
-                      field)
 
 
 def get_case(session: Session, case_id: int) -> orm.Case:
@@ -395,12 +380,12 @@ def _set_minute_text(session: Session, minute: orm.Minute, case: orm.Case, text:
 
 
 def _log_minute(session: Session, case: orm.Case, youth: orm.Youth | None,
-                by: orm.Professional) -> None:
+                pro: orm.Professional) -> None:
     if youth is None:
         return
     audit.log_system(session, region_id=case.region_id, name=case.purpose, actie="minute",
-                     youth_id=youth.id, categories=[], professional=by,
-                     uitvoerder=session.get(orm.Organisation, by.organisation_id),
+                     youth_id=youth.id, categories=[], professional=pro,
+                     uitvoerder=session.get(orm.Organisation, pro.organisation_id),
                      verwerking=f"Casusoverleg {case.purpose}",
                      verwerking_id=f"deelwijs:casus:{case.id}")
 
@@ -529,9 +514,9 @@ def _checked_weighing(kind: str, answers: dict[str, str], to_org_ids: list[int] 
 
 
 def _sealed_answers(texts: Texts, questions: dict[str, str], answers: dict[str, str],
-                    by: orm.Professional, at: dt.datetime) -> tuple[object, bytes | None]:
+                    pro: orm.Professional, at: dt.datetime) -> tuple[object, bytes | None]:
     return texts.seal_json(
-        [{"question": questions[k], "key": k, "answer": v, "by": by.id, "at": at.isoformat()}
+        [{"question": questions[k], "key": k, "answer": v, "by": pro.id, "at": at.isoformat()}
          for k, v in answers.items()], [], "answers")
 
 
@@ -621,79 +606,6 @@ def record_youth_weighing(u: Unit, youth: orm.Youth | int, kind: str,
     return row
 
 
-def weighing_covers(row, to_org_id: int, categories: list[str], day: dt.date) -> bool:
-    """A complete weighing counts for a disclosure to `to_org_id` of `categories` on `day`
-    only when it named that recipient and every one of those categories (or left them open)
-    and holds on that day."""
-    return (row.complete and (not row.to_org_ids or to_org_id in row.to_org_ids)
-            and (not row.categories or set(categories) <= set(row.categories))
-            and row.recorded_at.date() <= day
-            and (row.valid_until is None or day <= row.valid_until))
-
-
-_WEIGHINGS = (select(orm.ExceptionRecord.kind, orm.ExceptionRecord.complete,
-                     orm.ExceptionRecord.to_org_ids, orm.ExceptionRecord.categories,
-                     orm.ExceptionRecord.recorded_at, orm.ExceptionRecord.valid_until)
-              .where(orm.ExceptionRecord.case_id == bindparam("case_id"),
-                     orm.ExceptionRecord.complete.is_(True)))
-
-
-def documented_for(session: Session, case_id: int, to_org_id: int, categories: list[str],
-                   day: dt.date) -> set[str]:
-    """The kinds of exception a complete weighing in this case documents for this disclosure."""
-    return {r.kind for r in session.execute(_WEIGHINGS, {"case_id": case_id})
-            if weighing_covers(r, to_org_id, categories, day)}
-
-
-_YOUTH_WEIGHINGS = (
-    select(orm.ExceptionRecord.kind, orm.ExceptionRecord.complete,
-           orm.ExceptionRecord.to_org_ids, orm.ExceptionRecord.categories,
-           orm.ExceptionRecord.recorded_at, orm.ExceptionRecord.valid_until)
-    .join(orm.Professional, orm.Professional.id == orm.ExceptionRecord.recorded_by_id)
-    .where(orm.ExceptionRecord.youth_id == bindparam("youth_id"),
-           orm.ExceptionRecord.case_id.is_(None),
-           orm.Professional.organisation_id == bindparam("from_org_id"),
-           orm.ExceptionRecord.complete.is_(True)))
-
-
-def documented_for_youth(session: Session, youth_id: int, from_org_id: int, to_org_id: int,
-                         categories: list[str], day: dt.date) -> set[str]:
-    """The kinds a complete weighing about the youth (outside a case), made at the
-    discloser's organisation, documents for this disclosure."""
-    return {r.kind for r in session.execute(_YOUTH_WEIGHINGS, {"youth_id": youth_id,
-                                                              "from_org_id": from_org_id})
-            if weighing_covers(r, to_org_id, categories, day)}
-
-
-def youth_weighing_documented(youth_id, from_org_id, kind: str) -> ColumnElement[bool]:
-    """SQL: the youth has a complete weighing of this kind outside a case, made at the
-    discloser's organisation (the scope is then checked by documented_for_youth). An
-    expression, so that a disclosure can ask for all its facts in one query."""
-    weigher = orm.Professional.__table__.alias("weigher")  # never the enclosing query's
-    return exists().where(orm.ExceptionRecord.youth_id == youth_id,
-                          orm.ExceptionRecord.case_id.is_(None),
-                          orm.ExceptionRecord.kind == kind,
-                          orm.ExceptionRecord.complete.is_(True),
-                          weigher.c.id == orm.ExceptionRecord.recorded_by_id,
-                          weigher.c.organisation_id == from_org_id)
-
-
-def exception_documented(case_id: int, kind: str) -> ColumnElement[bool]:
-    """SQL: the case has a complete written weighing of this kind. An expression, so that a
-    disclosure can ask for all its facts in one query."""
-    return exists().where(orm.ExceptionRecord.case_id == case_id,
-                          orm.ExceptionRecord.kind == kind,
-                          orm.ExceptionRecord.complete.is_(True))
-
-
-def documented_exceptions(session: Session, case_id: int | None) -> set[str]:
-    if case_id is None:
-        return set()
-    rows = session.scalars(select(orm.ExceptionRecord.kind).where(
-        orm.ExceptionRecord.case_id == case_id, orm.ExceptionRecord.complete.is_(True)))
-    return set(rows)
-
-
 # --- the municipal workflow ----------------------------------------------------------------
 
 
@@ -768,26 +680,6 @@ def take_step(u: Unit, workflow_id: int, expected_version: int, step: str,
                                  note_enc=note_enc, taken_on=on, professional_id=by.id))
     _save(session, "het werkproces")
     return flow
-
-
-# the states in which the resident has not set the scope (yet)
-_NO_SCOPE = ("new", "intake", "assessment", "single")
-
-
-def help_request_scope(youth_id: int) -> ScalarSelect:
-    """SQL: the scope of the newest workflow about the youth that got that far, or NULL. A
-    scalar subquery, so that a disclosure can ask for all its facts in one query."""
-    return (select(orm.Workflow.scope)
-            .where(orm.Workflow.youth_id == youth_id, orm.Workflow.state.not_in(_NO_SCOPE))
-            .order_by(orm.Workflow.id.desc()).limit(1).scalar_subquery())
-
-
-def help_request_domains(session: Session, youth_id: int | None) -> list[str] | None:
-    """The scope the resident set in the newest workflow that got that far, if any."""
-    if youth_id is None:
-        return None
-    scope = session.scalar(select(help_request_scope(youth_id)))
-    return None if scope is None else list(scope)
 
 
 def workflow_view(session: Session, flow: orm.Workflow) -> WorkflowView:
@@ -883,12 +775,12 @@ def list_cases(u: Unit, region: orm.Region, limit: int = 50) -> list[dict]:
 
 
 def _log_case_read(session: Session, case: orm.Case, texts: Texts,
-                   by: orm.Professional | None, handeling: str) -> None:
+                   pro: orm.Professional | None, handeling: str) -> None:
     if not texts.identifiable or texts.shredded:  # nothing about a person to read
         return
     audit.log_system(session, region_id=case.region_id, name=case.purpose, actie="read",
-                     youth_id=case.youth_id, categories=[], professional=by,
-                     uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+                     youth_id=case.youth_id, categories=[], professional=pro,
+                     uitvoerder=session.get(orm.Organisation, pro.organisation_id) if pro else None,
                      handeling=handeling, verwerking=f"Casusoverleg {case.purpose}",
                      verwerking_id=f"deelwijs:casus:{case.id}")
 

@@ -142,12 +142,12 @@ def record(u: Unit, youth: orm.Youth, role: str, answer: str, purposes: list[str
 
 
 def _log(session: Session, youth: orm.Youth, row: orm.ConsentRecord,
-         by: orm.Professional | None) -> None:
+         pro: orm.Professional | None) -> None:
     audit.log_system(
         session, region_id=youth.region_id, name="registratie", actie="consent",
-        youth_id=youth.id, categories=list(row.categories), professional=by,
+        youth_id=youth.id, categories=list(row.categories), professional=pro,
         handeling="Vastleggen toestemming" if row.version == 1 else "Wijzigen toestemming",
-        uitvoerder=session.get(orm.Organisation, by.organisation_id) if by else None,
+        uitvoerder=session.get(orm.Organisation, pro.organisation_id) if pro else None,
         extra={"toestemming": {"reeks": row.series, "versie": row.version,
                                "antwoord": row.answer, "rol": row.role,
                                "doelen": list(row.purposes)},

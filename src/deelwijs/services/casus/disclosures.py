@@ -33,14 +33,14 @@ from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.services.app import App
-from deelwijs.services.casus import cases as case_svc
 from deelwijs.services.casus import consent as consent_svc
+from deelwijs.services.casus import facts as stored_facts
 from deelwijs.services.casus import youths
-from deelwijs.services.context import Unit
+from deelwijs.services.casus.youth_text import no_bsn_in_anonymous
+from deelwijs.services.context import Actor, Unit
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.log import audit, binding
-from deelwijs.services.rights import requests as rights
 from deelwijs.services.views import DisclosureReadView, DisclosureView
 from deelwijs.storage import fast, orm
 
@@ -167,21 +167,21 @@ def _fact_columns(org, from_org, case, youth, day, shape: _Shape) -> list:
     if shape.from_acceded:
         facts.append(registry.acceded_fact(from_org, case, day).label("from_acceded"))
     if shape.exceptions:
-        facts += [case_svc.exception_documented(case, k).label(k)
+        facts += [stored_facts.exception_documented(case, k).label(k)
                   for k in exc_domain.CASE_KINDS]
     if shape.school:
         facts.append(registry.school_party_fact(org, day).label("mandate"))
     if shape.from_school:
         facts.append(registry.school_party_fact(from_org, day).label("from_mandate"))
     if shape.youth_weighing:
-        facts += [case_svc.youth_weighing_documented(youth, from_org, k).label(k)
+        facts += [stored_facts.youth_weighing_documented(youth, from_org, k).label(k)
                   for k in exc_domain.YOUTH_KINDS]
     if shape.about_youth:
-        facts.append(case_svc.help_request_scope(youth).label("scope"))
+        facts.append(stored_facts.help_request_scope(youth).label("scope"))
         facts.append(exists().where(
             orm.RightsRequest.youth_id == youth,
             orm.RightsRequest.kind.in_(("beperking", "bezwaar")),
-            orm.RightsRequest.status.in_(rights.HONOURED)).label("rights"))
+            orm.RightsRequest.status.in_(stored_facts.HONOURED)).label("rights"))
         facts.append(select(func.aggregate_strings(cast(_GUARDIAN.c.id, String), ","))
                      .where(_GUARDIAN.c.youth_id == youth, _GUARDIAN.c.has_gezag.is_(True))
                      .scalar_subquery().label("gezag"))
@@ -388,9 +388,9 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
         recipient["domain"] = to_org.domain
     documented = set()  # (none to look up when every category is restricted)
     if categories and any(stored.get(k) for k in exc_domain.CASE_KINDS):  # weighed in the case
-        documented = case_svc.documented_for(session, case.id, to_org.id, categories, day)
+        documented = stored_facts.documented_for(session, case.id, to_org.id, categories, day)
     elif categories and any(stored.get(k) for k in exc_domain.YOUTH_KINDS):  # about the youth
-        documented = case_svc.documented_for_youth(session, youth.id, from_org.id, to_org.id,
+        documented = stored_facts.documented_for_youth(session, youth.id, from_org.id, to_org.id,
                                                    categories, day)
     context: dict = {"bulk": False, "wams_in_force": bool(region.wams_in_force)}
     scope = stored.get("scope")
@@ -424,7 +424,7 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
     required = required_consenters(age, ruleset)
     model_purpose = ruleset.overleg_types.get(purpose, purpose)
     groups: dict[tuple, list[str]] = {}
-    objections = (rights.active_objections(session, youth.id, day)
+    objections = (stored_facts.active_objections(session, youth.id, day)
                   if stored.get("rights") and categories else [])
     for cat in categories:
         facts = consent_facts(records, gezag, required, model_purpose, cat, to_org.id, day,
@@ -472,11 +472,11 @@ def decide_stored(u: Unit, *, to_org_id: int, categories: list[str], day: dt.dat
     default the actor's) from the stored facts. Returns (ruleset version, decision as the
     contract's JSON, the facts used)."""
     session, app = u.session, u.app
-    professional_id = _discloser(u)
+    _discloser(u)
     if hat is None:
         hat = u.actor.hat
     version, decision, facts, _ = _decide_stored(
-        session, app, professional_id=professional_id, to_org_id=to_org_id,
+        session, app, actor=u.actor, to_org_id=to_org_id,
         categories=categories, day=day, case_id=case_id, youth_id=youth_id, purpose=purpose,
         hat=hat, task=task, meeting_id=meeting_id)
     # the version as App.active_ruleset returns it (an ORM object, its source text deferred)
@@ -487,7 +487,7 @@ def decide_stored(u: Unit, *, to_org_id: int, categories: list[str], day: dt.dat
 _NO_SOURCE = defer(orm.RulesetVersion.source)
 
 
-def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_id: int,
+def _decide_stored(session: Session, app: App, *, actor: Actor, to_org_id: int,
                    categories: list[str], day: dt.date, case_id: int | None,
                    youth_id: int | None, purpose: str | None, hat: str | None, task: str,
                    meeting_id: int | None, reserve_id: bool = False
@@ -503,6 +503,7 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
     if session.autoflush:  # as the ORM queries this replaced: what is pending counts as stored
         session.flush()
     with_case = case_id is not None
+    professional_id = actor.professional_id
     params = {"professional_id": professional_id, "to_org_id": to_org_id, "day": day}
     if with_case:
         params.update(case_id=case_id, meeting_id=meeting_id)
@@ -556,7 +557,7 @@ def _decide_stored(session: Session, app: App, *, professional_id: int, to_org_i
     restricted: dict[str, dict] = {}
     if youth is not None and stored.get("rights"):  # none in force without an honoured one
         model_purpose = ruleset.overleg_types.get(purpose, purpose)
-        for r in rights.active_restrictions(session, youth.id, day):
+        for r in stored_facts.active_restrictions(session, youth.id, day):
             for cat in categories:
                 if cat not in restricted and _in_scope(r, model_purpose, cat, to_org.id):
                     restricted[cat] = r
@@ -687,13 +688,13 @@ def record(u: Unit, *, to_org_id: int, contents: dict[str, str], day: dt.date,
     transaction, as the last statements."""
     started = audit.now()
     session, app = u.session, u.app
-    professional_id = _discloser(u)
+    _discloser(u)
     if hat is None:
         hat = u.actor.hat
     if kind not in KINDS:
         raise Invalid("unknown_code", f"soort verstrekking is {', '.join(KINDS)}", "kind")
     version, decision, _, (pro, from_org, case, to_org, youth, key, reserved) = (
-        _decide_stored(session, app, professional_id=professional_id, to_org_id=to_org_id,
+        _decide_stored(session, app, actor=u.actor, to_org_id=to_org_id,
                        categories=list(contents), day=day, case_id=case_id,
                        youth_id=youth_id, purpose=purpose, hat=hat, task=task,
                        meeting_id=meeting_id, reserve_id=True))
@@ -712,7 +713,7 @@ def record(u: Unit, *, to_org_id: int, contents: dict[str, str], day: dt.date,
     if key is None:  # an anonymous case keeps what is shared as written: never a BSN
         for item in items:
             if item["outcome"] == "allow":
-                case_svc.no_bsn_in_anonymous(None, contents[item["data"]],
+                no_bsn_in_anonymous(None, contents[item["data"]],
                                              f"contents.{item['data']}", "de inhoud")
     content = []
     for item in items:

@@ -21,6 +21,7 @@ import json
 from sqlalchemy.orm import Session
 
 from deelwijs.crypto import Keyring
+from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.services.errors import Invalid
 from deelwijs.storage import orm
 
@@ -93,3 +94,17 @@ class Texts:
         if self._key is None:
             return empty
         return json.loads(self._keys.decrypt(self._key, enc))
+
+
+def no_bsn_in_anonymous(youth_id: int | None, text: str, field: str, what: str) -> None:
+    """An anonymous case keeps its text as written (nothing identifying is stored with it):
+    text holding a BSN is refused there, before anything is written. About a youth the text
+    is encrypted with the youth's key (services/youth_text), and may name it."""
+    if youth_id is not None:
+        return
+    found = find_bsn(text)
+    if found is not None:
+        raise Invalid("contains_bsn", f"{what} bevat een BSN ({masked(found)}). In een "
+                      "anonieme casus wordt niets opgeslagen dat iemand identificeert; laat "
+                      "het BSN weg (of zet de casus eerst op naam: deelwijs case identify)",
+                      field)

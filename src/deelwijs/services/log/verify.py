@@ -38,54 +38,11 @@ from deelwijs.crypto import Keyring
 from deelwijs.domain import checkpoint as cp
 from deelwijs.domain import merkle
 from deelwijs.services.log import audit, verify_bulk, witness
-from deelwijs.services.rights.keys import log_key_mismatch
+from deelwijs.services.log.key_check import log_key_mismatch
+from deelwijs.services.log.problems import Problem
 from deelwijs.storage import orm
 
-KINDS = {
-    "altered": "gewijzigd",
-    "forged": "vervalst of ingevoegd",
-    "reordered": "verplaatst",
-    "missing": "verwijderd",
-    "checkpoint": "checkpoint klopt niet",
-    "consistency": "checkpoints onderling inconsistent",
-    "head": "logkop klopt niet",
-    "outside": "checkpoint van buiten de database klopt niet",
-    "truncated": "log ingekort of gewist",
-    "uncovered": "niet gedekt door een checkpoint",
-    "cosignature": "medeondertekening klopt niet",
-    "key": "de sleutel past niet bij dit logboek",
-    # consent versions and disclosures against their log entries (services.binding)
-    "row_altered": "rij gewijzigd",
-    "row_unlogged": "rij zonder logregel",
-    "row_deleted": "rij verwijderd",
-    "pruned_early": "te vroeg opgeschoond",
-    "redecided": "besluit wijkt af",
-}
-
 BATCH = 20_000
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: str
-    region: str
-    seq: int | None
-    entry_id: int | None
-    actie_id: str | None
-    message: str
-    row: str | None = None  # a consent version or disclosure: "<table> <id>"
-
-    def line(self) -> str:
-        if self.row is not None:
-            return f"{self.region}: {self.row}: {KINDS[self.kind]}: {self.message}"
-        where = f"regel {self.seq}" if self.seq is not None else "log"
-        ident = f" (id {self.entry_id}, actieId {self.actie_id})" if self.entry_id else ""
-        return f"{self.region}: {where}{ident}: {KINDS[self.kind]}: {self.message}"
-
-    def as_json(self) -> dict:
-        return {"soort": self.kind, "omschrijving": KINDS[self.kind], "regio": self.region,
-                "seq": self.seq, "id": self.entry_id, "actieId": self.actie_id,
-                "melding": self.message, **({"rij": self.row} if self.row else {})}
 
 
 @dataclass
@@ -119,11 +76,12 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
            progress: Callable[[int], None] | None = None,
            outside: Sequence[witness.Outside] = (),
            cosigners: Sequence[tuple[str, Ed25519PublicKey]] = (),
-           deep: int = 0, app=None) -> Report:
+           deep: int = 0, app=None, redecide: Callable | None = None) -> Report:
     """Check every region's log (or one). `progress(n)` is called with entries done.
     Every consent version and disclosure is reconciled with the entry that binds it
-    (services.binding); with `deep` (and the `app`), up to that many disclosures per region
-    are also decided again from their stored facts (binding.redecide).
+    (services.binding); with `deep` (and the `app` and `redecide`, which is
+    casus/redecide.redecide: the log does not import the casus), up to that many disclosures
+    per region are also decided again from their stored facts.
 
     `public_key`: check checkpoint signatures with this key instead of our own, or with the
     key of these (name -> key, from vkey lines) whose name is the region's origin.
@@ -159,8 +117,10 @@ def verify(session: Session, keys: Keyring, region_code: str | None = None,
             session, keys, region_id, code, anonymous=anonymous, scanned=scanned,
             rows=rows[0] if rows and scanned is not None else None)
         if deep:
-            again, summary["diep"] = binding.redecide(session, app, region_id, code, deep,
-                                                      skip=anonymous)
+            if redecide is None:
+                raise TypeError("verify(deep=...) needs redecide=casus.redecide.redecide")
+            again, summary["diep"] = redecide(session, app, region_id, code, deep,
+                                              skip=anonymous)
             found += again
         report.problems.extend(found)
         report.regions[code].update(summary)

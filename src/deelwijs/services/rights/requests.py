@@ -50,6 +50,7 @@ from deelwijs.services import access
 from deelwijs.services.app import App
 from deelwijs.services.casus import consent as consent_svc
 from deelwijs.services.casus import youths
+from deelwijs.services.casus.facts import HONOURED
 from deelwijs.services.casus.youth_text import Texts
 from deelwijs.services.context import Unit
 from deelwijs.services.errors import Invalid, NotFound, Refused
@@ -58,7 +59,6 @@ from deelwijs.services.views import CorrectionView, InzageOrganisationView, Requ
 from deelwijs.storage import fast, orm
 
 KINDS = ("inzage", "rectificatie", "wissing", "beperking", "bezwaar")
-HONOURED = ("toegewezen", "deels")
 FIELDS = ("name", "birth", "school", "guardian_name", "startkwalificatie")
 # how a yes/no field is written (the stored correction says "ja" or "nee")
 _YES_NO = {"ja": True, "nee": False, "true": True, "false": False}
@@ -1645,32 +1645,3 @@ def lift_restriction(u: Unit, request_id: int, *, motivation: str) -> dict:
     _log(session, youth, actie, "Opheffen beperking" if actie == "restrict"
          else "Intrekken bezwaar", ["identificatie"], pro, row, {"opgeheven": today.isoformat()})
     return request_view(row)
-
-
-def _active(session: Session, youth_id: int, day: dt.date, kind: str) -> list[dict]:
-    rows = session.scalars(select(orm.RightsRequest).where(
-        orm.RightsRequest.youth_id == youth_id, orm.RightsRequest.kind == kind,
-        orm.RightsRequest.status.in_(HONOURED), orm.RightsRequest.decided_on <= day)
-        .order_by(orm.RightsRequest.id))
-    out = []
-    for r in rows:
-        if r.ends_on is not None and r.ends_on <= day:
-            continue
-        honoured = (r.scope or {}).get("honoured") or {}
-        out.append({"id": r.id, "purposes": list(honoured.get("purposes", [])),
-                    "categories": list(honoured.get("categories", [])),
-                    "recipient_ids": list(honoured.get("recipient_ids", []))})
-    return out
-
-
-def active_restrictions(session: Session, youth_id: int, day: dt.date) -> list[dict]:
-    """The restrictions in force on `day`: [{"id", "purposes", "categories", "recipient_ids"}],
-    model purpose codes, category codes, organisation ids; an empty list means all. A
-    disclosure in the scope of one of them is refused."""
-    return _active(session, youth_id, day, "beperking")
-
-
-def active_objections(session: Session, youth_id: int, day: dt.date) -> list[dict]:
-    """The honoured objections in force on `day`, shaped as active_restrictions. In their scope
-    the consent facts count as refused."""
-    return _active(session, youth_id, day, "bezwaar")

@@ -1,5 +1,5 @@
 """Opening a database and its master key (crypto.keyring_for, services/app.open_app) and
-`audit verify` with a key that is not the log's (services/keys.log_key_mismatch), on SQLite
+`audit verify` with a key that is not the log's (services/log/key_check.log_key_mismatch), on SQLite
 and on PostgreSQL.
 
 The attacks of issue 11: a database opened without its key file silently got a new
