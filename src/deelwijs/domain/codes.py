@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from deelwijs.domain import labels as _labels
-
 KINDS = ("disclosure", "absence_report", "consent_required", "retention")
 
 PARTIES = (
@@ -53,9 +51,3 @@ EDUCATION_STATUSES = ("leerplicht", "kwalificatieplicht", "rmc", "none")
 # What a legal route's grant may need, and the other grounds that may carry its items.
 ROUTE_NEEDS = ("weighing_documented",)
 ROUTE_ALTERNATIVES = ("consent", "vital_interest")
-
-# The Dutch words for these codes are in domain/labels.py. These two names stay only for
-# services/rights/requests.py (the inzage), outside this step (issue 12, step 8): its
-# import moves to labels, and then they go.
-GROUND_NL = _labels.GROUND_CITED
-REASON_NL = _labels.REASON_PHRASE

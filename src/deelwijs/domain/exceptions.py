@@ -8,8 +8,6 @@ questions are data here so a region can replace them).
 
 from __future__ import annotations
 
-from deelwijs.domain import labels
-
 KINDS = ("conflict_of_duties", "vital_interest", "compatible_purpose", "legal_duty",
          "statutory_power")
 # weighed in a case (the casusoverleg's exceptions); the use of a statutory power is weighed
@@ -17,10 +15,6 @@ KINDS = ("conflict_of_duties", "vital_interest", "compatible_purpose", "legal_du
 CASE_KINDS = KINDS[:4]
 YOUTH_KINDS = ("statutory_power",)
 
-# The Dutch words of the kinds are labels.WEIGHING_KIND. This name stays only for
-# services/casus/cases.py, outside this step (issue 12, step 8): its import moves to
-# labels, and then it goes.
-LABEL_NL = labels.WEIGHING_KIND
 
 QUESTIONS = {
     "conflict_of_duties": (

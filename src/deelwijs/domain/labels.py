@@ -322,3 +322,51 @@ JSON_ERROR = {
     "Invalid \\uXXXX escape": "ongeldige \\u-escape",
     "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
 }
+
+
+# --- the data subject's rights, the processing log and breaches (for the parent's inzage,
+# the requests and the breach register)
+
+RIGHTS_REQUEST_KIND = {"inzage": "inzage",
+                       "rectificatie": "verbeteren van gegevens (rectificatie)",
+                       "wissing": "wissen van gegevens", "beperking": "beperken van het gebruik",
+                       "bezwaar": "bezwaar tegen het gebruik"}
+
+RIGHTS_REQUEST_DECISION = {"toegewezen": "toegewezen", "afgewezen": "afgewezen",
+                           "deels": "deels toegewezen"}
+
+RECTIFIABLE_FIELD = {"name": "naam", "birth": "geboortedatum", "school": "school",
+                     "guardian_name": "naam van een ouder of voogd",
+                     "startkwalificatie": "startkwalificatie (diploma havo, vwo of mbo-2)"}
+
+CONSENT_STATE = {"given": "gegeven", "refused": "geweigerd", "withdrawn": "ingetrokken"}
+
+# what happened, in a parent's words, per log action (audit.ACTIONS)
+LOG_ACTION_PLAIN = {
+    "create": "gegevens vastgelegd", "read": "gegevens bekeken", "disclose": "gegevens gedeeld",
+    "deny": "iemand wilde gegevens delen, maar dat mocht niet; er is niets gedeeld",
+    "export": "gegevens uitgevoerd naar een bestand", "correct": "gegevens verbeterd",
+    "erase": "gegevens gewist", "restrict": "gebruik beperkt", "object": "bezwaar vastgelegd",
+    "consent": "toestemming vastgelegd", "inzage": "inzage gegeven",
+    "minute": "verslag van een overleg geschreven", "identify": "casus op naam gezet",
+    "breach": "datalek vastgelegd",
+}
+
+# ... and where the handeling says more than the action
+LOG_HANDELING_PLAIN = {
+    "Wijzigen toestemming": "toestemming gewijzigd of ingetrokken",
+    "Weigeren wissing (bewaartermijn)": "verzoek om wissen afgewezen (de gegevens moeten nog "
+    "bewaard blijven)",
+    "Opheffen beperking": "beperking opgeheven", "Intrekken bezwaar": "bezwaar ingetrokken",
+    "Inzien correctiegeschiedenis": "geschiedenis van verbeteringen bekeken",
+}
+
+DISCLOSURE_KIND_WHERE = {"minute": "in een verslag van een overleg", "document": "in een document",
+                         "answer": "als antwoord op een vraag"}
+
+RETENTION_BASIS = {"casus": "afsluiting van de casus", "werkproces": "de laatste stap van het "
+                   "werkproces", "verstrekking": "de laatste verstrekking buiten een casus",
+                   "registratie": "de registratie"}
+
+BREACH_RISK = {"onwaarschijnlijk": "een risico is onwaarschijnlijk",
+               "risico": "risico voor de betrokkenen", "hoog": "hoog risico voor de betrokkenen"}

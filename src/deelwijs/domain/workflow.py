@@ -27,10 +27,6 @@ NEXT = {
     "coordinator": (),
 }
 FINAL = ("single", "declined", "self_coordinated", "coordinator")
-# The Dutch words of the states are labels.WORKFLOW_STATE. This name stays only for the
-# services (casus/cases, rights/requests, rights/retention), outside this step (issue 12,
-# step 8): their imports move to labels, and then it goes.
-STATE_NL = labels.WORKFLOW_STATE
 
 
 class WorkflowError(DeelwijsError, ValueError):

@@ -11,6 +11,9 @@ import pytest
 from deelwijs.domain import codes, exceptions, labels, ruleset, workflow
 from deelwijs.domain.engine import required_consenters
 from deelwijs.rules import loader, show
+from deelwijs.services.casus import disclosures
+from deelwijs.services.log import audit, breaches
+from deelwijs.services.rights import requests
 
 
 def _fields(*classes) -> set[str]:
@@ -51,12 +54,19 @@ EXACT = {
     "CONSENTER": {who for age in range(31) for who in required_consenters(age, loader.model())},
     "COVENANT_ARTICLE_TITLE": set(range(1, 22)),
     "VNG_GROUND": set("abcdef"),  # the letters of art. 6 lid 1 AVG
+    "RIGHTS_REQUEST_KIND": set(requests.KINDS),
+    "RIGHTS_REQUEST_DECISION": {*requests.HONOURED, "afgewezen"},
+    "RECTIFIABLE_FIELD": set(requests.FIELDS),
+    "DISCLOSURE_KIND_WHERE": set(disclosures.KINDS),
+    "BREACH_RISK": set(breaches.RISKS),
 }
 # table → codes its keys are among (only some of them have these words)
 AMONG = {
     "GROUND_AVG_ARTICLE": set(codes.GROUNDS),
     "RULE_FIELD": _fields(ruleset.Rule, ruleset.Citations),
     "PARTY_FIELD": _fields(ruleset.Party),
+    # an action without its plain words (rekey) is shown by its actieNaam
+    "LOG_ACTION_PLAIN": set(audit.ACTIONS),
 }
 # tables whose keys no code list of Deelwijs holds, with what they are keyed by
 NO_CODE_LIST = {
@@ -67,6 +77,9 @@ NO_CODE_LIST = {
     "JSON_ERROR": "Python's JSON error messages",
     "INFORM_MELDCODE_INSTRUCTION": "one text: INFORM_DATA_SUBJECT on the meldrecht",
     "MONTHS": "the months, in order",
+    "CONSENT_STATE": "a consent version's answer (given | refused | withdrawn), for the inzage",
+    "LOG_HANDELING_PLAIN": "a log entry's handelingNaam, where it says more than its action",
+    "RETENTION_BASIS": "what a retention term runs from (retention.py)",
 }
 
 

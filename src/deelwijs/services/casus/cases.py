@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.domain import exceptions as exc_domain
 from deelwijs.domain import workflow as wf
 from deelwijs.domain.ruleset import Ruleset
@@ -534,7 +534,7 @@ def record_exception(u: Unit, case: orm.Case, kind: str, answers: dict[str, str]
     session = u.session
     by = u.professional_or("by", "een afweging vastleggen")
     if kind in exc_domain.YOUTH_KINDS:
-        raise Invalid("not_in_case", f"een {exc_domain.LABEL_NL[kind]} hoort bij de jongere, "
+        raise Invalid("not_in_case", f"een {labels.WEIGHING_KIND[kind]} hoort bij de jongere, "
                       "niet bij een casus: die verstrekking (zoals aan de Raad voor de "
                       "Kinderbescherming) valt buiten het casusoverleg. Gebruik: deelwijs "
                       "youth weighing record", "kind")
@@ -578,7 +578,7 @@ def record_youth_weighing(u: Unit, youth: orm.Youth | int, kind: str,
     if isinstance(youth, int):
         youth = get_youth(session, youth)
     if kind in exc_domain.CASE_KINDS:
-        raise Invalid("in_case_only", f"een {exc_domain.LABEL_NL[kind]} hoort bij een casus "
+        raise Invalid("in_case_only", f"een {labels.WEIGHING_KIND[kind]} hoort bij een casus "
                       "(deelwijs case weighing record)", "kind")
     if kind not in exc_domain.YOUTH_KINDS:
         raise Invalid("unknown_code", f"onbekende afweging '{kind}' (kies uit "
@@ -687,7 +687,7 @@ def workflow_view(session: Session, flow: orm.Workflow) -> WorkflowView:
         orm.WorkflowStep.workflow_id == flow.id).order_by(orm.WorkflowStep.id)).all()
     texts = Texts.for_youth(session, flow.youth_id)
     return {"id": flow.id, "youth_id": flow.youth_id, "state": flow.state,
-            "state_nl": wf.STATE_NL[flow.state], "scope": flow.scope,
+            "state_nl": labels.WORKFLOW_STATE[flow.state], "scope": flow.scope,
             "coordination": flow.coordination, "version": flow.version,
             "next": list(wf.NEXT[flow.state]),
             "steps": [{"step": s.step, "details": step_details(texts, s),
@@ -822,7 +822,7 @@ def weighing_view(session: Session, row: orm.ExceptionRecord, answers: dict[str,
                   if not str(answers.get(k, "")).strip()]
     _, problems = exc_domain.check_answers(kind, answers)
     return {"id": row.id, "case_id": row.case_id, "youth_id": row.youth_id, "kind": kind,
-            "label": exc_domain.LABEL_NL[kind], "complete": row.complete,
+            "label": labels.WEIGHING_KIND[kind], "complete": row.complete,
             "recorded_by": row.recorded_by_id, "recorded_at": row.recorded_at.isoformat(),
             "to_org_ids": list(row.to_org_ids or []), "categories": list(row.categories or []),
             "valid_until": _iso(row.valid_until),

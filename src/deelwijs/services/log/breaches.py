@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.domain.bsn import find_bsn, masked
 from deelwijs.domain.render import dutch_date
 from deelwijs.services import access
@@ -44,8 +44,6 @@ from deelwijs.storage import orm
 
 AP_HOURS = 72
 RISKS = ("onwaarschijnlijk", "risico", "hoog")
-RISK_NL = {"onwaarschijnlijk": "een risico is onwaarschijnlijk",
-           "risico": "risico voor de betrokkenen", "hoog": "hoog risico voor de betrokkenen"}
 CATEGORIES = (*codes.CATEGORIES, "bsn")
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
@@ -279,7 +277,8 @@ def no_notification(u: Unit, breach_id: int, *, expected_version: int, reason: s
     _no_bsn(reason, "reason")
     if breach.risk != "onwaarschijnlijk":
         raise Refused("notification_required", f"Dit datalek is vastgelegd met "
-                      f"{RISK_NL[breach.risk]}. Dan moet het binnen 72 uur gemeld worden bij "
+                      f"{labels.BREACH_RISK[breach.risk]}. Dan moet het binnen 72 uur gemeld "
+                      "worden bij "
                       "de Autoriteit Persoonsgegevens (art. 33 lid 1 AVG); alleen als een "
                       "risico onwaarschijnlijk is, mag u van melden afzien.", "risk")
     if breach.ap_notified_at is not None:
@@ -381,7 +380,8 @@ def breach_view(session: Session, breach: orm.Breach, now: dt.datetime | None = 
         "organisation": {"id": org.id, "name": org.name},
         "discovered_at": local(breach.discovered_at), "ap_deadline": local(breach.ap_deadline),
         "description": breach.description, "categories": list(breach.categories),
-        "risk": breach.risk, "risk_nl": RISK_NL[breach.risk], "measures": breach.measures,
+        "risk": breach.risk, "risk_nl": labels.BREACH_RISK[breach.risk],
+        "measures": breach.measures,
         "ap_notified_at": local(breach.ap_notified_at), "ap_reference": breach.ap_reference,
         "no_notification_reason": breach.no_notification_reason,
         "partners_notified_at": local(breach.partners_notified_at),

@@ -35,7 +35,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Text, any_, bindparam, cast, func, insert, select, union
 from sqlalchemy.orm import Session
 
-from deelwijs.domain import codes
+from deelwijs.domain import codes, labels
 from deelwijs.domain import register as register_mod
 from deelwijs.domain import standing as standing_rule
 from deelwijs.domain import workflow as wf
@@ -72,35 +72,6 @@ RESTRICTION_REASONS = {
     "bezwaar": "er loopt een bezwaar tegen het gebruik (art. 18 lid 1 sub d AVG)",
 }
 RETENTION_RECORD = "casusoverleg_verslag"
-
-KIND_NL = {"inzage": "inzage", "rectificatie": "verbeteren van gegevens (rectificatie)",
-           "wissing": "wissen van gegevens", "beperking": "beperken van het gebruik",
-           "bezwaar": "bezwaar tegen het gebruik"}
-STATUS_NL = {"toegewezen": "toegewezen", "afgewezen": "afgewezen", "deels": "deels toegewezen"}
-FIELD_NL = {"name": "naam", "birth": "geboortedatum", "school": "school",
-            "guardian_name": "naam van een ouder of voogd",
-            "startkwalificatie": "startkwalificatie (diploma havo, vwo of mbo-2)"}
-ANSWER_NL = {"given": "gegeven", "refused": "geweigerd", "withdrawn": "ingetrokken"}
-# what happened, in a parent's words, per log action (audit.ACTIONS)
-LOG_ACTION_NL = {
-    "create": "gegevens vastgelegd", "read": "gegevens bekeken", "disclose": "gegevens gedeeld",
-    "deny": "iemand wilde gegevens delen, maar dat mocht niet; er is niets gedeeld",
-    "export": "gegevens uitgevoerd naar een bestand", "correct": "gegevens verbeterd",
-    "erase": "gegevens gewist", "restrict": "gebruik beperkt", "object": "bezwaar vastgelegd",
-    "consent": "toestemming vastgelegd", "inzage": "inzage gegeven",
-    "minute": "verslag van een overleg geschreven", "identify": "casus op naam gezet",
-    "breach": "datalek vastgelegd",
-}
-# ... and where the handeling says more than the action
-LOG_HANDELING_NL = {
-    "Wijzigen toestemming": "toestemming gewijzigd of ingetrokken",
-    "Weigeren wissing (bewaartermijn)": "verzoek om wissen afgewezen (de gegevens moeten nog "
-                                        "bewaard blijven)",
-    "Opheffen beperking": "beperking opgeheven", "Intrekken bezwaar": "bezwaar ingetrokken",
-    "Inzien correctiegeschiedenis": "geschiedenis van verbeteringen bekeken",
-}
-KIND_OF_DISCLOSURE_NL = {"minute": "in een verslag van een overleg", "document": "in een document",
-                         "answer": "als antwoord op een vraag"}
 
 # --- the inzage in plain Dutch (B1), for the pages a parent or youth reads; the codes, rule
 # ids and full citations stay in the overview's other keys (and the PDF's annex) -------------
@@ -790,7 +761,7 @@ class _Inzage:
             out.append({
                 "id": r.id, "datum": r.disclosed_on.isoformat(), "van": van, "aan": aan,
                 "doel": self.purpose_label(r.purpose, rs), "doel_code": r.purpose,
-                "casus_id": r.case_id, "hoe": KIND_OF_DISCLOSURE_NL.get(r.kind, r.kind),
+                "casus_id": r.case_id, "hoe": labels.DISCLOSURE_KIND_WHERE.get(r.kind, r.kind),
                 "uitkomst": {"allow": "gedeeld", "partial": "deels gedeeld",
                              "deny": "niet gedeeld"}.get(r.outcome, r.outcome),
                 "samenvatting": _disclosure_sentence(r, van, aan, self.purpose_label(
@@ -812,12 +783,12 @@ class _Inzage:
         if fixed is None:
             item_codes = self.json(item.codes)
             if shared:
-                why = [codes.GROUND_NL.get(c, c) for c in item_codes]
+                why = [labels.GROUND_CITED.get(c, c) for c in item_codes]
                 reason = "Dit mocht op grond van " + _and(why) + "." if why else "Dit mocht."
                 plain = [GROUND_PLAIN[c] for c in item_codes if c in GROUND_PLAIN]
                 simple = "Dit mocht, omdat " + _and(plain) + "." if plain else "Dit mocht."
             else:
-                why = [codes.REASON_NL.get(c, c) for c in item_codes]
+                why = [labels.REASON_PHRASE.get(c, c) for c in item_codes]
                 reason = "Dit mocht niet: " + _and(why) + ". Er is niets gedeeld."
                 plain = [REASON_PLAIN[c] for c in item_codes if c in REASON_PLAIN]
                 simple = ("Dit mocht niet, omdat " + _and(plain) + "." if plain
@@ -863,10 +834,10 @@ class _Inzage:
                 "doelen": [self.purpose_label(p) for p in first_purposes],
                 "gegevens": [self.category_label(c) for c in self.json(first.categories)],
                 "ontvangers": recipients,
-                "stand": ANSWER_NL.get(last.answer, last.answer),
+                "stand": labels.CONSENT_STATE.get(last.answer, last.answer),
                 "sinds": last.given_on.isoformat(),
                 "geschiedenis": [{"versie": v.version,
-                                  "antwoord": ANSWER_NL.get(v.answer, v.answer),
+                                  "antwoord": labels.CONSENT_STATE.get(v.answer, v.answer),
                                   "datum": v.given_on.isoformat(),
                                   "schriftelijk": v.written,
                                   "document": v.document_ref,
@@ -920,7 +891,7 @@ class _Inzage:
         return out
 
     def workflows(self) -> list[dict]:
-        return [{"id": f.id, "stand": wf.STATE_NL.get(f.state, f.state),
+        return [{"id": f.id, "stand": labels.WORKFLOW_STATE.get(f.state, f.state),
                  "hulpvraag_over": [self.rs.domains.get(d, d)
                                     for d in self.json(f.scope) or []],
                  "stappen": [{"stap": s.step, "datum": s.taken_on.isoformat()}
@@ -928,9 +899,10 @@ class _Inzage:
                 for f in self.workflow_rows]
 
     def requests(self) -> list[dict]:
-        return [{"id": r.id, "soort": KIND_NL.get(r.kind, r.kind),
+        return [{"id": r.id, "soort": labels.RIGHTS_REQUEST_KIND.get(r.kind, r.kind),
                  "ontvangen_op": r.received_on.isoformat(),
-                 "besluit": STATUS_NL.get(r.status, r.status), "toelichting": r.motivation,
+                 "besluit": labels.RIGHTS_REQUEST_DECISION.get(r.status, r.status),
+                 "toelichting": r.motivation,
                  "besloten_op": r.decided_on.isoformat() if r.decided_on else None,
                  "geldt_tot": r.ends_on.isoformat() if r.ends_on else None}
                 for r in self.request_rows]
@@ -951,8 +923,8 @@ class _Inzage:
         when = dutch_date(dt.date.fromisoformat(view["tijdstipRegistratie"][:10]))
         if "actieNaam" not in view:
             return f"{when}: deze regel is na de bewaartermijn opgeschoond."
-        what = (LOG_HANDELING_NL.get(view.get("handelingNaam"))
-                or LOG_ACTION_NL.get(view.get("actie")) or view["actieNaam"])
+        what = (labels.LOG_HANDELING_PLAIN.get(view.get("handelingNaam"))
+                or labels.LOG_ACTION_PLAIN.get(view.get("actie")) or view["actieNaam"])
         text = f"{when}: {what}"
         cats = [c["soortGegeven"] for o in view.get("verwerkteObjecten") or []
                 for c in o.get("verwerkteSoortenGegevens", [])]
@@ -1251,7 +1223,7 @@ def rectify(u: Unit, youth_id: int, field: str, new_value, *, requester: str,
         raise Invalid("no_change", "de nieuwe waarde is gelijk aan de huidige", "value")
 
     request = _record(session, youth, "rectificatie", standing, today, "toegewezen",
-                      f"{cap(FIELD_NL[field])} verbeterd.",
+                      f"{cap(labels.RECTIFIABLE_FIELD[field])} verbeterd.",
                       {"field": field, "target_guardian_id": target_guardian_id}, pro)
     if field == "name":
         youth.name_enc = keys.encrypt(key, value)
@@ -1269,7 +1241,8 @@ def rectify(u: Unit, youth_id: int, field: str, new_value, *, requester: str,
         corrected_on=today, by_id=pro.id)
     session.add(correction)
     session.flush()
-    _log(session, youth, "correct", f"Corrigeren {FIELD_NL[field]}", [category], pro, request,
+    _log(session, youth, "correct", f"Corrigeren {labels.RECTIFIABLE_FIELD[field]}", [category],
+         pro, request,
          {"correctie": {"id": correction.id, "gegeven": field}})
     return {"request": request_view(request),
             "correction": _correction_view(keys, key, correction, request),
@@ -1288,7 +1261,8 @@ def _correction_fields(keys, key: bytes | None, row, target: int | None) -> Corr
             return None
         return keys.decrypt(key, token) if key is not None else "[vernietigd]"
 
-    return {"id": row.id, "field": row.field, "label": FIELD_NL.get(row.field, row.field),
+    return {"id": row.id, "field": row.field,
+            "label": labels.RECTIFIABLE_FIELD.get(row.field, row.field),
             "guardian_id": target, "old": text(row.old_enc), "new": text(row.new_enc),
             "corrected_on": row.corrected_on.isoformat(), "by": row.by_id,
             "request_id": row.request_id}
@@ -1360,7 +1334,7 @@ def erasure_blockers(session: Session, app: App, youth: orm.Youth, today: dt.dat
         if f.state not in wf.FINAL:
             out.append({"kind": "open_workflow", "workflow_id": f.id, "until": None,
                         "message": f"het werkproces van de gemeente (nummer {f.id}) loopt nog "
-                                   f"({wf.STATE_NL.get(f.state, f.state)})"})
+                                   f"({labels.WORKFLOW_STATE.get(f.state, f.state)})"})
     return out
 
 
@@ -1620,14 +1594,15 @@ def lift_restriction(u: Unit, request_id: int, *, motivation: str) -> dict:
     row = get_request(session, request_id)
     if row.kind not in ("beperking", "bezwaar"):
         raise Invalid("wrong_kind", f"verzoek {row.id} is geen beperking of bezwaar "
-                      f"({KIND_NL.get(row.kind, row.kind)})", "request")
+                      f"({labels.RIGHTS_REQUEST_KIND.get(row.kind, row.kind)})", "request")
     if not isinstance(today, dt.date):
         raise Invalid("wrong_type", "de datum ontbreekt", "today")
     if row.status not in HONOURED:
         raise Refused("not_in_force", "dit verzoek is afgewezen; er is niets op te heffen",
                       "request")
     if row.ends_on is not None and row.ends_on <= today:
-        raise Refused("already_ended", f"deze {KIND_NL[row.kind]} geldt al niet meer (sinds "
+        raise Refused("already_ended", f"deze {labels.RIGHTS_REQUEST_KIND[row.kind]} geldt al niet "
+                      "meer (sinds "
                       f"{dutch_date(row.ends_on)})", "request")
     if row.decided_on is not None and today < row.decided_on:
         raise Invalid("invalid_date", "opheffen kan niet vóór de dag van het besluit", "today")

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from sqlalchemy import Text, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from deelwijs.domain import labels
 from deelwijs.domain import workflow as wf
 from deelwijs.domain.contract import decide_payload
 from deelwijs.domain.render import dutch_date
@@ -61,10 +62,6 @@ HONOURED = ("toegewezen", "deels")
 SHRED_REASON = "Vernietigen na afloop van de bewaartermijn"
 WIPE_REASON = "Opschonen versleutelde gegevens na vernietiging"
 PRUNE_REASON = "Opschonen verwerkingslog na afloop van de bewaartermijn"
-
-BASIS_NL = {"casus": "afsluiting van de casus", "werkproces": "de laatste stap van het "
-            "werkproces", "verstrekking": "de laatste verstrekking buiten een casus",
-            "registratie": "de registratie"}
 
 Progress = Callable[[int, int], None]
 
@@ -206,7 +203,8 @@ def _plan_region(session: Session, app: App, region: orm.Region, today: dt.date,
             if f.state not in wf.FINAL:
                 blockers.append({"kind": "open_workflow", "workflow_id": f.id, "until": None,
                                  "message": f"het werkproces van de gemeente (nummer {f.id}) "
-                                            f"loopt nog ({wf.STATE_NL.get(f.state, f.state)})"})
+                                            f"loopt nog "
+                                            f"({labels.WORKFLOW_STATE.get(f.state, f.state)})"})
             elif ruleset is not None and f.last is not None:
                 records.append(_record(f"werkproces {f.id} van de gemeente", "werkproces",
                                        f.last, terms(ruleset, f.last), workflow_id=f.id))
@@ -233,13 +231,13 @@ def _plan_region(session: Session, app: App, region: orm.Region, today: dt.date,
             reason = (f"Alle bewaartermijnen zijn voorbij: de laatste liep tot "
                       f"{dutch_date(dt.date.fromisoformat(last['keep_until']))} "
                       f"({last['what']}, {last['years']} jaar na "
-                      f"{BASIS_NL[last['basis']]}; regel {last['rule']}). De gegevens worden "
-                      "vernietigd.")
+                      f"{labels.RETENTION_BASIS[last['basis']]}; regel {last['rule']}). "
+                      "De gegevens worden vernietigd.")
         else:
             parts = [b["message"] for b in blockers]
             parts += [f"{r['what']} blijft bewaard tot "
                       f"{dutch_date(dt.date.fromisoformat(r['keep_until']))} ({r['years']} "
-                      f"jaar na {BASIS_NL[r['basis']]}; regel {r['rule']})"
+                      f"jaar na {labels.RETENTION_BASIS[r['basis']]}; regel {r['rule']})"
                       for r in sorted(waiting, key=lambda r: r["keep_until"], reverse=True)]
             reason = "Bewaren: " + "; ".join(parts) + "."
         out.append({**base, "action": "shred" if due else "keep", "due": due,
