@@ -40,15 +40,17 @@ def require_case(u: Unit, case_id: int, field: str = "by") -> None:
                       "organisatie van deze casus", field)
 
 
-def require_region(u: Unit, region_id: int, field: str = "by") -> None:
+def require_region(u: Unit, region_id: int, field: str = "by",
+                   where: str = "deze regio") -> None:
     """A professional acts only in the region of their organisation; a regional
-    administrator only in its own."""
+    administrator only in its own. `where` names the region in the message ("de regio van
+    deze jongere")."""
     actor = u.actor
     if actor.region_id is None or actor.region_id == region_id:
         return
     if actor.is_admin:
         raise Refused("other_region", "dit beheer gaat over een andere regio", field)
-    raise Invalid("other_region", f"{u.professional.name} werkt niet in deze regio", field)
+    raise Invalid("other_region", f"{u.professional.name} werkt niet in {where}", field)
 
 
 def require_admin(u: Unit, what: str, field: str = "by") -> None:

@@ -585,9 +585,7 @@ def record_youth_weighing(u: Unit, youth: orm.Youth | int, kind: str,
                       f"{', '.join(exc_domain.YOUTH_KINDS)})", "kind")
     if youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
-    if region_of(session, by) != youth.region_id:
-        raise Invalid("other_region", f"{by.name} werkt niet in de regio van deze jongere",
-                      "by")
+    access.require_region(u, youth.region_id, "by", "de regio van deze jongere")
     complete, questions, to_org_ids, categories = _checked_weighing(
         kind, answers, to_org_ids, categories, valid_until, at)
     for org_id in to_org_ids:
@@ -623,8 +621,7 @@ def open_workflow(u: Unit, region: orm.Region | None, youth: orm.Youth | int
         raise Invalid("other_region", "de jongere hoort niet bij deze regio", "youth")
     if youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
-    if region_of(session, by) != region.id:
-        raise Invalid("other_region", f"{by.name} werkt niet in de regio van deze jongere", "by")
+    access.require_region(u, region.id, "by", "de regio van deze jongere")
     row = orm.Workflow(region_id=region.id, youth_id=youth.id, state="new", scope=[],
                        opened_by_id=by.id)
     session.add(row)
@@ -641,9 +638,7 @@ def take_step(u: Unit, workflow_id: int, expected_version: int, step: str,
     by = u.professional_or("by", "een stap zetten")
     on = on or u.today
     flow = get_workflow(session, workflow_id)
-    if region_of(session, by) != flow.region_id:
-        raise Invalid("other_region", f"{by.name} werkt niet in de regio van dit werkproces",
-                      "by")
+    access.require_region(u, flow.region_id, "by", "de regio van dit werkproces")
     if flow.version != expected_version:
         raise Conflict("conflict", f"het werkproces is intussen gewijzigd (versie "
                        f"{flow.version}, u zag {expected_version}); laad opnieuw",

@@ -227,14 +227,10 @@ def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
 def _handler(u: Unit, youth: orm.Youth, field: str = "by", required: bool = False
              ) -> orm.Professional | None:
     """The professional who handles the request (None for the administrator), who works in
-    the youth's region (access.require_region, with this module's words); `required`: only a
+    the youth's region (access.require_region); `required`: only a
     professional may."""
     pro = u.professional_or(field, "Een gegeven verbeteren") if required else u.professional
-    try:
-        access.require_region(u, youth.region_id, field)
-    except Invalid as exc:
-        raise Invalid(exc.code, f"{pro.name} werkt niet in de regio van deze jongere",
-                      field) from None
+    access.require_region(u, youth.region_id, field, "de regio van deze jongere")
     return pro
 
 
