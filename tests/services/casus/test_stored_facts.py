@@ -14,6 +14,7 @@ from tests.services.helpers import TODAY, outcomes, unit_of
 from deelwijs.domain.exceptions import QUESTIONS
 from deelwijs.domain.labels import WEIGHING_KIND
 from deelwijs.services.casus import cases, disclosures, youths
+from deelwijs.services.casus import facts as stored_facts
 from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.log import audit
@@ -405,8 +406,8 @@ def test_the_fact_query_without_a_case_gives_sqlalchemys_rows_on_the_fast_path(
     from deelwijs.storage import fast
 
     _power(app, build, raad["youth"], POWER_YES, to=[raad["noord"]], data=["thuissituatie"])
-    shape = disclosures._Shape(False, False, False, True, True, True, True)
-    stmt = disclosures._stored_facts_query(shape)
+    shape = stored_facts.Shape(False, False, False, True, True, True, True)
+    stmt = stored_facts.stored_facts_query(shape)
     params = {"org_id": build.org("school"), "from_org_id": build.org("jgz"), "case_id": None,
               "youth_id": raad["youth"], "day": DAY}
     with app.transaction() as s:

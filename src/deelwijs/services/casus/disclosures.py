@@ -21,7 +21,7 @@ import datetime as dt
 import functools
 from typing import NamedTuple
 
-from sqlalchemy import String, Text, bindparam, cast, exists, func, insert, select, text
+from sqlalchemy import Text, bindparam, exists, func, insert, select, text
 from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from deelwijs.domain import codes
@@ -38,7 +38,6 @@ from deelwijs.services.casus import facts as stored_facts
 from deelwijs.services.casus import youths
 from deelwijs.services.casus.youth_text import no_bsn_in_anonymous
 from deelwijs.services.context import Actor, Unit
-from deelwijs.services.covenant import registry
 from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.log import audit, binding
 from deelwijs.services.views import DisclosureReadView, DisclosureView
@@ -61,11 +60,11 @@ def offered_categories(ruleset: Ruleset, purpose: str) -> list[str]:
 # The queries a recorded disclosure sends are built once, with bound parameters, from table
 # columns (plain Core: no ORM step, no ORM objects to build): building a statement object costs
 # more Python than running the compiled (cached) one. A disclosure in a case reads its facts
-# in one query (_context_query; without a case also _stored_facts_query) and writes in one
+# in one query (_context_query; without a case also facts.stored_facts_query) and writes in one
 # (PostgreSQL; two elsewhere: the disclosure, its items), then the processing log's entry
 # (services.audit.log) as the last statements.
 
-_ACCESSION_PARTIES = ("jeugdhulp", "jgz", "huisarts")
+stored_facts.ACCESSION_PARTIES = ("jeugdhulp", "jgz", "huisarts")
 
 _PRO = orm.Professional.__table__
 _ORG = orm.Organisation.__table__
@@ -141,82 +140,6 @@ _PARTS = ((_PRO, _Professional), (_ORG, _Organisation), (_REGION, _Region),
 _CASE_PARTS = ((_CASE, _Case), (_MEETING, _Meeting), (_YOUTH, _Youth))
 
 
-class _Shape(NamedTuple):
-    """Which stored facts a disclosure needs (_shape)."""
-
-    acceded: bool  # the recipient's accession form (in a case, an accession party)
-    from_acceded: bool  # the discloser's accession form (in a case, an accession party)
-    exceptions: bool  # the case's written weighings (in a case)
-    school: bool  # the recipient school board's mandate
-    from_school: bool  # the discloser school board's mandate
-    about_youth: bool  # restrictions, objections, gezag, consent, the help request's scope
-    youth_weighing: bool  # weighings about the youth outside a case (no case, a youth)
-
-
-def _fact_columns(org, from_org, case, youth, day, shape: _Shape) -> list:
-    """The stored facts as labelled SQL expressions, with the same conditions as
-    registry.has_acceded and registry.school_is_party (for the recipient `org` and for the
-    discloser `from_org` alike), cases.documented_exceptions, cases.youth_weighing_documented
-    and cases.help_request_domains; about a youth also whether the youth has honoured
-    restrictions or objections, and the ids of the guardians with gezag (as youths.gezag_ids,
-    as one string). `org`, `from_org`, `case`, `youth` and `day` are bound parameters or the
-    columns of an enclosing query."""
-    facts = []
-    if shape.acceded:
-        facts.append(registry.acceded_fact(org, case, day).label("acceded"))
-    if shape.from_acceded:
-        facts.append(registry.acceded_fact(from_org, case, day).label("from_acceded"))
-    if shape.exceptions:
-        facts += [stored_facts.exception_documented(case, k).label(k)
-                  for k in exc_domain.CASE_KINDS]
-    if shape.school:
-        facts.append(registry.school_party_fact(org, day).label("mandate"))
-    if shape.from_school:
-        facts.append(registry.school_party_fact(from_org, day).label("from_mandate"))
-    if shape.youth_weighing:
-        facts += [stored_facts.youth_weighing_documented(youth, from_org, k).label(k)
-                  for k in exc_domain.YOUTH_KINDS]
-    if shape.about_youth:
-        facts.append(stored_facts.help_request_scope(youth).label("scope"))
-        facts.append(exists().where(
-            orm.RightsRequest.youth_id == youth,
-            orm.RightsRequest.kind.in_(("beperking", "bezwaar")),
-            orm.RightsRequest.status.in_(stored_facts.HONOURED)).label("rights"))
-        facts.append(select(func.aggregate_strings(cast(_GUARDIAN.c.id, String), ","))
-                     .where(_GUARDIAN.c.youth_id == youth, _GUARDIAN.c.has_gezag.is_(True))
-                     .scalar_subquery().label("gezag"))
-    return facts
-
-
-def _stored(values: dict, rows, shape: _Shape) -> dict:
-    """The facts that apply (by shape) as _facts takes them: {"acceded", "from_acceded",
-    "mandate", "from_mandate", kind of weighing: bool, "scope": list|None, "rights": bool,
-    "gezag": [ids, ascending], "consent": [consent versions]}; `rows` carry the youth's
-    consent versions (the columns of consent.versions_for; none: series NULL)."""
-    out = {}
-    for fact, kinds in (("acceded", ("acceded",)), ("from_acceded", ("from_acceded",)),
-                        ("exceptions", exc_domain.CASE_KINDS), ("school", ("mandate",)),
-                        ("from_school", ("from_mandate",)),
-                        ("youth_weighing", exc_domain.YOUTH_KINDS)):
-        if getattr(shape, fact):
-            for k in kinds:
-                out[k] = bool(values[k])
-    if shape.about_youth:
-        out["scope"] = values["scope"]
-        out["rights"] = bool(values["rights"])
-        gezag = values["gezag"]
-        out["gezag"] = sorted(int(g) for g in gezag.split(",")) if gezag else []
-        out["consent"] = [consent_svc.version_of(r) for r in rows if r.series is not None]
-    return out
-
-
-# the facts _context_query reads for a case (every shape's but the weighings about a youth
-# outside a case), in the order of _fact_columns
-_CASE_SHAPE = _Shape(True, True, True, True, True, True, False)
-_CASE_FACTS = ("acceded", "from_acceded", *exc_domain.CASE_KINDS, "mandate", "from_mandate",
-               "scope", "rights", "gezag")
-
-
 # PostgreSQL: a record reserves its disclosure's id in its first query, so that the log entry
 # (which names the disclosure) can be built before, and written together with, the disclosure
 _NEXT_DISCLOSURE_ID = func.nextval(func.pg_get_serial_sequence(_DISCLOSURE.name, "id"))
@@ -238,7 +161,7 @@ def _context_query(with_case: bool, reserve_id: bool = False):
     reported as such) and the region's ruleset version in force on the day (as
     App.active_ruleset finds it). With a case also the case, the asked meeting (whichever
     case it belongs to; the caller checks), the case's youth, whether the professional's
-    organisation and the recipient take part in the case, every stored fact (_CASE_FACTS, of
+    organisation and the recipient take part in the case, every stored fact (facts.CASE_FACTS, of
     which the caller keeps those that apply) and, one per row, the youth's consent versions
     (no row of those when there are none). `reserve_id` (PostgreSQL): also the next id of the
     disclosure sequence and the size and frontier of the region's log head, as the last
@@ -268,8 +191,8 @@ def _context_query(with_case: bool, reserve_id: bool = False):
                             _PARTICIPANT.c.organisation_id == _PRO.c.organisation_id),
              exists().where(_PARTICIPANT.c.case_id == case_id,
                             _PARTICIPANT.c.organisation_id == to_org_id)]
-    cols += _fact_columns(_TO_ORG.c.id, _ORG.c.id, _CASE.c.id, _CASE.c.youth_id, day,
-                          _CASE_SHAPE)
+    cols += stored_facts.fact_columns(_TO_ORG.c.id, _ORG.c.id, _CASE.c.id, _CASE.c.youth_id, day,
+                          stored_facts.CASE_SHAPE)
     if reserve_id:  # in the one-row subquery: evaluated once
         cols += [_NEXT_DISCLOSURE_ID, *_head_columns()]
     # one row, its subqueries evaluated once (OFFSET keeps the database from merging it into
@@ -287,7 +210,7 @@ _YOUTH_ID_AT = (sum(len(kind._fields) for _, kind in _PARTS)
 # the position of the reserved id in a row of _context_query(with_case, reserve_id=True)
 _RESERVED_ID_AT = {False: sum(len(kind._fields) for _, kind in _PARTS),
                    True: (sum(len(kind._fields) for _, kind in _PARTS + _CASE_PARTS) + 2
-                          + len(_CASE_FACTS))}
+                          + len(stored_facts.CASE_FACTS))}
 
 
 def _split(row, with_case: bool) -> list:
@@ -300,46 +223,8 @@ def _split(row, with_case: bool) -> list:
         out.append(None if values[0] is None else kind._make(values))
         i += n
     if with_case:
-        out += [row[i], row[i + 1], dict(zip(_CASE_FACTS, row[i + 2:], strict=False))]
+        out += [row[i], row[i + 1], dict(zip(stored_facts.CASE_FACTS, row[i + 2:], strict=False))]
     return out
-
-
-@functools.cache
-def _stored_facts_query(shape: _Shape):
-    """The stored facts (_fact_columns) without a case: one SELECT of subqueries (one round
-    trip instead of one query per fact); about a youth also, one per row, the youth's consent
-    versions."""
-    facts = _fact_columns(bindparam("org_id"), bindparam("from_org_id"), bindparam("case_id"),
-                          bindparam("youth_id"), bindparam("day"), shape)
-    if not shape.about_youth:
-        return select(*facts)
-    one = select(*facts).subquery("facts")
-    return (select(one, *consent_svc.VERSION_COLUMNS)
-            .select_from(one.outerjoin(_CONSENT,
-                                       _CONSENT.c.youth_id == bindparam("youth_id"))))
-
-
-def _shape(from_org, to_org, case, youth) -> _Shape:
-    """Which stored facts apply: the accession of each side (a case and an accession party),
-    the case's weighings, each side's school mandate, the youth's facts, and without a case
-    the weighings about the youth (a legal route, e.g. towards the Raad, has no case)."""
-    in_case = case is not None
-    return _Shape(in_case and to_org.party in _ACCESSION_PARTIES,
-                  in_case and from_org.party in _ACCESSION_PARTIES, in_case,
-                  to_org.party == "school", from_org.party == "school", youth is not None,
-                  not in_case and youth is not None)
-
-
-def _stored_facts(conn, from_org, to_org, case, youth, day: dt.date) -> dict:
-    """The stored facts that apply (see _stored), read in one query: for a disclosure without
-    a case (with a case, _context_query read them)."""
-    shape = _shape(from_org, to_org, case, youth)
-    if not any(shape):
-        return {}
-    rows = fast.execute(conn, _stored_facts_query(shape), {
-        "org_id": to_org.id, "from_org_id": from_org.id, "case_id": case.id if case else None,
-        "youth_id": youth.id if youth else None, "day": day})
-    return _stored(rows[0]._asdict(), rows, shape)
 
 
 def _in_scope(scope: dict, purpose: str, category: str, to_org_id: int) -> bool:
@@ -380,7 +265,7 @@ def _facts(session: Session, app: App, ruleset: Ruleset, *, professional: _Profe
     recipient = {"party": to_org.party}
     discloser = {"party": from_org.party, **({"hat": hat} if hat else {})}
     for side, org, prefix in ((recipient, to_org, ""), (discloser, from_org, "from_")):
-        if org.party in _ACCESSION_PARTIES:
+        if org.party in stored_facts.ACCESSION_PARTIES:
             side["acceded"] = stored.get(f"{prefix}acceded", False)
         if org.party == "school":
             side["mandate"] = stored[f"{prefix}mandate"]
@@ -552,8 +437,11 @@ def _decide_stored(session: Session, app: App, *, actor: Actor, to_org_id: int,
     ruleset = app.ruleset_to_decide(session, version.id, version.digest, region.id)
     if not categories:
         raise Invalid("missing_field", "kies ten minste één gegevenscategorie", "categories")
-    stored = (_stored(case_facts, rows, _shape(from_org, to_org, case, youth))
-              if case is not None else _stored_facts(conn, from_org, to_org, case, youth, day))
+    if case is not None:
+        stored = stored_facts.from_row(case_facts, rows,
+                                       stored_facts.shape_of(from_org, to_org, case, youth))
+    else:
+        stored = stored_facts.read(conn, from_org, to_org, case, youth, day)
     restricted: dict[str, dict] = {}
     if youth is not None and stored.get("rights"):  # none in force without an honoured one
         model_purpose = ruleset.overleg_types.get(purpose, purpose)

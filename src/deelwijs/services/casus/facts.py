@@ -1,20 +1,35 @@
-"""Stored facts the engine reads, besides those a disclosure reads in its own query: the
-written weighings (legal exceptions) that document a disclosure, the scope of the resident's
-request for help (the municipal workflow), and the data subject's restrictions of processing
-(AVG art. 18) and honoured objections (art. 21) in force on a day. They are recorded by
-cases.py and rights/requests.py; disclosures read them here, so that the disclosures import
-neither (cases and the rights import the disclosures' neighbours, not the other way)."""
+"""Every stored fact the engine reads: the one module that owns them (issue 12).
+
+A disclosure's facts: each side's accession form and school mandate (`covenant/registry`'s SQL
+facts), the written weighings (legal exceptions) that document it, the scope of the
+resident's request for help (the municipal workflow), whether the youth has honoured
+restrictions or objections, the guardians with gezag and the youth's consent versions.
+`fact_columns` spells them as labelled SQL expressions, so that a disclosure in a case reads
+all of them in its own one query (disclosures._context_query, with `CASE_SHAPE`), and one
+without a case in one more (`read`, `stored_facts_query`); `from_row` turns the row into what
+the engine's request is built from. Besides: the restrictions of processing (AVG art. 18) and
+honoured objections (art. 21) in force on a day (`active_restrictions`,
+`active_objections`), the kinds a complete weighing documents (`documented_for`,
+`documented_for_youth`), the scope of the help request (`help_request_domains`).
+
+They are recorded by cases.py, consent.py and rights/requests.py; the disclosures read them
+here, so that the casus does not import the rights (the rights import the casus)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import String, bindparam, cast, exists, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from deelwijs.storage import orm
+from deelwijs.domain import exceptions as exc_domain
+from deelwijs.services.casus import consent as consent_svc
+from deelwijs.services.covenant import registry
+from deelwijs.storage import fast, orm
 
 HONOURED = ("toegewezen", "deels")  # the statuses of a request that was (partly) granted
 
@@ -145,3 +160,125 @@ def help_request_domains(session: Session, youth_id: int | None) -> list[str] | 
         return None
     scope = session.scalar(select(help_request_scope(youth_id)))
     return None if scope is None else list(scope)
+
+
+# --- the facts a disclosure reads in its own query (disclosures._context_query) or in one more
+
+# the parties whose side of a disclosure in a case needs an accession form
+ACCESSION_PARTIES = ("jeugdhulp", "jgz", "huisarts")
+_GUARDIAN = orm.Guardian.__table__
+_CONSENT = orm.ConsentRecord.__table__
+
+
+class Shape(NamedTuple):
+    """Which stored facts a disclosure needs (shape_of)."""
+
+    acceded: bool  # the recipient's accession form (in a case, an accession party)
+    from_acceded: bool  # the discloser's accession form (in a case, an accession party)
+    exceptions: bool  # the case's written weighings (in a case)
+    school: bool  # the recipient school board's mandate
+    from_school: bool  # the discloser school board's mandate
+    about_youth: bool  # restrictions, objections, gezag, consent, the help request's scope
+    youth_weighing: bool  # weighings about the youth outside a case (no case, a youth)
+
+
+def fact_columns(org, from_org, case, youth, day, shape: Shape) -> list:
+    """The stored facts as labelled SQL expressions, with the same conditions as
+    registry.has_acceded and registry.school_is_party (for the recipient `org` and for the
+    discloser `from_org` alike), cases.documented_exceptions, cases.youth_weighing_documented
+    and cases.help_request_domains; about a youth also whether the youth has honoured
+    restrictions or objections, and the ids of the guardians with gezag (as youths.gezag_ids,
+    as one string). `org`, `from_org`, `case`, `youth` and `day` are bound parameters or the
+    columns of an enclosing query."""
+    facts = []
+    if shape.acceded:
+        facts.append(registry.acceded_fact(org, case, day).label("acceded"))
+    if shape.from_acceded:
+        facts.append(registry.acceded_fact(from_org, case, day).label("from_acceded"))
+    if shape.exceptions:
+        facts += [exception_documented(case, k).label(k)
+                  for k in exc_domain.CASE_KINDS]
+    if shape.school:
+        facts.append(registry.school_party_fact(org, day).label("mandate"))
+    if shape.from_school:
+        facts.append(registry.school_party_fact(from_org, day).label("from_mandate"))
+    if shape.youth_weighing:
+        facts += [youth_weighing_documented(youth, from_org, k).label(k)
+                  for k in exc_domain.YOUTH_KINDS]
+    if shape.about_youth:
+        facts.append(help_request_scope(youth).label("scope"))
+        facts.append(exists().where(
+            orm.RightsRequest.youth_id == youth,
+            orm.RightsRequest.kind.in_(("beperking", "bezwaar")),
+            orm.RightsRequest.status.in_(HONOURED)).label("rights"))
+        facts.append(select(func.aggregate_strings(cast(_GUARDIAN.c.id, String), ","))
+                     .where(_GUARDIAN.c.youth_id == youth, _GUARDIAN.c.has_gezag.is_(True))
+                     .scalar_subquery().label("gezag"))
+    return facts
+
+
+def from_row(values: dict, rows, shape: Shape) -> dict:
+    """The facts that apply (by shape) as _facts takes them: {"acceded", "from_acceded",
+    "mandate", "from_mandate", kind of weighing: bool, "scope": list|None, "rights": bool,
+    "gezag": [ids, ascending], "consent": [consent versions]}; `rows` carry the youth's
+    consent versions (the columns of consent.versions_for; none: series NULL)."""
+    out = {}
+    for fact, kinds in (("acceded", ("acceded",)), ("from_acceded", ("from_acceded",)),
+                        ("exceptions", exc_domain.CASE_KINDS), ("school", ("mandate",)),
+                        ("from_school", ("from_mandate",)),
+                        ("youth_weighing", exc_domain.YOUTH_KINDS)):
+        if getattr(shape, fact):
+            for k in kinds:
+                out[k] = bool(values[k])
+    if shape.about_youth:
+        out["scope"] = values["scope"]
+        out["rights"] = bool(values["rights"])
+        gezag = values["gezag"]
+        out["gezag"] = sorted(int(g) for g in gezag.split(",")) if gezag else []
+        out["consent"] = [consent_svc.version_of(r) for r in rows if r.series is not None]
+    return out
+
+
+# the facts _context_query reads for a case (every shape's but the weighings about a youth
+# outside a case), in the order of fact_columns
+CASE_SHAPE = Shape(True, True, True, True, True, True, False)
+CASE_FACTS = ("acceded", "from_acceded", *exc_domain.CASE_KINDS, "mandate", "from_mandate",
+               "scope", "rights", "gezag")
+
+
+@functools.cache
+def stored_facts_query(shape: Shape):
+    """The stored facts (fact_columns) without a case: one SELECT of subqueries (one round
+    trip instead of one query per fact); about a youth also, one per row, the youth's consent
+    versions."""
+    facts = fact_columns(bindparam("org_id"), bindparam("from_org_id"), bindparam("case_id"),
+                          bindparam("youth_id"), bindparam("day"), shape)
+    if not shape.about_youth:
+        return select(*facts)
+    one = select(*facts).subquery("facts")
+    return (select(one, *consent_svc.VERSION_COLUMNS)
+            .select_from(one.outerjoin(_CONSENT,
+                                       _CONSENT.c.youth_id == bindparam("youth_id"))))
+
+
+def shape_of(from_org, to_org, case, youth) -> Shape:
+    """Which stored facts apply: the accession of each side (a case and an accession party),
+    the case's weighings, each side's school mandate, the youth's facts, and without a case
+    the weighings about the youth (a legal route, e.g. towards the Raad, has no case)."""
+    in_case = case is not None
+    return Shape(in_case and to_org.party in ACCESSION_PARTIES,
+                  in_case and from_org.party in ACCESSION_PARTIES, in_case,
+                  to_org.party == "school", from_org.party == "school", youth is not None,
+                  not in_case and youth is not None)
+
+
+def read(conn, from_org, to_org, case, youth, day: dt.date) -> dict:
+    """The stored facts that apply (see from_row), read in one query: for a disclosure without
+    a case (with a case, _context_query read them)."""
+    shape = shape_of(from_org, to_org, case, youth)
+    if not any(shape):
+        return {}
+    rows = fast.execute(conn, stored_facts_query(shape), {
+        "org_id": to_org.id, "from_org_id": from_org.id, "case_id": case.id if case else None,
+        "youth_id": youth.id if youth else None, "day": day})
+    return from_row(rows[0]._asdict(), rows, shape)
