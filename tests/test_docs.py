@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from deelwijs import cli, cli_nl, settings
+from deelwijs import cli, settings
+from deelwijs.cli import nl as cli_nl
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "deelwijs"

@@ -2,7 +2,7 @@
 hold and huge or endless input files are clear errors (issue 11, item 10).
 
 The help pages and usage errors of every command are checked in process through the same
-entry (`cli_nl.run` on the Dutch command tree) that `deelwijs` runs; a sample goes through the
+entry (`nl.run` on the Dutch command tree) that `deelwijs` runs; a sample goes through the
 real console script too. Reads of /dev/zero run under a 1 GiB address-space limit, so that a
 read without a cap fails the test (MemoryError, 'interne fout') instead of filling the
 machine's memory."""
@@ -18,9 +18,8 @@ import pytest
 import typer
 from tests.cli.cli_checks import refused
 
-from deelwijs import cli_nl
-from deelwijs.cli import app
-from deelwijs.cli_store import DB_BIGINT_MAX, DB_INTEGER_MAX, Bounded
+from deelwijs.cli import app, nl
+from deelwijs.cli.common import DB_BIGINT_MAX, DB_INTEGER_MAX, Bounded
 
 HUGE = "99999999999999999999"  # OverflowError in SQLite, out of range for PostgreSQL integer
 ENGLISH = ("Usage:", "Options:", "Arguments:", "Commands:", "Show this message", "[required]",
@@ -50,7 +49,7 @@ def _command(path):
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli_nl.run(cli_nl.command_of(app), list(args))
+    code = nl.run(nl.command_of(app), list(args))
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -181,7 +180,7 @@ def test_a_ranged_option_says_its_range_in_dutch(capsys):
 
 
 def test_the_bounds_are_the_databases(capsys):
-    from deelwijs.cli_store import COUNT, ID, VERSION
+    from deelwijs.cli.common import COUNT, ID, VERSION
 
     assert (ID.low, ID.high, VERSION.low, VERSION.high) == (1, 2**31 - 1, 1, 2**31 - 1)
     assert (COUNT.low, COUNT.high) == (0, DB_BIGINT_MAX) and DB_BIGINT_MAX == 2**63 - 1

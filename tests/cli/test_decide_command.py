@@ -338,13 +338,12 @@ def test_it_never_prints_a_traceback_whatever_it_is_given(deelwijs, text):
 def _in_process(capsys, *args: str, before=None) -> tuple[int, str, str]:
     """The command in this process (the collector is process-wide state); `before` is called
     once the command tree is built, just before it runs."""
-    from deelwijs import cli_nl
-    from deelwijs.cli import app
+    from deelwijs.cli import app, nl
 
-    command = cli_nl.command_of(app)
+    command = nl.command_of(app)
     if before is not None:
         before()
-    code = cli_nl.run(command, ["decide", *args])
+    code = nl.run(command, ["decide", *args])
     out = capsys.readouterr()
     return code, out.out, out.err
 

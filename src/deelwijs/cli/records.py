@@ -8,13 +8,23 @@ nothing is written then.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from deelwijs.cli import common
+from deelwijs.cli.common import (
+    COUNT,
+    ID,
+    VERSION,
+    Bounded,
+    ByOpt,
+    CaseArg,
+    DateOpt,
+    LimitOpt,
+    RegionOpt,
+)
 from deelwijs.errors import DeelwijsError
 
 db_app = typer.Typer(help="Database: bijwerken en controleren.", no_args_is_help=True,
@@ -29,195 +39,6 @@ disclosure_app = typer.Typer(help="Verstrekkingen: vastleggen, tonen, per jonger
                              no_args_is_help=True, rich_markup_mode=None)
 consent_app = typer.Typer(help="Toestemming vastleggen, wijzigen of intrekken.",
                           no_args_is_help=True, rich_markup_mode=None)
-
-# --- numbers the database can hold ---------------------------------------------------------
-
-DB_INTEGER_MAX = 2_147_483_647  # PostgreSQL integer: every id and version column (storage/orm.py)
-DB_BIGINT_MAX = 9_223_372_036_854_775_807  # PostgreSQL bigint, SQLite INTEGER: sizes, limits
-
-
-class Bounded:
-    """A typer `parser` for a whole number the database can hold: digits only (no sign, no
-    spaces inside, no 1e3 or 1_000), between `low` and `high`. Anything else is refused before
-    the command runs, as `--option: '…' is geen geldig id (…)` and exit 2 (cli.main), never an
-    OverflowError from the database ('interne fout')."""
-
-    def __init__(self, what: str, low: int, high: int):
-        self.what, self.low, self.high = what, low, high
-
-    def __call__(self, value) -> int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        else:
-            text = str(value).strip()
-            shown = "".join(c if c.isprintable() else "?" for c in text[:24])
-            shown += "…" if len(text) > 24 else ""
-            if not (text.isascii() and text.isdigit()):
-                raise ValueError(f"'{shown}' is geen geldig {self.what}: {self._range()}")
-            # (at most as many digits as the largest allowed: int() of a huge text is slow)
-            number = int(text) if len(text.lstrip("0")) <= len(str(self.high)) else self.high + 1
-            value = shown
-        if not self.low <= number <= self.high:
-            raise ValueError(f"'{value}' is geen geldig {self.what}: {self._range()}")
-        return number
-
-    def _range(self) -> str:
-        return f"een geheel getal van {self.low} tot en met {self.high}"
-
-
-ID = Bounded("id", 1, DB_INTEGER_MAX)  # ids of every table the commands name
-VERSION = Bounded("versienummer", 1, DB_INTEGER_MAX)  # optimistic locking: the version seen
-COUNT = Bounded("aantal", 0, DB_BIGINT_MAX)  # limits, offsets, log sizes, batch sizes
-
-RegionOpt = Annotated[str, typer.Option("--region", help="Regiocode.")]
-DateOpt = Annotated[str | None, typer.Option("--on", help="Datum JJJJ-MM-DD (standaard: vandaag).")]
-
-
-def _fail(msg: str, code: int = 2) -> None:
-    print(msg, file=sys.stderr)
-    raise typer.Exit(code)
-
-
-def _refuse(exc: DeelwijsError) -> NoReturn:
-    """A Deelwijs error (deelwijs.errors) as the CLI says it: its lines on stderr (`field:
-    message`, or one line per problem of a request or ruleset) and exit 2."""
-    print("\n".join(exc.lines()), file=sys.stderr)
-    raise typer.Exit(2)
-
-
-def _output_target(path, force: bool, option: str):
-    """The file an output option (`--pdf`, `--out`, `--output`) names, checked before
-    anything is read, logged or written (files.check_target: not over an existing file
-    without --force, never over the database, a key file or inside the data directory); a
-    refusal is one Dutch line and exit 2. None when the option was not given."""
-    from deelwijs import files
-
-    if path is None:
-        return None
-    try:
-        return files.check_target(path, force=force, option=option)
-    except files.OutputRefused as exc:
-        _fail(str(exc))
-
-
-def _write_output(path, data: bytes | str, force: bool, option: str):
-    """files.write_private (0600, atomically, checked again); a refusal is one Dutch line
-    and exit 2. Returns the path written."""
-    from deelwijs import files
-
-    try:
-        return files.write_private(path, data, force=force, option=option)
-    except files.OutputRefused as exc:
-        _fail(str(exc))
-
-
-def _day(value: str | None, field: str = "--on") -> dt.date:
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{field}: '{value}' is geen datum in de vorm JJJJ-MM-DD")
-
-
-ByOpt = Annotated[int | None, typer.Option(
-    "--by", help="Id van de professional die dit inziet (voor het verwerkingslog; zonder: "
-    "beheer).", parser=ID)]
-
-
-LimitOpt = Annotated[int, typer.Option(help="Hoogstens zoveel.", parser=COUNT)]
-CaseArg = Annotated[int, typer.Argument(help="Id van de casus.", parser=ID)]
-
-
-def _load_ruleset(name: str | None):
-    """The ruleset a command names with --ruleset: built-in id or file, else stored in the
-    database (services.rulesets.find_configured); otherwise its problems, one a line, and
-    exit 2. A built-in id or a file is found by the loader alone: `decide` then starts
-    without the database layer (SQLAlchemy is a large import)."""
-    from deelwijs.rules import loader
-
-    try:
-        return loader.resolve(name)
-    except loader.RulesetError:
-        pass  # stored in the database, or not at all: rulesets.find_configured says which
-    from deelwijs.services import rulesets
-
-    try:
-        found = rulesets.find_configured(name)
-    except DeelwijsError as exc:  # RulesetError
-        _refuse(exc)
-    return rulesets.of_version(found, label=f"database:{name}")
-
-
-def _print(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
-@contextmanager
-def _app(migrate: bool | None = None, keys: bool = True):
-    """The application on DEELWIJS_DATABASE_URL; with keys=False only its engine (migrating
-    needs no master key). Every way opening or using the database can fail ends here as one
-    Dutch line: a setting (exit 2), a master key that does not fit the data (exit 2), a
-    database that cannot be reached (exit 1)."""
-    from cryptography.fernet import InvalidToken
-    from sqlalchemy.exc import ArgumentError, OperationalError
-
-    engine = None
-    try:
-        if keys:
-            from deelwijs.services.app import open_app
-
-            app = open_app(migrate=migrate)
-            engine = app.engine
-            yield app
-        else:
-            from deelwijs.settings import load
-            from deelwijs.storage import db
-
-            engine = db.make_engine(load().database_url)
-            if migrate:
-                db.upgrade(engine)
-            yield engine
-    except DeelwijsError as exc:  # NotMigrated, SettingsError
-        _refuse(exc)
-    except InvalidToken:
-        _fail("DEELWIJS_MASTER_KEY: de hoofdsleutel past niet bij de gegevens in deze "
-              "database (een andere sleutel dan waarmee ze zijn versleuteld). Zet de juiste "
-              "sleutel in DEELWIJS_MASTER_KEY of DEELWIJS_MASTER_KEY_FILE.")
-    except OperationalError as exc:
-        _fail("database niet bereikbaar: " + " ".join(str(exc.orig or exc).split()), 1)
-    except ArgumentError as exc:
-        _fail(f"DEELWIJS_DATABASE_URL: geen bruikbare database-URL ({exc})")
-    finally:
-        if engine is not None:
-            engine.dispose()
-
-
-@contextmanager
-def _session():
-    with _app() as app:
-        try:
-            with app.transaction() as s:
-                yield app, s
-        except DeelwijsError as exc:  # ServiceError, RulesetError
-            _refuse(exc)
-
-
-@contextmanager
-def _unit(by: int | None = None, hat: str | None = None, today: dt.date | None = None,
-          field: str = "by"):
-    """One unit of work for a command (services/context.py): the actor is the professional
-    of `--by` (an unknown one is refused with `field`, the option's name), or the
-    administrator without it; today is the clock's date unless given."""
-    from deelwijs.services.context import Unit, actor_of
-
-    with _session() as (app, s):
-        try:
-            actor = actor_of(s, by, field, hat)
-        except DeelwijsError as exc:
-            _refuse(exc)
-        yield Unit(app, s, actor, today or dt.date.today())
-
 
 # --- db ------------------------------------------------------------------------------------
 
@@ -236,12 +57,12 @@ def _connect_problem(exc, source: str) -> None:
     missing = re.search(r'(database|role) "([^"]+)" does not exist', raw)
     if missing:
         what = "database" if missing.group(1) == "database" else "rol"
-        _fail(f"{source}: {what} '{missing.group(2)}' bestaat niet op die server; "
+        common.fail(f"{source}: {what} '{missing.group(2)}' bestaat niet op die server; "
               + ("maak hem eerst aan (createdb) of noem een andere database"
                  if what == "database" else "noem een bestaande rol in de URL"))
     if "password authentication failed" in raw:
-        _fail(f"{source}: aanmelden geweigerd (wachtwoord onjuist)")
-    _fail("database niet bereikbaar: " + raw, 1)
+        common.fail(f"{source}: aanmelden geweigerd (wachtwoord onjuist)")
+    common.fail("database niet bereikbaar: " + raw, 1)
 
 
 @contextmanager
@@ -266,19 +87,19 @@ def _owner_engine(url: str | None):
         try:
             engine = db.make_engine(url)
         except ArgumentError:
-            _fail(f"{source}: geen bruikbare database-URL; verwacht bijvoorbeeld "
+            common.fail(f"{source}: geen bruikbare database-URL; verwacht bijvoorbeeld "
                   "postgresql://rol@host:5432/database")
         yield engine, source
     except DeelwijsError as exc:  # SettingsError, RolesError
-        _refuse(exc)
+        common.refuse(exc)
     except OperationalError as exc:
         _connect_problem(exc, source)
     except DBAPIError as exc:  # (a migration the connected role may not run)
         if getattr(exc.orig, "sqlstate", None) == "42501":
-            _fail(f"niet toegestaan: de rol in {source} mag het schema niet wijzigen. Migreer "
-                  "als de eigenaar-rol (DEELWIJS_MIGRATE_DATABASE_URL of --url; zie deelwijs "
-                  "db roles)")
-        _fail("de database weigerde dit: " + " ".join(str(exc.orig or exc).split()), 1)
+            common.fail(f"niet toegestaan: de rol in {source} mag het schema niet wijzigen. "
+                        "Migreer als de eigenaar-rol (DEELWIJS_MIGRATE_DATABASE_URL of --url; "
+                        "zie deelwijs db roles)")
+        common.fail("de database weigerde dit: " + " ".join(str(exc.orig or exc).split()), 1)
     finally:
         if engine is not None:
             engine.dispose()
@@ -330,7 +151,7 @@ def db_roles(
                 ("owner_password", owner_password_file, "--owner-password-file"),
                 ("app_password", app_password_file, "--app-password-file"))}
     except roles.RolesError as exc:
-        _fail(str(exc))
+        common.fail(str(exc))
     with _owner_engine(url) as (engine, _):
         for line in roles.setup(engine, owner, app, **passwords):
             print(line)
@@ -341,11 +162,11 @@ def db_check() -> None:
     """Controleer of de database op het nieuwste schema staat (exit 1 als dat niet zo is)."""
     from deelwijs.storage.db import current_revision, head_revision
 
-    with _app(migrate=False, keys=False) as engine:
+    with common.open_app(migrate=False, keys=False) as engine:
         current, head = current_revision(engine), head_revision()
     print(f"schema {current or '(leeg)'}; nieuwste {head}")
     if current != head:
-        _fail("niet bijgewerkt: voer uit deelwijs db upgrade", 1)
+        common.fail("niet bijgewerkt: voer uit deelwijs db upgrade", 1)
 
 
 # --- demo ----------------------------------------------------------------------------------
@@ -357,14 +178,14 @@ def run_demo(youths: int = 200) -> dict:
     from deelwijs.services import demo
     from deelwijs.services.errors import ServiceError
 
-    with _app() as app:
+    with common.open_app() as app:
         if demo.exists(app):
             return {"created": False}
         try:
             with tqdm(total=youths + 2, desc="demoregio", unit="stap") as bar:
                 return demo.build(app, dt.date.today(), youths_n=youths, progress=bar.update)
         except ServiceError as exc:
-            _fail(str(exc))
+            common.fail(str(exc))
 
 
 def demo_command(
@@ -391,7 +212,7 @@ def org_list(region: RegionOpt = "demo") -> None:
     """Alle organisaties van een regio, per partijsoort."""
     from deelwijs.services.covenant import registry
 
-    with _unit() as u:
+    with common.unit() as u:
         rows = registry.list_organisations(u, registry.region_by_code(u.session, region))
     for o in rows:
         print(f"{o['id']:>5}  {o['party']:<13} {o['name']}")
@@ -403,8 +224,8 @@ def org_show(org_id: Annotated[int, typer.Argument(help="Id van de organisatie."
     """Eén organisatie met ondertekeningen, machtigingen en ondertekenaars (JSON)."""
     from deelwijs.services.covenant import registry
 
-    with _session() as (_, s):
-        _print(registry.organisation_view(s, registry.organisation(s, org_id)))
+    with common.session() as (_, s):
+        common.show(registry.organisation_view(s, registry.organisation(s, org_id)))
 
 
 # --- youths --------------------------------------------------------------------------------
@@ -420,7 +241,7 @@ def youth_list(region: RegionOpt = "demo", limit: LimitOpt = 50,
     from deelwijs.services.casus import youths
     from deelwijs.services.covenant import registry
 
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         rows = youths.list_youths(u, registry.region_by_code(u.session, region), limit, offset)
     for y in rows:
         print(f"{y['id']:>5}  {y['age']:>2} jr  {y['name']}")
@@ -433,12 +254,12 @@ def youth_show(youth_id: Annotated[int, typer.Argument(help="Id van de jongere."
     verstrekkingen (JSON). Het inzien komt in het verwerkingslog."""
     from deelwijs.services.casus import consent, disclosures, youths
 
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         y = youths.get_youth(u.session, youth_id)
         view = youths.read_youth(u, y.id)
         view["consent"] = consent.history(u, y.id)
         view["disclosures"] = disclosures.list_for_youth(u, y.id)
-    _print(view)
+    common.show(view)
 
 
 # --- cases ---------------------------------------------------------------------------------
@@ -451,7 +272,7 @@ def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
     from deelwijs.services.casus import cases
     from deelwijs.services.covenant import registry
 
-    with _unit() as u:
+    with common.unit() as u:
         r = registry.region_by_code(u.session, region)
         for c in cases.list_cases(u, r, limit):
             who = "anoniem" if c["anonymous"] else f"jongere {c['youth_id']}"
@@ -465,9 +286,9 @@ def case_show(case_id: CaseArg) -> None:
     een jongere wordt het inzien gelogd."""
     from deelwijs.services.casus import cases
 
-    with _unit() as u:
+    with common.unit() as u:
         out = cases.read_case(u, case_id)
-    _print(out)
+    common.show(out)
 
 
 @case_app.command("identify")
@@ -482,8 +303,8 @@ def case_identify(
     from deelwijs.services.casus import identification
     from deelwijs.services.context import Unit, actor_of
 
-    day = _day(on)
-    with _session() as (app, s):  # (the actor is --professional: unknown, its field names it)
+    day = common.day(on)
+    with common.session() as (app, s):  # (the actor is --professional: unknown, its field names it)
         u = Unit(app, s, actor_of(s, professional, "professional"), dt.date.today())
         identification.identify_case(u, case_id, youth, day)
     print(f"Casus {case_id} staat nu op naam van jongere {youth}.")
@@ -498,7 +319,7 @@ def disclosure_list(youth: Annotated[int, typer.Option(help="Id van de jongere."
     """Elke verstrekking over één jongere, nieuwste eerst."""
     from deelwijs.services.casus import disclosures
 
-    with _unit() as u:
+    with common.unit() as u:
         rows = disclosures.list_for_youth(u, youth)
     for d in rows:
         cats = ", ".join(f"{i['data']}:{i['outcome']}" for i in d["items"])
@@ -516,14 +337,14 @@ def disclosure_show(disclosure_id: Annotated[int, typer.Argument(
     from deelwijs.services.errors import NotFound
     from deelwijs.storage import orm
 
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = u.session.get(orm.Disclosure, disclosure_id)
         if row is None:
             raise NotFound("not_found", f"onbekende verstrekking ({disclosure_id})",
                            "disclosure")
         out = disclosures.read(u, row)
         out["decision"] = row.decision
-    _print(out)
+    common.show(out)
 
 
 @disclosure_app.command("record")
@@ -552,17 +373,17 @@ def disclosure_record(
     for i, pair in enumerate(data):
         cat, sep, text = pair.partition("=")
         if not sep or not cat:
-            _fail(f"--data[{i}]: gebruik categorie=inhoud")
+            common.fail(f"--data[{i}]: gebruik categorie=inhoud")
         if cat in contents:
-            _fail(f"--data[{i}]: categorie '{cat}' staat er twee keer")
+            common.fail(f"--data[{i}]: categorie '{cat}' staat er twee keer")
         contents[cat] = text
-    day = _day(on)
-    with _unit(by=professional, hat=hat, field="professional") as u:
+    day = common.day(on)
+    with common.unit(by=professional, hat=hat, field="professional") as u:
         row = disclosures.record(u, to_org_id=to, contents=contents, day=day, kind=kind,
                                  case_id=case, youth_id=youth, purpose=purpose, hat=hat,
                                  task=task, meeting_id=meeting)
         out = disclosures.view(u.session, row)
-    _print(out)
+    common.show(out)
 
 
 # --- consent -------------------------------------------------------------------------------
@@ -590,12 +411,12 @@ def consent_record(
     """Leg toestemming of weigering vast (versie 1 van een nieuwe reeks)."""
     from deelwijs.services.casus import consent, youths
 
-    with _unit() as u:
+    with common.unit() as u:
         row = consent.record(u, youths.get_youth(u.session, youth), role, answer, purpose, data,
-                             _day(on), written=not not_written,
+                             common.day(on), written=not not_written,
                              recipient_ids=recipient or [], guardian_id=guardian,
                              document_ref=document, prior_to_meeting_id=prior_to)
-        _print({"series": row.series, "version": row.version, "answer": row.answer})
+        common.show({"series": row.series, "version": row.version, "answer": row.answer})
 
 
 @consent_app.command("change")
@@ -609,9 +430,9 @@ def consent_change(
     """Wijzig of trek toestemming in: een nieuwe versie; de oude blijft bewaard."""
     from deelwijs.services.casus import consent
 
-    with _unit() as u:
-        row = consent.change(u, series, version, answer, _day(on))
-        _print({"series": row.series, "version": row.version, "answer": row.answer})
+    with common.unit() as u:
+        row = consent.change(u, series, version, answer, common.day(on))
+        common.show({"series": row.series, "version": row.version, "answer": row.answer})
 
 
 key_app = typer.Typer(help="Sleutels.", no_args_is_help=True, rich_markup_mode=None)

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from deelwijs import __version__
-from deelwijs.cli_store import _load_ruleset, _refuse
+from deelwijs.cli import common
 from deelwijs.errors import DeelwijsError
 
 app = typer.Typer(
@@ -112,12 +112,12 @@ def _decide(ruleset: str | None, explain: bool, file: Path | None) -> None:
     try:
         payload = parse_json(text)
     except DeelwijsError as exc:  # NotJson: `request: why`
-        _refuse(exc)
-    rs = _load_ruleset(ruleset)
+        common.refuse(exc)
+    rs = common.load_ruleset(ruleset)
     try:
         answer = decide_payload(payload, rs, explain)
     except DeelwijsError as exc:  # RequestError: one line per problem, with its JSON path
-        _refuse(exc)
+        common.refuse(exc)
     _print_answer(answer)
 
 
@@ -165,7 +165,7 @@ def _serve(host: str, port: int, workers: int, access_log: bool, before=None) ->
         load()
         sock = bind(host, port)
     except DeelwijsError as exc:  # SettingsError, ServeError
-        _refuse(exc)
+        common.refuse(exc)
     if before is not None:
         before()
     # uvicorn stops gracefully on Ctrl+C, then passes the interrupt on
@@ -182,7 +182,7 @@ def start(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     Ctrl+C."""
 
     def demo() -> None:
-        from deelwijs.cli_store import run_demo
+        from deelwijs.cli.records import run_demo
         from deelwijs.settings import load
 
         counts = run_demo()
@@ -266,7 +266,7 @@ def rules_show(
     toestemmingsleeftijden, bewaartermijnen, regionale overleggen en voorwaarden."""
     from deelwijs.rules import show
 
-    rs = _load_ruleset(ruleset)
+    rs = common.load_ruleset(ruleset)
     if as_json:
         print(json.dumps(show.as_json(rs), ensure_ascii=False, indent=2))
     else:
@@ -284,7 +284,7 @@ def rules_diff(
     (andere) wijziging."""
     from deelwijs.rules import show
 
-    ra, rb = _load_ruleset(a), _load_ruleset(b)
+    ra, rb = common.load_ruleset(a), common.load_ruleset(b)
     changes = show.diff(ra, rb)
     if as_json:
         about = {side: {"title": rs.title, "extends": rs.extends}
@@ -359,18 +359,9 @@ def rules_test(
 
 
 def _register() -> None:
-    from deelwijs import (
-        cli_audit,
-        cli_keys,
-        cli_manage,
-        cli_register,
-        cli_retention,
-        cli_rights,
-        cli_store,
-    )
+    from deelwijs.cli import audit, keys, manage, records, register, retention, rights
 
-    for module in (cli_store, cli_manage, cli_register, cli_audit, cli_rights, cli_retention,
-                   cli_keys):
+    for module in (records, manage, register, audit, rights, retention, keys):
         module.register(app)
 
 
@@ -378,15 +369,15 @@ _register()
 
 
 def main() -> None:
-    """Entry point: never a traceback for the user, and every message Dutch (cli_nl: click's
+    """Entry point: never a traceback for the user, and every message Dutch (cli/nl.py: click's
     usage errors and help pages too)."""
-    from deelwijs import cli_nl
+    from deelwijs.cli import nl
     from deelwijs.tracing import trace
 
     try:
         # one trace per command; a caller passes its own on as TRACEPARENT (W3C format)
         with trace(os.environ.get("TRACEPARENT")):
-            code = cli_nl.run(cli_nl.command_of(app))
+            code = nl.run(nl.command_of(app))
         if code == 130:  # typer turns an interrupt into exit 130, without a word
             _err("afgebroken")
         sys.exit(code)

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import COUNT, ID
+from deelwijs.cli.common import COUNT, ID
 
 audit_app = typer.Typer(help="Het verwerkingslog: controleren, bewijzen, checkpoints.",
                         no_args_is_help=True, rich_markup_mode=None)
@@ -29,15 +29,15 @@ RegionOpt = Annotated[str | None, typer.Option("--region", help="Regiocode (stan
 
 def _key_lines(path: Path, option: str) -> list[str]:
     """The non-empty lines of a small key file (settings.read_secret_file)."""
-    from deelwijs.cli_store import _fail
+    from deelwijs.cli import common
     from deelwijs.settings import SettingsError, read_secret_file
     try:
         text = read_secret_file(option, str(path))
     except SettingsError as exc:
-        _fail(str(exc))
+        common.fail(str(exc))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
-        _fail(f"{option}: {path} is leeg")
+        common.fail(f"{option}: {path} is leeg")
     return lines
 
 
@@ -47,14 +47,14 @@ def _public_key(path: Path | None):
     name is the log's origin (`deelwijs audit key` prints one line per region)."""
     if path is None:
         return None
-    from deelwijs.cli_store import _fail
+    from deelwijs.cli import common
     from deelwijs.domain import checkpoint as cp
     keys = {}
     for n, line in enumerate(_key_lines(path, "--public-key"), 1):
         try:
             name, key = cp.parse_verifier_key(line)
         except ValueError as exc:
-            _fail(f"--public-key: {path}, regel {n}: {exc}")
+            common.fail(f"--public-key: {path}, regel {n}: {exc}")
         keys[name] = key
     return keys
 
@@ -62,7 +62,7 @@ def _public_key(path: Path | None):
 def _cosigners(paths: list[Path], configured: tuple[str, ...]) -> list:
     """(name, key) of the cosigners to check: from --cosigner-key files, else the configured
     DEELWIJS_COSIGNER_KEY lines."""
-    from deelwijs.cli_store import _fail
+    from deelwijs.cli import common
     from deelwijs.domain import checkpoint as cp
     lines = [(f"--cosigner-key: {p}", line) for p in paths
              for line in _key_lines(p, "--cosigner-key")]
@@ -73,21 +73,21 @@ def _cosigners(paths: list[Path], configured: tuple[str, ...]) -> list:
         try:
             out.append(cp.parse_cosigner_key(line))
         except ValueError as exc:
-            _fail(f"{where}: {exc}")
+            common.fail(f"{where}: {exc}")
     return out
 
 
 def _outside(paths: list[Path], witness_file: Path | None) -> tuple[list, list[str]]:
     """The checkpoints kept outside the database: the witness file's (when it exists) and
     those of each --checkpoint file; with a line per source for the report."""
-    from deelwijs.cli_store import _fail
+    from deelwijs.cli import common
     from deelwijs.services.log import witness
     found, said = [], []
     if witness_file is not None:
         try:
             notes = witness.load(witness_file, missing_ok=True)
         except witness.WitnessError as exc:
-            _fail(f"getuigenbestand (DEELWIJS_WITNESS_FILE): {exc}")
+            common.fail(f"getuigenbestand (DEELWIJS_WITNESS_FILE): {exc}")
         found += notes
         said.append(f"getuigenbestand {witness_file}: {len(notes)} checkpoints"
                     if witness_file.exists() else
@@ -96,9 +96,9 @@ def _outside(paths: list[Path], witness_file: Path | None) -> tuple[list, list[s
         try:
             notes = witness.load(path)
         except witness.WitnessError as exc:
-            _fail(f"--checkpoint: {exc}")
+            common.fail(f"--checkpoint: {exc}")
         if not notes:
-            _fail(f"--checkpoint: {path} bevat geen checkpoint")
+            common.fail(f"--checkpoint: {path} bevat geen checkpoint")
         found += notes
         said.append(f"{path}: {len(notes)} checkpoint{'s' if len(notes) != 1 else ''}")
     return found, said
@@ -132,11 +132,11 @@ def verify_command(
     1 bij fouten)."""
     from tqdm import tqdm
 
-    from deelwijs.cli_store import _session
+    from deelwijs.cli import common
     from deelwijs.services.log import verify
 
     key = _public_key(public_key)
-    with _session() as (app, s):
+    with common.session() as (app, s):
         cosigners = _cosigners(cosigner_key or [], app.settings.cosigner_keys)
         outside, sources = _outside(checkpoint or [], app.settings.witness_file)
         if region is not None:
@@ -205,17 +205,17 @@ def prove_command(
     region: RegionOpt = None,
 ) -> None:
     """Druk een inclusiebewijs af: de regel zit in de ondertekende boom."""
-    from deelwijs.cli_store import _print, _session
+    from deelwijs.cli import common
     from deelwijs.services.log import verify
 
-    with _session() as (app, s):
+    with common.session() as (app, s):
         proof = verify.prove(s, app.keys, entry, region)
     if proof.get("nieuw_checkpoint"):
         witnessed = (" (het staat nu ook in het getuigenbestand)"
                      if app.settings.witness_file is not None else "")
         print(f"Nieuw checkpoint ondertekend bij {proof['boomgrootte']} regels: nog geen "
               f"checkpoint dekte deze regel{witnessed}.", file=sys.stderr)
-    _print(proof)
+    common.show(proof)
     if not proof["klopt"]:
         raise typer.Exit(1)
 
@@ -227,14 +227,14 @@ def consistency_command(
     new: Annotated[int, typer.Argument(help="Grootte van het nieuwe checkpoint.", parser=COUNT)],
 ) -> None:
     """Druk een consistentiebewijs af: het oude checkpoint is een begin van het nieuwe."""
-    from deelwijs.cli_store import _fail, _print, _session
+    from deelwijs.cli import common
     from deelwijs.services.log import verify
 
     if old > new or old < 0:
-        _fail("de oude grootte is niet groter dan de nieuwe, en niet negatief")
-    with _session() as (app, s):
+        common.fail("de oude grootte is niet groter dan de nieuwe, en niet negatief")
+    with common.session() as (app, s):
         proof = verify.prove_consistency(s, app.keys, region, old, new)
-    _print(proof)
+    common.show(proof)
     if not proof["klopt"]:
         raise typer.Exit(1)
 
@@ -247,13 +247,13 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Vervang een bestaand --
 
 def _check_out(out: Path | None, force: bool) -> None:
     """Refuse an --out target before anything is read, signed or written."""
-    from deelwijs.cli_store import _output_target
-    _output_target(out, force, "--out")
+    from deelwijs.cli import common
+    common.output_target(out, force, "--out")
 
 
 def _write_out(out: Path, text: str, force: bool) -> None:
-    from deelwijs.cli_store import _write_output
-    _write_output(out, text, force, "--out")
+    from deelwijs.cli import common
+    common.write_output(out, text, force, "--out")
 
 
 def _region_ids(s, region: str | None) -> list[int]:
@@ -298,13 +298,13 @@ def checkpoint_command(region: RegionOpt = None, out: OutOpt = None,
                        force: ForceOpt = False) -> None:
     """Onderteken nu een checkpoint (grootte en wortel) van het log van elke regio; ook in het
     getuigenbestand, en met --out in een bestand dat de database verlaat."""
-    from deelwijs.cli_store import _app, _session
+    from deelwijs.cli import common
     from deelwijs.services.log import audit
 
     _check_out(out, force)
-    with _session() as (app, s):
+    with common.session() as (app, s):
         notes = [audit.checkpoint(s, app.keys, rid).note for rid in _region_ids(s, region)]
-    with _app() as app:
+    with common.open_app() as app:
         _catch_up_witness(app)
     if out is None:
         print("\n".join(notes), end="")
@@ -317,10 +317,10 @@ def checkpoint_command(region: RegionOpt = None, out: OutOpt = None,
 def key_command(region: RegionOpt = None) -> None:
     """Toon de sleutelregels waarmee een toezichthouder checkpoints kan controleren: een per
     regio, met de herkomst van haar log als naam."""
-    from deelwijs.cli_store import _unit
+    from deelwijs.cli import common
     from deelwijs.services.log import audit
 
-    with _unit() as u:
+    with common.unit() as u:
         lines = [line for rid in _region_ids(u.session, region)
                  for line in audit.verifier_keys(u, rid)]
     print("\n".join(lines))
@@ -338,14 +338,14 @@ def cosigner_key_command(
     sleutelregel voor DEELWIJS_COSIGNER_KEY verschijnt op het scherm."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from deelwijs.cli_store import _fail
+    from deelwijs.cli import common
     from deelwijs.domain import checkpoint as cp
 
     key = Ed25519PrivateKey.generate()
     try:
         line = cp.private_key(name, key)
     except ValueError as exc:
-        _fail(f"--name: {exc}")
+        common.fail(f"--name: {exc}")
     _check_out(out, force)
     _write_out(out, line + "\n", force)
     print(cp.cosigner_key(name, key.public_key()))
@@ -371,23 +371,23 @@ def cosign_command(
     import time
 
     from deelwijs import files
-    from deelwijs.cli_store import _fail, _session
+    from deelwijs.cli import common
     from deelwijs.domain import checkpoint as cp
     from deelwijs.services.log import audit, verify, witness
 
     try:
         name, private = cp.parse_private_key(_key_lines(key, "--key")[0])
     except ValueError as exc:
-        _fail(f"--key: {exc}")
+        common.fail(f"--key: {exc}")
     _check_out(out, force)
-    with _session() as (app, s):
+    with common.session() as (app, s):
         config = app.settings
         outside, _ = _outside(checkpoint or [], config.witness_file)
         for o in outside:  # our own earlier cosignatures must still hold
             try:
                 cp.open_cosignature(o.note, private.public_key(), name)
             except cp.CheckpointError as exc:
-                _fail(f"{o.source}: {exc}", 1)
+                common.fail(f"{o.source}: {exc}", 1)
         report = verify.verify(s, app.keys, region, outside=outside)
         if not report.ok:
             for p in report.problems:
@@ -417,14 +417,14 @@ def log_command(
     limit: Annotated[int, typer.Option(help="Hoogstens zoveel regels.", parser=COUNT)] = 200,
 ) -> None:
     """Toon de logregels over één jongere (voor de FG; het log leest zichzelf zonder te loggen)."""
-    from deelwijs.cli_store import _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.casus import youths
     from deelwijs.services.log import audit
 
-    with _unit() as u:
+    with common.unit() as u:
         youths.get_youth(u.session, youth)
         rows = audit.entries_for_youth(u, youth, limit)
-        _print([audit.entry_view(r) for r in rows])
+        common.show([audit.entry_view(r) for r in rows])
 
 
 def register(app: typer.Typer) -> None:

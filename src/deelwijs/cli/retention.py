@@ -18,7 +18,8 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import ID, VERSION, _day, _fail, _print, _unit
+from deelwijs.cli import common
+from deelwijs.cli.common import ID, VERSION
 
 retention_app = typer.Typer(help="Bewaartermijnen: wat vernietigd wordt en waarom, en de "
                             "vernietigingsronde.", no_args_is_help=True, rich_markup_mode=None)
@@ -51,7 +52,7 @@ def _moment(value: str | None, field: str) -> dt.datetime:
             raise ValueError
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"{field}: '{value}' is geen moment in de vorm JJJJ-MM-DDTUU:MM")
+        common.fail(f"{field}: '{value}' is geen moment in de vorm JJJJ-MM-DDTUU:MM")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL)
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
@@ -77,11 +78,11 @@ def retention_plan(
     bewaartermijnen van de engine en de reden (JSON). Schrijft niets."""
     from deelwijs.services.rights import retention
 
-    day = _day(on)
-    with _unit(today=day) as u:
+    day = common.day(on)
+    with common.unit(today=day) as u:
         entries = retention.plan(u, region)
     due = [e for e in entries if e["due"]]
-    _print({"on": day.isoformat(), "due": len(due), "kept": len(entries) - len(due),
+    common.show({"on": day.isoformat(), "due": len(due), "kept": len(entries) - len(due),
             "youths": entries if all_ else due})
 
 
@@ -103,11 +104,11 @@ def retention_run(
 
     from deelwijs.services.rights import keys, retention
 
-    day = _day(on)
+    day = common.day(on)
     if not dry_run and day > dt.date.today():
-        _fail(f"--on: {day.isoformat()} ligt in de toekomst; een vernietigingsronde vooruit "
+        common.fail(f"--on: {day.isoformat()} ligt in de toekomst; een vernietigingsronde vooruit "
               "kan alleen als proefronde (--dry-run)")
-    with _unit(today=day) as u, tqdm(total=0, desc="vernietigingsronde", unit=" jongeren",
+    with common.unit(today=day) as u, tqdm(total=0, desc="vernietigingsronde", unit=" jongeren",
                                      file=sys.stderr, leave=False) as bar:
 
         def tick(done: int, total: int) -> None:
@@ -121,7 +122,7 @@ def retention_run(
     # what this run means for the backups made before it (services/rights/keys.py)
     notice = keys.rotation_notice(u, result["shredded"], dry_run)
     result["key_rotation"] = {"possible": u.keys.can_rotate, "message": notice}
-    _print(result)
+    common.show(result)
     if notice:
         print(notice, file=sys.stderr)
 
@@ -152,13 +153,13 @@ def breach_record(
     from deelwijs.services.log import breaches
 
     moment = _moment(discovered, "--discovered")
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = breaches.record_breach(
             u, region=registry.region_by_code(u.session, region), organisation_id=org,
             discovered_at=moment, description=description, categories=list(data or []),
             risk=risk, youth_ids=list(youth or []), measures=measures)
         view = breaches.breach_view(u.session, row)
-    _print(view)
+    common.show(view)
 
 
 @breach_app.command("notify-ap")
@@ -176,11 +177,11 @@ def breach_notify_ap(
     from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = breaches.notify_ap(u, breach, expected_version=version, notified_at=moment,
                                  reference=reference, delay_reason=delay_reason)
         view = breaches.breach_view(u.session, row)
-    _print(view)
+    common.show(view)
 
 
 @breach_app.command("no-notification")
@@ -195,10 +196,10 @@ def breach_no_notification(
     onwaarschijnlijk is)."""
     from deelwijs.services.log import breaches
 
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = breaches.no_notification(u, breach, expected_version=version, reason=reason)
         view = breaches.breach_view(u.session, row)
-    _print(view)
+    common.show(view)
 
 
 @breach_app.command("inform")
@@ -213,12 +214,12 @@ def breach_inform(
     """Leg vast dat een jongere (of de ouders) over het datalek is geïnformeerd."""
     from deelwijs.services.log import breaches
 
-    day = _day(on)
-    with _unit(by=by) as u:
+    day = common.day(on)
+    with common.unit(by=by) as u:
         row = breaches.inform_subject(u, breach, youth, expected_version=version,
                                       informed_on=day)
         view = breaches.breach_view(u.session, row)
-    _print(view)
+    common.show(view)
 
 
 @breach_app.command("notify-partners")
@@ -232,11 +233,11 @@ def breach_notify_partners(
     from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = breaches.notify_partners(u, breach, expected_version=version,
                                        notified_at=moment)
         view = breaches.breach_view(u.session, row)
-    _print(view)
+    common.show(view)
 
 
 @breach_app.command("list")
@@ -244,7 +245,7 @@ def breach_list(region: RegionOpt = None) -> None:
     """Alle datalekken, nieuwste eerst: id, ontdekt, risico, stand van de AP-melding."""
     from deelwijs.services.log import breaches
 
-    with _unit() as u:
+    with common.unit() as u:
         rows = breaches.list_breaches(u, _region(u.session, region))
         lines = [f"{b.id:>5}  {breaches.local(b.discovered_at)}  {b.risk:<16} "
                  f"{breaches.ap_status(b)}" for b in rows]
@@ -258,9 +259,9 @@ def breach_show(breach: Annotated[int, typer.Argument(help="Id van het datalek."
     """Eén datalek met betrokkenen en meldingen (JSON)."""
     from deelwijs.services.log import breaches
 
-    with _unit() as u:
+    with common.unit() as u:
         view = breaches.breach_view(u.session, breaches.get_breach(u, breach))
-    _print(view)
+    common.show(view)
 
 
 @breach_app.command("overdue")
@@ -270,10 +271,10 @@ def breach_overdue(region: RegionOpt = None, at: AtOpt = None) -> None:
     from deelwijs.services.log import breaches
 
     moment = _moment(at, "--at")
-    with _unit() as u:
+    with common.unit() as u:
         rows = breaches.overdue(u, moment, _region(u.session, region))
         views = [breaches.breach_view(u.session, b, moment) for b in rows]
-    _print(views)
+    common.show(views)
 
 
 def register(app: typer.Typer) -> None:

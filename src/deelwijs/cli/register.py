@@ -44,11 +44,11 @@ def _register(ruleset: str | None, region: str | None) -> tuple[list[dict], dict
 
     if region is None:
         return _activities(ruleset), None
-    from deelwijs.cli_store import _unit
+    from deelwijs.cli import common
     from deelwijs.services.covenant import registry
 
     rs = None
-    with _unit() as u:
+    with common.unit() as u:
         row = registry.region_by_code(u.session, region)
         controller = registry.controller(u, row)
         if ruleset is None:
@@ -56,16 +56,11 @@ def _register(ruleset: str | None, region: str | None) -> tuple[list[dict], dict
     return (register.activities(rs) if rs is not None else _activities(ruleset)), controller
 
 
-def _fail(line: str) -> None:
-    print(line, file=sys.stderr)
-    raise typer.Exit(2)
-
-
 def _activities(ruleset: str | None) -> list[dict]:
-    from deelwijs.cli_store import _load_ruleset
+    from deelwijs.cli import common
     from deelwijs.domain import register
 
-    return register.activities(_load_ruleset(ruleset))
+    return register.activities(common.load_ruleset(ruleset))
 
 
 @register_app.command("show")
@@ -96,13 +91,13 @@ def export(
     Persoonsgegevens). Exit 2 bij een onbekend formaat, een onbekende ruleset of een bestand
     dat niet te schrijven is. Een bestaand bestand wordt alleen met --force vervangen; de
     database, een sleutelbestand en de gegevensmap nooit."""
-    from deelwijs.cli_store import _output_target, _write_output
+    from deelwijs.cli import common
     from deelwijs.domain import register
 
     kind = fmt.strip().lower()
     if kind not in FORMATS:
-        _fail(f"--format: onbekend formaat '{fmt}' (kies uit: {', '.join(FORMATS)})")
-    _output_target(output, force, "--output")  # before the ruleset is read: quick and clear
+        common.fail(f"--format: onbekend formaat '{fmt}' (kies uit: {', '.join(FORMATS)})")
+    common.output_target(output, force, "--output")  # before the ruleset is read: quick and clear
     acts, controller = _register(ruleset, region)
     text = register.to_json(acts, controller) if kind == "json" else register.to_csv(acts)
     missing = register.vng_missing(controller) if region is not None and kind == "json" else None
@@ -114,7 +109,7 @@ def export(
             sys.stdout.reconfigure(newline="")
         sys.stdout.write(text)
         return
-    _write_output(output, text, force, "--output")
+    common.write_output(output, text, force, "--output")
     print(f"Verwerkingsregister geschreven naar {output} ({len(acts)} activiteiten, {kind}).",
           file=sys.stderr)
 

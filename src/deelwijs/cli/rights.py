@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import ID
+from deelwijs.cli.common import ID
 
 rights_app = typer.Typer(
     help="Rechten van jongeren en ouders: inzage, verbeteren, wissen, beperken, bezwaar.",
@@ -41,9 +41,9 @@ RecipientOpt = Annotated[list[int] | None, typer.Option(
 
 
 def _opt_day(value: str | None, field: str):
-    from deelwijs.cli_store import _day
+    from deelwijs.cli import common
 
-    return None if value is None else _day(value, field)
+    return None if value is None else common.day(value, field)
 
 
 @rights_app.command("inzage")
@@ -67,25 +67,25 @@ def inzage_command(
     """Inzage: alles wat over de jongere is vastgelegd, als JSON (artikel 15 AVG).
 
     Met --pdf ook als PDF voor de ouder of jongere. Het verzoek wordt vastgelegd en gelogd."""
-    from deelwijs.cli_store import _day, _output_target, _print, _unit, _write_output
+    from deelwijs.cli import common
     from deelwijs.documents import inzage_pdf
     from deelwijs.services.rights import requests as rights
 
-    target = _output_target(pdf, force, "--pdf")
+    target = common.output_target(pdf, force, "--pdf")
     start, end, day = (_opt_day(period_from, "--from"), _opt_day(period_to, "--to"),
-                       _day(on))
+                       common.day(on))
     written: list[Path] = []
     try:
-        with _unit(by=by, today=day) as u:
+        with common.unit(by=by, today=day) as u:
             out = rights.inzage(u, youth, requester=as_, guardian_id=guardian,
                                 period_from=start, period_to=end, youth_agrees=youth_agrees)
             if target is not None:  # written before the commit: a refusal records nothing
-                written.append(_write_output(target, inzage_pdf.render(out), force, "--pdf"))
+                written.append(common.write_output(target, inzage_pdf.render(out), force, "--pdf"))
     except BaseException:
         for path in written:  # not recorded after all: no copy without its record
             path.unlink(missing_ok=True)
         raise
-    _print(out)
+    common.show(out)
 
 
 @rights_app.command("rectify")
@@ -107,14 +107,14 @@ def rectify_command(
     on: DateOpt = None,
 ) -> None:
     """Verbeter een gegeven; de oude en de nieuwe waarde worden bewaard (artikel 16 AVG)."""
-    from deelwijs.cli_store import _day, _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.rights import requests as rights
 
-    day = _day(on)
-    with _unit(by=by, today=day) as u:
+    day = common.day(on)
+    with common.unit(by=by, today=day) as u:
         out = rights.rectify(u, youth, field, value, requester=as_, guardian_id=guardian,
                              youth_agrees=youth_agrees, target_guardian_id=of_guardian)
-    _print(out)
+    common.show(out)
 
 
 @rights_app.command("history")
@@ -123,12 +123,12 @@ def history_command(
     by: ByOpt = None,
 ) -> None:
     """De geschiedenis van verbeteringen: oude en nieuwe waarden (JSON)."""
-    from deelwijs.cli_store import _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.rights import requests as rights
 
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         out = rights.corrections(u, youth)
-    _print(out)
+    common.show(out)
 
 
 @rights_app.command("erase")
@@ -144,21 +144,21 @@ def erase_command(
 
     Dat kan niet zolang iets nog bewaard moet blijven. Een weigering wordt vastgelegd; de
     reden staat op stderr (exit 1)."""
-    from deelwijs.cli_store import _day, _fail, _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.rights import requests as rights
 
-    day = _day(on)
+    day = common.day(on)
     refused = out = None
-    with _unit(by=by, today=day) as u:
+    with common.unit(by=by, today=day) as u:
         try:
             out = rights.erase(u, youth, requester=as_, guardian_id=guardian,
                                youth_agrees=youth_agrees)
         except rights.ErasureRefused as exc:
             refused = exc
     if refused is not None:
-        _fail(f"{refused.field}: {refused.message} (afwijzing vastgelegd als verzoek "
+        common.fail(f"{refused.field}: {refused.message} (afwijzing vastgelegd als verzoek "
               f"{refused.request_id})", 1)
-    _print(out)
+    common.show(out)
 
 
 @rights_app.command("restrict")
@@ -180,16 +180,16 @@ def restrict_command(
     """Beperk het gebruik voor doelen, gegevens en ontvangers (artikel 18 AVG).
 
     Verstrekkingen in die reikwijdte worden daarna geweigerd. Wettelijke routes gaan door."""
-    from deelwijs.cli_store import _day, _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.rights import requests as rights
 
-    day, ends = _day(on), _opt_day(until, "--until")
-    with _unit(by=by, today=day) as u:
+    day, ends = common.day(on), _opt_day(until, "--until")
+    with common.unit(by=by, today=day) as u:
         out = rights.restrict(u, youth, requester=as_, reason=reason, guardian_id=guardian,
                               youth_agrees=youth_agrees, purposes=purpose or [],
                               categories=data or [], recipient_ids=recipient or [],
                               ends_on=ends)
-    _print(out)
+    common.show(out)
 
 
 @rights_app.command("object")
@@ -211,16 +211,16 @@ def object_command(
 
     Toegewezen: in die reikwijdte telt de toestemming als geweigerd. Tegen een wettelijke
     plicht kan geen bezwaar worden gemaakt."""
-    from deelwijs.cli_store import _day, _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.rights import requests as rights
 
-    day = _day(on)
-    with _unit(by=by, today=day) as u:
+    day = common.day(on)
+    with common.unit(by=by, today=day) as u:
         out = rights.object_to(u, youth, requester=as_, guardian_id=guardian,
                                youth_agrees=youth_agrees, purposes=purpose or [],
                                categories=data or [], recipient_ids=recipient or [],
                                refusal=refuse)
-    _print(out)
+    common.show(out)
 
 
 @rights_app.command("lift")
@@ -233,13 +233,13 @@ def lift_command(
     on: DateOpt = None,
 ) -> None:
     """Hef een beperking op (of trek een bezwaar in), vanaf de gegeven dag."""
-    from deelwijs.cli_store import _day, _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.rights import requests as rights
 
-    day = _day(on)
-    with _unit(by=by, today=day) as u:
+    day = common.day(on)
+    with common.unit(by=by, today=day) as u:
         out = rights.lift_restriction(u, request, motivation=reason)
-    _print(out)
+    common.show(out)
 
 
 @rights_app.command("list")
@@ -249,16 +249,16 @@ def list_command(
 ) -> None:
     """Alle verzoeken over een jongere, en de beperkingen en bezwaren die op die dag gelden
     (JSON)."""
-    from deelwijs.cli_store import _day, _print, _unit
+    from deelwijs.cli import common
     from deelwijs.services.casus import facts as stored_facts
     from deelwijs.services.rights import requests as rights
 
-    day = _day(on)
-    with _unit(today=day) as u:
+    day = common.day(on)
+    with common.unit(today=day) as u:
         out = {"requests": rights.list_requests(u, youth),
                "active_restrictions": stored_facts.active_restrictions(u.session, youth, day),
                "active_objections": stored_facts.active_objections(u.session, youth, day)}
-    _print(out)
+    common.show(out)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,8 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import COUNT, _fail, _print, _unit
+from deelwijs.cli import common
+from deelwijs.cli.common import COUNT
 
 keys_app = typer.Typer(
     help="Verpakkingssleutels (DEELWIJS_WRAPPING_KEYS): de sleutels die de sleutels van de "
@@ -57,7 +58,7 @@ def _progress(desc: str):
 
 def _check_batch(batch_size: int) -> None:
     if batch_size < 1:
-        _fail(f"--batch-size: {batch_size} is te klein; geef een geheel getal van minstens 1")
+        common.fail(f"--batch-size: {batch_size} is te klein; geef een geheel getal van minstens 1")
 
 
 @keys_app.command("new")
@@ -83,9 +84,9 @@ def keys_status(batch_size: BatchOpt = 500) -> None:
     from deelwijs.services.rights import keys
 
     _check_batch(batch_size)
-    with _unit() as u, _progress("sleutels tellen") as tick:
+    with common.unit() as u, _progress("sleutels tellen") as tick:
         result = keys.status(u, progress=tick, batch_size=batch_size)
-    _print(result)
+    common.show(result)
 
 
 @keys_app.command("rewrap")
@@ -105,12 +106,12 @@ def keys_rewrap(
     from deelwijs.services.rights import keys
 
     _check_batch(batch_size)
-    with _unit() as u, _progress("opnieuw verpakken") as tick:
+    with common.unit() as u, _progress("opnieuw verpakken") as tick:
         try:
             result = keys.rewrap(u, dry_run=dry_run, batch_size=batch_size, progress=tick)
         except ServiceError as exc:
-            _fail(str(exc))
-    _print(result)
+            common.fail(str(exc))
+    common.show(result)
     if result["unreadable"]:
         print(f"let op: {result['unreadable']} sleutel(s) passen bij geen enkele ingestelde "
               "sleutel en zijn niet opnieuw verpakt (zie message)", file=sys.stderr)

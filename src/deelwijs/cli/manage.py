@@ -16,19 +16,9 @@ from typing import Annotated
 
 import typer
 
-from deelwijs.cli_store import (
-    ID,
-    VERSION,
-    DateOpt,
-    _day,
-    _fail,
-    _print,
-    _session,
-    _unit,
-    case_app,
-    org_app,
-    youth_app,
-)
+from deelwijs.cli import common
+from deelwijs.cli.common import ID, VERSION, DateOpt
+from deelwijs.cli.records import case_app, org_app, youth_app
 from deelwijs.domain import exceptions as exc_domain
 
 region_app = typer.Typer(help="Regio's en hun rulesets.", no_args_is_help=True,
@@ -78,9 +68,9 @@ def _text(value: str, field: str, limit: int = 200) -> str:
     """A text option: stripped, not empty, and not longer than its column."""
     value = (value or "").strip()
     if not value:
-        _fail(f"{field}: mag niet leeg zijn")
+        common.fail(f"{field}: mag niet leeg zijn")
     if len(value) > limit:
-        _fail(f"{field}: te lang ({len(value)} tekens; ten hoogste {limit})")
+        common.fail(f"{field}: te lang ({len(value)} tekens; ten hoogste {limit})")
     return value
 
 
@@ -124,8 +114,8 @@ def region_create(
 
     code = _text(code, "region.code", 64)
     name = _text(name, "region.name")
-    with _unit() as u:
-        _print(registry.region_view(registry.create_region(
+    with common.unit() as u:
+        common.show(registry.region_view(registry.create_region(
             u, code, name, wams, controller_name=controller,
             controller_address=controller_address, controller_oin=controller_oin,
             fg_name=fg_name, fg_email=fg_email, fg_phone=fg_phone)))
@@ -151,11 +141,11 @@ def region_update(
              "controller_oin": controller_oin, "fg_name": fg_name, "fg_email": fg_email,
              "fg_phone": fg_phone}
     if name is None and all(v is None for v in given.values()):
-        _fail("region: noem wat er verandert (--name, --controller, --controller-address, "
+        common.fail("region: noem wat er verandert (--name, --controller, --controller-address, "
               "--controller-oin, --fg-name, --fg-email of --fg-phone)")
-    with _unit() as u:
+    with common.unit() as u:
         region = registry.region_by_code(u.session, code)
-        _print(registry.region_view(registry.update_region(u, region, name=name, **given)))
+        common.show(registry.region_view(registry.update_region(u, region, name=name, **given)))
 
 
 @region_app.command("list")
@@ -163,10 +153,10 @@ def region_list(as_json: JsonOpt = False) -> None:
     """Alle regio's: id, code, naam (en of de Wams er geldt)."""
     from deelwijs.services.covenant import registry
 
-    with _unit() as u:
+    with common.unit() as u:
         rows = registry.list_regions(u)
     if as_json:
-        _print(rows)
+        common.show(rows)
         return
     for r in rows:
         wams = "  (Wams)" if r["wams_in_force"] else ""
@@ -186,12 +176,12 @@ def ruleset_activate(
     bestand dat het model verruimt, wordt geweigerd (zie deelwijs rules check)."""
     from deelwijs.services.covenant import registry
 
-    day = _day(on)
-    with _unit() as u:
+    day = common.day(on)
+    with common.unit() as u:
         s = u.session
         r = registry.region_by_code(s, region)
         registry.activate_ruleset(u, r, ruleset, day)
-        _print(registry.activation_view(s, registry.latest_activation(s, r)))
+        common.show(registry.activation_view(s, registry.latest_activation(s, r)))
 
 
 @ruleset_app.command("list")
@@ -203,10 +193,10 @@ def ruleset_list(
     vandaag."""
     from deelwijs.services.covenant import registry
 
-    with _unit() as u:
+    with common.unit() as u:
         rows = registry.activations(u, registry.region_by_code(u.session, region))
     if as_json:
-        _print(rows)
+        common.show(rows)
         return
     for r in rows:
         mark = "  actief" if r["active"] else ""
@@ -226,13 +216,13 @@ def ruleset_check(
     vervang hem met deelwijs region ruleset activate. Exit 2 bij problemen."""
     from deelwijs.services.covenant import registry
 
-    day = _day(on)
-    with _session() as (app, s):
+    day = common.day(on)
+    with common.session() as (app, s):
         version, problems = app.check_active(s, registry.region_by_code(s, region).id, day)
         ref = {"ruleset_id": version.ruleset_id, "version": version.version,
                "digest": version.digest}
     if as_json:
-        _print({**ref, "ok": not problems, "problems": problems})
+        common.show({**ref, "ok": not problems, "problems": problems})
     elif not problems:
         print(f"{region}: in orde ({ref['ruleset_id']} {ref['version']}, {ref['digest']})")
     else:
@@ -267,11 +257,11 @@ def org_create(
     from deelwijs.services.covenant import registry
 
     name = _text(name, "name")
-    with _unit() as u:
+    with common.unit() as u:
         s = u.session
         org = registry.create_organisation(u, registry.region_by_code(s, region), party, name,
                                            kvk=kvk, oin=oin, domain=domain)
-        _print(registry.organisation_view(s, org))
+        common.show(registry.organisation_view(s, org))
 
 
 @signatory_app.command("add")
@@ -284,10 +274,10 @@ def signatory_add(
     from deelwijs.services.covenant import registry
 
     name, function = _text(name, "name"), _text(function, "function")
-    with _unit() as u:
+    with common.unit() as u:
         row = registry.add_signatory(u, registry.organisation(u.session, org_id), name,
                                      function)
-        _print(registry.signatory_view(row))
+        common.show(registry.signatory_view(row))
 
 
 @org_app.command("sign")
@@ -304,11 +294,11 @@ def org_sign(
     """Teken het convenant: de rulesetversie die de regio op die dag actief heeft."""
     from deelwijs.services.covenant import registry
 
-    day = _day(on)
-    with _unit() as u:
+    day = common.day(on)
+    with common.unit() as u:
         row = registry.sign_covenant(u, registry.organisation(u.session, org_id), None, day,
                                      signatory, on_behalf_of)
-        _print(registry.signature_view(u.session, row))
+        common.show(registry.signature_view(u.session, row))
 
 
 @mandate_app.command("grant")
@@ -325,12 +315,12 @@ def mandate_grant(
     from deelwijs.services.covenant import registry
 
     document = _text(document, "document_ref")
-    day = _day(on)
-    with _unit() as u:
+    day = common.day(on)
+    with common.unit() as u:
         s = u.session
         row = registry.grant_mandate(u, registry.organisation(s, school, "school"),
                                      registry.organisation(s, swv, "swv"), day, document)
-        _print(registry.mandate_view(row))
+        common.show(registry.mandate_view(row))
 
 
 @mandate_app.command("revoke")
@@ -342,9 +332,9 @@ def mandate_revoke(
     """Trek een machtiging in vanaf een datum (de machtiging blijft bewaard)."""
     from deelwijs.services.covenant import registry
 
-    day = _day(on)
-    with _unit() as u:
-        _print(registry.mandate_view(registry.revoke_mandate(u, mandate_id, day)))
+    day = common.day(on)
+    with common.unit() as u:
+        common.show(registry.mandate_view(registry.revoke_mandate(u, mandate_id, day)))
 
 
 # --- professionals -------------------------------------------------------------------------
@@ -363,10 +353,10 @@ def professional_create(
     from deelwijs.services.covenant import registry
 
     name, function = _text(name, "name"), _text(function, "function")
-    with _unit() as u:
+    with common.unit() as u:
         row = registry.create_professional(u, registry.organisation(u.session, org), name,
                                            function, hat or [])
-        _print(registry.professional_view(row))
+        common.show(registry.professional_view(row))
 
 
 @professional_app.command("list")
@@ -377,10 +367,10 @@ def professional_list(
     """De professionals van een organisatie, met hun petten."""
     from deelwijs.services.covenant import registry
 
-    with _unit() as u:
+    with common.unit() as u:
         rows = registry.list_professionals(u, registry.organisation(u.session, org))
     if as_json:
-        _print(rows)
+        common.show(rows)
         return
     for p in rows:
         hats = f"  [{', '.join(p['hats'])}]" if p["hats"] else ""
@@ -397,11 +387,11 @@ def _guardians(values: list[str]) -> list[dict]:
     for i, value in enumerate(values):
         parts = value.rsplit(":", 2)
         if len(parts) != 3 or not parts[0].strip():
-            _fail(f"--guardian[{i}]: gebruik 'naam:relatie:gezag' of "
+            common.fail(f"--guardian[{i}]: gebruik 'naam:relatie:gezag' of "
                   "'naam:relatie:geen-gezag'")
         name, relation, gezag = (p.strip() for p in parts)
         if gezag not in _GEZAG:
-            _fail(f"--guardian[{i}]: '{gezag}' moet gezag of geen-gezag zijn")
+            common.fail(f"--guardian[{i}]: '{gezag}' moet gezag of geen-gezag zijn")
         out.append({"name": _text(name, f"--guardian[{i}]"), "relation": relation,
                     "gezag": _GEZAG[gezag]})
     return out
@@ -434,12 +424,12 @@ def youth_create(
     from deelwijs.services.covenant import registry
 
     name = _text(name, "name")
-    born = _day(birth, "birth")
+    born = common.day(birth, "birth")
     guardians = _guardians(guardian or [])
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = youths.create_youth(u, registry.region_by_code(u.session, region), name, born,
                                   bsn, school, guardians, startkwalificatie=startkwalificatie)
-        _print(youths.youth_view(u.keys, row, u.today))
+        common.show(youths.youth_view(u.keys, row, u.today))
 
 
 # --- cases ---------------------------------------------------------------------------------
@@ -465,13 +455,13 @@ def case_open(
     from deelwijs.services.covenant import registry
 
     if (youth is None) == (not anonymous):
-        _fail("youth: kies --youth ID of --anonymous (precies één van de twee)")
+        common.fail("youth: kies --youth ID of --anonymous (precies één van de twee)")
     title = _text(title, "title")
-    day = _day(on)
-    with _unit(by=by) as u:
+    day = common.day(on)
+    with common.unit(by=by) as u:
         row = cases.open_case(u, None, registry.region_by_code(u.session, region), title,
                               purpose, participant or [], day, youth)
-        _print(cases.case_view(u.session, row))
+        common.show(cases.case_view(u.session, row))
 
 
 @case_app.command("close")
@@ -485,10 +475,10 @@ def case_close(
     deelwijs retention plan). Noem de versie die u zag."""
     from deelwijs.services.casus import cases
 
-    day = _day(on)
-    with _unit(by=by) as u:
+    day = common.day(on)
+    with common.unit(by=by) as u:
         row = cases.close_case(u, case_id, version, day)
-        _print(cases.case_view(u.session, row))
+        common.show(cases.case_view(u.session, row))
 
 
 @meeting_app.command("schedule")
@@ -505,11 +495,11 @@ def meeting_schedule(
     from deelwijs.services.casus import cases
 
     items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda or [])]
-    day = _day(on)
-    with _unit() as u:
+    day = common.day(on)
+    with common.unit() as u:
         row = cases.schedule_meeting(u, cases.get_case(u.session, case_id), day, items,
                                      participant or [])
-        _print(cases.meeting_view(u.session, row))
+        common.show(cases.meeting_view(u.session, row))
 
 
 @meeting_app.command("update")
@@ -527,12 +517,12 @@ def meeting_update(
     from deelwijs.services.casus import cases
 
     if on is None and not agenda:
-        _fail("meeting: niets te wijzigen; geef --on en/of --agenda")
-    day = _day(on, "--on") if on is not None else None
+        common.fail("meeting: niets te wijzigen; geef --on en/of --agenda")
+    day = common.day(on, "--on") if on is not None else None
     items = [_text(a, f"agenda[{i}]") for i, a in enumerate(agenda)] if agenda else None
-    with _unit() as u:
+    with common.unit() as u:
         row = cases.update_meeting(u, meeting_id, version, day, items)
-        _print(cases.meeting_view(u.session, row))
+        common.show(cases.meeting_view(u.session, row))
 
 
 @minute_app.command("write")
@@ -552,14 +542,14 @@ def minute_write(
     from deelwijs.services.errors import Invalid
 
     text = _text(text, "text", 100_000)
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         if minute is not None and version is None:  # (to the service: a conflict)
             cases.get_agenda_item(u.session, agenda_item)
             raise Invalid("missing_field", "noem bij een bestaand verslag de versie die u zag",
                           "expected_version")
         row = cases.write_minute(u, agenda_item, text, minute_id=minute,
                                  expected_version=version)
-        _print(cases.minute_view(u.session, row))
+        common.show(cases.minute_view(u.session, row))
 
 
 @action_app.command("add")
@@ -577,12 +567,12 @@ def action_add(
     from deelwijs.services.covenant import registry
 
     description = _text(description, "description", 100_000)
-    due_on = _day(due, "due_on")
-    evaluate_on = _day(evaluate, "evaluate_on") if evaluate is not None else None
-    with _unit() as u:
+    due_on = common.day(due, "due_on")
+    evaluate_on = common.day(evaluate, "evaluate_on") if evaluate is not None else None
+    with common.unit() as u:
         row = cases.add_action(u, meeting_id, registry.professional(u.session, owner, "owner"),
                                description, due_on, evaluate_on)
-        _print(cases.action_view(u.session, row))
+        common.show(cases.action_view(u.session, row))
 
 
 @accession_app.command("record")
@@ -602,14 +592,14 @@ def accession_record(
     from deelwijs.services.covenant import registry
 
     document = _text(document, "document_ref")
-    signed_on = _day(signed, "signed_on")
-    notified_on = _day(notified, "notified_on") if notified is not None else None
-    with _unit() as u:
+    signed_on = common.day(signed, "signed_on")
+    notified_on = common.day(notified, "notified_on") if notified is not None else None
+    with common.unit() as u:
         s = u.session
         case = cases.get_case(s, case_id)
         row = registry.record_accession(u, registry.organisation(s, org), case, signed_on,
                                         document, notified_on)
-        _print(registry.accession_view(row))
+        common.show(registry.accession_view(row))
 
 
 @accession_app.command("notify")
@@ -621,9 +611,9 @@ def accession_notify(
     """Leg vast dat een toetredingsformulier aan de deelnemers bekend is gemaakt."""
     from deelwijs.services.covenant import registry
 
-    day = _day(on)
-    with _unit() as u:
-        _print(registry.accession_view(registry.notify_accession(u, form_id, day)))
+    day = common.day(on)
+    with common.unit() as u:
+        common.show(registry.accession_view(registry.notify_accession(u, form_id, day)))
 
 
 def _questions_help(kinds: tuple[str, ...]) -> str:
@@ -642,9 +632,9 @@ def _answers(answer: list[str] | None) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            _fail(f"--answer[{i}]: gebruik vraag=antwoord")
+            common.fail(f"--answer[{i}]: gebruik vraag=antwoord")
         if key in answers:
-            _fail(f"--answer[{i}]: vraag '{key}' staat er twee keer")
+            common.fail(f"--answer[{i}]: vraag '{key}' staat er twee keer")
         answers[key] = value.strip()
     return answers
 
@@ -673,14 +663,14 @@ def weighing_record(
     from deelwijs.services.casus import cases
 
     answers = _answers(answer)
-    valid_until = _day(until, "valid_until") if until is not None else None
+    valid_until = common.day(until, "valid_until") if until is not None else None
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = cases.record_exception(u, cases.get_case(u.session, case_id), kind, answers, at,
                                      to_org_ids=to or [], categories=data or [],
                                      valid_until=valid_until)
         out = cases.weighing_view(u.session, row, answers)
-    _print(out)
+    common.show(out)
 
 
 @youth_weighing_app.command("record", help=(
@@ -707,13 +697,13 @@ def youth_weighing_record(
     from deelwijs.services.casus import cases
 
     answers = _answers(answer)
-    valid_until = _day(until, "valid_until") if until is not None else None
+    valid_until = common.day(until, "valid_until") if until is not None else None
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = cases.record_youth_weighing(u, youth, kind, answers, at, to_org_ids=to,
                                           categories=data, valid_until=valid_until)
         out = cases.weighing_view(u.session, row, answers)
-    _print(out)
+    common.show(out)
 
 
 # --- the municipal workflow ----------------------------------------------------------------
@@ -727,9 +717,9 @@ def workflow_open(
     """Open het werkproces voor een jongere (stand: nieuw; eerste stap: intake)."""
     from deelwijs.services.casus import cases
 
-    with _unit(by=by) as u:
+    with common.unit(by=by) as u:
         row = cases.open_workflow(u, None, youth)
-        _print(cases.workflow_view(u.session, row))
+        common.show(cases.workflow_view(u.session, row))
 
 
 # the options each step reads; any other is refused, so nothing typed is silently dropped
@@ -778,7 +768,7 @@ def workflow_step(
     if step in _STEP_OPTIONS:
         for opt, value in given.items():
             if value is not None and opt not in _STEP_OPTIONS[step]:
-                _fail(f"--{opt}: hoort niet bij stap '{step}'")
+                common.fail(f"--{opt}: hoort niet bij stap '{step}'")
     details: dict = {}
     if problems is not None:
         details["problems"] = problems
@@ -794,10 +784,10 @@ def workflow_step(
         details["coordination"] = coordination
     if note is not None:
         details["note"] = _text(note, "note", 100_000)
-    day = _day(on)
-    with _unit(by=by) as u:
+    day = common.day(on)
+    with common.unit(by=by) as u:
         row = cases.take_step(u, workflow_id, version, step, details, day)
-        _print(cases.workflow_view(u.session, row))
+        common.show(cases.workflow_view(u.session, row))
 
 
 @workflow_app.command("show")
@@ -809,8 +799,8 @@ def workflow_show(
     stap met datum en wie (JSON)."""
     from deelwijs.services.casus import cases
 
-    with _session() as (_, s):
-        _print(cases.workflow_view(s, cases.get_workflow(s, workflow_id)))
+    with common.session() as (_, s):
+        common.show(cases.workflow_view(s, cases.get_workflow(s, workflow_id)))
 
 
 def register(app: typer.Typer) -> None:
