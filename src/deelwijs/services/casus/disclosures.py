@@ -143,15 +143,6 @@ _CASE_PARTS = ((_CASE, _Case), (_MEETING, _Meeting), (_YOUTH, _Youth))
 # PostgreSQL: a record reserves its disclosure's id in its first query, so that the log entry
 # (which names the disclosure) can be built before, and written together with, the disclosure
 _NEXT_DISCLOSURE_ID = func.nextval(func.pg_get_serial_sequence(_DISCLOSURE.name, "id"))
-_HEAD = orm.LogHead.__table__
-_ENTRY = orm.LogEntry.__table__
-
-
-def _head_columns() -> list:
-    """The region's log head as it stands (not locked): size and frontier, so that the entry
-    can be sealed before it is written (see _write_statement)."""
-    return [select(_HEAD.c[c]).where(_HEAD.c.region_id == _ORG.c.region_id).scalar_subquery()
-            for c in ("size", "frontier")]
 
 
 @functools.cache
@@ -180,7 +171,7 @@ def _context_query(with_case: bool, reserve_id: bool = False):
     if not with_case:
         cols = [table.c[name] for table, kind in _PARTS for name in kind._fields]
         if reserve_id:
-            cols += [_NEXT_DISCLOSURE_ID, *_head_columns()]
+            cols += [_NEXT_DISCLOSURE_ID, *audit.head_columns(_ORG.c.region_id)]
         return select(*cols).select_from(joined).where(where)
     case_id = bindparam("case_id")
     joined = (joined.outerjoin(_CASE, _CASE.c.id == case_id)
@@ -194,7 +185,7 @@ def _context_query(with_case: bool, reserve_id: bool = False):
     cols += stored_facts.fact_columns(_TO_ORG.c.id, _ORG.c.id, _CASE.c.id, _CASE.c.youth_id, day,
                           stored_facts.CASE_SHAPE)
     if reserve_id:  # in the one-row subquery: evaluated once
-        cols += [_NEXT_DISCLOSURE_ID, *_head_columns()]
+        cols += [_NEXT_DISCLOSURE_ID, *audit.head_columns(_ORG.c.region_id)]
     # one row, its subqueries evaluated once (OFFSET keeps the database from merging it into
     # the join below, which would evaluate them again for every consent version)
     ctx = (select(*(c.label(f"c{i}") for i, c in enumerate(cols))).select_from(joined)
@@ -523,9 +514,9 @@ def _insert_items(n: int):
 @functools.cache
 def _write_statement(n: int, with_entry: bool):
     """PostgreSQL: the disclosure (with its reserved id) and its n items in one statement
-    (data-modifying CTEs); `with_entry` also its log entry, sealed for the head as the first
-    query read it. The statement then locks the region's log head (until the transaction
-    ends) and reads it as it stands; only if it still has the size read before is it
+    (data-modifying CTEs); `with_entry` also its log entry (audit.append_ctes), sealed for the
+    head as the first query read it. The statement then locks the region's log head (until
+    the transaction ends) and reads it as it stands; only if it still has the size read before is it
     advanced and the entry inserted. It returns one row: the number of entries written (1,
     or 0 when another writer came first) and the head's size and frontier as locked, so
     that the caller can seal the entry again for them and append it without taking the
@@ -547,20 +538,9 @@ def _write_statement(n: int, with_entry: bool):
     if not with_entry:
         sql = f"WITH d AS ({disclosure}) {items}"
     else:
-        entry_cols = audit.ENTRY_COLUMNS
-        sql = (f"WITH d AS ({disclosure}), i AS ({items}), "
-               f"l AS (SELECT region_id, size, frontier FROM {_HEAD.name} "
-               "WHERE region_id = :r FOR UPDATE), "
-               f"h AS (UPDATE {_HEAD.name} AS t SET size = t.size + 1, frontier = :f "
-               "FROM l WHERE t.region_id = l.region_id AND l.size = :expected "
-               "RETURNING t.size), "
-               f"e AS (INSERT INTO {_ENTRY.name} ({', '.join(entry_cols)}) "
-               f"SELECT {', '.join(f':e_{c}' for c in entry_cols)} FROM h) "
-               "SELECT (SELECT count(*) FROM h), l.size, l.frontier FROM l")
-        binds += [*(bindparam(f"e_{c}", type_=_ENTRY.c[c].type) for c in entry_cols),
-                  bindparam("f", type_=_HEAD.c.frontier.type),
-                  bindparam("r", type_=_HEAD.c.region_id.type),
-                  bindparam("expected", type_=_HEAD.c.size.type)]
+        log_ctes, final, log_binds = audit.append_ctes()  # the log's statements are audit's
+        sql = f"WITH d AS ({disclosure}), i AS ({items}), {log_ctes} {final}"
+        binds += log_binds
     return text(sql).bindparams(*binds), names
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -410,6 +410,59 @@ def append(session: Session, keys: Keyring, entry: Pending) -> Written:
     # from here on the region's log head is locked until the transaction ends: only the
     # position-dependent work and the writes follow
     return _write(session, keys, seal(keys, entry, size, blob), advance=False)
+
+
+# --- the log's part of a statement that also writes the row it logs ----------------------------
+
+_HEAD_TABLE = orm.LogHead.__table__
+_ENTRY_TABLE = orm.LogEntry.__table__
+
+
+def head_columns(region_id) -> list:
+    """SQL: the region's log head as it stands (not locked), its size and frontier as scalar
+    subqueries for `region_id` (a column of the enclosing query or a bound parameter), so
+    that an entry can be sealed before it is written (see append_ctes)."""
+    return [select(_HEAD_TABLE.c[c]).where(_HEAD_TABLE.c.region_id == region_id)
+            .scalar_subquery() for c in ("size", "frontier")]
+
+
+def append_ctes() -> tuple[str, str, list]:
+    """PostgreSQL: the log's part of one statement (data-modifying CTEs) that writes a row and
+    its entry in one round trip: `l` locks the region's head (until the transaction ends) and
+    reads it as it stands; only if it still has the size read before (:expected) is it
+    advanced (`h`, to the new frontier :f) and the entry inserted (`e`, its columns as
+    e_<column>, audit.seal). Returns (the CTEs, the final SELECT: entries written (1, or 0
+    when another writer came first) and the head's size and frontier as locked, for
+    append_locked; no row when the region has no head yet), and their bind parameters
+    (:r the region)."""
+    cols = ENTRY_COLUMNS
+    ctes = (f"l AS (SELECT region_id, size, frontier FROM {_HEAD_TABLE.name} "
+            "WHERE region_id = :r FOR UPDATE), "
+            f"h AS (UPDATE {_HEAD_TABLE.name} AS t SET size = t.size + 1, frontier = :f "
+            "FROM l WHERE t.region_id = l.region_id AND l.size = :expected "
+            "RETURNING t.size), "
+            f"e AS (INSERT INTO {_ENTRY_TABLE.name} ({', '.join(cols)}) "
+            f"SELECT {', '.join(f':e_{c}' for c in cols)} FROM h)")
+    final = "SELECT (SELECT count(*) FROM h), l.size, l.frontier FROM l"
+    binds = [*(bindparam(f"e_{c}", type_=_ENTRY_TABLE.c[c].type) for c in cols),
+             bindparam("f", type_=_HEAD_TABLE.c.frontier.type),
+             bindparam("r", type_=_HEAD_TABLE.c.region_id.type),
+             bindparam("expected", type_=_HEAD_TABLE.c.size.type)]
+    return ctes, final, binds
+
+
+def prune(session: Session, region_id: int, cutoff: dt.datetime, dry_run: bool = False) -> int:
+    """Remove the bodies of the region's entries registered before `cutoff` (their term has
+    passed; the trigger refuses any earlier), keeping every leaf hash and MAC, so that the
+    log still verifies. Returns the entries pruned (in a dry run: that would be)."""
+    entry = orm.LogEntry
+    where = [entry.region_id == region_id, entry.registered_at < cutoff,
+             entry.body.is_not(None), entry.pruned_at.is_(None)]
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(entry).where(*where)) or 0
+    result = session.execute(update(entry).where(*where).values(body=None, pruned_at=now())
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def append_locked(session: Session, keys: Keyring, entry: Pending, size: int,

@@ -356,10 +356,7 @@ def _wipe_notes(session: Session, youth_id: int, dry_run: bool) -> int:
 
 def _prune_log(session: Session, region: orm.Region, cutoff: dt.datetime, dry_run: bool
                ) -> int:
-    where = [orm.LogEntry.region_id == region.id, orm.LogEntry.registered_at < cutoff,
-             orm.LogEntry.body.is_not(None), orm.LogEntry.pruned_at.is_(None)]
-    n = _apply(session, orm.LogEntry, where, {"body": None, "pruned_at": audit.now()},
-               dry_run)
+    n = audit.prune(session, region.id, cutoff, dry_run)
     if n and not dry_run:
         audit.log_system(session, region_id=region.id, name="verwerkingslog", actie="erase",
                          handeling=PRUNE_REASON,
