@@ -206,9 +206,5 @@ def unit(by: int | None = None, hat: str | None = None, today: dt.date | None = 
     administrator without it; today is the clock's date unless given."""
     from deelwijs.services.context import Unit, actor_of
 
-    with session() as (app, s):
-        try:
-            actor = actor_of(s, by, field, hat)
-        except DeelwijsError as exc:
-            refuse(exc)
-        yield Unit(app, s, actor, today or dt.date.today())
+    with session() as (app, s):  # session() refuses a DeelwijsError, actor_of's too
+        yield Unit(app, s, actor_of(s, by, field, hat), today or dt.date.today())

@@ -414,15 +414,12 @@ def append(session: Session, keys: Keyring, entry: Pending) -> Written:
 
 # --- the log's part of a statement that also writes the row it logs ----------------------------
 
-_HEAD_TABLE = orm.LogHead.__table__
-_ENTRY_TABLE = orm.LogEntry.__table__
-
 
 def head_columns(region_id) -> list:
     """SQL: the region's log head as it stands (not locked), its size and frontier as scalar
     subqueries for `region_id` (a column of the enclosing query or a bound parameter), so
     that an entry can be sealed before it is written (see append_ctes)."""
-    return [select(_HEAD_TABLE.c[c]).where(_HEAD_TABLE.c.region_id == region_id)
+    return [select(_HEAD.c[c]).where(_HEAD.c.region_id == region_id)
             .scalar_subquery() for c in ("size", "frontier")]
 
 
@@ -436,18 +433,18 @@ def append_ctes() -> tuple[str, str, list]:
     append_locked; no row when the region has no head yet), and their bind parameters
     (:r the region)."""
     cols = ENTRY_COLUMNS
-    ctes = (f"l AS (SELECT region_id, size, frontier FROM {_HEAD_TABLE.name} "
+    ctes = (f"l AS (SELECT region_id, size, frontier FROM {_HEAD.name} "
             "WHERE region_id = :r FOR UPDATE), "
-            f"h AS (UPDATE {_HEAD_TABLE.name} AS t SET size = t.size + 1, frontier = :f "
+            f"h AS (UPDATE {_HEAD.name} AS t SET size = t.size + 1, frontier = :f "
             "FROM l WHERE t.region_id = l.region_id AND l.size = :expected "
             "RETURNING t.size), "
-            f"e AS (INSERT INTO {_ENTRY_TABLE.name} ({', '.join(cols)}) "
+            f"e AS (INSERT INTO {_ENTRY.name} ({', '.join(cols)}) "
             f"SELECT {', '.join(f':e_{c}' for c in cols)} FROM h)")
     final = "SELECT (SELECT count(*) FROM h), l.size, l.frontier FROM l"
-    binds = [*(bindparam(f"e_{c}", type_=_ENTRY_TABLE.c[c].type) for c in cols),
-             bindparam("f", type_=_HEAD_TABLE.c.frontier.type),
-             bindparam("r", type_=_HEAD_TABLE.c.region_id.type),
-             bindparam("expected", type_=_HEAD_TABLE.c.size.type)]
+    binds = [*(bindparam(f"e_{c}", type_=_ENTRY.c[c].type) for c in cols),
+             bindparam("f", type_=_HEAD.c.frontier.type),
+             bindparam("r", type_=_HEAD.c.region_id.type),
+             bindparam("expected", type_=_HEAD.c.size.type)]
     return ctes, final, binds
 
 
