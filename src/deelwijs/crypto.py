@@ -81,6 +81,8 @@ class Keyring:
         self._mac_key = _derive(raw, b"deelwijs log entry mac v1")
         self._signing_key = Ed25519PrivateKey.from_private_bytes(
             _derive(raw, b"deelwijs log checkpoint ed25519 v1"))
+        self._secrets = Fernet(base64.urlsafe_b64encode(
+            _derive(raw, b"deelwijs account secrets v1")))
 
     # --- the processing log: pseudonyms, entry MACs and the checkpoint key ----------------
 
@@ -153,6 +155,18 @@ class Keyring:
         """The same youth key wrapped under the newest wrapping key; InvalidToken when no
         configured key unwraps it."""
         return self._multi.rotate(wrapped)
+
+    # --- account secrets (a TOTP secret): sealed with a key derived from the master key ----
+
+    def seal(self, secret: str) -> bytes:
+        return self._secrets.encrypt(secret.encode("utf-8"))
+
+    def unseal(self, sealed: bytes) -> str | None:
+        """The secret, or None when it was sealed under another master key."""
+        try:
+            return self._secrets.decrypt(sealed).decode("utf-8")
+        except InvalidToken:
+            return None
 
     def bsn_hash(self, bsn: str) -> str:
         return hmac.new(self._hash_key, bsn.encode(), hashlib.sha256).hexdigest()

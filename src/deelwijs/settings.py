@@ -14,6 +14,15 @@
 | DEELWIJS_WITNESS_FILE | witness/checkpoints.notes beside var | checkpoints appended here too |
 | DEELWIJS_COSIGNER_KEY | | the cosigner's verifier key(s): verify checks its cosignatures |
 | DEELWIJS_COSIGNER_KEY_FILE | | a file holding that key line |
+| DEELWIJS_LOGIN_MAX_FAILURES | 5 | refused logins in a row before an account is locked |
+| DEELWIJS_LOGIN_LOCK_MINUTES | 15 | how long a locked account stays locked |
+| DEELWIJS_SESSION_HOURS | 12 | a web session ends this long after login |
+| DEELWIJS_SESSION_IDLE_MINUTES | 30 | ... or this long after its last request |
+| DEELWIJS_COOKIE_SECURE | true | session cookies only over HTTPS (false: over plain HTTP) |
+| DEELWIJS_OIDC_ISSUER | | OpenID Connect: the identity provider's issuer URL (unset: no OIDC) |
+| DEELWIJS_OIDC_CLIENT_ID | | ... this app's client id there |
+| DEELWIJS_OIDC_CLIENT_SECRET | | ... and its secret (or DEELWIJS_OIDC_CLIENT_SECRET_FILE) |
+| DEELWIJS_PUBLIC_URL | | the app's own address behind a proxy (OIDC's redirect address) |
 
 DEELWIJS_WRAPPING_KEYS is a list of Fernet keys (`deelwijs keys new`), newest first, separated
 by commas or newlines. The newest wraps every new youth key; all of them unwrap. They can be
@@ -87,6 +96,17 @@ class Settings:
     witness_file: Path | None = None
     # the cosigners' verifier key lines (C2SP vkeys of type 0x04) that verify checks
     cosigner_keys: tuple[str, ...] = ()
+    # accounts (services/accounts.py, web/auth.py)
+    login_max_failures: int = 5
+    login_lock_minutes: float = 15.0
+    session_hours: float = 12.0
+    session_idle_minutes: float = 30.0
+    cookie_secure: bool = True
+    # OpenID Connect (web/oidc.py); no issuer: no OIDC login
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    public_url: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -197,4 +217,21 @@ def load() -> Settings:
                                                  DEFAULT_CHECKPOINT_MINUTES, False)),
         witness_file=_witness_file(os.environ.get("DEELWIJS_DATABASE_URL") or DEFAULT_URL),
         cosigner_keys=_cosigner_keys(),
+        login_max_failures=int(positive_number("DEELWIJS_LOGIN_MAX_FAILURES", 5, True)),
+        login_lock_minutes=float(positive_number("DEELWIJS_LOGIN_LOCK_MINUTES", 15, False)),
+        session_hours=float(positive_number("DEELWIJS_SESSION_HOURS", 12, False)),
+        session_idle_minutes=float(positive_number("DEELWIJS_SESSION_IDLE_MINUTES", 30, False)),
+        cookie_secure=env_bool("DEELWIJS_COOKIE_SECURE", True),
+        oidc_issuer=(os.environ.get("DEELWIJS_OIDC_ISSUER") or "").strip() or None,
+        oidc_client_id=(os.environ.get("DEELWIJS_OIDC_CLIENT_ID") or "").strip() or None,
+        oidc_client_secret=_oidc_secret(),
+        public_url=(os.environ.get("DEELWIJS_PUBLIC_URL") or "").strip().rstrip("/") or None,
     )
+
+
+def _oidc_secret() -> str | None:
+    raw = os.environ.get("DEELWIJS_OIDC_CLIENT_SECRET") or ""
+    path = os.environ.get("DEELWIJS_OIDC_CLIENT_SECRET_FILE")
+    if path:
+        raw = read_secret_file("DEELWIJS_OIDC_CLIENT_SECRET_FILE", path)
+    return raw.strip() or None

@@ -3,9 +3,28 @@
 Every public use case takes a `Unit` as its first argument, whoever calls it: the CLI, the
 web app and the API build one per command or request, the tests build one per call. It
 replaces the shapes in which the person acting used to be passed (`by`, `professional_id`,
-`by=None` for "the administrator"): the administrator is an explicit actor,
+`by=None` for "the administrator"): the installation's operator is an explicit actor,
 `Actor.admin()`, and a use case that needs a professional says so (`Unit.professional_or`),
 with one Dutch message.
+
+The kinds of actor (issue 13; an account has one kind, services/accounts.py):
+
+- `operator`, `Actor.admin()`: whoever holds the installation (the database and its keys):
+  the CLI without a personal access token, `deelwijs demo`, the retention run. It passes every
+  check, case content included: with the database and the keys it could read everything
+  anyway, and the processing log says "beheer".
+- `admin`: an administrator's account (beheerder): manages organisations and accounts in its
+  region (every region with none), never case content.
+- `professional`: a professional of an organisation, with the `hat` a wijkteam professional
+  works under; need to know decides what they see.
+- `fg`: a privacy officer (functionaris gegevensbescherming) of a region: the processing log,
+  the register and the breaches, never case content.
+- `parent` and `youth`: a parent or a youth with an account, who sees only their own (a parent
+  only with gezag, and from the age the active ruleset names the youth decides).
+
+`acted_by` says who really acts when an administrator acts for a professional (the CLI's
+`--by`): "beheer" for the operator, or the administrator's account name. Both identities are
+recorded.
 
 `Actor` is a plain value (ids, no database rows), so the web app can keep it in a session and
 a test can write one down; `Unit.professional` loads the row once when a use case needs the
@@ -33,37 +52,55 @@ if TYPE_CHECKING:
     from deelwijs.crypto import Keyring
     from deelwijs.services.app import App
 
+OPERATOR = "operator"
 ADMIN = "admin"
 PROFESSIONAL = "professional"
+FG = "fg"
+PARENT = "parent"
+YOUTH = "youth"
+KINDS = (OPERATOR, ADMIN, PROFESSIONAL, FG, PARENT, YOUTH)
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts. `kind` "admin": the administrator of the installation (the CLI without
-    `--by`, `deelwijs demo`, retention runs); `region_id` None means every region.
-    `kind` "professional": a professional of an organisation in a region, with the `hat` a
-    wijkteam professional works under (toeleiding, hulpverlening), if any. `roles` are the
-    account's roles once there are accounts (issue 13); empty for now."""
+    """Who acts (the kinds: the module's docstring). `region_id` None means every region
+    (the operator, an installation-wide administrator). `account_id` is the account logged in
+    (None for the operator and in tests that write an actor down). `roles` are extra roles of
+    the account (none yet)."""
 
-    kind: Literal["admin", "professional"]
+    kind: Literal["operator", "admin", "professional", "fg", "parent", "youth"]
     professional_id: int | None = None
     organisation_id: int | None = None
     region_id: int | None = None
     roles: frozenset[str] = frozenset()
     hat: str | None = None
+    account_id: int | None = None
+    acted_by: str | None = None
 
     @classmethod
     def admin(cls, region_id: int | None = None) -> Actor:
-        return cls(ADMIN, region_id=region_id, roles=frozenset({ADMIN}))
+        """The installation's operator (see the module's docstring)."""
+        return cls(OPERATOR, region_id=region_id)
 
     @classmethod
-    def of(cls, pro: orm.Professional, region_id: int, hat: str | None = None) -> Actor:
+    def of(cls, pro: orm.Professional, region_id: int, hat: str | None = None,
+           account_id: int | None = None, acted_by: str | None = None) -> Actor:
         return cls(PROFESSIONAL, professional_id=pro.id, organisation_id=pro.organisation_id,
-                   region_id=region_id, hat=hat)
+                   region_id=region_id, hat=hat, account_id=account_id, acted_by=acted_by)
+
+    @property
+    def is_operator(self) -> bool:
+        return self.kind == OPERATOR
 
     @property
     def is_admin(self) -> bool:
-        return self.kind == ADMIN
+        """The operator or an administrator's account: may manage the installation (within
+        its region)."""
+        return self.kind in (OPERATOR, ADMIN)
+
+    @property
+    def is_professional(self) -> bool:
+        return self.kind == PROFESSIONAL
 
 
 def actor_of(session: Session, professional_id: int | None, field: str = "by",

@@ -510,3 +510,92 @@ class BreachSubject(Base):
     youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), primary_key=True)
     must_inform: Mapped[bool] = mapped_column(Boolean)
     informed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+# --- accounts: who logs in, their sessions and tokens (issue 13) -------------------------------
+
+
+class Account(Base):
+    """Someone who logs in: a professional, a privacy officer (FG), an administrator, a parent
+    or a youth (`kind`, services/context.py). A professional's account is linked to the
+    professional (and so to an organisation and region); the others name their region (None:
+    an administrator of every region). The password is an argon2id hash; the TOTP secret is
+    sealed with a key derived from the master key (crypto.Keyring.seal). `oidc_subject` is
+    "issuer sub" of a login through OpenID Connect."""
+
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    professional_id: Mapped[int | None] = mapped_column(ForeignKey("professional.id"),
+                                                        unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code is used once
+    oidc_subject: Mapped[str | None] = mapped_column(String(400), unique=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class AccountSubject(Base):
+    """Whose data a parent's or youth's account may see: the youth, and for a parent the
+    guardian row it is (gezag is read from that row, each time)."""
+
+    __tablename__ = "account_subject"
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    youth_id: Mapped[int] = mapped_column(ForeignKey("youth.id"), primary_key=True)
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardian.id"))
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored. A
+    session ends at `expires_at`, after `idle` minutes without a request, or at logout.
+    `second_factor_at` is None until the TOTP code was given (where one is needed)."""
+
+    __tablename__ = "web_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    hat: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    second_factor_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AccessToken(Base):
+    """A personal access token for the API and the CLI, scoped like its account. Only the
+    SHA-256 of the token is stored; `prefix` (its first characters) names it in lists."""
+
+    __tablename__ = "access_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AccountEvent(Base):
+    """What happened to an account (a security log, no personal data of youths): logins,
+    refused logins, lock-outs, second factors, logouts, switching hats, tokens, an
+    administrator acting for someone. `account_id` None: a login with an unknown name."""
+
+    __tablename__ = "account_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    remote: Mapped[str | None] = mapped_column(String(64))

@@ -753,7 +753,7 @@ def list_cases(u: Unit, region: orm.Region, limit: int = 50) -> list[dict]:
     actor's name."""
     session = u.session
     query = select(orm.Case).where(orm.Case.region_id == region.id)
-    if not u.actor.is_admin:
+    if not u.actor.is_operator:
         query = query.where(exists().where(
             orm.CaseParticipant.case_id == orm.Case.id,
             orm.CaseParticipant.organisation_id == u.actor.organisation_id))
