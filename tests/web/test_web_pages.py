@@ -40,8 +40,8 @@ def test_the_start_page_says_what_a_visitor_can_do_without_an_account(client):
     html = client.get("/").text
     assert "Wat kunt u hier zonder account?" in html
     assert 'href="/mag-ik-dit-delen"' in html and 'href="/api/v1/docs"' in html
-    # no fake login: accounts do not exist yet
-    assert "Inloggen" not in html and "login" not in html.lower()
+    # a visitor is offered the login, and nobody is logged in
+    assert 'href="/inloggen"' in html and "Uitloggen" not in html
     for rid in ("model-convenant", "voorbeeldregio"):
         assert rid in html
 

@@ -20,6 +20,7 @@ from deelwijs.domain.contract import NotJson, decide_payload, parse_json
 from deelwijs.errors import DeelwijsError
 from deelwijs.rules import loader
 from deelwijs.web import openapi
+from deelwijs.web.deps import ApiLogin
 from deelwijs.web.errors import dumps, problem, problem_of
 from deelwijs.web.templating import render
 
@@ -112,6 +113,19 @@ async def decisions(request: Request) -> Response:
     except DeelwijsError as exc:  # NotJson (400), RequestError (422): web/errors.problem_of
         return problem_of(exc)
     return Response(dumps(answer), media_type="application/json")
+
+
+@router.get("/me")
+def me(who: ApiLogin) -> Response:
+    """Who this call acts as: the account of the token (or the browser's session)."""
+    actor = who.actor
+    return Response(dumps({
+        "account": {"id": who.account_id, "username": who.username,
+                    "display_name": who.display_name, "kind": who.kind},
+        "actor": {"kind": actor.kind, "region_id": actor.region_id,
+                  "organisation_id": actor.organisation_id,
+                  "professional_id": actor.professional_id, "hat": actor.hat},
+        "by_token": who.by_token}), media_type="application/json")
 
 
 @router.get("/openapi.json")

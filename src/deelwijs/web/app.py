@@ -85,9 +85,11 @@ class Static(StaticFiles):
         return response
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The Deelwijs web app. `settings` defaults to the environment's (deelwijs.settings)."""
-    from deelwijs.web import api, errors, pages
+def create_app(settings: Settings | None = None, services=None) -> FastAPI:
+    """The Deelwijs web app. `settings` defaults to the environment's (deelwijs.settings);
+    `services` is an App already open (tests), else it is opened on first use
+    (web.deps.services)."""
+    from deelwijs.web import api, auth, errors, pages
 
     app = DeelwijsApp(
         title="Deelwijs",
@@ -95,9 +97,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # decision contract, served without a CDN
         openapi_url=None, docs_url=None, redoc_url=None,
     )
-    app.state.settings = settings if settings is not None else load()
+    app.state.settings = settings if settings is not None else (
+        services.settings if services is not None else load())
+    if services is not None:
+        app.state.deelwijs = services
     app.mount("/static", Static(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(auth.router)
     app.include_router(pages.router)
     errors.install(app)
     return app

@@ -123,7 +123,10 @@ async def deelwijs_error(request: Request, exc: DeelwijsError) -> Response:
     """A Deelwijs error a handler did not catch: problem+json under /api/ (problem_of), else
     a Dutch page with its message; one without a status is a 500 page (server_error)."""
     if request.url.path.startswith(API_PREFIX):
-        return problem_of(exc)
+        response = problem_of(exc)
+        if exc.status == 401:
+            response.headers["www-authenticate"] = 'Bearer realm="deelwijs"'
+        return response
     if exc.status is None:
         return await server_error(request, exc)
     return render("errors/error.html", status_code=exc.status,
@@ -131,7 +134,17 @@ async def deelwijs_error(request: Request, exc: DeelwijsError) -> Response:
                   status=exc.status)
 
 
+async def login_required(request: Request, exc) -> Response:
+    """A page that needs a login (web.deps.LoginRequired): to the login page, and back."""
+    from starlette.responses import RedirectResponse
+
+    return RedirectResponse(exc.to, status_code=303)
+
+
 def install(app: FastAPI) -> None:
+    from deelwijs.web.deps import LoginRequired
+
+    app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(DeelwijsError, deelwijs_error)
     app.add_exception_handler(Exception, server_error)
