@@ -66,6 +66,10 @@ def test_a_raised_error_is_problem_json_with_its_code_and_field(raising, i):
                          ids=[f"{type(e).__name__}-{i}" for i, e in enumerate(SAMPLES)])
 def test_a_raised_error_on_a_page_is_a_dutch_page_with_its_status(raising, i):
     error: DeelwijsError = SAMPLES[i]
+    if error.code == "login_required":  # a page that needs a login: to the login page
+        r = raising.get(f"/test-raise/{i}", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == error.to
+        return
     r = raising.get(f"/test-raise/{i}")
     assert r.headers["content-type"].startswith("text/html")
     assert r.status_code == (error.status or 500)

@@ -30,6 +30,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from deelwijs.errors import DeelwijsError
 from deelwijs.services import accounts
 from deelwijs.services.app import App, open_app
 from deelwijs.services.context import Actor, Unit
@@ -43,19 +44,24 @@ START = "/start"
 _lock = threading.Lock()
 
 
-class LoginRequired(Exception):
-    """A page needs a login (or a finished second factor): answered with a redirect."""
+class LoginRequired(DeelwijsError):
+    """A page needs a login (or a finished second factor): answered with a redirect to `to`
+    (web/errors.login_required), not with an error page."""
+
+    code = "login_required"
+    status = 401
 
     def __init__(self, to: str):
+        super().__init__("log eerst in")
         self.to = to
 
 
-class Unauthenticated(ServiceError):
-    code = "unauthenticated"
-    status = 401
+Unauthenticated = accounts.Unauthenticated
 
 
 class CsrfRefused(ServiceError):
+    """A form or unsafe call of a browser's session without its CSRF token."""
+
     code = "csrf_refused"
     status = 403
 

@@ -135,9 +135,12 @@ async def deelwijs_error(request: Request, exc: DeelwijsError) -> Response:
 
 
 async def login_required(request: Request, exc) -> Response:
-    """A page that needs a login (web.deps.LoginRequired): to the login page, and back."""
+    """A page that needs a login (web.deps.LoginRequired): to the login page, and back.
+    Under /api/ it is a 401 problem like any other."""
     from starlette.responses import RedirectResponse
 
+    if request.url.path.startswith(API_PREFIX):
+        return await deelwijs_error(request, exc)
     return RedirectResponse(exc.to, status_code=303)
 
 
