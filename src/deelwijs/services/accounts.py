@@ -294,7 +294,18 @@ def authenticate(session: Session, username: str, password: str, *, now: dt.date
                  policy: Policy, remote: str | None = None) -> orm.Account:
     """The account whose name and password these are, or LoginRefused. A refused password
     counts toward the lock-out; the message is the same for an unknown name, a wrong
-    password, a locked or a disabled account (the event says which)."""
+    password, a locked or a disabled account (the event says which). A refusal commits the
+    session before it is raised: its count and event must outlast the error (call it in a
+    transaction of its own, as web/auth.py does)."""
+    try:
+        return _authenticate(session, username, password, now, policy, remote)
+    except LoginRefused:
+        session.commit()
+        raise
+
+
+def _authenticate(session: Session, username: str, password: str, now: dt.datetime,
+                  policy: Policy, remote: str | None) -> orm.Account:
     account = by_username(session, username) if isinstance(username, str) else None
     if account is None or account.password_hash is None:
         _verify(_DUMMY, password if isinstance(password, str) else "")
@@ -381,7 +392,8 @@ def totp_check(session: Session, keys: Keyring, account: orm.Account, code: str,
                now: dt.datetime, remote: str | None = None, *,
                policy: Policy | None = None) -> None:
     """A login's second factor. A code is accepted once (replay refused); a wrong code
-    counts toward the lock-out like a wrong password."""
+    counts toward the lock-out like a wrong password (and, like authenticate, commits that
+    before it raises)."""
     secret = keys.unseal(account.totp_sealed) if account.totp_sealed else None
     step = _step(secret, code, now) if secret else None
     if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
@@ -393,6 +405,7 @@ def totp_check(session: Session, keys: Keyring, account: orm.Account, code: str,
             event(session, account.id, "locked", now, remote, until=str(account.locked_until))
         else:
             event(session, account.id, "second_factor_refused", now, remote)
+        session.commit()
         raise LoginRefused("wrong_code", "de code klopt niet of is al gebruikt")
     account.totp_last_step = step
     account.failed_logins = 0
