@@ -21,7 +21,8 @@
 | DEELWIJS_COOKIE_SECURE | true | session cookies only over HTTPS (false: over plain HTTP) |
 | DEELWIJS_OIDC_ISSUER | | OpenID Connect: the identity provider's issuer URL (unset: no OIDC) |
 | DEELWIJS_OIDC_CLIENT_ID | | ... this app's client id there |
-| DEELWIJS_OIDC_CLIENT_SECRET | | ... and its secret (or DEELWIJS_OIDC_CLIENT_SECRET_FILE) |
+| DEELWIJS_OIDC_CLIENT_SECRET | | ... and its secret |
+| DEELWIJS_OIDC_CLIENT_SECRET_FILE | | a file holding that secret |
 | DEELWIJS_PUBLIC_URL | | the app's own address behind a proxy (OIDC's redirect address) |
 
 DEELWIJS_WRAPPING_KEYS is a list of Fernet keys (`deelwijs keys new`), newest first, separated
