@@ -17,7 +17,12 @@ from deelwijs.errors import DeelwijsError
 app = typer.Typer(
     name="deelwijs",
     help="Deelwijs: het privacyconvenant onderwijs–gemeenten–jeugdhulp als code. "
-    "Beslist of gegevens over een jongere gedeeld mogen worden, met de artikelen erbij.",
+    "Beslist of gegevens over een jongere gedeeld mogen worden, met de artikelen erbij.\n\n"
+    "Wie handelt: met een persoonlijk toegangstoken in DEELWIJS_TOKEN (of een bestand in "
+    "DEELWIJS_TOKEN_FILE) handelt deelwijs als dat account, met dezelfde toegangsregels als "
+    "in de webapp (deelwijs account token new). Zonder token handelt deelwijs als het beheer "
+    "van de installatie: wie de database en haar sleutels heeft. --by N is dan handelen "
+    "namens professional N, vastgelegd met beide identiteiten.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -359,9 +364,9 @@ def rules_test(
 
 
 def _register() -> None:
-    from deelwijs.cli import audit, keys, manage, records, register, retention, rights
+    from deelwijs.cli import accounts, audit, keys, manage, records, register, retention, rights
 
-    for module in (records, manage, register, audit, rights, retention, keys):
+    for module in (records, manage, register, audit, rights, retention, keys, accounts):
         module.register(app)
 
 

@@ -1,8 +1,12 @@
 """What every command of the `deelwijs` CLI shares (public, for the command modules):
 
 - opening Deelwijs: `open_app` (settings, database, keys; migrates the embedded database),
-  `session` (one transaction, a DeelwijsError printed as `field: message`, exit 2) and `unit`
-  (one unit of work, services/context.py: the actor of `--by`, or the administrator);
+  `session` (one transaction, a DeelwijsError printed as `field: message`, exit 2; the
+  operator's only) and `unit` (one unit of work, services/context.py: the account of the
+  personal access token, or the operator, and `--by`);
+- who acts (README, "Who the command line acts as"): `token` (DEELWIJS_TOKEN or
+  DEELWIJS_TOKEN_FILE) and `operator_only` (a command that works on the installation itself
+  refuses a token);
 - refusing: `fail` (a Dutch line, exit 2 unless told) and `refuse` (a DeelwijsError: a line
   per problem);
 - reading input: `day` (JJJJ-MM-DD), `load_ruleset` (a built-in id or a file), the `Bounded`
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from contextlib import contextmanager
 from typing import Annotated, NoReturn
@@ -116,8 +121,10 @@ def day(value: str | None, field: str = "--on") -> dt.date:
 
 
 ByOpt = Annotated[int | None, typer.Option(
-    "--by", help="Id van de professional die dit inziet (voor het verwerkingslog; zonder: "
-    "beheer).", parser=ID)]
+    "--by", help="Id van de professional als wie dit gebeurt (voor de toegang en het "
+    "verwerkingslog). Met het token van een professional: weglaten of het eigen id. Zonder "
+    "token (het beheer) of met het token van een beheerder: handelen namens die professional, "
+    "vastgelegd met beide identiteiten. Zonder --by en zonder token: het beheer.", parser=ID)]
 
 
 LimitOpt = Annotated[int, typer.Option(help="Hoogstens zoveel.", parser=COUNT)]
@@ -188,8 +195,63 @@ def open_app(migrate: bool | None = None, keys: bool = True):
             engine.dispose()
 
 
+# --- who acts: a personal access token, or the installation's operator -----------------------
+
+TOKEN_ENV = "DEELWIJS_TOKEN"
+TOKEN_FILE_ENV = "DEELWIJS_TOKEN_FILE"
+TOKEN_FILE_MAX = 4096  # a token is 46 characters
+
+
+def token() -> tuple[str, str] | None:
+    """The personal access token the command acts with, and the variable it came from:
+    DEELWIJS_TOKEN, or the file DEELWIJS_TOKEN_FILE names (surrounding whitespace ignored).
+    None without either: the command acts as the installation's operator. Both at once, an
+    unreadable or empty file: one Dutch line, exit 2."""
+    from deelwijs import files
+
+    value = os.environ.get(TOKEN_ENV, "").strip()
+    path = os.environ.get(TOKEN_FILE_ENV, "")
+    if value and path.strip():
+        fail(f"{TOKEN_ENV}: zet {TOKEN_ENV} of {TOKEN_FILE_ENV}, niet allebei")
+    if path.strip():
+        try:
+            value = files.read_text(path, TOKEN_FILE_MAX, "tokenbestand").strip()
+        except files.Unreadable as exc:
+            fail(f"{TOKEN_FILE_ENV}: {exc}")
+        if not value:
+            fail(f"{TOKEN_FILE_ENV}: {path} is leeg; er staat geen token in")
+        return value, TOKEN_FILE_ENV
+    return (value, TOKEN_ENV) if value else None
+
+
+def operator_only() -> None:
+    """A command that works on the installation itself, not through a use case that checks
+    who acts (the log's checkpoints and proofs, the demo, a stored ruleset's check, ...), is
+    the operator's: with a token it is refused (exit 2) before anything is opened."""
+    given = [name for name in (TOKEN_ENV, TOKEN_FILE_ENV) if os.environ.get(name, "").strip()]
+    if given:
+        fail(f"{given[0]}: dit commando is alleen voor het beheer van de installatie (wie de "
+             "database en haar sleutels heeft), niet voor een account; voer het uit zonder "
+             f"{TOKEN_ENV} en {TOKEN_FILE_ENV}")
+
+
+def command_name() -> str:
+    """The command being run, without its arguments ("deelwijs case show"): what an account
+    event records of an administrator's act (arguments may hold personal data)."""
+    try:  # typer carries its own click (cli/nl.py uses it too)
+        from typer._click.globals import get_current_context
+    except ImportError:  # an older typer, on the installed click
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else ""
+
+
 @contextmanager
 def session():
+    """One transaction on the database, as the installation's operator: refused with a
+    token (operator_only). A command that acts for someone uses `unit`."""
+    operator_only()
     with open_app() as app:
         try:
             with app.transaction() as s:
@@ -201,10 +263,36 @@ def session():
 @contextmanager
 def unit(by: int | None = None, hat: str | None = None, today: dt.date | None = None,
           field: str = "by"):
-    """One unit of work for a command (services/context.py): the actor is the professional
-    of `--by` (an unknown one is refused with `field`, the option's name), or the
-    administrator without it; today is the clock's date unless given."""
-    from deelwijs.services.context import Unit, actor_of
+    """One unit of work for a command (services/context.py). Who acts (services/accounts.py,
+    `acting`): the account of the personal access token (`token`; unknown, revoked,
+    expired or of a disabled account: refused on the variable's name, nothing done), or the
+    installation's operator without one; `by` (`--by`, or the option named `field`) is the
+    token's own professional, or the professional the operator or an administrator acts for
+    (recorded with both identities: an account event, and every processing-log entry of the
+    unit names the administrator beside the professional, audit.acting). An unknown
+    professional or a `--by` the token may not give is refused on `field`. Today is the
+    clock's date unless given."""
+    from deelwijs.services.context import Unit
 
-    with session() as (app, s):  # session() refuses a DeelwijsError, actor_of's too
-        yield Unit(app, s, actor_of(s, by, field, hat), today or dt.date.today())
+    given = token()
+    with open_app() as app:
+        try:
+            with app.transaction() as s:
+                if given is None and by is None:  # the operator (accounts not even imported)
+                    from deelwijs.services.context import Actor
+
+                    actor = Actor.admin()
+                    yield Unit(app, s, actor, today or dt.date.today())
+                    return
+                from deelwijs.services import accounts
+                from deelwijs.services.log import audit
+
+                now = accounts.utcnow()
+                account = None if given is None else accounts.token_account(
+                    s, given[0], now=now, today=dt.date.today(), field=given[1])
+                actor = accounts.acting(s, account, by, hat=hat, field=field,
+                                        command=command_name(), now=now)
+                with audit.acting(actor):
+                    yield Unit(app, s, actor, today or dt.date.today())
+        except DeelwijsError as exc:  # ServiceError, RulesetError
+            refuse(exc)

@@ -178,6 +178,7 @@ def run_demo(youths: int = 200) -> dict:
     from deelwijs.services import demo
     from deelwijs.services.errors import ServiceError
 
+    common.operator_only()
     with common.open_app() as app:
         if demo.exists(app):
             return {"created": False}
@@ -266,13 +267,13 @@ def youth_show(youth_id: Annotated[int, typer.Argument(help="Id van de jongere."
 
 
 @case_app.command("list")
-def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
+def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50, by: ByOpt = None) -> None:
     """Casussen van een regio (elke getoonde casus over een jongere wordt gelogd als
     raadpleging)."""
     from deelwijs.services.casus import cases
     from deelwijs.services.covenant import registry
 
-    with common.unit() as u:
+    with common.unit(by=by) as u:
         r = registry.region_by_code(u.session, region)
         for c in cases.list_cases(u, r, limit):
             who = "anoniem" if c["anonymous"] else f"jongere {c['youth_id']}"
@@ -281,12 +282,12 @@ def case_list(region: RegionOpt = "demo", limit: LimitOpt = 50) -> None:
 
 
 @case_app.command("show")
-def case_show(case_id: CaseArg) -> None:
+def case_show(case_id: CaseArg, by: ByOpt = None) -> None:
     """Eén casus met deelnemers, overleggen, agenda, acties en verstrekkingen (JSON); over
     een jongere wordt het inzien gelogd."""
     from deelwijs.services.casus import cases
 
-    with common.unit() as u:
+    with common.unit(by=by) as u:
         out = cases.read_case(u, case_id)
     common.show(out)
 
@@ -301,11 +302,9 @@ def case_identify(
     """Zet een anonieme casus op naam, alleen als identificerende gegevens naar elke
     deelnemer mogen (met de toestemming die dat vraagt). Anders verandert er niets."""
     from deelwijs.services.casus import identification
-    from deelwijs.services.context import Unit, actor_of
 
     day = common.day(on)
-    with common.session() as (app, s):  # (the actor is --professional: unknown, its field names it)
-        u = Unit(app, s, actor_of(s, professional, "professional"), dt.date.today())
+    with common.unit(by=professional, field="professional") as u:
         identification.identify_case(u, case_id, youth, day)
     print(f"Casus {case_id} staat nu op naam van jongere {youth}.")
 

@@ -24,6 +24,7 @@ Every function takes the clock's time as `now` (naive UTC), so tests write time 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -58,8 +59,13 @@ TOKEN_PREFIX = "dw_"
 TOTP_ISSUER = "Deelwijs"
 
 _hasher = argon2.PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-# verified against when the name is unknown, so that a refusal takes as long either way
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy() -> str:
+    """A hash verified against when the name is unknown, so that a refusal takes as long
+    either way (made when first needed: hashing at import would slow every CLI command)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class LoginRefused(ServiceError):
@@ -308,17 +314,17 @@ def _authenticate(session: Session, username: str, password: str, now: dt.dateti
                   policy: Policy, remote: str | None) -> orm.Account:
     account = by_username(session, username) if isinstance(username, str) else None
     if account is None or account.password_hash is None:
-        _verify(_DUMMY, password if isinstance(password, str) else "")
+        _verify(_dummy(), password if isinstance(password, str) else "")
         event(session, account.id if account else None, "login_refused", now, remote,
               reason="unknown" if account is None else "no_password",
               username=(username or "")[:100] if account is None else None)
         raise LoginRefused("login_refused", REFUSED)
     if account.disabled_at is not None:
-        _verify(_DUMMY, password if isinstance(password, str) else "")
+        _verify(_dummy(), password if isinstance(password, str) else "")
         event(session, account.id, "login_refused", now, remote, reason="disabled")
         raise LoginRefused("login_refused", REFUSED)
     if locked(account, now):
-        _verify(_DUMMY, password if isinstance(password, str) else "")
+        _verify(_dummy(), password if isinstance(password, str) else "")
         event(session, account.id, "login_refused", now, remote, reason="locked")
         raise LoginRefused("account_locked", "dit account is tijdelijk geblokkeerd na te veel "
                            "mislukte pogingen; probeer het later opnieuw of vraag het beheer")
@@ -511,7 +517,9 @@ def new_token(u: Unit, account: orm.Account, name: str,
     return token, row
 
 
-def revoke_token(u: Unit, token_id: int) -> None:
+def revoke_token(u: Unit, token_id: int) -> orm.AccessToken:
+    """Revoke a personal access token (its owner's or an administrator's act); revoking it
+    again changes nothing. Returns its row."""
     row = u.session.get(orm.AccessToken, token_id) if isinstance(token_id, int) else None
     account = u.session.get(orm.Account, row.account_id) if row is not None else None
     if account is None or not _may_manage(u, account):
@@ -520,6 +528,7 @@ def revoke_token(u: Unit, token_id: int) -> None:
         row.revoked_at = utcnow()
         event(u.session, account.id, "token_revoked", row.revoked_at, token=row.id,
               by=_who(u))
+    return row
 
 
 def account_of_token(session: Session, token: str | None, *, now: dt.datetime,
@@ -569,3 +578,98 @@ def view(account: orm.Account) -> dict:
             "disabled": account.disabled_at is not None,
             "last_login_at": account.last_login_at.isoformat(timespec="seconds")
             if account.last_login_at else None}
+
+
+# --- acting: the actor of a token, and an administrator acting for a professional -------------
+
+
+def token_account(session: Session, token: str, *, now: dt.datetime, today: dt.date,
+                  field: str = "DEELWIJS_TOKEN") -> orm.Account:
+    """The account of a personal access token as a client presents it (the CLI's
+    DEELWIJS_TOKEN, an API's bearer token): unknown, revoked, expired or of a disabled
+    account is Unauthenticated (`invalid_token`, on `field`), and nothing is done."""
+    account = account_of_token(session, (token or "").strip(), now=now, today=today)
+    if account is None:
+        raise Unauthenticated("invalid_token", "dit token is onbekend, ingetrokken of "
+                              "verlopen, of zijn account is uitgeschakeld; er is niets gedaan",
+                              field)
+    return account
+
+
+def acting(session: Session, account: orm.Account | None, by: int | None, *,
+           hat: str | None = None, field: str = "by", command: str = "",
+           now: dt.datetime | None = None) -> Actor:
+    """Who acts, when `account` (None: the installation's operator, whoever holds the
+    database and its keys) names the professional `by` (None: nobody), as the CLI's `--by`:
+
+    - a professional's account acts as itself: `by` is left out or is its own professional,
+      else Refused `by_mismatch` on `field`;
+    - the operator or an administrator's account with `by` acts FOR that professional (an
+      administrator's act): the professional's actor with `acted_by` ("beheer", or the
+      account's name) and `account_id` the administrator's, and an account event `act_for`
+      naming the administrator, the professional and `command` (a command's name, never its
+      arguments). An administrator of one region acts only for a professional of that region
+      (another is "onbekend", as any id the actor may not see);
+    - an FG, a parent or a youth never acts for anyone (`by_mismatch`);
+    - without `by`: the account's own actor (actor_for), or Actor.admin() for the operator.
+
+    An unknown professional is NotFound on `field`."""
+    if account is None and by is None:
+        return Actor.admin()
+    if account is not None and account.kind == PROFESSIONAL:
+        if by is not None and by != account.professional_id:
+            raise Refused("by_mismatch", f"met dit token handelt u als uzelf: laat --{field} "
+                          f"weg of noem uw eigen id ({account.professional_id})", field)
+        return actor_for(session, account, hat)
+    if by is None:
+        return actor_for(session, account, hat)
+    if account is not None and account.kind != ADMIN:
+        raise Refused("by_mismatch", "namens een professional handelt alleen het beheer; "
+                      f"laat --{field} weg", field)
+    pro = session.get(orm.Professional, by) if isinstance(by, int) else None
+    region_id = session.get(orm.Organisation, pro.organisation_id).region_id if pro else None
+    if pro is None or (account is not None and account.region_id is not None
+                       and account.region_id != region_id):
+        raise NotFound("not_found", f"onbekende professional ({by})", field)
+    acted_by = "beheer" if account is None else account.username
+    actor = Actor.of(pro, region_id, hat, account_id=account.id if account else None,
+                     acted_by=acted_by)
+    event(session, account.id if account else None, "act_for", now or utcnow(),
+          by="beheer" if account is None else f"account:{account.id}", professional=pro.id,
+          command=(command or "")[:200] or None)
+    return actor
+
+
+# --- reading accounts and tokens (the administrator's, or the owner's) -------------------------
+
+
+def list_accounts(u: Unit, region_id: int | None = None) -> list[orm.Account]:
+    """The accounts an administrator manages: of `region_id` (its own, for an administrator
+    of one region), else every account it may manage, by id."""
+    access.require_admin(u, "accounts bekijken", "account")
+    if region_id is not None:
+        access.require_region(u, region_id, "region")
+    stmt = select(orm.Account).order_by(orm.Account.id)
+    region = region_id if region_id is not None else u.actor.region_id
+    if region is not None:
+        stmt = stmt.where(orm.Account.region_id == region)
+    return list(u.session.scalars(stmt))
+
+
+def tokens(u: Unit, account: orm.Account) -> list[orm.AccessToken]:
+    """An account's personal access tokens (never the tokens themselves), by id."""
+    if not _may_manage(u, account):
+        raise NotFound("not_found", f"onbekend account ({account.id})", "account")
+    return list(u.session.scalars(select(orm.AccessToken).where(
+        orm.AccessToken.account_id == account.id).order_by(orm.AccessToken.id)))
+
+
+def _stamp(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def token_view(row: orm.AccessToken) -> dict:
+    return {"id": row.id, "account": row.account_id, "name": row.name, "prefix": row.prefix,
+            "created_at": _stamp(row.created_at),
+            "expires_on": row.expires_on.isoformat() if row.expires_on else None,
+            "last_used_at": _stamp(row.last_used_at), "revoked_at": _stamp(row.revoked_at)}

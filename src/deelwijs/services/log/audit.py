@@ -34,6 +34,9 @@ import secrets
 import time
 import uuid
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -52,7 +55,7 @@ from deelwijs.storage import fast, orm
 from deelwijs.tracing import Trace, current_trace, parse_traceparent, trace
 
 if TYPE_CHECKING:
-    from deelwijs.services.context import Unit
+    from deelwijs.services.context import Actor, Unit
 
 __all__ = ["Trace", "current_trace", "log", "log_system", "parse_traceparent", "trace"]
 
@@ -220,6 +223,49 @@ def log_system(session: Session, *, region_id: int, name: str, **kw) -> Written:
     return log(session, region_id=region_id, activity=act, activity_version=version, **kw)
 
 
+# --- who really acts: an administrator acting for a professional ---------------------------
+#
+# When an administrator acts for a professional (the CLI's `--by` without a token or with an
+# administrator's token; services/context.py, `Actor.acted_by`), the entry records both
+# identities: "gebruiker" is the professional acted for, as always, and UITGEVOERD_DOOR the
+# administrator: "beheer" for the installation's operator, "account:<id>" for an
+# administrator's account (an id, never a name: the log keeps its entries for 25 years). The
+# key is stored in the body as it is (in format 2 among the other keys, position 17) and is
+# withheld from the data subject's view, as "gebruiker" is.
+#
+# The unit's creator says so once, around the whole unit of work (`with audit.acting(actor):`;
+# cli/common.unit does), and every entry prepared inside it carries the key: the use cases
+# and their calls to `log`, `log_system` and `prepare` stay as they are. It is a context
+# variable, so a thread or an asyncio task of its own (a web request) sees only its own.
+
+UITGEVOERD_DOOR = "uitgevoerdDoor"
+_ACTING: ContextVar[str | None] = ContextVar("deelwijs_uitgevoerd_door", default=None)
+
+
+def acting_ref(actor: Actor) -> str | None:
+    """The administrator who really acts for the professional `actor` is, as the log names
+    them (see above), or None when the actor acts for themselves."""
+    if actor.acted_by is None:
+        return None
+    return "beheer" if actor.account_id is None else f"account:{actor.account_id}"
+
+
+@contextmanager
+def acting(actor: Actor) -> Iterator[None]:
+    """Every entry prepared inside records who really acts for `actor` (acting_ref), if
+    anyone; afterwards it is as it was."""
+    token = _ACTING.set(acting_ref(actor))
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
+
+
+def acting_now() -> str | None:
+    """Who the entries prepared now record under UITGEVOERD_DOOR (None: nobody)."""
+    return _ACTING.get()
+
+
 @dataclass(frozen=True)
 class Pending:
     """An entry built but not yet appended: everything that does not depend on its position."""
@@ -230,6 +276,15 @@ class Pending:
     activity: str
     registered_at: dt.datetime
     body: str  # the stored text: format 2 (log_format.compact) or the canonical JSON
+
+
+def extra_of(extra: dict | None) -> dict:
+    """The keys an entry's body has beyond the VNG fields: `extra`, and UITGEVOERD_DOOR
+    inside `acting`."""
+    by = _ACTING.get()
+    if by is None:
+        return extra or {}
+    return {UITGEVOERD_DOOR: by, **(extra or {})}
 
 
 def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
@@ -243,7 +298,8 @@ def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
             compact: bool | None = None) -> Pending:
     """Build one entry (no I/O). `decision` is what allowed or refused the processing:
     {"uitkomst", "gronden"|"redenen", "regels", "ruleset_digest"}. The body is stored in
-    format 2 where it fits (`compact`, default COMPACT), else as its canonical JSON."""
+    format 2 where it fits (`compact`, default COMPACT), else as its canonical JSON. Inside
+    `acting`, the body also names the administrator who really acts (UITGEVOERD_DOOR)."""
     if actie not in ACTIONS:
         raise ValueError(f"unknown log action {actie!r}")
     trace_ = current_trace()
@@ -280,7 +336,7 @@ def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
         "status_code": status,
         "besluit": ({**decision, **({"pet": hat} if hat else {})} if decision is not None
                     else None),
-        **(extra or {}),
+        **extra_of(extra),
     }
     if COMPACT if compact is None else compact:
         text = log_format.compact(body, subject, activity, registered_at)
@@ -688,7 +744,8 @@ def verifier_keys(u: Unit, region_id: int | None = None) -> list[str]:
 def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
     """An entry as the VNG Verwerkingenlogging API and Logboek Dataverwerkingen exchange it
     (domain.log_export; docs/audit.md "Export"). For the data subject (inzage), `gebruiker`,
-    `systeem` and `gegevensbron` are withheld, as the VNG inzage API does. `row`: a LogEntry,
+    `systeem` and `gegevensbron` are withheld, as the VNG inzage API does, and so is who
+    acted for the professional (UITGEVOERD_DOOR). `row`: a LogEntry,
     or a row of SUBJECT_VIEWS (the same attributes)."""
     out = {"actieId": row.actie_id, "seq": row.seq, "verwerkingsactiviteitId": row.activity_id,
            "tijdstipRegistratie": row.registered_at.isoformat()}
@@ -704,7 +761,7 @@ def entry_view(row: orm.LogEntry, *, for_subject: bool = False) -> dict:
     return log_export.export(out)
 
 
-_WITHHELD = ("gebruiker", "systeem", "gegevensbron")
+_WITHHELD = ("gebruiker", UITGEVOERD_DOOR, "systeem", "gegevensbron")
 
 
 def body_of(row) -> dict | None:
