@@ -24,7 +24,7 @@
 | DEELWIJS_OIDC_CLIENT_SECRET | | ... and its secret |
 | DEELWIJS_OIDC_CLIENT_SECRET_FILE | | a file holding that secret |
 | DEELWIJS_PUBLIC_URL | | the app's own address behind a proxy (OIDC's redirect address) |
-| DEELWIJS_TOKEN | unset: the operator | the CLI acts as this personal access token's account (cli/common.py) |
+| DEELWIJS_TOKEN | unset: the operator | the CLI acts as this personal access token's account |
 | DEELWIJS_TOKEN_FILE | | a file holding that token |
 
 DEELWIJS_WRAPPING_KEYS is a list of Fernet keys (`deelwijs keys new`), newest first, separated
