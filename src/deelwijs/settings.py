@@ -23,6 +23,8 @@
 | DEELWIJS_OIDC_CLIENT_ID | | ... this app's client id there |
 | DEELWIJS_OIDC_CLIENT_SECRET | | ... and its secret |
 | DEELWIJS_OIDC_CLIENT_SECRET_FILE | | a file holding that secret |
+| DEELWIJS_OIDC_MFA_ACR | | ... `acr` values that count as a second factor (comma-separated) |
+| DEELWIJS_OIDC_API_AUDIENCE | the client id | ... the `aud` of systems' access tokens (API) |
 | DEELWIJS_PUBLIC_URL | | the app's own address behind a proxy (OIDC's redirect address) |
 | DEELWIJS_TOKEN | unset: the operator | the CLI acts as this personal access token's account |
 | DEELWIJS_TOKEN_FILE | | a file holding that token |
@@ -109,6 +111,10 @@ class Settings:
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
+    # `acr` values whose login counts as a second factor (docs/oidc.md); the `aud` expected in
+    # the access tokens of systems (None: oidc_client_id)
+    oidc_mfa_acr: tuple[str, ...] = ()
+    oidc_api_audience: str | None = None
     public_url: str | None = None
 
     @property
@@ -228,6 +234,9 @@ def load() -> Settings:
         oidc_issuer=(os.environ.get("DEELWIJS_OIDC_ISSUER") or "").strip() or None,
         oidc_client_id=(os.environ.get("DEELWIJS_OIDC_CLIENT_ID") or "").strip() or None,
         oidc_client_secret=_oidc_secret(),
+        oidc_mfa_acr=tuple(v.strip() for v in (os.environ.get("DEELWIJS_OIDC_MFA_ACR") or "")
+                           .split(",") if v.strip()),
+        oidc_api_audience=(os.environ.get("DEELWIJS_OIDC_API_AUDIENCE") or "").strip() or None,
         public_url=(os.environ.get("DEELWIJS_PUBLIC_URL") or "").strip().rstrip("/") or None,
     )
 

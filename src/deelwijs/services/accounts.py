@@ -279,6 +279,58 @@ def unlock(u: Unit, account: orm.Account) -> None:
     event(u.session, account.id, "unlocked", utcnow(), by=_who(u))
 
 
+# --- OpenID Connect (web/oidc.py, docs/oidc.md) -----------------------------------------------
+
+OIDC_SUBJECT_MAX = 400
+
+
+def oidc_subject(issuer: str, sub: str) -> str:
+    """The `oidc_subject` of a person who logs in through the provider `issuer` as `sub`."""
+    return f"{issuer} {sub}"
+
+
+def oidc_client_subject(issuer: str, client_id: str) -> str:
+    """The `oidc_subject` of a system that calls the API with the access tokens the provider
+    `issuer` gives its client `client_id` (client credentials)."""
+    return f"{issuer} client:{client_id}"
+
+
+def by_oidc_subject(session: Session, subject: str) -> orm.Account | None:
+    if not subject or len(subject) > OIDC_SUBJECT_MAX:
+        return None
+    return session.scalar(select(orm.Account).where(orm.Account.oidc_subject == subject))
+
+
+def link_oidc(u: Unit, account: orm.Account, subject: str | None) -> None:
+    """Link an account to a login at the identity provider, "issuer sub" (oidc_subject; a
+    system's client: "issuer client:<client id>"), or unlink it (None or ""). The
+    administrator's act: Deelwijs never makes an account for an unknown subject."""
+    access.require_admin(u, "een account koppelen")
+    if not _may_manage(u, account):
+        raise NotFound("not_found", f"onbekend account ({account.id})", "account")
+    subject = (subject or "").strip()
+    if not subject:
+        if account.oidc_subject is not None:
+            event(u.session, account.id, "oidc_unlinked", utcnow(), by=_who(u),
+                  subject=account.oidc_subject)
+            account.oidc_subject = None
+        return
+    issuer, _, sub = subject.partition(" ")
+    if (len(subject) > OIDC_SUBJECT_MAX or not issuer.startswith(("https://", "http://"))
+            or not sub or any(not c.isprintable() for c in subject)):
+        raise Invalid("invalid_oidc_subject", "geef de koppeling als 'issuer sub': het adres "
+                      "van de identiteitsprovider, een spatie en de sub van de gebruiker (of "
+                      "client:<client id> van een systeem), samen hoogstens "
+                      f"{OIDC_SUBJECT_MAX} tekens", "subject")
+    other = by_oidc_subject(u.session, subject)
+    if other is not None and other.id != account.id:
+        raise Invalid("duplicate", "deze login bij de identiteitsprovider is al aan een ander "
+                      "account gekoppeld", "subject")
+    if account.oidc_subject != subject:
+        account.oidc_subject = subject
+        event(u.session, account.id, "oidc_linked", utcnow(), by=_who(u), subject=subject)
+
+
 # --- logging in -------------------------------------------------------------------------------
 
 

@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None, services=None) -> FastAPI:
     """The Deelwijs web app. `settings` defaults to the environment's (deelwijs.settings);
     `services` is an App already open (tests), else it is opened on first use
     (web.deps.services)."""
-    from deelwijs.web import api, auth, errors, pages
+    from deelwijs.web import api, auth, errors, oidc, pages
 
     app = DeelwijsApp(
         title="Deelwijs",
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, services=None) -> FastAPI:
     app.mount("/static", Static(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(auth.router)
+    app.include_router(oidc.router)
     app.include_router(pages.router)
     errors.install(app)
     return app

@@ -135,6 +135,10 @@ def resolve(request: Request) -> tuple[Who | None, str | None]:
         with app.transaction() as s:
             if token is not None:
                 account = accounts.account_of_token(s, token, now=now, today=now.date())
+                if account is None and not token.startswith(accounts.TOKEN_PREFIX):
+                    from deelwijs.web import oidc  # a system's access token (client credentials)
+
+                    account = oidc.account_of_bearer(request, s, token)
                 if account is None:
                     raise Unauthenticated("unauthenticated", "het token is onbekend, "
                                           "ingetrokken of verlopen")
