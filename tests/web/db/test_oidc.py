@@ -413,3 +413,40 @@ def test_only_an_administrator_links(app, personas, idp):
         alice = s.get(orm.Account, personas.accounts["alice"])
         accounts.link_oidc(unit_of(app, s, accounts.actor_for(s, alice)), alice,
                            f"{idp.issuer} {LINKED}")
+
+
+# --- the settings ------------------------------------------------------------------------------
+
+
+def test_the_oidc_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from deelwijs.settings import load
+
+    secret = tmp_path / "oidc-secret"
+    secret.write_text("uit-een-bestand\n", encoding="utf-8")
+    monkeypatch.setenv("DEELWIJS_WITNESS_FILE", "uit")
+    monkeypatch.setenv("DEELWIJS_OIDC_ISSUER", " https://login.regio.example/realms/dw ")
+    monkeypatch.setenv("DEELWIJS_OIDC_CLIENT_ID", "deelwijs")
+    monkeypatch.setenv("DEELWIJS_OIDC_CLIENT_SECRET_FILE", str(secret))
+    monkeypatch.setenv("DEELWIJS_OIDC_MFA_ACR", "urn:loa:substantieel, urn:loa:hoog,")
+    monkeypatch.setenv("DEELWIJS_OIDC_API_AUDIENCE", "deelwijs-api")
+    monkeypatch.setenv("DEELWIJS_PUBLIC_URL", "https://deelwijs.regio.example/")
+    loaded = load()
+    assert loaded.oidc_issuer == "https://login.regio.example/realms/dw"
+    assert (loaded.oidc_client_id, loaded.oidc_client_secret) == ("deelwijs", "uit-een-bestand")
+    assert loaded.oidc_mfa_acr == ("urn:loa:substantieel", "urn:loa:hoog")
+    assert loaded.oidc_api_audience == "deelwijs-api"
+    assert loaded.public_url == "https://deelwijs.regio.example"
+    for name in ("DEELWIJS_OIDC_MFA_ACR", "DEELWIJS_OIDC_API_AUDIENCE"):
+        monkeypatch.delenv(name)
+    assert (load().oidc_mfa_acr, load().oidc_api_audience) == ((), None)
+
+
+def test_behind_a_proxy_the_redirect_address_is_the_public_one(app, idp):
+    settings = dataclasses.replace(app.settings, oidc_issuer=idp.issuer,
+                                   oidc_client_id=CLIENT_ID, oidc_client_secret=CLIENT_SECRET,
+                                   public_url="https://deelwijs.regio.example")
+    with TestClient(create_app(settings=settings, services=app), base_url="https://intern:8000",
+                    follow_redirects=False) as c:
+        started = c.get("/inloggen/oidc")
+    q = parse_qs(urlsplit(started.headers["location"]).query)
+    assert q["redirect_uri"] == ["https://deelwijs.regio.example/inloggen/oidc/terug"]
