@@ -2,6 +2,7 @@
 """Deelwijs developer entry point: the README's two commands.
 
     python3 dev.py start    # install into .venv (first time), then start Deelwijs
+    python3 dev.py code fg  # the second factor's code now of a demo account (fg, beheer)
     python3 dev.py test     # install into .venv (first time), then lint (ruff, lint-imports)
                             # and run the whole suite, in DEELWIJS_TEST_WORKERS processes
                             # (pytest-xdist; 2 unless set; 0 runs it in this one process)
@@ -64,12 +65,14 @@ def main(args: list[str]) -> int:
         print(__doc__)
         return 0
     cmd, rest = args[0], args[1:]
-    if cmd not in {"start", "test"}:
+    if cmd not in {"start", "test", "code"}:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_venv()
     if cmd == "start":
         return run([str(BIN / "deelwijs"), *(rest or ["start"])])
+    if cmd == "code":  # only for the demo accounts (deelwijs demo code refuses any other)
+        return run([str(BIN / "deelwijs"), "demo", "code", *rest])
     rc = run([str(BIN / "ruff"), "check", "src", "tests", "bench", "dev.py"])
     if rc:
         say("ruff found problems (see above)")

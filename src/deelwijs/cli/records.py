@@ -8,6 +8,7 @@ nothing is written then.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from contextlib import contextmanager
 from typing import Annotated
 
@@ -189,20 +190,76 @@ def run_demo(youths: int = 200) -> dict:
             common.fail(str(exc))
 
 
+demo_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
+                       subcommand_metavar="[code GEBRUIKER]", rich_markup_mode=None)
+
+
+@demo_app.callback()
 def demo_command(
+    ctx: typer.Context,
     youths: Annotated[int, typer.Option(help="Aantal jongeren (1 tot en met 9000).",
                                         parser=Bounded("aantal jongeren", 1, 9000))] = 200,
 ) -> None:
     """Vul een nieuwe database met een synthetische demoregio (idempotent): organisaties van
     elk type, jongeren met ouders, toestemming in elke stand, casussen van elk doel,
-    overleggen en toegestane en geweigerde verstrekkingen."""
+    overleggen, toegestane en geweigerde verstrekkingen, en een demo-account per rol (met
+    openbare wachtwoorden: alleen voor demogegevens). `deelwijs demo code fg` geeft de code
+    voor de tweede stap van de FG en de beheerder."""
+    if ctx.invoked_subcommand is not None:
+        return
     counts = run_demo(youths)
     if not counts.get("created"):
         print("De demoregio bestaat al; er is niets veranderd.")
         return
     labels = {"organisations": "organisaties", "youths": "jongeren", "cases": "casussen",
-              "consents": "toestemmingen", "disclosures": "verstrekkingen"}
+              "consents": "toestemmingen", "disclosures": "verstrekkingen",
+              "accounts": "demo-accounts"}
     print("Demoregio aangemaakt: " + ", ".join(f"{counts[k]} {v}" for k, v in labels.items()))
+    print_personas()
+
+
+@demo_app.command("code")
+def demo_code(
+    username: Annotated[str, typer.Argument(
+        metavar="GEBRUIKER", help="De gebruikersnaam van een demo-account met een tweede "
+        "stap: fg of beheer.")],
+) -> None:
+    """De code van nu voor de tweede stap van een demo-account (fg, beheer). Alleen voor de
+    demo-accounts van de demoregio, waarvan het geheim openbaar is; elk ander account wordt
+    geweigerd."""
+    from deelwijs.services import demo
+    from deelwijs.services.errors import ServiceError
+
+    with common.open_app() as app:
+        try:
+            code, left = demo.code(app, username)
+        except ServiceError as exc:
+            common.refuse(exc)
+    print(code)
+    print(f"(nog {left} s geldig; elke code werkt één keer)", file=sys.stderr)
+
+
+def print_personas(url: str | None = None) -> None:
+    """The demo accounts: username, password, who (and how to get the code of the FG and the
+    administrator). `url`: the web app's address, to say where to log in."""
+    from deelwijs.services import demo
+
+    with common.open_app() as app:
+        shown = demo.personas(app)
+    if not shown:
+        print("Deze demoregio is van vóór de demo-accounts: verwijder de map van de database "
+              "(DEELWIJS_VAR, standaard var/) en start opnieuw om ze te krijgen.")
+        return
+    where = f" op {url}/inloggen" if url else ""
+    print(f"Demo-accounts{where} (alleen synthetische demogegevens; deze wachtwoorden zijn "
+          "openbaar):")
+    rows = [("gebruiker", "wachtwoord", "wie"),
+            *((p["username"], p["password"], p["name"] + (
+                f"; tweede stap: code met python3 dev.py code {p['username']}"
+                if p["second_factor"] else "")) for p in shown)]
+    wide = [max(len(r[i]) for r in rows) for i in range(2)]
+    for r in rows:
+        print(f"  {r[0]:<{wide[0]}}  {r[1]:<{wide[1]}}  {r[2]}")
 
 
 # --- organisations -------------------------------------------------------------------------
@@ -448,7 +505,7 @@ def key_new() -> None:
 def register(app: typer.Typer) -> None:
     app.add_typer(key_app, name="key")
     app.add_typer(db_app, name="db")
-    app.command("demo")(demo_command)
+    app.add_typer(demo_app, name="demo")
     app.add_typer(org_app, name="org")
     app.add_typer(youth_app, name="youth")
     app.add_typer(case_app, name="case")

@@ -1,26 +1,36 @@
 """A synthetic demo region: generated names, BSNs that pass the 11-proef but start with 9999
-(a range not issued to people), consent in every state, cases of every purpose.
+(a range not issued to people), consent in every state, cases of every purpose, and one demo
+account per role (PERSONAS) linked to that data.
 
 Idempotent: running it twice leaves one demo region.
+
+The personas' passwords and second-factor secrets are derived from their usernames
+(`password_of`, `totp_secret_of`): they are public, printed by `deelwijs start`, and only for
+synthetic data. `code` gives the current TOTP code of a demo account, and refuses every
+account whose secret is not the public demo secret of its name (so never a real one).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import pyotp
 from sqlalchemy import select
 
 from deelwijs.domain import codes
 from deelwijs.domain.consent import age_on
 from deelwijs.domain.engine import required_consenters
-from deelwijs.services import rulesets
+from deelwijs.services import accounts, rulesets
 from deelwijs.services.app import App
 from deelwijs.services.casus import cases, consent, disclosures, youths
 from deelwijs.services.context import Actor, unit
 from deelwijs.services.covenant import registry
-from deelwijs.services.errors import Invalid
+from deelwijs.services.errors import Invalid, Refused
 from deelwijs.services.log import audit
 from deelwijs.storage import orm
 
@@ -62,6 +72,48 @@ CONTROLLER = {
     "fg_phone": "+31 (0)30 000 0000",
 }
 
+
+
+@dataclass(frozen=True)
+class Persona:
+    """One demo account: its username, kind and role (in Dutch, as `deelwijs start` prints
+    it)."""
+
+    username: str
+    kind: str
+    role: str
+
+    @property
+    def password(self) -> str:
+        return password_of(self.username)
+
+    @property
+    def second_factor(self) -> bool:
+        return self.kind in accounts.SECOND_FACTOR_REQUIRED
+
+
+# one per role, in the order `deelwijs start` prints them
+PERSONAS = (
+    Persona("ib", accounts.PROFESSIONAL, "intern begeleider (school)"),
+    Persona("leerplicht", accounts.PROFESSIONAL, "leerplichtambtenaar"),
+    Persona("wijkteam", accounts.PROFESSIONAL, "wijkteamer (jeugdhulp) met twee petten"),
+    Persona("fg", accounts.FG, "privacyfunctionaris (FG) van de demoregio"),
+    Persona("beheer", accounts.ADMIN, "beheerder van de demoregio"),
+    Persona("ouder", accounts.PARENT, "ouder met gezag van een jongere onder de 16"),
+    Persona("jongere", accounts.YOUTH, "jongere van 16 of ouder (beslist zelf)"),
+)
+BY_USERNAME = {p.username: p for p in PERSONAS}
+
+
+def password_of(username: str) -> str:
+    """A demo persona's fixed password (public: demo data only)."""
+    return f"demo-wachtwoord-{username}"
+
+
+def totp_secret_of(username: str) -> str:
+    """A demo persona's fixed TOTP secret (public: demo data only), in base32."""
+    raw = hashlib.sha256(f"deelwijs demo totp {username}".encode()).digest()[:20]
+    return base64.b32encode(raw).decode("ascii")
 
 def synthetic_bsn(rnd: random.Random) -> str:
     """A nine-digit number that passes the 11-proef and starts with 9999."""
@@ -132,20 +184,112 @@ def build(app: App, today: dt.date, youths_n: int = 200, per_type: int = 20, see
         tick(1)
         counts = {"youths": 0, "cases": 0, "disclosures": 0, "consents": 0}
         used: set[str] = set()  # BSNs given out: a region holds each BSN once
+        made = []
         for n in range(youths_n):
-            _youth(app, s, rnd, n, orgs, pros, today, counts, used)
+            made.append(_youth(app, s, rnd, n, orgs, pros, today, counts, used))
             tick(1)
+        _personas(u, region, made, pros)
+        counts["accounts"] = len(PERSONAS)
         audit.checkpoint_all(s, app.keys, [region.id])  # no entry of the demo left uncovered
     counts["created"] = True
     counts["organisations"] = sum(len(v) for v in orgs.values())
     return counts
 
 
+def _personas(u, region: orm.Region, made: list[dict], pros: dict) -> None:
+    """The demo accounts, linked to the data just made: a parent with gezag of a youth under
+    16 (from 12 if there is one) whose case has that youth; the intern begeleider who opened
+    that case, and the leerplichtambtenaar and the wijkteamer of two of its partners; a youth
+    of 16 or 17 (else the oldest); the region's FG and administrator, with the public demo
+    TOTP secret already confirmed."""
+    with_youth = [m for m in made if m["case"].youth_id is not None] or made
+    child = next((m for m in with_youth if 12 <= m["age"] < 16), None) or next(
+        (m for m in with_youth if m["age"] < 16), with_youth[0])
+    grown = next((m for m in made if 16 <= m["age"] < 18), None) or next(
+        (m for m in made if m["age"] >= 16), max(made, key=lambda m: m["age"]))
+    by_party = {org.party: org for org in child["partners"]}
+    ib = pros[child["school"].id][0]
+    leerplicht = pros[by_party["leerplicht"].id][0]
+    wijkteam = pros[by_party["jeugdhulp"].id][0]
+    links = {
+        "ib": dict(professional_id=ib.id, display_name=ib.name),
+        "leerplicht": dict(professional_id=leerplicht.id, display_name=leerplicht.name),
+        "wijkteam": dict(professional_id=wijkteam.id, display_name=wijkteam.name),
+        "fg": dict(region_id=region.id, display_name=CONTROLLER["fg_name"]),
+        "beheer": dict(region_id=region.id, display_name="Beheerder Demoregio"),
+        "ouder": dict(guardian_id=child["guardian"].id, display_name=child["guardian_name"]),
+        "jongere": dict(youth_id=grown["youth"].id, display_name=grown["name"]),
+    }
+    now = accounts.utcnow()
+    for persona in PERSONAS:
+        account = accounts.create(u, username=persona.username, kind=persona.kind,
+                                  password=persona.password, **links[persona.username])
+        if persona.second_factor:
+            account.totp_sealed = u.keys.seal(totp_secret_of(persona.username))
+            account.totp_confirmed_at = now
+
+
+def personas(app: App) -> list[dict]:
+    """The demo accounts as `deelwijs start` prints them: username, password, name, role,
+    whether a code is asked. Empty when the demo region has none (made before it had
+    personas)."""
+    shown = []
+    with app.transaction() as s:
+        for persona in PERSONAS:
+            account = accounts.by_username(s, persona.username)
+            if account is None or not _is_demo(s, account):
+                continue
+            if account.professional_id is not None:
+                pro = s.get(orm.Professional, account.professional_id)
+                org = s.get(orm.Organisation, pro.organisation_id)
+                who = f"{account.display_name}, {pro.function} bij {org.name}" + (
+                    f" (petten: {', '.join(pro.hats)})" if pro.hats else "")
+            else:
+                who = f"{account.display_name}, {persona.role}"
+            shown.append({"username": persona.username, "password": persona.password,
+                          "name": who, "role": persona.role, "kind": persona.kind,
+                          "second_factor": account.totp_confirmed_at is not None})
+    return shown
+
+
+def _is_demo(s, account: orm.Account) -> bool:
+    region = s.get(orm.Region, account.region_id) if account.region_id else None
+    return region is not None and region.code == REGION
+
+
+def code(app: App, username: str, now: dt.datetime | None = None) -> tuple[str, int]:
+    """The current TOTP code of a demo persona and the seconds it stays valid. Refused for
+    every other account: only a demo account of the demo region whose secret is the public
+    demo secret of its name has a code anyone may see."""
+    name = (username or "").strip().lower()
+    persona = BY_USERNAME.get(name)
+    known = " en ".join(p.username for p in PERSONAS if p.second_factor)
+    if persona is None:
+        raise Refused("not_demo", f"'{username}' is geen demo-account; een code geeft dit "
+                      f"alleen voor {known}", "username")
+    with app.transaction() as s:
+        account = accounts.by_username(s, name)
+        sealed = account.totp_sealed if account is not None and _is_demo(s, account) else None
+        secret = app.keys.unseal(sealed) if sealed else None
+    if secret is None and not persona.second_factor:
+        raise Refused("not_demo", f"{name} logt in zonder code; alleen {known} hebben een "
+                      "tweede stap", "username")
+    if secret != totp_secret_of(name):
+        raise Refused("not_demo", f"'{name}' is hier geen demo-account met de openbare "
+                      "democode (deelwijs demo maakt de demo-accounts)", "username")
+    at = (now or accounts.utcnow()).replace(tzinfo=dt.UTC)
+    totp = pyotp.TOTP(secret)
+    left = totp.interval - int(at.timestamp()) % totp.interval
+    return totp.at(at), left
+
+
 def _name(rnd: random.Random) -> str:
     return f"{rnd.choice(FIRST)} {rnd.choice(LAST)}"
 
 
-def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> None:
+def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> dict:
+    """One youth with parents, consent, a case, a meeting and disclosures; what the
+    personas are chosen from."""
     region = s.scalars(select(orm.Region).where(orm.Region.code == REGION)).one()
     age = rnd.randint(4, 19)
     birth = today - dt.timedelta(days=age * 365 + rnd.randint(0, 364))
@@ -163,8 +307,9 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
     # others are under kwalificatieplicht or the RMC task (from n: the random draws stay as
     # they were)
     diploma = age >= 17 and n % 3 != 0
+    youth_name = f"{rnd.choice(FIRST)} {family}"
     youth = youths.create_youth(unit(app, s, today=today), region,
-                                f"{rnd.choice(FIRST)} {family}", birth, bsn=bsn, school=school,
+                                youth_name, birth, bsn=bsn, school=school,
                                 guardians=parents, startkwalificatie=diploma)
     counts["youths"] += 1
     purposes = ("signalering", "thuiszitters", "een_plan", "oza", "toeleiding",
@@ -230,3 +375,7 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> No
                            day=min(later, today), kind="minute", case_id=case.id,
                            meeting_id=meeting.id)
         counts["disclosures"] += 1
+    mother = next(g for g in youth.guardians if g.relation == "moeder")
+    return {"youth": youth, "name": youth_name, "age": age_on(birth, today), "school": school,
+            "partners": partners, "case": case, "guardian": mother,
+            "guardian_name": parents[0]["name"]}
