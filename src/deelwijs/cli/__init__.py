@@ -17,7 +17,10 @@ from deelwijs.errors import DeelwijsError
 app = typer.Typer(
     name="deelwijs",
     help="Deelwijs: het privacyconvenant onderwijs–gemeenten–jeugdhulp als code. "
-    "Beslist of gegevens over een jongere gedeeld mogen worden, met de artikelen erbij.\n\n"
+    "Beslist of gegevens over een jongere gedeeld mogen worden, met de artikelen erbij. "
+    "De webapp (deelwijs start om uit te proberen, met demo-accounts; deelwijs serve op "
+    "een server) is voor professionals, de FG, het beheer, ouders en jongeren, elk met een "
+    "eigen account; \"Mag ik dit delen?\" en POST /api/v1/decisions vragen geen account.\n\n"
     "Wie handelt: met een persoonlijk toegangstoken in DEELWIJS_TOKEN (of een bestand in "
     "DEELWIJS_TOKEN_FILE) handelt deelwijs als dat account, met dezelfde toegangsregels als "
     "in de webapp (deelwijs account token new). Zonder token handelt deelwijs als het beheer "
@@ -158,16 +161,18 @@ HostOpt = Annotated[str, typer.Option(
 PortOpt = Annotated[int, typer.Option("--port", min=1, max=65535, help="De poort.")]
 
 
-def _serve(host: str, port: int, workers: int, access_log: bool, before=None) -> None:
+def _serve(host: str, port: int, workers: int, access_log: bool, before=None,
+           proxy: str | None = None) -> None:
     """Bind first (a port in use is said at once), then `before` (the demo region), then
     serve until Ctrl+C."""
     import contextlib
 
     from deelwijs.settings import load
-    from deelwijs.web.server import bind, run
+    from deelwijs.web.server import bind, proxies_of, run
 
     try:
         load()
+        proxies = proxies_of(proxy) if proxy is not None else None
         sock = bind(host, port)
     except DeelwijsError as exc:  # SettingsError, ServeError
         common.refuse(exc)
@@ -175,26 +180,41 @@ def _serve(host: str, port: int, workers: int, access_log: bool, before=None) ->
         before()
     # uvicorn stops gracefully on Ctrl+C, then passes the interrupt on
     with contextlib.suppress(KeyboardInterrupt):
-        run(host, port, workers, access_log, sock=sock,
+        run(host, port, workers, access_log, sock=sock, proxies=proxies,
             say=lambda line: print(line, flush=True))
     print("Deelwijs is gestopt.")
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 @app.command()
 def start(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
-    """Start Deelwijs: de ingebouwde database (bijgewerkt), de demoregio als die er nog niet
-    is, en de webapp op http://127.0.0.1:8000 ("Mag ik dit delen?" en de API). Stoppen:
-    Ctrl+C."""
+    """Start Deelwijs om uit te proberen: de ingebouwde database (bijgewerkt), de demoregio
+    met een demo-account per rol als die er nog niet is, en de webapp op
+    http://127.0.0.1:8000 ("Mag ik dit delen?", inloggen, de API en haar documentatie). Toont
+    de demo-accounts met hun (openbare) wachtwoorden. Stoppen: Ctrl+C."""
+    from deelwijs.web.server import url_of
+
+    if host in LOOPBACK:
+        # on this machine only, over plain http: the session cookie without Secure, so that
+        # every browser keeps it on http://127.0.0.1 (Safari does not keep a Secure cookie
+        # there); DEELWIJS_COOKIE_SECURE set in the environment wins
+        os.environ.setdefault("DEELWIJS_COOKIE_SECURE", "false")
+    url = url_of(host, port)
 
     def demo() -> None:
-        from deelwijs.cli.records import run_demo
+        from deelwijs.cli.records import print_personas, run_demo
         from deelwijs.settings import load
 
         counts = run_demo()
         print(f"Database: {load().database_url}")
         print("Demoregio: " + ("aangemaakt" if counts.get("created") else "al aanwezig")
               + " (deelwijs org list, youth list, case list, disclosure list --youth ID)")
-        print("Regels: deelwijs rules show; een vraag aan de engine: deelwijs decide", flush=True)
+        print("Regels: deelwijs rules show; een vraag aan de engine: deelwijs decide")
+        print_personas(url)
+        print(f"Mag ik dit delen?: {url}/mag-ik-dit-delen")
+        print(f"API: {url}/api/v1/docs (OpenAPI: {url}/api/v1/openapi.json)", flush=True)
 
     _serve(host, port, 1, False, before=demo)
 
@@ -209,10 +229,20 @@ def serve(
     access_log: Annotated[bool, typer.Option(
         "--access-log", help="Schrijf elke aanvraag (methode, pad, status) naar de uitvoer. "
         "Standaard uit: de reverse proxy houdt dat bij.")] = False,
+    proxy: Annotated[str | None, typer.Option(
+        "--proxy", metavar="ADRESSEN", help="De adressen of netwerken van de reverse proxy "
+        "(komma's ertussen), waarvan X-Forwarded-For en X-Forwarded-Proto geloofd worden: "
+        "het echte adres van de bezoeker telt dan voor de limiet op inlogpogingen en staat "
+        "in de accountgebeurtenissen. Standaard 127.0.0.1 en ::1 (een proxy op dezelfde "
+        "machine; of FORWARDED_ALLOW_IPS); '*' alleen als niets anders de app kan "
+        "bereiken.")] = None,
 ) -> None:
     """Start alleen de webapp en de API (uvicorn), op de database die DEELWIJS_DATABASE_URL
-    noemt. Stoppen: Ctrl+C of SIGTERM. Op een server: achter een reverse proxy (README)."""
-    _serve(host, port, workers, access_log)
+    noemt: inloggen met een account, "Mag ik dit delen?" zonder account, de API met een
+    persoonlijk toegangstoken. Maakt geen demoregio en geen demo-accounts.
+    Stoppen: Ctrl+C of SIGTERM. Op een server: achter een reverse proxy die TLS doet (README,
+    docs/deploy.md); de database eerst bijwerken met deelwijs db upgrade."""
+    _serve(host, port, workers, access_log, proxy=proxy)
 
 
 @app.command()
