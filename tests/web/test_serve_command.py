@@ -175,8 +175,8 @@ def test_start_migrates_fills_the_demo_region_once_and_serves_the_app(tmp_path):
     assert f"Demo-accounts op {base}/inloggen (alleen synthetische demogegevens" in printed
     for username in ("ib", "leerplicht", "wijkteam", "fg", "beheer", "ouder", "jongere"):
         assert re.search(rf"^  {username} +demo-wachtwoord-{username} +\S", printed, re.M)
-    assert "; tweede stap: code met python3 dev.py code fg" in printed
-    assert "; tweede stap: code met python3 dev.py code beheer" in printed
+    assert "; code voor de tweede stap: python3 dev.py code fg" in printed
+    assert "; code voor de tweede stap: python3 dev.py code beheer" in printed
     assert f"API: {base}/api/v1/docs (OpenAPI: {base}/api/v1/openapi.json)" in printed
     lines = printed.splitlines()  # the address last, below the personas, once it answers
     assert lines.index(f"Deelwijs draait op {base} (stoppen: Ctrl+C)") > lines.index(

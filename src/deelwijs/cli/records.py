@@ -255,7 +255,7 @@ def print_personas(url: str | None = None) -> None:
           "openbaar):")
     rows = [("gebruiker", "wachtwoord", "wie"),
             *((p["username"], p["password"], p["name"] + (
-                f"; tweede stap: code met python3 dev.py code {p['username']}"
+                f"; code voor de tweede stap: python3 dev.py code {p['username']}"
                 if p["second_factor"] else "")) for p in shown)]
     wide = [max(len(r[i]) for r in rows) for i in range(2)]
     for r in rows:
