@@ -73,7 +73,6 @@ CONTROLLER = {
 }
 
 
-
 @dataclass(frozen=True)
 class Persona:
     """One demo account: its username, kind and role (in Dutch, as `deelwijs start` prints
@@ -114,6 +113,7 @@ def totp_secret_of(username: str) -> str:
     """A demo persona's fixed TOTP secret (public: demo data only), in base32."""
     raw = hashlib.sha256(f"deelwijs demo totp {username}".encode()).digest()[:20]
     return base64.b32encode(raw).decode("ascii")
+
 
 def synthetic_bsn(rnd: random.Random) -> str:
     """A nine-digit number that passes the 11-proef and starts with 9999."""
