@@ -14,6 +14,7 @@ from deelwijs import __version__
 from deelwijs.domain import codes
 from deelwijs.domain.engine import RESTRICTED, RESTRICTION_RULE
 from deelwijs.domain.request import MAX_AGE
+from deelwijs.web import openapi_resources
 
 CONTRACT_VERSION = "1.1"
 MAX_BATCH = 10_000  # requests in one array
@@ -354,6 +355,7 @@ def document() -> dict:
                                       "content": {"application/json": {
                                           "schema": {"type": "object"}}}}},
             }},
+            **openapi_resources.paths(),
             "/api/v1/docs": {"get": {
                 "operationId": "docs",
                 "summary": "De documentatie van de API als webpagina",
@@ -364,7 +366,8 @@ def document() -> dict:
             }},
         },
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **openapi_resources.schemas()},
+            "securitySchemes": openapi_resources.SECURITY_SCHEMES,
             "headers": {"traceparent": {"schema": _TRACEPARENT,
                                         "description": "het spoor met de span van dit "
                                                        "verzoek (W3C trace context)"}},

@@ -824,3 +824,23 @@ def weighing_view(session: Session, row: orm.ExceptionRecord, answers: dict[str,
             "answers": [{"key": a["key"], "question": a["question"], "answer": a["answer"]}
                         for a in exception_answers(texts, row)],
             "unanswered": unanswered, "problems": problems}
+
+
+def read_meeting(u: Unit, meeting_id: int) -> dict:
+    """One meeting with its agenda, participants and minutes (decrypted), for the actor to
+    read: as read_case, a professional of a participating organisation (access.require_case)
+    or the operator. About an identifiable youth the read is logged in the actor's name
+    (minutes are personal data)."""
+    session = u.session
+    meeting = get_meeting(session, meeting_id)
+    access.require_case(u, meeting.case_id, "by")
+    case = session.get(orm.Case, meeting.case_id)
+    out = dict(meeting_view(session, meeting))
+    minutes = session.scalars(
+        select(orm.Minute).join(orm.AgendaItem, orm.AgendaItem.id == orm.Minute.agenda_item_id)
+        .where(orm.AgendaItem.meeting_id == meeting.id)
+        .order_by(orm.AgendaItem.position, orm.Minute.id)).all()
+    out["minutes"] = [minute_view(session, m) for m in minutes]
+    _log_case_read(session, case, Texts.for_case(session, case), u.professional,
+                   "Inzien overleg met verslag")
+    return out

@@ -1,5 +1,5 @@
-"""The JSON API under /api/v1. Today: the decision contract over HTTP, its OpenAPI document and
-its documentation page. No account, nothing stored.
+"""The decision contract over HTTP, the API's OpenAPI document, its documentation page and
+/me (who a call acts as). The decisions need no account and store nothing.
 
 `POST /api/v1/decisions` takes and returns exactly what `deelwijs decide` does: the same
 request objects (or an array of them), the same answers, the same problems with the same JSON
@@ -24,7 +24,7 @@ from deelwijs.web.deps import ApiLogin
 from deelwijs.web.errors import dumps, problem, problem_of
 from deelwijs.web.templating import render
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter()
 
 # orjson reads an integer beyond 64 bits as a float, Python's json as an int: a body with 19
 # or more digits in a row (rare: only such numbers or long digit strings) is read by json
