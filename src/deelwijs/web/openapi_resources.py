@@ -66,7 +66,8 @@ def _ref(name: str) -> dict:
 
 _INT, _STR, _BOOL = {"type": "integer"}, {"type": "string"}, {"type": "boolean"}
 _DATE = {"type": "string", "format": "date"}
-_ID = {"type": "integer", "minimum": 1}
+MAX_ID = 2**31 - 1  # as web/api/common.py
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 _OBJ = {"type": "object"}
 
 
@@ -220,7 +221,7 @@ def _op(op_id: str, summary: str, ok: dict, *, params=(), body: str | None = Non
 
 def _path(name: str, what: str) -> dict:
     return {"name": name, "in": "path", "required": True, "description": what,
-            "schema": {"type": "integer", "minimum": 1}}
+            "schema": _ID}
 
 
 def _query(name: str, what: str, schema: dict, required: bool = False) -> dict:
@@ -270,7 +271,7 @@ def paths() -> dict:
                                       "ouder of jongere: die zelf)",
                                       {"type": "string", "enum": ["parent", "youth"]}),
                                _query("guardian_id", "de ouder die vraagt (voor een "
-                                      "professional)", {"type": "integer", "minimum": 1}),
+                                      "professional)", _ID),
                                _query("from", "begin van de periode", _DATE),
                                _query("to", "einde van de periode", _DATE),
                                _query("youth_agrees", "de jongere stemt in", _BOOL)],
@@ -316,8 +317,8 @@ def paths() -> dict:
             "get": _op("logEntries", "Een pagina van het verwerkingslog van een regio (FG)",
                        _ok("200", "de regels", _ref("LogPage")),
                        params=[_REGION,
-                               _query("after", "na dit volgnummer", {"type": "integer",
-                                                                     "minimum": 0}),
+                               _query("after", "na dit volgnummer", {
+                                   "type": "integer", "minimum": 0, "maximum": 2**62}),
                                _query("limit", "hoeveel", {"type": "integer", "minimum": 1,
                                                            "maximum": 500})])},
         "/api/v1/log/verify": {

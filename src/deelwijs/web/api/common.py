@@ -24,6 +24,7 @@ from deelwijs.web.errors import dumps
 
 JSON = "application/json"
 MAX_BODY = 1024 * 1024  # bytes: a resource's body is small
+MAX_ID = 2**31 - 1  # the ids of the records are 32-bit integers (PostgreSQL's integer)
 
 
 def answer(value: Any, status: int = 200) -> Response:
@@ -59,10 +60,13 @@ def _one(value, kind, path: str, max_length: int, problems: list) -> Any:
             problems.append((path, "wrong_type", "moet tekst zijn"))
         elif len(value) > max_length:
             problems.append((path, "too_long", f"ten hoogste {max_length} tekens"))
+        elif "\x00" in value:  # (no database keeps a NUL in text)
+            problems.append((path, "invalid_character", "bevat een NUL-teken"))
         return value
     if kind is int:
-        if not _is_int(value) or not 1 <= value <= 2**62:
-            problems.append((path, "wrong_type", "moet een id zijn (een geheel getal vanaf 1)"))
+        if not _is_int(value) or not 1 <= value <= MAX_ID:
+            problems.append((path, "wrong_type", f"moet een id zijn (een geheel getal van 1 "
+                             f"t/m {MAX_ID})"))
         return value
     if kind is bool:
         if not isinstance(value, bool):
@@ -91,6 +95,7 @@ def _one(value, kind, path: str, max_length: int, problems: list) -> Any:
             problems.append((path, "wrong_type", "moet een object zijn met minstens één veld"))
             return value
         for k, v in value.items():
+            _one(k, str, f"{path}.{k}", 80, problems)
             _one(v, kind[str], f"{path}.{k}", max_length, problems)
         return value
     if isinstance(kind, dict):  # a nested object
@@ -125,7 +130,7 @@ async def body(request: Request, spec: dict[str, F]) -> dict:
     from deelwijs.web.api.decisions import parse_body
 
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY:
+    if length and length.isascii() and length.isdigit() and int(length) > MAX_BODY:
         raise too_large()
     raw = await request.body()
     if len(raw) > MAX_BODY:
@@ -150,7 +155,8 @@ def too_large() -> RequestError:
 
 def ident(value: str, name: str) -> int:
     """A path's id: digits only (else 404: no such record)."""
-    if not value.isdigit() or len(value) > 18 or int(value) < 1:
+    digits = value.isascii() and value.isdigit() and len(value) <= 10
+    if not digits or not 1 <= int(value) <= MAX_ID:
         from deelwijs.services.errors import NotFound
 
         raise NotFound("not_found", f"onbekend id ({value[:40]})", name)
@@ -161,7 +167,7 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not low <= int(raw) <= high:
         raise refuse((name, "wrong_type", f"{name} is een geheel getal van {low} t/m {high}"))
     return int(raw)
 
@@ -170,6 +176,8 @@ def query_text(request: Request, name: str, default: str | None = None) -> str:
     raw = request.query_params.get(name, default)
     if raw is None or not raw.strip():
         raise refuse((name, "missing_field", f"geef {name} mee"))
+    if "\x00" in raw:
+        raise refuse((name, "invalid_character", f"{name} bevat een NUL-teken"))
     return raw.strip()[:200]
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from deelwijs.services.rights import requests as rights
 from deelwijs.web import deps
-from deelwijs.web.api.common import answer, ident, query_int, refuse
+from deelwijs.web.api.common import MAX_ID, answer, ident, query_int, refuse
 from deelwijs.web.deps import ApiLogin
 
 router = APIRouter()
@@ -39,7 +39,7 @@ def inzage(youth_id: str, request: Request, who: ApiLogin) -> Response:
     requester = q.get("requester") or (who.kind if who.kind in ("parent", "youth") else None)
     if requester is None:
         raise refuse(("requester", "missing_field", "wie vraagt inzage: parent of youth"))
-    guardian = query_int(request, "guardian_id", 0, 1, 2**62) or None
+    guardian = query_int(request, "guardian_id", 0, 1, MAX_ID) or None
     period_from, period_to = _day(request, "from"), _day(request, "to")
     with deps.work(request, who) as u:
         out = rights.inzage(u, yid, requester=requester, guardian_id=guardian,
