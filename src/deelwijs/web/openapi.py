@@ -300,7 +300,9 @@ def document() -> dict:
                 "Het beslissingscontract (versie " + CONTRACT_VERSION + ") over HTTP: "
                 "`POST /api/v1/decisions` neemt precies wat `deelwijs decide` neemt (één "
                 "verzoek als object, of een lijst verzoeken) en geeft precies hetzelfde "
-                "antwoord. Geen account nodig; er wordt niets opgeslagen. Foute invoer geeft "
+                "antwoord. Geen account nodig; er wordt niets opgeslagen. De andere adressen gaan "
+                "over opgeslagen gegevens en vragen een persoonlijk toegangstoken (Authorization: "
+                "Bearer dw_...); wat u ziet, beslist need to know. Foute invoer geeft "
                 "problem+json (RFC 9457) met per probleem het JSON-pad."),
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },

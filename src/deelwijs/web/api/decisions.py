@@ -145,7 +145,13 @@ PROBLEMS = (
      "veld, verkeerd type, leeftijd buiten 0 t/m 30. Zie errors."),
     ("ruleset_not_found", 422, "De gevraagde ruleset is geen ingebouwde ruleset."),
     ("too_large", 413, "Te veel verzoeken of te veel bytes in één aanroep."),
-    ("not_found", 404, "Dit adres bestaat niet in de API."),
+    ("unauthenticated", 401, "Geen, een onbekend, ingetrokken of verlopen token (Authorization: "
+     "Bearer dw_...), of geen ingelogde browsersessie."),
+    ("csrf_refused", 403, "Een schrijvende aanroep vanuit een browsersessie zonder de header "
+     "X-CSRF-Token van die sessie."),
+    ("not_found", 404, "Dit adres bestaat niet in de API, of het gegeven bestaat niet of is niet "
+     "van uw organisatie (dan ook 404, zonder meer te zeggen)."),
+    ("conflict", 409, "Iemand anders wijzigde het gegeven eerst; laad opnieuw."),
     ("method_not_allowed", 405, "Deze methode kan niet op dit adres (de header Allow noemt "
      "wat wel kan)."),
     ("internal_error", 500, "Een fout in Deelwijs zelf. Meld het als het blijft gebeuren."),
