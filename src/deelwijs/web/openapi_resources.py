@@ -136,6 +136,8 @@ def schemas() -> dict:
     out["OrganisationCreate"] = _body({
         "region": _STR, "party": _STR, "name": _STR, "kvk": _STR, "oin": _STR,
         "domain": _STR}, ("region", "party", "name"))
+    out["OrganisationUpdate"] = _body({"name": _STR, "kvk": _STR, "oin": _STR,
+                                       "domain": _STR})
     out["YouthCreate"] = _body({
         "region": _STR, "name": _STR, "birth": _DATE, "bsn": _STR, "school_id": _ID,
         "guardians": _arr(guardian), "startkwalificatie": _BOOL}, ("region", "name", "birth"))
@@ -243,6 +245,12 @@ def paths() -> dict:
             "post": _op("createOrganisation", "Voeg een organisatie toe (het beheer)",
                         _ok("201", "de nieuwe organisatie", _ref("OrganisationView")),
                         body="OrganisationCreate", write=True)},
+        "/api/v1/organisations/{organisation_id}": {
+            "patch": _op("updateOrganisation", "Wijzig naam, KvK, OIN of domein van een "
+                         "organisatie (het beheer); lege tekst wist een veld",
+                         _ok("200", "de organisatie", _ref("OrganisationView")),
+                         params=[_path("organisation_id", "id van de organisatie")],
+                         body="OrganisationUpdate", write=True)},
         "/api/v1/youths": {
             "post": _op("createYouth", "Registreer een jongere met ouders of voogden (een "
                         "professional)", _ok("201", "de jongere (BSN gemaskeerd)",

@@ -132,6 +132,26 @@ def test_organisations_are_listed_and_the_administrator_adds_one(api, scene):
                  json={**body, "party": "bakkerij"}), 422, paths=["party"])
 
 
+def test_the_administrator_changes_an_organisation(api, scene):
+    url = f"/organisations/{scene.orgs['kinderopvang']}"
+    changed = call(api, scene, "admin", "PATCH", url, json={"name": "Kinderopvang De Rups",
+                                                             "kvk": "87654321"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["name"] == "Kinderopvang De Rups"
+    assert changed.json()["kvk"] == "87654321" and changed.json()["party"] == "kinderopvang"
+    cleared = call(api, scene, "admin", "PATCH", url, json={"kvk": ""})
+    assert cleared.json()["kvk"] is None and cleared.json()["name"] == "Kinderopvang De Rups"
+    problem(call(api, scene, "admin", "PATCH", url, json={"kvk": "12"}), 422, "invalid_kvk",
+            ["kvk"])
+    problem(call(api, scene, "admin", "PATCH", url, json={"name": "JGZ Voorbeeldregio"}), 422,
+            "duplicate", ["name"])
+    problem(call(api, scene, "admin", "PATCH", url, json={"party": "school"}), 422,
+            "invalid_request", ["party"])
+    problem(call(api, scene, "admin", "PATCH", "/organisations/999999", json={}), 404)
+    problem(call(api, scene, "alice", "PATCH", url, json={"name": "Overgenomen"}), 403,
+            "admin_only")
+
+
 # --- youths and consent ------------------------------------------------------------------------
 
 
@@ -250,13 +270,15 @@ def test_a_meeting_is_planned_and_read_with_its_minutes(api, scene, app):
 # --- disclosures --------------------------------------------------------------------------------
 
 
-def test_a_disclosure_is_decided_from_the_stored_facts_and_read_back(api, scene):
+def test_a_disclosure_is_decided_from_the_stored_facts_and_read_back(api, scene, app):
     body = {"to_org": scene.orgs["swv"], "case_id": scene.ids["case_a"],
             "contents": {"verzuim": "Sem was 2 dagen afwezig."}, "on": "2026-03-01"}
-    made = call(api, scene, "alice", "POST", "/disclosures", json=body)
+    made = call(api, scene, "alice", "POST", "/disclosures", json=body,
+                headers={"traceparent": TRACEPARENT})
     assert made.status_code == 201, made.text
     view = made.json()
     assert view["case_id"] == scene.ids["case_a"] and view["to_org"] == scene.orgs["swv"]
+    assert newest_entry(app, 1)["trace_id"] == TRACE_ID  # written in the call's trace
     assert view["outcome"] in ("allow", "deny", "partial") and view["items"]
     read = call(api, scene, "alice", "GET", f"/disclosures/{scene.ids['disclosure_a']}")
     assert read.status_code == 200

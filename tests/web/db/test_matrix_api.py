@@ -34,6 +34,7 @@ COLUMNS = ("alice", "bob", "carol", "sport", "fg", "admin", "ouder", "ouder2", "
 MATRIX = {
     "GET /organisations":                 "A    A   A     A     A  A     A     A      A       A",
     "POST /organisations":                "F    F   F     F     F  A     F     F      F       F",
+    "PATCH /organisations/{org}":         "F    F   F     F     F  A     F     F      F       F",
     "GET /youths/{sem}":                  "A    N*  A     F*    F* F*    A     F*     N*      A",
     "GET /youths/{noor}":                 "N*   A   N*    F*    F* F*    N*    N*     N*      N*",
     "POST /youths":                       "A    A   A     F*    F* F*    F*    F*     F*      F*",
@@ -98,7 +99,7 @@ def request_of(endpoint: str, sc: Scene) -> tuple[str, str, dict | None, str | N
     method, path = endpoint.split(" ", 1)
     ids, youths, orgs = sc.ids, sc.youths, sc.orgs
     url = "/api/v1" + path.format(sem=youths["sem"], noor=youths["noor"], a=ids["case_a"],
-                                  b=ids["case_b"])
+                                  b=ids["case_b"], org=orgs["kinderopvang"])
     leak = None
     if path.startswith("/meetings/"):
         url = f"/api/v1/meetings/{ids['meeting_' + path[-2]]}"
@@ -110,6 +111,7 @@ def request_of(endpoint: str, sc: Scene) -> tuple[str, str, dict | None, str | N
         leak = leak or "Noor"
     body = {
         "POST /organisations": {"region": REGION, "party": "derde", "name": "Matrix BV"},
+        "PATCH /organisations/{org}": {"name": "Kinderopvang De Rups"},
         "POST /youths": {"region": REGION, "name": "Matrix Kind", "birth": "2015-01-01",
                          "guardians": [{"name": "M. Ouder", "relation": "moeder",
                                         "gezag": True}]},
@@ -151,7 +153,8 @@ def test_the_matrix_has_a_cell_for_every_resource_endpoint_and_persona():
                   if p not in ("/api/v1/decisions", "/api/v1/openapi.json", "/api/v1/docs")}
     covered = {e.split(" ")[0] + " " + e.split(" ")[1].replace("{sem}", "{youth_id}")
                .replace("{noor}", "{youth_id}").replace("{a}", "{case_id}")
-               .replace("{b}", "{case_id}") for e in MATRIX}
+               .replace("{b}", "{case_id}").replace("{org}", "{organisation_id}")
+               for e in MATRIX}
     covered = {c.replace("/meetings/{case_id}", "/meetings/{meeting_id}")
                .replace("/disclosures/{case_id}", "/disclosures/{disclosure_id}")
                for c in covered}

@@ -628,3 +628,41 @@ def accession_view(row: orm.AccessionForm) -> AccessionView:
     return {"id": row.id, "organisation_id": row.organisation_id, "case_id": row.case_id,
             "signed_on": row.signed_on.isoformat(), "notified_on": _iso(row.notified_on),
             "document_ref": row.document_ref}
+
+
+def update_organisation(u: Unit, org: orm.Organisation, *, name: str | None = None,
+                        kvk: str | None = None, oin: str | None = None,
+                        domain: str | None = None) -> orm.Organisation:
+    """Change an organisation's name, KvK number, OIN or domain (the administrator's, in its
+    region). A field given as None stays as it is; an empty text clears it (not the name: an
+    organisation keeps a name). The party stays: signatures, mandates and the rules hang on
+    it."""
+    access.require_admin(u, "een organisatie wijzigen")
+    access.require_region(u, org.region_id)
+    session = u.session
+    if name is not None:
+        name = checked_text(name, "name", "de naam", limit_of(orm.Organisation.name),
+                            missing="een organisatie heeft een naam")
+        taken = session.scalars(select(orm.Organisation.id).where(
+            orm.Organisation.region_id == org.region_id, orm.Organisation.name == name,
+            orm.Organisation.id != org.id)).first()
+        if taken is not None:
+            raise Invalid("duplicate", f"organisatie '{name}' bestaat al in deze regio", "name")
+        org.name = name
+    if kvk is not None:
+        kvk = checked_text(kvk, "kvk", "het KvK-nummer", 100)
+        if kvk is not None and not _KVK.fullmatch(kvk):
+            raise Invalid("invalid_kvk", f"KvK-nummer '{kvk}' moet uit 8 cijfers bestaan",
+                          "kvk")
+        org.kvk = kvk
+    if oin is not None:
+        oin = checked_text(oin, "oin", "het OIN", 100)
+        if oin is not None:
+            _check_oin(oin, "oin")
+        org.oin = oin
+    if domain is not None:
+        if domain.strip() and domain not in codes.DOMAINS:
+            raise Invalid("unknown_code", f"onbekend domein '{domain}'", "domain")
+        org.domain = domain or None
+    session.flush()
+    return org

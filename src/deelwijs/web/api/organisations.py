@@ -1,4 +1,5 @@
-"""Organisations (covenant parties) of a region: the list; the administrator adds one."""
+"""Organisations (covenant parties) of a region: the list; the administrator adds or changes
+one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.responses import Response
 
 from deelwijs.services.covenant import registry
 from deelwijs.web import deps
-from deelwijs.web.api.common import F, answer, body, csrf, query_text, region
+from deelwijs.web.api.common import F, answer, body, csrf, ident, query_text, region
 from deelwijs.web.deps import ApiLogin
 
 router = APIRouter()
@@ -39,3 +40,22 @@ async def create_organisation(request: Request, who: ApiLogin) -> Response:
             return registry.organisation_view(u.session, org)
 
     return answer(await run_in_threadpool(run), 201)
+
+
+UPDATE = {"name": F(str, max_length=200), "kvk": F(str, max_length=20),
+          "oin": F(str, max_length=40), "domain": F(str, max_length=40)}
+
+
+@router.patch("/organisations/{organisation_id}")
+async def update_organisation(organisation_id: str, request: Request, who: ApiLogin
+                              ) -> Response:
+    oid = ident(organisation_id, "organisation")
+    csrf(request, who)
+    b = await body(request, UPDATE)
+
+    def run():
+        with deps.work(request, who) as u:
+            org = registry.update_organisation(u, registry.organisation(u.session, oid), **b)
+            return registry.organisation_view(u.session, org)
+
+    return answer(await run_in_threadpool(run))
