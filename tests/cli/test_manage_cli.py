@@ -448,7 +448,8 @@ def test_the_use_cases_keep_ids_from_other_organisations_regions_and_cases_out(a
     assert "niet bij deze regio" in _refused(app, "on_behalf_of", lambda s: registry.sign_covenant(
         unit_of(app, s), registry.organisation(s, region["swv"]), None, day, None,
         region["other_swv"]))
-    assert "werkt niet bij een deelnemende" in _refused(app, "by", lambda s: (
+    # an agenda item of a case the professional's organisation is not in: as an unknown one
+    assert "onbekend agendapunt" in _refused(app, "agenda_item", lambda s: (
         cases.write_minute(unit_of(app, s, by=pro(s, region["dave"])), region["items"][1],
                            "Notitie")))
     assert "werkt niet bij een deelnemende" in _refused(app, "owner", lambda s: (

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.orm import Session
 
-from deelwijs.services.errors import Invalid, NotFound
+from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.storage import orm
 
 if TYPE_CHECKING:
@@ -148,7 +148,10 @@ class Unit:
 
     def professional_or(self, field: str = "by", what: str = "dit") -> orm.Professional:
         """The acting professional, for a use case only a professional may do (it is
-        recorded or logged in their name): the administrator is refused with `field`."""
+        recorded or logged in their name): the operator is told so with `field` (422); an FG,
+        an administrator's account, a parent or a youth is refused (403, `professional_only`)."""
+        if self.actor.kind not in (OPERATOR, PROFESSIONAL):  # an account that never may
+            raise Refused("professional_only", f"{what} doet een professional", "by")
         pro = self.professional
         if pro is None:
             raise Invalid("professional_required", f"{what} doet een professional (met --by), "

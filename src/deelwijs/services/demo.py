@@ -25,7 +25,7 @@ from sqlalchemy import select
 from deelwijs.domain import codes
 from deelwijs.domain.consent import age_on
 from deelwijs.domain.engine import required_consenters
-from deelwijs.services import accounts, rulesets
+from deelwijs.services import access, accounts, rulesets
 from deelwijs.services.app import App
 from deelwijs.services.casus import cases, consent, disclosures, youths
 from deelwijs.services.context import Actor, unit
@@ -318,7 +318,10 @@ def _youth(app: App, s, rnd, n, orgs, pros, today, counts, used: set[str]) -> di
     opened = today - dt.timedelta(days=rnd.randint(30, 300))
     partners = [rnd.choice(orgs["jeugdhulp"]), rnd.choice(orgs["jgz"]),
                 rnd.choice(orgs["gemeente"]), rnd.choice(orgs["leerplicht"])]
-    creator = pros[school.id][0]
+    # a board whose mandate was revoked is no covenant party today: it opens no case
+    # (access.require_party); leerplicht opens it instead
+    party = s.scalar(select(access.party_in_force(school.id, today)))
+    creator = pros[school.id][0] if party else pros[partners[3].id][0]
     as_creator = unit(app, s, Actor.of(creator, region.id), today)
     state = n % 6  # consent in every state
     meeting_day = opened + dt.timedelta(days=14)

@@ -198,8 +198,8 @@ def test_closing_a_case_names_the_version_and_starts_its_retention_term(app, bui
             (7, dt.date(2026, 2, 1), "alice", "expected_version"),
             (1, dt.date(2030, 1, 1), "alice", "closed_on"),
             (1, dt.date(2025, 1, 1), "alice", "closed_on"),
-            (1, dt.date(2026, 2, 1), "erin", "by")):
-        with pytest.raises((Invalid, Conflict)) as refused, app.transaction() as s:
+            (1, dt.date(2026, 2, 1), "erin", "case")):  # not in the case: as unknown (404)
+        with pytest.raises((Invalid, Conflict, NotFound)) as refused, app.transaction() as s:
             cases.close_case(unit_of(app, s, by=build.pro(by), today=dt.date(2026, 6, 3)), other,
                              version, closed)
         assert refused.value.field == field
@@ -209,14 +209,14 @@ def test_closing_a_case_names_the_version_and_starts_its_retention_term(app, bui
 def test_only_a_participant_or_the_administrator_reads_a_case_or_sees_it_listed(app, build):
     """Need to know: a professional of an organisation that takes part in the case reads it
     and sees it listed; one of another organisation is refused (and nothing is logged) and
-    does not see it; the administrator reads and lists everything."""
+    does not see it; the administrator reads and lists everything. The refusal is the
+    answer an unknown case gets (IDOR: 404, no hint that it exists)."""
     case = build.case("oza", participants=("leerplicht",), youth_id=build.youth())
     before = build.counts()
-    with pytest.raises(Invalid) as refused, app.transaction() as s:
+    with pytest.raises(NotFound) as refused, app.transaction() as s:
         cases.read_case(unit_of(app, s, by=build.pro("dave")), case)
-    assert (refused.value.code, refused.value.field) == ("not_a_participant", "by")
-    assert refused.value.message == ("Dave Mulder werkt niet bij een deelnemende organisatie "
-                                     "van deze casus")
+    assert (refused.value.code, refused.value.field) == ("not_found", "case")
+    assert refused.value.message == f"onbekende casus ({case})"
     assert build.counts() == before
     with app.transaction() as s:
         region = s.get(orm.Region, build.w.region_id)

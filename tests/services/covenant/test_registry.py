@@ -9,7 +9,7 @@ import pytest
 from tests.services.helpers import START, outcomes, unit_of
 
 from deelwijs.services.covenant import registry
-from deelwijs.services.errors import Invalid, Refused
+from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.storage import orm
 
 
@@ -163,11 +163,12 @@ def test_the_swv_cannot_sign_for_a_school_board_without_a_written_mandate(app, b
 def test_a_professional_records_an_accession_only_in_a_case_of_their_organisation(app, build):
     case = build.case("oza", participants=("jeugdhulp", "leerplicht"))
     before = build.counts()
-    with pytest.raises(Invalid) as refused, app.transaction() as s:
+    with pytest.raises(NotFound) as refused, app.transaction() as s:
         registry.record_accession(unit_of(app, s, by=build.pro("dave")),
                                   s.get(orm.Organisation, build.org("jeugdhulp")),
                                   s.get(orm.Case, case), START, "TOETR-1")
-    assert (refused.value.code, refused.value.field) == ("not_a_participant", "by")
+    # a case the professional's organisation is not in: as an unknown one (IDOR, 404)
+    assert (refused.value.code, refused.value.field) == ("not_found", "case")
     assert build.counts() == before
     with app.transaction() as s:
         bob = unit_of(app, s, by=build.pro("bob"))

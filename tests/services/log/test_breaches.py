@@ -227,7 +227,7 @@ def test_a_stale_version_is_a_conflict_and_saves_nothing(app, build):
         seen = breaches.get_breach(_u(app, stale, None), breach)  # loaded at version 2 (and held)
         assert seen.version == 2
         with app.transaction() as s:
-            breaches.notify_partners(_u(app, s, build.pro("bob")), breach, expected_version=2,
+            breaches.notify_partners(_u(app, s, build.pro("alice")), breach, expected_version=2,
                                      notified_at=FOUND + dt.timedelta(hours=4))
         with pytest.raises(Conflict) as exc:
             breaches.notify_partners(_u(app, stale, build.pro("alice")), breach,
@@ -282,7 +282,8 @@ def test_bad_updates_write_nothing(app, build):
                                           notified_at=FOUND - dt.timedelta(hours=1)),
              "notified_at"),
             (lambda s: breaches.notify_ap(_u(app, s, stranger), breach, expected_version=1,
-                                          reference="AP-1", notified_at=FOUND), "by"),
+                                          reference="AP-1", notified_at=FOUND),
+             "breach"),  # another region's breach: as an unknown one (404)
             (lambda s: breaches.no_notification(_u(app, s, build.pro("alice")), breach,
                                                 expected_version=1, reason=""), "reason"),
             (lambda s: breaches.no_notification(_u(app, s, build.pro("alice")), breach,

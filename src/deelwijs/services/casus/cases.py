@@ -55,6 +55,13 @@ def _get(session: Session, model, ident, what: str, field: str):
     return row
 
 
+def _unknown(what: str, ident, field: str) -> NotFound:
+    """What an unknown id of this kind is answered (also for a record of a case the actor's
+    organisation does not take part in: access.require_case)."""
+    return NotFound("not_found", f"onbekend{'' if what in _HET else 'e'} {what} ({ident})",
+                    field)
+
+
 def get_case(session: Session, case_id: int) -> orm.Case:
     return _get(session, orm.Case, case_id, "casus", "case")
 
@@ -94,11 +101,12 @@ def open_case(u: Unit, ruleset: Ruleset | None, region: orm.Region, title: str,
     session = u.session
     created_by = u.professional_or("created_by", "een casus openen")
     opened_on = opened_on or u.today
-    if isinstance(youth, int):
-        youth = get_youth(session, youth)
     if ruleset is None:
         version = rulesets.active_version(session, region.id, opened_on, field="on")
         ruleset = rulesets.compiled(session, version.id, version.digest)
+    access.require_party(u, "een casus openen")
+    if isinstance(youth, int):
+        youth = get_youth(session, youth)
     model_purpose, overleg = resolve_purpose(ruleset, purpose)
     title = checked_text(title, "title", "de titel", limit_of(orm.Case.title),
                          missing="een casus heeft een titel")
@@ -229,8 +237,10 @@ def _meeting_day(case: orm.Case, held_on: dt.date) -> None:
 def schedule_meeting(u: Unit, case: orm.Case, held_on: dt.date, agenda: list[str],
                      professional_ids: list[int]) -> orm.Meeting:
     """A meeting in an open case on `held_on`, with its agenda and the professionals (of
-    participating organisations) taking part."""
+    participating organisations) taking part; by the operator or a professional of a
+    participating organisation."""
     session = u.session
+    access.require_case(u, case.id)
     if case.closed_on is not None:
         raise Refused("case_closed", "deze casus is gesloten", "case")
     _meeting_day(case, held_on)
@@ -264,12 +274,10 @@ def close_case(u: Unit, case_id: int, expected_version: int, closed_on: dt.date 
     (default today, never after it) its retention term runs (casusoverleg_verslag). Name the
     version you saw; a case closed or changed since is a conflict."""
     session = u.session
-    by = u.professional_or("by", "een casus sluiten")
+    u.professional_or("by", "een casus sluiten")
     closed_on = closed_on or u.today
     case = get_case(session, case_id)
-    if not access.may_see_case(u, case.id):
-        raise Invalid("not_a_participant", f"{by.name} werkt niet bij een deelnemer van deze "
-                      "casus", "by")
+    access.require_case(u, case.id)
     if case.closed_on is not None:
         raise Conflict("conflict", f"deze casus is al gesloten op {case.closed_on.isoformat()}",
                        "case")
@@ -303,7 +311,9 @@ def update_meeting(u: Unit, meeting_id: int, expected_version: int,
     keeps its id (and its minutes) and moves to its new place, a new title becomes a new item,
     and an item that is left out goes, unless it has a minute (then nothing is saved)."""
     session = u.session
+    access.require_case_kind(u)
     meeting = get_meeting(session, meeting_id)
+    access.require_case(u, meeting.case_id, unknown=_unknown("overleg", meeting_id, "meeting"))
     if meeting.version != expected_version:
         raise Conflict("conflict", f"het overleg is intussen gewijzigd (versie "
                        f"{meeting.version}, u zag {expected_version}); laad opnieuw",
@@ -424,13 +434,14 @@ def write_minute(u: Unit, agenda_item_id: int, text: str, minute_id: int | None 
     session = u.session
     by = u.professional_or("by", "een verslag schrijven")
     item = get_agenda_item(session, agenda_item_id)
+    access.require_case(u, _minute_case(session, item.id).id,
+                        unknown=_unknown("agendapunt", agenda_item_id, "agenda_item"))
     if expected_version is not None:
         minute_id = _minute_target(session, item.id, minute_id)
     text = checked_text(text, "text", "het verslag", LONG_TEXT_MAX,
                         missing="een verslag heeft tekst", multiline=True)
     if minute_id is None:
         case = _minute_case(session, item.id)
-        access.require_case(u, case.id, "by")
         minute = orm.Minute(agenda_item_id=item.id, text="", updated_by_id=by.id)
         youth = _set_minute_text(session, minute, case, text)
         session.add(minute)
@@ -442,7 +453,6 @@ def write_minute(u: Unit, agenda_item_id: int, text: str, minute_id: int | None 
         raise NotFound("not_found", f"onbekend verslag bij dit agendapunt ({minute_id})",
                        "minute")
     case = _minute_case(session, minute.agenda_item_id)
-    access.require_case(u, case.id, "by")
     if expected_version is None or minute.version != expected_version:
         raise Conflict("conflict", f"het verslag is intussen gewijzigd (versie "
                        f"{minute.version}, u zag {expected_version}); laad opnieuw",
@@ -460,8 +470,10 @@ def add_action(u: Unit, meeting: orm.Meeting | int, owner: orm.Professional,
     """An action from a meeting (or its id); its owner (a professional named, not the actor)
     works for an organisation taking part in the case."""
     session = u.session
+    access.require_case_kind(u)
     if isinstance(meeting, int):
         meeting = get_meeting(session, meeting)
+    access.require_case(u, meeting.case_id, unknown=_unknown("overleg", meeting.id, "meeting"))
     description = checked_text(description, "description", "de omschrijving", LONG_TEXT_MAX,
                                missing="een actie heeft een omschrijving", multiline=True)
     owner_takes_part = exists().where(
@@ -541,7 +553,7 @@ def record_exception(u: Unit, case: orm.Case, kind: str, answers: dict[str, str]
     if kind not in exc_domain.CASE_KINDS:
         raise Invalid("unknown_code", f"onbekende uitzondering '{kind}' (kies uit "
                       f"{', '.join(exc_domain.CASE_KINDS)})", "kind")
-    access.require_case(u, case.id, "by")
+    access.require_case(u, case.id)
     complete, questions, to_org_ids, categories = _checked_weighing(
         kind, answers, to_org_ids, categories, valid_until, at)
     for key, answer in answers.items():
@@ -586,6 +598,7 @@ def record_youth_weighing(u: Unit, youth: orm.Youth | int, kind: str,
     if youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
     access.require_region(u, youth.region_id, "by", "de regio van deze jongere")
+    access.require_party(u, "een afweging vastleggen")
     complete, questions, to_org_ids, categories = _checked_weighing(
         kind, answers, to_org_ids, categories, valid_until, at)
     for org_id in to_org_ids:
@@ -622,6 +635,7 @@ def open_workflow(u: Unit, region: orm.Region | None, youth: orm.Youth | int
     if youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
     access.require_region(u, region.id, "by", "de regio van deze jongere")
+    access.require_municipal(u, "een werkproces openen")
     row = orm.Workflow(region_id=region.id, youth_id=youth.id, state="new", scope=[],
                        opened_by_id=by.id)
     session.add(row)
@@ -639,6 +653,7 @@ def take_step(u: Unit, workflow_id: int, expected_version: int, step: str,
     on = on or u.today
     flow = get_workflow(session, workflow_id)
     access.require_region(u, flow.region_id, "by", "de regio van dit werkproces")
+    access.require_municipal(u, "een stap zetten")
     if flow.version != expected_version:
         raise Conflict("conflict", f"het werkproces is intussen gewijzigd (versie "
                        f"{flow.version}, u zag {expected_version}); laad opnieuw",
@@ -720,8 +735,9 @@ def read_case(u: Unit, case_id: int) -> dict:
     from deelwijs.services.casus import disclosures
 
     session = u.session
+    access.require_case_kind(u)
     case = get_case(session, case_id)
-    access.require_case(u, case.id, "by")
+    access.require_case(u, case.id)
     texts = Texts.for_case(session, case)
     meetings = session.scalars(select(orm.Meeting).where(orm.Meeting.case_id == case.id)
                                .order_by(orm.Meeting.held_on, orm.Meeting.id)).all()
@@ -752,6 +768,8 @@ def list_cases(u: Unit, region: orm.Region, limit: int = 50) -> list[dict]:
     administrator all. One read is logged per case about an identifiable youth shown, in the
     actor's name."""
     session = u.session
+    access.require_case_kind(u)
+    access.require_region(u, region.id)
     query = select(orm.Case).where(orm.Case.region_id == region.id)
     if not u.actor.is_operator:
         query = query.where(exists().where(

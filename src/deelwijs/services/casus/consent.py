@@ -19,7 +19,7 @@ from deelwijs.domain import codes
 from deelwijs.domain.consent import ConsentVersion, age_on
 from deelwijs.domain.engine import required_consenters
 from deelwijs.domain.ruleset import ConsentRule
-from deelwijs.services import rulesets
+from deelwijs.services import access, rulesets
 from deelwijs.services.casus import youths
 from deelwijs.services.context import Unit
 from deelwijs.services.covenant.registry import checked_text, limit_of
@@ -89,8 +89,12 @@ def record(u: Unit, youth: orm.Youth, role: str, answer: str, purposes: list[str
            document_ref: str | None = None, prior_to_meeting_id: int | None = None
            ) -> orm.ConsentRecord:
     """Record a new consent or refusal (version 1 of a new series), given on `given_on` (not
-    after `u.today`), recorded by the acting professional (or the administrator)."""
+    after `u.today`), recorded by the acting professional (of the youth's region) or the
+    operator; an FG, administrator's account, parent or youth is refused (the answer of a
+    parent or youth is recorded by the professional who received it)."""
     session, today, recorded_by = u.session, u.today, u.professional
+    access.require_professional(u, "toestemming vastleggen")
+    access.require_region(u, youth.region_id, "by", "de regio van deze jongere")
     if role not in ("parent", "youth"):
         raise Invalid("unknown_code", "rol is 'parent' (ouder met gezag) of 'youth'", "role")
     if answer not in ("given", "refused"):
@@ -173,6 +177,7 @@ def change(u: Unit, series: str, expected_version: int, answer: str,
     change is refused with a conflict and nothing is written.
     """
     session, today, recorded_by = u.session, u.today, u.professional
+    access.require_professional(u, "toestemming wijzigen")
     if answer not in ("given", "refused", "withdrawn"):
         raise Invalid("unknown_code", "antwoord is given, refused of withdrawn", "answer")
     if on > today:
@@ -180,6 +185,8 @@ def change(u: Unit, series: str, expected_version: int, answer: str,
     document_ref = checked_text(document_ref, "document_ref", "de documentverwijzing",
                                 limit_of(orm.ConsentRecord.document_ref))
     current = latest(session, series)
+    access.require_region(u, session.get(orm.Youth, current.youth_id).region_id, "by",
+                          "de regio van deze jongere")
     if current.version != expected_version:
         raise Conflict("conflict", f"deze toestemming is intussen gewijzigd (versie "
                        f"{current.version}, u zag versie {expected_version}); laad opnieuw",
@@ -228,10 +235,21 @@ def versions_for(session: Session, youth_id: int) -> list[ConsentVersion]:
 
 
 def history(u: Unit, youth_id: int) -> list[dict]:
-    """Every version of every consent of the youth, per series, oldest first."""
+    """Every version of every consent of the youth, per series, oldest first, for an actor
+    with need to know (access.require_youth). Reading it is logged in the actor's name (when
+    there is something to read about a youth whose data are still there)."""
+    youth = access.require_youth(u, youth_id)
     rows = u.session.scalars(select(orm.ConsentRecord)
-                           .where(orm.ConsentRecord.youth_id == youth_id)
-                           .order_by(orm.ConsentRecord.series, orm.ConsentRecord.version))
+                             .where(orm.ConsentRecord.youth_id == youth.id)
+                             .order_by(orm.ConsentRecord.series, orm.ConsentRecord.version)
+                             ).all()
+    if rows and youth.key_wrapped is not None:
+        pro = u.professional
+        audit.log_system(
+            u.session, region_id=youth.region_id, name="registratie", actie="read",
+            youth_id=youth.id, categories=sorted({c for r in rows for c in r.categories}),
+            professional=pro, handeling="Inzien toestemmingen",
+            uitvoerder=u.session.get(orm.Organisation, pro.organisation_id) if pro else None)
     return [{"series": r.series, "version": r.version, "role": r.role,
              "guardian_id": r.guardian_id, "answer": r.answer, "purposes": r.purposes,
              "categories": r.categories, "recipient_ids": r.recipient_ids,

@@ -32,6 +32,7 @@ from deelwijs.domain.errors import RequestError
 from deelwijs.domain.render import to_json
 from deelwijs.domain.request import parse_request
 from deelwijs.domain.ruleset import Ruleset
+from deelwijs.services import access
 from deelwijs.services.app import App
 from deelwijs.services.casus import consent as consent_svc
 from deelwijs.services.casus import facts as stored_facts
@@ -694,8 +695,11 @@ def view(session: Session, row: orm.Disclosure, with_content: bool = False,
 
 def read(u: Unit, row: orm.Disclosure) -> DisclosureReadView:
     """A disclosure with its decision and the content of its allowed items, for the actor to
-    read: about an identifiable youth, the read is logged in the actor's name."""
+    read: about an identifiable youth, the read is logged in the actor's name. Need to know:
+    access.require_disclosure (the sender, the recipient, a participant in its case, the
+    youth or parent whose own it is, the operator)."""
     session, app, by = u.session, u.app, u.professional
+    access.require_disclosure(u, row)
     out = view(session, row, with_content=True, app=app)
     out["decision"] = row.decision
     youth = session.get(orm.Youth, row.youth_id) if row.youth_id is not None else None
@@ -742,17 +746,33 @@ _LISTED_ITEMS = (select(_ITEM.c.id, _ITEM.c.disclosure_id, _ITEM.c.category, _IT
 
 
 def list_for_youth(u: Unit, youth_id: int, limit: int = 1000) -> list[dict]:
-    """The youth's disclosures, newest first (the views without content)."""
+    """The youth's disclosures, newest first (the views without content): for an actor with
+    need to know about the youth (access.require_youth), a professional only those their
+    organisation sent or received or that belong to a case it takes part in. Who received
+    what about the youth is personal data: the read is logged in the actor's name when it
+    shows any."""
     session = u.session
+    youth = access.require_youth(u, youth_id)
     if session.autoflush:  # as the ORM queries this replaced: what is pending is listed
         session.flush()
     conn = session.connection()
-    rows = conn.execute(_LISTED, {"youth_id": youth_id, "limit": limit}).all()
+    only = access.disclosure_filter(u, _DISCLOSURE)
+    query = _LISTED if only is None else _LISTED.where(only)
+    rows = conn.execute(query, {"youth_id": youth.id, "limit": limit}).all()
     # every row's items in one query, not one query per disclosure
     items: dict[int, list] = {r.id: [] for r in rows}
     if rows:
         for item in conn.execute(_LISTED_ITEMS, {"ids": list(items)}):
             items[item.disclosure_id].append(item)
+    if rows and youth.key_wrapped is not None:
+        by = u.professional
+        shown = {i.category for group in items.values() for i in group}
+        audit.log_system(session, region_id=youth.region_id, name="registratie", actie="read",
+                         youth_id=youth.id, categories=[c for c in codes.CATEGORIES
+                                                        if c in shown],
+                         professional=by, handeling="Raadplegen lijst verstrekkingen",
+                         uitvoerder=session.get(orm.Organisation, by.organisation_id)
+                         if by else None)
     return [_view(r, items[r.id], None) for r in rows]
 
 

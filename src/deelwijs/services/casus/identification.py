@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from deelwijs.services import access
 from deelwijs.services.casus import cases, disclosures, youths
 from deelwijs.services.context import Unit
 from deelwijs.services.errors import Invalid, Refused
@@ -22,7 +23,9 @@ def identify_case(u: Unit, case_id: int, youth_id: int, day: dt.date | None = No
     """Attach a youth to an anonymous case, asked by the acting professional, deciding as on
     `day` (default today). Returns the decisions per participant."""
     session = u.session
+    access.require_case_kind(u)
     case = cases.get_case(session, case_id)
+    access.require_case(u, case.id)
     if not case.anonymous:
         raise Invalid("not_anonymous", "deze casus is al op naam", "case")
     youth = youths.get_youth(session, youth_id)

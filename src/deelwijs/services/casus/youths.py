@@ -75,6 +75,7 @@ def create_youth(u: Unit, region: orm.Region, name: str, birth: dt.date,
     if school is not None:
         same_region(region.id, school, "school")
     access.require_region(u, region.id, "by")
+    access.require_party(u, "een jongere registreren")
     if not isinstance(startkwalificatie, bool):
         raise Invalid("wrong_type", "startkwalificatie is ja of nee (true/false)",
                       "startkwalificatie")
@@ -141,6 +142,10 @@ def gezag_ids(session: Session, youth_id: int) -> list[int]:
 
 
 def find_by_bsn(u: Unit, region: orm.Region, bsn: str) -> orm.Youth:
+    """The region's youth with this BSN: for the operator or a professional of a covenant
+    party of the region (who then starts a case or workflow about them)."""
+    access.require_party(u, "een jongere opzoeken")
+    access.require_region(u, region.id)
     bsn = validate_bsn(bsn)
     row = u.session.scalars(select(orm.Youth).where(
         orm.Youth.region_id == region.id, orm.Youth.bsn_hash == u.keys.bsn_hash(bsn))).first()
@@ -180,9 +185,11 @@ def youth_view(keys: Keyring, youth: orm.Youth, today: dt.date
 
 def read_youth(u: Unit, youth_id: int) -> dict:
     """A youth's record, decrypted (the age on `u.today`), for the actor to read: the read is
-    logged (a shredded youth's record holds nothing to read, and is not)."""
+    logged (a shredded youth's record holds nothing to read, and is not). Need to know:
+    access.require_youth (a professional whose organisation knows the youth, the youth or
+    a parent with gezag whose own it is, the operator)."""
     session, keys, by = u.session, u.keys, u.professional
-    youth = get_youth(session, youth_id)
+    youth = access.require_youth(u, youth_id)
     view = youth_view(keys, youth, u.today)
     if youth.key_wrapped is None:
         return view
@@ -196,10 +203,16 @@ def read_youth(u: Unit, youth_id: int) -> dict:
 def list_youths(u: Unit, region: orm.Region, limit: int = 100, offset: int = 0
                 ) -> list[dict]:
     """A page of the region's youths, decrypted (ages on `u.today`): one read logged per
-    youth shown, in the actor's name."""
+    youth shown, in the actor's name. For a professional only the youths their organisation
+    knows (access.knows_youth); for the operator all."""
     session, keys, by = u.session, u.keys, u.professional
-    rows = list(session.scalars(select(orm.Youth).where(orm.Youth.region_id == region.id)
-                                .order_by(orm.Youth.id).limit(limit).offset(offset)))
+    access.require_youth_kind(u)
+    access.require_professional(u, "een lijst van jongeren inzien")
+    access.require_region(u, region.id)
+    query = select(orm.Youth).where(orm.Youth.region_id == region.id)
+    if not u.actor.is_operator:
+        query = query.where(access.knows_youth(u.actor.organisation_id, orm.Youth.id))
+    rows = list(session.scalars(query.order_by(orm.Youth.id).limit(limit).offset(offset)))
     views = [youth_view(keys, y, u.today) for y in rows]
     org = session.get(orm.Organisation, by.organisation_id) if by else None
     for y in rows:

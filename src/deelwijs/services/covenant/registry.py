@@ -4,7 +4,8 @@ professionals: who takes part in the covenant, and on what paper.
 The use cases take a `Unit` (services/context.py) first. Managing the covenant (regions,
 ruleset activation, organisations, signatories, signatures, mandates, professionals) is the
 administrator's (`access.require_admin`); an accession form is recorded and made known by the
-administrator or a professional of an organisation in the case (`access.require_case`). The
+administrator or a professional of an organisation in the case (`access.require_case`: for
+a professional of another organisation the case is as unknown, 404). The
 reads (`list_*`, `activations`, `controller`) show a professional only their own region
 (`access.require_region`). The lookups (`region_by_code`, `organisation`, `professional`,
 `region_ids`, `latest_activation`), the `*_view` functions and the SQL facts the engine asks
@@ -499,7 +500,8 @@ def notify_accession(u: Unit, form_id: int, notified_on: dt.date) -> orm.Accessi
     administrator or a professional of an organisation in the case."""
     session = u.session
     form = _get(session, orm.AccessionForm, form_id, "toetredingsformulier", "accession")
-    access.require_case(u, form.case_id)
+    access.require_case(u, form.case_id, unknown=NotFound(
+        "not_found", f"onbekende toetredingsformulier ({form_id})", "accession"))
     if notified_on < form.signed_on:
         raise Invalid("invalid_date", "bekendmaken kan niet vóór ondertekenen", "notified_on")
     form.notified_on = notified_on

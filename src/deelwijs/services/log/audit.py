@@ -732,7 +732,13 @@ def verifier_key(keys: Keyring, origin_: str) -> str:
 
 def verifier_keys(u: Unit, region_id: int | None = None) -> list[str]:
     """The vkey line of every region's log (or of one): the same public key under each
-    region's origin (`deelwijs audit key`)."""
+    region's origin (`deelwijs audit key`); for the FG and the administrator
+    (access.require_fg_or_admin), of their own region."""
+    from deelwijs.services import access
+
+    access.require_fg_or_admin(u, "De sleutel van het verwerkingslog", region_id)
+    if region_id is None and u.actor.region_id is not None:
+        region_id = u.actor.region_id
     stmt = select(orm.Region.code).order_by(orm.Region.id)
     if region_id is not None:
         stmt = stmt.where(orm.Region.id == region_id)
@@ -785,9 +791,15 @@ SUBJECT_VIEWS = (select(orm.LogEntry.actie_id, orm.LogEntry.seq, orm.LogEntry.ac
 
 def entries_for_youth(u: Unit, youth_id: int, limit: int | None = None) -> list[orm.LogEntry]:
     """A youth's entries in log order, at most `limit` (`deelwijs audit log`, for the FG;
-    reading the log writes no entry)."""
+    reading the log writes no entry). For the FG and the administrator
+    (access.require_fg_or_admin), of their own region's log."""
+    from deelwijs.services import access
+
+    access.require_fg_or_admin(u, "Het verwerkingslog")
     stmt = (select(orm.LogEntry).where(orm.LogEntry.subject == u.keys.subject(youth_id))
             .order_by(orm.LogEntry.region_id, orm.LogEntry.seq))
+    if u.actor.region_id is not None:
+        stmt = stmt.where(orm.LogEntry.region_id == u.actor.region_id)
     if limit:
         stmt = stmt.limit(limit)
     return list(u.session.scalars(stmt))

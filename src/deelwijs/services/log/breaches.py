@@ -15,7 +15,9 @@ Every use case takes the unit of work (`u: Unit`, services/context.py) first. Wr
 recorded in the name of the acting professional (`u.professional_or("by")`: not the
 administrator), who works in the breach's region (`access.require_region`); `u.today` is the
 "today" a date informed on may not lie after. The reads (`get_breach`, `list_breaches`,
-`overdue`) are the administrator's commands today and check nothing further.
+`overdue`) show the operator everything, the FG or administrator of a region the region's
+breaches, a professional those of their own organisation (access.require_breach); a
+professional records a breach only of their own organisation.
 Updates name the version the caller saw (`expected_version`); a stale one is a Conflict.
 Every write is logged ("breach", activity "datalekken"), one entry per affected youth.
 Bad input raises a ServiceError with a Dutch message before anything is written.
@@ -101,11 +103,11 @@ def _no_bsn(value: str, field: str) -> None:
 
 
 def get_breach(u: Unit, breach_id: int, field: str = "breach") -> orm.Breach:
-    """One breach by its id (`deelwijs breach show`)."""
+    """One breach by its id (`deelwijs breach show`): for the operator, the FG or
+    administrator of its region, or a professional of the organisation it is about
+    (access.require_breach; anyone else's is answered as an unknown one)."""
     row = u.session.get(orm.Breach, breach_id) if isinstance(breach_id, int) else None
-    if row is None:
-        raise NotFound("not_found", f"onbekend datalek ({breach_id})", field)
-    return row
+    return access.require_breach(u, row, breach_id, field)
 
 
 def _recorder(u: Unit, region_id: int) -> orm.Professional:
@@ -198,6 +200,9 @@ def record_breach(u: Unit, *, region: orm.Region | int, organisation_id: int,
         raise Invalid("other_region", f"{org.name} hoort niet bij deze regio",
                       "organisation_id")
     pro = _recorder(u, region_id)
+    if u.actor.is_professional and org.id != pro.organisation_id:
+        raise Refused("other_organisation", f"{pro.name} legt alleen datalekken van de eigen "
+                      f"organisatie vast, niet van {org.name}", "organisation_id")
     if not isinstance(youth_ids, list | tuple):
         raise Invalid("wrong_type", "de geraakte jongeren zijn een lijst van id's",
                       "youth_ids")
@@ -394,12 +399,24 @@ def breach_view(session: Session, breach: orm.Breach, now: dt.datetime | None = 
     }
 
 
-def list_breaches(u: Unit, region: orm.Region | None = None) -> list[orm.Breach]:
-    """Every breach (or a region's), the newest discovery first."""
-    stmt = select(orm.Breach).order_by(orm.Breach.discovered_at.desc(), orm.Breach.id.desc())
+def _visible(u: Unit, stmt, region: orm.Region | None):
+    """Only the breaches the actor may see (access.require_breach): of the actor's region,
+    and for a professional of their own organisation; a parent or youth is refused."""
+    access.require_breach_kind(u)
     if region is not None:
+        access.require_region(u, region.id)
         stmt = stmt.where(orm.Breach.region_id == region.id)
-    return list(u.session.scalars(stmt))
+    if u.actor.region_id is not None:
+        stmt = stmt.where(orm.Breach.region_id == u.actor.region_id)
+    if u.actor.is_professional:
+        stmt = stmt.where(orm.Breach.organisation_id == u.actor.organisation_id)
+    return stmt
+
+
+def list_breaches(u: Unit, region: orm.Region | None = None) -> list[orm.Breach]:
+    """Every breach (or a region's) the actor may see, the newest discovery first."""
+    stmt = select(orm.Breach).order_by(orm.Breach.discovered_at.desc(), orm.Breach.id.desc())
+    return list(u.session.scalars(_visible(u, stmt, region)))
 
 
 def overdue(u: Unit, now: dt.datetime, region: orm.Region | None = None
@@ -411,6 +428,4 @@ def overdue(u: Unit, now: dt.datetime, region: orm.Region | None = None
                                      orm.Breach.no_notification_reason.is_(None),
                                      orm.Breach.ap_deadline < now)
             .order_by(orm.Breach.ap_deadline, orm.Breach.id))
-    if region is not None:
-        stmt = stmt.where(orm.Breach.region_id == region.id)
-    return list(u.session.scalars(stmt))
+    return list(u.session.scalars(_visible(u, stmt, region)))

@@ -151,9 +151,10 @@ def rewrap(u: Unit, *, dry_run: bool = False, batch_size: int = BATCH,
            progress: Progress | None = None) -> dict:
     """Re-wrap every live youth key that is not under the newest wrapping key, in batches of
     `batch_size`, one transaction per batch of `u.app` (see the module's docstring; the
-    unit's own session is not used). The administrator's (access.require_admin).
-    `progress(done, total)` is called after each batch. Returns the counts."""
-    access.require_admin(u, "Sleutelrotatie")
+    unit's own session is not used). The operator's, who holds the keys
+    (access.require_operator). `progress(done, total)` is called after each batch. Returns
+    the counts."""
+    access.require_operator(u, "Sleutelrotatie")
     app, keys = u.app, u.keys
     if not isinstance(dry_run, bool):
         raise Invalid("wrong_type", "geef aan of dit een proefronde is (dry_run)", "dry_run")

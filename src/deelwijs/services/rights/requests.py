@@ -52,7 +52,7 @@ from deelwijs.services.casus import consent as consent_svc
 from deelwijs.services.casus import youths
 from deelwijs.services.casus.facts import HONOURED
 from deelwijs.services.casus.youth_text import Texts
-from deelwijs.services.context import Unit
+from deelwijs.services.context import ADMIN, FG, PARENT, YOUTH, Unit
 from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.services.log import audit
 from deelwijs.services.views import CorrectionView, InzageOrganisationView, RequestView
@@ -224,6 +224,17 @@ def _standing(session: Session, app: App, youth: orm.Youth, requester: str,
     return who_may_ask(youth, age, requester, guardian, youth_agrees, ages)
 
 
+def _may_handle(u: Unit, youth_id, what: str) -> None:
+    """Handling a youth's request (or reading what it recorded) is the operator's or that of
+    a professional whose organisation knows the youth (access.require_youth: another
+    organisation's youth is answered as an unknown one); an FG, an administrator's account,
+    a parent or a youth is refused. Checked first, before the youth's data say anything."""
+    access.require_youth_kind(u)
+    access.require_professional(u, what)
+    if u.actor.is_professional:
+        access.require_youth(u, youth_id)
+
+
 def _handler(u: Unit, youth: orm.Youth, field: str = "by", required: bool = False
              ) -> orm.Professional | None:
     """The professional who handles the request (None for the administrator), who works in
@@ -314,9 +325,16 @@ def request_view(row: orm.RightsRequest) -> RequestView:
 
 
 def list_requests(u: Unit, youth_id: int) -> list[dict]:
-    """Every rights request about a youth, oldest first."""
+    """Every rights request about a youth, oldest first: the register of requests, for the
+    operator, the FG or administrator of the youth's region, or a professional whose
+    organisation knows the youth (access.require_youth)."""
     session = u.session
-    youths.get_youth(session, youth_id)
+    if u.actor.kind in (FG, ADMIN):
+        youth = youths.get_youth(session, youth_id)
+        access.require_fg_or_admin(u, "Het register van verzoeken", youth.region_id)
+    else:
+        _may_handle(u, youth_id, "Het register van verzoeken inzien")
+        youths.get_youth(session, youth_id)
     rows = session.scalars(select(orm.RightsRequest).where(
         orm.RightsRequest.youth_id == youth_id).order_by(orm.RightsRequest.id))
     return [request_view(r) for r in rows]
@@ -350,8 +368,19 @@ def inzage(u: Unit, youth_id: int, *, requester: str, guardian_id: int | None = 
     logged.
 
     A period (`period_from`, `period_to`, both inclusive) narrows the disclosures, meetings and
-    log entries shown; personal data, consent, requests and corrections are always complete."""
+    log entries shown; personal data, consent, requests and corrections are always complete.
+
+    Who: the operator; a professional whose organisation knows the youth
+    (access.require_youth), who records the request of the youth or parent named; or the
+    youth or a parent with an account, for their own (access.require_subject): the request
+    is then theirs (`requester` and `guardian_id` come from the account, `youth_agrees` does
+    not count), and another child's id is answered as an unknown one."""
     session, app, today = u.session, u.app, u.today
+    if u.actor.kind in (PARENT, YOUTH):
+        _, own = access.require_subject(u, youth_id)
+        requester, guardian_id, youth_agrees = u.actor.kind, own.id if own else None, False
+    else:
+        _may_handle(u, youth_id, "Inzage geven")
     youth, version, guardian = _inzage_start(session, youth_id, today, guardian_id)
     # the ages of the ruleset in force today (as consent.consent_rule finds them: the model's
     # before the region's first activation), from the version _inzage_start read
@@ -1153,6 +1182,7 @@ def rectify(u: Unit, youth_id: int, field: str, new_value, *, requester: str,
     Only a professional corrects (`u.professional`, recorded as the corrector), on the unit's
     day."""
     session, app, today = u.session, u.app, u.today
+    _may_handle(u, youth_id, "Een gegeven verbeteren")
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
     pro = _handler(u, youth, required=True)
@@ -1277,6 +1307,7 @@ def corrections(u: Unit, youth_id: int) -> list[dict]:
     """The rectification history of a youth, decrypted (oldest first). Reading it is logged
     (in the name of the acting professional, or the administrator)."""
     session, app = u.session, u.app
+    _may_handle(u, youth_id, "De correctiegeschiedenis inzien")
     youth = youths.get_youth(session, youth_id)
     pro = _handler(u, youth)
     out = correction_views(session, app, youth)
@@ -1404,6 +1435,7 @@ def erase(u: Unit, youth_id: int, *, requester: str, guardian_id: int | None = N
     transaction already wrote something, the refusal is recorded in it instead, to avoid
     waiting on its locks: catch ErasureRefused inside that transaction to keep it.)"""
     session, app, today = u.session, u.app, u.today
+    _may_handle(u, youth_id, "Een verzoek om wissen behandelen")
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
     pro = _handler(u, youth)
@@ -1493,6 +1525,7 @@ def restrict(u: Unit, youth_id: int, *, requester: str, reason: str,
     (art. 18 lid 2 AVG): a restriction that names only those is refused, one that names them
     among others is partly honoured."""
     session, app, today = u.session, u.app, u.today
+    _may_handle(u, youth_id, "Een verzoek om beperking behandelen")
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
     if reason not in RESTRICTION_REASONS:
@@ -1542,6 +1575,7 @@ def object_to(u: Unit, youth_id: int, *, requester: str, guardian_id: int | None
     honoured. `refusal`: the handler's motivation to refuse anyway (compelling legitimate
     grounds, art. 21 lid 1 AVG)."""
     session, app, today = u.session, u.app, u.today
+    _may_handle(u, youth_id, "Een bezwaar behandelen")
     youth = _live_youth(session, youth_id)
     standing = _standing(session, app, youth, requester, guardian_id, today, youth_agrees)
     if refusal is not None and not str(refusal).strip():
@@ -1587,7 +1621,13 @@ def lift_restriction(u: Unit, request_id: int, *, motivation: str) -> dict:
     (`u.today`). The youth or parent is told before a restriction is lifted (art. 18 lid 3
     AVG): `motivation` says why, in Dutch."""
     session, today = u.session, u.today
+    access.require_professional(u, "Een beperking opheffen")
     row = get_request(session, request_id)
+    if u.actor.is_professional:
+        try:
+            access.require_youth(u, row.youth_id)
+        except NotFound:  # another organisation's request: as an unknown one
+            raise NotFound("not_found", f"onbekend verzoek ({request_id})", "request") from None
     if row.kind not in ("beperking", "bezwaar"):
         raise Invalid("wrong_kind", f"verzoek {row.id} is geen beperking of bezwaar "
                       f"({labels.RIGHTS_REQUEST_KIND.get(row.kind, row.kind)})", "request")

@@ -368,9 +368,9 @@ def _prune_log(session: Session, region: orm.Region, cutoff: dt.datetime, dry_ru
 
 def run(u: Unit, dry_run: bool, progress: Progress | None = None,
         region_code: str | None = None) -> dict:
-    """Apply the plan of the unit's day (`u.today`), as the administrator
-    (access.require_admin): crypto-shred every due youth (rights.shred_youth), empty
-    their ciphertext (`wipe`), finish the wiping of youths shredded earlier, and remove the
+    """Apply the plan of the unit's day (`u.today`), as the operator of the installation
+    (access.require_operator: it runs over every region): crypto-shred every due youth
+    (rights.shred_youth), empty their ciphertext (`wipe`), finish the wiping of youths shredded earlier, and remove the
     bodies of log entries past audit.LOG_RETENTION (the rows and leaf hashes stay). Each
     destruction is logged ("erase", activity "registratie", with the engine's rule and
     keep_until); the log pruning once per region ("verwerkingslog").
@@ -379,7 +379,7 @@ def run(u: Unit, dry_run: bool, progress: Progress | None = None,
     real date for a real run (that would destroy data before its term). `progress(done,
     total)` is called as youths are handled. Returns the counts and the handled youths."""
     session, app, today = u.session, u.app, u.today
-    access.require_admin(u, "De vernietigingsronde")
+    access.require_operator(u, "De vernietigingsronde")
     _check_day(today)
     if not isinstance(dry_run, bool):
         raise Invalid("wrong_type", "geef aan of dit een proefronde is (dry_run)", "dry_run")
