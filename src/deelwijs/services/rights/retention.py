@@ -370,8 +370,8 @@ def run(u: Unit, dry_run: bool, progress: Progress | None = None,
         region_code: str | None = None) -> dict:
     """Apply the plan of the unit's day (`u.today`), as the operator of the installation
     (access.require_operator: it runs over every region): crypto-shred every due youth
-    (rights.shred_youth), empty their ciphertext (`wipe`), finish the wiping of youths shredded earlier, and remove the
-    bodies of log entries past audit.LOG_RETENTION (the rows and leaf hashes stay). Each
+    (rights.shred_youth), empty their ciphertext (`wipe`), finish the wiping of youths
+    shredded earlier, and remove the bodies of log entries past audit.LOG_RETENTION (the rows and leaf hashes stay). Each
     destruction is logged ("erase", activity "registratie", with the engine's rule and
     keep_until); the log pruning once per region ("verwerkingslog").
 
