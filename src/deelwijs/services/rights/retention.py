@@ -371,9 +371,10 @@ def run(u: Unit, dry_run: bool, progress: Progress | None = None,
     """Apply the plan of the unit's day (`u.today`), as the operator of the installation
     (access.require_operator: it runs over every region): crypto-shred every due youth
     (rights.shred_youth), empty their ciphertext (`wipe`), finish the wiping of youths
-    shredded earlier, and remove the bodies of log entries past audit.LOG_RETENTION (the rows and leaf hashes stay). Each
-    destruction is logged ("erase", activity "registratie", with the engine's rule and
-    keep_until); the log pruning once per region ("verwerkingslog").
+    shredded earlier, and remove the bodies of log entries past audit.LOG_RETENTION (the
+    rows and leaf hashes stay). Each destruction is logged ("erase", activity
+    "registratie", with the engine's rule and keep_until); the log pruning once per region
+    ("verwerkingslog").
 
     A dry run computes the same counts and writes nothing. `u.today` may not lie after the
     real date for a real run (that would destroy data before its term). `progress(done,
