@@ -388,3 +388,33 @@ def test_every_read_of_personal_data_writes_one_entry_and_a_refused_one_none(app
     with pytest.raises((NotFound, Refused, Invalid)), app.transaction() as s:
         call(Unit(app, s, m.actors["other_org"], TODAY), s, m, "other_org")
     assert _log_size(app) == before + 1
+
+
+# --- the municipal workflow ---------------------------------------------------------------
+
+
+def test_a_workflow_is_read_by_the_organisation_that_runs_it_and_the_read_is_logged(
+        app, m, build):
+    with app.transaction() as s:
+        flow = cases.open_workflow(unit_of(app, s, by=build.pro("dave")), None, m.sem).id
+        cases.take_step(unit_of(app, s, by=build.pro("dave")), flow, 1, "intake",
+                        {"note": "Moeder belde over de schulden"}, DAY)
+    before = _log_size(app)
+    with app.transaction() as s:
+        view = cases.read_workflow(unit_of(app, s, by=build.pro("dave")), flow)
+    assert view["steps"][0]["details"]["note"] == "Moeder belde over de schulden"
+    assert _log_size(app) == before + 1
+    with app.transaction() as s:
+        bob = actor_of(s, build.pro("bob"))
+    outcomes = {who: attempt(app, actor, lambda u, s: cases.read_workflow(u, flow))
+                for who, actor in (("operator", m.actors["operator"]), ("wijkteam", bob),
+                                   ("school", m.actors["participant"]),
+                                   ("sports_club", m.actors["sports_club"]),
+                                   ("fg", m.actors["fg"]),
+                                   ("parent", m.actors["parent_gezag"]))}
+    assert outcomes == {"operator": OK, "wijkteam": UNKNOWN,
+                        "school": ("Refused", "not_municipal"),
+                        "sports_club": ("Refused", "not_municipal"),
+                        "fg": PRO_ONLY, "parent": PRO_ONLY}
+    hidden = _error(app, bob, lambda u, s: cases.read_workflow(u, flow))
+    assert (hidden.field, hidden.message) == ("workflow", f"onbekend werkproces ({flow})")

@@ -2,10 +2,12 @@
 municipal stepwise workflow.
 
 The use cases (open_case, schedule_meeting, close_case, update_meeting, write_minute,
-add_action, record_exception, record_youth_weighing, open_workflow, take_step, read_case,
-list_cases) take a `Unit` (services/context.py) first: the session, who acts and today. What
-is done or logged in a professional's name needs one (`Unit.professional_or`); need to know
-(working in or reading a case) is decided by services/access.py. The lookups (get_*), the
+add_action, record_exception, record_youth_weighing, open_workflow, take_step,
+read_workflow, read_case, list_cases) take a `Unit` (services/context.py) first: the
+session, who acts and today. What is done or logged in a professional's name needs one
+(`Unit.professional_or`); need to know (working in or reading a case, a workflow) is decided
+by services/access.py: a case of another organisation is answered as an unknown one. The
+lookups (get_*), the
 views (*_view) and the SQL facts the engine asks (documented_*, help_request_*) take a
 session."""
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -702,6 +704,37 @@ def workflow_view(session: Session, flow: orm.Workflow) -> WorkflowView:
             "next": list(wf.NEXT[flow.state]),
             "steps": [{"step": s.step, "details": step_details(texts, s),
                        "on": s.taken_on.isoformat(), "by": s.professional_id} for s in steps]}
+
+
+def read_workflow(u: Unit, workflow_id: int) -> WorkflowView:
+    """One workflow with its steps, their notes decrypted, for the operator or a
+    professional of the municipality or a wijkteam (access.require_municipal) whose
+    organisation opened it or took a step in it (anyone else's: as an unknown workflow).
+    About a youth whose data are still there, the read is logged in the actor's name."""
+    session = u.session
+    access.require_municipal(u, "een werkproces inzien")
+    flow = get_workflow(session, workflow_id)
+    pro = u.professional
+    if pro is not None:
+        org = pro.organisation_id
+        involved = or_(
+            exists().where(orm.Professional.id == flow.opened_by_id,
+                           orm.Professional.organisation_id == org),
+            exists().where(orm.WorkflowStep.workflow_id == flow.id,
+                           orm.Professional.id == orm.WorkflowStep.professional_id,
+                           orm.Professional.organisation_id == org))
+        if flow.region_id != u.actor.region_id or not session.scalar(select(involved)):
+            raise _unknown("werkproces", workflow_id, "workflow")
+    view = workflow_view(session, flow)
+    youth = session.get(orm.Youth, flow.youth_id)
+    if youth is not None and youth.key_wrapped is not None:
+        audit.log_system(session, region_id=flow.region_id, name="toeleiding", actie="read",
+                         youth_id=youth.id, categories=[], professional=pro,
+                         uitvoerder=session.get(orm.Organisation, pro.organisation_id)
+                         if pro else None, handeling="Inzien werkproces",
+                         verwerking="Werkproces gemeente",
+                         verwerking_id=f"deelwijs:werkproces:{flow.id}")
+    return view
 
 
 def step_details(texts: Texts, step: orm.WorkflowStep) -> dict:
