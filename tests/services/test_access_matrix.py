@@ -418,3 +418,16 @@ def test_a_workflow_is_read_by_the_organisation_that_runs_it_and_the_read_is_log
                         "fg": PRO_ONLY, "parent": PRO_ONLY}
     hidden = _error(app, bob, lambda u, s: cases.read_workflow(u, flow))
     assert (hidden.field, hidden.message) == ("workflow", f"onbekend werkproces ({flow})")
+
+
+def test_only_the_operator_or_an_administrator_of_every_region_creates_a_region(app, m):
+    with app.transaction() as s:
+        everywhere = accounts.actor_for(s, accounts.create(
+            unit_of(app, s), username="beheer.alles", display_name="Beheer", kind="admin"))
+    call = lambda u, s: registry.create_region(u, "noord", "Noord")  # noqa: E731
+    assert {who: attempt(app, actor, call) for who, actor in (
+        ("operator", m.actors["operator"]), ("everywhere", everywhere),
+        ("admin", m.actors["admin"]), ("fg", m.actors["fg"]),
+        ("professional", m.actors["participant"]))} == {
+        "operator": OK, "everywhere": OK, "admin": ("Refused", "other_region"),
+        "fg": ADMIN_ONLY, "professional": ADMIN_ONLY}

@@ -170,8 +170,12 @@ def _controller_values(values: dict) -> dict:
 def create_region(u: Unit, code: str, name: str, wams_in_force: bool = False,
                   **controller) -> orm.Region:
     """A new region. `controller`: any of CONTROLLER_FIELDS (the controller's name and postal
-    address, the FG's name, e-mail address and phone number), shown in a parent's inzage."""
+    address, the FG's name, e-mail address and phone number), shown in a parent's inzage.
+    The operator's, or an administrator of every region (not one of a single region)."""
     access.require_admin(u, "een regio aanmaken")
+    if u.actor.region_id is not None:
+        raise Refused("other_region", "een beheerder van één regio maakt geen nieuwe regio "
+                      "aan", "by")
     session = u.session
     code = checked_text(code, "region.code", "de regiocode", limit_of(orm.Region.code),
                         missing="een regio heeft een code")
