@@ -2,7 +2,10 @@
 
 The use cases (create_youth, read_youth, list_youths, find_by_bsn) take a `Unit`
 (services/context.py) first: the keys, the day (`u.today`: the check of a date of birth, the
-ages shown) and who acts (`u.professional`, or the administrator) come from it."""
+ages shown) and who acts (`u.professional`, or the administrator) come from it. Need to know
+(services/access.py): registering or looking up a youth is for a professional of a covenant
+party; a youth's record is read by a professional whose organisation knows the youth, or by
+the youth or a parent with gezag whose own it is; another's is answered as an unknown id."""
 
 from __future__ import annotations
 

@@ -10,9 +10,12 @@ ask at all.
 
 The use cases (inzage, rectify, corrections, erase, restrict, object_to, lift_restriction,
 list_requests) take a `Unit` (services/context.py) first: the one who records and handles the
-request is the acting professional (`--by`, who must work in the youth's region), or the
-administrator; a rectification only a professional records. The request's day is the unit's
-`u.today` (the CLI's `--on`).
+request is the acting professional (`--by`), whose organisation knows the youth
+(access.require_youth: another organisation's youth is answered as an unknown one), or the
+operator; a rectification only a professional records. A parent or youth with an account
+asks their own inzage themselves (access.require_subject); the FG and the administrator
+read the register of requests (`list_requests`). The request's day is the unit's `u.today`
+(the CLI's `--on`).
 
 Every request is recorded as a `RightsRequest` with its decision, and every processing it
 causes is logged (audit) in the same transaction. Bad input raises a ServiceError with a Dutch
