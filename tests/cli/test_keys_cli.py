@@ -45,6 +45,7 @@ def template(tmp_path_factory) -> dict:
         school = registry.create_organisation(u, west, "school", "Stichting De Linde")
         swv = registry.create_organisation(u, west, "swv", "SWV West")
         registry.sign_covenant(u, swv, version, start)
+        registry.sign_covenant(u, school, version, start)  # a party: it opens the cases
         alice = registry.create_professional(u, school, "Alice Bakker", "intern begeleider")
         ruleset = app.active_ruleset(s, west.id)[1]
         ids = {"master": key}
