@@ -8,19 +8,14 @@ import json
 
 from deelwijs.domain import register
 from deelwijs.services import access
-from deelwijs.services.context import ADMIN, FG, OPERATOR, Unit
+from deelwijs.services.context import Unit
 from deelwijs.services.covenant import registry
-from deelwijs.services.errors import Refused
 from deelwijs.storage import orm
 
 
 def export(u: Unit, region: orm.Region) -> dict:
     """The register as JSON (domain.register.to_json), read back into a dict."""
-    # (the same rule as access.require_fg_or_admin, which issue 13's access work adds)
-    if u.actor.kind not in (OPERATOR, FG, ADMIN):
-        raise Refused("fg_or_admin_only", "Het verwerkingsregister is voor de functionaris "
-                      "gegevensbescherming en het beheer", "by")
-    access.require_region(u, region.id)
+    access.require_fg_or_admin(u, "Het verwerkingsregister", region.id)
     controller = registry.controller(u, region)
     _version, rs = u.app.active_ruleset(u.session, region.id, u.today)
     return json.loads(register.to_json(register.activities(rs), controller))

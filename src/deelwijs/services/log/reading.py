@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from deelwijs.services import access
-from deelwijs.services.context import ADMIN, FG, OPERATOR, Unit
-from deelwijs.services.errors import Invalid, Refused
+from deelwijs.services.context import Unit
+from deelwijs.services.errors import Invalid
 from deelwijs.services.log import audit, verify
 from deelwijs.storage import orm
 
@@ -21,11 +21,7 @@ MAX_PAGE = 500
 
 def require_log_reader(u: Unit, region: orm.Region, what: str = "Het verwerkingslog") -> None:
     """The operator, or an FG or administrator of the region (403 for everyone else)."""
-    # (the same rule as access.require_fg_or_admin, which issue 13's access work adds)
-    if u.actor.kind not in (OPERATOR, FG, ADMIN):
-        raise Refused("fg_or_admin_only", f"{what} is voor de functionaris "
-                      "gegevensbescherming en het beheer", "by")
-    access.require_region(u, region.id)
+    access.require_fg_or_admin(u, what, region.id)
 
 
 def entries(u: Unit, region: orm.Region, after: int = 0, limit: int = 100) -> dict:
