@@ -15,6 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+
+__all__ = ["DAY", "Scene", "scene"]
 from tests.services.helpers import unit_of
 
 from deelwijs.services import accounts
