@@ -34,15 +34,15 @@ def test_the_log_page_shows_the_regions_entries_newest_first_and_that_the_log_is
     assert "Zorgen over aanwezigheid" not in page.text and "12 uur" not in page.text
 
 
-def test_a_tampered_log_is_reported_on_the_log_page(browser, personas, scene, tamper, app):
+def test_a_tampered_log_is_reported_on_the_log_page(browser, personas, scene, tamper, app,
+                                                    world):
     with app.transaction() as s:
         seq = s.scalar(text("SELECT max(seq) FROM log_entry WHERE region_id = :r"),
-                       {"r": personas.orgs and s.get(orm.Organisation,
-                                                     personas.orgs["school"]).region_id})
-    tamper("UPDATE log_entry SET registered_at = registered_at + interval '1 hour' "
-           f"WHERE seq = {seq}" if app.engine.dialect.name == "postgresql" else
-           "UPDATE log_entry SET registered_at = datetime(registered_at, '+1 hour') "
-           f"WHERE seq = {seq}")
+                       {"r": world.region_id})
+    later = ("registered_at + interval '1 hour'" if app.engine.dialect.name == "postgresql"
+             else "datetime(registered_at, '+1 hour')")
+    tamper(f"UPDATE log_entry SET registered_at = {later} WHERE seq = {seq} "
+           f"AND region_id = {world.region_id}")
     fg_in(browser)
     page = browser.get("/fg/log")
     assert page.status_code == 200
@@ -56,7 +56,7 @@ def test_the_log_pages_through_the_entries(browser, personas, scene, app, world)
         first = oversight.log_page(u, page=1, per_page=2)
         second = oversight.log_page(u, page=2, per_page=2)
         total = first["total"]
-    assert total >= 5 and first["pages"] == -(-total // 2)
+    assert total >= 4 and first["pages"] == -(-total // 2)
     assert [e["seq"] for e in first["entries"]] == [total - 1, total - 2]
     assert [e["seq"] for e in second["entries"]] == [total - 3, total - 4]
     fg_in(browser)
