@@ -145,3 +145,10 @@ def test_a_page_number_and_size_out_of_range_are_refused(app, world):
             with pytest.raises(Invalid) as bad:
                 oversight.log_page(u, page=page, per_page=per_page)
             assert bad.value.field == field
+
+
+def test_the_log_names_the_organisation_that_processed(browser, personas, scene):
+    fg_in(browser)
+    page = browser.get("/fg/log").text
+    rows = page[page.index('id="logregels"'):]
+    assert "Stichting Onderwijs De Linde" in rows and "deelwijs:org:" not in rows

@@ -50,7 +50,8 @@ def log_page(u: Unit, region_id: int | None = None, page: int = 1,
              per_page: int = PER_PAGE) -> dict:
     """One page of the region's processing log, the newest entry first: each entry as the
     VNG Verwerkingenlogging API exchanges it (audit.entry_view), with the page's position
-    (`page` from 1, `pages`, `total`)."""
+    (`page` from 1, `pages`, `total`), and `organisations`: the names of the region's
+    organisations by the reference an entry names them with (`deelwijs:org:<id>`)."""
     _require(u, "Het verwerkingslog")
     if not isinstance(page, int) or isinstance(page, bool) or page < 1:
         raise Invalid("wrong_type", "de pagina is een geheel getal vanaf 1", "page")
@@ -65,8 +66,12 @@ def log_page(u: Unit, region_id: int | None = None, page: int = 1,
     rows = s.scalars(select(orm.LogEntry).where(orm.LogEntry.region_id == region.id)
                      .order_by(orm.LogEntry.seq.desc())
                      .offset((page - 1) * per_page).limit(per_page)).all()
+    names = {f"deelwijs:org:{i}": name for i, name in s.execute(
+        select(orm.Organisation.id, orm.Organisation.name).where(
+            orm.Organisation.region_id == region.id))}
     return {"region": _region_view(region), "total": total, "page": page, "pages": pages,
-            "per_page": per_page, "entries": [audit.entry_view(r) for r in rows]}
+            "per_page": per_page, "entries": [audit.entry_view(r) for r in rows],
+            "organisations": names}
 
 
 def verify_log(u: Unit, region_id: int | None = None) -> dict:
