@@ -187,3 +187,14 @@ def test_an_account_for_every_region_has_no_regional_page(app, world, web):
         for path in ("/beheer/organisaties", "/beheer/accounts"):
             page = client.get(path)
             assert page.status_code == 404 and "één regio" in page.text, path
+
+
+@pytest.mark.parametrize("who", ["alice", "fg", "ouder"])
+def test_only_an_administrator_makes_an_account(browser, personas, app, who):
+    log_in(browser, personas.usernames[who], totp=who == "fg")
+    csrf = csrf_of(browser.get("/start").text)
+    page = browser.post("/beheer/accounts", data={
+        "csrf": csrf, "kind": "admin", "username": "stiekem", "display_name": "Stiekem",
+        "password": "Een-goed-wachtwoord-2026"})
+    assert page.status_code == 403 and "Niet toegestaan" in page.text
+    assert account(app, "stiekem") is None
