@@ -35,6 +35,7 @@ from deelwijs.services import accounts
 from deelwijs.services.app import App, open_app
 from deelwijs.services.context import Actor, Unit
 from deelwijs.services.errors import Refused, ServiceError
+from deelwijs.services.log import audit
 from deelwijs.storage import orm
 
 LOGIN = "/inloggen"
@@ -214,10 +215,11 @@ def role(*kinds: str):
 @contextmanager
 def work(request: Request, who: Who | None, today: dt.date | None = None) -> Iterator[Unit]:
     """One unit of work in `who`'s name: committed when the block ends without an error,
-    rolled back (nothing written) when it raises."""
+    rolled back (nothing written) when it raises. Its log entries name the account
+    (audit.acting)."""
     app = services(request)
     actor = who.actor if who is not None else Actor.admin()
-    with app.transaction() as s:
+    with audit.acting(actor), app.transaction() as s:
         yield Unit(app, s, actor, today or dt.date.today())
 
 

@@ -104,7 +104,14 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
                                           "Er ging iets mis met deze aanvraag."))
     template = "errors/404.html" if status == 404 else "errors/error.html"
     return render(template, status_code=status, headers=headers, title=title, text=text,
-                  status=status)
+                  status=status, who=_who(request))
+
+
+def _who(request: Request):
+    """Who is logged in, where the request already found out (web.deps.resolve): the header
+    of an error page then shows the account, not "Inloggen"."""
+    found = getattr(request.state, "who", None)
+    return found[0] if found else None
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -131,7 +138,7 @@ async def deelwijs_error(request: Request, exc: DeelwijsError) -> Response:
         return await server_error(request, exc)
     return render("errors/error.html", status_code=exc.status,
                   title=_STATUS.get(exc.status, ("", "Fout"))[1], text=exc.message,
-                  status=exc.status)
+                  status=exc.status, who=_who(request))
 
 
 async def login_required(request: Request, exc) -> Response:

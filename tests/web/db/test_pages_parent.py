@@ -119,3 +119,17 @@ def test_mijn_gegevens_is_for_parents_and_youths(browser, personas, scene, who):
     for path in ("/mijn-gegevens", f"/mijn-gegevens/{personas.youths['sem']}"):
         page = browser.get(path)
         assert page.status_code == 403 and "Sem" not in page.text, (who, path)
+
+
+def test_the_inzage_is_logged_in_the_parents_account_not_as_the_operator(browser, personas,
+                                                                         scene, app):
+    from deelwijs.services.log import audit
+
+    with app.transaction() as s:
+        before = s.scalar(select(orm.LogEntry.seq).order_by(orm.LogEntry.seq.desc()).limit(1))
+    log_in(browser, "ouder")
+    assert browser.get("/mijn-gegevens").status_code == 200
+    with app.transaction() as s:
+        rows = s.scalars(select(orm.LogEntry).where(orm.LogEntry.seq > before)).all()
+        users = {audit.body_of(r)["gebruiker"] for r in rows}
+    assert users == {f"account:{personas.accounts['ouder']}"}

@@ -238,8 +238,22 @@ def log_system(session: Session, *, region_id: int, name: str, **kw) -> Written:
 # and their calls to `log`, `log_system` and `prepare` stay as they are. It is a context
 # variable, so a thread or an asyncio task of its own (a web request) sees only its own.
 
+#
+# An account that is no professional (an FG, an administrator, a parent or a youth: an
+# inzage of their own child, a read of the log) is the entry's "gebruiker" as
+# "account:<id>" instead of "beheer", which stays the installation's operator.
+
 UITGEVOERD_DOOR = "uitgevoerdDoor"
 _ACTING: ContextVar[str | None] = ContextVar("deelwijs_uitgevoerd_door", default=None)
+_USER: ContextVar[str | None] = ContextVar("deelwijs_gebruiker", default=None)
+
+
+def user_ref(actor: Actor) -> str | None:
+    """The "gebruiker" of an account that is no professional ("account:<id>"), else None
+    (a professional is named by their pseudonym, the operator as "beheer")."""
+    if actor.account_id is None or actor.professional_id is not None:
+        return None
+    return f"account:{actor.account_id}"
 
 
 def acting_ref(actor: Actor) -> str | None:
@@ -255,9 +269,11 @@ def acting(actor: Actor) -> Iterator[None]:
     """Every entry prepared inside records who really acts for `actor` (acting_ref), if
     anyone; afterwards it is as it was."""
     token = _ACTING.set(acting_ref(actor))
+    user = _USER.set(user_ref(actor))
     try:
         yield
     finally:
+        _USER.reset(user)
         _ACTING.reset(token)
 
 
@@ -319,7 +335,8 @@ def prepare(keys: Keyring, *, region_id: int, actie: str, activity: str,
         "bewaartermijn": LOG_RETENTION,
         "uitvoerder": (uitvoerder.oin or f"deelwijs:org:{uitvoerder.id}") if uitvoerder else None,
         "systeem": SYSTEEM,
-        "gebruiker": professional.pseudonym if professional is not None else "beheer",
+        "gebruiker": (professional.pseudonym if professional is not None
+                      else _USER.get() or "beheer"),
         "gegevensbron": GEGEVENSBRON,
         "soortAfnemerId": ("OIN" if afnemer.oin else "deelwijs") if afnemer else None,
         "afnemerId": (afnemer.oin or f"deelwijs:org:{afnemer.id}") if afnemer else None,

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from deelwijs.domain import register as register_mod
 from deelwijs.services import access
-from deelwijs.services.context import FG, OPERATOR, Unit
-from deelwijs.services.errors import Invalid, NotFound, Refused
+from deelwijs.services.context import Unit
+from deelwijs.services.errors import Invalid, NotFound
 from deelwijs.services.log import audit, verify
 from deelwijs.storage import orm
 
@@ -25,10 +25,7 @@ PER_PAGE_MAX = 500
 
 
 def _require(u: Unit, what: str) -> None:
-    actor = u.actor
-    if actor.kind not in (OPERATOR, FG) and not actor.is_admin:
-        raise Refused("fg_or_admin_only", f"{what} is voor de functionaris "
-                      "gegevensbescherming en het beheer", "by")
+    access.require_fg_or_admin(u, what)
 
 
 def _region(u: Unit, region_id: int | None) -> orm.Region:
