@@ -419,7 +419,8 @@ def test_a_professionals_token_acts_as_that_professional_and_nobody_else(
             ("case", "list", "--region", "west", "--by", store["bob"]),
             ("org", "show", 1),
             ("account", "list")))
-    refused(other, "by", "Alice Bakker werkt niet bij een deelnemende organisatie")
+    # another organisation's case is unknown to her (need to know: 404, no hint it exists)
+    refused(other, "case", f"onbekende casus ({store['other_case']})")
     refused(other_by, "by", "met dit token handelt u als uzelf", f"({store['alice']})")
     refused(mismatch, "by", "met dit token handelt u als uzelf")
     refused(list_mismatch, "by", "met dit token handelt u als uzelf")
