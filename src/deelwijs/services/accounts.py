@@ -61,6 +61,11 @@ TOTP_ISSUER = "Deelwijs"
 _hasher = argon2.PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 
 
+def hash_password(password: str) -> str:
+    """The argon2id hash of a password (its PHC string, parameters and salt included)."""
+    return _hasher.hash(password)
+
+
 @functools.cache
 def _dummy() -> str:
     """A hash verified against when the name is unknown, so that a refusal takes as long
@@ -191,7 +196,7 @@ def create(u: Unit, *, username: str, display_name: str, kind: str,
         username=username, display_name=display_name, kind=kind, region_id=region_id,
         professional_id=professional_id if kind == PROFESSIONAL else None,
         email=(email or "").strip() or None, failed_logins=0,
-        password_hash=_hasher.hash(password) if password is not None else None,
+        password_hash=hash_password(password) if password is not None else None,
         created_at=utcnow())
     s.add(account)
     s.flush()
@@ -252,7 +257,7 @@ def set_password(u: Unit, account: orm.Account, password: str,
     if own and (current is None or not _verify(account.password_hash, current)):
         raise Invalid("wrong_password", "het huidige wachtwoord klopt niet", "current")
     check_password(password, account.username)
-    account.password_hash = _hasher.hash(password)
+    account.password_hash = hash_password(password)
     account.failed_logins = 0
     account.locked_until = None
     event(u.session, account.id, "password_set", utcnow(), by=_who(u))
@@ -390,7 +395,7 @@ def _authenticate(session: Session, username: str, password: str, now: dt.dateti
             event(session, account.id, "login_refused", now, remote, reason="password")
         raise LoginRefused("login_refused", REFUSED)
     if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
+        account.password_hash = hash_password(password)
     account.failed_logins = 0
     account.locked_until = None
     return account

@@ -22,6 +22,7 @@ secret already confirmed, TOTP_SECRET, so a test logs in with `log_in(..., totp=
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,6 +45,13 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 KINDS = {"alice": "professional", "bob": "professional", "carol": "professional",
          "sport": "professional", "fg": "fg", "admin": "admin", "ouder": "parent",
          "ouder2": "parent", "ouder_ander": "parent", "jongere": "youth"}
+
+
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD's argon2id hash, made once per process: ten hashes per test cost about a
+    second (accounts.create hashes; tests/services/test_accounts.py tests that)."""
+    return accounts.hash_password(PASSWORD)
 
 
 @dataclass
@@ -93,7 +101,8 @@ def personas(app, world, builder) -> Personas:
         now = accounts.utcnow()
         for key, kw in made.items():
             account = accounts.create(u, username=key.replace("_", "."),
-                                      display_name=key.capitalize(), password=PASSWORD, **kw)
+                                      display_name=key.capitalize(), **kw)
+            account.password_hash = password_hash()
             if kw["kind"] in accounts.SECOND_FACTOR_REQUIRED:
                 account.totp_sealed = app.keys.seal(TOTP_SECRET)
                 account.totp_confirmed_at = now
