@@ -117,8 +117,9 @@ def schemas() -> dict:
                                      "next": {"type": ["integer", "null"],
                                               "description": "de after van de volgende "
                                               "pagina; null op de laatste"}}}
-    out["LogVerifyReport"] = {"type": "object", "required": ["ok"], "properties": {
-        "ok": _BOOL, "problemen": _arr(_OBJ)}}
+    out["LogVerifyReport"] = {"type": "object", "required": ["region", "ok", "summary",
+                                                            "problems"], "properties": {
+        "region": _OBJ, "ok": _BOOL, "summary": _OBJ, "problems": _arr(_STR)}}
     out["Register"] = {"type": "object", "required": ["register", "activiteiten"],
                        "properties": {"register": _OBJ, "activiteiten": _arr(_OBJ)}}
     out["RulesetDiff"] = {"type": "object", "required": ["from", "to", "summary", "changes"],

@@ -1,5 +1,6 @@
 """/fg/log, /fg/register and /fg/datalekken: the privacy officer's pages (web/pages/fg.py),
-and the use cases behind the log and the register (services/log/oversight.py)."""
+and the use cases behind the log and the register (services/log/oversight.py,
+services/covenant/processing_register.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tests.web.db.conftest import log_in
 from tests.web.db.scene import *  # noqa: F403 (the scene fixture)
 
 from deelwijs.services.context import Actor
+from deelwijs.services.covenant import processing_register
 from deelwijs.services.errors import Invalid, NotFound, Refused
 from deelwijs.services.log import oversight
 from deelwijs.storage import orm
@@ -109,7 +111,7 @@ def _unit(app, s, actor: Actor):
 
 
 @pytest.mark.parametrize("use_case", [oversight.log_page, oversight.verify_log,
-                                      oversight.register_of])
+                                      processing_register.register_of])
 def test_the_use_cases_refuse_a_professional_a_parent_and_a_youth(app, world, personas,
                                                                   use_case):
     with app.transaction() as s:

@@ -112,6 +112,19 @@ def region_by_code(session: Session, code: str) -> orm.Region:
     return row
 
 
+def region_in_reach(u: Unit, region_id: int | None = None) -> orm.Region:
+    """The region an actor names (by id), or their own when none is named: unknown is 404,
+    and only an actor of every region may name another (access.require_region)."""
+    region_id = region_id if region_id is not None else u.actor.region_id
+    if region_id is None:
+        raise Invalid("missing_field", "noem de regio", "region")
+    region = u.session.get(orm.Region, region_id) if isinstance(region_id, int) else None
+    if region is None:
+        raise NotFound("not_found", f"onbekende regio ({region_id})", "region")
+    access.require_region(u, region.id, "region")
+    return region
+
+
 def region_ids(session: Session, code: str | None = None) -> list[int]:
     """The id of the region with this code (unknown: NotFound), or without a code those of
     every region, in the order of their ids."""

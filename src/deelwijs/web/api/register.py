@@ -18,5 +18,5 @@ router = APIRouter()
 def register(request: Request, who: ApiLogin) -> Response:
     code = query_text(request, "region")
     with deps.work(request, who) as u:
-        out = processing_register.export(u, region(u, code))
+        out = processing_register.export(u, region(u, code).id)
     return answer(out)
