@@ -345,8 +345,15 @@ def test_workflow_errors_write_nothing_and_a_weighing_names_what_is_open(deelwij
     refused(stray, "--domain", "hoort niet bij stap 'intake'")
     refused(stale, "expected_version", "het werkproces is intussen gewijzigd")
     refused(future, "on", "ligt in de toekomst")
-    shown = ok(deelwijs("workflow", "show", flow))
+    shown, by_dave, by_alice, by_bob = together(
+        deelwijs, ("workflow", "show", flow), ("workflow", "show", flow, "--by", dave),
+        ("workflow", "show", flow, "--by", region["alice"]),
+        ("workflow", "show", flow, "--by", region["bob"]))
+    shown = ok(shown)  # through cases.read_workflow, as the API and the pages read it
     assert (shown["state"], shown["version"], shown["steps"]) == ("new", 1, [])
+    assert ok(by_dave) == shown
+    refused(by_alice, "by", "werkt niet voor de gemeente")  # a school never may
+    refused(by_bob, "workflow", "onbekend")  # youth care that never worked in it: unknown
     weighed = ok(weighing)  # recorded, but not complete: it says what is missing
     assert (weighed["complete"], weighed["to_org_ids"], weighed["categories"]) == (
         False, [region["school"]], ["gezondheid"])

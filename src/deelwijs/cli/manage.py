@@ -794,13 +794,16 @@ def workflow_step(
 def workflow_show(
     workflow_id: Annotated[int, typer.Argument(metavar="WORKFLOW", help="Id van het "
                                                "werkproces.", parser=ID)],
+    by: common.ByOpt = None,
 ) -> None:
     """Eén werkproces: stand, reikwijdte, versie, mogelijke volgende stap en elke gezette
-    stap met datum en wie (JSON)."""
+    stap met datum en wie (JSON). Alleen voor de gemeente of het wijkteam dat erin werkte
+    (of het beheer); het inzien komt in het verwerkingslog."""
     from deelwijs.services.casus import cases
 
-    with common.session() as (_, s):
-        common.show(cases.workflow_view(s, cases.get_workflow(s, workflow_id)))
+    with common.unit(by=by) as u:
+        out = cases.read_workflow(u, workflow_id)
+    common.show(out)
 
 
 def register(app: typer.Typer) -> None:
