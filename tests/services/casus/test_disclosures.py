@@ -202,6 +202,26 @@ def test_a_meeting_of_another_case_is_not_found(build, oza_case):
     assert missing.value.field == "meeting"
 
 
+def test_another_organisations_case_is_unknown_to_a_discloser(build):
+    """Need to know (services/access.py): a professional whose organisation takes no part in
+    the case is answered as for a case that does not exist (404), before anything that tells
+    of the case (its purpose), and nothing is written."""
+    case = build.case("oza", participants=("leerplicht",), youth_id=build.youth())
+    before = build.counts()
+    answers = []
+    for case_id, purpose in ((case, None), (case, "thuiszitters"), (999999, None)):
+        with pytest.raises(NotFound) as missing:
+            build.disclose("dave", "leerplicht", {"verzuim": "3 dagen"}, dt.date(2024, 3, 1),
+                           case_id=case_id, purpose=purpose)
+        answers.append((missing.value.field,
+                        missing.value.message.replace(str(case_id), "ID")))
+        with pytest.raises(NotFound):
+            build.decide("dave", "leerplicht", ["verzuim"], dt.date(2024, 3, 1),
+                         case_id=case_id, purpose=purpose)
+    assert answers == [("case", "onbekende casus (ID)")] * 3
+    assert build.counts() == before
+
+
 def test_inside_a_case_data_goes_only_between_its_participating_organisations(build):
     youth = build.youth()
     case = build.case("oza", participants=("leerplicht",), youth_id=youth)

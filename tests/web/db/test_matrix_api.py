@@ -11,10 +11,10 @@ The personas are tests/web/db/conftest.py's; the records tests/web/db/api_scene.
 Noor, a meeting and a disclosure in each. `sport` is a sports club's trainer, not a covenant
 party.
 
-A star (`N*`) marks a known gap: the use case still lacks its check today (GAPS says which;
-the need-to-know work in services/access.py closes them). Such a cell is expected to answer
-wrongly; when it answers rightly the test fails ("gap closed"), so that the star is removed
-(strict, as xfail(strict=True)); when only starred cells answer wrongly, the test xfails.
+A star (`N*`) would mark a known gap: a use case that still lacks its check (GAPS says why;
+none is open today). Such a cell is expected to answer wrongly; when it answers rightly the
+test fails ("gap closed"), so that the star is removed (strict, as xfail(strict=True)); when
+only starred cells answer wrongly, the test xfails.
 """
 
 from __future__ import annotations
@@ -29,30 +29,30 @@ from deelwijs.rules import loader
 COLUMNS = ("alice", "bob", "carol", "sport", "fg", "admin", "ouder", "ouder2", "ouder_ander",
            "jongere")
 
-# the matrix; a star marks a known gap: the use case lacks its check today (GAPS says which)
+# the matrix (services/access.py decides every cell; GAPS names the cells it does not yet)
 #                                        alice bob carol sport fg admin ouder ouder2 o_ander jongere
 MATRIX = {
     "GET /organisations":                 "A    A   A     A     A  A     A     A      A       A",
     "POST /organisations":                "F    F   F     F     F  A     F     F      F       F",
     "PATCH /organisations/{org}":         "F    F   F     F     F  A     F     F      F       F",
-    "GET /youths/{sem}":                  "A    N*  A     F*    F* F*    A     F*     N*      A",
-    "GET /youths/{noor}":                 "N*   A   N*    F*    F* F*    N*    N*     N*      N*",
-    "POST /youths":                       "A    A   A     F*    F* F*    F*    F*     F*      F*",
-    "GET /youths/{sem}/consent":          "A    N*  A     F*    F* F*    A     F*     N*      A",
-    "POST /youths/{sem}/consent":         "A    A   A     F*    F* F*    F*    F*     F*      F*",
-    "GET /youths/{sem}/disclosures":      "A    N*  A     F*    F* F*    A     F*     N*      A",
-    "GET /youths/{sem}/inzage":           "A    N*  A     F*    F* F*    A     F*     N*      A",
-    "GET /cases":                         "A    A   A     A     F* F*    F*    F*     F*      F*",
-    "GET /cases/{a}":                     "A    N*  A     F*    F  F     F     F      F       F",
-    "GET /cases/{b}":                     "N*   A   N*    F*    F  F     F     F      F       F",
-    "POST /cases":                        "A    A   A     F*    F* F*    F*    F*     F*      F*",
-    "GET /cases/{a}/disclosures":         "A    N*  A     F*    F  F     F     F      F       F",
-    "POST /cases/{a}/meetings":           "A    N*  A     F*    F* F*    F*    F*     F*      F*",
-    "GET /meetings/{a}":                  "A    N*  A     F*    F  F     F     F      F       F",
-    "GET /meetings/{b}":                  "N*   A   N*    F*    F  F     F     F      F       F",
-    "POST /disclosures":                  "A    N*  A     F*    F* F*    F*    F*     F*      F*",
-    "GET /disclosures/{a}":               "A    N*  A     F*    F* F*    A     F*     N*      A",
-    "GET /disclosures/{b}":               "N*   A   N*    F*    F* F*    N*    F*     N*      N*",
+    "GET /youths/{sem}":                  "A    N   A     N     F  F     A     F      N       A",
+    "GET /youths/{noor}":                 "N    A   N     N     F  F     N     N      N       N",
+    "POST /youths":                       "A    A   A     F     F  F     F     F      F       F",
+    "GET /youths/{sem}/consent":          "A    N   A     N     F  F     A     F      N       A",
+    "POST /youths/{sem}/consent":         "A    A   A     F     F  F     F     F      F       F",
+    "GET /youths/{sem}/disclosures":      "A    N   A     N     F  F     A     F      N       A",
+    "GET /youths/{sem}/inzage":           "A    N   A     N     F  F     A     F      N       A",
+    "GET /cases":                         "A    A   A     A     F  F     F     F      F       F",
+    "GET /cases/{a}":                     "A    N   A     N     F  F     F     F      F       F",
+    "GET /cases/{b}":                     "N    A   N     N     F  F     F     F      F       F",
+    "POST /cases":                        "A    A   A     F     F  F     F     F      F       F",
+    "GET /cases/{a}/disclosures":         "A    N   A     N     F  F     F     F      F       F",
+    "POST /cases/{a}/meetings":           "A    N   A     N     F  F     F     F      F       F",
+    "GET /meetings/{a}":                  "A    N   A     N     F  F     F     F      F       F",
+    "GET /meetings/{b}":                  "N    A   N     N     F  F     F     F      F       F",
+    "POST /disclosures":                  "A    N   A     F     F  F     F     F      F       F",
+    "GET /disclosures/{a}":               "A    N   A     N     F  F     A     F      N       A",
+    "GET /disclosures/{b}":               "N    A   N     N     F  F     N     N      N       N",
     "GET /log/entries":                   "F    F   F     F     A  A     F     F      F       F",
     "GET /log/verify":                    "F    F   F     F     A  A     F     F      F       F",
     "GET /register":                      "F    F   F     F     A  A     F     F      F       F",
@@ -62,30 +62,9 @@ MATRIX = {
     "GET /me":                            "A    A   A     A     A  A     A     A      A       A",
 }
 
-# why a starred row answers wrongly today; the need-to-know work in services/access.py (issue
-# 13) closes each: require_youth, require_subject, require_party, require_case (404 for another
-# organisation's case), require_case_kind, require_disclosure
-GAPS = {
-    "GET /youths/{sem}": "youths.read_youth has no need-to-know check",
-    "GET /youths/{noor}": "youths.read_youth has no need-to-know check",
-    "POST /youths": "youths.create_youth: no require_party (non-party, FG, admin, parent pass)",
-    "GET /youths/{sem}/consent": "consent.history has no need-to-know check",
-    "POST /youths/{sem}/consent": "consent.record: no require_party",
-    "GET /youths/{sem}/disclosures": "disclosures.list_for_youth has no need-to-know check",
-    "GET /youths/{sem}/inzage": "rights.inzage does not check who asks",
-    "GET /cases": "cases.list_cases answers [] to an FG, admin, parent (no require_case_kind)",
-    "GET /cases/{a}": "access.require_case answers 422 not_a_participant, a hint, not 404",
-    "GET /cases/{b}": "access.require_case answers 422 not_a_participant, a hint, not 404",
-    "POST /cases": "cases.open_case: no require_party (422 professional_required for others)",
-    "GET /cases/{a}/disclosures": "access.require_case answers 422, not 404",
-    "POST /cases/{a}/meetings": "cases.schedule_meeting has no require_case",
-    "GET /meetings/{a}": "access.require_case answers 422 not_a_participant, not 404",
-    "GET /meetings/{b}": "access.require_case answers 422 not_a_participant, not 404",
-    "POST /disclosures": "disclosures.record answers 422 not_a_participant for another "
-                         "organisation's case (a hint), 422 professional_required for others",
-    "GET /disclosures/{a}": "disclosures.read has no need-to-know check",
-    "GET /disclosures/{b}": "disclosures.read has no need-to-know check",
-}
+# a star (`N*`) marks a known gap: a use case that still lacks its check, with the reason here;
+# none is open since the need-to-know checks of issue 13 (services/access.py)
+GAPS: dict[str, str] = {}
 
 
 def expected(endpoint: str, persona: str) -> tuple[str, bool]:

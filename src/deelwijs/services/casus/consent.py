@@ -90,10 +90,11 @@ def record(u: Unit, youth: orm.Youth, role: str, answer: str, purposes: list[str
            ) -> orm.ConsentRecord:
     """Record a new consent or refusal (version 1 of a new series), given on `given_on` (not
     after `u.today`), recorded by the acting professional (of the youth's region) or the
-    operator; an FG, administrator's account, parent or youth is refused (the answer of a
-    parent or youth is recorded by the professional who received it)."""
+    operator; a professional of an organisation that is no covenant party, an FG,
+    administrator's account, parent or youth is refused (403; the answer of a parent or
+    youth is recorded by the professional who received it)."""
     session, today, recorded_by = u.session, u.today, u.professional
-    access.require_professional(u, "toestemming vastleggen")
+    access.require_party(u, "toestemming vastleggen")
     access.require_region(u, youth.region_id, "by", "de regio van deze jongere")
     if role not in ("parent", "youth"):
         raise Invalid("unknown_code", "rol is 'parent' (ouder met gezag) of 'youth'", "role")

@@ -398,7 +398,9 @@ def _decide_stored(session: Session, app: App, *, actor: Actor, to_org_id: int,
     case = meeting = youth = None
     if with_case:
         case, meeting, youth, from_takes_part, to_takes_part, case_facts = rest
-        if case is None:
+        if case is None or not from_takes_part:
+            # need to know: another organisation's case is answered as an unknown one
+            # (access.py: 404), before anything that would tell of it
             raise NotFound("not_found", f"onbekende casus ({case_id})", "case")
     if meeting_id is not None and (meeting is None or case is None
                                    or meeting.case_id != case.id):
@@ -412,11 +414,9 @@ def _decide_stored(session: Session, app: App, *, actor: Actor, to_org_id: int,
             raise Invalid("wrong_youth", "deze casus gaat over een andere jongere", "youth")
         youth_id = case.youth_id
         # Need to know: inside a case, data goes only between its participating organisations.
-        for org, field, taking_part in ((from_org, "professional", from_takes_part),
-                                        (to_org, "to_org", to_takes_part)):
-            if not taking_part:
-                raise Invalid("not_a_participant", f"{org.name} neemt geen deel aan deze casus",
-                              field)
+        if not to_takes_part:
+            raise Invalid("not_a_participant", f"{to_org.name} neemt geen deel aan deze casus",
+                          "to_org")
     if purpose is None:
         raise Invalid("missing_field", "noem het doel (of de casus)", "purpose")
     if case is None and youth_id is not None:
