@@ -200,6 +200,11 @@ def test_consent_is_recorded_and_listed(api, scene):
     # a sports club is no covenant party: it records no consent (403, nothing written)
     problem(call(api, scene, "sport", "POST", f"/youths/{sem}/consent", json=body), 403,
             "not_a_party")
+    # the FG never records consent: refused before the youth is looked up, so an existing
+    # youth and an unknown id get the same answer
+    for youth in (sem, 999999):
+        problem(call(api, scene, "fg", "POST", f"/youths/{youth}/consent", json=body), 403,
+                "professional_only")
     assert len(call(api, scene, "alice", "GET", f"/youths/{sem}/consent").json()) == 1
 
 

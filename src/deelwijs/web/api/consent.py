@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from deelwijs.services import access
 from deelwijs.services.casus import consent, youths
 from deelwijs.web import deps
 from deelwijs.web.api.common import F, answer, body, csrf, ident
@@ -37,6 +38,9 @@ async def record_consent(youth_id: str, request: Request, who: ApiLogin) -> Resp
 
     def run():
         with deps.work(request, who) as u:
+            # who may never record consent is refused before the youth is looked up, so an
+            # FG cannot tell an existing youth's id from an unknown one (services/access.py)
+            access.require_party(u, "toestemming vastleggen")
             row = consent.record(
                 u, youths.get_youth(u.session, yid), b["role"], b["answer"], b["purposes"],
                 b["categories"], b.get("given_on") or u.today, b.get("written", True),
