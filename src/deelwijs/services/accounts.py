@@ -386,19 +386,27 @@ def _authenticate(session: Session, username: str, password: str, now: dt.dateti
         raise LoginRefused("account_locked", "dit account is tijdelijk geblokkeerd na te veel "
                            "mislukte pogingen; probeer het later opnieuw of vraag het beheer")
     if not isinstance(password, str) or not _verify(account.password_hash, password):
-        account.failed_logins = (account.failed_logins or 0) + 1
-        if account.failed_logins >= policy.max_failures:
-            account.locked_until = now + policy.lock
-            account.failed_logins = 0
-            event(session, account.id, "locked", now, remote, until=str(account.locked_until))
-        else:
-            event(session, account.id, "login_refused", now, remote, reason="password")
+        _count_refusal(session, account, now, policy, remote, "login_refused",
+                       reason="password")
         raise LoginRefused("login_refused", REFUSED)
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.failed_logins = 0
     account.locked_until = None
     return account
+
+
+def _count_refusal(session: Session, account: orm.Account, now: dt.datetime, policy: Policy,
+                   remote: str | None, name: str, **detail) -> None:
+    """One more refused password or code: the account is locked at the policy's count (the
+    count starts again after the lock), else the refusal is recorded as `name`."""
+    account.failed_logins = (account.failed_logins or 0) + 1
+    if account.failed_logins >= policy.max_failures:
+        account.locked_until = now + policy.lock
+        account.failed_logins = 0
+        event(session, account.id, "locked", now, remote, until=str(account.locked_until))
+    else:
+        event(session, account.id, name, now, remote, **detail)
 
 
 def needs_second_factor(account: orm.Account) -> bool:
@@ -460,14 +468,8 @@ def totp_check(session: Session, keys: Keyring, account: orm.Account, code: str,
     secret = keys.unseal(account.totp_sealed) if account.totp_sealed else None
     step = _step(secret, code, now) if secret else None
     if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
-        policy = policy or Policy()
-        account.failed_logins = (account.failed_logins or 0) + 1
-        if account.failed_logins >= policy.max_failures:
-            account.locked_until = now + policy.lock
-            account.failed_logins = 0
-            event(session, account.id, "locked", now, remote, until=str(account.locked_until))
-        else:
-            event(session, account.id, "second_factor_refused", now, remote)
+        _count_refusal(session, account, now, policy or Policy(), remote,
+                       "second_factor_refused")
         session.commit()
         raise LoginRefused("wrong_code", "de code klopt niet of is al gebruikt")
     account.totp_last_step = step
