@@ -19,6 +19,7 @@ from collections import deque
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from deelwijs.domain import labels
@@ -105,8 +106,6 @@ async def login_submit(request: Request) -> Response:
 
 
 async def _run(request: Request, fn, *args):
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(fn, request, *args)
 
 
@@ -162,9 +161,10 @@ def _halfway(request: Request, s) -> tuple[orm.WebSession, orm.Account] | None:
 @router.get(deps.SECOND_FACTOR)
 def second_factor_form(request: Request, terug: str = "") -> Response:
     with deps.services(request).transaction() as s:
-        if _halfway(request, s) is None:
+        found = _halfway(request, s)
+        if found is None:
             return RedirectResponse(deps.LOGIN, status_code=303)
-        csrf = _halfway(request, s)[0].csrf
+        csrf = found[0].csrf
     return render("auth/second_factor.html", csrf=csrf, error=None, terug=terug, who=None)
 
 
@@ -185,10 +185,7 @@ def _second_factor(request: Request, data: dict) -> Response:
         if found is None:
             return RedirectResponse(deps.LOGIN, status_code=303)
         row, account = found
-        sent = data.get("csrf")
-        if not isinstance(sent, str) or sent != row.csrf:
-            raise deps.CsrfRefused("csrf_refused", "dit formulier is verlopen; laad de pagina "
-                                   "opnieuw")
+        deps.check_token(data.get("csrf"), row.csrf)
         try:
             accounts.totp_check(s, app.keys, account, str(data.get("code") or "")[:20], now,
                                 deps.remote(request), policy=deps.policy(request))
@@ -219,10 +216,7 @@ def _logout(request: Request, data: dict) -> Response:
                                     now=accounts.utcnow(), policy=deps.policy(request))
         if found is not None:
             row, _account = found
-            sent = data.get("csrf")
-            if not isinstance(sent, str) or sent != row.csrf:
-                raise deps.CsrfRefused("csrf_refused", "dit formulier is verlopen; laad de "
-                                       "pagina opnieuw")
+            deps.check_token(data.get("csrf"), row.csrf)
             accounts.end_session(s, row, accounts.utcnow(), deps.remote(request))
     response = RedirectResponse("/?uitgelogd=1", status_code=303)
     deps.clear_session_cookie(request, response)
@@ -236,8 +230,7 @@ def _account_page(request: Request, who: Who, *, status: int = 200, message: str
                   error: str | None = None, new_token: str | None = None) -> Response:
     with deps.work(request, who) as u:
         account = u.session.get(orm.Account, who.account_id)
-        tokens = [t for t in u.session.query(orm.AccessToken).filter_by(
-            account_id=account.id).order_by(orm.AccessToken.id)]
+        tokens = accounts.tokens(u, account)
         region = u.session.get(orm.Region, account.region_id) if account.region_id else None
         org = u.organisation
         view = {"username": account.username, "display_name": account.display_name,

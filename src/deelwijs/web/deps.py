@@ -235,7 +235,12 @@ def check_csrf(request: Request, who: Who | None, form: FormData | None) -> None
         return
     sent = (form.get("csrf") if form is not None else None) or request.headers.get(
         "x-csrf-token")
-    if not isinstance(sent, str) or not secrets.compare_digest(sent, who.csrf or ""):
+    check_token(sent, who.csrf)
+
+
+def check_token(sent, expected: str | None) -> None:
+    """The CSRF token sent is the session's (compared in constant time), else CsrfRefused."""
+    if not isinstance(sent, str) or not secrets.compare_digest(sent, expected or ""):
         raise CsrfRefused("csrf_refused", "dit formulier is verlopen of komt niet van "
                           "Deelwijs; laad de pagina opnieuw en probeer het nog eens")
 
