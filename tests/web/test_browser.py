@@ -30,8 +30,8 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="module")
-def browser():
+def launch():
+    """Debian's Chromium through Playwright, headless: skipped without it, failed in CI."""
     if not CHROMIUM.exists():
         reason = (f"geen Chromium op {CHROMIUM}: installeer het met "
                   "'apt-get install chromium' om de browsertests te draaien")
@@ -45,6 +45,11 @@ def browser():
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launch()
 
 
 class Tab:

@@ -13,37 +13,23 @@ where they fail (as tests/web/test_browser.py)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 import uvicorn
-from tests.fixtures.cli import in_ci
 from tests.web.conftest import free_port
 from tests.web.db.conftest import PASSWORD, totp_now
 from tests.web.db.scene import *  # noqa: F403 (the scene fixture)
-from tests.web.test_browser import ARGS, CHROMIUM, PHONE, Tab
+from tests.web.test_browser import PHONE, Tab, launch
 
 from deelwijs.web import create_app
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    if not CHROMIUM.exists():
-        reason = (f"geen Chromium op {CHROMIUM}: installeer het met "
-                  "'apt-get install chromium' om de browsertests te draaien")
-        if in_ci():
-            pytest.fail(f"{reason}; in CI (CI={os.environ['CI']}) moet het er zijn "
-                        "(.ci/run installeert het)")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    yield from launch()
 
 
 @pytest.fixture
