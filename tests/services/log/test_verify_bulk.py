@@ -153,6 +153,15 @@ TAMPERING = {
                                    {"m": bytes(rows[5].mac) + b"\0"})],
     "leaf hash too short": lambda rows: [("UPDATE log_entry SET leaf_hash = :h WHERE seq = 40",
                                           {"h": bytes(rows[40].leaf_hash)[:31]})],
+    # the same bytes, the split between an entry's leaf hash and MAC moved by one
+    "leaf hash and mac split elsewhere": lambda rows: [(
+        "UPDATE log_entry SET leaf_hash = :h, mac = :m WHERE seq = 21",
+        {"h": bytes(rows[21].leaf_hash) + bytes(rows[21].mac)[:1],
+         "m": bytes(rows[21].mac)[1:]})],
+    # the character the server puts between the leaf bytes of a chunk, inside a column
+    "separator in a column": lambda rows: [(
+        "UPDATE log_entry SET activity_id = activity_id || :c WHERE seq = 30",
+        {"c": verify_bulk.SEPARATOR.decode()})],
     "deleted": lambda rows: [("DELETE FROM log_entry WHERE seq = 12", {})],
     "deleted first": lambda rows: [("DELETE FROM log_entry WHERE seq = 0", {})],
     "truncated": lambda rows: [("DELETE FROM log_entry WHERE seq >= 44", {}),
@@ -233,6 +242,6 @@ def test_bulk_hashes_and_macs_are_those_of_merkle_and_the_keyring(app):
     checker = verify_bulk.Checker.of(app.keys)
     leaves, fixed = checker.leaves(998, pieces)
     assert leaves == verify_bulk.leaf_hashes(pieces)
+    # the leaf and the MAC at its position, as the server joins the stored columns
     assert fixed == checker.fixed(998, leaves) == b"".join(
-        (998 + i).to_bytes(8, "big") + leaf + app.keys.entry_mac(998 + i, leaf)
-        for i, leaf in enumerate(leaves))
+        leaf + app.keys.entry_mac(998 + i, leaf) for i, leaf in enumerate(leaves))

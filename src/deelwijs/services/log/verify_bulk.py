@@ -10,14 +10,15 @@ order it answers None, and `verify` runs the exact per-row pass, which names eve
 What makes it fast:
 
 - The database server puts the bytes of each leaf together (`audit.leaf_data`'s layout in
-  SQL) and aggregates a chunk of CHUNK entries into one row: the leaf bytes one after the
-  other with their lengths, and each entry's position, stored leaf hash and MAC in one bytes
-  value. psycopg builds a few Python objects per chunk instead of several per entry, the
-  leaf bytes are hashed where they arrived (memoryview slices, no copies), and the server
-  does its part on its own core while this process hashes.
+  SQL) and aggregates a chunk of CHUNK entries into one row: the leaf bytes with SEPARATOR
+  between them, and each entry's stored leaf hash and MAC in one bytes value. psycopg
+  builds a few Python objects per chunk instead of several per entry, the leaf bytes are cut
+  apart with one `bytes.split`, and the server does its part on its own core while this
+  process hashes. The position is not sent: every MAC is checked at the position the entry
+  must have, and the leaf bytes hold it too (a row at another position fails both).
 - Per entry one tight loop: a copy of a hash state that already holds the prefix (0x00 for
-  a leaf; the HMAC pads for the MAC), its update and digest; the positions, leaves and MACs
-  it computes are packed the way the server joined the stored ones and compared at once.
+  a leaf; the HMAC pads for the MAC), its update and digest; the leaves and MACs it
+  computes are packed the way the server joined the stored ones and compared at once.
 - A region of PARALLEL_MIN entries or more is split into aligned blocks of BLOCK entries
   (perfect subtrees of the Merkle tree), verified by WORKERS forked processes, each with its
   own connection in the snapshot of the caller's transaction (`pg_export_snapshot`). A
@@ -62,25 +63,27 @@ LEAF_DATA_SQL = (
     "|| E'\\n' || body")
 
 # One row per chunk of [start, end): its first position; the number of rows; the leaf bytes
-# of the rows with a body, one after the other (text, read as its bytes: UTF-8, as the
-# connection's encoding must be) and their lengths (4 bytes each); per row its position (8
-# bytes), stored leaf hash and MAC (32 and 16 bytes) one after the other; whether every leaf
-# hash and MAC has that length and every row without a body was pruned; the positions of the
-# rows without a body. Every aggregate reads the rows in the same order, which the positions
-# show; the leaf bytes are built once per row (in the subquery).
+# of the rows (text, read as its bytes: UTF-8, as the connection's encoding must be) with
+# SEPARATOR between them, and an empty piece for a row whose body was pruned (NULL for a row
+# without a body that was not pruned, which string_agg leaves out: then the pieces do not
+# add up); per row its stored leaf hash and MAC (32 and 16 bytes) one after the other;
+# whether every leaf hash and MAC has that length. Every aggregate reads the rows in the same
+# order (the subquery's); the leaf bytes are built once per row (in the subquery). The
+# position is not sent: the MAC of every entry is checked at the position it must have
+# (the chunk's first and the row's place in it), which the leaf bytes hold as well.
+SEPARATOR = b"\x02"  # a control character: never in a body (JSON escapes them) or a header
 _CHUNKS = (
-    "SELECT g.a, c.n, c.data, c.lengths, c.fixed, c.ok, c.pruned "
+    "SELECT g.a, c.n, c.data, c.fixed, c.ok "
     "FROM generate_series(%(start)s::bigint, %(end)s::bigint - 1, %(step)s::bigint) AS g(a) "
-    "CROSS JOIN LATERAL (SELECT count(*) AS n, string_agg(d, '') AS data, "
-    "string_agg(int4send(octet_length(d)), ''::bytea) AS lengths, "
-    "string_agg(int8send(seq) || leaf_hash || mac, ''::bytea) AS fixed, "
-    "bool_and(octet_length(leaf_hash) = 32 AND octet_length(mac) = 16 "
-    "AND (body IS NOT NULL OR pruned_at IS NOT NULL)) AS ok, "
-    "array_agg(seq) FILTER (WHERE body IS NULL) AS pruned "
-    f"FROM (SELECT seq, body, leaf_hash, mac, pruned_at, {LEAF_DATA_SQL} AS d "
+    "CROSS JOIN LATERAL (SELECT count(*) AS n, "
+    "string_agg(coalesce(d, CASE WHEN pruned_at IS NOT NULL THEN '' END), E'\\x02') "
+    "AS data, "
+    "string_agg(leaf_hash || mac, ''::bytea) AS fixed, "
+    "bool_and(octet_length(leaf_hash) = 32 AND octet_length(mac) = 16) AS ok "
+    f"FROM (SELECT seq, leaf_hash, mac, pruned_at, {LEAF_DATA_SQL} AS d "
     "FROM log_entry WHERE region_id = %(region)s AND seq >= g.a "
     "AND seq < least(g.a + %(step)s, %(end)s) ORDER BY seq) AS e) AS c")
-_FIXED = struct.Struct(">q32s16s")  # position, leaf hash, MAC (a digest cut to 16 bytes)
+_FIXED = struct.Struct(">32s16s")  # leaf hash, MAC (a digest cut to 16 bytes)
 _BOUNDS = "SELECT min(seq), max(seq) FROM log_entry WHERE region_id = %s"
 _PROBE = (f"SELECT {LEAF_DATA_SQL} FROM (VALUES (%s::int, %s::bigint, %s::varchar, "
           "%s::varchar, %s::varchar, %s::timestamp, %s::text)) AS t(region_id, seq, "
@@ -131,7 +134,7 @@ class Checker:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block)).copy
 
     def fixed(self, first: int, leaves: Iterable[bytes]) -> bytes:
-        """Position, leaf and MAC of entries first, first + 1, … as the server joins them."""
+        """Leaf and MAC of entries first, first + 1, … as the server joins them."""
         inner, outer, pack = self._inner, self._outer, _FIXED.pack
         out = []
         add = out.append
@@ -141,7 +144,7 @@ class Checker:
             h.update(b"%d:%b" % (seq, leaf))
             o = outer()
             o.update(h.digest())
-            add(pack(seq, leaf, o.digest()))
+            add(pack(leaf, o.digest()))
             seq += 1
         return b"".join(out)
 
@@ -162,34 +165,31 @@ class Checker:
             o = outer()
             o.update(h.digest())
             add(leaf)
-            add_fixed(pack(seq, leaf, o.digest()))
+            add_fixed(pack(leaf, o.digest()))
             seq += 1
         return leaves, b"".join(out)
 
-    def chunk(self, row: tuple, end: int) -> list[bytes] | None:
-        """The leaves of one chunk row when every entry in it is in order: positions a,
-        a + 1, … without gaps; each leaf recomputed from its bytes equal to the stored leaf
-        hash, or no body and pruned; each MAC valid. None otherwise."""
-        a, n, data, lengths, fixed, ok, pruned = row
+    def chunk(self, row: tuple, end: int) -> tuple[list[bytes], list[bytes], list[int]] | None:
+        """The leaves of one chunk row when every entry in it is in order: as many rows as
+        positions a, a + 1, … up to the chunk's end; each leaf recomputed from its bytes equal
+        to the stored leaf hash, or no body and pruned; each MAC valid at its position. Then
+        (leaves, the pieces of leaf bytes, the positions without a body); None otherwise."""
+        a, n, data, fixed, ok = row
         m = min(a + CHUNK, end) - a
-        if n != m or not ok:
+        if n != m or not ok or data is None or len(fixed) != 48 * m:
             return None
-        pieces = _pieces(data, lengths)
-        if pieces is None:
+        pieces = data.split(SEPARATOR)
+        if len(pieces) != m:
             return None
-        if not pruned:
-            if len(pieces) != m:
-                return None
+        if all(pieces):
             leaves, expected = self.leaves(a, pieces)
+            pruned: list[int] = []
         else:  # a pruned entry keeps its stored leaf (its MAC is checked all the same)
-            skip = {s - a for s in pruned}
-            if len(pieces) != m - len(skip):
-                return None
-            hashed = iter(leaf_hashes(pieces))
-            leaves = [fixed[56 * i + 8:56 * i + 40] if i in skip else next(hashed)
-                      for i in range(m)]
+            pruned = [a + i for i, p in enumerate(pieces) if not p]
+            leaves = [fixed[48 * i:48 * i + 32] if not p else merkle.leaf_hash(p)
+                      for i, p in enumerate(pieces)]
             expected = self.fixed(a, leaves)
-        return leaves if expected == fixed else None
+        return (leaves, pieces, pruned) if expected == fixed else None
 
     @classmethod
     def of(cls, keys) -> Checker | None:
@@ -200,25 +200,11 @@ class Checker:
         checker = cls(key)
         probes = [bytes(32), b"\x01" * 32, hashlib.sha256(b"").digest()]
         for first in (0, 7, 123_456_789_012):
-            want = b"".join(_FIXED.pack(first + i, leaf, keys.entry_mac(first + i, leaf))
+            want = b"".join(_FIXED.pack(leaf, keys.entry_mac(first + i, leaf))
                             for i, leaf in enumerate(probes))
             if checker.fixed(first, probes) != want:
                 return None
         return checker
-
-
-def _pieces(data: bytes | None, lengths: bytes | None) -> list[memoryview] | None:
-    """The leaf bytes of a chunk cut at the lengths the server gave (no copies); None when
-    those do not add up to the whole."""
-    if data is None or lengths is None:
-        return [] if data is None and lengths is None else None
-    if len(lengths) % 4:
-        return None
-    ends = list(accumulate(struct.unpack(f">{len(lengths) // 4}I", lengths)))
-    if not ends or ends[-1] != len(data):
-        return None
-    view = memoryview(data)
-    return list(map(view.__getitem__, map(slice, [0, *ends[:-1]], ends)))
 
 
 def _bytes_cursor(conn):
@@ -299,11 +285,11 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
             if part is None:
                 clean = False  # the rest is still read, not checked
             else:
-                leaves += part
-                expect += len(part)
-                marked += _marked(row)
-                if row[6]:
-                    pruned += sorted(row[6])
+                chunk_leaves, pieces, chunk_pruned = part
+                leaves += chunk_leaves
+                expect += len(chunk_leaves)
+                marked += _marked(row[0], row[2], pieces, chunk_pruned)
+                pruned += chunk_pruned
     if not clean or expect != end:
         return None
     tree = levels(leaves)
@@ -312,23 +298,24 @@ def scan_block(conn, region_id: int, start: int, end: int, sizes: Sequence[int],
                  tuple(marked), tuple(pruned))
 
 
-def _marked(row: tuple) -> list[tuple]:
-    """What verify's reconciliation needs of the entries of a chunk row that is in order
-    (Checker.chunk) that name a row, from the leaf bytes already here: binding.Named of the
-    chunk when all of them are of format 2 (no object per entry), else binding.marked of
-    each."""
+def _marked(a: int, data: bytes, pieces: list[bytes], pruned: list[int]) -> list[tuple]:
+    """What verify's reconciliation needs of the entries of a chunk that is in order
+    (Checker.chunk: its first position, its leaf bytes as the server sent them, those cut
+    into pieces, the positions without a body) that name a row: binding.Named of the chunk
+    when all of them are of format 2 (no object per entry), else binding.marked of each."""
     from deelwijs.services.log.binding import marked_run, named_run
 
-    a, n, data, lengths, _, _, pruned = row
     if not data:
         return []
-    named = named_run(data, a, len(lengths) // 4)
+    held = [p for p in pieces if p]
+    named = named_run(data, a, len(held))
     if named is not None:
         return [named] if named.pairs else []
-    gone = set(pruned or ())
-    seqs = [s for s in range(a, a + n) if s not in gone]
-    starts = [0, *accumulate(struct.unpack(f">{len(lengths) // 4}I", lengths))][:-1]
-    return marked_run(bytes(data), starts, seqs)
+    gone = set(pruned)
+    seqs = [s for s in range(a, a + len(pieces)) if s not in gone]
+    joined = b"".join(held)
+    starts = [0, *accumulate(map(len, held))][:-1]
+    return marked_run(joined, starts, seqs)
 
 
 # --- a region -----------------------------------------------------------------------------------
