@@ -669,6 +669,15 @@ def read_out_floor(url: str, region_id: int, size: int, pool) -> tuple[float, in
     return sec, sum(n for n, _ in parts)
 
 
+def machine_cpu() -> float:
+    """CPU seconds the machine has been busy (user, nice, system, irq, softirq, steal), as
+    bench/disclosures.py measures it."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def verify_end_to_end(app: App, code: str) -> tuple[float, verify.Report]:
     with app.transaction() as s:
         t0 = time.perf_counter()
@@ -918,18 +927,23 @@ def main(argv: list[str] | None = None) -> int:
     n_a = len(datas)
     n_bytes = sum(len(d) for d in datas)
     raw_runs, verify_runs, reports, floor_runs = [], [], [], []
+    floor_cpu, verify_cpu = [], []  # CPU seconds of the whole machine during each run
     import multiprocessing
     floor_pool = multiprocessing.get_context("fork").Pool(2)
     for _ in tqdm(range(args.verify_runs), desc="B verify + floor + raw SHA-256", unit="run"):
         gc.collect()
+        busy = machine_cpu()
         sec, n_floor = read_out_floor(args.url, region_a, n_a, floor_pool)
+        floor_cpu.append(machine_cpu() - busy)
         if n_floor != n_a:
             raise SystemExit(f"read-out floor read {n_floor:,} entries, not {n_a:,}")
         floor_runs.append(sec)
         gc.collect()
         raw_runs.append(raw_sha256(datas))
         gc.collect()
+        busy = machine_cpu()
         sec, report = verify_end_to_end(app, REGION_VERIFY)
+        verify_cpu.append(machine_cpu() - busy)
         verify_runs.append(sec)
         reports.append(report)
     floor_pool.close()
@@ -1046,6 +1060,16 @@ def main(argv: list[str] | None = None) -> int:
           f"(median {floor_s:.2f} s = {n_a / floor_s:,.0f} entries/s)")
     print(f"    verify / read-out floor = {floor_ratio:.2f}  (target >= {TARGET_FLOOR_RATIO}: "
           f"{met(floor_ratio >= TARGET_FLOOR_RATIO)}); verify includes the row reconciliation")
+    cpus = os.cpu_count() or 1
+    v_cpu, f_cpu = statistics.median(verify_cpu), statistics.median(floor_cpu)
+    print(f"    CPU of the whole machine meanwhile (every process, PostgreSQL's included; "
+          f"/proc/stat): verify {v_cpu:.2f} s ({v_cpu / verify_s / cpus:.0%} of {cpus} CPUs "
+          f"busy), floor {f_cpu:.2f} s ({f_cpu / floor_s / cpus:.0%} busy)")
+    print(f"    verify takes at least its CPU / {cpus} CPUs, so verify / floor <= "
+          f"{floor_s * cpus / v_cpu:.2f} with this much CPU; {TARGET_FLOOR_RATIO} needs verify "
+          f"within {floor_s * cpus / TARGET_FLOOR_RATIO:.2f} s of CPU in all; the parts "
+          f"below, each measured on its own, add up to {sum(parts.values()):.2f} s before the "
+          "row reconciliation")
     print("    parts (one more pass, in one process, each part on its own):")
     for name, sec in parts.items():
         print(f"      {name:<46} {sec:6.2f} s  ({n_a / sec:12,.0f} entries/s)")
