@@ -35,11 +35,14 @@ Timed phases:
   A. --clients processes, each with its own App (engine, pool, ruleset cache), record
      --measure disclosures through services.disclosures.record, one app.transaction() each,
      for random youths/cases/recipients/categories (after a small untimed warm-up). A record
-     reads its facts in one query (which on PostgreSQL also reserves the disclosure's id),
-     then takes the region's log head (UPDATE log_head ... RETURNING: the row lock that
-     orders the appends) and writes the disclosure, its items (allowed content encrypted
-     with the youth's key), its processing-log entry and the head's new frontier in one
-     statement; every audit.CHECKPOINT_EVERY entries a signed checkpoint.
+     reads its facts in one query (which on PostgreSQL also reserves the disclosure's id and
+     reads the region's log head), then in one round trip writes the disclosure and its
+     items (allowed content encrypted with the youth's key) and, in a second statement,
+     takes the region's log head (SELECT ... FOR UPDATE: the row lock that orders the
+     appends) and writes its processing-log entry and the head's new frontier; when another
+     writer came first, it seals the entry again for the head as locked and writes it in one
+     more statement (audit.append_locked); every audit.CHECKPOINT_EVERY entries a signed
+     checkpoint.
   B. The same rows A wrote, inserted again by --clients processes with plain psycopg, one
      transaction each, in the leanest form: UPDATE log_head ... RETURNING size, frontier and
      nextval of the disclosure sequence (the same lock), then one statement (data-modifying
@@ -1061,6 +1064,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    machine CPU {run_b.machine / max(run_b.n, 1) * 1000:.2f} ms per disclosure, "
           f"{run_b.machine / run_b.seconds / (os.cpu_count() or 1):.0%} of "
           f"{os.cpu_count()} CPUs busy")
+    cpus = os.cpu_count() or 1
+    a_cpu = run_a.machine / max(run_a.n, 1)
+    print(f"    A takes at least its machine CPU per disclosure / {cpus} CPUs, so A / B <= "
+          f"{cpus / a_cpu / run_b.rate:.3f} with this much CPU; {TARGET_FLOOR_RATIO} needs A "
+          f"within {cpus / (TARGET_FLOOR_RATIO * run_b.rate) * 1000:.2f} ms of machine CPU "
+          "per disclosure")
     if len(rounds) > 1:
         for k, (a, b, _, load) in enumerate(rounds):
             print(f"    round {k + 1}: A {a.rate:,.0f}/s (client CPU "

@@ -513,20 +513,11 @@ def _insert_items(n: int):
 
 
 @functools.cache
-def _write_statement(n: int, with_entry: bool):
+def _write_statement(n: int):
     """PostgreSQL: the disclosure (with its reserved id) and its n items in one statement
-    (data-modifying CTEs); `with_entry` also its log entry (audit.append_ctes), sealed for the
-    head as the first query read it. The statement then locks the region's log head (until
-    the transaction ends) and reads it as it stands; only if it still has the size read before is it
-    advanced and the entry inserted. It returns one row: the number of entries written (1,
-    or 0 when another writer came first) and the head's size and frontier as locked, so
-    that the caller can seal the entry again for them and append it without taking the
-    lock a second time (audit.append_locked); no row when the region has no head yet. One
-    round trip in the usual case, two when another writer came first. The items get their
-    ids in the order given, the decision's order. Returns the statement and the parameter
-    names per item; the disclosure's parameters are d_id and d_<column>, the entry's
-    e_<column> (audit.seal), the head's r (region), expected (size read) and f (new
-    frontier)."""
+    (data-modifying CTEs). The items get their ids in the order given, the decision's order.
+    Returns the statement and the parameter names per item; the disclosure's parameters are
+    d_id and d_<column>."""
     names = _item_names(n)
     cols = ", ".join(_ITEM_COLUMNS)
     rows = ", ".join("(:d_id, " + ", ".join(f":{k}" for k in keys) + ")" for keys in names)
@@ -536,13 +527,7 @@ def _write_statement(n: int, with_entry: bool):
     binds = [bindparam("d_id", type_=_DISCLOSURE.c.id.type),
              *(bindparam(f"d_{c}", type_=_disclosure_type(c)) for c in _DISCLOSURE_COLUMNS),
              *_item_params(names)]
-    if not with_entry:
-        sql = f"WITH d AS ({disclosure}) {items}"
-    else:
-        log_ctes, final, log_binds = audit.append_ctes()  # the log's statements are audit's
-        sql = f"WITH d AS ({disclosure}), i AS ({items}), {log_ctes} {final}"
-        binds += log_binds
-    return text(sql).bindparams(*binds), names
+    return text(f"WITH d AS ({disclosure}) {items}").bindparams(*binds), names
 
 
 def record(u: Unit, *, to_org_id: int, contents: dict[str, str], day: dt.date,
@@ -620,13 +605,17 @@ def record(u: Unit, *, to_org_id: int, contents: dict[str, str], day: dt.date,
                                                   decision_sha256, content))})
 
     conn = session.connection()
+    row = None
     if reserved is not None:
         # PostgreSQL: the id was reserved and the log head read by the first query, so the
-        # entry is built and sealed before anything is written; then the disclosure, its
-        # items, the entry and the head are written in one statement, which advances (and
-        # locks) the head only if no other writer came first
+        # entry is built and sealed before anything is written; then the disclosure and its
+        # items, and the entry and the head, are written in one round trip, which advances
+        # (and locks) the head only if no other writer came first
         disclosure_id, head_size, head_frontier = reserved
         pending = entry(disclosure_id)
+        # the ORM object of the row, made before the head is locked: all that follows the
+        # lock until the commit holds up every other writer of the region
+        row = orm.Disclosure(id=disclosure_id, **values)
         sealed = None
         params = {f"d_{c}": stored[c] for c in _DISCLOSURE_COLUMNS}
         params["d_id"] = disclosure_id
@@ -634,16 +623,25 @@ def record(u: Unit, *, to_org_id: int, contents: dict[str, str], day: dt.date,
             sealed = audit.seal(app.keys, pending, head_size + 1, head_frontier)
             params.update(sealed.params, r=from_org.region_id, f=sealed.frontier,
                           expected=head_size)
-        stmt, names = _write_statement(len(items), sealed is not None)
+        stmt, names = _write_statement(len(items))
         for keys, item_values in zip(names, content, strict=True):
             params.update(zip(keys, item_values, strict=True))
-        try:
-            written = fast.execute(conn, stmt, params)
-        except Exception as exc:  # an entry at a taken position: the head was put back
-            behind = audit.head_behind(exc, from_org.region_id, head_size or 0)
-            if behind is None:
-                raise
-            raise behind from exc
+        if sealed is None:
+            fast.execute(conn, stmt, params)
+            written = []
+        else:
+            # the disclosure and its items first, then the entry (audit.append_statement),
+            # which locks the region's head: sent together (one round trip), but as two
+            # statements, so that the first one, its foreign-key checks included, is done
+            # before the head is locked and does not hold up the other writers of the region
+            try:
+                written = fast.execute_all(conn, [(stmt, params),
+                                                  (audit.append_statement(), params)])[1]
+            except Exception as exc:  # an entry at a taken position: the head was put back
+                behind = audit.head_behind(exc, from_org.region_id, head_size or 0)
+                if behind is None:
+                    raise
+                raise behind from exc
         if sealed is None or not written:  # no head yet (or the bench's log-less arm)
             if pending is not None:
                 audit.append(session, app.keys, pending)
@@ -662,7 +660,8 @@ def record(u: Unit, *, to_org_id: int, contents: dict[str, str], day: dt.date,
         if pending is not None:  # the log entry last: it locks the region's log head
             audit.append(session, app.keys, pending)
     # the ORM object of the row just written, as it would be loaded (no SQL: no flush)
-    row = orm.Disclosure(id=disclosure_id, **values)
+    if row is None:
+        row = orm.Disclosure(id=disclosure_id, **values)
     make_transient_to_detached(row)
     session.add(row)
     return row

@@ -26,6 +26,7 @@ session that the use cases and verify call.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, event, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -504,7 +505,10 @@ def append_ctes() -> tuple[str, str, list]:
     e_<column>, audit.seal). Returns (the CTEs, the final SELECT: entries written (1, or 0
     when another writer came first) and the head's size and frontier as locked, for
     append_locked; no row when the region has no head yet), and their bind parameters
-    (:r the region)."""
+    (:r the region). A caller writes its own row in a statement before this one
+    (append_statement): PostgreSQL runs a data-modifying CTE that the final SELECT does not
+    read only after that SELECT, so a row written in the same statement would be written
+    after the lock was taken, holding up every other writer of the region meanwhile."""
     cols = ENTRY_COLUMNS
     ctes = (f"l AS (SELECT region_id, size, frontier FROM {_HEAD.name} "
             "WHERE region_id = :r FOR UPDATE), "
@@ -519,6 +523,15 @@ def append_ctes() -> tuple[str, str, list]:
              bindparam("r", type_=_HEAD.c.region_id.type),
              bindparam("expected", type_=_HEAD.c.size.type)]
     return ctes, final, binds
+
+
+@functools.cache
+def append_statement():
+    """PostgreSQL: append_ctes as a statement of its own (its parameters as there), for a
+    caller that writes its row in the statement before it, in the same round trip
+    (fast.execute_all)."""
+    ctes, final, binds = append_ctes()
+    return text(f"WITH {ctes} {final}").bindparams(*binds)
 
 
 def prune(session: Session, region_id: int, cutoff: dt.datetime, dry_run: bool = False) -> int:
