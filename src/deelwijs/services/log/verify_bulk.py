@@ -176,7 +176,7 @@ class Checker:
         (leaves, the pieces of leaf bytes, the positions without a body); None otherwise."""
         a, n, data, fixed, ok = row
         m = min(a + CHUNK, end) - a
-        if n != m or not ok or data is None or len(fixed) != 48 * m:
+        if n != m or not ok or data is None or fixed is None or len(fixed) != 48 * m:
             return None
         pieces = data.split(SEPARATOR)
         if len(pieces) != m:
