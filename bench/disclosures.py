@@ -931,6 +931,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ[LOG_FORMAT_ENV] = args.log_format  # the spawned clients of A read it
     if not args.url.startswith("postgresql://"):
         ap.error("--url must be a postgresql:// URL")
+    if args.rounds < 1:
+        ap.error("--rounds must be 1 or more")
     today = dt.date.today()
     started = time.perf_counter()
 
