@@ -492,46 +492,38 @@ def append(session: Session, keys: Keyring, entry: Pending) -> Written:
 def head_columns(region_id) -> list:
     """SQL: the region's log head as it stands (not locked), its size and frontier as scalar
     subqueries for `region_id` (a column of the enclosing query or a bound parameter), so
-    that an entry can be sealed before it is written (see append_ctes)."""
+    that an entry can be sealed before it is written (see append_statement)."""
     return [select(_HEAD.c[c]).where(_HEAD.c.region_id == region_id)
             .scalar_subquery() for c in ("size", "frontier")]
 
 
-def append_ctes() -> tuple[str, str, list]:
-    """PostgreSQL: the log's part of one statement (data-modifying CTEs) that writes a row and
-    its entry in one round trip: `l` locks the region's head (until the transaction ends) and
-    reads it as it stands; only if it still has the size read before (:expected) is it
-    advanced (`h`, to the new frontier :f) and the entry inserted (`e`, its columns as
-    e_<column>, audit.seal). Returns (the CTEs, the final SELECT: entries written (1, or 0
-    when another writer came first) and the head's size and frontier as locked, for
-    append_locked; no row when the region has no head yet), and their bind parameters
-    (:r the region). A caller writes its own row in a statement before this one
-    (append_statement): PostgreSQL runs a data-modifying CTE that the final SELECT does not
-    read only after that SELECT, so a row written in the same statement would be written
-    after the lock was taken, holding up every other writer of the region meanwhile."""
-    cols = ENTRY_COLUMNS
-    ctes = (f"l AS (SELECT region_id, size, frontier FROM {_HEAD.name} "
-            "WHERE region_id = :r FOR UPDATE), "
-            f"h AS (UPDATE {_HEAD.name} AS t SET size = t.size + 1, frontier = :f "
-            "FROM l WHERE t.region_id = l.region_id AND l.size = :expected "
-            "RETURNING t.size), "
-            f"e AS (INSERT INTO {_ENTRY.name} ({', '.join(cols)}) "
-            f"SELECT {', '.join(f':e_{c}' for c in cols)} FROM h)")
-    final = "SELECT (SELECT count(*) FROM h), l.size, l.frontier FROM l"
-    binds = [*(bindparam(f"e_{c}", type_=_ENTRY.c[c].type) for c in cols),
-             bindparam("f", type_=_HEAD.c.frontier.type),
-             bindparam("r", type_=_HEAD.c.region_id.type),
-             bindparam("expected", type_=_HEAD.c.size.type)]
-    return ctes, final, binds
-
-
 @functools.cache
 def append_statement():
-    """PostgreSQL: append_ctes as a statement of its own (its parameters as there), for a
-    caller that writes its row in the statement before it, in the same round trip
-    (fast.execute_all)."""
-    ctes, final, binds = append_ctes()
-    return text(f"WITH {ctes} {final}").bindparams(*binds)
+    """PostgreSQL: the statement (data-modifying CTEs) that appends a sealed entry in the
+    round trip of the statement before it, which writes the row the entry logs
+    (fast.execute_all): `l` locks the region's head (until the transaction ends) and reads it
+    as it stands; only if it still has the size read before (:expected) is it advanced (`h`,
+    to the new frontier :f) and the entry inserted (`e`, its columns as e_<column>,
+    audit.seal). Returns one row: the entries written (1, or 0 when another writer came
+    first) and the head's size and frontier as locked, for append_locked; no row when the
+    region has no head yet. :r is the region. The row it logs is written in a statement of
+    its own: PostgreSQL runs a data-modifying CTE that the final SELECT does not read only
+    after that SELECT, so a row written in this statement would be written after the lock
+    was taken, holding up every other writer of the region meanwhile."""
+    cols = ENTRY_COLUMNS
+    sql = (f"WITH l AS (SELECT region_id, size, frontier FROM {_HEAD.name} "
+           "WHERE region_id = :r FOR UPDATE), "
+           f"h AS (UPDATE {_HEAD.name} AS t SET size = t.size + 1, frontier = :f "
+           "FROM l WHERE t.region_id = l.region_id AND l.size = :expected "
+           "RETURNING t.size), "
+           f"e AS (INSERT INTO {_ENTRY.name} ({', '.join(cols)}) "
+           f"SELECT {', '.join(f':e_{c}' for c in cols)} FROM h) "
+           "SELECT (SELECT count(*) FROM h), l.size, l.frontier FROM l")
+    return text(sql).bindparams(
+        *(bindparam(f"e_{c}", type_=_ENTRY.c[c].type) for c in cols),
+        bindparam("f", type_=_HEAD.c.frontier.type),
+        bindparam("r", type_=_HEAD.c.region_id.type),
+        bindparam("expected", type_=_HEAD.c.size.type))
 
 
 def prune(session: Session, region_id: int, cutoff: dt.datetime, dry_run: bool = False) -> int:
