@@ -269,14 +269,20 @@ _ORG = re.compile(r"deelwijs:org:([1-9][0-9]*)")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              default=str).encode
+
+
 def canonical(obj) -> str:
     """The canonical JSON of an entry body (format 1): sorted keys, no whitespace, UTF-8
-    text."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    text; json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    default=str), from an encoder made once."""
+    return _CANONICAL(obj)
 
 
-_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+# the text of format 2's array: as canonical (`default=str` for a value of position 17 as the
+# body gave it)
+_COMPACT = _CANONICAL
 
 
 # --- the encodings of one value ---------------------------------------------------------------
@@ -542,22 +548,31 @@ def compact(body: dict, subject: str | None, activity: str,
     full = canonical(body)
     try:
         slots = _slots(body, registered_at)
-        plain = json.loads(full)  # the body as JSON holds it (default=str applied)
-        rest = {}
         got = _expand_slots(slots, subject, activity, registered_at)
-        for key, value in plain.items():
-            # plain equality (True == 1): the check of the whole text below is exact
-            if key not in got or got[key] != value:
-                rest[key] = value
-        if any(key not in plain for key in got):
+        if any(key not in body for key in got):
             return full
+        # the keys whose value differs from what positions 0-16 and the constants give, with
+        # the value as JSON holds it (default=str applied, a tuple a list): those of the body
+        # as JSON reads it back, read only when there are any (plain equality, True == 1:
+        # the check of the whole text below is exact)
+        differ = [key for key, value in body.items() if key not in got or got[key] != value]
+        rest = {}
+        if differ:
+            plain = json.loads(full)
+            for key, value in plain.items():
+                if key not in got or got[key] != value:
+                    rest[key] = value
+            if any(key not in plain for key in got):
+                return full
         slots[17] = rest
         while len(slots) > 14 and _same(slots[-1], _EMPTY[len(slots) - 1]):
             slots.pop()
         text = _COMPACT(slots)
+        # what a reader gets from the text (expand, without its sorting: canonical sorts)
+        back = _expand_slots(json.loads(text), subject, activity, registered_at)
     except (TypeError, ValueError, OverflowError):
         return full
-    if canonical(expand(text, subject, activity, registered_at)) != full:
+    if canonical(back) != full:
         return full
     return text
 
