@@ -58,7 +58,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import datetime as dt
 import json
 import re
@@ -297,12 +297,19 @@ def _unword(value):
     return value
 
 
+# base64.urlsafe_b64encode / urlsafe_b64decode, without their layers of calls (the same
+# binascii functions and translation tables underneath; the same ValueError on bad input)
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return binascii.b2a_base64(raw, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    padded = (text + "=" * (-len(text) % 4)).encode("ascii")
+    return binascii.a2b_base64(padded.translate(_FROM_URLSAFE))
 
 
 def _hex(value):
