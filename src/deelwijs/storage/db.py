@@ -8,6 +8,7 @@ PostgreSQL database and says which command fixes it. In production PostgreSQL ha
 
 from __future__ import annotations
 
+import select
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,7 +51,46 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "checkout")
+    def _alive_or_replaced(dbapi_conn, _record, _proxy):
+        # SQLAlchemy replaces a connection that raises this here, and tries again
+        if not idle_connection_alive(dbapi_conn):
+            raise exc.DisconnectionError("de verbinding met de database is verbroken")
+
+    return engine
+
+
+def idle_connection_alive(dbapi_conn) -> bool:
+    """Whether a pooled psycopg connection, taken from the pool, can still be used: told
+    without a round trip to the server (which pool_pre_ping would cost on every transaction).
+    It is open and idle, and the server has written nothing to it since it went back into
+    the pool: the server of an idle connection only writes to it to end it (a restart,
+    pg_terminate_backend, idle_session_timeout: an error, then the end of the connection),
+    or for LISTEN, which Deelwijs does not use. A connection that fails this is replaced."""
+    from psycopg import pq
+
+    try:
+        if dbapi_conn.closed or dbapi_conn.broken:
+            return False
+        pgconn = dbapi_conn.pgconn
+        if (pgconn.status != pq.ConnStatus.OK
+                or pgconn.transaction_status != pq.TransactionStatus.IDLE):
+            return False
+        return not _readable(pgconn.socket)
+    except Exception:  # a socket that cannot be asked about is not one to use
+        return False
+
+
+def _readable(fd: int) -> bool:
+    """Whether the socket has something to read, or was closed, right now (no waiting)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))  # POLLHUP and POLLERR are reported even if not asked
+    readable, _, broken = select.select([fd], [], [fd], 0)
+    return bool(readable or broken)
 
 
 def alembic_config(engine: Engine) -> Config:
