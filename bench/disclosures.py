@@ -848,8 +848,9 @@ def service_args(url, warmup, work, clients, profile) -> list[tuple]:
 
 def statements(app: App, fn) -> list[tuple[str, object]]:
     """The SQL statements (with parameters) fn sends to the database, as psycopg executes them
-    (through SQLAlchemy or straight on the driver, storage/fast.py; the pool's pre-ping
-    included; BEGIN and COMMIT not, psycopg sends those as commands of its own)."""
+    (through SQLAlchemy or straight on the driver, storage/fast.py; BEGIN and COMMIT not,
+    psycopg sends those as commands of its own; the pool sends nothing when it hands out a
+    connection, storage.db.idle_connection_alive)."""
     seen: list[tuple[str, object]] = []
     original = psycopg.Cursor.execute
 
@@ -1042,7 +1043,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{load_after[0]:.2f}: other work on this machine competes for the CPUs if it is "
           "well above what this run itself adds")
     print(f"  one record sends {len(record_sql)} SQL statements "
-          "(the pool's pre-ping included; BEGIN and COMMIT not)")
+          "(BEGIN and COMMIT not; the pool sends none of its own)")
     print()
     if len(rounds) > 1:
         print(f"  {len(rounds)} rounds of A then B (the same rows); round {middle + 1}, the "
