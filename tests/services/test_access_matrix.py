@@ -281,6 +281,29 @@ def test_a_youth_and_a_disclosure_another_organisation_does_not_know_answer_as_u
     assert build.counts() == before
 
 
+def test_a_youth_of_another_region_is_unknown_to_a_disclosure_without_a_case(app, m, build):
+    """Asking whether to share, or sharing, about a youth outside a case: a youth of another
+    region answers exactly as an id that does not exist, before any of their facts are read,
+    and nothing is written."""
+    with app.transaction() as s:
+        op = unit_of(app, s)
+        elders = s.get(orm.Region, m.elders)
+        school = registry.create_organisation(op, elders, "school", "Elders College")
+        leerplicht = registry.create_organisation(op, elders, "leerplicht", "Leerplicht Elders")
+        eva = actor_of(s, registry.create_professional(op, school, "Eva Elders", "ib").id)
+        to = leerplicht.id
+    before = build.counts()
+    for ask in (lambda y: lambda u, s: disclosures.decide_stored(
+                    u, to_org_id=to, categories=["verzuim"], day=DAY, youth_id=y,
+                    purpose="verzuimmelding"),
+                lambda y: lambda u, s: disclosures.record(
+                    u, to_org_id=to, contents={"verzuim": "Drie dagen afwezig"}, day=DAY,
+                    youth_id=y, purpose="verzuimmelding")):
+        hidden = _same_as_unknown(app, m, eva, ask(m.sem), ask(987654))
+        assert (hidden.field, hidden.message) == ("youth", f"onbekende jongere ({m.sem})")
+    assert build.counts() == before
+
+
 def test_a_parent_sees_only_their_own_child_and_another_child_is_unknown(app, m, build):
     mother = m.actors["parent_gezag"]
     with app.transaction() as s:
