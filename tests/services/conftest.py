@@ -269,12 +269,18 @@ class Builder:
             return [g.id for g in youths.get_youth(s, youth_id).guardians]
 
     def case(self, purpose: str, participants=("leerplicht", "swv"), creator: str = "alice",
-             opened_on: dt.date = START, youth_id: int | None = None,
+             opened_on: dt.date | None = None, youth_id: int | None = None,
              title: str = "Zorgen over aanwezigheid") -> int:
+        """A case opened on `opened_on`; by default START, or the youth's birth when that is
+        later (a case about a youth opens on or after their birth)."""
         with self.app.transaction() as s:
             region = s.get(orm.Region, self.w.region_id)
-            _, ruleset = self.app.active_ruleset(s, region.id, opened_on)
             youth = youths.get_youth(s, youth_id) if youth_id is not None else None
+            if opened_on is None:
+                opened_on = START
+                if youth is not None and youth.key_wrapped is not None:
+                    opened_on = max(START, youths.birth_of(self.app.keys, youth))
+            _, ruleset = self.app.active_ruleset(s, region.id, opened_on)
             return cases.open_case(unit_of(self.app, s, by=self.w.pros[creator]), ruleset,
                                    region, title, purpose,
                                    [self.w.orgs[p] for p in participants], opened_on,

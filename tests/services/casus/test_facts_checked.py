@@ -333,3 +333,32 @@ def test_the_ages_come_from_the_regions_ruleset_in_force_on_the_day(app, build):
     assert early == model
     with pytest.raises(Refused):
         _consent(app, build, youth, "youth", dt.date(2019, 1, 1))
+
+
+def test_a_case_about_a_youth_does_not_open_before_their_birth(app, build):
+    born = dt.date(2021, 5, 1)  # the region's ruleset is in force from 2020
+    youth = build.youth(birth=born)
+    before = build.counts()
+    with pytest.raises(Invalid) as refused:
+        build.case("oza", youth_id=youth, opened_on=born - dt.timedelta(days=1))
+    assert (refused.value.code, refused.value.field) == ("before_birth", "opened_on")
+    assert refused.value.message == ("de casus opent op 2021-04-30, vóór de geboortedatum van "
+                                     "de jongere (2021-05-01)")
+    assert build.counts() == before
+    assert build.case("oza", youth_id=youth, opened_on=born)  # the day itself may
+
+
+def test_an_anonymous_case_opened_before_the_birth_may_be_named_afterwards(app, build):
+    """Concern about an unborn child: the case is anonymous until the child is born and
+    registered, then named (identification)."""
+    from deelwijs.services.casus import identification
+
+    born = dt.date(2021, 5, 1)
+    case = build.case("oza", participants=("leerplicht",), opened_on=born - dt.timedelta(days=90))
+    youth = build.youth(birth=born)
+    with app.transaction() as s:
+        out = identification.identify_case(unit_of(app, s, by=build.pro("alice")), case, youth,
+                                           TODAY)
+    assert out is not None
+    with app.transaction() as s:
+        assert s.get(orm.Case, case).youth_id == youth

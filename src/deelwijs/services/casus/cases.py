@@ -25,7 +25,7 @@ from deelwijs.domain import workflow as wf
 from deelwijs.domain.ruleset import Ruleset
 from deelwijs.services import access, rulesets
 from deelwijs.services.casus.youth_text import Texts, no_bsn_in_anonymous
-from deelwijs.services.casus.youths import get_youth
+from deelwijs.services.casus.youths import birth_of, get_youth
 from deelwijs.services.context import Unit
 from deelwijs.services.covenant.registry import (
     LONG_TEXT_MAX,
@@ -92,6 +92,16 @@ def resolve_purpose(ruleset: Ruleset, purpose: str) -> tuple[str, str | None]:
                   "purpose")
 
 
+def not_before_birth(u: Unit, youth: orm.Youth, opened_on: dt.date, field: str) -> None:
+    """A case opened about a registered youth opens on or after the youth's birth. (An
+    anonymous case may have opened before: concern about an unborn child, named once the child
+    is born and registered, services.casus.identification.)"""
+    birth = birth_of(u.keys, youth)
+    if opened_on < birth:
+        raise Invalid("before_birth", f"de casus opent op {opened_on.isoformat()}, vóór de "
+                      f"geboortedatum van de jongere ({birth.isoformat()})", field)
+
+
 def open_case(u: Unit, ruleset: Ruleset | None, region: orm.Region, title: str,
               purpose: str, participants: list[int], opened_on: dt.date | None = None,
               youth: orm.Youth | int | None = None) -> orm.Case:
@@ -118,6 +128,7 @@ def open_case(u: Unit, ruleset: Ruleset | None, region: orm.Region, title: str,
             raise Invalid("other_region", "de jongere hoort niet bij deze regio", "youth")
         if youth.key_wrapped is None:
             raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
+        not_before_birth(u, youth, opened_on, "opened_on")
     orgs = []
     for org_id in dict.fromkeys([created_by.organisation_id, *participants]):
         org = session.get(orm.Organisation, org_id)
