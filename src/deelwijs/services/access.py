@@ -225,8 +225,9 @@ def knows_youth(org_id, youth_id) -> ColumnElement[bool]:
     return or_(school, in_case, disclosed, workflow)
 
 
-def _unknown_youth(youth_id, field: str) -> NotFound:
-    # exactly the message of youths.get_youth for an id that does not exist
+def unknown_youth(youth_id, field: str) -> NotFound:
+    """A youth the actor may not know of, answered exactly as youths.get_youth answers an id
+    that does not exist."""
     return NotFound("not_found", f"onbekende jongere ({youth_id})", field)
 
 
@@ -252,16 +253,16 @@ def require_youth(u: Unit, youth_id, field: str = "youth") -> orm.Youth:
     actor = u.actor
     youth = u.session.get(orm.Youth, youth_id) if isinstance(youth_id, int) else None
     if youth is None:
-        raise _unknown_youth(youth_id, field)
+        raise unknown_youth(youth_id, field)
     if actor.is_operator:
         return youth
     if actor.kind in (PARENT, YOUTH):
         require_subject(u, youth.id, field)
         return youth
     if actor.region_id is not None and youth.region_id != actor.region_id:
-        raise _unknown_youth(youth_id, field)
+        raise unknown_youth(youth_id, field)
     if not u.session.scalar(select(knows_youth(actor.organisation_id, youth.id))):
-        raise _unknown_youth(youth_id, field)
+        raise unknown_youth(youth_id, field)
     return youth
 
 
@@ -274,15 +275,15 @@ def require_subject(u: Unit, youth_id, field: str = "youth"
     None). A youth whose data were destroyed has nothing to see; the use case says so."""
     actor = u.actor
     if actor.kind not in (PARENT, YOUTH) or actor.account_id is None:
-        raise _unknown_youth(youth_id, field)
+        raise unknown_youth(youth_id, field)
     link = (u.session.get(orm.AccountSubject, (actor.account_id, youth_id))
             if isinstance(youth_id, int) else None)
     if link is None:
-        raise _unknown_youth(youth_id, field)
+        raise unknown_youth(youth_id, field)
     youth = u.session.get(orm.Youth, youth_id)
     guardian = u.session.get(orm.Guardian, link.guardian_id) if actor.kind == PARENT else None
     if actor.kind == PARENT and (guardian is None or guardian.youth_id != youth.id):
-        raise _unknown_youth(youth_id, field)
+        raise unknown_youth(youth_id, field)
     if youth.key_wrapped is None:
         return youth, guardian
     keys = u.keys

@@ -424,7 +424,7 @@ def _decide_stored(session: Session, app: App, *, actor: Actor, to_org_id: int,
         if youth.region_id != region.id:
             # need to know: a youth of another region is answered as an unknown one, before
             # any of their facts are read
-            raise NotFound("not_found", f"onbekende jongere ({youth_id})", "youth")
+            raise access.unknown_youth(youth_id, "youth")
     if youth is not None and youth.key_wrapped is None:
         raise Invalid("shredded", "de gegevens van deze jongere zijn vernietigd", "youth")
     if version is None:  # as App.active_ruleset
