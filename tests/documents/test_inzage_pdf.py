@@ -185,8 +185,12 @@ def test_the_parents_pages_hold_no_codes_english_or_log_jargon(app, world_names)
         assert expected in annex, expected
     assert out["verwerkingslog"][0]["actieId"] in annex
     # the plain version says why, without the codes
-    assert "Dit mocht, omdat er was toestemming" in parents
-    assert "Dit mocht niet, omdat" in parents
+    assert "Dit mocht, want er was toestemming" in parents
+    assert "Dit mocht niet, want" in parents
+    # the plain reasons are main clauses: after "want", never after "omdat" (which would
+    # need the verb at the end: "omdat er was toestemming" is not Dutch)
+    for text in (*rights.GROUND_PLAIN.values(), *rights.REASON_PLAIN.values()):
+        assert f"omdat {text}" not in " ".join(parents.split()), text
     assert "Waarom dat mag:" in parents and "Hoe lang:" in parents
 
 

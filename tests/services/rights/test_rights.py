@@ -508,7 +508,8 @@ def test_a_restriction_is_recorded_in_force_from_today_and_can_be_lifted(app, bu
                 reason="juistheid", purposes=["TOM-tafel"], categories=["gedrag"],
                 recipient_ids=[build.org("leerplicht")], today=TODAY)
     assert out["status"] == "toegewezen"
-    assert "betwist of de gegevens kloppen" in out["motivation"]
+    assert out["motivation"].startswith("Beperking toegewezen, want de jongere of ouder "
+                                        "betwist of de gegevens kloppen")
     assert out["notify"] == [{"id": build.org("leerplicht"), "name": "Leerplicht Voorbeeldstad"}]
     rid = out["request"]["id"]
     scope = {"id": rid, "purposes": ["oza"], "categories": ["gedrag"],

@@ -78,6 +78,8 @@ RETENTION_RECORD = "casusoverleg_verslag"
 
 # --- the inzage in plain Dutch (B1), for the pages a parent or youth reads; the codes, rule
 # ids and full citations stay in the overview's other keys (and the PDF's annex) -------------
+# Each text is a main clause ("er was toestemming"): it follows "want" or a colon, or stands
+# as a sentence of its own, never "omdat" (which would need the verb at the end).
 
 # why something could be shared, per ground code
 GROUND_PLAIN = {
@@ -814,12 +816,12 @@ class _Inzage:
                 why = [labels.GROUND_CITED.get(c, c) for c in item_codes]
                 reason = "Dit mocht op grond van " + _and(why) + "." if why else "Dit mocht."
                 plain = [GROUND_PLAIN[c] for c in item_codes if c in GROUND_PLAIN]
-                simple = "Dit mocht, omdat " + _and(plain) + "." if plain else "Dit mocht."
+                simple = "Dit mocht, want " + _and(plain) + "." if plain else "Dit mocht."
             else:
                 why = [labels.REASON_PHRASE.get(c, c) for c in item_codes]
                 reason = "Dit mocht niet: " + _and(why) + ". Er is niets gedeeld."
                 plain = [REASON_PLAIN[c] for c in item_codes if c in REASON_PLAIN]
-                simple = ("Dit mocht niet, omdat " + _and(plain) + "." if plain
+                simple = ("Dit mocht niet, want " + _and(plain) + "." if plain
                           else "Dit mocht niet.") + " Er is niets gedeeld."
             rules = []
             for rid in dict.fromkeys(self.json(item.rules)):
@@ -1550,7 +1552,7 @@ def restrict(u: Unit, youth_id: int, *, requester: str, reason: str,
                       "ook als het gebruik beperkt is (art. 18 lid 2 AVG).")
     else:
         status = "toegewezen" if everything or not legal else "deels"
-        motivation = f"Beperking toegewezen, omdat {why}."
+        motivation = f"Beperking toegewezen, want {why}."
         if legal:
             motivation += (" Wettelijke routes gaan wel door (art. 18 lid 2 AVG): "
                            f"{_labels(ruleset, legal)}.")
